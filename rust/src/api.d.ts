@@ -1,0 +1,317 @@
+// The JavaScript-facing types of the core. This file is the contract between the Rust core and
+// the Forge shims: `binding.rs` emits it into the package's `.d.ts`, the Rust boundary types
+// (serde, camelCase) serialise to exactly these shapes, and the shims are type-checked against it.
+
+/** The three outcomes an admin maps to transitions and comment templates. */
+export type Outcome = "passed" | "failed" | "manualReview";
+export type Delivery = "SMS" | "EMAIL";
+export type Environment = "demo" | "production";
+export type CommentVisibility = "internal" | "public";
+
+/** HMAC-SHA256 over the raw body (or `${timestamp}.${body}` when a timestamp header is set). */
+export interface WebhookAuthHmac {
+  mode: "hmac";
+  /** Header carrying the signature; looked up case-insensitively. */
+  header: string;
+  /** How the digest is written; a `sha256=` prefix is always accepted. */
+  encoding: "hex" | "base64";
+  /** "" = no timestamp; otherwise the header carrying Unix seconds (or milliseconds). */
+  timestampHeader: string;
+  /** Accepted clock difference for the timestamp, 30..3600 seconds. */
+  toleranceSeconds: number;
+}
+/** A secret value sent verbatim in a header. */
+export interface WebhookAuthSharedSecret {
+  mode: "sharedSecret";
+  header: string;
+}
+/** Incode obtains a bearer token from the app's token webtrigger (client credentials). */
+export interface WebhookAuthOAuth {
+  mode: "oauth";
+  /** The client id Incode presents; the client secret is the webhook secret. */
+  clientId: string;
+  /** Lifetime of an issued token, 60..86400 seconds. */
+  tokenTtlSeconds: number;
+}
+export type WebhookAuth = WebhookAuthHmac | WebhookAuthSharedSecret | WebhookAuthOAuth;
+
+/** The admin settings without secrets (stored as one KVS value). */
+export interface Settings {
+  environment: Environment;
+  /** "" = the environment's API host; otherwise an https URL on an Incode host. */
+  baseUrlOverride: string;
+  clientId: string;
+  integrationReference: string;
+  /** "" = none. */
+  configurationId: string;
+  /** 5..60, default 10. */
+  linkExpiryMinutes: number;
+  defaultDelivery: Delivery;
+  /** Transition name per outcome; "" = leave the status alone. */
+  transitions: Record<Outcome, string>;
+  /** Handlebars comment template per outcome. */
+  templates: Record<Outcome, string>;
+  commentVisibility: CommentVisibility;
+  webhookAuth: WebhookAuth;
+  /** Jira group names whose members may send verifications; [] = anyone who may work the issue. */
+  agentGroups: string[];
+  /** Where the person to verify comes from: "reporter" or a user-picker field id (customfield_NNNNN). */
+  personField: string;
+  /** Links per ticket per hour and per agent per hour, 1..100. */
+  limits: { perTicketPerHour: number; perAgentPerHour: number };
+  /** Show the requester a pending verification on the customer portal. */
+  portalEnabled: boolean;
+}
+
+/** The secrets, each stored with `setSecret`; "" = not set. */
+export interface Secrets {
+  apiKey: string;
+  clientSecret: string;
+  webhookSecret: string;
+}
+export type SecretFlags = Record<keyof Secrets, boolean>;
+
+/** What the admin page submits: any settings field, plus secrets ("" or absent = keep). */
+export type SettingsInput = Partial<Settings> & Partial<Secrets>;
+
+/** One problem with one field; `field` is a dotted path such as "templates.passed". */
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+  /** 1-based position inside a template, when the problem has one. */
+  line?: number;
+  column?: number;
+}
+
+export type SettingsDecision =
+  | { ok: true; settings: Settings; secretUpdates: Partial<Secrets> }
+  | { ok: false; errors: FieldError[] };
+
+/** Settings as the browser may see them: no secret, not even masked. */
+export interface PublicSettings {
+  settings: Settings;
+  secrets: Record<keyof Secrets, "set" | "not set">;
+  /** True when a verification can be sent (credentials and integration reference present). */
+  ready: boolean;
+  /** Dotted names of what is missing before `ready`. */
+  missing: string[];
+  /** The resolved Incode hosts. */
+  apiBaseUrl: string;
+  authBaseUrl: string;
+}
+
+/** Values a comment template may use. */
+export interface TemplateVars {
+  name: string;
+  email: string;
+  identityId: string;
+  sessionId: string;
+  /** "passed" | "failed" | "manual review" in words. */
+  outcome: string;
+  /** Display name of the agent who sent the link. */
+  agent: string;
+  issueKey: string;
+  /** "YYYY-MM-DD HH:MM:SS UTC" */
+  time: string;
+  /** "SMS" | "email" */
+  delivery: string;
+  /** The timestamped status text, e.g. "Success - 2026-11-22 10:00:00". */
+  status: string;
+}
+
+/** Atlassian Document Format, version 1 (only the node kinds the core produces). */
+export interface AdfDoc {
+  type: "doc";
+  version: 1;
+  content: AdfNode[];
+}
+export interface AdfNode {
+  type: string;
+  text?: string;
+  marks?: { type: string }[];
+  content?: AdfNode[];
+  attrs?: Record<string, unknown>;
+}
+
+/** A request the shim performs. Jira requests carry `path` (for `assumeTrustedRoute`),
+ * Incode requests carry an absolute `url`. `body` is already serialised. */
+export interface HttpRequest {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  url?: string;
+  path?: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** An expected failure with a stable code the UI can branch on. */
+export interface CoreError {
+  code: string;
+  message: string;
+  /** True when trying again later may succeed (outage, rate limit). */
+  retryable: boolean;
+}
+
+/** A raw HTTP answer handed back to the core for parsing. */
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+export interface IncodeToken {
+  accessToken: string;
+  /** Epoch ms after which the shim must fetch a new token (already shortened by a margin). */
+  refreshAtMs: number;
+}
+
+export interface StartVerificationInput {
+  email: string;
+  delivery: Delivery;
+  /** E.164 phone for SMS; "" = the phone in the Incode directory. */
+  phone: string;
+  /** Alternate address for EMAIL; "" = the corporate email. */
+  alternateEmail: string;
+}
+
+export interface StartedSession {
+  sessionId: string;
+  url: string;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: CoreError };
+
+/** The normalised Incode webhook event. */
+export type IncodeEventType =
+  | "started"
+  | "progress"
+  | "succeeded"
+  | "failed"
+  | "pendingReview"
+  | "identityEnrolled"
+  | "reviewApproved"
+  | "reviewRejected";
+
+export interface IncodeEvent {
+  type: IncodeEventType;
+  /** The Incode session (interview) id. */
+  sessionId: string;
+  identityId: string;
+  loginHint: string;
+  /** The event name as sent, for the delivery log. */
+  rawType: string;
+  /** Epoch ms when Incode says it happened; 0 = not given. */
+  occurredAtMs: number;
+}
+
+export interface WebhookInput {
+  auth: WebhookAuth;
+  secret: string;
+  headers: Record<string, string[] | string>;
+  body: string;
+  nowMs: number;
+}
+
+/** The verdict on one delivery: authenticated first, parsed only after. */
+export type WebhookReceipt =
+  | { kind: "rejected"; status: 401; reason: string; message: string }
+  | { kind: "invalid"; status: 400; reason: string; message: string }
+  /** Authenticated and well formed, but not an event this app acts on (answered 202). */
+  | { kind: "ignored"; status: 202; reason: string; message: string; rawType: string }
+  | { kind: "event"; event: IncodeEvent };
+
+/** The token webtrigger's answer (RFC 6749 client credentials). */
+export interface TokenAnswer {
+  status: number;
+  body: string;
+}
+
+export type VerificationStatus =
+  | "requested"
+  | "inProgress"
+  | "passed"
+  | "failed"
+  | "manualReview"
+  | "expired"
+  | "cancelled";
+
+export interface HistoryEntry {
+  status: VerificationStatus;
+  atMs: number;
+  /** What moved it: an event's raw name, "sent", "cancelled by agent", "link expired". */
+  cause: string;
+}
+
+/** One verification of one person on one issue. */
+export interface Verification {
+  id: string;
+  sessionId: string;
+  issueKey: string;
+  issueId: string;
+  email: string;
+  name: string;
+  delivery: Delivery;
+  /** Where the link went, as agents may see it: masked phone or the address. */
+  destination: string;
+  requestedBy: string;
+  requestedByName: string;
+  requestedAtMs: number;
+  expiresAtMs: number;
+  status: VerificationStatus;
+  /** "Success - YYYY-MM-DD HH:MM:SS" etc. */
+  statusText: string;
+  updatedAtMs: number;
+  identityId: string;
+  history: HistoryEntry[];
+  /** Idempotency keys of the events already applied. */
+  appliedEvents: string[];
+}
+
+export interface NewVerificationInput {
+  id: string;
+  session: StartedSession;
+  issueKey: string;
+  issueId: string;
+  email: string;
+  name: string;
+  delivery: Delivery;
+  phone: string;
+  alternateEmail: string;
+  requestedBy: string;
+  requestedByName: string;
+  nowMs: number;
+  linkExpiryMinutes: number;
+}
+
+export interface RealtimeMessage {
+  channel: string;
+  payload: string;
+}
+
+export interface EventActions {
+  outcome: Outcome | null;
+  comment: HttpRequest | null;
+  /** Transition name to look up among the issue's transitions; null = none. */
+  transitionName: string | null;
+  property: HttpRequest;
+  realtime: RealtimeMessage;
+}
+
+export type EventDecision =
+  | { kind: "ignored"; reason: "duplicate" | "afterFinal" | "progress" | "notApplicable"; verification: Verification }
+  | { kind: "applied"; idempotencyKey: string; verification: Verification; actions: EventActions };
+
+export interface ApplyEventInput {
+  verification: Verification;
+  event: IncodeEvent;
+  settings: Settings;
+  nowMs: number;
+}
+
+/** Jira's `GET /rest/api/3/issue/{key}/transitions` answer, as received. */
+export interface TransitionsAnswer {
+  transitions?: { id: string; name: string; to?: { name?: string } }[];
+}
+
+export type TransitionChoice =
+  | { kind: "transition"; id: string; name: string; request: HttpRequest }
+  | { kind: "none"; reason: "notConfigured" | "notAvailable"; message: string };

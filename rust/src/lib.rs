@@ -1,0 +1,16 @@
+//! The decision core of the Incode Identity Verification Forge app.
+//!
+//! Every module but `binding` is plain Rust with no I/O, no clock and no randomness: it takes
+//! values and returns decisions and request descriptions. `binding` exposes them to JavaScript.
+
+pub mod incode;
+pub mod jira;
+pub mod model;
+pub mod settings;
+pub mod state;
+pub mod template;
+pub mod transitions;
+pub mod webhook;
+
+#[cfg(target_arch = "wasm32")]
+mod binding;

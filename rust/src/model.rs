@@ -1,0 +1,336 @@
+//! Boundary types shared by the domain modules. Each one serialises (serde, camelCase) to the
+//! TypeScript type of the same name in `api.d.ts`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The three outcomes an admin maps to transitions and comment templates.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    ManualReview,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Passed, Outcome::Failed, Outcome::ManualReview];
+
+    /// The field name used in settings paths ("templates.manualReview").
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::ManualReview => "manualReview",
+        }
+    }
+
+    /// The outcome in words, for comments.
+    pub fn words(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::ManualReview => "manual review",
+        }
+    }
+}
+
+/// One value per outcome (transition names, templates).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PerOutcome<T> {
+    pub passed: T,
+    pub failed: T,
+    pub manual_review: T,
+}
+
+impl<T> PerOutcome<T> {
+    pub fn get(&self, outcome: Outcome) -> &T {
+        match outcome {
+            Outcome::Passed => &self.passed,
+            Outcome::Failed => &self.failed,
+            Outcome::ManualReview => &self.manual_review,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    #[serde(rename = "SMS")]
+    Sms,
+    #[serde(rename = "EMAIL")]
+    Email,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Environment {
+    Demo,
+    Production,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum CommentVisibility {
+    Internal,
+    Public,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SignatureEncoding {
+    Hex,
+    Base64,
+}
+
+/// How webhook deliveries are authenticated.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "mode", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum WebhookAuth {
+    Hmac {
+        header: String,
+        encoding: SignatureEncoding,
+        timestamp_header: String,
+        tolerance_seconds: u32,
+    },
+    SharedSecret {
+        header: String,
+    },
+    #[serde(rename = "oauth")]
+    OAuth {
+        client_id: String,
+        token_ttl_seconds: u32,
+    },
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    pub per_ticket_per_hour: u32,
+    pub per_agent_per_hour: u32,
+}
+
+/// The admin settings without secrets.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub environment: Environment,
+    pub base_url_override: String,
+    pub client_id: String,
+    pub integration_reference: String,
+    pub configuration_id: String,
+    pub link_expiry_minutes: u32,
+    pub default_delivery: Delivery,
+    pub transitions: PerOutcome<String>,
+    pub templates: PerOutcome<String>,
+    pub comment_visibility: CommentVisibility,
+    pub webhook_auth: WebhookAuth,
+    pub agent_groups: Vec<String>,
+    pub person_field: String,
+    pub limits: Limits,
+    pub portal_enabled: bool,
+}
+
+/// The secrets; "" = not set.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Secrets {
+    pub api_key: String,
+    pub client_secret: String,
+    pub webhook_secret: String,
+}
+
+// Secrets never print, not even in a debug log line.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets { .. }")
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SecretFlags {
+    pub api_key: bool,
+    pub client_secret: bool,
+    pub webhook_secret: bool,
+}
+
+/// One problem with one field.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub column: Option<u32>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+/// A request the shim performs: Jira ones carry `path`, Incode ones an absolute `url`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRequest {
+    pub method: Method,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub body: Option<String>,
+}
+
+/// A raw HTTP answer handed back for parsing.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// An expected failure with a stable code.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CoreError {
+    pub code: String,
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl CoreError {
+    pub fn new(code: &str, message: impl Into<String>, retryable: bool) -> Self {
+        CoreError {
+            code: code.to_owned(),
+            message: message.into(),
+            retryable,
+        }
+    }
+}
+
+/// `Parsed<T>` in TypeScript: `{ ok: true, value } | { ok: false, error }`.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Parsed<T> {
+    Ok { ok: True, value: T },
+    Err { ok: False, error: CoreError },
+}
+
+impl<T> From<Result<T, CoreError>> for Parsed<T> {
+    fn from(result: Result<T, CoreError>) -> Self {
+        match result {
+            Ok(value) => Parsed::Ok { ok: True, value },
+            Err(error) => Parsed::Err { ok: False, error },
+        }
+    }
+}
+
+/// Serialises as the literal `true`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct True;
+/// Serialises as the literal `false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct False;
+
+impl Serialize for True {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(true)
+    }
+}
+impl Serialize for False {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(false)
+    }
+}
+
+/// The normalised kinds of Incode webhook events.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum IncodeEventType {
+    Started,
+    Progress,
+    Succeeded,
+    Failed,
+    PendingReview,
+    IdentityEnrolled,
+    ReviewApproved,
+    ReviewRejected,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct IncodeEvent {
+    #[serde(rename = "type")]
+    pub kind: IncodeEventType,
+    pub session_id: String,
+    pub identity_id: String,
+    pub login_hint: String,
+    pub raw_type: String,
+    pub occurred_at_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum VerificationStatus {
+    Requested,
+    InProgress,
+    Passed,
+    Failed,
+    ManualReview,
+    Expired,
+    Cancelled,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub status: VerificationStatus,
+    pub at_ms: i64,
+    pub cause: String,
+}
+
+/// One verification of one person on one issue.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub id: String,
+    pub session_id: String,
+    pub issue_key: String,
+    pub issue_id: String,
+    pub email: String,
+    pub name: String,
+    pub delivery: Delivery,
+    pub destination: String,
+    pub requested_by: String,
+    pub requested_by_name: String,
+    pub requested_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub status: VerificationStatus,
+    pub status_text: String,
+    pub updated_at_ms: i64,
+    pub identity_id: String,
+    pub history: Vec<HistoryEntry>,
+    pub applied_events: Vec<String>,
+}

@@ -1,0 +1,62 @@
+// The binding's own promises: values of the wrong shape cross as JS Errors with a stable `code`
+// and the path of the problem; the Core keeps compiled settings; the package's types are real.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { bundleForge } from '../../dev/forge-bundle.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let core;
+
+before(async () => {
+  const out = await bundleForge({
+    appDir: root,
+    entries: { core: 'tests/core/bundle-entry.js' },
+    outDir: path.join(root, 'build/test-bundles/binding'),
+  });
+  core = createRequire(import.meta.url)(out.core);
+});
+
+test('a value of the wrong shape throws an Error with code bad_input', () => {
+  assert.throws(
+    () => core.publicSettings({ environment: 'moon' }, {}),
+    (error) => error instanceof Error && error.code === 'bad_input' && /settings/.test(error.message),
+  );
+  assert.throws(() => core.receiveWebhook(42), (error) => error.code === 'bad_input');
+});
+
+test('expected failures are values, not exceptions', () => {
+  const answer = core.parseStart({ status: 503, body: 'upstream down' });
+  assert.equal(answer.ok, false);
+  assert.equal(answer.error.retryable, true);
+  assert.equal(typeof answer.error.code, 'string');
+});
+
+test('a Core built from settings renders every outcome to ADF', () => {
+  const settings = core.defaultSettings();
+  const instance = new core.Core(settings);
+  const vars = {
+    name: 'Casey', email: 'casey@example.test', identityId: 'id-1', sessionId: 's-1',
+    outcome: 'passed', agent: 'Avery', issueKey: 'HELP-1', time: '2026-11-22 10:00:00 UTC',
+    delivery: 'email', status: 'Success - 2026-11-22 10:00:00',
+  };
+  for (const outcome of ['passed', 'failed', 'manualReview']) {
+    const rendered = instance.renderComment(outcome, vars);
+    assert.equal(rendered.ok, true, outcome);
+    assert.equal(rendered.value.type, 'doc');
+    assert.match(JSON.stringify(rendered.value), /s-1/);
+  }
+  instance.free();
+});
+
+test('the generated .d.ts carries the contract types and precise signatures', () => {
+  const dts = fs.readFileSync(path.join(root, 'src/generated/core.d.ts'), 'utf8');
+  for (const name of ['WebhookReceipt', 'EventDecision', 'Settings', 'PublicSettings', 'Verification']) {
+    assert.match(dts, new RegExp(`export (type|interface) ${name}\\b`), name);
+  }
+  assert.match(dts, /export function receiveWebhook\(input: WebhookInput\): WebhookReceipt;/);
+  assert.match(dts, /applyEvent\(verification: Verification, event: IncodeEvent, now_ms: number\): EventDecision;/);
+});

@@ -1,0 +1,59 @@
+// The shared vectors (tests/vectors/*.json), run against the built wasm package after bundling
+// it with the Forge bundler's own webpack configuration: the same cases `cargo test` runs natively.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { bundleForge } from '../../dev/forge-bundle.mjs';
+import { subsetMismatch } from '../support/match.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const vectorDir = path.join(root, 'tests/vectors');
+let core;
+
+before(async () => {
+  const out = await bundleForge({
+    appDir: root,
+    entries: { core: 'tests/core/bundle-entry.js' },
+    outDir: path.join(root, 'build/test-bundles/core'),
+  });
+  core = createRequire(import.meta.url)(out.core);
+});
+
+function call(name, args) {
+  if (name.startsWith('Core#')) {
+    const [settings, ...rest] = args;
+    const instance = new core.Core(settings);
+    try {
+      return instance[name.slice(5)](...rest);
+    } finally {
+      instance.free();
+    }
+  }
+  assert.equal(typeof core[name], 'function', `the package exports ${name}`);
+  return core[name](...args);
+}
+
+const files = fs.readdirSync(vectorDir).filter((f) => f.endsWith('.json')).sort();
+
+test('there are vectors for every module', () => {
+  for (const f of ['settings', 'templates', 'transitions', 'jira', 'webhook', 'state', 'incode']) {
+    assert.ok(files.includes(`${f}.json`), `tests/vectors/${f}.json exists`);
+  }
+});
+
+for (const file of files) {
+  const { groups } = JSON.parse(fs.readFileSync(path.join(vectorDir, file), 'utf8'));
+  for (const group of groups) {
+    test(`${file}: ${group.function}`, () => {
+      assert.ok(group.cases.length > 0);
+      for (const c of group.cases) {
+        const actual = call(group.function, c.args);
+        const mismatch = subsetMismatch(actual, c.expect);
+        assert.equal(mismatch, null, `${file} ${group.function} "${c.name}": ${mismatch}`);
+      }
+    });
+  }
+}

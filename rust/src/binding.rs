@@ -16,11 +16,12 @@ use crate::{incode, jira, settings, state, template, transitions, webhook};
 #[wasm_bindgen(typescript_custom_section)]
 const API_TYPES: &str = include_str!("api.d.ts");
 
-type JsResult = Result<JsValue, JsError>;
+type JsResult = Result<JsValue, JsValue>;
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
 // integers into numbers, which is what the shims and `api.d.ts` expect.
-const SERIALIZER: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
+const SERIALIZER: serde_wasm_bindgen::Serializer =
+    serde_wasm_bindgen::Serializer::json_compatible();
 
 fn to_js<T: Serialize>(value: &T) -> JsResult {
     value
@@ -28,16 +29,17 @@ fn to_js<T: Serialize>(value: &T) -> JsResult {
         .map_err(|e| coded_error("internal", &format!("could not encode the answer: {e}")))
 }
 
-fn from_js<T: DeserializeOwned>(what: &str, value: JsValue) -> Result<T, JsError> {
+fn from_js<T: DeserializeOwned>(what: &str, value: JsValue) -> Result<T, JsValue> {
     serde_wasm_bindgen::from_value(value)
         .map_err(|e| coded_error("bad_input", &format!("{what} has the wrong shape: {e}")))
 }
 
 /// A JS `Error` whose `code` property the shims branch on.
-fn coded_error(code: &str, message: &str) -> JsError {
+fn coded_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
-    JsError::from(JsValue::from(error))
+    error.into()
 }
 
 #[wasm_bindgen(js_name = defaultSettings, unchecked_return_type = "Settings")]
@@ -94,7 +96,7 @@ impl Core {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
-    ) -> Result<Core, JsError> {
+    ) -> Result<Core, JsValue> {
         let settings_value: Settings = from_js("settings", settings_value)?;
         let templates = template::CompiledTemplates::new(&settings_value.templates)
             .map_err(|e| coded_error(&e.code, &e.message))?;
@@ -240,7 +242,7 @@ pub fn cancel_verification(
 pub fn status_text(
     #[wasm_bindgen(unchecked_param_type = "VerificationStatus")] status: JsValue,
     at_ms: f64,
-) -> Result<String, JsError> {
+) -> Result<String, JsValue> {
     let status: VerificationStatus = from_js("status", status)?;
     Ok(state::status_text(status, at_ms as i64))
 }

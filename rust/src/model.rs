@@ -85,7 +85,11 @@ pub enum SignatureEncoding {
 
 /// How webhook deliveries are authenticated.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "mode", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "mode",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum WebhookAuth {
     Hmac {
         header: String,

@@ -1,1 +1,929 @@
-//! (in progress)
+//! The verification lifecycle: the record of a sent link, what each accepted webhook event does
+//! to it, expiry and cancellation, and the timestamped status text agents see.
+//!
+//! ```text
+//! requested, expired         --started / progress------->  inProgress
+//! any status not final       --pendingReview------------>  manualReview
+//! any status not final       --succeeded / reviewApproved->  passed
+//! any status not final       --failed / reviewRejected--->  failed
+//! requested, link not opened in time ------------------->  expired
+//! any status not final       --cancelled by an agent---->  cancelled
+//! ```
+//! `passed`, `failed` and `cancelled` are final. Events are applied at most once each: the
+//! idempotency key `"{sessionId}:{eventType}"` is kept on the record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::incode::{normalize_email, normalize_phone, StartedSession};
+use crate::jira;
+use crate::model::{
+    CoreError, Delivery, HistoryEntry, HttpRequest, IncodeEvent, IncodeEventType, Outcome,
+    Settings, Verification, VerificationStatus,
+};
+use crate::template::{AdfDoc, AdfNode, CompiledTemplates, TemplateVars};
+
+/// Idempotency keys kept on a record; older ones drop off (a session sends far fewer kinds).
+pub const MAX_APPLIED_EVENTS: usize = 50;
+/// Link validity bounds, in minutes (as sent to Incode).
+const MIN_LINK_MINUTES: u32 = 5;
+const MAX_LINK_MINUTES: u32 = 60;
+/// History causes are cut to this many characters.
+const MAX_CAUSE_CHARS: usize = 120;
+/// The realtime channel prefix; the issue id follows.
+pub const REALTIME_CHANNEL_PREFIX: &str = "incode-verification:";
+
+/// What the panel knows once Incode has accepted a start request.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NewVerificationInput {
+    pub id: String,
+    pub session: StartedSession,
+    pub issue_key: String,
+    pub issue_id: String,
+    pub email: String,
+    pub name: String,
+    pub delivery: Delivery,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub alternate_email: String,
+    pub requested_by: String,
+    pub requested_by_name: String,
+    pub now_ms: i64,
+    pub link_expiry_minutes: u32,
+}
+
+/// Why an event changed nothing.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum IgnoreReason {
+    /// This event was already applied (Incode retries deliveries).
+    Duplicate,
+    /// The verification already has its final status.
+    AfterFinal,
+    /// A progress event that moves nothing (the session is already under way).
+    Progress,
+    /// The event belongs to another session.
+    NotApplicable,
+}
+
+/// A message for the open issue panel.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RealtimeMessage {
+    pub channel: String,
+    /// A JSON string: `{ verificationId, sessionId, status, statusText, updatedAtMs }`.
+    pub payload: String,
+}
+
+/// What the shim does after an applied event.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EventActions {
+    /// The outcome reached by this event, if any.
+    pub outcome: Option<Outcome>,
+    /// The Jira comment to post; only with an outcome.
+    pub comment: Option<HttpRequest>,
+    /// The transition to look up among the issue's transitions; None = leave the status alone.
+    pub transition_name: Option<String>,
+    /// The issue property that records the status.
+    pub property: HttpRequest,
+    pub realtime: RealtimeMessage,
+}
+
+/// The decision on one authenticated event for one verification.
+// NOTE: one decision is built per event and serialised straight away, so the size difference
+// between the variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum EventDecision {
+    Ignored {
+        reason: IgnoreReason,
+        verification: Verification,
+    },
+    Applied {
+        idempotency_key: String,
+        verification: Verification,
+        actions: EventActions,
+    },
+}
+
+/// The words a status is shown with, as in the ServiceNow integration's IDV Status field.
+fn status_label(status: VerificationStatus) -> &'static str {
+    match status {
+        VerificationStatus::Requested => "Requested",
+        VerificationStatus::InProgress => "In Progress",
+        VerificationStatus::Passed => "Success",
+        VerificationStatus::Failed => "Failed",
+        VerificationStatus::ManualReview => "Pending Review",
+        VerificationStatus::Expired => "Expired",
+        VerificationStatus::Cancelled => "Cancelled",
+    }
+}
+
+/// `"Success - 2026-11-22 10:00:00"`: the status and when it was reached (UTC).
+pub fn status_text(status: VerificationStatus, at_ms: i64) -> String {
+    format!("{} - {}", status_label(status), jira::format_utc(at_ms))
+}
+
+/// Whether no event may change the status any more.
+pub fn is_final(status: VerificationStatus) -> bool {
+    matches!(
+        status,
+        VerificationStatus::Passed | VerificationStatus::Failed | VerificationStatus::Cancelled
+    )
+}
+
+fn outcome_of(status: VerificationStatus) -> Option<Outcome> {
+    match status {
+        VerificationStatus::Passed => Some(Outcome::Passed),
+        VerificationStatus::Failed => Some(Outcome::Failed),
+        VerificationStatus::ManualReview => Some(Outcome::ManualReview),
+        _ => None,
+    }
+}
+
+fn event_key(kind: IncodeEventType) -> &'static str {
+    match kind {
+        IncodeEventType::Started => "started",
+        IncodeEventType::Progress => "progress",
+        IncodeEventType::Succeeded => "succeeded",
+        IncodeEventType::Failed => "failed",
+        IncodeEventType::PendingReview => "pendingReview",
+        IncodeEventType::IdentityEnrolled => "identityEnrolled",
+        IncodeEventType::ReviewApproved => "reviewApproved",
+        IncodeEventType::ReviewRejected => "reviewRejected",
+    }
+}
+
+/// The record of a link Incode has just sent.
+pub fn new_verification(input: &NewVerificationInput) -> Verification {
+    let email = normalize_email(&input.email).unwrap_or_else(|| input.email.trim().to_owned());
+    let destination = match input.delivery {
+        Delivery::Sms if input.phone.trim().is_empty() => "phone on file".to_owned(),
+        Delivery::Sms => mask_phone(&input.phone),
+        Delivery::Email if input.alternate_email.trim().is_empty() => email.clone(),
+        Delivery::Email => normalize_email(&input.alternate_email)
+            .unwrap_or_else(|| input.alternate_email.trim().to_owned()),
+    };
+    let minutes = input
+        .link_expiry_minutes
+        .clamp(MIN_LINK_MINUTES, MAX_LINK_MINUTES);
+    let status = VerificationStatus::Requested;
+    Verification {
+        id: input.id.clone(),
+        session_id: input.session.session_id.clone(),
+        issue_key: input.issue_key.clone(),
+        issue_id: input.issue_id.clone(),
+        email,
+        name: input.name.trim().to_owned(),
+        delivery: input.delivery,
+        destination,
+        requested_by: input.requested_by.clone(),
+        requested_by_name: input.requested_by_name.trim().to_owned(),
+        requested_at_ms: input.now_ms,
+        expires_at_ms: input
+            .now_ms
+            .saturating_add(i64::from(minutes).saturating_mul(60_000)),
+        status,
+        status_text: status_text(status, input.now_ms),
+        updated_at_ms: input.now_ms,
+        identity_id: String::new(),
+        history: vec![HistoryEntry {
+            status,
+            at_ms: input.now_ms,
+            cause: "sent".to_owned(),
+        }],
+        applied_events: Vec::new(),
+    }
+}
+
+/// A phone number as agents may see it: the country code and the last digits, the rest as
+/// dots in groups of four ("+1 •••• •• 1234").
+fn mask_phone(raw: &str) -> String {
+    let compact = normalize_phone(raw).unwrap_or_else(|| {
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        format!("+{digits}")
+    });
+    let digits: Vec<char> = compact.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return "phone given".to_owned();
+    }
+    // North America (+1) and Russia/Kazakhstan (+7) have one-digit country codes; for the
+    // rest, two digits are shown (a three-digit code simply shows one digit less).
+    let country_len = match digits.first() {
+        Some('1' | '7') => 1,
+        _ => 2,
+    };
+    let last_len = 4.min(digits.len().saturating_sub(country_len + 2));
+    let hidden_len = digits.len() - country_len - last_len;
+    let country: String = digits.iter().take(country_len).collect();
+    let last: String = digits.iter().skip(country_len + hidden_len).collect();
+    let hidden: Vec<String> = (0..hidden_len)
+        .step_by(4)
+        .map(|start| "•".repeat(4.min(hidden_len - start)))
+        .collect();
+    let mut out = format!("+{country} {}", hidden.join(" "));
+    if !last.is_empty() {
+        out.push(' ');
+        out.push_str(&last);
+    }
+    out
+}
+
+/// The status an event moves a verification to, or why it moves nothing. The caller has
+/// already checked the session, duplicates and final statuses.
+fn next_status(
+    current: VerificationStatus,
+    kind: IncodeEventType,
+) -> Result<VerificationStatus, IgnoreReason> {
+    use IncodeEventType as E;
+    use VerificationStatus as S;
+    match kind {
+        E::Started | E::Progress => match current {
+            S::Requested | S::Expired => Ok(S::InProgress),
+            // Already under way (or in review): an out-of-order start changes nothing.
+            _ => Err(IgnoreReason::Progress),
+        },
+        E::Succeeded | E::ReviewApproved => Ok(S::Passed),
+        E::Failed | E::ReviewRejected => Ok(S::Failed),
+        E::PendingReview => Ok(S::ManualReview),
+        E::IdentityEnrolled => Ok(current),
+    }
+}
+
+/// Applies one authenticated event to the verification of its session.
+pub fn apply_event(
+    v: &Verification,
+    event: &IncodeEvent,
+    settings: &Settings,
+    templates: &CompiledTemplates,
+    now_ms: i64,
+) -> EventDecision {
+    let ignored = |reason| EventDecision::Ignored {
+        reason,
+        verification: v.clone(),
+    };
+    if event.session_id != v.session_id {
+        return ignored(IgnoreReason::NotApplicable);
+    }
+    let key = format!("{}:{}", v.session_id, event_key(event.kind));
+    if v.applied_events.contains(&key) {
+        return ignored(IgnoreReason::Duplicate);
+    }
+    // Incode may announce the enrolled identity just after the success: a passed record without
+    // an identity id takes it (no new status, no comment). Anything else after a final status is
+    // late, and an identity id once recorded is never replaced.
+    let enrolment_after_pass = event.kind == IncodeEventType::IdentityEnrolled
+        && v.status == VerificationStatus::Passed
+        && v.identity_id.is_empty();
+    if is_final(v.status) && !enrolment_after_pass {
+        return ignored(IgnoreReason::AfterFinal);
+    }
+    let status = match next_status(v.status, event.kind) {
+        Ok(status) => status,
+        Err(reason) => return ignored(reason),
+    };
+
+    let mut next = v.clone();
+    let changed = status != v.status;
+    if changed {
+        next.status = status;
+        next.status_text = status_text(status, now_ms);
+    }
+    next.updated_at_ms = now_ms;
+    let identity_id = clean(&event.identity_id, 200);
+    if !identity_id.is_empty() {
+        next.identity_id = identity_id;
+    }
+    let cause = clean(&event.raw_type, MAX_CAUSE_CHARS);
+    next.history.push(HistoryEntry {
+        status,
+        at_ms: now_ms,
+        cause: if cause.is_empty() {
+            event_key(event.kind).to_owned()
+        } else {
+            cause
+        },
+    });
+    next.applied_events.push(key.clone());
+    if next.applied_events.len() > MAX_APPLIED_EVENTS {
+        let excess = next.applied_events.len() - MAX_APPLIED_EVENTS;
+        next.applied_events.drain(..excess);
+    }
+
+    let outcome = if changed { outcome_of(status) } else { None };
+    let comment = outcome.map(|outcome| {
+        let adf = render_comment(&next, outcome, templates, now_ms);
+        jira::comment_request(&next.issue_key, &adf, settings.comment_visibility)
+    });
+    let transition_name = outcome.and_then(|outcome| {
+        let name = settings.transitions.get(outcome).trim();
+        (!name.is_empty()).then(|| name.to_owned())
+    });
+    let actions = EventActions {
+        outcome,
+        comment,
+        transition_name,
+        property: jira::property_request(&next.issue_key, &next),
+        realtime: realtime_message(&next),
+    };
+    EventDecision::Applied {
+        idempotency_key: key,
+        verification: next,
+        actions,
+    }
+}
+
+/// The template variables of a verification's comment.
+pub fn template_vars(v: &Verification, outcome: Outcome, now_ms: i64) -> TemplateVars {
+    TemplateVars {
+        name: v.name.clone(),
+        email: v.email.clone(),
+        identity_id: v.identity_id.clone(),
+        session_id: v.session_id.clone(),
+        outcome: outcome.words().to_owned(),
+        agent: v.requested_by_name.clone(),
+        issue_key: v.issue_key.clone(),
+        time: format!("{} UTC", jira::format_utc(now_ms)),
+        delivery: match v.delivery {
+            Delivery::Sms => "SMS",
+            Delivery::Email => "email",
+        }
+        .to_owned(),
+        status: v.status_text.clone(),
+    }
+}
+
+/// The outcome comment; should the template fail to render, a plain line that still carries
+/// the verdict, so the ticket never misses it.
+fn render_comment(
+    v: &Verification,
+    outcome: Outcome,
+    templates: &CompiledTemplates,
+    now_ms: i64,
+) -> AdfDoc {
+    match templates.render(outcome, &template_vars(v, outcome, now_ms)) {
+        Ok(adf) => adf,
+        Err(_) => AdfDoc::new(vec![AdfNode::paragraph(vec![AdfNode::text(
+            fallback_comment(v, outcome),
+            false,
+        )])]),
+    }
+}
+
+fn fallback_comment(v: &Verification, outcome: Outcome) -> String {
+    let verdict = match outcome {
+        Outcome::Passed => "Incode identity verification passed",
+        Outcome::Failed => "Incode identity verification failed: do not proceed",
+        Outcome::ManualReview => {
+            "Incode identity verification needs manual review: do not proceed until it is complete"
+        }
+    };
+    let mut text = format!(
+        "{verdict}. {} Session ID: {}.",
+        v.status_text,
+        clean(&v.session_id, 200)
+    );
+    let identity = clean(&v.identity_id, 200);
+    if !identity.is_empty() {
+        text.push_str(&format!(" Identity ID: {identity}."));
+    }
+    text
+}
+
+/// The message that updates the open issue panel.
+fn realtime_message(v: &Verification) -> RealtimeMessage {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload<'a> {
+        verification_id: &'a str,
+        session_id: &'a str,
+        status: VerificationStatus,
+        status_text: &'a str,
+        updated_at_ms: i64,
+    }
+    let payload = Payload {
+        verification_id: &v.id,
+        session_id: &v.session_id,
+        status: v.status,
+        status_text: &v.status_text,
+        updated_at_ms: v.updated_at_ms,
+    };
+    RealtimeMessage {
+        channel: format!("{REALTIME_CHANNEL_PREFIX}{}", v.issue_id),
+        // Serialising strings, an enum and a number cannot fail; the fallback is still JSON.
+        payload: serde_json::to_string(&payload).unwrap_or_else(|_| "{}".to_owned()),
+    }
+}
+
+/// The verification marked expired when its link was never opened in time; None when nothing
+/// changes. Only a `requested` link expires: once the person has started, Incode decides.
+pub fn expire_if_due(v: &Verification, now_ms: i64) -> Option<Verification> {
+    if v.status != VerificationStatus::Requested || now_ms < v.expires_at_ms {
+        return None;
+    }
+    let status = VerificationStatus::Expired;
+    let mut next = v.clone();
+    next.status = status;
+    // The link expired at its expiry time, whenever that was noticed.
+    next.status_text = status_text(status, v.expires_at_ms);
+    next.updated_at_ms = now_ms;
+    next.history.push(HistoryEntry {
+        status,
+        at_ms: v.expires_at_ms,
+        cause: "link expired".to_owned(),
+    });
+    Some(next)
+}
+
+/// The verification cancelled by an agent; `already_final` once it has a final status.
+pub fn cancel_verification(
+    v: &Verification,
+    now_ms: i64,
+    by: &str,
+) -> Result<Verification, CoreError> {
+    if is_final(v.status) {
+        return Err(CoreError::new(
+            "already_final",
+            format!(
+                "This verification already ended ({}); it can no longer be cancelled.",
+                v.status_text
+            ),
+            false,
+        ));
+    }
+    let status = VerificationStatus::Cancelled;
+    let by = clean(by, 100);
+    let mut next = v.clone();
+    next.status = status;
+    next.status_text = status_text(status, now_ms);
+    next.updated_at_ms = now_ms;
+    next.history.push(HistoryEntry {
+        status,
+        at_ms: now_ms,
+        cause: format!("cancelled by {}", if by.is_empty() { "agent" } else { &by }),
+    });
+    Ok(next)
+}
+
+/// Control characters dropped, trimmed, at most `max` characters.
+fn clean(text: &str, max: usize) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(max)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CommentVisibility, Environment, Limits, PerOutcome, WebhookAuth};
+    use serde_json::{json, Value};
+
+    const T0: i64 = 1_763_800_000_000; // 2025-11-22 08:26:40 UTC
+
+    fn settings() -> Settings {
+        Settings {
+            environment: Environment::Demo,
+            base_url_override: String::new(),
+            client_id: String::new(),
+            integration_reference: String::new(),
+            configuration_id: String::new(),
+            link_expiry_minutes: 10,
+            default_delivery: Delivery::Sms,
+            transitions: PerOutcome {
+                passed: "Verified".into(),
+                failed: " Escalate ".into(),
+                manual_review: "  ".into(),
+            },
+            templates: PerOutcome {
+                passed: "Passed {{name}} {{identityId}} {{status}} {{time}} {{agent}} {{delivery}}"
+                    .into(),
+                failed: "Failed {{sessionId}}".into(),
+                manual_review: "Review {{outcome}}".into(),
+            },
+            comment_visibility: CommentVisibility::Internal,
+            webhook_auth: WebhookAuth::SharedSecret {
+                header: "x-incode-secret".into(),
+            },
+            agent_groups: vec![],
+            person_field: "reporter".into(),
+            limits: Limits {
+                per_ticket_per_hour: 5,
+                per_agent_per_hour: 20,
+            },
+            portal_enabled: false,
+        }
+    }
+
+    fn input() -> NewVerificationInput {
+        NewVerificationInput {
+            id: "ver-1".into(),
+            session: StartedSession {
+                session_id: "sess-1".into(),
+                url: "https://demo.incode.com/l/1".into(),
+            },
+            issue_key: "HD-7".into(),
+            issue_id: "10007".into(),
+            email: "Jane@Example.com".into(),
+            name: "Jane Doe".into(),
+            delivery: Delivery::Sms,
+            phone: "+1 415 555 1234".into(),
+            alternate_email: String::new(),
+            requested_by: "acc-1".into(),
+            requested_by_name: "Sam Agent".into(),
+            now_ms: T0,
+            link_expiry_minutes: 10,
+        }
+    }
+
+    fn event(kind: IncodeEventType, raw: &str) -> IncodeEvent {
+        IncodeEvent {
+            kind,
+            session_id: "sess-1".into(),
+            identity_id: String::new(),
+            login_hint: String::new(),
+            raw_type: raw.into(),
+            occurred_at_ms: 0,
+        }
+    }
+
+    fn apply(v: &Verification, e: &IncodeEvent, at: i64) -> EventDecision {
+        let s = settings();
+        let templates = CompiledTemplates::new(&s.templates).unwrap();
+        apply_event(v, e, &s, &templates, at)
+    }
+
+    fn applied(decision: EventDecision) -> (Verification, EventActions) {
+        match decision {
+            EventDecision::Applied {
+                verification,
+                actions,
+                ..
+            } => (verification, actions),
+            other => panic!("not applied: {other:?}"),
+        }
+    }
+
+    fn ignored_reason(decision: &EventDecision) -> IgnoreReason {
+        match decision {
+            EventDecision::Ignored { reason, .. } => *reason,
+            other => panic!("not ignored: {other:?}"),
+        }
+    }
+
+    fn comment_text(request: &HttpRequest) -> String {
+        let body: Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+        fn texts(node: &Value, out: &mut String) {
+            if let Some(text) = node.get("text").and_then(Value::as_str) {
+                out.push_str(text);
+            }
+            if let Some(children) = node.get("content").and_then(Value::as_array) {
+                children.iter().for_each(|child| texts(child, out));
+            }
+        }
+        let mut out = String::new();
+        texts(&body["body"], &mut out);
+        out
+    }
+
+    #[test]
+    fn status_texts() {
+        assert_eq!(
+            status_text(VerificationStatus::Passed, T0),
+            "Success - 2025-11-22 08:26:40"
+        );
+        assert_eq!(
+            status_text(VerificationStatus::ManualReview, 0),
+            "Pending Review - 1970-01-01 00:00:00"
+        );
+        assert_eq!(
+            status_text(VerificationStatus::InProgress, T0),
+            "In Progress - 2025-11-22 08:26:40"
+        );
+    }
+
+    #[test]
+    fn new_record() {
+        let v = new_verification(&input());
+        assert_eq!(v.status, VerificationStatus::Requested);
+        assert_eq!(v.status_text, "Requested - 2025-11-22 08:26:40");
+        assert_eq!(v.destination, "+1 •••• •• 1234");
+        assert_eq!(v.email, "Jane@example.com");
+        assert_eq!(v.expires_at_ms, T0 + 600_000);
+        assert_eq!(v.history.len(), 1);
+        assert_eq!(v.history[0].cause, "sent");
+        assert!(v.applied_events.is_empty());
+
+        let mut no_phone = input();
+        no_phone.phone = String::new();
+        assert_eq!(new_verification(&no_phone).destination, "phone on file");
+        let mut email = input();
+        email.delivery = Delivery::Email;
+        assert_eq!(new_verification(&email).destination, "Jane@example.com");
+        email.alternate_email = " jane@Home.Example ".into();
+        assert_eq!(new_verification(&email).destination, "jane@home.example");
+        let mut long_expiry = input();
+        long_expiry.link_expiry_minutes = 1000;
+        assert_eq!(new_verification(&long_expiry).expires_at_ms, T0 + 3_600_000);
+    }
+
+    #[test]
+    fn phone_masks() {
+        assert_eq!(mask_phone("+14155551234"), "+1 •••• •• 1234");
+        assert_eq!(mask_phone("+44 20 7946 0958"), "+44 •••• •• 0958");
+        // Short numbers keep at least two digits hidden.
+        assert_eq!(mask_phone("+2901234"), "+29 •• 234");
+        assert_eq!(mask_phone("+79161234567"), "+7 •••• •• 4567");
+        assert_eq!(mask_phone("12"), "phone given");
+        for phone in ["+14155551234", "+442079460958", "+2901234"] {
+            let masked = mask_phone(phone);
+            let middle = phone.get(3..phone.len() - 4).unwrap();
+            assert!(!masked.contains(middle), "{masked}");
+        }
+    }
+
+    #[test]
+    fn full_lifecycle_to_passed() {
+        let v = new_verification(&input());
+        let (v, actions) = applied(apply(
+            &v,
+            &event(IncodeEventType::Started, "SESSION_STARTED"),
+            T0 + 1000,
+        ));
+        assert_eq!(v.status, VerificationStatus::InProgress);
+        assert_eq!(v.status_text, "In Progress - 2025-11-22 08:26:41");
+        assert_eq!(actions.outcome, None);
+        assert_eq!(actions.comment, None);
+        assert_eq!(actions.transition_name, None);
+        assert_eq!(actions.realtime.channel, "incode-verification:10007");
+
+        let mut success = event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED");
+        success.identity_id = "ident-9".into();
+        let decision = apply(&v, &success, T0 + 60_000);
+        let EventDecision::Applied {
+            idempotency_key, ..
+        } = &decision
+        else {
+            panic!("not applied");
+        };
+        assert_eq!(idempotency_key, "sess-1:succeeded");
+        let (v, actions) = applied(decision);
+        assert_eq!(v.status, VerificationStatus::Passed);
+        assert_eq!(v.identity_id, "ident-9");
+        assert_eq!(v.updated_at_ms, T0 + 60_000);
+        assert_eq!(v.applied_events, vec!["sess-1:started", "sess-1:succeeded"]);
+        assert_eq!(
+            v.history
+                .iter()
+                .map(|h| h.cause.as_str())
+                .collect::<Vec<_>>(),
+            vec!["sent", "SESSION_STARTED", "SESSION_SUCCEEDED"]
+        );
+        assert_eq!(actions.outcome, Some(Outcome::Passed));
+        assert_eq!(actions.transition_name.as_deref(), Some("Verified"));
+        let comment = actions.comment.unwrap();
+        assert_eq!(
+            comment.path.as_deref(),
+            Some("/rest/api/3/issue/HD-7/comment")
+        );
+        assert_eq!(
+            comment_text(&comment),
+            "Passed Jane Doe ident-9 Success - 2025-11-22 08:27:40 2025-11-22 08:27:40 UTC \
+             Sam Agent SMS"
+        );
+        assert_eq!(
+            actions.property.path.as_deref(),
+            Some("/rest/api/3/issue/HD-7/properties/incode-verification")
+        );
+        let payload: Value = serde_json::from_str(&actions.realtime.payload).unwrap();
+        assert_eq!(
+            payload,
+            json!({"verificationId":"ver-1","sessionId":"sess-1","status":"passed",
+                   "statusText":"Success - 2025-11-22 08:27:40","updatedAtMs":T0 + 60_000})
+        );
+
+        // Retried delivery, then anything after the final status.
+        assert_eq!(
+            ignored_reason(&apply(&v, &success, T0 + 61_000)),
+            IgnoreReason::Duplicate
+        );
+        assert_eq!(
+            ignored_reason(&apply(
+                &v,
+                &event(IncodeEventType::Failed, "SESSION_FAILED"),
+                T0
+            )),
+            IgnoreReason::AfterFinal
+        );
+        // An enrolment after the success never replaces a recorded identity id ...
+        let mut enrolled = event(IncodeEventType::IdentityEnrolled, "IDENTITY_ENROLLED");
+        enrolled.identity_id = "ident-after".into();
+        assert_eq!(
+            ignored_reason(&apply(&v, &enrolled, T0 + 62_000)),
+            IgnoreReason::AfterFinal
+        );
+        // ... but gives a passed record without one its identity id, and nothing else.
+        let mut without = v.clone();
+        without.identity_id = String::new();
+        let (after, actions) = applied(apply(&without, &enrolled, T0 + 62_000));
+        assert_eq!(after.status, VerificationStatus::Passed);
+        assert_eq!(after.status_text, v.status_text);
+        assert_eq!(after.identity_id, "ident-after");
+        assert_eq!(actions.outcome, None);
+        assert!(actions.comment.is_none());
+        assert!(actions.transition_name.is_none());
+    }
+
+    #[test]
+    fn review_paths() {
+        let v = new_verification(&input());
+        let (v, actions) = applied(apply(
+            &v,
+            &event(IncodeEventType::PendingReview, "SESSION_PENDING_REVIEW"),
+            T0,
+        ));
+        assert_eq!(v.status, VerificationStatus::ManualReview);
+        assert_eq!(actions.outcome, Some(Outcome::ManualReview));
+        // A blank transition name means none.
+        assert_eq!(actions.transition_name, None);
+        assert_eq!(
+            comment_text(&actions.comment.unwrap()),
+            "Review manual review"
+        );
+        assert_eq!(
+            ignored_reason(&apply(
+                &v,
+                &event(IncodeEventType::Progress, "SESSION_PROGRESS"),
+                T0
+            )),
+            IgnoreReason::Progress
+        );
+        assert_eq!(
+            ignored_reason(&apply(
+                &v,
+                &event(IncodeEventType::Started, "SESSION_STARTED"),
+                T0
+            )),
+            IgnoreReason::Progress
+        );
+        let (rejected, actions) = applied(apply(
+            &v,
+            &event(IncodeEventType::ReviewRejected, "MANUAL_REVIEW_REJECTED"),
+            T0,
+        ));
+        assert_eq!(rejected.status, VerificationStatus::Failed);
+        assert_eq!(actions.transition_name.as_deref(), Some("Escalate"));
+        assert_eq!(comment_text(&actions.comment.unwrap()), "Failed sess-1");
+        let (approved, actions) = applied(apply(
+            &v,
+            &event(IncodeEventType::ReviewApproved, "MANUAL_REVIEW_APPROVED"),
+            T0,
+        ));
+        assert_eq!(approved.status, VerificationStatus::Passed);
+        assert_eq!(actions.outcome, Some(Outcome::Passed));
+    }
+
+    #[test]
+    fn identity_enrolled_records_the_identity_only() {
+        let v = new_verification(&input());
+        let mut enrolled = event(IncodeEventType::IdentityEnrolled, "IDENTITY_ENROLLED");
+        enrolled.identity_id = "ident-1".into();
+        let (next, actions) = applied(apply(&v, &enrolled, T0 + 5));
+        assert_eq!(next.status, VerificationStatus::Requested);
+        assert_eq!(next.status_text, v.status_text);
+        assert_eq!(next.identity_id, "ident-1");
+        assert_eq!(next.updated_at_ms, T0 + 5);
+        assert_eq!(next.history.len(), 2);
+        assert_eq!(actions.outcome, None);
+        assert_eq!(actions.comment, None);
+    }
+
+    #[test]
+    fn other_sessions_and_expiry() {
+        let v = new_verification(&input());
+        let mut other = event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED");
+        other.session_id = "sess-2".into();
+        assert_eq!(
+            ignored_reason(&apply(&v, &other, T0)),
+            IgnoreReason::NotApplicable
+        );
+
+        assert_eq!(expire_if_due(&v, T0 + 599_999), None);
+        let expired = expire_if_due(&v, T0 + 900_000).unwrap();
+        assert_eq!(expired.status, VerificationStatus::Expired);
+        assert_eq!(expired.status_text, "Expired - 2025-11-22 08:36:40");
+        assert_eq!(expired.updated_at_ms, T0 + 900_000);
+        assert_eq!(expired.history.last().unwrap().cause, "link expired");
+        assert_eq!(expire_if_due(&expired, T0 + 999_999), None);
+        // Incode's result still wins over an inferred expiry.
+        let (late, _) = applied(apply(
+            &expired,
+            &event(IncodeEventType::Started, "SESSION_STARTED"),
+            T0 + 1_000_000,
+        ));
+        assert_eq!(late.status, VerificationStatus::InProgress);
+        assert_eq!(expire_if_due(&late, T0 + 9_999_999), None);
+        let (late, actions) = applied(apply(
+            &expired,
+            &event(IncodeEventType::Failed, "SESSION_FAILED"),
+            T0 + 1_000_000,
+        ));
+        assert_eq!(late.status, VerificationStatus::Failed);
+        assert_eq!(actions.outcome, Some(Outcome::Failed));
+    }
+
+    #[test]
+    fn cancellation() {
+        let v = new_verification(&input());
+        let cancelled = cancel_verification(&v, T0 + 10, "Sam Agent").unwrap();
+        assert_eq!(cancelled.status, VerificationStatus::Cancelled);
+        assert_eq!(
+            cancelled.history.last().unwrap().cause,
+            "cancelled by Sam Agent"
+        );
+        assert_eq!(
+            cancel_verification(&cancelled, T0, "x").unwrap_err().code,
+            "already_final"
+        );
+        assert_eq!(
+            ignored_reason(&apply(
+                &cancelled,
+                &event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED"),
+                T0
+            )),
+            IgnoreReason::AfterFinal
+        );
+        let anonymous = cancel_verification(&v, T0, " \n").unwrap();
+        assert_eq!(
+            anonymous.history.last().unwrap().cause,
+            "cancelled by agent"
+        );
+    }
+
+    #[test]
+    fn applied_events_are_capped() {
+        let mut v = new_verification(&input());
+        v.applied_events = (0..60).map(|i| format!("old:{i}")).collect();
+        let (next, _) = applied(apply(
+            &v,
+            &event(IncodeEventType::Started, "SESSION_STARTED"),
+            T0,
+        ));
+        assert_eq!(next.applied_events.len(), MAX_APPLIED_EVENTS);
+        assert_eq!(
+            next.applied_events.last().map(String::as_str),
+            Some("sess-1:started")
+        );
+        assert_eq!(
+            next.applied_events.first().map(String::as_str),
+            Some("old:11")
+        );
+    }
+
+    #[test]
+    fn fallback_comment_keeps_the_verdict() {
+        let v = new_verification(&input());
+        let mut failed = v.clone();
+        failed.status = VerificationStatus::Failed;
+        failed.status_text = status_text(VerificationStatus::Failed, T0);
+        let text = fallback_comment(&failed, Outcome::Failed);
+        assert!(text.starts_with("Incode identity verification failed: do not proceed."));
+        assert!(text.contains("Failed - 2025-11-22 08:26:40") && text.contains("sess-1"));
+    }
+
+    #[test]
+    fn decisions_serialise_as_the_contract() {
+        let v = new_verification(&input());
+        let decision = apply(
+            &v,
+            &event(IncodeEventType::Progress, "SESSION_PROGRESS"),
+            T0,
+        );
+        let value = serde_json::to_value(&decision).unwrap();
+        assert_eq!(value["kind"], "applied");
+        assert_eq!(value["idempotencyKey"], "sess-1:progress");
+        assert_eq!(value["actions"]["outcome"], Value::Null);
+        assert_eq!(value["actions"]["comment"], Value::Null);
+        assert_eq!(value["actions"]["transitionName"], Value::Null);
+        assert_eq!(value["verification"]["status"], "inProgress");
+        let (v, _) = applied(decision);
+        let value = serde_json::to_value(apply(
+            &v,
+            &event(IncodeEventType::Progress, "SESSION_PROGRESS"),
+            T0,
+        ))
+        .unwrap();
+        assert_eq!(value["kind"], "ignored");
+        assert_eq!(value["reason"], "duplicate");
+    }
+}

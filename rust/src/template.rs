@@ -1,1 +1,1466 @@
-//! (in progress)
+//! Comment templates: validation with positions, and rendering to Atlassian Document Format.
+//!
+//! Templates are a small, safe subset of Handlebars: `{{var}}`, `{{{var}}}` and
+//! `{{#if var}}…{{else}}…{{/if}}` / `{{#unless var}}…{{/unless}}` over [`VARIABLES`]. The
+//! rendered text becomes ADF: blank lines separate paragraphs, single newlines become
+//! `hardBreak`s and `**bold**` written in the template becomes a `strong` mark.
+//!
+//! Variable values come from the employee, the agent and Incode, so they are always literal
+//! text. Before rendering, every value is cleaned (control and bidi characters become spaces,
+//! at most [`MAX_VALUE_CHARS`] characters) and wrapped in two private-use sentinel characters;
+//! the ADF step copies everything between sentinels verbatim, so a value can never open a
+//! paragraph, a line break or a mark, whatever it contains. Nothing is HTML-escaped: ADF is JSON.
+
+use crate::model::{CoreError, FieldError, Outcome, PerOutcome};
+use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
+use handlebars::{no_escape, Handlebars, Path, PathSeg, TemplateError, TemplateErrorReason};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The variables a template may use, in the order the admin page lists them.
+pub const VARIABLES: [&str; 10] = [
+    "name",
+    "email",
+    "identityId",
+    "sessionId",
+    "outcome",
+    "agent",
+    "issueKey",
+    "time",
+    "delivery",
+    "status",
+];
+
+/// Longest template accepted, in characters.
+pub const MAX_TEMPLATE_CHARS: usize = 4000;
+/// Longest variable value rendered, in characters (longer ones end with an ellipsis).
+pub const MAX_VALUE_CHARS: usize = 1000;
+/// Longest comment text produced, in characters: Jira rejects comments over 32,767 characters.
+pub const MAX_COMMENT_CHARS: usize = 30_000;
+/// Deepest `{{#if}}` nesting accepted; real templates use one or two levels.
+const MAX_BLOCK_DEPTH: usize = 8;
+/// At most this many problems are reported for one template.
+const MAX_ERRORS: usize = 20;
+
+/// Marks the start of a variable value in rendered text (Unicode private use).
+const VALUE_START: char = '\u{E000}';
+/// Marks the end of a variable value in rendered text (Unicode private use).
+const VALUE_END: char = '\u{E001}';
+
+/// Values a comment template may use.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TemplateVars {
+    pub name: String,
+    pub email: String,
+    pub identity_id: String,
+    pub session_id: String,
+    /// "passed" | "failed" | "manual review".
+    pub outcome: String,
+    pub agent: String,
+    pub issue_key: String,
+    /// "YYYY-MM-DD HH:MM:SS UTC".
+    pub time: String,
+    /// "SMS" | "email".
+    pub delivery: String,
+    /// The timestamped status text.
+    pub status: String,
+}
+
+impl TemplateVars {
+    /// Every value cleaned and, when not empty, wrapped in the value sentinels. Empty values stay
+    /// empty so that `{{#if var}}` still sees them as false.
+    fn prepared(&self) -> TemplateVars {
+        let wrap = |value: &str| {
+            let clean = clean_value(value);
+            if clean.is_empty() {
+                clean
+            } else {
+                let mut wrapped = String::with_capacity(clean.len() + 6);
+                wrapped.push(VALUE_START);
+                wrapped.push_str(&clean);
+                wrapped.push(VALUE_END);
+                wrapped
+            }
+        };
+        TemplateVars {
+            name: wrap(&self.name),
+            email: wrap(&self.email),
+            identity_id: wrap(&self.identity_id),
+            session_id: wrap(&self.session_id),
+            outcome: wrap(&self.outcome),
+            agent: wrap(&self.agent),
+            issue_key: wrap(&self.issue_key),
+            time: wrap(&self.time),
+            delivery: wrap(&self.delivery),
+            status: wrap(&self.status),
+        }
+    }
+}
+
+/// A value as it may appear in a comment: sentinels removed, control, line-separator and bidi
+/// override characters turned into spaces (a bidi override in a name could visually reorder
+/// the verdict that follows it), and at most [`MAX_VALUE_CHARS`] characters, the last one an
+/// ellipsis when the value was longer.
+pub fn clean_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len().min(4 * MAX_VALUE_CHARS));
+    let mut kept = 0usize;
+    let mut cut = 0usize;
+    for ch in value.chars() {
+        if ch == VALUE_START || ch == VALUE_END {
+            continue;
+        }
+        if kept == MAX_VALUE_CHARS {
+            out.truncate(cut);
+            out.push('…');
+            return out;
+        }
+        if kept == MAX_VALUE_CHARS - 1 {
+            cut = out.len();
+        }
+        out.push(if is_unsafe_char(ch) { ' ' } else { ch });
+        kept += 1;
+    }
+    out
+}
+
+/// Characters that must not reach a comment: C0/C1 controls (newlines included), the Unicode
+/// line and paragraph separators, and the bidirectional formatting characters.
+fn is_unsafe_char(ch: char) -> bool {
+    ch.is_control()
+        || matches!(
+            ch,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Default templates
+
+const DEFAULT_PASSED: &str = "✅ **Verification passed** — identity confirmed, you may proceed.
+
+Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}
+{{#if identityId}}Identity ID: {{identityId}}
+{{/if}}Session ID: {{sessionId}}
+Verified by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.";
+
+const DEFAULT_FAILED: &str = "❌ **Verification failed** — do not proceed, escalate for review.
+
+Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}
+{{#if identityId}}Identity ID: {{identityId}}
+{{/if}}Session ID: {{sessionId}}
+Checked by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.";
+
+const DEFAULT_MANUAL_REVIEW: &str =
+    "⚠️ **Manual review required** — do not proceed until review is complete.
+
+Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}
+{{#if identityId}}Identity ID: {{identityId}}
+{{/if}}Session ID: {{sessionId}}
+Sent to review by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.";
+
+/// The comment template used when an admin leaves an outcome's template blank.
+pub fn default_template(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Passed => DEFAULT_PASSED,
+        Outcome::Failed => DEFAULT_FAILED,
+        Outcome::ManualReview => DEFAULT_MANUAL_REVIEW,
+    }
+}
+
+/// The template that applies: the default when `source` is blank.
+pub fn effective_template(source: &str, outcome: Outcome) -> &str {
+    if source.trim().is_empty() {
+        default_template(outcome)
+    } else {
+        source
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Atlassian Document Format
+
+/// An ADF document (`{ type: "doc", version: 1, content }`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AdfDoc {
+    #[serde(rename = "type")]
+    pub kind: AdfDocKind,
+    pub version: AdfVersion,
+    pub content: Vec<AdfNode>,
+}
+
+impl AdfDoc {
+    pub fn new(content: Vec<AdfNode>) -> Self {
+        AdfDoc {
+            kind: AdfDocKind::Doc,
+            version: AdfVersion,
+            content,
+        }
+    }
+}
+
+/// The document node's type, always `"doc"`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdfDocKind {
+    #[serde(rename = "doc")]
+    Doc,
+}
+
+/// The ADF version, always `1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdfVersion;
+
+impl Serialize for AdfVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(1)
+    }
+}
+
+impl<'de> Deserialize<'de> for AdfVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let version = f64::deserialize(d)?;
+        if version == 1.0 {
+            Ok(AdfVersion)
+        } else {
+            Err(serde::de::Error::custom("ADF version must be 1"))
+        }
+    }
+}
+
+/// One ADF node; only the kinds the core produces are built here (paragraph, text, hardBreak).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AdfNode {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub marks: Option<Vec<AdfMark>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub content: Option<Vec<AdfNode>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub attrs: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A text mark (`{ type: "strong" }`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AdfMark {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl AdfNode {
+    pub fn paragraph(content: Vec<AdfNode>) -> Self {
+        AdfNode {
+            kind: "paragraph".to_owned(),
+            text: None,
+            marks: None,
+            content: Some(content),
+            attrs: None,
+        }
+    }
+
+    pub fn text(text: impl Into<String>, strong: bool) -> Self {
+        AdfNode {
+            kind: "text".to_owned(),
+            text: Some(text.into()),
+            marks: strong.then(|| {
+                vec![AdfMark {
+                    kind: "strong".to_owned(),
+                }]
+            }),
+            content: None,
+            attrs: None,
+        }
+    }
+
+    pub fn hard_break() -> Self {
+        AdfNode {
+            kind: "hardBreak".to_owned(),
+            text: None,
+            marks: None,
+            content: None,
+            attrs: None,
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        self.kind == "text"
+    }
+
+    fn is_strong(&self) -> bool {
+        self.marks.as_ref().is_some_and(|m| !m.is_empty())
+    }
+}
+
+/// Pieces of one rendered line, before marks are paired.
+enum Piece {
+    Text(String),
+    Bold,
+    Break,
+}
+
+struct Line {
+    pieces: Vec<Piece>,
+    /// Holds a variable value, a `**`, or non-blank template text.
+    has_content: bool,
+}
+
+impl Line {
+    fn new() -> Self {
+        Line {
+            pieces: Vec::new(),
+            has_content: false,
+        }
+    }
+
+    fn push_char(&mut self, ch: char) {
+        if let Some(Piece::Text(text)) = self.pieces.last_mut() {
+            text.push(ch);
+        } else {
+            self.pieces.push(Piece::Text(ch.to_string()));
+        }
+    }
+}
+
+/// Splits rendered text into lines of pieces. Between sentinels everything is literal text;
+/// outside them `\n` (or `\r\n`, or a lone `\r`) ends a line and `**` is a bold marker.
+fn split_lines(rendered: &str) -> Vec<Line> {
+    let mut lines = vec![Line::new()];
+    let mut in_value = false;
+    let mut chars = rendered.chars().peekable();
+    while let Some(ch) = chars.next() {
+        let Some(line) = lines.last_mut() else {
+            break;
+        };
+        if in_value {
+            if ch == VALUE_END {
+                in_value = false;
+            } else {
+                line.push_char(ch);
+                line.has_content = true;
+            }
+            continue;
+        }
+        match ch {
+            VALUE_START => in_value = true,
+            VALUE_END => {}
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                lines.push(Line::new());
+            }
+            '\n' => lines.push(Line::new()),
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                line.pieces.push(Piece::Bold);
+                line.has_content = true;
+            }
+            c => {
+                let c = if is_unsafe_char(c) { ' ' } else { c };
+                if !c.is_whitespace() {
+                    line.has_content = true;
+                }
+                line.push_char(c);
+            }
+        }
+    }
+    lines
+}
+
+/// Turns rendered template text into an ADF document; `fallback` is the one line used when the
+/// template produced no text at all (Jira rejects an empty comment).
+fn to_adf(rendered: &str, fallback: &str) -> AdfDoc {
+    let mut paragraphs: Vec<Vec<Piece>> = Vec::new();
+    let mut current: Vec<Piece> = Vec::new();
+    for line in split_lines(rendered) {
+        if line.has_content {
+            if !current.is_empty() {
+                current.push(Piece::Break);
+            }
+            current.extend(line.pieces);
+        } else if !current.is_empty() {
+            paragraphs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+
+    let mut budget = MAX_COMMENT_CHARS;
+    let mut content: Vec<AdfNode> = paragraphs
+        .into_iter()
+        .filter_map(|pieces| build_paragraph(pieces, &mut budget))
+        .collect();
+    if content.is_empty() {
+        content.push(AdfNode::paragraph(vec![AdfNode::text(fallback, false)]));
+    }
+    AdfDoc::new(content)
+}
+
+/// One paragraph's nodes: `**` markers are paired (an odd last one stays literal text), text
+/// runs with the same marks are merged, empty text never appears, breaks at either end are
+/// dropped. `None` when nothing visible is left.
+fn build_paragraph(mut pieces: Vec<Piece>, budget: &mut usize) -> Option<AdfNode> {
+    let markers = pieces.iter().filter(|p| matches!(p, Piece::Bold)).count();
+    if markers % 2 == 1 {
+        if let Some(last) = pieces.iter_mut().rev().find(|p| matches!(p, Piece::Bold)) {
+            *last = Piece::Text("**".to_owned());
+        }
+    }
+
+    let mut nodes: Vec<AdfNode> = Vec::new();
+    let mut strong = false;
+    for piece in pieces {
+        match piece {
+            Piece::Bold => strong = !strong,
+            Piece::Break => nodes.push(AdfNode::hard_break()),
+            Piece::Text(text) => {
+                let text = take_budget(&text, budget);
+                if text.is_empty() {
+                    continue;
+                }
+                match nodes.last_mut() {
+                    Some(last) if last.is_text() && last.is_strong() == strong => {
+                        if let Some(existing) = last.text.as_mut() {
+                            existing.push_str(&text);
+                        }
+                    }
+                    _ => nodes.push(AdfNode::text(text, strong)),
+                }
+            }
+        }
+    }
+    while nodes.last().is_some_and(|n| !n.is_text()) {
+        nodes.pop();
+    }
+    let first_text = nodes.iter().position(AdfNode::is_text)?;
+    nodes.drain(..first_text);
+    Some(AdfNode::paragraph(nodes))
+}
+
+/// Takes as much of `text` as the remaining comment budget allows; the text that exhausts the
+/// budget ends with an ellipsis.
+fn take_budget(text: &str, budget: &mut usize) -> String {
+    if *budget == 0 {
+        return String::new();
+    }
+    let len = text.chars().count();
+    if len <= *budget {
+        *budget -= len;
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(budget.saturating_sub(1)).collect();
+    out.push('…');
+    *budget = 0;
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/// Checks a template: length, characters, Handlebars syntax (with line and column), and that it
+/// only uses known variables in the supported forms. Errors carry field `""`; callers re-path
+/// them. An empty template is valid (it means the default).
+pub fn validate_template(source: &str) -> Vec<FieldError> {
+    let length = source.chars().count();
+    if length > MAX_TEMPLATE_CHARS {
+        return vec![FieldError::new(
+            "",
+            "too_long",
+            format!("The template is {length} characters long; the limit is {MAX_TEMPLATE_CHARS}."),
+        )];
+    }
+    if source.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut errors = character_errors(source);
+    if !errors.is_empty() {
+        return errors;
+    }
+    if let Some(error) = nesting_error(source) {
+        return vec![error];
+    }
+    match Template::compile(source) {
+        Err(error) => vec![syntax_error(source, &error)],
+        Ok(template) => {
+            let mut walker = Walker {
+                source,
+                errors: &mut errors,
+            };
+            walker.template(&template);
+            errors.truncate(MAX_ERRORS);
+            errors
+        }
+    }
+}
+
+/// Control characters (other than tab and newlines) and the private-use characters the
+/// renderer reserves for values.
+fn character_errors(source: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (offset, ch) in source.char_indices() {
+        let bad = ch == VALUE_START
+            || ch == VALUE_END
+            || (ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'));
+        if bad {
+            let (line, column) = line_col(source, offset);
+            errors.push(positioned(
+                "invalid_character",
+                format!(
+                    "The template contains the invisible character U+{:04X} at line {line}, column {column}; remove it.",
+                    u32::from(ch)
+                ),
+                line,
+                column,
+            ));
+            if errors.len() == MAX_ERRORS {
+                break;
+            }
+        }
+    }
+    errors
+}
+
+/// Rejects deep nesting before the recursive-descent parser sees it: brackets inside a tag
+/// (subexpressions, literals) are never valid in these templates, and block nesting is bounded.
+fn nesting_error(source: &str) -> Option<FieldError> {
+    let mut depth = 0usize;
+    let mut rest = source;
+    let mut consumed = 0usize;
+    while let Some(start) = rest.find("{{") {
+        let tag_offset = consumed + start;
+        let after = &rest[start + 2..];
+        let end = after.find("}}").unwrap_or(after.len());
+        let inner = &after[..end];
+        let inner_trimmed = inner.trim_start_matches(['{', '~', ' ', '\t', '\r', '\n']);
+        if bracket_depth(inner_trimmed) > 2 {
+            let (line, column) = line_col(source, tag_offset);
+            return Some(positioned(
+                "unsupported_expression",
+                format!(
+                    "The tag at line {line}, column {column} nests brackets; only {{{{variable}}}} and {{{{#if variable}}}} tags are supported."
+                ),
+                line,
+                column,
+            ));
+        }
+        if inner_trimmed.starts_with('#') {
+            depth += 1;
+            if depth > MAX_BLOCK_DEPTH {
+                let (line, column) = line_col(source, tag_offset);
+                return Some(positioned(
+                    "too_deep",
+                    format!(
+                        "Blocks are nested more than {MAX_BLOCK_DEPTH} levels deep at line {line}, column {column}."
+                    ),
+                    line,
+                    column,
+                ));
+            }
+        } else if inner_trimmed.starts_with('/') {
+            depth = depth.saturating_sub(1);
+        }
+        let skip = start + 2 + end;
+        consumed += skip;
+        rest = &rest[skip..];
+    }
+    None
+}
+
+/// The deepest nesting of `(`, `[` and `{` in a tag's inside.
+fn bracket_depth(inner: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for ch in inner.chars() {
+        match ch {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+fn syntax_error(source: &str, error: &TemplateError) -> FieldError {
+    let (hint, position) = match error.reason() {
+        TemplateErrorReason::MismatchingClosedHelper(open, close)
+        | TemplateErrorReason::MismatchingClosedDecorator(open, close) => (
+            format!(
+                "{{{{#{}}}}} is closed by {{{{/{}}}}}; close each block with its own name.",
+                unquote(open),
+                unquote(close)
+            ),
+            error.pos(),
+        ),
+        TemplateErrorReason::InvalidSyntax(_) => match error.pos() {
+            Some((line, column)) => {
+                let (hint, tag_start) = describe_syntax_problem(source, line, column);
+                let position = tag_start.map_or((line, column), |offset| {
+                    let (line, column) = line_col(source, offset);
+                    (line as usize, column as usize)
+                });
+                (hint, Some(position))
+            }
+            None => ("The template is not valid Handlebars.".to_owned(), None),
+        },
+        _ => (
+            "This tag is not supported; use {{variable}}, {{{variable}}}, {{#if variable}} … {{/if}} or {{#unless variable}} … {{/unless}}.".to_owned(),
+            error.pos(),
+        ),
+    };
+    match position {
+        Some((line, column)) => {
+            let (line, column) = (to_u32(line), to_u32(column));
+            positioned(
+                "template_syntax",
+                format!("Syntax error at line {line}, column {column}: {hint}"),
+                line,
+                column,
+            )
+        }
+        None => FieldError::new("", "template_syntax", format!("Syntax error: {hint}")),
+    }
+}
+
+fn unquote(name: &str) -> &str {
+    name.trim_matches('"')
+}
+
+/// A readable explanation of a parse failure at a position (the parser's own message lists
+/// grammar rules, which means nothing to an admin), and the byte offset of the tag at fault.
+fn describe_syntax_problem(source: &str, line: usize, column: usize) -> (String, Option<usize>) {
+    let offset = offset_of(source, line, column);
+    let head = source
+        .get(..offset.saturating_add(2).min(source.len()))
+        .unwrap_or(source);
+    let Some(tag_start) = head.rfind("{{") else {
+        return (
+            "The template is not valid Handlebars here.".to_owned(),
+            None,
+        );
+    };
+    let tag = source.get(tag_start..).unwrap_or("");
+    let body = tag
+        .trim_start_matches('{')
+        .trim_start_matches('~')
+        .trim_start();
+    let hint = if !tag.contains("}}") {
+        "This {{ is never closed with }}.".to_owned()
+    } else if let Some(block) = body.strip_prefix('#') {
+        let name: String = block
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            "A block needs a name and a variable, as in {{#if name}}.".to_owned()
+        } else {
+            format!(
+                "This {{{{#{name}}}}} block is not valid or is never closed; write {{{{#{name} variable}}}} … {{{{/{name}}}}}."
+            )
+        }
+    } else if body.starts_with('/') {
+        "This closing tag has no matching opening block.".to_owned()
+    } else if body.starts_with("else") || body.starts_with('^') {
+        "{{else}} may only appear inside an {{#if}} or {{#unless}} block.".to_owned()
+    } else {
+        "This tag is not valid; write a variable as {{name}}.".to_owned()
+    };
+    (hint, Some(tag_start))
+}
+
+struct Walker<'a> {
+    source: &'a str,
+    errors: &'a mut Vec<FieldError>,
+}
+
+impl Walker<'_> {
+    fn template(&mut self, template: &Template) {
+        for (index, element) in template.elements.iter().enumerate() {
+            if self.errors.len() >= MAX_ERRORS {
+                return;
+            }
+            let mapped = template
+                .mapping
+                .get(index)
+                .map(|m| (to_u32(m.0), to_u32(m.1)));
+            self.element(element, mapped);
+        }
+    }
+
+    fn element(&mut self, element: &TemplateElement, mapped: Option<(u32, u32)>) {
+        match element {
+            TemplateElement::RawString(_) | TemplateElement::Comment(_) => {}
+            TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper) => {
+                self.expression(helper, mapped);
+            }
+            TemplateElement::HelperBlock(helper) => self.block(helper, mapped),
+            TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => self
+                .problem(
+                    "unsupported_expression",
+                    "Partials ({{> name}}) are not supported in comment templates.".to_owned(),
+                    mapped,
+                    "{{>",
+                ),
+            TemplateElement::DecoratorExpression(_) | TemplateElement::DecoratorBlock(_) => self
+                .problem(
+                    "unsupported_expression",
+                    "Decorators ({{* name}}) are not supported in comment templates.".to_owned(),
+                    mapped,
+                    "{{*",
+                ),
+            _ => self.problem(
+                "unsupported_expression",
+                "This tag is not supported in comment templates.".to_owned(),
+                mapped,
+                "{{",
+            ),
+        }
+    }
+
+    /// `{{var}}` or `{{{var}}}`: a known variable and nothing else.
+    fn expression(&mut self, helper: &HelperTemplate, mapped: Option<(u32, u32)>) {
+        if helper.params.is_empty() && helper.hash.is_empty() {
+            self.variable(&helper.name, mapped);
+            return;
+        }
+        let name = helper.name.as_name().unwrap_or("");
+        self.problem(
+            "unsupported_helper",
+            format!(
+                "{{{{{name} …}}}} calls a helper; only plain variables such as {{{{name}}}} and {{{{#if name}}}} blocks are supported."
+            ),
+            mapped,
+            name,
+        );
+    }
+
+    /// `{{#if var}}` / `{{#unless var}}` with an optional `{{else}}` (or `{{else if var}}`).
+    fn block(&mut self, helper: &HelperTemplate, mapped: Option<(u32, u32)>) {
+        let name = helper.name.as_name().unwrap_or("");
+        if name != "if" && name != "unless" {
+            let message = if VARIABLES.contains(&name) {
+                format!("{{{{#{name}}}}} blocks are not supported; write {{{{#if {name}}}}} … {{{{/if}}}}.")
+            } else {
+                format!(
+                    "{{{{#{name}}}}} blocks are not supported; only {{{{#if variable}}}} and {{{{#unless variable}}}} are."
+                )
+            };
+            self.problem("unsupported_helper", message, mapped, name);
+        } else if helper.params.len() != 1
+            || !helper.hash.is_empty()
+            || helper.block_param.is_some()
+        {
+            self.problem(
+                "unsupported_expression",
+                format!(
+                    "{{{{#{name}}}}} takes exactly one variable, as in {{{{#{name} identityId}}}}."
+                ),
+                mapped,
+                name,
+            );
+        } else if let Some(param) = helper.params.first() {
+            self.variable(param, mapped);
+        }
+        if let Some(inner) = &helper.template {
+            self.template(inner);
+        }
+        if let Some(inverse) = &helper.inverse {
+            self.template(inverse);
+        }
+    }
+
+    /// A plain, known variable name.
+    fn variable(&mut self, parameter: &Parameter, mapped: Option<(u32, u32)>) {
+        let (code, message, needle) = match parameter {
+            Parameter::Path(Path::Relative((segments, raw))) => match segments.as_slice() {
+                [PathSeg::Named(name)] if name == raw => {
+                    if VARIABLES.contains(&name.as_str()) {
+                        return;
+                    }
+                    ("unknown_variable", unknown_variable_message(name), raw.clone())
+                }
+                [] => (
+                    "unsupported_expression",
+                    format!("{{{{{raw}}}}} is not available; use a variable such as {{{{name}}}}."),
+                    raw.clone(),
+                ),
+                _ => (
+                    "unsupported_expression",
+                    format!(
+                        "{{{{{raw}}}}} is a path; only plain variables such as {{{{name}}}} are available (no dots, slashes, ../ or @root)."
+                    ),
+                    raw.clone(),
+                ),
+            },
+            Parameter::Path(Path::Local((_, _, raw))) => (
+                "unsupported_expression",
+                format!("{{{{{raw}}}}} is a data variable; only the listed variables are available."),
+                raw.clone(),
+            ),
+            Parameter::Literal(value) => (
+                "unsupported_expression",
+                format!("{value} is a literal; use a variable such as {{{{name}}}}."),
+                value.to_string(),
+            ),
+            Parameter::Name(name) => (
+                "unsupported_expression",
+                format!("{{{{{name}}}}} is not a supported variable form."),
+                name.clone(),
+            ),
+            _ => (
+                "unsupported_expression",
+                "Subexpressions ( … ) are not supported; use a plain variable.".to_owned(),
+                "(".to_owned(),
+            ),
+        };
+        self.problem(code, message, mapped, &needle);
+    }
+
+    fn problem(&mut self, code: &str, message: String, mapped: Option<(u32, u32)>, needle: &str) {
+        let position = mapped.or_else(|| locate_tag(self.source, needle));
+        let error = match position {
+            Some((line, column)) => positioned(
+                code,
+                format!("{message} (line {line}, column {column})"),
+                line,
+                column,
+            ),
+            None => FieldError::new("", code, message),
+        };
+        self.errors.push(error);
+    }
+}
+
+fn unknown_variable_message(name: &str) -> String {
+    let list = VARIABLES.join(", ");
+    let suggestion = VARIABLES
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(name))
+        .map(|known| (*known, true))
+        .or_else(|| {
+            VARIABLES
+                .iter()
+                .map(|known| (*known, edit_distance(known, name)))
+                .filter(|(_, distance)| *distance <= 2)
+                .min_by_key(|(_, distance)| *distance)
+                .map(|(known, _)| (known, false))
+        });
+    match suggestion {
+        Some((known, true)) => format!(
+            "Unknown variable {{{{{name}}}}}: variable names are case-sensitive, did you mean {{{{{known}}}}}?"
+        ),
+        Some((known, false)) => {
+            format!("Unknown variable {{{{{name}}}}}: did you mean {{{{{known}}}}}? Available: {list}.")
+        }
+        None => format!("Unknown variable {{{{{name}}}}}. Available: {list}."),
+    }
+}
+
+/// Levenshtein distance over characters, for "did you mean" suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
+            let insert = current.last().copied().unwrap_or(0) + 1;
+            current.push(substitute.min(delete).min(insert));
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(0)
+}
+
+/// Where a tag mentioning `needle` starts, for elements the parser gave no position: the first
+/// `{{ … }}` whose inside contains it.
+fn locate_tag(source: &str, needle: &str) -> Option<(u32, u32)> {
+    let mut from = 0usize;
+    while let Some(found) = source.get(from..).and_then(|rest| rest.find("{{")) {
+        let start = from + found;
+        let inner_start = start + 2;
+        let rest = source.get(inner_start..).unwrap_or("");
+        let inner_end = rest.find("}}").unwrap_or(rest.len());
+        let inner = rest.get(..inner_end).unwrap_or("");
+        if needle.is_empty() || inner.contains(needle) {
+            return Some(line_col(source, start));
+        }
+        from = inner_start + inner_end;
+    }
+    None
+}
+
+/// 1-based line and column (in characters) of a byte offset, counting lines as the parser does.
+fn line_col(source: &str, offset: usize) -> (u32, u32) {
+    let head = source.get(..offset).unwrap_or(source);
+    let line = head.matches('\n').count() + 1;
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    let column = head.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (to_u32(line), to_u32(column))
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+fn offset_of(source: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0usize;
+    for _ in 1..line {
+        match source.get(offset..).and_then(|rest| rest.find('\n')) {
+            Some(i) => offset += i + 1,
+            None => return source.len(),
+        }
+    }
+    let rest = source.get(offset..).unwrap_or("");
+    offset
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+fn positioned(code: &str, message: String, line: u32, column: u32) -> FieldError {
+    FieldError {
+        line: Some(line),
+        column: Some(column),
+        ..FieldError::new("", code, message)
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+/// The three outcome templates, checked and compiled once per settings revision.
+#[derive(Clone, Debug)]
+pub struct CompiledTemplates {
+    registry: Handlebars<'static>,
+}
+
+impl CompiledTemplates {
+    /// Compiles the templates (a blank one means the default). Fails with `template_invalid`,
+    /// naming the outcome and the first problem, when a stored template does not validate.
+    pub fn new(templates: &PerOutcome<String>) -> Result<Self, CoreError> {
+        let mut registry = new_registry();
+        for outcome in Outcome::ALL {
+            let source = effective_template(templates.get(outcome), outcome);
+            let template = compile(source).map_err(|error| {
+                CoreError::new(
+                    "template_invalid",
+                    format!("templates.{}: {}", outcome.key(), error.message),
+                    false,
+                )
+            })?;
+            registry.register_template(outcome.key(), template);
+        }
+        Ok(CompiledTemplates { registry })
+    }
+
+    /// The comment for an outcome, as ADF.
+    pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
+        let text = self
+            .registry
+            .render(outcome.key(), &vars.prepared())
+            .map_err(render_error)?;
+        Ok(to_adf(&text, fallback_line(Some(outcome))))
+    }
+}
+
+/// Renders one template for a preview. A blank template previews the default for the outcome
+/// named in `vars.outcome`; an invalid one is a `template_invalid` error with its first problem.
+pub fn render_template(source: &str, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
+    let outcome = outcome_from_words(&vars.outcome);
+    let source = match outcome {
+        Some(outcome) => effective_template(source, outcome),
+        None => source,
+    };
+    let template = compile(source)
+        .map_err(|error| CoreError::new("template_invalid", error.message, false))?;
+    let mut registry = new_registry();
+    registry.register_template("preview", template);
+    let text = registry
+        .render("preview", &vars.prepared())
+        .map_err(render_error)?;
+    Ok(to_adf(&text, fallback_line(outcome)))
+}
+
+/// An outcome from its words ("manual review") or key ("manualReview").
+fn outcome_from_words(words: &str) -> Option<Outcome> {
+    let words = words.trim();
+    Outcome::ALL
+        .into_iter()
+        .find(|o| o.words().eq_ignore_ascii_case(words) || o.key().eq_ignore_ascii_case(words))
+}
+
+fn fallback_line(outcome: Option<Outcome>) -> &'static str {
+    match outcome {
+        Some(Outcome::Passed) => "Incode verification passed.",
+        Some(Outcome::Failed) => "Incode verification failed.",
+        Some(Outcome::ManualReview) => "Incode verification needs manual review.",
+        None => "Incode verification result.",
+    }
+}
+
+fn new_registry() -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(no_escape);
+    registry
+}
+
+/// Validates, then compiles.
+fn compile(source: &str) -> Result<Template, FieldError> {
+    if let Some(error) = validate_template(source).into_iter().next() {
+        return Err(error);
+    }
+    Template::compile(source).map_err(|error| syntax_error(source, &error))
+}
+
+fn render_error(error: handlebars::RenderError) -> CoreError {
+    CoreError::new(
+        "template_render_failed",
+        format!("The comment template could not be rendered: {error}"),
+        false,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars() -> TemplateVars {
+        TemplateVars {
+            name: "Ann Example".into(),
+            email: "ann@example.com".into(),
+            identity_id: "id-1".into(),
+            session_id: "sess-1".into(),
+            outcome: "passed".into(),
+            agent: "Agent Smith".into(),
+            issue_key: "HD-1".into(),
+            time: "2026-11-22 10:00:00 UTC".into(),
+            delivery: "SMS".into(),
+            status: "Success - 2026-11-22 10:00:00".into(),
+        }
+    }
+
+    fn render(source: &str, vars: &TemplateVars) -> serde_json::Value {
+        serde_json::to_value(render_template(source, vars).unwrap()).unwrap()
+    }
+
+    fn codes(source: &str) -> Vec<(String, Option<u32>, Option<u32>)> {
+        validate_template(source)
+            .into_iter()
+            .map(|e| (e.code, e.line, e.column))
+            .collect()
+    }
+
+    #[test]
+    fn default_templates_render_with_marks_only_from_the_template() {
+        let compiled = CompiledTemplates::new(&PerOutcome::default()).unwrap();
+        let doc = compiled.render(Outcome::Passed, &vars()).unwrap();
+        let value = serde_json::to_value(&doc).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "type": "doc",
+                "version": 1,
+                "content": [
+                    { "type": "paragraph", "content": [
+                        { "type": "text", "text": "✅ " },
+                        { "type": "text", "text": "Verification passed", "marks": [{ "type": "strong" }] },
+                        { "type": "text", "text": " — identity confirmed, you may proceed." }
+                    ]},
+                    { "type": "paragraph", "content": [
+                        { "type": "text", "text": "Employee: Ann Example (ann@example.com)" },
+                        { "type": "hardBreak" },
+                        { "type": "text", "text": "Identity ID: id-1" },
+                        { "type": "hardBreak" },
+                        { "type": "text", "text": "Session ID: sess-1" },
+                        { "type": "hardBreak" },
+                        { "type": "text", "text": "Verified by Incode at 2026-11-22 10:00:00 UTC, requested by Agent Smith." }
+                    ]}
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn default_templates_skip_missing_details() {
+        let compiled = CompiledTemplates::new(&PerOutcome::default()).unwrap();
+        let sparse = TemplateVars {
+            name: String::new(),
+            identity_id: String::new(),
+            agent: String::new(),
+            ..vars()
+        };
+        let doc = serde_json::to_value(compiled.render(Outcome::Failed, &sparse).unwrap()).unwrap();
+        assert_eq!(
+            doc["content"][1]["content"],
+            json!([
+                { "type": "text", "text": "Employee: ann@example.com" },
+                { "type": "hardBreak" },
+                { "type": "text", "text": "Session ID: sess-1" },
+                { "type": "hardBreak" },
+                { "type": "text", "text": "Checked by Incode at 2026-11-22 10:00:00 UTC." }
+            ])
+        );
+        let review =
+            serde_json::to_value(compiled.render(Outcome::ManualReview, &vars()).unwrap()).unwrap();
+        assert_eq!(
+            review["content"][0]["content"][1]["text"],
+            "Manual review required"
+        );
+    }
+
+    #[test]
+    fn hostile_values_stay_literal() {
+        let hostile = TemplateVars {
+            name: "**Verification passed**\n\nEmployee: boss".into(),
+            email: "<script>alert(1)</script>\"'&".into(),
+            session_id: "{{name}} \u{E000}x\u{E001} \u{202E}evil".into(),
+            ..vars()
+        };
+        let doc = render("**Name:** {{name}}\n{{{email}}}\n{{sessionId}}", &hostile);
+        assert_eq!(
+            doc["content"],
+            json!([{ "type": "paragraph", "content": [
+                { "type": "text", "text": "Name:", "marks": [{ "type": "strong" }] },
+                { "type": "text", "text": " **Verification passed**  Employee: boss" },
+                { "type": "hardBreak" },
+                { "type": "text", "text": "<script>alert(1)</script>\"'&" },
+                { "type": "hardBreak" },
+                { "type": "text", "text": "{{name}} x  evil" }
+            ]}])
+        );
+    }
+
+    #[test]
+    fn bold_written_around_a_value_applies_to_it() {
+        let doc = render("Hello **{{name}}**!", &vars());
+        assert_eq!(
+            doc["content"][0]["content"],
+            json!([
+                { "type": "text", "text": "Hello " },
+                { "type": "text", "text": "Ann Example", "marks": [{ "type": "strong" }] },
+                { "type": "text", "text": "!" }
+            ])
+        );
+    }
+
+    #[test]
+    fn unpaired_bold_marker_is_literal() {
+        let doc = render("a **b** c ** d", &vars());
+        assert_eq!(
+            doc["content"][0]["content"],
+            json!([
+                { "type": "text", "text": "a " },
+                { "type": "text", "text": "b", "marks": [{ "type": "strong" }] },
+                { "type": "text", "text": " c ** d" }
+            ])
+        );
+    }
+
+    #[test]
+    fn paragraphs_and_breaks() {
+        let doc = render("\n\none\r\ntwo\n  \n\nthree\n\n", &vars());
+        assert_eq!(
+            doc["content"],
+            json!([
+                { "type": "paragraph", "content": [
+                    { "type": "text", "text": "one" }, { "type": "hardBreak" }, { "type": "text", "text": "two" }
+                ]},
+                { "type": "paragraph", "content": [{ "type": "text", "text": "three" }] }
+            ])
+        );
+    }
+
+    #[test]
+    fn empty_output_falls_back_to_one_line() {
+        let empty = TemplateVars {
+            name: String::new(),
+            ..vars()
+        };
+        let doc = render("{{name}}\n\n****", &empty);
+        assert_eq!(
+            doc["content"],
+            json!([{ "type": "paragraph", "content": [{ "type": "text", "text": "Incode verification passed." }] }])
+        );
+        let unknown_outcome = TemplateVars {
+            outcome: String::new(),
+            ..empty
+        };
+        let doc = render("", &unknown_outcome);
+        assert_eq!(
+            doc["content"][0]["content"][0]["text"],
+            "Incode verification result."
+        );
+    }
+
+    #[test]
+    fn blank_preview_uses_the_outcome_default() {
+        let doc = render(
+            "  ",
+            &TemplateVars {
+                outcome: "manual review".into(),
+                ..vars()
+            },
+        );
+        assert_eq!(
+            doc["content"][0]["content"][1]["text"],
+            "Manual review required"
+        );
+    }
+
+    #[test]
+    fn long_values_are_capped() {
+        let long = "x".repeat(100_000);
+        assert_eq!(clean_value(&long).chars().count(), MAX_VALUE_CHARS);
+        assert!(clean_value(&long).ends_with("x…"));
+        assert_eq!(
+            clean_value(&"y".repeat(MAX_VALUE_CHARS)),
+            "y".repeat(MAX_VALUE_CHARS)
+        );
+        let doc = render(
+            "{{name}}",
+            &TemplateVars {
+                name: long,
+                ..vars()
+            },
+        );
+        let text = doc["content"][0]["content"][0]["text"].as_str().unwrap();
+        assert_eq!(text.chars().count(), MAX_VALUE_CHARS);
+    }
+
+    #[test]
+    fn whole_comment_is_capped() {
+        let source = "{{name}}".repeat(40);
+        let doc = render(
+            &source,
+            &TemplateVars {
+                name: "z".repeat(5000),
+                ..vars()
+            },
+        );
+        let text = doc["content"][0]["content"][0]["text"].as_str().unwrap();
+        assert_eq!(text.chars().count(), MAX_COMMENT_CHARS);
+        assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn valid_templates_pass() {
+        for outcome in Outcome::ALL {
+            assert_eq!(validate_template(default_template(outcome)), vec![]);
+        }
+        assert_eq!(validate_template(""), vec![]);
+        assert_eq!(
+            validate_template(
+                "{{#if name}}{{name}}{{else if email}}{{email}}{{else}}?{{/if}} {{#unless agent}}x{{/unless}} {{{time}}} {{~status~}} {{! note }} \\{{literal}}"
+            ),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn unknown_variables_have_positions() {
+        assert_eq!(
+            codes("Hi {{name}}\n  {{nmae}} and {{Email}}"),
+            vec![
+                ("unknown_variable".to_owned(), Some(2), Some(3)),
+                ("unknown_variable".to_owned(), Some(2), Some(16)),
+            ]
+        );
+        let errors = validate_template("{{nmae}}");
+        assert!(
+            errors[0].message.contains("did you mean {{name}}"),
+            "{}",
+            errors[0].message
+        );
+        let errors = validate_template("{{Email}}");
+        assert!(
+            errors[0].message.contains("case-sensitive"),
+            "{}",
+            errors[0].message
+        );
+        let errors = validate_template("{{zzzzzz}}");
+        assert!(
+            errors[0].message.contains("Available: name, email"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn positions_count_characters_not_bytes() {
+        assert_eq!(
+            codes("✅ é {{bad}}"),
+            vec![("unknown_variable".to_owned(), Some(1), Some(5))]
+        );
+    }
+
+    #[test]
+    fn nested_unknown_variables_are_found() {
+        assert_eq!(
+            codes("{{#if name}}\nx {{foo}}\n{{else}}{{bar}}{{/if}}"),
+            vec![
+                ("unknown_variable".to_owned(), Some(2), Some(3)),
+                ("unknown_variable".to_owned(), Some(3), Some(9)),
+            ]
+        );
+        assert_eq!(
+            codes("{{#if name}}a{{else if nope}}b{{/if}}"),
+            vec![("unknown_variable".to_owned(), Some(1), Some(14))]
+        );
+        assert_eq!(
+            codes("{{#if missing}}a{{/if}}"),
+            vec![("unknown_variable".to_owned(), Some(1), Some(1))]
+        );
+    }
+
+    #[test]
+    fn unsupported_forms_are_rejected() {
+        let cases = [
+            ("{{> partial}}", "unsupported_expression"),
+            ("{{#each name}}x{{/each}}", "unsupported_helper"),
+            ("{{#name}}x{{/name}}", "unsupported_helper"),
+            ("{{lookup name 'x'}}", "unsupported_helper"),
+            ("{{a.b}}", "unsupported_expression"),
+            ("{{@root.name}}", "unsupported_expression"),
+            ("{{../name}}", "unsupported_expression"),
+            ("{{this}}", "unsupported_expression"),
+            ("{{this.name}}", "unsupported_expression"),
+            ("{{@index}}", "unsupported_expression"),
+            ("{{#if name email}}x{{/if}}", "unsupported_expression"),
+            ("{{#if (eq name email)}}x{{/if}}", "unsupported_expression"),
+            ("{{#if name as |x|}}x{{/if}}", "unsupported_expression"),
+            ("{{{{raw}}}}x{{{{/raw}}}}", "unsupported_helper"),
+            ("{{*inline}}", "unsupported_expression"),
+        ];
+        for (source, code) in cases {
+            let errors = validate_template(source);
+            assert_eq!(errors.len(), 1, "{source}: {errors:?}");
+            assert_eq!(errors[0].code, code, "{source}: {errors:?}");
+            assert_eq!(
+                (errors[0].line, errors[0].column),
+                (Some(1), Some(1)),
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let cases = [
+            ("Hello {{name", 1, 7, "never closed"),
+            ("ok\n{{#if name}}x", 2, 1, "never closed"),
+            ("ok\n  {{/if}}", 2, 3, "no matching opening"),
+            ("{{#if name}}x{{/unless}}", 1, 14, "closed by"),
+            ("{{else}}", 1, 1, "{{else}} may only"),
+            ("{{}}", 1, 1, "not valid"),
+        ];
+        for (source, line, column, words) in cases {
+            let errors = validate_template(source);
+            assert_eq!(errors.len(), 1, "{source}: {errors:?}");
+            let error = &errors[0];
+            assert_eq!(error.code, "template_syntax", "{source}: {error:?}");
+            assert_eq!(
+                (error.line, error.column),
+                (Some(line), Some(column)),
+                "{source}: {error:?}"
+            );
+            assert!(error.message.contains(words), "{source}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn length_characters_and_nesting_limits() {
+        assert_eq!(codes(&"a".repeat(MAX_TEMPLATE_CHARS)), vec![]);
+        assert_eq!(codes(&"é".repeat(MAX_TEMPLATE_CHARS + 1))[0].0, "too_long");
+        assert_eq!(
+            codes("ok\nx\u{0}y\u{E000}"),
+            vec![
+                ("invalid_character".to_owned(), Some(2), Some(2)),
+                ("invalid_character".to_owned(), Some(2), Some(4)),
+            ]
+        );
+        let deep = "{{#if name}}".repeat(9) + &"{{/if}}".repeat(9);
+        assert_eq!(
+            codes(&deep),
+            vec![("too_deep".to_owned(), Some(1), Some(97))]
+        );
+        let ok = "{{#if name}}".repeat(8) + &"{{/if}}".repeat(8);
+        assert_eq!(codes(&ok), vec![]);
+        let brackets = format!(
+            "{{{{#if {}name{}}}}}x{{{{/if}}}}",
+            "(a ".repeat(500),
+            ")".repeat(500)
+        );
+        assert_eq!(codes(&brackets)[0].0, "unsupported_expression");
+    }
+
+    #[test]
+    fn long_else_if_chains_stay_within_the_stack() {
+        // About 4000 characters of `{{else if}}`: the longest chain a template can hold.
+        let chain = "{{else if name}}x".repeat(230);
+        let source = format!("{{{{#if email}}}}a{chain}{{{{/if}}}}");
+        assert!(source.chars().count() <= MAX_TEMPLATE_CHARS);
+        assert_eq!(validate_template(&source), vec![]);
+        let doc = render(
+            &source,
+            &TemplateVars {
+                email: String::new(),
+                ..vars()
+            },
+        );
+        assert_eq!(doc["content"][0]["content"][0]["text"], "x");
+        let many_tags = "{{name}}".repeat(MAX_TEMPLATE_CHARS / 8);
+        assert_eq!(validate_template(&many_tags), vec![]);
+    }
+
+    #[test]
+    fn invalid_templates_do_not_compile() {
+        let templates = PerOutcome {
+            passed: String::new(),
+            failed: "{{oops}}".to_owned(),
+            manual_review: String::new(),
+        };
+        let error = CompiledTemplates::new(&templates).unwrap_err();
+        assert_eq!(error.code, "template_invalid");
+        assert!(
+            error
+                .message
+                .starts_with("templates.failed: Unknown variable {{oops}}"),
+            "{}",
+            error.message
+        );
+        let error = render_template("{{#if}}", &vars()).unwrap_err();
+        assert_eq!(error.code, "template_invalid");
+    }
+
+    #[test]
+    fn adf_round_trips_and_rejects_other_versions() {
+        let doc = AdfDoc::new(vec![AdfNode::paragraph(vec![AdfNode::text("a", true)])]);
+        let value = serde_json::to_value(&doc).unwrap();
+        assert_eq!(serde_json::from_value::<AdfDoc>(value).unwrap(), doc);
+        assert!(
+            serde_json::from_value::<AdfDoc>(json!({"type":"doc","version":2,"content":[]}))
+                .is_err()
+        );
+        assert!(
+            serde_json::from_value::<AdfDoc>(json!({"type":"x","version":1,"content":[]})).is_err()
+        );
+    }
+}

@@ -1,0 +1,464 @@
+//! Runs the shared test vectors of settings, templates, transitions and Jira requests against the
+//! native core, and checks every Jira request built against Atlassian's REST specification.
+//!
+//! A vector file is `{ groups: [{ function, cases: [{ name, args, expect }] }] }`; `args` are the
+//! exported JavaScript function's arguments and `expect` is matched as a subset (see `subset`).
+//! The Node tests run the same files against the built wasm package.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use incode_verify_core::jira;
+use incode_verify_core::model::{
+    CommentVisibility, HttpRequest, Outcome, Parsed, SecretFlags, Settings, Verification,
+};
+use incode_verify_core::settings;
+use incode_verify_core::template::{self, AdfDoc, CompiledTemplates, TemplateVars};
+use incode_verify_core::transitions::{self, TransitionChoice};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn arg<T: DeserializeOwned>(args: &[Value], index: usize, case: &str) -> T {
+    let value = args
+        .get(index)
+        .unwrap_or_else(|| panic!("{case}: argument {index} is missing"));
+    serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("{case}: argument {index} does not deserialise: {e}"))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+/// Calls the Rust function behind an exported JavaScript function. Returns the serialised result
+/// and the Jira requests it built (for the contract check).
+fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>) {
+    let arity = |n: usize| assert_eq!(args.len(), n, "{case}: {function} takes {n} arguments");
+    match function {
+        "defaultSettings" => {
+            arity(0);
+            (json(&settings::default_settings()), vec![])
+        }
+        "validateSettings" => {
+            arity(3);
+            let current: Settings = arg(args, 0, case);
+            let flags: SecretFlags = arg(args, 2, case);
+            (
+                json(&settings::validate_settings(&current, &args[1], flags)),
+                vec![],
+            )
+        }
+        "publicSettings" => {
+            arity(2);
+            let s: Settings = arg(args, 0, case);
+            let flags: SecretFlags = arg(args, 1, case);
+            (json(&settings::public_settings(&s, flags)), vec![])
+        }
+        "validateTemplate" => {
+            arity(1);
+            let source: String = arg(args, 0, case);
+            (json(&template::validate_template(&source)), vec![])
+        }
+        "renderTemplate" => {
+            arity(2);
+            let source: String = arg(args, 0, case);
+            let vars: TemplateVars = arg(args, 1, case);
+            let parsed: Parsed<AdfDoc> = template::render_template(&source, &vars).into();
+            (json(&parsed), vec![])
+        }
+        "Core#renderComment" => {
+            arity(3);
+            let s: Settings = arg(args, 0, case);
+            let outcome: Outcome = arg(args, 1, case);
+            let vars: TemplateVars = arg(args, 2, case);
+            let parsed: Parsed<AdfDoc> = CompiledTemplates::new(&s.templates)
+                .and_then(|compiled| compiled.render(outcome, &vars))
+                .into();
+            (json(&parsed), vec![])
+        }
+        "chooseTransition" => {
+            arity(4);
+            let outcome: Outcome = arg(args, 0, case);
+            let s: Settings = arg(args, 1, case);
+            let key: String = arg(args, 2, case);
+            let choice = transitions::choose_transition(outcome, &s, &key, &args[3]);
+            let requests = match &choice {
+                TransitionChoice::Transition { request, .. } => vec![request.clone()],
+                TransitionChoice::NoTransition { .. } => vec![],
+            };
+            (json(&choice), requests)
+        }
+        "commentRequest" => {
+            arity(3);
+            let key: String = arg(args, 0, case);
+            let adf: AdfDoc = arg(args, 1, case);
+            let visibility: CommentVisibility = arg(args, 2, case);
+            let request = jira::comment_request(&key, &adf, visibility);
+            (json(&request), vec![request])
+        }
+        "transitionsRequest" => {
+            arity(1);
+            let key: String = arg(args, 0, case);
+            let request = jira::transitions_request(&key);
+            (json(&request), vec![request])
+        }
+        "propertyRequest" => {
+            arity(2);
+            let key: String = arg(args, 0, case);
+            let verification: Verification = arg(args, 1, case);
+            let request = jira::property_request(&key, &verification);
+            (json(&request), vec![request])
+        }
+        other => panic!("{case}: no Rust function for {other}"),
+    }
+}
+
+/// `expected` matched as a subset of `actual`: every key of an expected object must be present
+/// and match, arrays match element by element with the same length, scalars are equal.
+fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
+    match (expected, actual) {
+        (Value::Object(want), Value::Object(got)) => {
+            for (key, value) in want {
+                let path = format!("{at}.{key}");
+                match got.get(key) {
+                    Some(found) => subset(value, found, &path)?,
+                    None => return Err(format!("{path}: missing (have {actual})")),
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(want), Value::Array(got)) => {
+            if want.len() != got.len() {
+                return Err(format!(
+                    "{at}: {} elements expected, {} found: {actual}",
+                    want.len(),
+                    got.len()
+                ));
+            }
+            for (index, (w, g)) in want.iter().zip(got).enumerate() {
+                subset(w, g, &format!("{at}[{index}]"))?;
+            }
+            Ok(())
+        }
+        (Value::Number(w), Value::Number(g)) if w.as_f64() == g.as_f64() => Ok(()),
+        _ if expected == actual => Ok(()),
+        _ => Err(format!("{at}: expected {expected}, found {actual}")),
+    }
+}
+
+fn run_file(file: &str) -> usize {
+    let path = root().join("tests/vectors").join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let groups = vectors["groups"].as_array().expect("groups");
+    assert!(!groups.is_empty(), "{file}: no groups");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for group in groups {
+        let function = group["function"].as_str().expect("function");
+        let cases = group["cases"].as_array().expect("cases");
+        assert!(!cases.is_empty(), "{file}: {function} has no cases");
+        for case in cases {
+            let name = format!(
+                "{file} {function}: {}",
+                case["name"].as_str().expect("name")
+            );
+            let args = case["args"].as_array().expect("args");
+            let (actual, requests) = call(function, args, &name);
+            if let Err(problem) = subset(&case["expect"], &actual, "$") {
+                failures.push(format!("{name}\n    {problem}"));
+            }
+            for request in &requests {
+                if let Err(problem) = check_contract(request) {
+                    failures.push(format!("{name}\n    contract: {problem}"));
+                }
+            }
+            count += 1;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    count
+}
+
+#[test]
+fn settings_vectors() {
+    assert!(run_file("settings.json") >= 80);
+}
+
+#[test]
+fn template_vectors() {
+    assert!(run_file("templates.json") >= 40);
+}
+
+#[test]
+fn transition_vectors() {
+    assert!(run_file("transitions.json") >= 10);
+}
+
+#[test]
+fn jira_vectors() {
+    assert!(run_file("jira.json") >= 8);
+}
+
+#[test]
+fn the_matcher_fails_when_it_should() {
+    use serde_json::json;
+    assert!(subset(&json!({"a": 1}), &json!({"a": 1, "b": 2}), "$").is_ok());
+    assert!(subset(&json!({"a": 1}), &json!({"a": 2}), "$").is_err());
+    assert!(subset(&json!({"a": 1}), &json!({"b": 1}), "$").is_err());
+    assert!(subset(&json!([1, 2]), &json!([1, 2, 3]), "$").is_err());
+    assert!(subset(&json!([{"a": 1}]), &json!([{"a": 1, "b": 0}]), "$").is_ok());
+    assert!(subset(&json!([{"a": 1}]), &json!([{"a": 0}]), "$").is_err());
+    assert!(subset(&json!("1"), &json!(1), "$").is_err());
+    assert!(subset(&json!(null), &json!(false), "$").is_err());
+    assert!(subset(&json!(1), &json!(1.0), "$").is_ok());
+    assert!(subset(&json!({}), &json!([]), "$").is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contract check against Atlassian's Jira platform REST specification
+
+fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = root().join("../shared/specs/jira-platform.v3.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            let target = spec
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("unresolved $ref {reference}"));
+            resolve(spec, target)
+        }
+        None => schema,
+    }
+}
+
+/// The properties a schema declares, following `$ref` and `allOf`; `None` = no constraint.
+fn properties<'a>(spec: &'a Value, schema: &'a Value) -> Option<serde_json::Map<String, Value>> {
+    let schema = resolve(spec, schema);
+    let mut found: Option<serde_json::Map<String, Value>> =
+        schema.get("properties").and_then(Value::as_object).cloned();
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(more) = properties(spec, part) {
+            found.get_or_insert_with(serde_json::Map::new).extend(more);
+        }
+    }
+    found
+}
+
+/// Every key of `value` must be a declared property, recursively through objects and arrays.
+fn check_value(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    let schema = resolve(spec, schema);
+    match value {
+        Value::Object(object) => {
+            if let Some(declared) = properties(spec, schema) {
+                for (key, inner) in object {
+                    let Some(inner_schema) = declared.get(key) else {
+                        return Err(format!("{at}.{key} is not a property of the request body"));
+                    };
+                    check_value(spec, inner_schema, inner, &format!("{at}.{key}"))?;
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter().enumerate() {
+                    check_value(spec, item_schema, item, &format!("{at}[{index}]"))?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn path_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| {
+            if t.starts_with('{') && t.ends_with('}') {
+                !p.is_empty()
+            } else {
+                t == p
+            }
+        })
+}
+
+fn check_contract(request: &HttpRequest) -> Result<(), String> {
+    let spec = spec();
+    let path = request
+        .path
+        .as_deref()
+        .ok_or("a Jira request needs a path")?;
+    if request.url.is_some() {
+        return Err("a Jira request must not carry an absolute url".into());
+    }
+    if path.contains('?') || path.contains('#') || path.contains("/../") || path.contains("//") {
+        return Err(format!("{path}: the path escapes its template"));
+    }
+    let method = serde_json::to_value(request.method)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    let paths = spec["paths"].as_object().ok_or("spec has no paths")?;
+    let operation = paths
+        .iter()
+        .filter(|(template, _)| path_matches(template, path))
+        .find_map(|(_, item)| item.get(&method))
+        .ok_or_else(|| {
+            format!(
+                "{} {path} is not an operation of the Jira REST API",
+                method.to_uppercase()
+            )
+        })?;
+    if request.headers.get("Accept").map(String::as_str) != Some("application/json") {
+        return Err("Accept: application/json is missing".into());
+    }
+    let Some(body) = &request.body else {
+        return match operation.pointer("/requestBody/required") {
+            Some(Value::Bool(true)) => Err("the operation requires a body".into()),
+            _ => Ok(()),
+        };
+    };
+    if request.headers.get("Content-Type").map(String::as_str) != Some("application/json") {
+        return Err("Content-Type: application/json is missing".into());
+    }
+    let schema = operation
+        .pointer("/requestBody/content/application~1json/schema")
+        .ok_or("the operation takes no JSON body")?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("the body is not a JSON object".into());
+    }
+    // Issue property values are limited to 32 KB (per the operation's description).
+    if path.contains("/properties/") && body.len() > 32_768 {
+        return Err(format!(
+            "property value of {} bytes exceeds 32768",
+            body.len()
+        ));
+    }
+    check_value(spec, schema, &value, "body")
+}
+
+#[test]
+fn the_contract_check_rejects_what_jira_does_not_offer() {
+    use incode_verify_core::model::Method;
+    use std::collections::BTreeMap;
+    let headers: BTreeMap<String, String> = [
+        ("Accept".to_owned(), "application/json".to_owned()),
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+    ]
+    .into();
+    let request = |method, path: &str, body: &str| HttpRequest {
+        method,
+        url: None,
+        path: Some(path.to_owned()),
+        headers: headers.clone(),
+        body: Some(body.to_owned()),
+    };
+    assert!(check_contract(&request(
+        Method::Post,
+        "/rest/api/3/issue/A-1/comment",
+        r#"{"body":{}}"#
+    ))
+    .is_ok());
+    assert!(check_contract(&request(
+        Method::Post,
+        "/rest/api/3/issue/A-1/comment",
+        r#"{"bodyy":{}}"#
+    ))
+    .is_err());
+    assert!(check_contract(&request(
+        Method::Post,
+        "/rest/api/3/issue/A-1/comment",
+        r#"{"properties":[{"key":"k","value":1,"extra":2}]}"#
+    ))
+    .is_err());
+    assert!(check_contract(&request(
+        Method::Put,
+        "/rest/api/3/issue/A-1/comment",
+        r#"{"body":{}}"#
+    ))
+    .is_err());
+    assert!(check_contract(&request(
+        Method::Post,
+        "/rest/api/3/issue/A-1/comments",
+        r#"{"body":{}}"#
+    ))
+    .is_err());
+    assert!(check_contract(&request(
+        Method::Post,
+        "/rest/api/3/issue/A-1/transitions",
+        r#"{"transition":{"id":"1","bogus":1}}"#
+    ))
+    .is_err());
+    assert!(check_contract(&request(
+        Method::Post,
+        "/rest/api/3/issue/A-1/transitions",
+        r#"{"transition":{"id":"1"}}"#
+    ))
+    .is_ok());
+}
+
+#[test]
+fn every_jira_request_builder_meets_the_contract() {
+    let adf = template::render_template(
+        "",
+        &TemplateVars {
+            outcome: "passed".into(),
+            ..TemplateVars::default()
+        },
+    )
+    .unwrap();
+    let verification: Verification = serde_json::from_value(serde_json::json!({
+        "id": "v", "sessionId": "s", "issueKey": "A-1", "issueId": "1", "email": "e@x.io", "name": "N",
+        "delivery": "SMS", "destination": "+1***", "requestedBy": "a", "requestedByName": "A",
+        "requestedAtMs": 0, "expiresAtMs": 1, "status": "failed", "statusText": "Failed - 1970-01-01 00:00:00",
+        "updatedAtMs": 0, "identityId": "", "history": [], "appliedEvents": []
+    }))
+    .unwrap();
+    for key in ["HD-1", "10001", "../x", "a/b?c#d", ""] {
+        for request in [
+            jira::comment_request(key, &adf, CommentVisibility::Internal),
+            jira::comment_request(key, &adf, CommentVisibility::Public),
+            jira::transitions_request(key),
+            jira::transition_request(key, "31"),
+            jira::property_request(key, &verification),
+        ] {
+            check_contract(&request).unwrap_or_else(|e| panic!("{key}: {e}: {request:?}"));
+        }
+    }
+}

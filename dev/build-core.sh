@@ -16,13 +16,17 @@ wasm-bindgen --target web --out-dir "$pkg" --out-name core "$wasm"
 # Size optimisation with binaryen from npm (Debian's wasm-opt 108 breaks wasm-bindgen output).
 opt=node_modules/.bin/wasm-opt
 if [ -x "$opt" ]; then
-  "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$pkg/core_bg.wasm" -o "$pkg/core_bg.opt.wasm"
   mv "$pkg/core_bg.opt.wasm" "$pkg/core_bg.wasm"
 fi
 
-cp "$pkg/core.js" src/generated/core.js
+# NOTE: the glue's async loader names `core_bg.wasm` beside itself, which webpack would try to
+# bundle as an asset; the functions only use `initSync` with the embedded bytes, so that default
+# is cut out (the async loader still works when handed the module explicitly).
+sed "s|new URL('core_bg.wasm', import.meta.url)|undefined|" "$pkg/core.js" > src/generated/core.js
+grep -q "core_bg.wasm" src/generated/core.js && { echo "build-core: could not detach the glue from core_bg.wasm" >&2; exit 1; }
 cp "$pkg/core.d.ts" src/generated/core.d.ts
 node -e '
 const fs = require("fs");

@@ -98,8 +98,7 @@ impl Core {
         #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
     ) -> Result<Core, JsValue> {
         let settings_value: Settings = from_js("settings", settings_value)?;
-        let templates = template::CompiledTemplates::new(&settings_value.templates)
-            .map_err(|e| coded_error(&e.code, &e.message))?;
+        let templates = template::CompiledTemplates::new(&settings_value.templates);
         Ok(Core {
             settings: settings_value,
             templates,

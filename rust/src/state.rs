@@ -559,7 +559,7 @@ mod tests {
 
     fn apply(v: &Verification, e: &IncodeEvent, at: i64) -> EventDecision {
         let s = settings();
-        let templates = CompiledTemplates::new(&s.templates).unwrap();
+        let templates = CompiledTemplates::new(&s.templates);
         apply_event(v, e, &s, &templates, at)
     }
 
@@ -899,6 +899,27 @@ mod tests {
         let text = fallback_comment(&failed, Outcome::Failed);
         assert!(text.starts_with("Incode identity verification failed: do not proceed."));
         assert!(text.contains("Failed - 2025-11-22 08:26:40") && text.contains("sess-1"));
+    }
+
+    #[test]
+    fn a_broken_stored_template_still_posts_the_verdict() {
+        let mut s = settings();
+        s.templates.failed = "{{#each name}}{{/each}}".into();
+        let templates = CompiledTemplates::new(&s.templates);
+        let v = new_verification(&input());
+        let decision = apply_event(
+            &v,
+            &event(IncodeEventType::Failed, "SESSION_FAILED"),
+            &s,
+            &templates,
+            T0 + 1_000,
+        );
+        let (_, actions) = applied(decision);
+        let body = actions.comment.and_then(|c| c.body).unwrap_or_default();
+        assert!(
+            body.contains("Incode identity verification failed: do not proceed"),
+            "{body}"
+        );
     }
 
     #[test]

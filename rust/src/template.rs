@@ -948,29 +948,41 @@ fn to_u32(n: usize) -> u32 {
 #[derive(Clone, Debug)]
 pub struct CompiledTemplates {
     registry: Handlebars<'static>,
+    /// Stored templates that do not compile (saved by an older version, or edited in storage):
+    /// rendering them is an error value, so the caller can fall back to a plain comment
+    /// instead of losing the event.
+    broken: Vec<(Outcome, CoreError)>,
 }
 
 impl CompiledTemplates {
-    /// Compiles the templates (a blank one means the default). Fails with `template_invalid`,
-    /// naming the outcome and the first problem, when a stored template does not validate.
-    pub fn new(templates: &PerOutcome<String>) -> Result<Self, CoreError> {
+    /// Compiles the templates (a blank one means the default). A stored template that does not
+    /// validate is kept as a `template_invalid` error naming the outcome and the first problem,
+    /// returned by `render` for that outcome; the other outcomes still render.
+    pub fn new(templates: &PerOutcome<String>) -> Self {
         let mut registry = new_registry();
+        let mut broken = Vec::new();
         for outcome in Outcome::ALL {
             let source = effective_template(templates.get(outcome), outcome);
-            let template = compile(source).map_err(|error| {
-                CoreError::new(
-                    "template_invalid",
-                    format!("templates.{}: {}", outcome.key(), error.message),
-                    false,
-                )
-            })?;
-            registry.register_template(outcome.key(), template);
+            match compile(source) {
+                Ok(template) => registry.register_template(outcome.key(), template),
+                Err(error) => broken.push((
+                    outcome,
+                    CoreError::new(
+                        "template_invalid",
+                        format!("templates.{}: {}", outcome.key(), error.message),
+                        false,
+                    ),
+                )),
+            }
         }
-        Ok(CompiledTemplates { registry })
+        CompiledTemplates { registry, broken }
     }
 
     /// The comment for an outcome, as ADF.
     pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
+        if let Some((_, error)) = self.broken.iter().find(|(o, _)| *o == outcome) {
+            return Err(error.clone());
+        }
         let text = self
             .registry
             .render(outcome.key(), &vars.prepared())
@@ -1070,7 +1082,7 @@ mod tests {
 
     #[test]
     fn default_templates_render_with_marks_only_from_the_template() {
-        let compiled = CompiledTemplates::new(&PerOutcome::default()).unwrap();
+        let compiled = CompiledTemplates::new(&PerOutcome::default());
         let doc = compiled.render(Outcome::Passed, &vars()).unwrap();
         let value = serde_json::to_value(&doc).unwrap();
         assert_eq!(
@@ -1100,7 +1112,7 @@ mod tests {
 
     #[test]
     fn default_templates_skip_missing_details() {
-        let compiled = CompiledTemplates::new(&PerOutcome::default()).unwrap();
+        let compiled = CompiledTemplates::new(&PerOutcome::default());
         let sparse = TemplateVars {
             name: String::new(),
             identity_id: String::new(),
@@ -1437,7 +1449,9 @@ mod tests {
             failed: "{{oops}}".to_owned(),
             manual_review: String::new(),
         };
-        let error = CompiledTemplates::new(&templates).unwrap_err();
+        let compiled = CompiledTemplates::new(&templates);
+        assert!(compiled.render(Outcome::Passed, &vars()).is_ok());
+        let error = compiled.render(Outcome::Failed, &vars()).unwrap_err();
         assert_eq!(error.code, "template_invalid");
         assert!(
             error

@@ -82,7 +82,7 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
             let outcome: Outcome = arg(args, 1, case);
             let vars: TemplateVars = arg(args, 2, case);
             let parsed: Parsed<AdfDoc> = CompiledTemplates::new(&s.templates)
-                .and_then(|compiled| compiled.render(outcome, &vars))
+                .render(outcome, &vars)
                 .into();
             (json(&parsed), vec![])
         }

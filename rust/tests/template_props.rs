@@ -69,7 +69,7 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 
 fn defaults() -> &'static CompiledTemplates {
     static COMPILED: OnceLock<CompiledTemplates> = OnceLock::new();
-    COMPILED.get_or_init(|| CompiledTemplates::new(&PerOutcome::default()).unwrap())
+    COMPILED.get_or_init(|| CompiledTemplates::new(&PerOutcome::default()))
 }
 
 /// The only text the default templates write in bold.

@@ -118,8 +118,7 @@ fn call(function: &str, args: &[Value]) -> Value {
         }
         "Core#applyEvent" => {
             let settings: Settings = arg(args, 0);
-            let templates = template::CompiledTemplates::new(&settings.templates)
-                .unwrap_or_else(|e| panic!("the settings' templates do not compile: {e:?}"));
+            let templates = template::CompiledTemplates::new(&settings.templates);
             let verification: Verification = arg(args, 1);
             let event = arg(args, 2);
             json(state::apply_event(

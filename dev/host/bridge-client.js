@@ -1,0 +1,187 @@
+// Injected by the local Forge host before a Custom UI page's own scripts. It defines
+// `globalThis.__bridge.callBridge(name, payload)`, the one function the real @forge/bridge calls,
+// and forwards each call to the host (/__bridge/...) or to the shell (window.parent messages).
+// The frame token in this script's URL is the page's only credential: the host maps it to the
+// user, module and issue the shell opened the frame for.
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  var frame = script ? new URL(script.src, location.href).searchParams.get('frame') : null;
+  var shellOrigin = location.origin;
+
+  function bridgeError(message, code) {
+    var error = new Error(message);
+    error.name = 'BridgeAPIError';
+    if (code) error.code = code;
+    return error;
+  }
+
+  function post(path, body) {
+    return fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forge-frame': frame || '' },
+      body: JSON.stringify(body === undefined ? {} : body),
+      credentials: 'same-origin',
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var json = null;
+        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        if (!response.ok) {
+          throw bridgeError((json && json.message) || ('The host answered ' + response.status), json && json.code);
+        }
+        return json;
+      });
+    });
+  }
+
+  function toShell(type, data) {
+    if (window.parent && window.parent !== window) {
+      window.parent.postMessage({ source: 'forge-host-bridge', frame: frame, type: type, data: data }, shellOrigin);
+    }
+  }
+
+  var history = null;
+  function memoryHistory() {
+    var listeners = [];
+    var entries = [{ pathname: '/', search: '', hash: '', state: null, key: 'initial' }];
+    var index = 0;
+    function parse(to, state) {
+      var url = new URL(typeof to === 'string' ? to : (to.pathname || '/') + (to.search || '') + (to.hash || ''), 'http://frame');
+      return { pathname: url.pathname, search: url.search, hash: url.hash, state: state === undefined ? null : state, key: Math.random().toString(36).slice(2) };
+    }
+    function notify(action) {
+      var location = entries[index];
+      api.location = location;
+      api.action = action;
+      listeners.slice().forEach(function (listener) { listener(location, action); });
+    }
+    var api = {
+      length: 1,
+      action: 'POP',
+      location: entries[0],
+      push: function (to, state) { entries = entries.slice(0, index + 1); entries.push(parse(to, state)); index = entries.length - 1; api.length = entries.length; notify('PUSH'); },
+      replace: function (to, state) { entries[index] = parse(to, state); notify('REPLACE'); },
+      go: function (n) { var next = Math.min(Math.max(index + n, 0), entries.length - 1); if (next !== index) { index = next; notify('POP'); } },
+      goBack: function () { api.go(-1); },
+      goForward: function () { api.go(1); },
+      back: function () { api.go(-1); },
+      forward: function () { api.go(1); },
+      listen: function (listener) { listeners.push(listener); return function () { listeners = listeners.filter(function (l) { return l !== listener; }); }; },
+      block: function () { return function () {}; },
+      createHref: function (to) { return typeof to === 'string' ? to : (to.pathname || '/') + (to.search || '') + (to.hash || ''); },
+    };
+    return api;
+  }
+
+  var channelName = 'forge-host-events';
+  var eventChannel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName) : null;
+  var eventListeners = [];
+  if (eventChannel) {
+    eventChannel.onmessage = function (message) {
+      var data = message.data || {};
+      eventListeners.forEach(function (entry) {
+        if (entry.event === data.event && (!data.publicOnly || entry.isPublic)) entry.callback(data.payload);
+      });
+    };
+  }
+  function listen(event, callback, isPublic) {
+    var entry = { event: event, callback: callback, isPublic: isPublic };
+    eventListeners.push(entry);
+    return Promise.resolve({ unsubscribe: function () { eventListeners = eventListeners.filter(function (e) { return e !== entry; }); } });
+  }
+
+  function subscribe(payload) {
+    var onEvent = payload.onEvent;
+    var source = null;
+    var closed = false;
+    var subscription = {
+      unsubscribe: function () {
+        if (closed) return Promise.resolve();
+        closed = true;
+        if (source) source.close();
+        return subscriptionId.then(function (id) {
+          if (id) return post('/__bridge/realtime/unsubscribe', { subscriptionId: id }).then(function () {}, function () {});
+        });
+      },
+    };
+    var subscriptionId = post('/__bridge/realtime/subscribe', {
+      channelName: payload.channelName,
+      isGlobal: !!payload.isGlobal,
+      options: payload.options || {},
+    }).then(function (answer) {
+      if (closed) return answer.subscriptionId;
+      source = new EventSource('/__bridge/realtime/events/' + answer.subscriptionId);
+      source.onmessage = function (message) {
+        var data;
+        try { data = JSON.parse(message.data); } catch (e) { return; }
+        onEvent(data.payload);
+      };
+      source.onerror = function () {
+        if (!closed && source.readyState === EventSource.CLOSED) onEvent(undefined, bridgeError('The realtime connection closed'));
+      };
+      return answer.subscriptionId;
+    }, function (error) {
+      // A refused subscription (bad or expired token, no context) is reported to the callback.
+      onEvent(undefined, error);
+      return null;
+    });
+    return subscriptionId.then(function () { return subscription; });
+  }
+
+  var flags = {};
+  var handlers = {
+    invoke: function (p) {
+      return post('/__bridge/invoke', { functionKey: p.functionKey, payload: p.payload, metadata: p.metadata }).then(function (a) { return a.result; });
+    },
+    getContext: function () { return post('/__bridge/context').then(function (a) { return a.context; }); },
+    subscribeRealtimeChannel: subscribe,
+    publishRealtimeChannel: function (p) {
+      return post('/__bridge/realtime/publish', { channelName: p.channelName, eventPayload: p.eventPayload, options: p.options || {}, isGlobal: !!p.isGlobal });
+    },
+    fetchProduct: function (p) { return post('/__bridge/fetch-product', p); },
+    getUrl: function (location) { return post('/__bridge/url', { location: location }).then(function (a) { return a.url; }); },
+    navigate: function (p) {
+      var target = p.url;
+      if (target === undefined) {
+        target = {};
+        Object.keys(p).forEach(function (k) { if (k !== 'type') target[k] = p[k]; });
+      }
+      return post('/__bridge/url', { location: target }).then(function (a) {
+        toShell('navigate', { url: a.url, newTab: p.type === 'new-tab' });
+      });
+    },
+    reload: function () { toShell('reload', {}); return Promise.resolve(); },
+    showFlag: function (options) { flags[options.id] = true; toShell('showFlag', options); return Promise.resolve(); },
+    closeFlag: function (p) { delete flags[p.id]; toShell('closeFlag', { id: p.id }); return Promise.resolve(); },
+    refresh: function () { toShell('refresh', {}); return Promise.resolve(true); },
+    // Issue panels, admin pages and portal panels are not modals: the product refuses these.
+    close: function () { return Promise.resolve(false); },
+    open: function () { return Promise.resolve(false); },
+    submit: function () { return Promise.resolve(false); },
+    onClose: function () { return Promise.resolve(false); },
+    openModal: function () { return Promise.reject(bridgeError('Modals are not available in the local Forge host')); },
+    createHistory: function () { if (!history) history = memoryHistory(); return Promise.resolve(history); },
+    changeWindowTitle: function (title) { toShell('title', { title: String(title) }); return Promise.resolve(); },
+    enableTheming: function () { return Promise.resolve(); },
+    emitReadyEvent: function () { return Promise.resolve(); },
+    getFrameId: function () { return Promise.resolve(frame); },
+    emit: function (p) { if (eventChannel) eventChannel.postMessage({ event: p.event, payload: p.payload, publicOnly: false }); return Promise.resolve(); },
+    emitPublic: function (p) { if (eventChannel) eventChannel.postMessage({ event: p.event, payload: p.payload, publicOnly: true }); return Promise.resolve(); },
+    on: function (p) { return listen(p.event, p.callback, false); },
+    onPublic: function (p) { return listen(p.event, p.callback, true); },
+    emitFrontendCustomMetric: function () { return Promise.resolve(); },
+    trackObjectStoreAction: function () { return Promise.resolve(); },
+  };
+
+  globalThis.__bridge = {
+    callBridge: function (name, payload) {
+      var handler = handlers[name];
+      if (!handler) return Promise.reject(bridgeError('The local Forge host does not implement the bridge call "' + name + '"'));
+      try {
+        return Promise.resolve(handler(payload));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+})();

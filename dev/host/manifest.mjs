@@ -1,0 +1,81 @@
+// Reads an app's manifest.yml into what the local host needs: functions and their handlers,
+// webtriggers, Custom UI modules with their resources and resolvers, egress permissions.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const YAML = require('yaml');
+
+/** Module types that render a Custom UI resource in the product. */
+const UI_MODULE_TYPES = new Set([
+  'jira:issuePanel', 'jira:issueGlance', 'jira:issueContext', 'jira:issueActivity', 'jira:adminPage',
+  'jira:projectPage', 'jira:projectSettingsPage', 'jira:globalPage', 'jira:issueAction',
+  'jiraServiceManagement:portalRequestDetailPanel', 'jiraServiceManagement:portalRequestDetail',
+  'jiraServiceManagement:portalFooter', 'jiraServiceManagement:queuePage',
+]);
+
+/**
+ * @param {string} appDir directory holding manifest.yml
+ */
+export function readManifest(appDir) {
+  const file = path.join(appDir, 'manifest.yml');
+  const raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+  const modules = raw.modules ?? {};
+
+  const functions = new Map();
+  for (const fn of modules.function ?? []) {
+    const [moduleName, exportName] = String(fn.handler).split('.');
+    if (!moduleName || !exportName) throw new Error(`${file}: function ${fn.key} has an invalid handler "${fn.handler}"`);
+    functions.set(fn.key, { key: fn.key, handler: fn.handler, moduleName, exportName });
+  }
+
+  const webtriggers = new Map();
+  for (const trigger of modules.webtrigger ?? []) {
+    if (!functions.has(trigger.function)) throw new Error(`${file}: webtrigger ${trigger.key} names unknown function ${trigger.function}`);
+    webtriggers.set(trigger.key, { key: trigger.key, functionKey: trigger.function, dynamic: trigger.response?.type === 'dynamic' });
+  }
+
+  const scheduledTriggers = new Map();
+  for (const trigger of modules.scheduledTrigger ?? []) {
+    if (!functions.has(trigger.function)) throw new Error(`${file}: scheduled trigger ${trigger.key} names unknown function ${trigger.function}`);
+    scheduledTriggers.set(trigger.key, { key: trigger.key, functionKey: trigger.function, interval: trigger.interval ?? null });
+  }
+
+  const resources = new Map();
+  for (const resource of raw.resources ?? []) resources.set(resource.key, path.resolve(appDir, resource.path));
+
+  const uiModules = new Map();
+  for (const [type, list] of Object.entries(modules)) {
+    if (!UI_MODULE_TYPES.has(type)) continue;
+    for (const mod of list ?? []) {
+      if (!mod.resource) continue;
+      if (!resources.has(mod.resource)) throw new Error(`${file}: module ${mod.key} names unknown resource ${mod.resource}`);
+      const resolverFunction = mod.resolver?.function ?? null;
+      if (resolverFunction && !functions.has(resolverFunction)) {
+        throw new Error(`${file}: module ${mod.key} names unknown resolver function ${resolverFunction}`);
+      }
+      uiModules.set(mod.key, { key: mod.key, type, resource: mod.resource, resolverFunction, title: mod.title ?? mod.key });
+    }
+  }
+
+  const backend = raw.permissions?.external?.fetch?.backend ?? [];
+  const egress = backend.map((entry) => (typeof entry === 'string' ? entry : entry.address)).filter(Boolean);
+  const appAri = String(raw.app?.id ?? '');
+  const appId = appAri.split('/').pop() || 'local-app';
+
+  return {
+    file,
+    raw,
+    appId,
+    runtime: raw.app?.runtime?.name ?? null,
+    functions,
+    webtriggers,
+    scheduledTriggers,
+    resources,
+    uiModules,
+    egress,
+    scopes: raw.permissions?.scopes ?? [],
+    permissions: raw.permissions ?? {},
+  };
+}

@@ -1,0 +1,241 @@
+// The settings page: every resolver refuses anyone who is not a Jira admin. Secrets go in, never
+// out: the page sees only whether each one is set.
+import api, { route, webTrigger } from '@forge/api';
+import Resolver from '@forge/resolver';
+import { publicSettings, renderTemplate, statusText, validateSettings, validateTemplate } from './core.js';
+import { jiraJson, requireAdmin } from './access.js';
+import { AppError, guarded } from './envelope.js';
+import { fetchToken, startSession } from './incode.js';
+import { logEvent } from './log.js';
+import {
+  dropToken, flagsOf, getChecklist, listDeliveries, loadConfig, loadSettings, markTestSession, saveSecrets,
+  saveSettingsRecord, updateChecklist,
+} from './store.js';
+
+/** @typedef {import('./generated/core.js').Settings} Settings */
+/** @typedef {import('./generated/core.js').Outcome} Outcome */
+
+/** The Incode events the webhook must be subscribed to. */
+export const WEBHOOK_EVENTS = ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW'];
+const OUTCOMES = /** @type {const} */ (['passed', 'failed', 'manualReview']);
+const OUTCOME_WORDS = { passed: 'passed', failed: 'failed', manualReview: 'manual review' };
+const OUTCOME_STATUS = /** @type {const} */ ({ passed: 'passed', failed: 'failed', manualReview: 'manualReview' });
+const DELIVERY_PAGE = 50;
+
+/**
+ * The admin check, with what the resolver needs loading meanwhile (nothing of it is returned to
+ * a caller who is refused).
+ * @template T
+ * @param {any} context @param {Promise<T>} loading @returns {Promise<T>}
+ */
+async function asAdmin(context, loading) {
+  loading.catch(() => {});
+  await requireAdmin(context);
+  return loading;
+}
+
+/** @param {Settings} settings */
+async function webhookInfo(settings) {
+  const auth = settings.webhookAuth;
+  const [url, tokenUrl] = await Promise.all([
+    webTrigger.getUrl('incode-webhook'),
+    auth.mode === 'oauth' ? webTrigger.getUrl('incode-webhook-token') : Promise.resolve(null),
+  ]);
+  const header = auth.mode === 'oauth' ? 'Authorization' : auth.header;
+  const steps = [
+    'In the Incode dashboard, open Configuration → Webhooks and add a webhook.',
+    `URL: ${url}`,
+    `Events: ${WEBHOOK_EVENTS.join(', ')}.`,
+  ];
+  if (auth.mode === 'hmac') {
+    steps.push(`Signing: HMAC-SHA256 of the raw body with the webhook secret saved here, sent in the ${auth.header} header (${auth.encoding}).`);
+    if (auth.timestampHeader !== '') steps.push(`Timestamp: Unix time in the ${auth.timestampHeader} header, signed as "timestamp.body".`);
+  } else if (auth.mode === 'sharedSecret') {
+    steps.push(`Authentication: a custom header ${auth.header} whose value is the webhook secret saved here.`);
+  } else {
+    steps.push(`Authentication: OAuth 2.0 client credentials. Token URL: ${tokenUrl}; client ID: ${auth.clientId}; client secret: the webhook secret saved here.`);
+  }
+  return { url, tokenUrl, mode: auth.mode, header, events: WEBHOOK_EVENTS, instructions: steps.join('\n') };
+}
+
+/**
+ * The setup checklist, from what really happened.
+ * @param {Settings} settings @param {import('./store.js').Checklist} checklist
+ */
+function checklistItems(settings, checklist) {
+  const when = (/** @type {number | null} */ ms) => (ms === null ? '' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  const chosen = OUTCOMES.filter((o) => settings.transitions[o] !== '');
+  return [
+    {
+      id: 'credentials',
+      done: checklist.credentialsTestedAtMs !== null,
+      label: 'Test the Incode credentials',
+      detail: checklist.credentialsTestedAtMs !== null ? `Connected on ${when(checklist.credentialsTestedAtMs)}` : 'Save your credentials, then use Test credentials.',
+    },
+    {
+      id: 'webhook',
+      done: checklist.webhookReceivedAtMs !== null,
+      label: 'Receive a webhook from Incode',
+      detail: checklist.webhookReceivedAtMs !== null ? `Last authenticated delivery first seen ${when(checklist.webhookReceivedAtMs)}` : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+    },
+    {
+      id: 'transitions',
+      done: chosen.length > 0,
+      label: 'Choose status transitions',
+      detail: chosen.length > 0 ? `Set for ${chosen.map((o) => OUTCOME_WORDS[o]).join(', ')}` : 'Optional: map outcomes to transitions of your workflow.',
+    },
+    {
+      id: 'firstVerification',
+      done: checklist.firstVerificationAtMs !== null,
+      label: 'Send the first verification',
+      detail: checklist.firstVerificationAtMs !== null ? `First sent ${when(checklist.firstVerificationAtMs)}` : 'Open a request and send a verification link from the issue panel.',
+    },
+  ];
+}
+
+/** @param {{ context: any }} request */
+async function getSettings({ context }) {
+  const [record, checklist] = await asAdmin(context, Promise.all([loadSettings(), getChecklist()]));
+  const webhook = await webhookInfo(record.settings);
+  return {
+    settings: publicSettings(record.settings, record.secretsSet),
+    webhook,
+    checklist: checklistItems(record.settings, checklist),
+  };
+}
+
+const CREDENTIAL_FIELDS = /** @type {const} */ (['environment', 'baseUrlOverride', 'clientId']);
+
+/** @param {{ payload: any, context: any }} request */
+async function saveSettings({ payload, context }) {
+  const config = await asAdmin(context, loadConfig());
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new AppError('validation', 'Nothing to save.', { fields: [] });
+  }
+  const flags = flagsOf(config.secrets);
+  const decision = validateSettings(config.settings, payload, flags);
+  if (!decision.ok) {
+    throw new AppError('validation', 'Some settings need your attention.', { fields: decision.errors });
+  }
+  const updates = decision.secretUpdates;
+  const secrets = { ...config.secrets, ...updates };
+  const credentialsChanged =
+    updates.apiKey !== undefined ||
+    updates.clientSecret !== undefined ||
+    CREDENTIAL_FIELDS.some((f) => decision.settings[f] !== config.settings[f]);
+  // Secrets first: settings that claim a secret is set are never saved before the secret is.
+  if (Object.keys(updates).length > 0) await saveSecrets(secrets);
+  const secretsSet = flagsOf(secrets);
+  await saveSettingsRecord({ revision: config.revision + 1, settings: decision.settings, secretsSet });
+  // Then the token of the old credentials goes, with the mark that they were tested.
+  if (credentialsChanged) await Promise.all([dropToken(), updateChecklist({ credentialsTestedAtMs: null })]);
+  logEvent('admin.settings_saved', { count: config.revision + 1 });
+  return { settings: publicSettings(decision.settings, secretsSet) };
+}
+
+/** @param {{ context: any }} request */
+async function testCredentials({ context }) {
+  const config = await asAdmin(context, loadConfig());
+  if (config.secrets.clientSecret === '' || config.settings.clientId === '') {
+    throw new AppError('setup_required', 'Save the client ID and client secret first.');
+  }
+  // Always a fresh token request: the cache would hide credentials that stopped working.
+  await fetchToken(config.settings, config.secrets);
+  const checkedAt = Date.now();
+  await updateChecklist({ credentialsTestedAtMs: checkedAt });
+  return { connected: true, checkedAt };
+}
+
+/** @param {{ payload: any, context: any }} request */
+async function sendTest({ payload, context }) {
+  const config = await asAdmin(context, loadConfig());
+  const pub = publicSettings(config.settings, flagsOf(config.secrets));
+  if (!pub.ready) throw new AppError('setup_required', `Finish the settings first (missing: ${pub.missing.join(', ')}).`);
+  const delivery = payload?.delivery === undefined || payload?.delivery === '' ? config.settings.defaultDelivery : payload.delivery;
+  if (delivery !== 'SMS' && delivery !== 'EMAIL') {
+    throw new AppError('validation', 'Choose SMS or email delivery.', {
+      fields: [{ field: 'delivery', code: 'invalid_delivery', message: 'Choose SMS or email delivery.' }],
+    });
+  }
+  const email = typeof payload?.email === 'string' ? payload.email.trim() : '';
+  const phone = typeof payload?.phone === 'string' ? payload.phone.trim() : '';
+  const session = await startSession(config.settings, config.secrets, { email, delivery, phone, alternateEmail: '' });
+  await markTestSession(session.sessionId, Date.now());
+  logEvent('admin.test_sent', { sessionId: session.sessionId });
+  return { sessionId: session.sessionId };
+}
+
+/** @param {{ context: any }} request */
+async function clearTokenCache({ context }) {
+  await requireAdmin(context);
+  await dropToken();
+  return { cleared: true };
+}
+
+/** @param {{ context: any }} request */
+async function listTransitions({ context }) {
+  await requireAdmin(context);
+  const names = new Set();
+  for (let startAt = 0, pages = 0; pages < 20; pages += 1) {
+    const from = startAt;
+    const page = await jiraJson((signal) =>
+      api.asUser().requestJira(route`/rest/api/3/workflows/search?expand=values.transitions&startAt=${from}&maxResults=50`, { signal }),
+    );
+    const values = Array.isArray(page?.values) ? page.values : [];
+    for (const workflow of values) {
+      for (const t of Array.isArray(workflow?.transitions) ? workflow.transitions : []) {
+        if (typeof t?.name === 'string' && t.name !== '' && t.type !== 'INITIAL') names.add(t.name);
+      }
+    }
+    if (page?.isLast !== false || values.length === 0) break;
+    startAt += values.length;
+  }
+  return { transitions: [...names].sort((a, b) => a.localeCompare(b)) };
+}
+
+/** @param {{ payload: any, context: any }} request */
+async function previewComment({ payload, context }) {
+  await requireAdmin(context);
+  const outcome = payload?.outcome;
+  if (!OUTCOMES.includes(outcome)) {
+    throw new AppError('validation', 'Choose an outcome to preview.', {
+      fields: [{ field: 'outcome', code: 'invalid_outcome', message: 'Choose passed, failed or manual review.' }],
+    });
+  }
+  const template = typeof payload?.template === 'string' ? payload.template : '';
+  const field = `templates.${outcome}`;
+  const errors = validateTemplate(template).map((e) => ({ ...e, field }));
+  if (errors.length > 0) return { adf: null, errors };
+  const nowMs = Date.now();
+  const rendered = renderTemplate(template, {
+    name: 'Jane Doe',
+    email: 'jane.doe@example.com',
+    identityId: '6634d2e3a1b2c3d4e5f60718',
+    sessionId: '6634d2e3a1b2c3d4e5f60719',
+    outcome: OUTCOME_WORDS[/** @type {Outcome} */ (outcome)],
+    agent: 'Alex Agent',
+    issueKey: 'HELP-123',
+    time: `${new Date(nowMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    delivery: 'SMS',
+    status: statusText(OUTCOME_STATUS[/** @type {Outcome} */ (outcome)], nowMs),
+  });
+  if (!rendered.ok) return { adf: null, errors: [{ field, code: rendered.error.code, message: rendered.error.message }] };
+  return { adf: rendered.value, errors: [] };
+}
+
+/** @param {{ context: any }} request */
+async function getDeliveries({ context }) {
+  await requireAdmin(context);
+  return { deliveries: await listDeliveries(DELIVERY_PAGE) };
+}
+
+export const adminResolver = new Resolver()
+  .define('admin.getSettings', guarded('admin.getSettings', getSettings))
+  .define('admin.saveSettings', guarded('admin.saveSettings', saveSettings))
+  .define('admin.testCredentials', guarded('admin.testCredentials', testCredentials))
+  .define('admin.sendTest', guarded('admin.sendTest', sendTest))
+  .define('admin.clearTokenCache', guarded('admin.clearTokenCache', clearTokenCache))
+  .define('admin.listTransitions', guarded('admin.listTransitions', listTransitions))
+  .define('admin.previewComment', guarded('admin.previewComment', previewComment))
+  .define('admin.getDeliveries', guarded('admin.getDeliveries', getDeliveries))
+  .getDefinitions();

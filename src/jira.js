@@ -1,0 +1,159 @@
+// Jira look-ups and the effects the core describes (comment, transition, issue property), each
+// answered as `done`, `retry` (429, 5xx, timeout: try again later) or `dropped` (Jira refused
+// for good, e.g. the issue was deleted: retrying cannot help).
+import api, { route } from '@forge/api';
+import { chooseTransition, propertyRequest, transitionsRequest } from './core.js';
+import { jiraJson } from './access.js';
+import { AppError } from './envelope.js';
+import { HttpFailure, isRetryableStatus, jiraAsApp, jiraSend, parseJson } from './http.js';
+import { logEvent } from './log.js';
+
+/** @typedef {'done' | 'retry' | 'dropped'} EffectResult */
+/** @typedef {import('./generated/core.js').HttpRequest} HttpRequest */
+
+/** The comment property that marks a comment as the one for an event (idempotency key). */
+export const EVENT_PROPERTY = 'incode-verification-event';
+
+/**
+ * Runs a Jira call and classifies its answer.
+ * @param {() => Promise<{ status: number, body: string }>} call
+ * @returns {Promise<{ result: EffectResult, status: number, body: string }>}
+ */
+async function settle(call) {
+  try {
+    const answer = await call();
+    if (answer.status >= 200 && answer.status < 300) return { result: 'done', ...answer };
+    return { result: isRetryableStatus(answer.status) ? 'retry' : 'dropped', ...answer };
+  } catch (error) {
+    if (error instanceof HttpFailure) return { result: 'retry', status: 0, body: '' };
+    throw error;
+  }
+}
+
+/** A Jira request the core described, made as the app. @param {HttpRequest} request */
+export function perform(request) {
+  return settle(() => jiraAsApp(request));
+}
+
+/**
+ * The person to verify: the issue's reporter, or the user in the admin's person field, with the
+ * email Jira shows the app. Null when the issue names nobody.
+ * @param {import('./generated/core.js').Settings} settings @param {string} issueKey
+ * @returns {Promise<{ accountId: string, email: string, name: string } | null>}
+ */
+export async function personOf(settings, issueKey) {
+  const field = settings.personField === '' ? 'reporter' : settings.personField;
+  const issue = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/issue/${issueKey}?fields=${field}`, { signal }));
+  let user = issue?.fields?.[field];
+  if (Array.isArray(user)) user = user[0];
+  if (!user || typeof user.accountId !== 'string') return null;
+  const accountId = user.accountId;
+  const found = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user?accountId=${accountId}`, { signal }));
+  return {
+    accountId: user.accountId,
+    email: typeof found?.emailAddress === 'string' ? found.emailAddress : '',
+    name: typeof found?.displayName === 'string' ? found.displayName : String(user.displayName ?? ''),
+  };
+}
+
+/** The calling user's display name. */
+export async function myName() {
+  const me = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/myself`, { signal }));
+  return typeof me?.displayName === 'string' ? me.displayName : '';
+}
+
+/**
+ * Looks for the comment already posted for an event (a retry after the post succeeded but its
+ * confirmation was lost). Newest first, since it was posted recently.
+ * @param {string} issueKey @param {string} eventKey
+ * @returns {Promise<'found' | 'absent' | 'retry'>}
+ */
+export async function findEventComment(issueKey, eventKey) {
+  // The comment, if posted, is among the newest: the 500 newest are searched (10 pages at most).
+  const pageSize = 50;
+  for (let startAt = 0; startAt < 500; startAt += pageSize) {
+    const { result, status, body } = await settle(() =>
+      jiraSend((signal) =>
+        api.asApp().requestJira(route`/rest/api/3/issue/${issueKey}/comment?expand=properties&orderBy=-created&startAt=${startAt}&maxResults=${pageSize}`, { signal }),
+      ),
+    );
+    if (result === 'retry') return 'retry';
+    if (result === 'dropped') return status === 404 ? 'absent' : 'retry';
+    const page = parseJson(body);
+    const comments = Array.isArray(page?.comments) ? page.comments : [];
+    const hit = comments.some((/** @type {any} */ c) =>
+      Array.isArray(c?.properties) && c.properties.some((/** @type {any} */ p) => p?.key === EVENT_PROPERTY && p?.value?.key === eventKey),
+    );
+    if (hit) return 'found';
+    const total = Number(page?.total ?? 0);
+    if (comments.length < pageSize || startAt + comments.length >= total) return 'absent';
+  }
+  return 'absent';
+}
+
+/**
+ * Adds the idempotency property to a comment request the core built.
+ * @param {HttpRequest} request @param {string} eventKey @returns {HttpRequest}
+ */
+export function withEventProperty(request, eventKey) {
+  const body = parseJson(request.body ?? '');
+  if (!body || typeof body !== 'object') throw new Error('the comment request has no JSON body');
+  const properties = Array.isArray(body.properties) ? body.properties : [];
+  return { ...request, body: JSON.stringify({ ...body, properties: [...properties, { key: EVENT_PROPERTY, value: { key: eventKey } }] }) };
+}
+
+/**
+ * Posts an event's comment exactly once: on a retry, first looks for the one already posted.
+ * @param {HttpRequest} request @param {string} issueKey @param {string} eventKey @param {boolean} lookFirst
+ * @returns {Promise<EffectResult>}
+ */
+export async function postEventComment(request, issueKey, eventKey, lookFirst) {
+  if (lookFirst) {
+    const existing = await findEventComment(issueKey, eventKey);
+    if (existing === 'found') return 'done';
+    if (existing === 'retry') return 'retry';
+  }
+  const { result, status } = await perform(withEventProperty(request, eventKey));
+  if (result === 'dropped') logEvent('effect.dropped', { effect: 'comment', status, issueKey });
+  return result;
+}
+
+/**
+ * Moves the issue along the transition the admin chose for an outcome, if the issue's workflow
+ * offers it from where the issue is now.
+ * @param {import('./generated/core.js').Outcome} outcome
+ * @param {import('./generated/core.js').Settings} settings @param {string} issueKey
+ * @returns {Promise<EffectResult>}
+ */
+export async function applyTransition(outcome, settings, issueKey) {
+  const listed = await perform(transitionsRequest(issueKey));
+  if (listed.result !== 'done') {
+    if (listed.result === 'dropped') logEvent('effect.dropped', { effect: 'transition', status: listed.status, issueKey });
+    return listed.result;
+  }
+  const answer = parseJson(listed.body);
+  if (!answer || typeof answer !== 'object') return 'retry';
+  const choice = chooseTransition(outcome, settings, issueKey, answer);
+  if (choice.kind === 'none') {
+    logEvent('effect.transition_skipped', { reason: choice.reason, issueKey, outcome });
+    return 'done';
+  }
+  const moved = await perform(choice.request);
+  if (moved.result === 'dropped') logEvent('effect.dropped', { effect: 'transition', status: moved.status, issueKey });
+  return moved.result;
+}
+
+/**
+ * Writes the `incode-verification` issue property (best effort outside webhooks).
+ * @param {string} issueKey @param {import('./generated/core.js').Verification} verification
+ */
+export async function writeProperty(issueKey, verification) {
+  const { result, status } = await perform(propertyRequest(issueKey, verification));
+  if (result !== 'done') logEvent('effect.property_failed', { status, issueKey });
+  return result;
+}
+
+/** @param {unknown} error */
+export function isJiraUnavailable(error) {
+  return error instanceof AppError && error.code === 'jira_unavailable';
+}

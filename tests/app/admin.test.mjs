@@ -1,0 +1,202 @@
+// The settings page end to end: a fresh install, validation per field, credentials tested (good
+// and bad), the token cache, transitions offered, comment previews, test links, the setup
+// checklist and the delivery log, each through the admin resolvers on the local host.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ACCOUNTS, SANDBOX_CREDENTIALS, WEBHOOK_SECRET, admin, appComments, fails, ok, panel, sandboxSettings, sendLink, startApp,
+} from './helpers.mjs';
+
+let host;
+
+before(async () => {
+  host = await startApp();
+});
+
+after(async () => {
+  await host?.stop();
+});
+
+const checklistOf = async () => Object.fromEntries(ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings')).checklist.map((i) => [i.id, i.done]));
+
+test('a fresh install: defaults, nothing secret set, setup required on the panel', async () => {
+  const data = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
+  assert.equal(data.settings.ready, false);
+  assert.deepEqual(data.settings.secrets, { apiKey: 'not set', clientSecret: 'not set', webhookSecret: 'not set' });
+  assert.ok(data.settings.missing.length >= 3, JSON.stringify(data.settings.missing));
+  assert.equal(data.settings.settings.linkExpiryMinutes, 10);
+  assert.equal(data.settings.apiBaseUrl, 'https://demo-api.incodesmile.com');
+  assert.equal(data.settings.authBaseUrl, 'https://auth.demo.incode.com');
+  assert.equal(data.webhook.url, host.webtriggerUrl('incode-webhook'));
+  assert.equal(data.webhook.tokenUrl, null);
+  assert.equal(data.webhook.mode, 'hmac');
+  assert.equal(data.webhook.header, 'x-incode-signature');
+  assert.deepEqual(data.webhook.events, ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW']);
+  assert.ok(data.webhook.instructions.includes(data.webhook.url));
+  assert.deepEqual(data.checklist.map((i) => [i.id, i.done]), [['credentials', false], ['webhook', false], ['transitions', false], ['firstVerification', false]]);
+  for (const item of data.checklist) assert.ok(item.label && item.detail, 'each item says what to do');
+
+  const state = ok(await panel(host, ACCOUNTS.avery, 'HELP-1', 'panel.getState'));
+  assert.equal(state.setupRequired, true);
+  assert.equal(state.canSend, false);
+  assert.match(state.cannotSendReason, /Setup required/);
+  fails(await panel(host, ACCOUNTS.avery, 'HELP-1', 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'setup_required');
+
+  // Without a webhook secret nothing can authenticate: even an "unsigned" delivery is refused.
+  const body = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
+  for (const headers of [{}, { 'x-incode-signature': '' }]) {
+    const answer = await fetch(host.webtriggerUrl('incode-webhook'), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    assert.equal(answer.status, 401);
+  }
+});
+
+test('validation: one error per bad field, with its path; nothing is saved', async () => {
+  const before = host.kvs.get('settings');
+  const error = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
+    environment: 'staging',
+    baseUrlOverride: 'https://incode.example.com',
+    linkExpiryMinutes: 3,
+    defaultDelivery: 'sms',
+    limits: { perTicketPerHour: 0, perAgentPerHour: 500 },
+    templates: { passed: 'Hello {{nmae}}', failed: '{{#if name}}unclosed', manualReview: 'fine {{name}}' },
+    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 5 },
+    apiKey: SANDBOX_CREDENTIALS.apiKey,
+  }), 'validation');
+  const fields = error.fields.map((f) => f.field).sort();
+  for (const field of ['environment', 'baseUrlOverride', 'linkExpiryMinutes', 'defaultDelivery', 'limits.perTicketPerHour', 'limits.perAgentPerHour', 'templates.passed', 'templates.failed', 'webhookAuth.toleranceSeconds']) {
+    assert.ok(fields.includes(field), `an error for ${field}: ${JSON.stringify(fields)}`);
+  }
+  assert.ok(!fields.includes('templates.manualReview'));
+  const unknown = error.fields.find((f) => f.field === 'templates.passed');
+  assert.equal(unknown.line, 1);
+  assert.equal(typeof unknown.column, 'number');
+  assert.deepEqual(host.kvs.get('settings'), before, 'nothing saved');
+  assert.equal(host.kvs.getSecret('secrets'), undefined, 'not even the valid secret');
+});
+
+test('saving: secrets are stored once, shown only as "set", and kept when left blank', async () => {
+  const saved = ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', sandboxSettings({ transitions: { passed: '', failed: '', manualReview: '' } }))).settings;
+  assert.equal(saved.ready, true);
+  assert.deepEqual(saved.secrets, { apiKey: 'set', clientSecret: 'set', webhookSecret: 'set' });
+  assert.deepEqual(host.kvs.getSecret('secrets'), { apiKey: SANDBOX_CREDENTIALS.apiKey, clientSecret: SANDBOX_CREDENTIALS.clientSecret, webhookSecret: WEBHOOK_SECRET });
+  const revision = host.kvs.get('settings').revision;
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 15, apiKey: '', clientSecret: '' }));
+  assert.equal(host.kvs.get('settings').revision, revision + 1);
+  assert.equal(host.kvs.get('settings').settings.linkExpiryMinutes, 15);
+  assert.deepEqual(host.kvs.getSecret('secrets').apiKey, SANDBOX_CREDENTIALS.apiKey, 'a blank secret keeps the stored one');
+});
+
+test('test credentials: connected with good ones, bad_credentials with a wrong secret', async () => {
+  const result = ok(await admin(host, ACCOUNTS.alex, 'admin.testCredentials'));
+  assert.equal(result.connected, true);
+  assert.ok(Math.abs(result.checkedAt - Date.now()) < 60_000);
+  assert.equal((await checklistOf()).credentials, true);
+  assert.equal(typeof host.kvs.getSecret('token:incode')?.accessToken, 'string', 'the fresh token is cached');
+
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { clientSecret: 'wrong-secret' }));
+  assert.equal(host.kvs.getSecret('token:incode'), undefined, 'changing credentials drops the cached token');
+  assert.equal((await checklistOf()).credentials, false, 'and the "tested" mark');
+  fails(await admin(host, ACCOUNTS.alex, 'admin.testCredentials'), 'bad_credentials');
+  assert.equal((await checklistOf()).credentials, false);
+
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { clientSecret: SANDBOX_CREDENTIALS.clientSecret }));
+  ok(await admin(host, ACCOUNTS.alex, 'admin.testCredentials'));
+  assert.equal((await checklistOf()).credentials, true);
+});
+
+test('clear cache: the next link fetches a new token', async () => {
+  ok(await admin(host, ACCOUNTS.alex, 'admin.testCredentials'));
+  await sendLink(host, ACCOUNTS.avery, 'HELP-3', { email: 'drew@example.test', delivery: 'EMAIL' });
+  const sends = () => host.stats.find((i) => i.name === 'panel-resolver:panel.send');
+  assert.equal(sends().at(-1).calls.incode, 1, 'the cached token is used');
+  assert.deepEqual(ok(await admin(host, ACCOUNTS.alex, 'admin.clearTokenCache')), { cleared: true });
+  assert.equal(host.kvs.getSecret('token:incode'), undefined);
+  await sendLink(host, ACCOUNTS.avery, 'HELP-3', { email: 'drew@example.test', delivery: 'EMAIL' });
+  assert.equal(sends().at(-1).calls.incode, 2, 'a token request, then the start');
+});
+
+test("transitions offered are the site's workflow transition names", async () => {
+  const { transitions } = ok(await admin(host, ACCOUNTS.alex, 'admin.listTransitions'));
+  for (const name of ['Start progress', 'Escalate', 'Pending', 'Resolve', 'Reopen']) assert.ok(transitions.includes(name), name);
+  assert.ok(!transitions.includes('Create'), 'not the create transition');
+  assert.deepEqual(transitions, [...transitions].sort((a, b) => a.localeCompare(b)));
+  assert.equal(new Set(transitions).size, transitions.length);
+  assert.equal((await checklistOf()).transitions, false);
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { transitions: { passed: 'Start progress', failed: 'Escalate', manualReview: 'Pending' } }));
+  assert.equal((await checklistOf()).transitions, true);
+});
+
+test('comment preview: rendered ADF with sample values, or positioned errors', async () => {
+  const good = ok(await admin(host, ACCOUNTS.alex, 'admin.previewComment', { outcome: 'failed', template: 'Do **not** proceed: {{name}} ({{outcome}}). {{status}}' }));
+  assert.deepEqual(good.errors, []);
+  assert.equal(good.adf.type, 'doc');
+  const text = JSON.stringify(good.adf);
+  assert.ok(text.includes('Jane Doe') && text.includes('failed') && text.includes('Failed - '), text);
+  assert.ok(text.includes('"strong"'), 'markdown emphasis becomes an ADF mark');
+  const bad = ok(await admin(host, ACCOUNTS.alex, 'admin.previewComment', { outcome: 'passed', template: 'Line one\nHello {{nmae}}' }));
+  assert.equal(bad.adf, null);
+  assert.equal(bad.errors.length, 1);
+  assert.equal(bad.errors[0].field, 'templates.passed');
+  assert.equal(bad.errors[0].line, 2);
+  fails(await admin(host, ACCOUNTS.alex, 'admin.previewComment', { outcome: 'maybe', template: 'x' }), 'validation');
+});
+
+test('a test link: its webhooks are logged as a test and touch no ticket', async () => {
+  host.incode.configureWebhook({ url: host.webtriggerUrl('incode-webhook'), mode: 'hmac', secret: WEBHOOK_SECRET, header: 'x-incode-signature', encoding: 'hex' });
+  const commentsBefore = host.jira.issues.list().reduce((n, i) => n + i.comments.length, 0);
+  const { sessionId } = ok(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'avery@example.test', delivery: 'SMS', phone: '' }));
+  const sms = host.incode.outbox.filter((m) => m.sessionId === sessionId);
+  assert.deepEqual(sms.map((m) => [m.channel, m.to]), [['SMS', '+12025550143']], "the directory's phone");
+  await host.incode.complete(sessionId, 'pass');
+  assert.equal(host.jira.issues.list().reduce((n, i) => n + i.comments.length, 0), commentsBefore);
+  const { deliveries } = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries'));
+  const mine = deliveries.filter((d) => d.sessionId === sessionId);
+  assert.ok(mine.length >= 2);
+  assert.ok(mine.every((d) => d.verdict === 'ignored' && d.reason === 'test_session' && d.httpStatus === 202), JSON.stringify(mine));
+  assert.equal((await checklistOf()).webhook, true, 'an authenticated delivery arrived');
+  fails(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'nobody@example.test', delivery: 'EMAIL' }), 'employee_not_found');
+});
+
+test('the delivery log: newest first, at most 50, with verdicts', async () => {
+  const key = host.jira.issues.add({ project: 'HELP', summary: 'Delivery log', reporter: ACCOUNTS.casey });
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  await host.incode.complete(session.id, 'pass');
+  assert.equal(appComments(host, key).length, 1);
+  assert.equal((await checklistOf()).firstVerification, true);
+  const forged = await fetch(host.webtriggerUrl('incode-webhook'), { method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': '00' }, body: '{}' });
+  assert.equal(forged.status, 401);
+  const { deliveries } = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries'));
+  assert.equal(deliveries[0].verdict, 'rejected');
+  const mine = deliveries.filter((d) => d.sessionId === session.id);
+  assert.deepEqual(mine.map((d) => [d.eventType, d.verdict, d.status, d.httpStatus]).reverse(), [
+    ['SESSION_STARTED', 'accepted', 'inProgress', 200], ['SESSION_SUCCEEDED', 'accepted', 'passed', 200], ['IDENTITY_ENROLLED', 'ignored', 'passed', 200],
+  ]);
+  assert.ok(mine.every((d) => d.issueKey === key));
+  for (let i = 1; i < deliveries.length; i += 1) assert.ok(deliveries[i - 1].atMs >= deliveries[i].atMs, 'newest first');
+  for (let i = 0; i < 55; i += 1) {
+    await fetch(host.webtriggerUrl('incode-webhook'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  }
+  assert.equal(ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries')).deliveries.length, 50);
+});
+
+test('OAuth webhooks: the token webtrigger issues bearer tokens Incode uses, the webhook accepts them', async () => {
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'oauth', clientId: 'incode-webhooks', tokenTtlSeconds: 600 } }));
+  const { webhook } = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
+  assert.equal(webhook.mode, 'oauth');
+  assert.equal(webhook.tokenUrl, host.webtriggerUrl('incode-webhook-token'));
+  assert.equal(webhook.header, 'Authorization');
+  const refused = await fetch(webhook.tokenUrl, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('incode-webhooks:wrong').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  assert.equal(refused.status, 401);
+  host.incode.configureWebhook({ url: webhook.url, mode: 'oauth', secret: WEBHOOK_SECRET, tokenUrl: webhook.tokenUrl, clientId: 'incode-webhooks' });
+  const key = host.jira.issues.add({ project: 'HELP', summary: 'OAuth delivery', reporter: ACCOUNTS.casey });
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  await host.incode.complete(session.id, 'fail');
+  assert.equal(appComments(host, key).length, 1);
+  assert.equal(host.jira.issues.get(key).status, 'Escalated');
+  const unsigned = await fetch(webhook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': 'anything' }, body: '{}' });
+  assert.equal(unsigned.status, 401, 'without a bearer token the webhook refuses');
+});

@@ -1,0 +1,65 @@
+// The weekly personal-data report (scheduled trigger): the app reports the Atlassian accounts it
+// stores; for closed accounts it erases a verified person's records and contact details, and the
+// name and id of an agent on the records they sent. Accounts still open are left alone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACCOUNTS, configure, ok, panel, sendLink, startApp } from './helpers.mjs';
+
+let host;
+
+before(async () => {
+  host = await startApp();
+  await configure(host);
+});
+
+after(async () => {
+  await host?.stop();
+});
+
+const runReport = () => host.invokeScheduledTrigger('incode-privacy-report');
+
+test('closed accounts are erased, open ones are kept', async () => {
+  const robin = host.jira.users.add({ displayName: 'Robin Leaver', emailAddress: 'robin@example.test', accountType: 'customer' });
+  const pat = host.jira.users.add({ displayName: 'Pat Temp', emailAddress: 'pat@example.test', groups: ['jira-servicemanagement-users-local', 'helpdesk-agents'] });
+  host.incode.directory.push({ name: 'Robin Leaver', email: 'robin@example.test', phone: '+12025550188' });
+
+  const robinsKey = host.jira.issues.add({ project: 'HELP', summary: 'Robin locked out', reporter: robin });
+  const robinsIssue = host.jira.issues.get(robinsKey);
+  const { verification: robins } = await sendLink(host, ACCOUNTS.avery, robinsKey, { email: 'robin@example.test', delivery: 'SMS', phone: '+12025550188' });
+  const caseysKey = host.jira.issues.add({ project: 'HELP', summary: 'Casey, sent by a temp', reporter: ACCOUNTS.casey });
+  const { verification: byPat } = await sendLink(host, pat, caseysKey, { email: 'casey@example.test', delivery: 'EMAIL' });
+  assert.ok(host.kvs.keys(`account:${robin}:`).length === 1, 'the verified person is indexed by account');
+  assert.ok(host.kvs.keys(`account:${pat}:`).length === 1, 'the sending agent is indexed by account');
+
+  // Nobody has left yet: the report changes nothing.
+  const untouched = await runReport();
+  assert.equal(untouched.statusCode, 200);
+  assert.ok(host.kvs.get(`v:${robins.sessionId}`));
+
+  host.jira.users.setActive(robin, false);
+  host.jira.users.setActive(pat, false);
+  const answer = await runReport();
+  assert.equal(answer.statusCode, 200);
+  assert.deepEqual(JSON.parse(answer.body), { closed: 2 });
+
+  // The person: record, contact details and index entries are gone.
+  assert.equal(host.kvs.get(`v:${robins.sessionId}`), undefined);
+  assert.deepEqual(host.kvs.keys(`account:${robin}:`), []);
+  assert.ok(!host.kvs.keys('person:').some((k) => k.endsWith(`:${robins.sessionId}`)));
+  assert.ok(!host.kvs.get(`issue:${robinsIssue.id}`).sessions.includes(robins.sessionId));
+  const state = ok(await panel(host, ACCOUNTS.avery, robinsKey, 'panel.getState'));
+  assert.equal(state.current, null);
+  assert.deepEqual(state.history, []);
+  assert.ok(!JSON.stringify(host.kvs.keys('').map((k) => host.kvs.get(k))).includes('+12025550188'), 'no stored value keeps the phone');
+
+  // The agent: their verification stays (it is Casey's), without their name or id.
+  const kept = host.kvs.get(`v:${byPat.sessionId}`);
+  assert.equal(kept.requestedBy, '');
+  assert.equal(kept.requestedByName, 'Former user');
+  assert.equal(kept.email, 'casey@example.test');
+  assert.deepEqual(host.kvs.keys(`account:${pat}:`), []);
+
+  // Agents who are still here keep their data.
+  assert.ok(host.kvs.keys(`account:${ACCOUNTS.avery}:`).length >= 1);
+  assert.deepEqual(host.stats.lateCalls, []);
+});

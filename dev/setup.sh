@@ -45,10 +45,10 @@ npm_install() {
 npm_install .
 [ -f static/package.json ] && npm_install static
 
-if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+if [ "$want_browser" = 1 ] && { [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; }; then
   say "installing Debian's chromium for the browser tests"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
 fi
 exit 0

@@ -1,0 +1,253 @@
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+import Button from '@atlaskit/button/default/button';
+import Heading from '@atlaskit/heading';
+import SectionMessage from '@atlaskit/section-message';
+import { call } from '../shared/bridge.js';
+import { ErrorNotice, Loading, LiveRegion, useAnnouncer } from '../shared/components.jsx';
+import { fieldDomId, fieldErrorText, placeFieldErrors } from '../shared/fields.js';
+import { useReadyMarker } from '../shared/hooks.js';
+import { Deliveries } from './Deliveries.jsx';
+import {
+  Checklist,
+  CredentialsSection,
+  PortalSection,
+  TemplatesSection,
+  TransitionsSection,
+  VerificationSection,
+  WebhookSection,
+  WhoSection,
+} from './sections.jsx';
+import { ADMIN_FIELDS, buildSettingsInput, formFromSettings, isDirty } from './logic.js';
+
+const FIELD_LABELS = {
+  environment: 'Environment',
+  baseUrlOverride: 'Base URL override',
+  apiKey: 'API key',
+  clientId: 'Client ID',
+  clientSecret: 'Client secret',
+  integrationReference: 'Integration reference',
+  configurationId: 'Configuration ID',
+  linkExpiryMinutes: 'Link expiry',
+  defaultDelivery: 'Default delivery method',
+  agentGroups: 'Agent groups',
+  personField: 'Person to verify',
+  'limits.perTicketPerHour': 'Links per ticket per hour',
+  'limits.perAgentPerHour': 'Links per agent per hour',
+  'transitions.passed': 'Transition when verification passes',
+  'transitions.failed': 'Transition when verification fails',
+  'transitions.manualReview': 'Transition when manual review is required',
+  'templates.passed': 'Comment when verification passes',
+  'templates.failed': 'Comment when verification fails',
+  'templates.manualReview': 'Comment when manual review is required',
+  commentVisibility: 'Comment visibility',
+  'webhookAuth.mode': 'Webhook authentication',
+  'webhookAuth.header': 'Webhook header',
+  'webhookAuth.encoding': 'Signature encoding',
+  'webhookAuth.timestampHeader': 'Timestamp header',
+  'webhookAuth.toleranceSeconds': 'Timestamp tolerance',
+  'webhookAuth.clientId': 'Webhook client ID',
+  'webhookAuth.tokenTtlSeconds': 'Token lifetime',
+  webhookSecret: 'Webhook secret',
+  portalEnabled: 'Customer portal',
+};
+
+export function App({ env }) {
+  const [phase, setPhase] = useState({ name: 'loading' });
+  const [data, setData] = useState(null);
+  const [form, setForm] = useState(null);
+  const [savedForm, setSavedForm] = useState(null);
+  const [errors, setErrors] = useState({ byField: {}, unplaced: [], count: 0 });
+  const [save, setSave] = useState({ state: 'idle' });
+  const [transitions, setTransitions] = useState({ state: 'loading', list: [] });
+  const [live, announce] = useAnnouncer();
+  const summaryRef = useRef(null);
+  useReadyMarker(phase.name !== 'loading');
+
+  const loadSettings = useCallback(async () => {
+    const answer = await call('admin.getSettings');
+    if (!answer.ok) return answer;
+    setData(answer.data);
+    return answer;
+  }, []);
+
+  const loadAll = useCallback(async () => {
+    const answer = await loadSettings();
+    if (!answer.ok) {
+      setPhase({ name: 'error', error: answer.error });
+      return;
+    }
+    const fresh = formFromSettings(answer.data.settings.settings);
+    setForm(fresh);
+    setSavedForm(fresh);
+    setPhase({ name: 'ready' });
+    const t = await call('admin.listTransitions');
+    setTransitions(
+      t.ok && Array.isArray(t.data?.transitions)
+        ? { state: 'ready', list: t.data.transitions.filter((n) => typeof n === 'string') }
+        : { state: 'error', list: [], error: t.ok ? { code: 'unexpected_answer', message: '' } : t.error },
+    );
+  }, [loadSettings]);
+
+  useEffect(() => {
+    loadAll();
+  }, [loadAll]);
+
+  const update = (patch, clearPaths = []) => {
+    setForm((f) => ({ ...f, ...(typeof patch === 'function' ? patch(f) : patch) }));
+    if (save.state === 'saved') setSave({ state: 'idle' });
+    if (clearPaths.length) {
+      setErrors((e) => {
+        if (!clearPaths.some((p) => e.byField[p])) return e;
+        const byField = { ...e.byField };
+        for (const p of clearPaths) delete byField[p];
+        return { ...e, byField };
+      });
+    }
+  };
+  const errs = (path) => errors.byField[path] ?? [];
+
+  const showErrors = (list) => {
+    const placed = placeFieldErrors(list, ADMIN_FIELDS);
+    setErrors(placed);
+    setSave({ state: 'invalid' });
+    announce(`${list.length} ${list.length === 1 ? 'setting needs' : 'settings need'} attention.`);
+    requestAnimationFrame(() => summaryRef.current?.focus());
+  };
+
+  const onSave = async () => {
+    const built = buildSettingsInput(form);
+    if (!built.input) {
+      showErrors(built.errors);
+      return;
+    }
+    setSave({ state: 'saving' });
+    const answer = await call('admin.saveSettings', built.input);
+    if (answer.ok && answer.data?.settings?.settings) {
+      const fresh = formFromSettings(answer.data.settings.settings);
+      setForm(fresh);
+      setSavedForm(fresh);
+      setData((d) => ({ ...d, settings: answer.data.settings }));
+      setErrors({ byField: {}, unplaced: [], count: 0 });
+      setSave({ state: 'saved' });
+      announce('Configuration saved.');
+      loadSettings(); // the checklist and webhook instructions follow the saved settings
+      return;
+    }
+    if (!answer.ok && answer.error.code === 'validation' && answer.error.fields?.length) {
+      showErrors(answer.error.fields);
+      return;
+    }
+    setSave({ state: 'error', error: answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error });
+    announce('The configuration was not saved.');
+  };
+
+  if (phase.name === 'loading') {
+    return (
+      <main className="page admin">
+        <Loading label="Loading settings" />
+      </main>
+    );
+  }
+  if (phase.name === 'error') {
+    return (
+      <main className="page admin">
+        <ErrorNotice
+          error={phase.error}
+          title="Could not load the settings"
+          onRetry={() => {
+            setPhase({ name: 'loading' });
+            loadAll();
+          }}
+        />
+      </main>
+    );
+  }
+
+  const dirty = isDirty(form, savedForm);
+  const publicSettings = data.settings;
+  const common = { form, update, errs, publicSettings, announce, env };
+
+  return (
+    <main className="page admin" aria-labelledby="page-title">
+      <LiveRegion message={live.message} serial={live.serial} />
+      <header className="admin-header">
+        <Heading size="large" as="h1" id="page-title">
+          Incode Verification Settings
+        </Heading>
+        <p className="muted">
+          Connect Jira Service Management to Incode so agents can verify a caller’s identity from the ticket.
+        </p>
+      </header>
+
+      <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} />
+
+      <form
+        className="stack admin-form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSave();
+        }}
+      >
+        {save.state === 'invalid' && errors.count > 0 ? (
+          <div ref={summaryRef} tabIndex={-1} data-testid="save-errors" className="summary">
+            <SectionMessage appearance="error" title={`The configuration was not saved: ${errors.count} ${errors.count === 1 ? 'problem' : 'problems'}`}>
+              <ul className="error-summary">
+                {[...Object.entries(errors.byField).flatMap(([path, list]) => list.map((e) => [path, e])), ...errors.unplaced.map((e) => [null, e])].map(
+                  ([path, e], i) => (
+                    <li key={i}>
+                      {path ? (
+                        <a
+                          href={`#${fieldDomId(path)}`}
+                          onClick={(ev) => {
+                            ev.preventDefault();
+                            const el = document.getElementById(fieldDomId(path));
+                            el?.scrollIntoView({ block: 'center' });
+                            el?.focus();
+                          }}
+                        >
+                          {FIELD_LABELS[path] ?? path}
+                        </a>
+                      ) : (
+                        <strong>{FIELD_LABELS[e.field] ?? e.field}</strong>
+                      )}
+                      : {fieldErrorText(e)}
+                    </li>
+                  ),
+                )}
+              </ul>
+            </SectionMessage>
+          </div>
+        ) : null}
+
+        <CredentialsSection {...common} dirty={dirty} />
+        <VerificationSection {...common} />
+        <WhoSection {...common} />
+        <TransitionsSection {...common} transitions={transitions} />
+        <TemplatesSection {...common} />
+        <WebhookSection {...common} webhook={data.webhook} />
+        <PortalSection {...common} />
+
+        <div className="save-bar" role="region" aria-label="Save configuration">
+          <div className="save-status" aria-live="polite">
+            {save.state === 'saved' ? (
+              <span data-testid="save-success" className="success-text">
+                ✓ Configuration saved
+              </span>
+            ) : dirty ? (
+              <span className="muted">You have unsaved changes.</span>
+            ) : (
+              <span className="muted">All changes saved.</span>
+            )}
+          </div>
+          {save.state === 'error' ? <ErrorNotice error={save.error} title="The configuration was not saved" testId="save-error" /> : null}
+          <Button type="submit" appearance="primary" isLoading={save.state === 'saving'} testId="save-button">
+            Save configuration
+          </Button>
+        </div>
+      </form>
+
+      <Deliveries env={env} />
+    </main>
+  );
+}

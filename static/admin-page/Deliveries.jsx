@@ -1,0 +1,93 @@
+import React, { useCallback, useEffect, useState } from 'react';
+import Button from '@atlaskit/button/default/button';
+import DynamicTable from '@atlaskit/dynamic-table';
+import Lozenge from '@atlaskit/lozenge';
+import { call } from '../shared/bridge.js';
+import { ErrorNotice, StatusLozenge } from '../shared/components.jsx';
+import { formatDateTime } from '../shared/format.js';
+
+const VERDICTS = {
+  accepted: ['success', 'Accepted'],
+  duplicate: ['default', 'Duplicate'],
+  ignored: ['default', 'Ignored'],
+  rejected: ['removed', 'Rejected'],
+  invalid: ['moved', 'Invalid'],
+  error: ['removed', 'Error'],
+};
+
+const HEAD = {
+  cells: [
+    { key: 'when', content: 'Received' },
+    { key: 'verdict', content: 'Verdict' },
+    { key: 'event', content: 'Event' },
+    { key: 'ticket', content: 'Ticket' },
+    { key: 'session', content: 'Session ID' },
+    { key: 'result', content: 'Result / reason' },
+  ],
+};
+
+/** The last webhook deliveries (newest first), to see whether Incode reaches the app. */
+export function Deliveries({ env }) {
+  const [state, setState] = useState({ state: 'loading', list: [] });
+
+  const load = useCallback(async () => {
+    setState((s) => ({ ...s, state: 'loading' }));
+    const answer = await call('admin.getDeliveries');
+    if (answer.ok && Array.isArray(answer.data?.deliveries)) setState({ state: 'ready', list: answer.data.deliveries, at: Date.now() });
+    else setState((s) => ({ ...s, state: 'error', error: answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error }));
+  }, []);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const rows = state.list.map((d, i) => {
+    const [appearance, word] = VERDICTS[d.verdict] ?? ['default', d.verdict];
+    return {
+      key: `${d.atMs}-${i}`,
+      cells: [
+        { key: 'when', content: formatDateTime(d.atMs, env) },
+        { key: 'verdict', content: <Lozenge appearance={appearance}>{word}</Lozenge> },
+        { key: 'event', content: d.eventType ? <code>{d.eventType}</code> : '—' },
+        { key: 'ticket', content: d.issueKey || '—' },
+        { key: 'session', content: d.sessionId ? <code>{d.sessionId}</code> : '—' },
+        {
+          key: 'result',
+          content: (
+            <span className="cell-stack">
+              {d.status ? <StatusLozenge status={d.status} /> : null}
+              {d.reason ? <span className="small muted">{d.reason}</span> : null}
+            </span>
+          ),
+        },
+      ],
+    };
+  });
+
+  return (
+    <section className="card stack" aria-labelledby="deliveries-heading" data-testid="deliveries">
+      <div className="row spread">
+        <div>
+          <h2 id="deliveries-heading" className="section-heading">
+            Recent webhook deliveries
+          </h2>
+          <p className="muted">The last 50 calls to the webhook, newest first, with what the app made of each.</p>
+        </div>
+        <Button onClick={load} isLoading={state.state === 'loading'} testId="refresh-deliveries">
+          Refresh
+        </Button>
+      </div>
+      {state.state === 'error' ? <ErrorNotice error={state.error} title="Could not load the deliveries" onRetry={load} /> : null}
+      <div className="table-scroll">
+        <DynamicTable
+          head={HEAD}
+          rows={rows}
+          rowsPerPage={10}
+          isLoading={state.state === 'loading' && state.list.length === 0}
+          label="Recent webhook deliveries"
+          emptyView={<p className="muted">No webhook delivery received yet. Register the webhook URL in the Incode dashboard.</p>}
+        />
+      </div>
+    </section>
+  );
+}

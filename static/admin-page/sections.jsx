@@ -1,0 +1,663 @@
+import React, { useState } from 'react';
+import Button from '@atlaskit/button/default/button';
+import StatusSuccessIcon from '@atlaskit/icon/core/status-success';
+import CheckCircleUncheckedIcon from '@atlaskit/icon/core/check-circle-unchecked';
+import Lozenge from '@atlaskit/lozenge';
+import { RadioGroup } from '@atlaskit/radio';
+import { CreatableSelect } from '@atlaskit/select';
+import SectionMessage from '@atlaskit/section-message';
+import Textfield from '@atlaskit/textfield';
+import Toggle from '@atlaskit/toggle';
+import { call } from '../shared/bridge.js';
+import { CopyValue, ErrorNotice, FieldShell } from '../shared/components.jsx';
+import { fieldDomId, fieldErrorText, isValidEmail, normalizePhone } from '../shared/fields.js';
+import { formatDateTime } from '../shared/format.js';
+import { TemplateEditor } from './TemplateEditor.jsx';
+import { OUTCOMES, OUTCOME_LABELS, resolvedHosts, switchAuthMode, WEBHOOK_EVENTS } from './logic.js';
+
+function Section({ id, title, description, children }) {
+  return (
+    <section className="card stack" aria-labelledby={`${id}-heading`} data-testid={`section-${id}`}>
+      <div>
+        <h2 id={`${id}-heading`} className="section-heading">
+          {title}
+        </h2>
+        {description ? <p className="muted">{description}</p> : null}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+function ErrorLines({ path, errors }) {
+  if (!errors.length) return null;
+  return (
+    <div id={`${fieldDomId(path)}-error`} className="field-errors">
+      {errors.map((e, i) => (
+        <p key={i} className="error-text">
+          {fieldErrorText(e)}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** A radio group in a fieldset whose legend names it (focusable as the field for error links). */
+function RadioFieldset({ path, legend, options, value, onChange, errors = [], helper }) {
+  const id = fieldDomId(path);
+  return (
+    <fieldset className="fieldset" id={id} tabIndex={-1} data-field={path} aria-describedby={errors.length ? `${id}-error` : undefined}>
+      <legend>{legend}</legend>
+      <RadioGroup name={path} options={options.map((o) => ({ ...o, name: path }))} value={value} onChange={(e) => onChange(e.target.value)} />
+      {helper ? <p className="muted small">{helper}</p> : null}
+      <ErrorLines path={path} errors={errors} />
+    </fieldset>
+  );
+}
+
+function TextField({ path, label, value, onChange, errors, helper, required, type = 'text', placeholder, width }) {
+  return (
+    <FieldShell path={path} label={label} helper={helper} errors={errors} required={required}>
+      {(p) => (
+        <Textfield
+          {...p}
+          name={path}
+          type={type}
+          value={value}
+          isRequired={required}
+          placeholder={placeholder}
+          width={width}
+          autoComplete="off"
+          spellCheck={false}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </FieldShell>
+  );
+}
+
+/** A write-only secret: never shown, only whether one is stored; blank keeps it. */
+function SecretField({ path, label, flag, value, onChange, errors, helper }) {
+  const isSet = flag === 'set';
+  return (
+    <FieldShell
+      path={path}
+      label={
+        <span className="label-with-lozenge">
+          {label}{' '}
+          <span data-testid={`secret-${path}`}>
+            <Lozenge appearance={isSet ? 'success' : 'default'}>{isSet ? 'Set' : 'Not set'}</Lozenge>
+          </span>
+        </span>
+      }
+      helper={helper ?? (isSet ? 'Stored. Leave blank to keep it; type a new value to replace it.' : 'Not stored yet.')}
+      errors={errors}
+    >
+      {(p) => (
+        <Textfield
+          {...p}
+          name={path}
+          type="password"
+          value={value}
+          placeholder={isSet ? 'Leave blank to keep' : ''}
+          autoComplete="new-password"
+          spellCheck={false}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </FieldShell>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function Checklist({ items, ready, missing }) {
+  const list = Array.isArray(items) ? items : [];
+  const done = list.filter((i) => i.done).length;
+  return (
+    <section className="card stack" aria-labelledby="checklist-heading" data-testid="checklist">
+      <div className="row spread">
+        <h2 id="checklist-heading" className="section-heading">
+          Guided setup
+        </h2>
+        <span className="muted small">
+          {done} of {list.length} done
+        </span>
+      </div>
+      <ol className="checklist">
+        {list.map((item) => (
+          <li key={item.id} data-done={item.done ? 'true' : 'false'} data-testid={`checklist-${item.id}`}>
+            <span className="checklist-icon">
+              {item.done ? (
+                <StatusSuccessIcon label="Done" color="var(--ds-icon-success, #22a06b)" />
+              ) : (
+                <CheckCircleUncheckedIcon label="Not done" color="var(--ds-icon-subtle, #626f86)" />
+              )}
+            </span>
+            <span>
+              <span className={item.done ? 'checklist-label done' : 'checklist-label'}>{item.label}</span>
+              {item.detail ? <span className="muted small checklist-detail">{item.detail}</span> : null}
+            </span>
+          </li>
+        ))}
+      </ol>
+      {!ready && Array.isArray(missing) && missing.length ? (
+        <p className="muted small">Verifications cannot be sent until these are set: {missing.join(', ')}.</p>
+      ) : null}
+    </section>
+  );
+}
+
+export function CredentialsSection({ form, update, errs, publicSettings, announce, dirty, env }) {
+  const hosts = resolvedHosts(form);
+  const flags = publicSettings.secrets;
+  return (
+    <Section
+      id="credentials"
+      title="Incode API credentials"
+      description="From your Incode dashboard: Integrations → Default client credentials integration, and your B2B integration."
+    >
+      <RadioFieldset
+        path="environment"
+        legend="Environment"
+        value={form.environment}
+        onChange={(v) => update({ environment: v }, ['environment'])}
+        errors={errs('environment')}
+        options={[
+          { value: 'demo', label: 'Demo (for testing)' },
+          { value: 'production', label: 'Production (live use)' },
+        ]}
+      />
+      <dl className="kv small" data-testid="resolved-hosts">
+        <dt>API host</dt>
+        <dd>
+          <code>{hosts.api}</code>
+          {hosts.overridden ? <span className="muted"> (override)</span> : null}
+        </dd>
+        <dt>Auth host</dt>
+        <dd>
+          <code>{hosts.auth}</code>
+        </dd>
+      </dl>
+      <TextField
+        path="baseUrlOverride"
+        label="Base URL override (optional)"
+        value={form.baseUrlOverride}
+        onChange={(v) => update({ baseUrlOverride: v }, ['baseUrlOverride'])}
+        errors={errs('baseUrlOverride')}
+        helper="Leave blank to use the environment’s API host. Only https URLs on Incode hosts are accepted."
+        placeholder="https://"
+      />
+      <div className="grid-2">
+        <SecretField
+          path="apiKey"
+          label="API key"
+          flag={flags.apiKey}
+          value={form.apiKey}
+          onChange={(v) => update({ apiKey: v }, ['apiKey'])}
+          errors={errs('apiKey')}
+        />
+        <TextField
+          path="clientId"
+          label="Client ID"
+          value={form.clientId}
+          onChange={(v) => update({ clientId: v }, ['clientId'])}
+          errors={errs('clientId')}
+        />
+        <SecretField
+          path="clientSecret"
+          label="Client secret"
+          flag={flags.clientSecret}
+          value={form.clientSecret}
+          onChange={(v) => update({ clientSecret: v }, ['clientSecret'])}
+          errors={errs('clientSecret')}
+        />
+        <TextField
+          path="integrationReference"
+          label="Integration reference"
+          value={form.integrationReference}
+          onChange={(v) => update({ integrationReference: v }, ['integrationReference'])}
+          errors={errs('integrationReference')}
+        />
+        <TextField
+          path="configurationId"
+          label="Configuration ID (optional)"
+          value={form.configurationId}
+          onChange={(v) => update({ configurationId: v }, ['configurationId'])}
+          errors={errs('configurationId')}
+        />
+      </div>
+      <CredentialTools dirty={dirty} announce={announce} env={env} />
+    </Section>
+  );
+}
+
+function CredentialTools({ dirty, announce, env }) {
+  const [test, setTest] = useState({ state: 'idle' });
+  const [cache, setCache] = useState({ state: 'idle' });
+  const [trial, setTrial] = useState({ email: '', delivery: 'EMAIL', phone: '', errors: {}, state: 'idle' });
+
+  const runTest = async () => {
+    setTest({ state: 'running' });
+    const answer = await call('admin.testCredentials');
+    if (answer.ok && answer.data?.connected) {
+      setTest({ state: 'ok', checkedAt: answer.data.checkedAt });
+      announce('Connected to Incode.');
+    } else {
+      const error = answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error;
+      setTest({ state: 'error', error });
+      announce('The credentials test failed.');
+    }
+  };
+
+  const clearCache = async () => {
+    setCache({ state: 'running' });
+    const answer = await call('admin.clearTokenCache');
+    setCache(answer.ok ? { state: 'ok' } : { state: 'error', error: answer.error });
+    announce(answer.ok ? 'Token cache cleared.' : 'Could not clear the token cache.');
+  };
+
+  const sendTest = async (e) => {
+    e.preventDefault();
+    const errors = {};
+    if (!isValidEmail(trial.email)) errors.email = 'Enter the corporate email of an enrolled employee.';
+    const phone = trial.delivery === 'SMS' ? normalizePhone(trial.phone) : '';
+    if (phone === null) errors.phone = 'Enter the phone in international format, or leave it empty.';
+    if (Object.keys(errors).length) {
+      setTrial((t) => ({ ...t, errors, state: 'idle' }));
+      return;
+    }
+    setTrial((t) => ({ ...t, errors: {}, state: 'running' }));
+    const answer = await call('admin.sendTest', { email: trial.email.trim(), delivery: trial.delivery, phone });
+    if (answer.ok && answer.data?.sessionId) {
+      setTrial((t) => ({ ...t, state: 'ok', sessionId: answer.data.sessionId }));
+      announce('Test verification sent.');
+    } else {
+      setTrial((t) => ({ ...t, state: 'error', error: answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error }));
+      announce('The test verification was not sent.');
+    }
+  };
+
+  return (
+    <div className="stack tools">
+      {dirty ? <p className="muted small">These tools use the saved credentials: save your changes first.</p> : null}
+      <div className="row">
+        <Button onClick={runTest} isLoading={test.state === 'running'} testId="test-credentials">
+          Test credentials
+        </Button>
+        {test.state === 'ok' ? (
+          <span data-testid="connected" className="row">
+            <Lozenge appearance="success" isBold>
+              ✓ Connected
+            </Lozenge>
+            {test.checkedAt ? <span className="muted small">checked {formatDateTime(test.checkedAt, env)}</span> : null}
+          </span>
+        ) : null}
+        <Button appearance="subtle" onClick={clearCache} isLoading={cache.state === 'running'} testId="clear-token-cache">
+          Clear token cache
+        </Button>
+        {cache.state === 'ok' ? <span className="muted small">Token cache cleared.</span> : null}
+      </div>
+      {test.state === 'error' ? <ErrorNotice error={test.error} title="Test credentials failed" testId="test-error" /> : null}
+      {cache.state === 'error' ? <ErrorNotice error={cache.error} title="Could not clear the token cache" /> : null}
+
+      <div className="subsection stack" role="group" aria-labelledby="send-test-heading">
+        <h3 id="send-test-heading" className="subsection-heading">
+          Send test verification
+        </h3>
+        <p className="muted small">Sends a real verification link to an enrolled employee, outside any ticket.</p>
+        <div className="grid-2">
+          <FieldShell path="test.email" label="Employee email" errors={trial.errors.email ? [trial.errors.email] : []}>
+            {(p) => (
+              <Textfield
+                {...p}
+                type="email"
+                value={trial.email}
+                autoComplete="off"
+                onChange={(e) => setTrial((t) => ({ ...t, email: e.target.value, errors: { ...t.errors, email: undefined } }))}
+              />
+            )}
+          </FieldShell>
+          <RadioFieldset
+            path="test.delivery"
+            legend="Delivery"
+            value={trial.delivery}
+            onChange={(v) => setTrial((t) => ({ ...t, delivery: v }))}
+            options={[
+              { value: 'SMS', label: 'SMS' },
+              { value: 'EMAIL', label: 'Email' },
+            ]}
+          />
+          {trial.delivery === 'SMS' ? (
+            <FieldShell
+              path="test.phone"
+              label="Phone (optional)"
+              helper="Leave empty to use the phone in the Incode directory."
+              errors={trial.errors.phone ? [trial.errors.phone] : []}
+            >
+              {(p) => (
+                <Textfield {...p} type="tel" value={trial.phone} autoComplete="off" onChange={(e) => setTrial((t) => ({ ...t, phone: e.target.value }))} />
+              )}
+            </FieldShell>
+          ) : null}
+        </div>
+        <div className="row">
+          <Button onClick={sendTest} isLoading={trial.state === 'running'} testId="send-test">
+            Send test verification
+          </Button>
+          {trial.state === 'ok' ? (
+            <span className="row" data-testid="send-test-result">
+              <Lozenge appearance="success">Link sent</Lozenge>
+              <span className="small">session</span>
+              <CopyValue label="session ID" value={trial.sessionId} onCopied={announce} />
+            </span>
+          ) : null}
+        </div>
+        {trial.state === 'error' ? (
+          <ErrorNotice error={trial.error} title="Test verification not sent" testId="send-test-error">
+            {trial.error.fields?.length ? (
+              <ul>
+                {trial.error.fields.map((f, i) => (
+                  <li key={i}>{fieldErrorText(f)}</li>
+                ))}
+              </ul>
+            ) : null}
+          </ErrorNotice>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+export function VerificationSection({ form, update, errs }) {
+  return (
+    <Section id="verification" title="Verification settings">
+      <TextField
+        path="linkExpiryMinutes"
+        label="Link expiry (minutes)"
+        type="number"
+        width="small"
+        value={form.linkExpiryMinutes}
+        onChange={(v) => update({ linkExpiryMinutes: v }, ['linkExpiryMinutes'])}
+        errors={errs('linkExpiryMinutes')}
+        helper="How long the verification link stays valid: 5 to 60 minutes (default 10)."
+      />
+      <RadioFieldset
+        path="defaultDelivery"
+        legend="Default delivery method"
+        value={form.defaultDelivery}
+        onChange={(v) => update({ defaultDelivery: v }, ['defaultDelivery'])}
+        errors={errs('defaultDelivery')}
+        helper="What the agent’s panel starts with. SMS suits lockouts, when the employee cannot read corporate email."
+        options={[
+          { value: 'SMS', label: 'SMS' },
+          { value: 'EMAIL', label: 'Email' },
+        ]}
+      />
+    </Section>
+  );
+}
+
+export function WhoSection({ form, update, errs }) {
+  const [typed, setTyped] = useState('');
+  const groupOptions = form.agentGroups.map((g) => ({ label: g, value: g }));
+  return (
+    <Section id="who" title="Who may send" description="Who can send verification links, to whom, and how often.">
+      <FieldShell
+        path="agentGroups"
+        label="Agent groups"
+        helper="Jira groups whose members may send links. Type a group name and press Enter. Empty: anyone who may work the ticket."
+        errors={errs('agentGroups')}
+      >
+        {(p) => (
+          <CreatableSelect
+            inputId={p.id}
+            aria-describedby={p['aria-describedby']}
+            isInvalid={p.isInvalid}
+            isMulti
+            isClearable={false}
+            options={[]}
+            value={groupOptions}
+            inputValue={typed}
+            onInputChange={(v) => setTyped(v)}
+            placeholder="e.g. jira-servicemanagement-users"
+            formatCreateLabel={(v) => `Add group “${v}”`}
+            noOptionsMessage={() => 'Type a group name'}
+            onChange={(values) => update({ agentGroups: (values ?? []).map((o) => o.value) }, ['agentGroups'])}
+            onCreateOption={(v) => {
+              update((f) => ({ agentGroups: [...f.agentGroups, v.trim()].filter(Boolean) }), ['agentGroups']);
+              setTyped('');
+            }}
+          />
+        )}
+      </FieldShell>
+      <TextField
+        path="personField"
+        label="Person to verify"
+        value={form.personField}
+        onChange={(v) => update({ personField: v }, ['personField'])}
+        errors={errs('personField')}
+        helper="reporter (the ticket’s reporter), or the id of a user-picker field such as customfield_10042."
+      />
+      <div className="grid-2">
+        <TextField
+          path="limits.perTicketPerHour"
+          label="Links per ticket per hour"
+          type="number"
+          width="small"
+          value={form.limits.perTicketPerHour}
+          onChange={(v) => update((f) => ({ limits: { ...f.limits, perTicketPerHour: v } }), ['limits.perTicketPerHour'])}
+          errors={errs('limits.perTicketPerHour')}
+          helper="1 to 100."
+        />
+        <TextField
+          path="limits.perAgentPerHour"
+          label="Links per agent per hour"
+          type="number"
+          width="small"
+          value={form.limits.perAgentPerHour}
+          onChange={(v) => update((f) => ({ limits: { ...f.limits, perAgentPerHour: v } }), ['limits.perAgentPerHour'])}
+          errors={errs('limits.perAgentPerHour')}
+          helper="1 to 100."
+        />
+      </div>
+    </Section>
+  );
+}
+
+const NONE = { label: 'None (leave the status alone)', value: '' };
+
+export function TransitionsSection({ form, update, errs, transitions }) {
+  const options = [NONE, ...transitions.list.map((t) => ({ label: t, value: t }))];
+  return (
+    <Section
+      id="transitions"
+      title="Status transitions (optional)"
+      description="The workflow transition each outcome takes. The name must match a transition available from the ticket’s current status."
+    >
+      {transitions.state === 'error' ? (
+        <SectionMessage appearance="warning" title="Could not list the workflow transitions">
+          <p>Type the transition names instead. {transitions.error?.message}</p>
+        </SectionMessage>
+      ) : null}
+      <div className="grid-3">
+        {OUTCOMES.map((o) => {
+          const path = `transitions.${o}`;
+          const value = form.transitions[o];
+          const selected = options.find((opt) => opt.value === value) ?? { label: value, value };
+          return (
+            <FieldShell key={o} path={path} label={OUTCOME_LABELS[o]} errors={errs(path)}>
+              {(p) => (
+                <CreatableSelect
+                  inputId={p.id}
+                  aria-describedby={p['aria-describedby']}
+                  isInvalid={p.isInvalid}
+                  isLoading={transitions.state === 'loading'}
+                  options={options}
+                  value={selected}
+                  isClearable={value !== ''}
+                  formatCreateLabel={(v) => `Use “${v}”`}
+                  onChange={(opt) => update((f) => ({ transitions: { ...f.transitions, [o]: opt?.value ?? '' } }), [path])}
+                  onCreateOption={(v) => update((f) => ({ transitions: { ...f.transitions, [o]: v.trim() } }), [path])}
+                />
+              )}
+            </FieldShell>
+          );
+        })}
+      </div>
+    </Section>
+  );
+}
+
+export function TemplatesSection({ form, update, errs }) {
+  return (
+    <Section
+      id="templates"
+      title="Comment templates"
+      description="The comment posted on the ticket when a verification completes. Click a variable to insert it; **bold** is supported."
+    >
+      {OUTCOMES.map((o) => (
+        <TemplateEditor
+          key={o}
+          outcome={o}
+          value={form.templates[o]}
+          errors={errs(`templates.${o}`)}
+          onChange={(v) => update((f) => ({ templates: { ...f.templates, [o]: v } }), [`templates.${o}`])}
+        />
+      ))}
+      <RadioFieldset
+        path="commentVisibility"
+        legend="Comment visibility"
+        value={form.commentVisibility}
+        onChange={(v) => update({ commentVisibility: v }, ['commentVisibility'])}
+        errors={errs('commentVisibility')}
+        options={[
+          { value: 'internal', label: 'Internal note (agents only)' },
+          { value: 'public', label: 'Reply to customer (visible on the portal)' },
+        ]}
+      />
+    </Section>
+  );
+}
+
+const MODE_OPTIONS = [
+  { value: 'hmac', label: 'HMAC signature (SHA-256 of the raw body)' },
+  { value: 'sharedSecret', label: 'Shared secret in a header' },
+  { value: 'oauth', label: 'OAuth 2.0 bearer token (client credentials)' },
+];
+
+export function WebhookSection({ form, update, errs, publicSettings, webhook, announce }) {
+  const auth = form.webhookAuth;
+  const setAuth = (patch, path) => update((f) => ({ webhookAuth: { ...f.webhookAuth, ...patch } }), [path]);
+  const savedMode = publicSettings.settings.webhookAuth?.mode;
+  return (
+    <Section
+      id="webhook"
+      title="Webhook"
+      description="Incode reports verification results to this URL. Register it in the Incode dashboard under Configuration → Webhooks."
+    >
+      <dl className="kv">
+        <dt>Webhook URL</dt>
+        <dd>
+          <CopyValue label="webhook URL" value={webhook?.url} testId="webhook-url" onCopied={announce} />
+        </dd>
+        {auth.mode === 'oauth' ? (
+          <>
+            <dt>Token URL</dt>
+            <dd>
+              {webhook?.tokenUrl ? (
+                <CopyValue label="token URL" value={webhook.tokenUrl} testId="webhook-token-url" onCopied={announce} />
+              ) : (
+                <span className="muted">Shown after saving with OAuth.</span>
+              )}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <RadioFieldset
+        path="webhookAuth.mode"
+        legend="How Incode authenticates"
+        value={auth.mode}
+        onChange={(mode) => {
+          update((f) => switchAuthMode(f, mode), ['webhookAuth.mode']);
+        }}
+        errors={errs('webhookAuth.mode')}
+        options={MODE_OPTIONS}
+      />
+      <div className="grid-2">
+        {auth.mode === 'hmac' ? (
+          <>
+            <TextField path="webhookAuth.header" label="Signature header" value={auth.header} onChange={(v) => setAuth({ header: v }, 'webhookAuth.header')} errors={errs('webhookAuth.header')} helper="Looked up case-insensitively; a sha256= prefix is accepted." />
+            <RadioFieldset
+              path="webhookAuth.encoding"
+              legend="Signature encoding"
+              value={auth.encoding}
+              onChange={(v) => setAuth({ encoding: v }, 'webhookAuth.encoding')}
+              errors={errs('webhookAuth.encoding')}
+              options={[
+                { value: 'hex', label: 'Hex' },
+                { value: 'base64', label: 'Base64' },
+              ]}
+            />
+            <TextField path="webhookAuth.timestampHeader" label="Timestamp header (optional)" value={auth.timestampHeader} onChange={(v) => setAuth({ timestampHeader: v }, 'webhookAuth.timestampHeader')} errors={errs('webhookAuth.timestampHeader')} helper="When set, the signature covers “timestamp.body” and old deliveries are refused." />
+            <TextField path="webhookAuth.toleranceSeconds" label="Timestamp tolerance (seconds)" type="number" width="small" value={auth.toleranceSeconds} onChange={(v) => setAuth({ toleranceSeconds: v }, 'webhookAuth.toleranceSeconds')} errors={errs('webhookAuth.toleranceSeconds')} helper="30 to 3600." />
+          </>
+        ) : null}
+        {auth.mode === 'sharedSecret' ? (
+          <TextField path="webhookAuth.header" label="Secret header" value={auth.header} onChange={(v) => setAuth({ header: v }, 'webhookAuth.header')} errors={errs('webhookAuth.header')} helper="The header Incode sends the webhook secret in." />
+        ) : null}
+        {auth.mode === 'oauth' ? (
+          <>
+            <TextField path="webhookAuth.clientId" label="Client ID Incode presents" value={auth.clientId} onChange={(v) => setAuth({ clientId: v }, 'webhookAuth.clientId')} errors={errs('webhookAuth.clientId')} helper="Its client secret is the webhook secret." />
+            <TextField path="webhookAuth.tokenTtlSeconds" label="Token lifetime (seconds)" type="number" width="small" value={auth.tokenTtlSeconds} onChange={(v) => setAuth({ tokenTtlSeconds: v }, 'webhookAuth.tokenTtlSeconds')} errors={errs('webhookAuth.tokenTtlSeconds')} helper="60 to 86400." />
+          </>
+        ) : null}
+        <SecretField
+          path="webhookSecret"
+          label="Webhook secret"
+          flag={publicSettings.secrets.webhookSecret}
+          value={form.webhookSecret}
+          onChange={(v) => update({ webhookSecret: v }, ['webhookSecret'])}
+          errors={errs('webhookSecret')}
+        />
+      </div>
+      <div className="subsection stack">
+        <h3 className="subsection-heading">Set up in the Incode dashboard</h3>
+        {savedMode && savedMode !== auth.mode ? (
+          <p className="muted small">These instructions are for the saved mode; save to see them for the new one.</p>
+        ) : null}
+        {webhook?.instructions ? (
+          <pre className="instructions" data-testid="webhook-instructions">
+            {webhook.instructions}
+          </pre>
+        ) : null}
+        <p className="small">Enable these events:</p>
+        <ul className="events" data-testid="webhook-events">
+          {WEBHOOK_EVENTS.map((e) => (
+            <li key={e}>
+              <code>{e}</code>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </Section>
+  );
+}
+
+export function PortalSection({ form, update, errs }) {
+  const id = fieldDomId('portalEnabled');
+  return (
+    <Section id="portal" title="Customer portal">
+      <div className="row toggle-row" data-field="portalEnabled">
+        <Toggle
+          id={id}
+          isChecked={form.portalEnabled}
+          onChange={() => update((f) => ({ portalEnabled: !f.portalEnabled }), ['portalEnabled'])}
+        />
+        <label htmlFor={id}>Show the requester a pending verification on the customer portal</label>
+      </div>
+      <p className="muted small">The requester sees that a link was sent and when it expires; never the link itself.</p>
+      <ErrorLines path="portalEnabled" errors={errs('portalEnabled')} />
+    </Section>
+  );
+}

@@ -1,0 +1,89 @@
+import React from 'react';
+import Button from '@atlaskit/button/default/button';
+import { CopyValue, ErrorNotice, StatusIcon, StatusLozenge } from '../shared/components.jsx';
+import { describeDuration, describeSent, formatCountdown, formatDateTime } from '../shared/format.js';
+import { statusDisplay } from '../shared/status.js';
+
+/** The verification the ticket is about now: status, what it means, ids, and the actions. */
+export function CurrentVerification({ verification: v, now, env, actions, actionError, formShown, onResend, onCancel, onNew, onCopied }) {
+  const d = statusDisplay(v.status);
+  const remaining = v.expiresAtMs - now;
+  const fmt = { locale: env.locale, timeZone: env.timeZone };
+  return (
+    <section
+      className={`card status-card tone-${d.tone}`}
+      data-testid="verification-status"
+      data-status={v.status}
+      aria-labelledby="current-verification-heading"
+    >
+      <div className="status-head">
+        <span className="status-icon" aria-hidden="true">
+          <StatusIcon status={v.status} />
+        </span>
+        <div className="status-titles">
+          <h2 id="current-verification-heading" className="status-headline">
+            {d.headline}
+          </h2>
+          <p className="status-guidance">{d.guidance}</p>
+        </div>
+        <StatusLozenge status={v.status} />
+      </div>
+
+      {d.active ? (
+        <p className="status-sent" data-testid="verification-countdown">
+          {v.status === 'inProgress' ? 'The employee opened the link. ' : ''}
+          {describeSent(v)}, expires in{' '}
+          <time dateTime={new Date(v.expiresAtMs).toISOString()} aria-label={describeDuration(remaining)}>
+            {formatCountdown(remaining)}
+          </time>
+        </p>
+      ) : (
+        <p className="status-sent">{describeSent(v)}.</p>
+      )}
+
+      <dl className="kv">
+        <dt>Employee</dt>
+        <dd>
+          {v.name ? `${v.name} · ` : ''}
+          {v.email}
+        </dd>
+        <dt>Status</dt>
+        <dd data-testid="verification-status-text">{v.statusText}</dd>
+        <dt>Requested</dt>
+        <dd>
+          {v.requestedByName || 'Unknown agent'}, {formatDateTime(v.requestedAtMs, fmt)}
+        </dd>
+        <dt>Identity ID</dt>
+        <dd>
+          <CopyValue label="identity ID" value={v.identityId} testId="identity-id" onCopied={onCopied} />
+        </dd>
+        <dt>Session ID</dt>
+        <dd>
+          <CopyValue label="session ID" value={v.sessionId} testId="session-id" onCopied={onCopied} />
+        </dd>
+      </dl>
+
+      {actionError ? <ErrorNotice error={actionError} testId="action-error" /> : null}
+
+      {actions.resend || actions.cancel || (actions.newVerification && !formShown) ? (
+        <div className="row">
+          {actions.resend ? (
+            <Button onClick={onResend} testId="resend-button">
+              Resend (new link)
+            </Button>
+          ) : null}
+          {actions.cancel ? (
+            <Button appearance="subtle" onClick={onCancel} testId="cancel-button">
+              Cancel verification
+            </Button>
+          ) : null}
+          {actions.newVerification && !formShown ? (
+            <Button appearance="subtle" onClick={onNew} testId="new-verification-button">
+              Start a new verification
+            </Button>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ADMIN_FIELDS,
+  AUTH_DEFAULTS,
+  buildSettingsInput,
+  formFromSettings,
+  isDirty,
+  resolvedHosts,
+  switchAuthMode,
+} from '../admin-page/logic.js';
+
+/** A `Settings` value in the shape of rust/src/api.d.ts. */
+const settings = () => ({
+  environment: 'production',
+  baseUrlOverride: '',
+  clientId: 'acme-client',
+  integrationReference: 'b2b-acme',
+  configurationId: '',
+  linkExpiryMinutes: 10,
+  defaultDelivery: 'SMS',
+  transitions: { passed: 'In Progress', failed: 'Escalate', manualReview: '' },
+  templates: { passed: 'ok {{name}}', failed: 'no {{name}}', manualReview: 'wait' },
+  commentVisibility: 'internal',
+  webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
+  agentGroups: ['help-desk'],
+  personField: 'reporter',
+  limits: { perTicketPerHour: 5, perAgentPerHour: 30 },
+  portalEnabled: false,
+});
+
+describe('formFromSettings / buildSettingsInput', () => {
+  it('round-trips unchanged settings exactly, without any secret', () => {
+    const s = settings();
+    const { input, errors } = buildSettingsInput(formFromSettings(s));
+    expect(errors).toEqual([]);
+    expect(input).toEqual(s);
+  });
+
+  it('round-trips each webhook authentication mode', () => {
+    for (const auth of [
+      { mode: 'sharedSecret', header: 'x-incode-secret' },
+      { mode: 'oauth', clientId: 'incode', tokenTtlSeconds: 3600 },
+      { mode: 'hmac', header: 'x-sig', encoding: 'base64', timestampHeader: 'x-ts', toleranceSeconds: 30 },
+    ]) {
+      const s = { ...settings(), webhookAuth: auth };
+      expect(buildSettingsInput(formFromSettings(s)).input.webhookAuth).toEqual(auth);
+    }
+  });
+
+  it('starts secrets empty and sends only the ones typed, trimmed', () => {
+    const form = formFromSettings(settings());
+    expect([form.apiKey, form.clientSecret, form.webhookSecret]).toEqual(['', '', '']);
+    const { input } = buildSettingsInput({ ...form, apiKey: '  ak_123 ', webhookSecret: '   ' });
+    expect(input.apiKey).toBe('ak_123');
+    expect('clientSecret' in input).toBe(false);
+    expect('webhookSecret' in input).toBe(false);
+  });
+
+  it('trims names but leaves templates exactly as written', () => {
+    const form = formFromSettings(settings());
+    const { input } = buildSettingsInput({
+      ...form,
+      clientId: ' acme-client ',
+      baseUrlOverride: ' https://x.incodesmile.com ',
+      transitions: { ...form.transitions, failed: ' Escalate ' },
+      templates: { ...form.templates, passed: '  spaced\n' },
+    });
+    expect(input.clientId).toBe('acme-client');
+    expect(input.baseUrlOverride).toBe('https://x.incodesmile.com');
+    expect(input.transitions.failed).toBe('Escalate');
+    expect(input.templates.passed).toBe('  spaced\n');
+  });
+
+  it('sends numbers as numbers', () => {
+    const form = formFromSettings(settings());
+    const { input } = buildSettingsInput({ ...form, linkExpiryMinutes: '15', limits: { perTicketPerHour: '3', perAgentPerHour: '100' } });
+    expect(input.linkExpiryMinutes).toBe(15);
+    expect(input.limits).toEqual({ perTicketPerHour: 3, perAgentPerHour: 100 });
+  });
+
+  it('refuses numbers out of range with field errors on their paths', () => {
+    const form = formFromSettings(settings());
+    const { input, errors } = buildSettingsInput({
+      ...form,
+      linkExpiryMinutes: '61',
+      limits: { perTicketPerHour: '0', perAgentPerHour: 'lots' },
+      webhookAuth: { ...form.webhookAuth, toleranceSeconds: '10' },
+    });
+    expect(input).toBeNull();
+    expect(errors.map((e) => e.field)).toEqual([
+      'webhookAuth.toleranceSeconds',
+      'linkExpiryMinutes',
+      'limits.perTicketPerHour',
+      'limits.perAgentPerHour',
+    ]);
+    for (const e of errors) expect(ADMIN_FIELDS).toContain(e.field);
+  });
+
+  it('checks the OAuth token lifetime', () => {
+    const form = switchAuthMode(formFromSettings(settings()), 'oauth');
+    const { errors } = buildSettingsInput({ ...form, webhookAuth: { ...form.webhookAuth, tokenTtlSeconds: '59' } });
+    expect(errors.map((e) => e.field)).toEqual(['webhookAuth.tokenTtlSeconds']);
+  });
+
+  it('cleans the agent groups: trimmed, no blanks, no duplicates (case-insensitive)', () => {
+    const form = formFromSettings(settings());
+    const { input } = buildSettingsInput({ ...form, agentGroups: [' help-desk ', '', 'Help-Desk', 'tier-2'] });
+    expect(input.agentGroups).toEqual(['help-desk', 'tier-2']);
+  });
+
+  it('fills a missing webhook mode with the HMAC defaults', () => {
+    const form = formFromSettings({ ...settings(), webhookAuth: undefined });
+    expect(form.webhookAuth).toEqual(AUTH_DEFAULTS.hmac);
+  });
+});
+
+describe('switchAuthMode', () => {
+  it('switches to the defaults of a new mode, and back to what was typed', () => {
+    let form = formFromSettings(settings());
+    form = { ...form, webhookAuth: { ...form.webhookAuth, header: 'x-custom-sig' } };
+    form = switchAuthMode(form, 'sharedSecret');
+    expect(form.webhookAuth).toEqual({ mode: 'sharedSecret', header: 'x-incode-secret' });
+    form = switchAuthMode(form, 'hmac');
+    expect(form.webhookAuth.header).toBe('x-custom-sig');
+    expect(buildSettingsInput(form).input.webhookAuth.mode).toBe('hmac');
+  });
+
+  it('ignores an unknown or unchanged mode', () => {
+    const form = formFromSettings(settings());
+    expect(switchAuthMode(form, 'basic')).toBe(form);
+    expect(switchAuthMode(form, 'hmac')).toBe(form);
+  });
+});
+
+describe('resolvedHosts', () => {
+  it('follows the environment', () => {
+    const form = formFromSettings(settings());
+    expect(resolvedHosts(form)).toEqual({ api: 'https://saas-api.incodesmile.com', auth: 'https://auth.incode.com', overridden: false });
+    expect(resolvedHosts({ ...form, environment: 'demo' })).toEqual({
+      api: 'https://demo-api.incodesmile.com',
+      auth: 'https://auth.demo.incode.com',
+      overridden: false,
+    });
+  });
+
+  it('uses an override for the API host only', () => {
+    const form = { ...formFromSettings(settings()), baseUrlOverride: ' https://eu-api.incodesmile.com/ ' };
+    expect(resolvedHosts(form)).toEqual({ api: 'https://eu-api.incodesmile.com', auth: 'https://auth.incode.com', overridden: true });
+  });
+});
+
+describe('isDirty', () => {
+  it('is false for the saved form and true after any change, secrets included', () => {
+    const saved = formFromSettings(settings());
+    expect(isDirty(formFromSettings(settings()), saved)).toBe(false);
+    expect(isDirty({ ...saved, linkExpiryMinutes: '11' }, saved)).toBe(true);
+    expect(isDirty({ ...saved, apiKey: 'x' }, saved)).toBe(true);
+  });
+
+  it('does not count remembered values of other webhook modes', () => {
+    const saved = formFromSettings(settings());
+    const back = switchAuthMode(switchAuthMode(saved, 'oauth'), 'hmac');
+    expect(isDirty(back, saved)).toBe(false);
+  });
+});

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import {
+  adoptVerification,
+  cancelConfirmation,
+  initialSendForm,
+  mergeVerification,
+  resendConfirmation,
+  sendConfirmation,
+  validateSendForm,
+  verificationFromMessage,
+} from '../issue-panel/logic.js';
+
+const base = { email: 'jane.doe@acme.example', delivery: 'SMS', phone: '', emailTarget: 'corporate', alternateEmail: '' };
+
+describe('initialSendForm', () => {
+  it('prefills the person’s email and the admin’s default delivery', () => {
+    expect(initialSendForm({ person: { email: 'jane@acme.example', name: 'Jane' }, defaults: { delivery: 'EMAIL', linkExpiryMinutes: 10 } })).toEqual({
+      email: 'jane@acme.example',
+      delivery: 'EMAIL',
+      phone: '',
+      emailTarget: 'corporate',
+      alternateEmail: '',
+    });
+  });
+
+  it('starts empty with SMS when nothing is known', () => {
+    expect(initialSendForm({ person: null, defaults: {} })).toMatchObject({ email: '', delivery: 'SMS' });
+    expect(initialSendForm(null)).toMatchObject({ email: '', delivery: 'SMS' });
+  });
+});
+
+describe('validateSendForm', () => {
+  it('sends SMS to the directory phone when no phone is typed', () => {
+    expect(validateSendForm(base)).toEqual({ errors: {}, payload: { email: 'jane.doe@acme.example', delivery: 'SMS', phone: '', alternateEmail: '' } });
+  });
+
+  it('normalises a typed phone to E.164', () => {
+    expect(validateSendForm({ ...base, phone: '+1 (555) 010-1234' }).payload.phone).toBe('+15550101234');
+  });
+
+  it('trims the email', () => {
+    expect(validateSendForm({ ...base, email: '  jane.doe@acme.example ' }).payload.email).toBe('jane.doe@acme.example');
+  });
+
+  it('refuses a missing or malformed email', () => {
+    expect(validateSendForm({ ...base, email: '' })).toEqual({ errors: { email: 'Enter the employee’s corporate email address.' }, payload: null });
+    expect(validateSendForm({ ...base, email: 'jane@' }).errors.email).toMatch(/valid email/);
+  });
+
+  it('refuses a phone that is not international', () => {
+    const r = validateSendForm({ ...base, phone: '555 0101' });
+    expect(r.payload).toBeNull();
+    expect(r.errors.phone).toMatch(/international format/);
+  });
+
+  it('sends email to the corporate address and ignores SMS fields', () => {
+    expect(validateSendForm({ ...base, delivery: 'EMAIL', phone: 'garbage' }).payload).toEqual({
+      email: 'jane.doe@acme.example',
+      delivery: 'EMAIL',
+      phone: '',
+      alternateEmail: '',
+    });
+  });
+
+  it('requires a valid alternate address when chosen', () => {
+    const alt = { ...base, delivery: 'EMAIL', emailTarget: 'alternate' };
+    expect(validateSendForm({ ...alt, alternateEmail: '' }).errors.alternateEmail).toMatch(/alternate email/);
+    expect(validateSendForm({ ...alt, alternateEmail: 'nope' }).errors.alternateEmail).toMatch(/valid email/);
+    expect(validateSendForm({ ...alt, alternateEmail: ' jane@home.example ' }).payload.alternateEmail).toBe('jane@home.example');
+  });
+
+  it('reports every problem at once', () => {
+    expect(Object.keys(validateSendForm({ ...base, email: '', phone: '12' }).errors)).toEqual(['email', 'phone']);
+  });
+});
+
+describe('confirmation wording', () => {
+  it('names the employee, channel, destination and expiry', () => {
+    expect(sendConfirmation({ email: 'jane@acme.example', delivery: 'SMS', phone: '', alternateEmail: '' }, 10)).toBe(
+      'Send an Incode verification link to jane@acme.example by SMS (to the phone in the Incode directory)? The link expires in 10 minutes.',
+    );
+    expect(sendConfirmation({ email: 'jane@acme.example', delivery: 'SMS', phone: '+15550101234', alternateEmail: '' }, 1)).toBe(
+      'Send an Incode verification link to jane@acme.example by SMS to +15550101234? The link expires in 1 minute.',
+    );
+    expect(sendConfirmation({ email: 'jane@acme.example', delivery: 'EMAIL', phone: '', alternateEmail: '' }, 15)).toBe(
+      'Send an Incode verification link to jane@acme.example by email? The link expires in 15 minutes.',
+    );
+    expect(sendConfirmation({ email: 'jane@acme.example', delivery: 'EMAIL', phone: '', alternateEmail: 'j@home.example' }, 15)).toBe(
+      'Send an Incode verification link to jane@acme.example by email to j@home.example? The link expires in 15 minutes.',
+    );
+  });
+
+  it('leaves the expiry out when it is unknown', () => {
+    expect(sendConfirmation({ email: 'a@b.co', delivery: 'EMAIL', phone: '', alternateEmail: '' }, undefined)).toBe(
+      'Send an Incode verification link to a@b.co by email?',
+    );
+  });
+
+  it('words resend and cancel', () => {
+    const v = { email: 'jane@acme.example', delivery: 'SMS', destination: '+1 •••• 1234' };
+    expect(resendConfirmation(v, 10)).toBe('Send a new Incode verification link to jane@acme.example by SMS to +1 •••• 1234? The link expires in 10 minutes.');
+    expect(resendConfirmation({ ...v, delivery: 'EMAIL', destination: 'jane@acme.example' }, 10)).toBe(
+      'Send a new Incode verification link to jane@acme.example by email? The link expires in 10 minutes.',
+    );
+    expect(cancelConfirmation(v)).toMatch(/^Cancel the verification of jane@acme.example\?/);
+  });
+});
+
+const ver = (over = {}) => ({
+  id: 'v1',
+  sessionId: 's1',
+  status: 'requested',
+  statusText: 'Link sent - 2026-11-22 10:00:00',
+  updatedAtMs: 1000,
+  ...over,
+});
+
+describe('verificationFromMessage', () => {
+  it('reads a verification from a JSON string, bare or wrapped', () => {
+    expect(verificationFromMessage(JSON.stringify(ver()))).toEqual(ver());
+    expect(verificationFromMessage(JSON.stringify({ verification: ver({ status: 'passed' }) }))).toEqual(ver({ status: 'passed' }));
+    expect(verificationFromMessage({ verification: ver() })).toEqual(ver());
+  });
+
+  it('ignores anything that is not a whole verification', () => {
+    expect(verificationFromMessage('not json')).toBeNull();
+    expect(verificationFromMessage('"changed"')).toBeNull();
+    expect(verificationFromMessage(JSON.stringify({ verification: { id: 'v1' } }))).toBeNull();
+    expect(verificationFromMessage(JSON.stringify(ver({ status: 'approved' })))).toBeNull();
+    expect(verificationFromMessage(JSON.stringify(ver({ updatedAtMs: 'soon' })))).toBeNull();
+    expect(verificationFromMessage(null)).toBeNull();
+  });
+});
+
+describe('mergeVerification', () => {
+  const state = { current: ver(), history: [ver(), ver({ id: 'v0', status: 'expired' })], canSend: true };
+
+  it('replaces the current verification and its history row with a newer copy', () => {
+    const next = mergeVerification(state, ver({ status: 'passed', updatedAtMs: 2000 }));
+    expect(next.current.status).toBe('passed');
+    expect(next.history.map((h) => h.status)).toEqual(['passed', 'expired']);
+    expect(next.canSend).toBe(true);
+  });
+
+  it('never goes back to an older copy', () => {
+    const now = mergeVerification(state, ver({ status: 'passed', updatedAtMs: 2000 }));
+    const stale = mergeVerification(now, ver({ status: 'inProgress', updatedAtMs: 1500 }));
+    expect(stale.current.status).toBe('passed');
+    expect(stale.history[0].status).toBe('passed');
+  });
+
+  it('does not make an unknown verification current', () => {
+    const next = mergeVerification(state, ver({ id: 'other', updatedAtMs: 9000 }));
+    expect(next.current.id).toBe('v1');
+    expect(next.history.map((h) => h.id)).toEqual(['v1', 'v0']);
+  });
+
+  it('updates an older history row that is not current', () => {
+    const next = mergeVerification(state, ver({ id: 'v0', status: 'cancelled', updatedAtMs: 5000 }));
+    expect(next.history[1].status).toBe('cancelled');
+    expect(next.current.id).toBe('v1');
+  });
+
+  it('copes with a state that has no current or history yet', () => {
+    expect(mergeVerification({ current: null }, ver())).toEqual({ current: null, history: [] });
+    expect(mergeVerification(null, ver())).toBeNull();
+  });
+});
+
+describe('adoptVerification', () => {
+  it('makes an action’s verification current', () => {
+    const next = adoptVerification({ current: ver({ status: 'expired' }), history: [] }, ver({ id: 'v2', updatedAtMs: 3000 }));
+    expect(next.current.id).toBe('v2');
+  });
+
+  it('applies a cancellation of the current one', () => {
+    const next = adoptVerification({ current: ver(), history: [ver()] }, ver({ status: 'cancelled', updatedAtMs: 4000 }));
+    expect(next.current.status).toBe('cancelled');
+    expect(next.history[0].status).toBe('cancelled');
+  });
+});

@@ -11,4 +11,4 @@ dev/build-core.sh
 if [ -f static/package.json ]; then
   (cd static && npm run --silent build)
 fi
-exec node dev/host/main.mjs --port "${PORT:-8080}" --data dev/.data "$@"
+exec node dev/host/main.mjs --port "${PORT:-8080}" --data dev/.data --brief "$@"

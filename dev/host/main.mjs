@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Runs the local Forge host:
 //   node dev/host/main.mjs [--port 8080] [--data dev/.data | --memory] [--latency 0]
-//                          [--incode sandbox|live] [--no-seed] [--app <dir>]
+//                          [--incode sandbox|live] [--no-seed] [--app <dir>] [--brief]
+// --brief prints only the one URL to open (dev/run.sh): the shell shows the rest.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHost, REPO_ROOT } from './server.mjs';
 
-const USAGE = `usage: node dev/host/main.mjs [--port N] [--data DIR | --memory] [--latency MS] [--incode sandbox|live] [--no-seed] [--app DIR]`;
+const USAGE = `usage: node dev/host/main.mjs [--port N] [--data DIR | --memory] [--latency MS] [--incode sandbox|live] [--no-seed] [--app DIR] [--brief]`;
 
 function fail(message) {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -25,6 +26,7 @@ try {
       incode: { type: 'string', default: 'sandbox' },
       'no-seed': { type: 'boolean', default: false },
       app: { type: 'string' },
+      brief: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -60,19 +62,31 @@ try {
     log,
   });
 } catch (error) {
-  process.stderr.write(`The local Forge host could not start: ${error?.stack ?? error}\n`);
+  if (error?.code === 'EADDRINUSE') {
+    process.stderr.write(`Port ${port} is already in use: stop what is listening there, or choose another port (PORT=${port + 1} dev/run.sh, or --port).\n`);
+  } else {
+    process.stderr.write(`The local Forge host could not start: ${error?.stack ?? error}\n`);
+  }
   process.exit(1);
 }
 
-const lines = [
+const credentials = host.incode?.credentials;
+const lines = parsed.brief ? [
+  '',
+  'Incode Identity Verification is running on a local Jira site. Open:',
+  '',
+  `    ${host.url}/`,
+  '',
+  `Switch users at the top right; "Getting started" there walks through the whole story.`,
+  `Data: ${dataDir ?? '(in memory)'}${dataDir ? ' (stop, delete it and start again for a fresh site)' : ''}. Ctrl+C stops.`,
+] : [
   `Local Forge host: ${host.url}/`,
   `  data:        ${dataDir ?? '(in memory)'}`,
   `  incode:      ${parsed.incode === 'sandbox' ? `sandbox, inbox at ${host.url}/incode/` : 'live (real Incode hosts)'}`,
   ...[...host.manifest.webtriggers.keys()].map((key) => `  webtrigger:  ${key} ${host.webtriggerUrl(key)}`),
 ];
-const credentials = host.incode?.credentials;
-if (credentials) lines.push(`  sandbox credentials: ${Object.entries(credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-if (latencyMs) lines.push(`  latency:     ${latencyMs} ms per platform call`);
+if (credentials && !parsed.brief) lines.push(`  sandbox credentials: ${Object.entries(credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+if (latencyMs && !parsed.brief) lines.push(`  latency:     ${latencyMs} ms per platform call`);
 process.stdout.write(`${lines.join('\n')}\n`);
 
 let stopping = false;

@@ -152,6 +152,7 @@ export function App({ env }) {
     return (
       <main className="page admin">
         <ErrorNotice
+          audience="admin"
           error={phase.error}
           title="Could not load the settings"
           onRetry={() => {
@@ -220,7 +221,7 @@ export function App({ env }) {
           </div>
         ) : null}
 
-        <CredentialsSection {...common} dirty={dirty} />
+        <CredentialsSection {...common} dirty={dirty} onTested={loadSettings} />
         <VerificationSection {...common} />
         <WhoSection {...common} />
         <TransitionsSection {...common} transitions={transitions} />
@@ -240,7 +241,7 @@ export function App({ env }) {
               <span className="muted">All changes saved.</span>
             )}
           </div>
-          {save.state === 'error' ? <ErrorNotice error={save.error} title="The configuration was not saved" testId="save-error" /> : null}
+          {save.state === 'error' ? <ErrorNotice audience="admin" error={save.error} title="The configuration was not saved" testId="save-error" /> : null}
           <Button type="submit" appearance="primary" isLoading={save.state === 'saving'} testId="save-button">
             Save configuration
           </Button>

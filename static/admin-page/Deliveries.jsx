@@ -77,7 +77,7 @@ export function Deliveries({ env }) {
           Refresh
         </Button>
       </div>
-      {state.state === 'error' ? <ErrorNotice error={state.error} title="Could not load the deliveries" onRetry={load} /> : null}
+      {state.state === 'error' ? <ErrorNotice audience="admin" error={state.error} title="Could not load the deliveries" onRetry={load} /> : null}
       <div className="table-scroll">
         <DynamicTable
           head={HEAD}

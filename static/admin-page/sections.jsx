@@ -148,7 +148,7 @@ export function Checklist({ items, ready, missing }) {
   );
 }
 
-export function CredentialsSection({ form, update, errs, publicSettings, announce, dirty, env }) {
+export function CredentialsSection({ form, update, errs, publicSettings, announce, dirty, env, onTested }) {
   const hosts = resolvedHosts(form);
   const flags = publicSettings.secrets;
   return (
@@ -227,12 +227,12 @@ export function CredentialsSection({ form, update, errs, publicSettings, announc
           errors={errs('configurationId')}
         />
       </div>
-      <CredentialTools dirty={dirty} announce={announce} env={env} />
+      <CredentialTools dirty={dirty} announce={announce} env={env} onTested={onTested} />
     </Section>
   );
 }
 
-function CredentialTools({ dirty, announce, env }) {
+function CredentialTools({ dirty, announce, env, onTested }) {
   const [test, setTest] = useState({ state: 'idle' });
   const [cache, setCache] = useState({ state: 'idle' });
   const [trial, setTrial] = useState({ email: '', delivery: 'EMAIL', phone: '', errors: {}, state: 'idle' });
@@ -243,6 +243,7 @@ function CredentialTools({ dirty, announce, env }) {
     if (answer.ok && answer.data?.connected) {
       setTest({ state: 'ok', checkedAt: answer.data.checkedAt });
       announce('Connected to Incode.');
+      onTested?.(); // the checklist shows the tested credentials
     } else {
       const error = answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error;
       setTest({ state: 'error', error });
@@ -298,8 +299,8 @@ function CredentialTools({ dirty, announce, env }) {
         </Button>
         {cache.state === 'ok' ? <span className="muted small">Token cache cleared.</span> : null}
       </div>
-      {test.state === 'error' ? <ErrorNotice error={test.error} title="Test credentials failed" testId="test-error" /> : null}
-      {cache.state === 'error' ? <ErrorNotice error={cache.error} title="Could not clear the token cache" /> : null}
+      {test.state === 'error' ? <ErrorNotice audience="admin" error={test.error} title="Test credentials failed" testId="test-error" /> : null}
+      {cache.state === 'error' ? <ErrorNotice audience="admin" error={cache.error} title="Could not clear the token cache" /> : null}
 
       <div className="subsection stack" role="group" aria-labelledby="send-test-heading">
         <h3 id="send-test-heading" className="subsection-heading">
@@ -354,7 +355,7 @@ function CredentialTools({ dirty, announce, env }) {
           ) : null}
         </div>
         {trial.state === 'error' ? (
-          <ErrorNotice error={trial.error} title="Test verification not sent" testId="send-test-error">
+          <ErrorNotice audience="admin" error={trial.error} title="Test verification not sent" testId="send-test-error">
             {trial.error.fields?.length ? (
               <ul>
                 {trial.error.fields.map((f, i) => (

@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import SectionMessage, { SectionMessageAction } from '@atlaskit/section-message';
 import { call, openModule, subscribeChannel } from '../shared/bridge.js';
 import { ConfirmDialog, ErrorNotice, Loading, LiveRegion, useAnnouncer } from '../shared/components.jsx';
@@ -36,6 +36,25 @@ export function App({ env }) {
   const [busy, setBusy] = useState(false);
   const [live, announce] = useAnnouncer();
   const seq = useRef(0);
+
+  // Where focus goes when a dialog closes: back to the button that opened it, or, once the
+  // action went through (that button may be gone), to the heading of the verification it shows.
+  const opener = useRef(null);
+  const focusStatus = useRef(false);
+  const returnFocus = useMemo(
+    () => ({
+      get current() {
+        const heading = focusStatus.current ? document.getElementById('current-verification-heading') : null;
+        return heading ?? (opener.current?.isConnected ? opener.current : null);
+      },
+    }),
+    [],
+  );
+  const openDialog = (next) => {
+    opener.current = document.activeElement;
+    focusStatus.current = false;
+    setDialog(next);
+  };
 
   // Every load and every action answer takes a number; an answer is applied only while no later
   // one has been started, so a slow poll never overwrites what an action just returned.
@@ -128,6 +147,7 @@ export function App({ env }) {
     const kind = dialog.kind;
     setDialog(null);
     if (answer.ok && answer.data?.verification) {
+      focusStatus.current = true;
       setSendError(null);
       setActionError(null);
       if (kind === 'send') {
@@ -140,9 +160,17 @@ export function App({ env }) {
     }
     const error = answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error;
     if (kind === 'send') {
-      setSendError(error);
-      if (error.fields) setFormErrors(placeFieldErrors(error.fields, SEND_FIELDS).byField);
-      else if (FIELD_OF_CODE[error.code]) setFormErrors({ [FIELD_OF_CODE[error.code]]: [error.message] });
+      if (error.fields) {
+        setSendError(error);
+        setFormErrors(placeFieldErrors(error.fields, SEND_FIELDS).byField);
+      } else if (FIELD_OF_CODE[error.code]) {
+        // The resolver's words go under the field they are about; the notice above the form
+        // keeps to the summary instead of saying the same thing twice.
+        setSendError({ ...error, message: '' });
+        setFormErrors({ [FIELD_OF_CODE[error.code]]: [error.message] });
+      } else {
+        setSendError(error);
+      }
     } else {
       setActionError(error);
     }
@@ -225,8 +253,8 @@ export function App({ env }) {
           actions={actions}
           actionError={actionError}
           formShown={formVisible}
-          onResend={() => setDialog({ kind: 'resend', verification: current })}
-          onCancel={() => setDialog({ kind: 'cancel', verification: current })}
+          onResend={() => openDialog({ kind: 'resend', verification: current })}
+          onCancel={() => openDialog({ kind: 'cancel', verification: current })}
           onNew={() => {
             setShowForm(true);
             setSendError(null);
@@ -258,7 +286,7 @@ export function App({ env }) {
           onSubmit={(payload) => {
             setFormErrors({});
             setSendError(null);
-            setDialog({ kind: 'send', payload });
+            openDialog({ kind: 'send', payload });
           }}
           onHide={current ? () => setShowForm(false) : null}
         />
@@ -274,6 +302,7 @@ export function App({ env }) {
         onConfirm={confirm}
         onCancel={() => setDialog(null)}
         testId="send-dialog"
+        returnFocusRef={returnFocus}
       >
         <p>
           {dialog?.kind === 'send' ? sendConfirmation(dialog.payload, expiry) : null}
@@ -292,6 +321,7 @@ export function App({ env }) {
         onConfirm={confirm}
         onCancel={() => setDialog(null)}
         testId="cancel-dialog"
+        returnFocusRef={returnFocus}
       >
         <p>{dialog?.kind === 'cancel' ? cancelConfirmation(dialog.verification) : null}</p>
       </ConfirmDialog>

@@ -21,7 +21,7 @@ export function CurrentVerification({ verification: v, now, env, actions, action
           <StatusIcon status={v.status} />
         </span>
         <div className="status-titles">
-          <h2 id="current-verification-heading" className="status-headline">
+          <h2 id="current-verification-heading" className="status-headline" tabIndex={-1}>
             {d.headline}
           </h2>
           <p className="status-guidance">{d.guidance}</p>

@@ -157,9 +157,12 @@ export function Loading({ label }) {
   );
 }
 
-/** An error with what to do next; `onRetry` adds a "Try again" action. */
-export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', children }) {
-  const advice = adviceFor(error);
+/**
+ * An error with what to do next; `onRetry` adds a "Try again" action. `audience="admin"` words
+ * the advice for the Jira admin (the settings page).
+ */
+export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', audience = 'agent', children }) {
+  const advice = adviceFor(error, { audience });
   const actions = onRetry ? [<SectionMessageAction key="retry" onClick={onRetry}>Try again</SectionMessageAction>] : [];
   return (
     <div role="alert" data-testid={testId} data-error-code={error.code}>
@@ -174,7 +177,8 @@ export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', ch
 
 /**
  * A confirmation dialog. Focus moves into it (to `focus`: "confirm" or "cancel") and back to
- * the element that opened it when it closes.
+ * the element that opened it when it closes, or to `returnFocusRef.current` when given (read as
+ * the dialog closes, so it may name an element the confirmed action just drew).
  */
 export function ConfirmDialog({
   isOpen,
@@ -188,6 +192,7 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
   testId = 'confirm-dialog',
+  returnFocusRef,
 }) {
   const confirmRef = useRef(null);
   const cancelRef = useRef(null);
@@ -197,7 +202,8 @@ export function ConfirmDialog({
         <ModalDialog
           onClose={() => (isBusy ? undefined : onCancel())}
           autoFocus={focus === 'cancel' ? cancelRef : confirmRef}
-          shouldReturnFocus
+          shouldReturnFocus={returnFocusRef ?? true}
+          onOpenComplete={(element) => element?.scrollIntoView?.({ block: 'nearest' })}
           testId={testId}
           width="small"
         >

@@ -130,6 +130,41 @@ const ADVICE = {
   },
 };
 
+/**
+ * What the same codes mean on the settings page, where the reader is the Jira admin: "ask a Jira
+ * admin" would send them to themselves.
+ */
+const ADMIN_ADVICE = {
+  bad_credentials: {
+    message: 'Incode did not accept these credentials. Check the API key, client ID and client secret, and that the environment matches your Incode account.',
+    next: 'fix',
+  },
+  setup_required: {
+    message: 'Enter and save the Incode credentials first, then try again.',
+    next: 'fix',
+  },
+  not_configured: {
+    message: 'Finish and save the Incode settings first, then try again.',
+    next: 'fix',
+  },
+  incode_not_found: {
+    message: 'Check the environment, the base URL override and the integration reference.',
+    next: 'fix',
+  },
+  incode_rejected: {
+    message: 'Check the details below and the integration in your Incode dashboard.',
+    next: 'fix',
+  },
+  bad_response: {
+    message: 'Check the environment and the base URL override, then try again in a minute.',
+    next: 'retry',
+  },
+  limit_reached: {
+    message: 'The hourly limit of verification links has been reached. Wait, or raise the limits below.',
+    next: 'wait',
+  },
+};
+
 /** Error codes that are about one field of the send form. */
 export const FIELD_OF_CODE = {
   employee_not_found: 'email',
@@ -141,13 +176,14 @@ export const FIELD_OF_CODE = {
 /**
  * The advice for an error `{ code, message }`. Known codes get a fixed explanation (the resolver's
  * own message is kept as `detail` when it says something different); anything else shows the
- * resolver's message as is.
+ * resolver's message as is. `audience: 'admin'` words it for the Jira admin on the settings page.
+ * @param {any} error @param {{ audience?: 'agent' | 'admin' }} [options]
  * @returns {Advice}
  */
-export function adviceFor(error) {
+export function adviceFor(error, { audience = 'agent' } = {}) {
   const code = error && typeof error.code === 'string' ? error.code : '';
   const raw = error && typeof error.message === 'string' ? error.message.trim() : '';
-  const known = ADVICE[code];
+  const known = ADVICE[code] && audience === 'admin' && ADMIN_ADVICE[code] ? { ...ADVICE[code], ...ADMIN_ADVICE[code] } : ADVICE[code];
   if (!known) {
     return { title: 'Something went wrong', message: raw || 'Something went wrong. Try again.', next: 'retry' };
   }

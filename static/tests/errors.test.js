@@ -54,6 +54,19 @@ describe('adviceFor', () => {
     expect(a.detail).toBeUndefined();
   });
 
+  it('words advice for the Jira admin on the settings page, never "ask a Jira admin"', () => {
+    for (const code of ['bad_credentials', 'setup_required', 'not_configured', 'incode_not_found', 'incode_rejected', 'bad_response', 'limit_reached']) {
+      const forAgent = adviceFor({ code, message: '' });
+      const forAdmin = adviceFor({ code, message: '' }, { audience: 'admin' });
+      expect(forAdmin.title).toBe(forAgent.title);
+      expect(forAdmin.message).not.toMatch(/Jira admin/);
+    }
+    expect(adviceFor({ code: 'bad_credentials', message: '' }, { audience: 'admin' }).message).toMatch(/^Incode did not accept these credentials/);
+    expect(adviceFor({ code: 'bad_credentials', message: '' }, { audience: 'admin' }).next).toBe('fix');
+    // Codes without admin wording keep the shared advice.
+    expect(adviceFor({ code: 'incode_unavailable', message: '' }, { audience: 'admin' })).toEqual(adviceFor({ code: 'incode_unavailable', message: '' }));
+  });
+
   it('does not call fixes retryable', () => {
     expect(isRetryable({ code: 'employee_not_found' })).toBe(false);
     expect(isRetryable({ code: 'bad_credentials' })).toBe(false);

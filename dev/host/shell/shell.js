@@ -86,13 +86,23 @@ function sizeFrames() {
       state.frames.delete(iframe);
       continue;
     }
+    let height = null;
     try {
       const doc = iframe.contentDocument;
-      const height = doc ? Math.max(doc.documentElement.scrollHeight, doc.body?.scrollHeight ?? 0) : 0;
-      if (height && Math.abs(height - iframe.offsetHeight) > 2) iframe.style.height = `${height}px`;
+      // The height of the page's content (not the document's, which is never smaller than the
+      // frame), so a frame also shrinks when its content does, as Forge's resizer does.
+      const root = doc?.getElementById('root');
+      if (root?.dataset.ready) height = Math.ceil(root.getBoundingClientRect().height);
     } catch {
       // not loaded yet
     }
+    if (height === null) continue;
+    iframe.classList.add('sized');
+    if (Math.abs(height - iframe.offsetHeight) > 2) iframe.style.height = `${height}px`;
+    // A portal panel that renders nothing takes no room, as on the customer portal. (Collapsed,
+    // not display:none, so the page inside keeps its layout and is measured when it grows.)
+    const section = iframe.closest('.app-panel');
+    if (section) section.classList.toggle('empty', height === 0 && section.dataset.collapsible === 'true');
   }
 }
 
@@ -137,13 +147,18 @@ window.addEventListener('message', (event) => {
 const modulesOf = (type) => state.info.modules.filter((m) => m.type === type);
 const isCustomer = () => state.user?.role === 'customer';
 
-async function renderQueue() {
+async function loadQueue() {
+  try {
+    return { issues: (await api(`/__host/issues?as=${encodeURIComponent(state.user.accountId)}`)).issues };
+  } catch (error) {
+    return { issues: [], error };
+  }
+}
+
+function drawQueue({ issues, error }) {
   const list = document.getElementById('issue-list');
   document.getElementById('queue-title').textContent = isCustomer() ? 'My requests' : 'IT Help Desk queue';
-  let issues = [];
-  try {
-    issues = (await api(`/__host/issues?as=${encodeURIComponent(state.user.accountId)}`)).issues;
-  } catch (error) {
+  if (error) {
     list.replaceChildren(el('li', { class: 'muted' }, error.message));
     return;
   }
@@ -153,6 +168,12 @@ async function renderQueue() {
       el('span', { class: 'key' }, issue.key, ' · ', issue.status),
       el('span', { class: 'summary' }, issue.summary)))));
   if (!issues.length) list.append(el('li', { class: 'muted' }, 'No requests.'));
+}
+
+async function renderQueue() {
+  const queue = await loadQueue();
+  drawQueue(queue);
+  return queue.issues;
 }
 
 function commentList(issue) {
@@ -209,14 +230,20 @@ function statusRow(issue) {
   return el('div', { class: 'status-row', id: 'status-row' }, el('span', { class: statusClass(issue.status), 'aria-label': `Status: ${issue.status}` }, issue.status), ...buttons);
 }
 
+/** The issue's status and fields (the right-hand column, as in Jira's issue view). */
 function issueDetails(issue) {
   return el('div', { id: 'issue-details' },
+    el('h2', { class: 'visually-hidden' }, 'Details'),
     statusRow(issue),
     el('dl', { class: 'details' },
       el('dt', {}, 'Reporter'), el('dd', {}, issue.reporter ?? '—'),
       el('dt', {}, 'Assignee'), el('dd', {}, issue.assignee ?? 'Unassigned'),
       el('dt', {}, 'Affected employee'), el('dd', {}, issue.affectedEmployee ?? '—'),
-      isCustomer() ? null : [el('dt', {}, 'Verification'), el('dd', {}, issue.properties?.['incode-verification']?.status ?? '—')]),
+      isCustomer() ? null : [el('dt', {}, 'Verification'), el('dd', {}, issue.properties?.['incode-verification']?.status ?? '—')]));
+}
+
+function issueActivity(issue) {
+  return el('div', { id: 'issue-activity' },
     el('h2', {}, 'Activity'),
     el('div', { id: 'comment-list' }, commentList(issue)));
 }
@@ -231,19 +258,22 @@ async function renderIssue(key) {
     return;
   }
   state.issue = issue;
+  state.issueSeen = JSON.stringify(issue);
+  // As in Jira: the app's issue panel sits in the main column under the summary, above the
+  // activity; status and fields are on the right. The portal shows its panel under the request.
   const panels = el('div', { class: 'panels' });
-  const left = el('section', {},
+  const main = el('section', { class: 'issue-main', 'aria-label': issue.summary },
     el('div', { class: 'breadcrumb' }, isCustomer() ? 'Help Center / My requests' : `Projects / IT Help Desk / ${issue.key}`),
     el('h1', {}, issue.summary),
-    issueDetails(issue),
+    panels,
+    issueActivity(issue),
     commentForm(issue));
-  const page = isCustomer()
-    ? el('div', {}, el('div', { class: 'portal-banner' }, el('h1', {}, 'Help Center')), el('div', { class: 'issue' }, left, panels))
-    : el('div', { class: 'issue' }, left, panels);
-  view.replaceChildren(page);
+  const layout = el('div', { class: 'issue' }, main, el('aside', { class: 'issue-side', 'aria-label': 'Details' }, issueDetails(issue)));
+  const page = isCustomer() ? el('div', {}, el('div', { class: 'portal-banner' }, el('h1', {}, 'Help Center')), layout) : layout;
+  view.replaceChildren(guideBanner() ?? '', page);
   const type = isCustomer() ? 'jiraServiceManagement:portalRequestDetailPanel' : 'jira:issuePanel';
   for (const mod of modulesOf(type)) {
-    const section = el('section', { class: 'app-panel', 'aria-label': mod.title }, el('h2', {}, mod.title));
+    const section = el('section', { class: 'app-panel', 'aria-label': mod.title, 'data-module': mod.key, 'data-collapsible': isCustomer() ? 'true' : null }, el('h2', {}, mod.title));
     panels.append(section);
     try {
       await mountFrame(section, { moduleKey: mod.key, issueKey: issue.key, title: mod.title });
@@ -253,15 +283,42 @@ async function renderIssue(key) {
   }
 }
 
+/** Polls the open issue; redraws its details (and the queue, when the status moved) only on change. */
 async function refreshIssue() {
   if (state.route?.name !== 'issue' || !state.issue) return;
   try {
     const { issue } = await api(`/__host/issues/${encodeURIComponent(state.issue.key)}?as=${encodeURIComponent(state.user.accountId)}`);
+    if (state.route?.name !== 'issue' || state.issue?.key !== issue.key) return;
+    const seen = JSON.stringify(issue);
+    if (seen === state.issueSeen) return;
+    const moved = issue.status !== state.issue.status;
     state.issue = issue;
+    state.issueSeen = seen;
     document.getElementById('issue-details')?.replaceWith(issueDetails(issue));
+    document.getElementById('issue-activity')?.replaceWith(issueActivity(issue));
+    if (moved) await renderQueue();
   } catch {
     // the next poll tries again
   }
+}
+
+/** The Incode sandbox's credentials, where an admin types them (only with the sandbox). */
+function sandboxCredentialsNotice() {
+  const credentials = state.info.sandbox?.credentials;
+  if (!credentials) return null;
+  const rows = [
+    ['Environment', 'Demo'],
+    ['API key', credentials.apiKey],
+    ['Client ID', credentials.clientId],
+    ['Client secret', credentials.clientSecret],
+    ['Integration reference', credentials.integrationReference],
+  ];
+  return el('aside', { class: 'notice sandbox-credentials', 'aria-labelledby': 'sandbox-credentials-title', 'data-testid': 'sandbox-credentials' },
+    el('h2', { id: 'sandbox-credentials-title' }, 'Incode sandbox credentials'),
+    el('p', {}, 'This local site talks to the Incode sandbox, not to Incode. Enter these values below, then ',
+      el('strong', {}, 'Test credentials'), '. Any webhook secret will do: register the same one on the sandbox\u2019s ',
+      el('a', { href: '/incode/webhook', target: '_blank', rel: 'noopener' }, 'webhook settings \u2197'), '.'),
+    el('dl', { class: 'details' }, rows.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, el('code', {}, value))])));
 }
 
 async function renderModule(moduleKey) {
@@ -272,27 +329,118 @@ async function renderModule(moduleKey) {
     return;
   }
   if (mod.type === 'jira:adminPage' && state.user.role !== 'admin') {
-    view.replaceChildren(el('h1', {}, mod.title), el('div', { class: 'notice', role: 'alert' }, "You don't have permission to view this page. Ask a Jira administrator."));
+    view.replaceChildren(el('h1', {}, mod.title), el('div', { class: 'notice', role: 'alert' }, "You don't have permission to view this page. Ask a Jira administrator.",
+      ' ', adminSwitchButton(`#/module/${encodeURIComponent(moduleKey)}`)));
     return;
   }
   const container = el('section', { class: 'full-page' });
-  view.replaceChildren(el('div', { class: 'breadcrumb' }, 'Apps / Manage apps'), el('h1', {}, mod.title), container);
+  view.replaceChildren(
+    el('div', { class: 'breadcrumb' }, 'Apps / Manage apps'),
+    el('h1', {}, mod.title),
+    mod.type === 'jira:adminPage' ? sandboxCredentialsNotice() ?? '' : '',
+    container);
   await mountFrame(container, { moduleKey, title: mod.title });
 }
 
-function renderHome() {
+/** A button that switches to the first admin and goes to `hash`. */
+function adminSwitchButton(hash) {
+  const admin = state.users.find((u) => u.role === 'admin');
+  if (!admin) return '';
+  return el('button', { type: 'button', onclick: () => switchUser(admin.accountId, hash) }, `View as ${admin.displayName}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// getting started: the story of the JSM guide on this local site
+
+function guideDismissed() {
+  return localStorage.getItem('forge-host-guide') === 'dismissed';
+}
+
+/** A slim banner pointing newcomers to the guide, until dismissed. */
+function guideBanner() {
+  if (guideDismissed()) return null;
+  const banner = el('div', { class: 'guide-banner', role: 'note', 'data-testid': 'guide-banner' },
+    el('span', {}, 'A local Jira site running the Incode app offline. '),
+    el('a', { href: '#/start' }, 'Getting started'),
+    el('span', {}, ': configure as an admin, send a link as an agent, verify as the employee.'),
+    el('button', {
+      type: 'button',
+      class: 'link',
+      'aria-label': 'Dismiss the getting started banner',
+      onclick: () => {
+        localStorage.setItem('forge-host-guide', 'dismissed');
+        banner.remove();
+      },
+    }, 'Dismiss'));
+  return banner;
+}
+
+function userButton(role, hash, label) {
+  const user = state.users.find((u) => u.role === role);
+  if (!user) return '';
+  return el('button', { type: 'button', 'data-testid': `guide-as-${role}`, onclick: () => switchUser(user.accountId, hash) }, label ?? `View as ${user.displayName}`);
+}
+
+function renderStart() {
   const view = document.getElementById('view');
+  const admin = modulesOf('jira:adminPage')[0];
+  const credentials = state.info.sandbox?.credentials;
+  const webhookUrl = state.info.webtriggers['incode-webhook'];
+  const userName = (role) => state.users.find((u) => u.role === role)?.displayName ?? role;
+  const firstIssue = state.firstIssue ?? 'HELP-1';
+  const steps = [
+    el('li', {},
+      el('strong', {}, `As ${userName('admin')}, configure the app. `),
+      `Open ${admin?.title ?? 'the settings page'}, enter the sandbox credentials (environment Demo`,
+      credentials ? [', API key ', el('code', {}, credentials.apiKey), ', client ID ', el('code', {}, credentials.clientId), ', client secret ', el('code', {}, credentials.clientSecret), ', integration reference ', el('code', {}, credentials.integrationReference)] : '',
+      '), press Test credentials (\u2713 Connected), type any webhook secret, optionally pick transitions and turn on the customer portal, and save. ',
+      admin ? userButton('admin', `#/module/${encodeURIComponent(admin.key)}`, `Open the settings as ${userName('admin')}`) : ''),
+    state.info.incode === 'sandbox' ? el('li', {},
+      el('strong', {}, 'Register the webhook in the Incode sandbox. '),
+      'On its ', el('a', { href: '/incode/webhook', target: '_blank', rel: 'noopener' }, 'webhook settings \u2197'),
+      ', enter the URL ', webhookUrl ? el('code', {}, webhookUrl) : 'of the incode-webhook trigger',
+      ', HMAC signature, and the same webhook secret; save.') : null,
+    el('li', {},
+      el('strong', {}, `As ${userName('agent')}, send a verification link. `),
+      `Open ${firstIssue}; in the Identity verification panel check the email, choose SMS or email, press Send verification link and confirm. `,
+      userButton('agent', `#/issue/${firstIssue}`, `Open ${firstIssue} as ${userName('agent')}`)),
+    state.info.incode === 'sandbox' ? el('li', {},
+      el('strong', {}, 'Verify as the employee. '),
+      'The sandbox\u2019s ', el('a', { href: '/incode/', target: '_blank', rel: 'noopener' }, 'inbox \u2197'),
+      ' holds the link it "sent"; open it and complete, fail, or send the check to manual review (then approve or reject it there).') : null,
+    el('li', {},
+      el('strong', {}, 'Watch the ticket. '),
+      'The panel turns to the result without a reload; the request gets a comment, the configured transition and the verification status.'),
+    el('li', {},
+      el('strong', {}, `As ${userName('customer')}, see the portal. `),
+      'The reporter sees their request in the Help Center; with the customer portal turned on, a pending verification shows there. ',
+      userButton('customer', `#/issue/${firstIssue}`, `Open ${firstIssue} as ${userName('customer')}`)),
+  ];
   view.replaceChildren(
-    el('h1', {}, isCustomer() ? 'Help Center' : 'IT Help Desk'),
-    el('p', {}, isCustomer() ? 'Pick one of your requests on the left.' : 'Pick a request on the left to open it with the Identity verification panel.'),
+    el('h1', {}, 'Getting started'),
+    el('p', {}, 'This is a local Jira Service Management site with the Incode Identity Verification app installed, ',
+      state.info.incode === 'sandbox' ? 'and an Incode sandbox that plays Incode: it signs in the app, "sends" links to its inbox and reports results to the app\u2019s webhook.' : 'talking to the real Incode hosts.',
+      ' Switch between users at the top right.'),
+    el('ol', { class: 'guide-steps', 'data-testid': 'guide-steps' }, steps),
+    el('h2', {}, 'This installation'),
     el('div', { class: 'notice' },
-      el('p', {}, 'Web trigger URLs of this installation (for the Incode dashboard):'),
+      el('p', {}, 'Web trigger URLs (the Incode webhook and its OAuth token endpoint):'),
       el('ul', {}, Object.entries(state.info.webtriggers).map(([key, url]) => el('li', {}, el('code', {}, key), ': ', el('code', {}, url))))),
     state.info.scheduledTriggers.length ? el('div', { class: 'notice' },
       el('p', {}, 'Scheduled triggers (the platform runs them on their interval; run one now):'),
       el('ul', {}, state.info.scheduledTriggers.map(({ key, interval }) => el('li', {},
         el('code', {}, key), ` (every ${interval ?? '?'}) `,
         el('button', { type: 'button', onclick: () => runScheduled(key) }, 'Run now'))))) : null,
+    el('p', { class: 'muted' }, 'To start over, stop the host and delete its data directory (dev/.data for dev/run.sh).'),
+  );
+}
+
+function renderHome() {
+  const view = document.getElementById('view');
+  view.replaceChildren(
+    guideBanner() ?? '',
+    el('h1', {}, isCustomer() ? 'Help Center' : 'IT Help Desk'),
+    el('p', {}, isCustomer() ? 'You have no requests.' : 'No requests to show.'),
   );
 }
 
@@ -312,26 +460,53 @@ function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'issue' && parts[1]) return { name: 'issue', key: parts[1].toUpperCase() };
   if (parts[0] === 'module' && parts[1]) return { name: 'module', key: parts[1] };
+  if (parts[0] === 'start') return { name: 'start' };
   return { name: 'home' };
 }
 
 function updateNavigation() {
   const admin = modulesOf('jira:adminPage')[0];
   document.getElementById('settings-link').hidden = !admin || state.user.role !== 'admin';
+  const route = parseRoute();
+  for (const link of document.querySelectorAll('.topbar nav a[data-route]')) {
+    const current = link.dataset.route === route.name || (link.dataset.route === 'module' && route.name === 'module');
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
 }
 
 async function render() {
-  updateNavigation();
   state.route = parseRoute();
+  updateNavigation();
   state.issue = null;
   for (const iframe of state.frames) iframe.remove();
   state.frames.clear();
   document.title = 'Jira (local Forge host)';
-  await renderQueue();
+  const queue = await loadQueue();
+  state.firstIssue = queue.issues[0]?.key ?? null;
+  // The site opens on the first request of the queue, with the app's panel beside it.
+  if (state.route.name === 'home' && state.firstIssue) {
+    history.replaceState(null, '', `#/issue/${encodeURIComponent(state.firstIssue)}`);
+    state.route = parseRoute();
+    updateNavigation();
+  }
+  drawQueue(queue);
   if (state.route.name === 'issue') await renderIssue(state.route.key);
   else if (state.route.name === 'module') await renderModule(state.route.key);
+  else if (state.route.name === 'start') renderStart();
   else renderHome();
   document.getElementById('view').focus({ preventScroll: true });
+}
+
+/** Views the site as another user, optionally at another place. */
+function switchUser(accountId, hash) {
+  const user = state.users.find((u) => u.accountId === accountId);
+  if (!user) return;
+  state.user = user;
+  localStorage.setItem('forge-host-user', user.accountId);
+  document.getElementById('user-switcher').value = user.accountId;
+  if (hash && location.hash !== hash) location.hash = hash; // hashchange renders
+  else render();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,11 +527,7 @@ async function start() {
 
   const switcher = document.getElementById('user-switcher');
   switcher.replaceChildren(...state.users.map((u) => el('option', { value: u.accountId, selected: u.accountId === state.user.accountId }, `${u.displayName} (${u.role})`)));
-  switcher.addEventListener('change', () => {
-    state.user = state.users.find((u) => u.accountId === switcher.value);
-    localStorage.setItem('forge-host-user', state.user.accountId);
-    render();
-  });
+  switcher.addEventListener('change', () => switchUser(switcher.value));
 
   const admin = modulesOf('jira:adminPage')[0];
   const settings = document.getElementById('settings-link');
@@ -374,7 +545,7 @@ async function start() {
   });
   applyTheme();
   window.addEventListener('hashchange', render);
-  setInterval(sizeFrames, 400);
+  setInterval(sizeFrames, 100);
   state.pollTimer = setInterval(() => {
     refreshIssue();
   }, 3000);

@@ -1,0 +1,171 @@
+// The benchmark: the Rust core against the plain-JavaScript baseline (bench/baseline/), on the
+// same webhook corpus (bench/corpus.mjs), measured side by side in one run.
+//
+//   node bench/run.mjs
+//
+// 1. cold start: fresh Node processes loading each bundled function and deciding one webhook
+// 2. warm cost per webhook decision (authenticate, parse, state, render, actions): median, p99
+// 3. the wasm package's size, raw and gzipped
+// 4. on the local host with 50 ms injected into every platform call: wall time and sequential
+//    platform round trips of a webhook and of a send
+// 5. 10,000 webhooks over 1,000 verifications through the local host: every outcome recorded
+//    exactly once, throughput, memory
+// The last line is one machine-readable summary. Environment: BENCH_COLD_RUNS (default 25),
+// BENCH_ROUNDS (warm rounds over the corpus, default 30), BENCH_SKIP_HOST=1 (only 1-3),
+// BENCH_WEBHOOKS / BENCH_VERIFICATIONS (measurement 5, default 10000 / 1000).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import { bundleForge } from '../dev/forge-bundle.mjs';
+import { buildCorpus } from './corpus.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const OUT = path.join(ROOT, 'build/bench');
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS) || 25;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 30;
+const SKIP_HOST = process.env.BENCH_SKIP_HOST === '1';
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const fmt = (n, digits = 2) => n.toFixed(digits);
+
+/** Rebuilds the core package when it is missing or older than the Rust sources. */
+function ensureCorePackage() {
+  const bytesFile = path.join(ROOT, 'src/generated/core-bytes.js');
+  const sources = [path.join(ROOT, 'Cargo.toml'), path.join(ROOT, 'dev/build-core.sh'),
+    ...fs.readdirSync(path.join(ROOT, 'rust/src')).map((f) => path.join(ROOT, 'rust/src', f))];
+  const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
+  if (fs.existsSync(bytesFile) && fs.statSync(bytesFile).mtimeMs >= newest) return;
+  log('building the core package (dev/build-core.sh) ...');
+  const built = spawnSync('bash', [path.join(ROOT, 'dev/build-core.sh')], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('dev/build-core.sh failed');
+}
+
+/** The wasm module exactly as the Forge bundle carries it. */
+function wasmSize() {
+  const text = fs.readFileSync(path.join(ROOT, 'src/generated/core-bytes.js'), 'utf8');
+  const base64 = /Buffer\.from\("([A-Za-z0-9+/=]+)"/.exec(text)?.[1];
+  if (!base64) throw new Error('src/generated/core-bytes.js holds no embedded module');
+  const bytes = Buffer.from(base64, 'base64');
+  return { raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
+}
+
+function runChild(args) {
+  const started = performance.now();
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - started;
+  if (child.status !== 0) throw new Error(`${args.join(' ')} failed:\n${child.stderr}`);
+  const lines = child.stdout.trim().split('\n');
+  return { ...JSON.parse(lines[lines.length - 1]), wallMs };
+}
+
+/** Measurement 1: alternating fresh processes, the first pair discarded (file cache). */
+function coldStart(bundles) {
+  const corpus = buildCorpus({ seed: 7 });
+  const c = corpus.cases.find((x) => x.settings === 'hmac-hex-timestamp' && x.type === 'succeeded' && !x.forged);
+  const settings = corpus.settings.find((s) => s.id === c.settings).value;
+  const caseFile = path.join(OUT, 'cold-case.json');
+  fs.writeFileSync(caseFile, JSON.stringify({
+    settings, secret: corpus.secret, request: c.input, verification: c.verification, nowMs: c.input.nowMs,
+  }));
+  const runs = { core: [], baseline: [] };
+  for (let i = 0; i <= COLD_RUNS; i += 1) {
+    const order = i % 2 === 0 ? ['core', 'baseline'] : ['baseline', 'core'];
+    for (const name of order) {
+      const result = runChild([path.join(HERE, 'cold-child.cjs'), bundles[name], caseFile]);
+      if (i > 0) runs[name].push(result);
+    }
+  }
+  const verdicts = new Set([...runs.core, ...runs.baseline].map((r) => r.verdict));
+  if (verdicts.size !== 1) throw new Error(`cold runs disagree: ${[...verdicts].join(', ')}`);
+  const stat = (name) => ({
+    coldMs: median(runs[name].map((r) => r.coldMs)),
+    loadMs: median(runs[name].map((r) => r.loadMs)),
+    firstDecisionMs: median(runs[name].map((r) => r.firstDecisionMs)),
+    processWallMs: median(runs[name].map((r) => r.wallMs)),
+  });
+  return { core: stat('core'), baseline: stat('baseline'), verdict: [...verdicts][0], label: c.label };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, `
+    + `${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+async function main() {
+  const startedAt = performance.now();
+  log(`machine: ${machine()}`);
+  ensureCorePackage();
+  fs.mkdirSync(OUT, { recursive: true });
+  const bundles = await bundleForge({
+    appDir: ROOT,
+    entries: { core: 'bench/entries/core.js', baseline: 'bench/entries/baseline.js' },
+    outDir: OUT,
+  });
+  const bundleKb = Object.fromEntries(Object.entries(bundles).map(([k, f]) => [k, fs.statSync(f).size / 1024]));
+
+  const size = wasmSize();
+  log('');
+  log('3. wasm package size');
+  log(`   core_bg.wasm: ${fmt(size.raw / 1024, 1)} KiB raw, ${fmt(size.gzip / 1024, 1)} KiB gzipped`);
+  log(`   bundled functions: core ${fmt(bundleKb.core, 0)} KiB (wasm embedded as base64), baseline ${fmt(bundleKb.baseline, 0)} KiB`);
+
+  log('');
+  log(`1. cold start (median of ${COLD_RUNS} fresh processes each, alternating)`);
+  const cold = coldStart(bundles);
+  for (const name of ['core', 'baseline']) {
+    const s = cold[name];
+    log(`   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}); whole process ${fmt(s.processWallMs, 1)} ms`);
+  }
+  const coldRatio = cold.core.coldMs / cold.baseline.coldMs;
+  log(`   ratio core/baseline ${fmt(coldRatio)} (first webhook: ${cold.label}, ${cold.verdict})`);
+
+  log('');
+  log(`2. warm cost per webhook decision (${ROUNDS} rounds over the corpus, same answers checked first)`);
+  const warm = runChild([path.join(HERE, 'warm-child.mjs'), bundles.core, bundles.baseline, String(ROUNDS)]);
+  log(`   ${warm.cases} deliveries x ${warm.rounds} rounds; all event types, 0.5-16 KB, hmac/shared secret/oauth`);
+  log(`   ${'size'.padEnd(8)} ${'core median'.padStart(12)} ${'baseline'.padStart(10)} ${'ratio'.padStart(6)}`);
+  for (const sizeKey of Object.keys(warm.core.bySize).sort((a, b) => a - b)) {
+    const a = warm.core.bySize[sizeKey].medianUs;
+    const b = warm.baseline.bySize[sizeKey].medianUs;
+    log(`   ${`${sizeKey} B`.padEnd(8)} ${`${fmt(a, 1)} us`.padStart(12)} ${`${fmt(b, 1)} us`.padStart(10)} ${fmt(a / b).padStart(6)}`);
+  }
+  for (const name of ['core', 'baseline']) {
+    const s = warm[name];
+    log(`   ${name.padEnd(8)} median ${fmt(s.medianUs, 1)} us, p99 ${fmt(s.p99Us, 1)} us, mean ${fmt(s.meanUs, 1)} us`);
+  }
+  const warmRatio = warm.core.medianUs / warm.baseline.medianUs;
+  log(`   ratio core/baseline: median ${fmt(warmRatio)}, p99 ${fmt(warm.core.p99Us / warm.baseline.p99Us)}`);
+
+  const summary = {
+    cold_ratio: fmt(coldRatio),
+    warm_ratio: fmt(warmRatio),
+    warm_p99_ratio: fmt(warm.core.p99Us / warm.baseline.p99Us),
+    wasm_gzip_kb: fmt(size.gzip / 1024, 1),
+    wasm_raw_kb: fmt(size.raw / 1024, 1),
+  };
+
+  if (!SKIP_HOST) {
+    const { hostMeasurements } = await import('./host.mjs');
+    Object.assign(summary, await hostMeasurements(log));
+  }
+
+  log('');
+  log(`total benchmark time ${fmt((performance.now() - startedAt) / 1000, 1)} s`);
+  log(Object.entries(summary).map(([k, v]) => `${k}=${v}`).join(' '));
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -190,6 +190,20 @@ async function pool(items, width, work) {
   await Promise.all(runners);
 }
 
+/** Every wasm memory instantiated in this process (the core, once per bundled function). */
+const wasmMemories = [];
+function watchWasmMemories() {
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = new Proxy(Instance, {
+    construct(target, args) {
+      const instance = new target(...args);
+      if (instance.exports.memory instanceof WebAssembly.Memory) wasmMemories.push(instance.exports.memory);
+      return instance;
+    },
+  });
+}
+const wasmMb = () => wasmMemories.reduce((sum, m) => sum + m.buffer.byteLength, 0) / 2 ** 20;
+
 function heapMb() {
   globalThis.gc?.();
   return process.memoryUsage().heapUsed / 2 ** 20;
@@ -230,6 +244,7 @@ async function throughput({ verifications, webhooks }) {
     const sendSeconds = (performance.now() - sendStarted) / 1000;
 
     const heap = [heapMb()];
+    const wasmBefore = wasmMb();
     const retainedBefore = retainedMb(host);
     const deliveriesBefore = host.incode.deliveries.length;
     let delivered = 0;
@@ -280,6 +295,7 @@ async function throughput({ verifications, webhooks }) {
       perSecond: delivered / seconds,
       heapMb: heap,
       retainedGrowthMb: retainedGrowth,
+      wasmMb: [wasmBefore, wasmMb()],
     };
   } finally {
     await host.stop();
@@ -290,6 +306,7 @@ async function child() {
   // The functions run in this process and log JSON lines to the console, as on Forge; the
   // benchmark's own answer is the one line it writes to stdout.
   for (const name of ['log', 'info', 'warn', 'error', 'debug']) console[name] = () => {};
+  watchWasmMemories();
   const out = {
     roundTrips: await roundTrips(),
     throughput: await throughput({
@@ -333,6 +350,7 @@ export async function hostMeasurements(log) {
   log(`   outcomes: ${tp.problemCount === 0 ? 'every verification in its expected status with exactly one comment per outcome' : `${tp.problemCount} problems, e.g. ${tp.problems.join('; ')}`}`);
   log(`   heap after GC, every 1,000 webhooks (MB): ${tp.heapMb.map((h) => fmt(h, 1)).join(' ')}`);
   log(`   meanwhile the host's own stores (KVS, Jira site and request log, sandbox and realtime logs) grew by ${fmt(tp.retainedGrowthMb, 1)} MB of JSON`);
+  log(`   the core's wasm memories (one per bundled function, all in this process): ${fmt(tp.wasmMb[0], 2)} MB before the webhooks, ${fmt(tp.wasmMb[1], 2)} MB after`);
   return {
     webhook_roundtrips: String(webhookRoundTrips),
     send_roundtrips: String(rt.send.roundTrips),
@@ -342,6 +360,7 @@ export async function hostMeasurements(log) {
     outcome_problems: String(tp.problemCount),
     webhooks_per_s: fmt(tp.perSecond),
     heap_growth_mb: fmt(tp.heapMb[tp.heapMb.length - 1] - tp.heapMb[0], 1),
+    wasm_memory_growth_mb: fmt(tp.wasmMb[1] - tp.wasmMb[0], 1),
   };
 }
 

@@ -89,6 +89,7 @@ function coldStart(bundles) {
   if (verdicts.size !== 1) throw new Error(`cold runs disagree: ${[...verdicts].join(', ')}`);
   const stat = (name) => ({
     coldMs: median(runs[name].map((r) => r.coldMs)),
+    cpuMs: median(runs[name].map((r) => r.cpuMs)),
     loadMs: median(runs[name].map((r) => r.loadMs)),
     firstDecisionMs: median(runs[name].map((r) => r.firstDecisionMs)),
     processWallMs: median(runs[name].map((r) => r.wallMs)),
@@ -125,10 +126,10 @@ async function main() {
   const cold = coldStart(bundles);
   for (const name of ['core', 'baseline']) {
     const s = cold[name];
-    log(`   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}); whole process ${fmt(s.processWallMs, 1)} ms`);
+    log(`   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}; CPU ${fmt(s.cpuMs)} ms); whole process ${fmt(s.processWallMs, 1)} ms`);
   }
   const coldRatio = cold.core.coldMs / cold.baseline.coldMs;
-  log(`   ratio core/baseline ${fmt(coldRatio)} (first webhook: ${cold.label}, ${cold.verdict})`);
+  log(`   ratio core/baseline ${fmt(coldRatio)} (CPU time ${fmt(cold.core.cpuMs / cold.baseline.cpuMs)}; first webhook: ${cold.label}, ${cold.verdict})`);
 
   log('');
   log(`2. warm cost per webhook decision (${ROUNDS} rounds over the corpus, same answers checked first)`);
@@ -149,6 +150,7 @@ async function main() {
 
   const summary = {
     cold_ratio: fmt(coldRatio),
+    cold_cpu_ratio: fmt(cold.core.cpuMs / cold.baseline.cpuMs),
     warm_ratio: fmt(warmRatio),
     warm_p99_ratio: fmt(warm.core.p99Us / warm.baseline.p99Us),
     wasm_gzip_kb: fmt(size.gzip / 1024, 1),

@@ -611,31 +611,19 @@ fn status_error(status: u16, body: Option<&Map<String, Value>>) -> CoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CommentVisibility, Environment, Limits, PerOutcome, WebhookAuth};
+    use crate::model::WebhookAuth;
     use serde_json::json;
 
+    /// The defaults with the fields these tests read.
     fn settings() -> Settings {
         Settings {
-            environment: Environment::Demo,
-            base_url_override: String::new(),
             client_id: "client-1".into(),
             integration_reference: "int-ref".into(),
-            configuration_id: String::new(),
-            link_expiry_minutes: 10,
             default_delivery: Delivery::Sms,
-            transitions: PerOutcome::default(),
-            templates: PerOutcome::default(),
-            comment_visibility: CommentVisibility::Internal,
             webhook_auth: WebhookAuth::SharedSecret {
                 header: "x-incode-secret".into(),
             },
-            agent_groups: vec![],
-            person_field: "reporter".into(),
-            limits: Limits {
-                per_ticket_per_hour: 5,
-                per_agent_per_hour: 20,
-            },
-            portal_enabled: false,
+            ..crate::settings::default_settings()
         }
     }
 

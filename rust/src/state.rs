@@ -486,19 +486,14 @@ fn clean(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CommentVisibility, Environment, Limits, PerOutcome, WebhookAuth};
+    use crate::model::{CommentVisibility, PerOutcome, WebhookAuth};
     use serde_json::{json, Value};
 
     const T0: i64 = 1_763_800_000_000; // 2025-11-22 08:26:40 UTC
 
+    /// The defaults with the transitions and templates these tests read.
     fn settings() -> Settings {
         Settings {
-            environment: Environment::Demo,
-            base_url_override: String::new(),
-            client_id: String::new(),
-            integration_reference: String::new(),
-            configuration_id: String::new(),
-            link_expiry_minutes: 10,
             default_delivery: Delivery::Sms,
             transitions: PerOutcome {
                 passed: "Verified".into(),
@@ -515,13 +510,7 @@ mod tests {
             webhook_auth: WebhookAuth::SharedSecret {
                 header: "x-incode-secret".into(),
             },
-            agent_groups: vec![],
-            person_field: "reporter".into(),
-            limits: Limits {
-                per_ticket_per_hour: 5,
-                per_agent_per_hour: 20,
-            },
-            portal_enabled: false,
+            ..crate::settings::default_settings()
         }
     }
 

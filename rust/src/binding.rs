@@ -6,6 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::model::{
     CommentVisibility, HttpAnswer, Outcome, Parsed, SecretFlags, Secrets, Settings, Verification,
@@ -40,6 +41,257 @@ fn coded_error(code: &str, message: &str) -> JsValue {
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
     error.into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hot path: a webhook decision (`receiveWebhook`, `new Core`, `Core#applyEvent`).
+//
+// serde-wasm-bindgen crosses a value field by field, a few calls into the engine per field: about
+// 10 us for a stored verification and 20 us for a decision, more than the decision itself. On
+// this path values cross as JSON text instead, each way in one step: an argument is written by
+// the engine's own `JSON.stringify` and read here by serde_json; an answer is written by
+// serde_json and read by `JSON.parse`. The JS-facing values are the same plain objects
+// `api.d.ts` declares; the raw webhook body, the largest value, is copied into wasm memory once,
+// as a string. (Measured with `node bench/run.mjs`; see bench/README.md.)
+
+/// An answer as a plain JS value: serialised here as JSON text, parsed by the engine.
+fn to_js_text<T: Serialize>(value: &T) -> JsResult {
+    let mut text = Vec::with_capacity(4096);
+    value
+        .serialize(&mut serde_json::Serializer::with_formatter(
+            &mut text, AsciiJson,
+        ))
+        .map_err(|e| coded_error("internal", &format!("could not encode the answer: {e}")))?;
+    // AsciiJson writes only ASCII, so the bytes are UTF-8.
+    let text = String::from_utf8(text).unwrap_or_default();
+    js_sys::JSON::parse(&text)
+        .map_err(|_| coded_error("internal", "could not encode the answer as JSON"))
+}
+
+/// JSON with every non-ASCII character written as a `\uXXXX` escape. The engine decodes ASCII
+/// text from wasm memory in one copy and parses a one-byte string about twice as fast as a
+/// two-byte one (any accent, bullet or emoji in a name or comment would make it two-byte).
+struct AsciiJson;
+
+impl serde_json::ser::Formatter for AsciiJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if fragment.is_ascii() {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut units = [0u16; 2];
+        let mut start = 0;
+        for (index, ch) in fragment.char_indices() {
+            if ch.is_ascii() {
+                continue;
+            }
+            writer.write_all(fragment.get(start..index).unwrap_or("").as_bytes())?;
+            for unit in ch.encode_utf16(&mut units).iter() {
+                writer.write_all(&unicode_escape(*unit))?;
+            }
+            start = index + ch.len_utf8();
+        }
+        writer.write_all(fragment.get(start..).unwrap_or("").as_bytes())
+    }
+}
+
+/// `\uXXXX` for one UTF-16 unit.
+fn unicode_escape(unit: u16) -> [u8; 6] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digit = |shift: u16| {
+        HEX.get(usize::from((unit >> shift) & 0xf))
+            .copied()
+            .unwrap_or(b'0')
+    };
+    [b'\\', b'u', digit(12), digit(8), digit(4), digit(0)]
+}
+
+/// An argument of a boundary type, read from its JSON text.
+fn from_js_text<T: DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, JsValue> {
+    let text = json_text(what, value)?;
+    serde_json::from_str(&text).map_err(|e| wrong_shape(what, &e.to_string()))
+}
+
+/// `JSON.stringify(value)` as a Rust string. `undefined` (and what JSON cannot hold, such as a
+/// function) reads as `null`, which no boundary type accepts where a value is required.
+fn json_text(what: &str, value: &JsValue) -> Result<String, JsValue> {
+    if value.is_undefined() {
+        return Ok("null".to_owned());
+    }
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|_| wrong_shape(what, "it cannot be written as JSON"))?;
+    if !JsValue::from(&text).is_string() {
+        return Ok("null".to_owned());
+    }
+    Ok(replace_lone_surrogate_escapes(rust_string(&text)))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The engine's UTF-8 encoder, which writes straight into wasm memory.
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(
+        this: &TextEncoder,
+        source: &js_sys::JsString,
+        destination: &mut [u8],
+    ) -> EncodeIntoResult;
+
+    type EncodeIntoResult;
+    #[wasm_bindgen(method, getter)]
+    fn read(this: &EncodeIntoResult) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &EncodeIntoResult) -> u32;
+}
+
+thread_local! {
+    static ENCODER: TextEncoder = TextEncoder::new();
+}
+
+/// A JS string as UTF-8, written by `TextEncoder.encodeInto` into a buffer sized for ASCII
+/// first (one byte per UTF-16 unit), then, from the first character that did not fit, for the
+/// worst case. An unpaired surrogate becomes U+FFFD, as with any JS string passed to wasm.
+fn rust_string(text: &js_sys::JsString) -> String {
+    let units = text.length();
+    let mut bytes = vec![0u8; units as usize];
+    ENCODER.with(|encoder| {
+        let first = encoder.encode_into(text, &mut bytes);
+        let (read, written) = (first.read(), first.written() as usize);
+        bytes.truncate(written);
+        if read < units {
+            let rest = text.slice(read, units);
+            bytes.resize(written + 3 * (units - read) as usize, 0);
+            if let Some(tail) = bytes.get_mut(written..) {
+                let second = encoder.encode_into(&rest, tail);
+                bytes.truncate(written + second.written() as usize);
+            }
+        }
+    });
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `JSON.stringify` writes an unpaired UTF-16 surrogate as a `\uDXXX` escape, which serde_json
+/// (rightly) refuses. A JS string handed over directly has each one replaced by U+FFFD, so the
+/// same is done to the escapes: one invalid character in a stored name must not make a record
+/// unreadable. Paired surrogates are never escaped by `JSON.stringify`, so every surrogate escape
+/// is an unpaired one.
+fn replace_lone_surrogate_escapes(text: String) -> String {
+    let is_surrogate_escape = |bytes: &[u8], at: usize| {
+        bytes.get(at + 1) == Some(&b'u')
+            && matches!(bytes.get(at + 2), Some(b'd' | b'D'))
+            && matches!(
+                bytes.get(at + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
+    };
+    // Escapes are rare (JSON.stringify writes every other character as it is): find the first
+    // surrogate escape before copying anything.
+    let first = {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        let mut found = None;
+        while let Some(offset) = bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|b| *b == b'\\'))
+        {
+            let escape = at + offset;
+            if is_surrogate_escape(bytes, escape) {
+                found = Some(escape);
+                break;
+            }
+            at = escape + 2;
+        }
+        found
+    };
+    let Some(first) = first else {
+        return text;
+    };
+    let mut bytes = text.into_bytes();
+    let mut at = first;
+    while at < bytes.len() {
+        if bytes.get(at) != Some(&b'\\') {
+            at += 1;
+        } else if is_surrogate_escape(&bytes, at) {
+            if let Some(digits) = bytes.get_mut(at + 2..at + 6) {
+                digits.copy_from_slice(b"fffd");
+            }
+            at += 6;
+        } else {
+            // Any other escape: the backslash and the character after it (the four hex digits
+            // of a `\u` escape are plain bytes).
+            at += 2;
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII bytes, so the text is still UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// An argument read as free-form JSON, the way the shims' objects mean it: a property set to
+
+/// A JS number that is an integer JS can represent exactly.
+fn safe_integer(number: f64) -> Option<i64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    (number.fract() == 0.0 && number.abs() <= MAX_SAFE).then_some(number as i64)
+}
+
+fn wrong_shape(what: &str, reason: &str) -> JsValue {
+    coded_error(
+        "bad_input",
+        &format!("{what} has the wrong shape: {reason}"),
+    )
+}
+
+thread_local! {
+    /// The webhook input's property names as JS strings, made once rather than per delivery.
+    static KEYS: [(&'static str, JsValue); 5] =
+        ["auth", "secret", "headers", "body", "nowMs"].map(|name| (name, JsValue::from_str(name)));
+}
+
+/// The webhook input, field by field: the body (up to hundreds of kilobytes) is copied once as
+/// a string rather than escaped into JSON text and read back.
+fn webhook_input_from_js(input: &JsValue) -> Result<webhook::WebhookInput, JsValue> {
+    const WHAT: &str = "webhook input";
+    if !input.is_object() {
+        return Err(wrong_shape(WHAT, "expected an object"));
+    }
+    let field = |name: &str| {
+        KEYS.with(|keys| {
+            let key = keys
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map_or_else(|| JsValue::from_str(name), |(_, key)| key.clone());
+            js_sys::Reflect::get(input, &key)
+        })
+        .map_err(|_| wrong_shape(WHAT, &format!("{name} cannot be read")))
+    };
+    let text = |name: &str| {
+        field(name)?
+            .dyn_into::<js_sys::JsString>()
+            .map(|text| rust_string(&text))
+            .map_err(|_| wrong_shape(WHAT, &format!("{name}: expected a string")))
+    };
+    // The settings and the headers in one JSON text; only the headers the configured
+    // authentication reads are kept.
+    const AUTH_AND_HEADERS: &str = "webhook input auth and headers";
+    let pair = js_sys::Array::of2(&field("auth")?, &field("headers")?);
+    let (auth, headers) = webhook::read_auth_and_headers(&json_text(AUTH_AND_HEADERS, &pair)?)
+        .map_err(|e| wrong_shape(AUTH_AND_HEADERS, &e.to_string()))?;
+    let now_ms = field("nowMs")?
+        .as_f64()
+        .and_then(safe_integer)
+        .ok_or_else(|| wrong_shape(WHAT, "nowMs: expected an integer"))?;
+    Ok(webhook::WebhookInput {
+        auth,
+        secret: text("secret")?,
+        headers,
+        body: text("body")?,
+        now_ms,
+    })
 }
 
 #[wasm_bindgen(js_name = defaultSettings, unchecked_return_type = "Settings")]
@@ -97,7 +349,7 @@ impl Core {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
     ) -> Result<Core, JsValue> {
-        let settings_value: Settings = from_js("settings", settings_value)?;
+        let settings_value: Settings = from_js_text("settings", &settings_value)?;
         let templates = template::CompiledTemplates::new(&settings_value.templates);
         Ok(Core {
             settings: settings_value,
@@ -112,9 +364,9 @@ impl Core {
         #[wasm_bindgen(unchecked_param_type = "IncodeEvent")] event: JsValue,
         now_ms: f64,
     ) -> JsResult {
-        let verification: Verification = from_js("verification", verification)?;
-        let event = from_js("event", event)?;
-        to_js(&state::apply_event(
+        let verification: Verification = from_js_text("verification", &verification)?;
+        let event = from_js_text("event", &event)?;
+        to_js_text(&state::apply_event(
             &verification,
             &event,
             &self.settings,
@@ -139,8 +391,8 @@ impl Core {
 pub fn receive_webhook(
     #[wasm_bindgen(unchecked_param_type = "WebhookInput")] input: JsValue,
 ) -> JsResult {
-    let input: webhook::WebhookInput = from_js("webhook input", input)?;
-    to_js(&webhook::receive_webhook(&input))
+    let input = webhook_input_from_js(&input)?;
+    to_js_text(&webhook::receive_webhook(&input))
 }
 
 #[wasm_bindgen(js_name = issueWebhookToken, unchecked_return_type = "TokenAnswer")]

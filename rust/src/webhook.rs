@@ -15,7 +15,7 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
@@ -195,6 +195,186 @@ fn authenticate(input: &WebhookInput) -> Result<(), Rejection> {
         ),
         WebhookAuth::SharedSecret { header } => check_shared_secret(input, header),
         WebhookAuth::OAuth { client_id, .. } => check_bearer_token(input, client_id),
+    }
+}
+
+/// The names of the headers the configured authentication reads (see `authenticate`).
+fn auth_header_names(auth: &WebhookAuth) -> Vec<&str> {
+    match auth {
+        WebhookAuth::Hmac {
+            header,
+            timestamp_header,
+            ..
+        } => vec![header.as_str(), timestamp_header.as_str()],
+        WebhookAuth::SharedSecret { header } => vec![header.as_str()],
+        WebhookAuth::OAuth { .. } => vec!["authorization"],
+    }
+}
+
+/// A delivery's headers read from their JSON text (an object whose values are strings or arrays
+/// of strings), keeping only those the configured authentication reads: the others (a Forge
+/// delivery carries a dozen) are checked for shape and dropped without being stored. The receipt
+/// is the same as with every header kept.
+pub fn read_headers(
+    json: &str,
+    auth: &WebhookAuth,
+) -> Result<BTreeMap<String, HeaderValue>, serde_json::Error> {
+    let names = auth_header_names(auth);
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let headers = serde::de::DeserializeSeed::deserialize(
+        headers::Wanted { names: &names },
+        &mut deserializer,
+    )?;
+    deserializer.end()?;
+    Ok(headers)
+}
+
+/// The authentication settings and the headers of a delivery from one JSON text,
+/// `[auth, headers]`, the headers filtered as by [`read_headers`].
+pub fn read_auth_and_headers(
+    json: &str,
+) -> Result<(WebhookAuth, BTreeMap<String, HeaderValue>), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let both = serde::Deserializer::deserialize_seq(&mut deserializer, headers::AuthAndHeaders)?;
+    deserializer.end()?;
+    Ok(both)
+}
+
+mod headers {
+    //! The visitors of [`read_headers`](super::read_headers) and
+    //! [`read_auth_and_headers`](super::read_auth_and_headers).
+
+    use super::HeaderValue;
+    use crate::model::WebhookAuth;
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+    use std::fmt;
+
+    pub(super) struct Wanted<'a> {
+        pub(super) names: &'a [&'a str],
+    }
+
+    /// `[auth, headers]`.
+    pub(super) struct AuthAndHeaders;
+
+    impl<'de> Visitor<'de> for AuthAndHeaders {
+        type Value = (WebhookAuth, BTreeMap<String, HeaderValue>);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the authentication settings and the headers")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let auth: WebhookAuth = seq
+                .next_element()?
+                .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+            let names = super::auth_header_names(&auth);
+            let headers = seq
+                .next_element_seed(Wanted { names: &names })?
+                .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+            if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                return Err(de::Error::invalid_length(3, &self));
+            }
+            Ok((auth, headers))
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Wanted<'_> {
+        type Value = BTreeMap<String, HeaderValue>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Wanted<'_> {
+        type Value = BTreeMap<String, HeaderValue>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of header names to strings or arrays of strings")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut kept = BTreeMap::new();
+            while let Some(name) = map.next_key_seed(Name { names: self.names })? {
+                match name {
+                    Some(name) => {
+                        let value = map.next_value::<HeaderValue>()?;
+                        kept.insert(name, value);
+                    }
+                    None => {
+                        map.next_value::<Shape>()?;
+                    }
+                }
+            }
+            Ok(kept)
+        }
+    }
+
+    /// A header name: kept (owned) when the authentication reads it, else None.
+    struct Name<'a> {
+        names: &'a [&'a str],
+    }
+
+    impl<'de> DeserializeSeed<'de> for Name<'_> {
+        type Value = Option<String>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl Visitor<'_> for Name<'_> {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a header name")
+        }
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+            let wanted = self
+                .names
+                .iter()
+                .any(|name| key.trim().eq_ignore_ascii_case(name.trim()));
+            Ok(wanted.then(|| key.to_owned()))
+        }
+    }
+
+    /// A header value that is not kept: a string or an array of strings, read and dropped.
+    struct Shape;
+
+    impl<'de> Deserialize<'de> for Shape {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Shape, D::Error> {
+            d.deserialize_any(ShapeVisitor { nested: false })
+        }
+    }
+
+    struct Text;
+
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+            d.deserialize_any(ShapeVisitor { nested: true })
+                .map(|_| Text)
+        }
+    }
+
+    struct ShapeVisitor {
+        /// Inside an array, where only strings are allowed.
+        nested: bool,
+    }
+
+    impl<'de> Visitor<'de> for ShapeVisitor {
+        type Value = Shape;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(if self.nested {
+                "a string"
+            } else {
+                "a string or an array of strings"
+            })
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+            Ok(Shape)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+            if self.nested {
+                return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+            }
+            while seq.next_element::<Text>()?.is_some() {}
+            Ok(Shape)
+        }
     }
 }
 
@@ -746,27 +926,37 @@ fn basic_credentials(authorization: &str) -> Result<Option<Vec<(String, String)>
 
 // ---------------------------------------------------------------------------------------------
 // Parsing an authenticated body.
+//
+// The body is read in one pass by serde_json, exactly as strictly as a `serde_json::Value` (the
+// same syntax, string escapes, number range and nesting limit), but nothing is built for the
+// members no rule looks at: only the known keys of the body and of its `data` and `payload`
+// objects are kept, and for an object under a known key only its `status` string. Where a key is
+// repeated, the last value counts, as in a JSON object.
 
-const EVENT_KEYS: [&str; 6] = [
+/// The keys any rule reads, in one table; the lists below are indexes into it.
+const KEYS: [&str; 28] = [
     "eventType",
     "event_type",
     "event",
     "type",
     "eventName",
     "name",
-];
-const SESSION_KEYS: [&str; 6] = [
     "interviewId",
     "interview_id",
     "sessionId",
     "session_id",
     "onboardingId",
     "id",
-];
-const IDENTITY_KEYS: [&str; 3] = ["identityId", "identity_id", "customerId"];
-const HINT_KEYS: [&str; 3] = ["loginHint", "login_hint", "email"];
-const TIME_KEYS: [&str; 4] = ["timestamp", "createdAt", "eventTime", "occurredAt"];
-const RESULT_KEYS: [&str; 6] = [
+    "identityId",
+    "identity_id",
+    "customerId",
+    "loginHint",
+    "login_hint",
+    "email",
+    "timestamp",
+    "createdAt",
+    "eventTime",
+    "occurredAt",
     "onboardingResult",
     "result",
     "status",
@@ -774,7 +964,298 @@ const RESULT_KEYS: [&str; 6] = [
     "onboardingStatus",
     "overallStatus",
 ];
-const LEGACY_STATUS_KEY: &str = "onboardingStatus";
+type KeyList = &'static [usize];
+const EVENT_KEYS: KeyList = &[0, 1, 2, 3, 4, 5];
+const SESSION_KEYS: KeyList = &[6, 7, 8, 9, 10, 11];
+const IDENTITY_KEYS: KeyList = &[12, 13, 14];
+const HINT_KEYS: KeyList = &[15, 16, 17];
+const TIME_KEYS: KeyList = &[18, 19, 20, 21];
+const RESULT_KEYS: KeyList = &[22, 23, 24, 25, 26, 27];
+const LEGACY_STATUS_KEY: KeyList = &[26];
+
+/// A value under a known key, kept only as far as a rule can use it.
+#[derive(Clone, Debug, PartialEq)]
+enum Field {
+    Text(String),
+    Bool(bool),
+    /// A non-negative integer (serde_json's `PosInt`).
+    PosInt(u64),
+    /// A negative integer (serde_json's `NegInt`).
+    NegInt(i64),
+    Float(f64),
+    /// An object: its `status` member, when that is a string.
+    Object {
+        status: Option<String>,
+    },
+    /// `null` or an array: no rule reads them.
+    Other,
+}
+
+/// The known keys of one object.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Scope {
+    fields: [Option<Field>; KEYS.len()],
+}
+
+impl Scope {
+    fn get(&self, key: usize) -> Option<&Field> {
+        self.fields.get(key).and_then(Option::as_ref)
+    }
+}
+
+/// An authenticated body: the object itself and its nested `data` and `payload` objects.
+#[derive(Debug, Default, PartialEq)]
+struct Body {
+    root: Scope,
+    data: Option<Scope>,
+    payload: Option<Scope>,
+}
+
+impl Body {
+    /// Where fields are looked up: the body itself, then `data`, then `payload`.
+    fn scopes(&self) -> Vec<&Scope> {
+        let mut scopes = vec![&self.root];
+        scopes.extend(self.data.as_ref());
+        scopes.extend(self.payload.as_ref());
+        scopes
+    }
+}
+
+mod read {
+    //! serde visitors for [`Body`]. Every value is read with `deserialize_any`, never skipped
+    //! unread, so a body is refused for exactly the reasons a `serde_json::Value` would be.
+
+    use super::{Body, Field, Scope, KEYS};
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use std::fmt;
+
+    /// What a member's key means in the object being read.
+    enum Key {
+        Known(usize),
+        Data,
+        Payload,
+        Other,
+    }
+
+    struct KeySeed {
+        /// Only the body itself has `data` and `payload` scopes.
+        root: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for KeySeed {
+        type Value = Key;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl Visitor<'_> for KeySeed {
+        type Value = Key;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a member name")
+        }
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+            Ok(match key {
+                "data" if self.root => Key::Data,
+                "payload" if self.root => Key::Payload,
+                _ => KEYS
+                    .iter()
+                    .position(|known| *known == key)
+                    .map_or(Key::Other, Key::Known),
+            })
+        }
+    }
+
+    /// Any JSON value, read in full and dropped.
+    pub(super) struct Skip;
+
+    impl<'de> Deserialize<'de> for Skip {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+            d.deserialize_any(SkipVisitor)
+        }
+    }
+
+    struct SkipVisitor;
+
+    impl<'de> Visitor<'de> for SkipVisitor {
+        type Value = Skip;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_unit<E>(self) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+            while seq.next_element::<Skip>()?.is_some() {}
+            Ok(Skip)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+            while map.next_key::<Skip>()?.is_some() {
+                map.next_value::<Skip>()?;
+            }
+            Ok(Skip)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Field {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+            d.deserialize_any(FieldVisitor)
+        }
+    }
+
+    struct FieldVisitor;
+
+    impl<'de> Visitor<'de> for FieldVisitor {
+        type Value = Field;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Field, E> {
+            Ok(Field::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Field, E> {
+            Ok(match u64::try_from(v) {
+                Ok(positive) => Field::PosInt(positive),
+                Err(_) => Field::NegInt(v),
+            })
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Field, E> {
+            Ok(Field::PosInt(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Field, E> {
+            Ok(Field::Float(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Field, E> {
+            Ok(Field::Text(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Field, E> {
+            Ok(Field::Text(v))
+        }
+        fn visit_unit<E>(self) -> Result<Field, E> {
+            Ok(Field::Other)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+            while seq.next_element::<Skip>()?.is_some() {}
+            Ok(Field::Other)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+            let mut status = None;
+            while let Some(key) = map.next_key_seed(KeySeed { root: false })? {
+                match key {
+                    Key::Known(index) if KEYS.get(index) == Some(&"status") => {
+                        status = match map.next_value::<Field>()? {
+                            Field::Text(text) => Some(text),
+                            _ => None,
+                        };
+                    }
+                    _ => {
+                        map.next_value::<Skip>()?;
+                    }
+                }
+            }
+            Ok(Field::Object { status })
+        }
+    }
+
+    /// A `data` or `payload` member: a scope when it is an object.
+    struct MaybeScope(Option<Scope>);
+
+    impl<'de> Deserialize<'de> for MaybeScope {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<MaybeScope, D::Error> {
+            d.deserialize_any(ScopeVisitor { root: false })
+                .map(|(scope, _)| MaybeScope(scope))
+        }
+    }
+
+    struct ScopeVisitor {
+        root: bool,
+    }
+
+    type ScopeRead = (Option<Scope>, Option<(Option<Scope>, Option<Scope>)>);
+
+    impl<'de> Visitor<'de> for ScopeVisitor {
+        /// The scope (None when the value is not an object) and, for the body, `data` and
+        /// `payload`.
+        type Value = ScopeRead;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<ScopeRead, E> {
+            Ok((None, None))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<ScopeRead, E> {
+            Ok((None, None))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<ScopeRead, E> {
+            Ok((None, None))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<ScopeRead, E> {
+            Ok((None, None))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<ScopeRead, E> {
+            Ok((None, None))
+        }
+        fn visit_unit<E>(self) -> Result<ScopeRead, E> {
+            Ok((None, None))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ScopeRead, A::Error> {
+            while seq.next_element::<Skip>()?.is_some() {}
+            Ok((None, None))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScopeRead, A::Error> {
+            let mut scope = Scope::default();
+            let mut data = None;
+            let mut payload = None;
+            while let Some(key) = map.next_key_seed(KeySeed { root: self.root })? {
+                match key {
+                    Key::Known(index) => {
+                        let value = map.next_value::<Field>()?;
+                        if let Some(slot) = scope.fields.get_mut(index) {
+                            *slot = Some(value);
+                        }
+                    }
+                    Key::Data => data = map.next_value::<MaybeScope>()?.0,
+                    Key::Payload => payload = map.next_value::<MaybeScope>()?.0,
+                    Key::Other => {
+                        map.next_value::<Skip>()?;
+                    }
+                }
+            }
+            Ok((Some(scope), Some((data, payload))))
+        }
+    }
+
+    /// The body when it is a JSON object; None when it is valid JSON of another kind.
+    pub(super) fn body(text: &str) -> Result<Option<Body>, serde_json::Error> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let (root, nested) = deserializer.deserialize_any(ScopeVisitor { root: true })?;
+        deserializer.end()?;
+        Ok(root.map(|root| {
+            let (data, payload) = nested.unwrap_or_default();
+            Body {
+                root,
+                data,
+                payload,
+            }
+        }))
+    }
+}
 
 /// What an event name means once normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -802,7 +1283,11 @@ fn normalize_name(raw: &str) -> String {
             out.push('_');
         }
         previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        out.extend(c.to_uppercase());
+        if c.is_ascii() {
+            out.push(c.to_ascii_uppercase());
+        } else {
+            out.extend(c.to_uppercase());
+        }
     }
     while out.ends_with('_') {
         out.pop();
@@ -828,47 +1313,51 @@ fn classify_event(normalized: &str) -> Option<EventName> {
     })
 }
 
-/// An onboarding result read from one field.
-fn classify_result(value: &Value) -> Option<IncodeEventType> {
+/// An onboarding result read from one text.
+fn classify_result_text(text: &str) -> Option<IncodeEventType> {
     use IncodeEventType as T;
-    match value {
-        Value::Bool(true) => Some(T::Succeeded),
-        Value::Bool(false) => Some(T::Failed),
-        Value::String(text) => match normalize_name(text).as_str() {
-            "OK" | "PASS" | "PASSED" | "SUCCEEDED" | "SUCCESS" | "APPROVED" | "TRUE" => {
-                Some(T::Succeeded)
-            }
-            "FAIL" | "FAILED" | "FAILURE" | "REJECTED" | "FALSE" => Some(T::Failed),
-            "MANUAL_REVIEW"
-            | "PENDING"
-            | "REVIEW"
-            | "PENDING_REVIEW"
-            | "MANUAL_REVIEW_REQUIRED" => Some(T::PendingReview),
-            _ => None,
-        },
-        // `{ "overallStatus": { "status": "OK" } }`, as in Incode's score answers.
-        Value::Object(inner) => inner
-            .get("status")
-            .filter(|inner_value| inner_value.is_string())
-            .and_then(classify_result),
+    match normalize_name(text).as_str() {
+        "OK" | "PASS" | "PASSED" | "SUCCEEDED" | "SUCCESS" | "APPROVED" | "TRUE" => {
+            Some(T::Succeeded)
+        }
+        "FAIL" | "FAILED" | "FAILURE" | "REJECTED" | "FALSE" => Some(T::Failed),
+        "MANUAL_REVIEW" | "PENDING" | "REVIEW" | "PENDING_REVIEW" | "MANUAL_REVIEW_REQUIRED" => {
+            Some(T::PendingReview)
+        }
         _ => None,
     }
 }
 
-/// Where fields are looked up: the body itself, then a nested `data` or `payload` object.
-fn scopes(root: &Map<String, Value>) -> Vec<&Map<String, Value>> {
-    let mut scopes = vec![root];
-    for key in ["data", "payload"] {
-        if let Some(Value::Object(inner)) = root.get(key) {
-            scopes.push(inner);
-        }
+/// An onboarding result read from one field.
+fn classify_result(value: &Field) -> Option<IncodeEventType> {
+    match value {
+        Field::Bool(true) => Some(IncodeEventType::Succeeded),
+        Field::Bool(false) => Some(IncodeEventType::Failed),
+        Field::Text(text) => classify_result_text(text),
+        // `{ "overallStatus": { "status": "OK" } }`, as in Incode's score answers.
+        Field::Object { status } => status.as_deref().and_then(classify_result_text),
+        _ => None,
     }
+}
+
+/// The values under `keys`, in scope order, then key order.
+fn values<'a>(scopes: &'a [&'a Scope], keys: KeyList) -> impl Iterator<Item = &'a Field> + 'a {
     scopes
+        .iter()
+        .flat_map(move |scope| keys.iter().filter_map(move |key| scope.get(*key)))
 }
 
 /// Drops control and bidirectional-formatting characters (which could disguise text in a
 /// comment), trims, and cuts to `max` characters.
 fn clean(text: &str, max: usize) -> String {
+    // Printable ASCII (nearly every real value) has nothing to drop and one byte per character.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        let trimmed = text.trim();
+        return match trimmed.get(..max) {
+            Some(head) if trimmed.len() > max => head.trim_end().to_owned(),
+            _ => trimmed.to_owned(),
+        };
+    }
     text.chars()
         .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .collect::<String>()
@@ -885,21 +1374,22 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 /// A string, or an integer written as a number, as text.
-fn scalar_text(value: &Value) -> Option<String> {
+fn scalar_text(value: &Field) -> Option<String> {
     match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) if number.is_i64() || number.is_u64() => Some(number.to_string()),
+        Field::Text(text) => Some(text.clone()),
+        Field::PosInt(number) => Some(number.to_string()),
+        Field::NegInt(number) => Some(number.to_string()),
         _ => None,
     }
 }
 
 /// The first non-empty value under any of `keys`, in scope order, cleaned and capped.
-fn first_text(scopes: &[&Map<String, Value>], keys: &[&str], max: usize) -> Option<String> {
-    scopes
-        .iter()
-        .flat_map(|scope| keys.iter().filter_map(|key| scope.get(*key)))
-        .filter_map(scalar_text)
-        .map(|text| clean(&text, max))
+fn first_text(scopes: &[&Scope], keys: KeyList, max: usize) -> Option<String> {
+    values(scopes, keys)
+        .filter_map(|value| match value {
+            Field::Text(text) => Some(clean(text, max)),
+            other => scalar_text(other).map(|text| clean(&text, max)),
+        })
         .find(|text| !text.is_empty())
 }
 
@@ -913,26 +1403,31 @@ fn parse_event(body: &str) -> WebhookReceipt {
             ),
         );
     }
-    let root = match serde_json::from_str::<Value>(body) {
-        Ok(Value::Object(root)) => root,
-        _ => {
-            return WebhookReceipt::invalid("malformed_json", "The body is not a JSON object.");
-        }
+    let Ok(Some(parsed)) = read::body(body) else {
+        return WebhookReceipt::invalid("malformed_json", "The body is not a JSON object.");
     };
-    let scopes = scopes(&root);
+    let scopes = parsed.scopes();
 
     // Event names as sent, in priority order. A recognised name anywhere wins over an
     // unrecognised one earlier (a top-level `name` may be a person's name).
-    let names: Vec<String> = scopes
-        .iter()
-        .flat_map(|scope| EVENT_KEYS.iter().filter_map(|key| scope.get(*key)))
-        .filter_map(|value| value.as_str())
-        .map(|text| clean(text, MAX_RAW_TYPE_CHARS))
-        .filter(|text| !text.is_empty())
-        .collect();
-    let recognised = names
-        .iter()
-        .find_map(|raw| classify_event(&normalize_name(raw)).map(|name| (raw.clone(), name)));
+    let mut first_name: Option<String> = None;
+    let mut recognised = None;
+    for value in values(&scopes, EVENT_KEYS) {
+        let Field::Text(text) = value else {
+            continue;
+        };
+        let raw = clean(text, MAX_RAW_TYPE_CHARS);
+        if raw.is_empty() {
+            continue;
+        }
+        if let Some(name) = classify_event(&normalize_name(&raw)) {
+            recognised = Some((raw, name));
+            break;
+        }
+        if first_name.is_none() {
+            first_name = Some(raw);
+        }
+    }
 
     let (raw_type, kind) = match recognised {
         Some((raw, EventName::Known(kind))) => (raw, kind),
@@ -944,11 +1439,11 @@ fn parse_event(body: &str) -> WebhookReceipt {
             Some(Ok(found)) => found,
             Some(Err(receipt)) => return receipt,
             None => {
-                return match names.first() {
+                return match first_name {
                     Some(raw) => WebhookReceipt::ignored(
                         "unknown_event",
                         format!("{raw} is not an event this app acts on."),
-                        raw.clone(),
+                        raw,
                     ),
                     None => WebhookReceipt::ignored(
                         "missing_event",
@@ -960,7 +1455,7 @@ fn parse_event(body: &str) -> WebhookReceipt {
         },
     };
 
-    let Some(session_id) = first_text(&scopes, &SESSION_KEYS, MAX_ID_CHARS) else {
+    let Some(session_id) = first_text(&scopes, SESSION_KEYS, MAX_ID_CHARS) else {
         return WebhookReceipt::invalid(
             "missing_session",
             format!("The {raw_type} event carries no interview or session id."),
@@ -970,8 +1465,8 @@ fn parse_event(body: &str) -> WebhookReceipt {
         event: IncodeEvent {
             kind,
             session_id,
-            identity_id: first_text(&scopes, &IDENTITY_KEYS, MAX_ID_CHARS).unwrap_or_default(),
-            login_hint: first_text(&scopes, &HINT_KEYS, MAX_HINT_CHARS).unwrap_or_default(),
+            identity_id: first_text(&scopes, IDENTITY_KEYS, MAX_ID_CHARS).unwrap_or_default(),
+            login_hint: first_text(&scopes, HINT_KEYS, MAX_HINT_CHARS).unwrap_or_default(),
             raw_type,
             occurred_at_ms: occurred_at_ms(&scopes),
         },
@@ -981,15 +1476,13 @@ fn parse_event(body: &str) -> WebhookReceipt {
 /// A legacy callback that names no event but carries `onboardingStatus`: the status is either
 /// an event name (MANUAL_REVIEW_APPROVED), a completion (ONBOARDING_FINISHED, resolved by the
 /// result fields), a result itself, or an intermediate step this app ignores.
-fn legacy_event(
-    scopes: &[&Map<String, Value>],
-) -> Option<Result<(String, IncodeEventType), WebhookReceipt>> {
-    let raw = first_text(scopes, &[LEGACY_STATUS_KEY], MAX_RAW_TYPE_CHARS)?;
+fn legacy_event(scopes: &[&Scope]) -> Option<Result<(String, IncodeEventType), WebhookReceipt>> {
+    let raw = first_text(scopes, LEGACY_STATUS_KEY, MAX_RAW_TYPE_CHARS)?;
     let normalized = normalize_name(&raw);
     Some(match classify_event(&normalized) {
         Some(EventName::Known(kind)) => Ok((raw, kind)),
         Some(EventName::Completed) => resolve_result(scopes, &raw).map(|kind| (raw, kind)),
-        None => match classify_result(&Value::String(raw.clone())) {
+        None => match classify_result_text(&raw) {
             Some(kind) => Ok((raw, kind)),
             None => Err(WebhookReceipt::ignored(
                 "unknown_event",
@@ -1002,17 +1495,10 @@ fn legacy_event(
 
 /// The outcome of a completed session from its result fields. Every field that reads as a
 /// result must agree: a body that says both OK and FAIL decides nothing.
-fn resolve_result(
-    scopes: &[&Map<String, Value>],
-    raw_type: &str,
-) -> Result<IncodeEventType, WebhookReceipt> {
-    let results: Vec<IncodeEventType> = scopes
-        .iter()
-        .flat_map(|scope| RESULT_KEYS.iter().filter_map(|key| scope.get(*key)))
-        .filter_map(classify_result)
-        .collect();
-    match results.split_first() {
-        Some((first, rest)) if rest.iter().all(|other| other == first) => Ok(*first),
+fn resolve_result(scopes: &[&Scope], raw_type: &str) -> Result<IncodeEventType, WebhookReceipt> {
+    let mut results = values(scopes, RESULT_KEYS).filter_map(classify_result);
+    match results.next() {
+        Some(first) if results.all(|other| other == first) => Ok(first),
         Some(_) => Err(WebhookReceipt::invalid(
             "unresolved_result",
             format!("The {raw_type} event carries conflicting onboarding results."),
@@ -1028,21 +1514,21 @@ fn resolve_result(
 }
 
 /// When Incode says the event happened, in epoch ms; 0 when not given or not readable.
-fn occurred_at_ms(scopes: &[&Map<String, Value>]) -> i64 {
-    scopes
-        .iter()
-        .flat_map(|scope| TIME_KEYS.iter().filter_map(|key| scope.get(*key)))
-        .find_map(time_value_ms)
+fn occurred_at_ms(scopes: &[&Scope]) -> i64 {
+    values(scopes, TIME_KEYS)
+        .find_map(field_time_ms)
         .unwrap_or(0)
 }
 
-fn time_value_ms(value: &Value) -> Option<i64> {
+fn field_time_ms(value: &Field) -> Option<i64> {
     match value {
-        Value::Number(number) => number
-            .as_i64()
-            .or_else(|| number.as_f64().map(|f| f.trunc() as i64))
-            .and_then(epoch_number_ms),
-        Value::String(text) => {
+        Field::NegInt(number) => epoch_number_ms(*number),
+        Field::PosInt(number) => {
+            // Beyond i64, the number saturates as the float it is read as (and is no time).
+            epoch_number_ms(i64::try_from(*number).unwrap_or(i64::MAX))
+        }
+        Field::Float(number) => epoch_number_ms(number.trunc() as i64),
+        Field::Text(text) => {
             let text = text.trim();
             if is_ascii_number(text) && text.len() <= 15 {
                 text.parse::<i64>().ok().and_then(epoch_number_ms)
@@ -1052,6 +1538,23 @@ fn time_value_ms(value: &Value) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// The same reading of a `serde_json::Value`.
+#[cfg(test)]
+fn time_value_ms(value: &Value) -> Option<i64> {
+    let field = match value {
+        Value::String(text) => Field::Text(text.clone()),
+        Value::Bool(flag) => Field::Bool(*flag),
+        Value::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
+            (Some(positive), _, _) => Field::PosInt(positive),
+            (None, Some(negative), _) => Field::NegInt(negative),
+            (None, None, Some(float)) => Field::Float(float),
+            _ => Field::Other,
+        },
+        _ => Field::Other,
+    };
+    field_time_ms(&field)
 }
 
 /// Seconds or milliseconds since the epoch, as milliseconds; None for values that are not a
@@ -1831,5 +2334,195 @@ mod tests {
             Some(&HeaderValue::Many(vec!["2".into(), "3".into()]))
         );
         assert!(!format!("{parsed:?}").contains("secret: \"s\""));
+    }
+
+    // ---- the body reader and the header filter against serde_json::Value -----------------
+
+    use proptest::prelude::*;
+
+    /// A field as the rules read it from a `serde_json::Value`.
+    fn field_of(value: &Value) -> Field {
+        match value {
+            Value::String(text) => Field::Text(text.clone()),
+            Value::Bool(flag) => Field::Bool(*flag),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(positive), _, _) => Field::PosInt(positive),
+                (None, Some(negative), _) => Field::NegInt(negative),
+                (None, None, Some(float)) => Field::Float(float),
+                _ => Field::Other,
+            },
+            Value::Object(inner) => Field::Object {
+                status: inner
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            },
+            Value::Null | Value::Array(_) => Field::Other,
+        }
+    }
+
+    fn scope_of(object: &serde_json::Map<String, Value>) -> Scope {
+        let mut scope = Scope::default();
+        for (index, key) in KEYS.iter().enumerate() {
+            if let Some(slot) = scope.fields.get_mut(index) {
+                *slot = object.get(*key).map(field_of);
+            }
+        }
+        scope
+    }
+
+    /// The body as a `serde_json::Value` gives it: None when not a JSON object.
+    fn reference_body(text: &str) -> Result<Option<Body>, ()> {
+        let value: Value = serde_json::from_str(text).map_err(|_| ())?;
+        let Value::Object(root) = value else {
+            return Ok(None);
+        };
+        let nested = |key: &str| match root.get(key) {
+            Some(Value::Object(inner)) => Some(scope_of(inner)),
+            _ => None,
+        };
+        Ok(Some(Body {
+            root: scope_of(&root),
+            data: nested("data"),
+            payload: nested("payload"),
+        }))
+    }
+
+    fn json_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("{".to_owned()),
+            Just("}".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just(",".to_owned()),
+            Just(":".to_owned()),
+            Just(" ".to_owned()),
+            Just("\n".to_owned()),
+            Just("\"eventType\"".to_owned()),
+            Just("\"interviewId\"".to_owned()),
+            Just("\"identityId\"".to_owned()),
+            Just("\"status\"".to_owned()),
+            Just("\"overallStatus\"".to_owned()),
+            Just("\"timestamp\"".to_owned()),
+            Just("\"data\"".to_owned()),
+            Just("\"payload\"".to_owned()),
+            Just("\"SESSION_SUCCEEDED\"".to_owned()),
+            Just("\"OK\"".to_owned()),
+            Just("\"a\\ud800\"".to_owned()),
+            Just("\"\\ud83d\\ude00\"".to_owned()),
+            Just("\"\\u0041\\n\\\"\"".to_owned()),
+            Just("\"\u{1}\"".to_owned()),
+            Just("\"é✅\"".to_owned()),
+            Just("1e400".to_owned()),
+            Just("-0".to_owned()),
+            Just("01".to_owned()),
+            Just("1.5".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("-9223372036854775809".to_owned()),
+            Just("1795341600000".to_owned()),
+            Just("true".to_owned()),
+            Just("null".to_owned()),
+            Just("nul".to_owned()),
+            "[a-z]{1,6}".prop_map(|s| format!("\"{s}\"")),
+            (0i64..100).prop_map(|n| n.to_string()),
+        ];
+        prop_oneof![
+            3 => prop::collection::vec(piece, 0..30).prop_map(|p| p.concat()),
+            // Well-formed objects with repeated and nested keys.
+            2 => prop::collection::vec(
+                (
+                    prop::sample::select(&["eventType", "interviewId", "data", "payload", "status", "overallStatus", "x"][..]),
+                    prop_oneof![
+                        Just("\"SESSION_SUCCEEDED\"".to_owned()),
+                        Just("{\"status\": \"OK\", \"status\": 3}".to_owned()),
+                        Just("{\"interviewId\": \"s-1\", \"data\": {\"eventType\": \"x\"}}".to_owned()),
+                        Just("[1, {\"a\": []}]".to_owned()),
+                        Just("12".to_owned()),
+                        Just("null".to_owned()),
+                    ],
+                ),
+                0..8,
+            )
+            .prop_map(|members| {
+                let inner: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+                format!("{{{}}}", inner.join(", "))
+            }),
+            1 => (1usize..140).prop_map(|depth| format!("{{\"a\": {}1{}}}", "[".repeat(depth), "]".repeat(depth))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// Exactly the bodies a `serde_json::Value` accepts are read, with the same fields.
+        #[test]
+        fn the_body_reader_agrees_with_serde_json_values(text in json_text()) {
+            let ours = read::body(&text).map_err(|_| ());
+            prop_assert_eq!(ours, reference_body(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value_as_a_json_object_does() {
+        let body = r#"{"eventType": "SESSION_FAILED", "interviewId": "a", "eventType": "SESSION_SUCCEEDED",
+            "data": {"identityId": "x"}, "data": 3, "payload": {"identityId": "y"}}"#;
+        let WebhookReceipt::Event { event } = parse_event(body) else {
+            panic!("an event");
+        };
+        assert_eq!(event.kind, IncodeEventType::Succeeded);
+        assert_eq!(event.identity_id, "y", "the last `data` is not an object");
+    }
+
+    #[test]
+    fn only_the_headers_the_authentication_reads_are_kept_and_the_receipt_is_the_same() {
+        let vectors: Value =
+            serde_json::from_str(include_str!("../../tests/vectors/webhook.json")).unwrap();
+        let mut compared = 0;
+        for group in vectors["groups"].as_array().unwrap() {
+            if group["function"] != "receiveWebhook" {
+                continue;
+            }
+            for case in group["cases"].as_array().unwrap() {
+                let full: WebhookInput = serde_json::from_value(case["args"][0].clone()).unwrap();
+                let headers_json = serde_json::to_string(&case["args"][0]["headers"]).unwrap();
+                let kept = read_headers(&headers_json, &full.auth).unwrap();
+                assert!(kept.len() <= full.headers.len());
+                let filtered = WebhookInput {
+                    headers: kept,
+                    ..full.clone()
+                };
+                assert_eq!(
+                    receive_webhook(&filtered),
+                    receive_webhook(&full),
+                    "{}",
+                    case["name"]
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 50);
+
+        let auth = WebhookAuth::SharedSecret {
+            header: " X-Secret ".into(),
+        };
+        let kept = read_headers(
+            r#"{"x-secret":["a"],"X-SECRET ":"b","x-secrets":"c","host":["h"]}"#,
+            &auth,
+        )
+        .unwrap();
+        assert_eq!(
+            kept.keys().collect::<Vec<_>>(),
+            vec!["X-SECRET ", "x-secret"]
+        );
+        // Headers that are not read must still be strings or arrays of strings.
+        for bad in [
+            r#"{"host": 5}"#,
+            r#"{"host": [5]}"#,
+            r#"{"host": [["a"]]}"#,
+            "[]",
+            "null",
+        ] {
+            assert!(read_headers(bad, &auth).is_err(), "{bad}");
+        }
     }
 }

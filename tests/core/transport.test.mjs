@@ -1,0 +1,115 @@
+// How the webhook decision's values cross the boundary of the bundled core (`receiveWebhook`,
+// `new Core`, `Core#applyEvent`): arguments as JSON text written by the engine, answers as JSON
+// text parsed by the engine (rust/src/binding.rs). The JS-facing values must be exactly what they
+// would be object by object: every character kept, an unpaired surrogate read as U+FFFD (as any
+// JS string passed to wasm), and values of the wrong shape refused with `bad_input`.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { bundleForge } from '../../dev/forge-bundle.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let core;
+
+before(async () => {
+  const out = await bundleForge({
+    appDir: root,
+    entries: { core: 'tests/core/bundle-entry.js' },
+    outDir: path.join(root, 'build/test-bundles/transport'),
+  });
+  core = createRequire(import.meta.url)(out.core);
+});
+
+const T0 = 1_795_341_600_000;
+const verification = (overrides = {}) => ({
+  id: 'ver-1', sessionId: 'sess-1', issueKey: 'HD-1', issueId: '10001', email: 'ann@example.com',
+  name: 'Ann', delivery: 'EMAIL', destination: 'ann@example.com', requestedBy: 'acc-1',
+  requestedByName: 'Sam', requestedAtMs: T0, expiresAtMs: T0 + 600_000, status: 'inProgress',
+  statusText: 'In Progress - 2026-11-22 10:00:00', updatedAtMs: T0, identityId: '',
+  history: [{ status: 'requested', atMs: T0, cause: 'sent' }], appliedEvents: [], ...overrides,
+});
+const event = (type, overrides = {}) => ({
+  type, sessionId: 'sess-1', identityId: '', loginHint: '', rawType: type, occurredAtMs: 0, ...overrides,
+});
+
+test('every character of a value comes back as it went in, through a rendered comment too', () => {
+  const name = 'Zoë 李 👩‍💻 ✅ — “quotes” \\ back\\slash "double" \u2028 tab\tend';
+  const settings = { ...core.defaultSettings(), templates: { passed: 'Verified {{name}}', failed: '', manualReview: '' } };
+  const instance = new core.Core(settings);
+  const decision = instance.applyEvent(verification({ name }), event('succeeded'), T0 + 1000);
+  instance.free();
+  assert.equal(decision.kind, 'applied');
+  assert.equal(decision.verification.name, name);
+  const comment = JSON.parse(decision.actions.comment.body);
+  const text = comment.body.content[0].content.map((n) => n.text).join('');
+  // The renderer turns control characters and line separators into spaces, and keeps the rest.
+  assert.equal(text, `Verified ${name.replace('\u2028', ' ').replace('\t', ' ')}`);
+});
+
+test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, and never fails a call', () => {
+  const instance = new core.Core(core.defaultSettings());
+  const decision = instance.applyEvent(
+    verification({ status: 'requested', name: 'Ann \ud800 X', requestedByName: '\udfff' }), event('started'), T0 + 1000,
+  );
+  instance.free();
+  assert.equal(decision.kind, 'applied');
+  assert.equal(decision.verification.name, 'Ann \ufffd X');
+  assert.equal(decision.verification.requestedByName, '\ufffd');
+  // A body with one is authenticated over the same bytes node:crypto hashes (U+FFFD's UTF-8).
+  const secret = 'whsec-transport';
+  const body = '{"eventType":"SESSION_STARTED","interviewId":"sess-1","note":"\ud800"}';
+  const signature = createHmac('sha256', secret).update(body).digest('hex');
+  const receipt = core.receiveWebhook({
+    auth: { mode: 'hmac', header: 'x-sig', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
+    secret, headers: { 'x-sig': [signature] }, body, nowMs: T0,
+  });
+  assert.equal(receipt.kind, 'event');
+});
+
+test('only the headers the authentication reads matter, but every header must be a string or strings', () => {
+  const secret = 'shared-secret-1';
+  const input = (headers) => ({
+    auth: { mode: 'sharedSecret', header: 'X-Webhook-Secret' }, secret, headers,
+    body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}', nowMs: T0,
+  });
+  const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`x-other-${i}`, [`v${i}`]]));
+  assert.equal(core.receiveWebhook(input({ ...many, ' x-webhook-secret ': secret })).kind, 'event');
+  assert.equal(core.receiveWebhook(input({ ...many, 'X-WEBHOOK-SECRET': ['wrong', secret] })).kind, 'event');
+  assert.equal(core.receiveWebhook(input(many)).reason, 'missing_secret_header');
+  for (const bad of [{ host: 5 }, { host: [null] }, { host: { a: 1 } }]) {
+    assert.throws(() => core.receiveWebhook(input({ ...bad, 'x-webhook-secret': secret })), (e) => e.code === 'bad_input');
+  }
+});
+
+test('values of the wrong shape are refused with bad_input, never read half-way', () => {
+  const instance = new core.Core(core.defaultSettings());
+  const cases = [
+    () => instance.applyEvent(verification({ history: 'none' }), event('started'), T0),
+    () => instance.applyEvent(verification(), { ...event('started'), type: 'teleported' }, T0),
+    () => instance.applyEvent(verification({ requestedAtMs: 1.5 }), event('started'), T0),
+    () => instance.applyEvent(verification({ requestedAtMs: 10n }), event('started'), T0),
+    () => instance.applyEvent(undefined, event('started'), T0),
+    () => core.receiveWebhook({ auth: { mode: 'hmac' }, secret: 's', headers: {}, body: '', nowMs: T0 }),
+    () => core.receiveWebhook({ auth: { mode: 'sharedSecret', header: 'x' }, secret: 's', headers: {}, body: 42, nowMs: T0 }),
+    () => core.receiveWebhook({ auth: { mode: 'sharedSecret', header: 'x' }, secret: 's', headers: {}, body: '', nowMs: 1.5 }),
+    () => core.receiveWebhook(null),
+  ];
+  for (const call of cases) {
+    assert.throws(call, (e) => e instanceof Error && e.code === 'bad_input', String(call));
+  }
+  instance.free();
+});
+
+test('answers are plain objects and arrays, with 64-bit times as numbers', () => {
+  const instance = new core.Core(core.defaultSettings());
+  const decision = instance.applyEvent(verification(), event('failed', { identityId: 'id-7' }), T0 + 5000);
+  instance.free();
+  assert.equal(Object.getPrototypeOf(decision), Object.prototype);
+  assert.ok(Array.isArray(decision.verification.history));
+  assert.equal(decision.verification.updatedAtMs, T0 + 5000);
+  assert.equal(typeof decision.actions.property.body, 'string');
+  assert.deepEqual(decision.actions.property.headers, { Accept: 'application/json', 'Content-Type': 'application/json' });
+});

@@ -13,8 +13,9 @@
 
 use crate::model::{CoreError, FieldError, Outcome, PerOutcome};
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
-use handlebars::{no_escape, Handlebars, Path, PathSeg, TemplateError, TemplateErrorReason};
+use handlebars::{Path, PathSeg, TemplateError, TemplateErrorReason};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::sync::OnceLock;
 
 /// The variables a template may use, in the order the admin page lists them.
 pub const VARIABLES: [&str; 10] = [
@@ -67,6 +68,23 @@ pub struct TemplateVars {
 }
 
 impl TemplateVars {
+    /// A variable by its template name ("" for a name that is not one of [`VARIABLES`]).
+    pub fn get(&self, name: &str) -> &str {
+        match name {
+            "name" => &self.name,
+            "email" => &self.email,
+            "identityId" => &self.identity_id,
+            "sessionId" => &self.session_id,
+            "outcome" => &self.outcome,
+            "agent" => &self.agent,
+            "issueKey" => &self.issue_key,
+            "time" => &self.time,
+            "delivery" => &self.delivery,
+            "status" => &self.status,
+            _ => "",
+        }
+    }
+
     /// Every value cleaned and, when not empty, wrapped in the value sentinels. Empty values stay
     /// empty so that `{{#if var}}` still sees them as false.
     fn prepared(&self) -> TemplateVars {
@@ -944,50 +962,44 @@ fn to_u32(n: usize) -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-/// The three outcome templates, checked and compiled once per settings revision.
+/// The three outcome templates of a settings revision. Each is checked and compiled on its first
+/// use and kept: a function instance that only ever posts "passed" comments never parses the
+/// other two (a cold start parses just the one its first webhook needs).
 #[derive(Clone, Debug)]
 pub struct CompiledTemplates {
-    registry: Handlebars<'static>,
-    /// Stored templates that do not compile (saved by an older version, or edited in storage):
-    /// rendering them is an error value, so the caller can fall back to a plain comment
-    /// instead of losing the event.
-    broken: Vec<(Outcome, CoreError)>,
+    sources: PerOutcome<String>,
+    /// A stored template that does not compile (saved by an older version, or edited in storage)
+    /// is kept as its error, so the caller can fall back to a plain comment instead of losing
+    /// the event; the other outcomes still render.
+    compiled: PerOutcome<OnceLock<Result<Template, CoreError>>>,
 }
 
 impl CompiledTemplates {
-    /// Compiles the templates (a blank one means the default). A stored template that does not
-    /// validate is kept as a `template_invalid` error naming the outcome and the first problem,
-    /// returned by `render` for that outcome; the other outcomes still render.
+    /// The templates of a revision (a blank one means the default), not yet compiled.
     pub fn new(templates: &PerOutcome<String>) -> Self {
-        let mut registry = new_registry();
-        let mut broken = Vec::new();
-        for outcome in Outcome::ALL {
-            let source = effective_template(templates.get(outcome), outcome);
-            match compile(source) {
-                Ok(template) => registry.register_template(outcome.key(), template),
-                Err(error) => broken.push((
-                    outcome,
-                    CoreError::new(
-                        "template_invalid",
-                        format!("templates.{}: {}", outcome.key(), error.message),
-                        false,
-                    ),
-                )),
-            }
+        CompiledTemplates {
+            sources: templates.clone(),
+            compiled: PerOutcome::default(),
         }
-        CompiledTemplates { registry, broken }
     }
 
-    /// The comment for an outcome, as ADF.
+    /// The comment for an outcome, as ADF; a `template_invalid` error naming the outcome and the
+    /// first problem when its stored template does not validate.
     pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
-        if let Some((_, error)) = self.broken.iter().find(|(o, _)| *o == outcome) {
-            return Err(error.clone());
-        }
-        let text = self
-            .registry
-            .render(outcome.key(), &vars.prepared())
-            .map_err(render_error)?;
-        Ok(to_adf(&text, fallback_line(Some(outcome))))
+        let compiled = self.compiled.get(outcome).get_or_init(|| {
+            compile(effective_template(self.sources.get(outcome), outcome)).map_err(|error| {
+                CoreError::new(
+                    "template_invalid",
+                    format!("templates.{}: {}", outcome.key(), error.message),
+                    false,
+                )
+            })
+        });
+        let template = compiled.as_ref().map_err(Clone::clone)?;
+        Ok(to_adf(
+            &render_text(template, &vars.prepared()),
+            fallback_line(Some(outcome)),
+        ))
     }
 }
 
@@ -1001,12 +1013,64 @@ pub fn render_template(source: &str, vars: &TemplateVars) -> Result<AdfDoc, Core
     };
     let template = compile(source)
         .map_err(|error| CoreError::new("template_invalid", error.message, false))?;
-    let mut registry = new_registry();
-    registry.register_template("preview", template);
-    let text = registry
-        .render("preview", &vars.prepared())
-        .map_err(render_error)?;
-    Ok(to_adf(&text, fallback_line(outcome)))
+    Ok(to_adf(
+        &render_text(&template, &vars.prepared()),
+        fallback_line(outcome),
+    ))
+}
+
+/// The text of a compiled template, by walking the handlebars crate's own parse tree.
+///
+/// NOTE: a template reaches this point only after [`validate_template`], which admits raw text,
+/// comments, known variables and `{{#if var}}` / `{{#unless var}}` blocks (with `{{else}}` and
+/// `{{else if var}}`) and nothing else; whitespace control and standalone lines are already
+/// applied by the crate's parser. For that subset the walk gives exactly what the crate's
+/// renderer (strict mode, no escaping) gives, which a property test checks, without turning the
+/// values into a JSON context and resolving paths and helpers for every tag: a third of a
+/// webhook decision's time went there.
+fn render_text(template: &Template, vars: &TemplateVars) -> String {
+    let mut out = String::with_capacity(512);
+    render_elements(&template.elements, vars, &mut out);
+    out
+}
+
+fn render_elements(elements: &[TemplateElement], vars: &TemplateVars, out: &mut String) {
+    for element in elements {
+        match element {
+            TemplateElement::RawString(text) => out.push_str(text),
+            TemplateElement::Expression(tag) | TemplateElement::HtmlExpression(tag) => {
+                out.push_str(variable_value(&tag.name, vars));
+            }
+            TemplateElement::HelperBlock(block) => {
+                // Handlebars' truthiness of a string: empty is false.
+                let set = block
+                    .params
+                    .first()
+                    .is_some_and(|param| !variable_value(param, vars).is_empty());
+                let branch = match block.name.as_name() {
+                    Some("if") if set => &block.template,
+                    Some("unless") if !set => &block.template,
+                    Some("if" | "unless") => &block.inverse,
+                    _ => &None,
+                };
+                if let Some(branch) = branch {
+                    render_elements(&branch.elements, vars, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The value of a plain variable (`{{name}}`); validation admits no other parameter.
+fn variable_value<'a>(parameter: &Parameter, vars: &'a TemplateVars) -> &'a str {
+    match parameter {
+        Parameter::Path(Path::Relative((segments, _))) => match segments.as_slice() {
+            [PathSeg::Named(name)] => vars.get(name),
+            _ => "",
+        },
+        _ => "",
+    }
 }
 
 /// An outcome from its words ("manual review") or key ("manualReview").
@@ -1026,27 +1090,12 @@ fn fallback_line(outcome: Option<Outcome>) -> &'static str {
     }
 }
 
-fn new_registry() -> Handlebars<'static> {
-    let mut registry = Handlebars::new();
-    registry.set_strict_mode(true);
-    registry.register_escape_fn(no_escape);
-    registry
-}
-
 /// Validates, then compiles.
 fn compile(source: &str) -> Result<Template, FieldError> {
     if let Some(error) = validate_template(source).into_iter().next() {
         return Err(error);
     }
     Template::compile(source).map_err(|error| syntax_error(source, &error))
-}
-
-fn render_error(error: handlebars::RenderError) -> CoreError {
-    CoreError::new(
-        "template_render_failed",
-        format!("The comment template could not be rendered: {error}"),
-        false,
-    )
 }
 
 #[cfg(test)]
@@ -1476,5 +1525,131 @@ mod tests {
         assert!(
             serde_json::from_value::<AdfDoc>(json!({"type":"x","version":1,"content":[]})).is_err()
         );
+    }
+
+    mod against_the_crate_renderer {
+        //! The walk in `render_text` against the handlebars crate's own renderer (strict mode, no
+        //! escaping), on generated templates of the whole admitted subset.
+        use super::super::*;
+        use handlebars::{no_escape, Handlebars};
+        use proptest::prelude::*;
+
+        fn tag() -> impl Strategy<Value = String> {
+            let var = proptest::sample::select(VARIABLES.to_vec());
+            prop_oneof![
+                var.clone().prop_map(|v| format!("{{{{{v}}}}}")),
+                var.clone().prop_map(|v| format!("{{{{{{{v}}}}}}}")),
+                var.clone().prop_map(|v| format!("{{{{~{v}~}}}}")),
+                var.prop_map(|v| format!("{{{{ {v} }}}}")),
+                Just("{{!-- a comment --}}".to_owned()),
+                Just("{{! short }}".to_owned()),
+            ]
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z ]{0,6}",
+                Just("\n".to_owned()),
+                Just("\n\n".to_owned()),
+                Just("  \n".to_owned()),
+                Just("**bold**".to_owned()),
+                Just("✅ — ".to_owned()),
+            ]
+        }
+
+        fn body() -> impl Strategy<Value = String> {
+            let leaf = prop::collection::vec(prop_oneof![text(), tag()], 0..6)
+                .prop_map(|parts| parts.concat());
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                let var = proptest::sample::select(VARIABLES.to_vec());
+                (
+                    proptest::sample::select(vec!["if", "unless"]),
+                    var.clone(),
+                    inner.clone(),
+                    prop::option::of(inner.clone()),
+                    prop::option::of((var, inner.clone())),
+                    any::<bool>(),
+                    inner,
+                )
+                    .prop_map(
+                        |(helper, v, then, otherwise, else_if, standalone, after)| {
+                            let nl = if standalone { "\n" } else { "" };
+                            let mut t = format!("{{{{#{helper} {v}}}}}{nl}{then}");
+                            if let Some((w, branch)) = else_if.filter(|_| helper == "if") {
+                                t.push_str(&format!("{nl}{{{{else if {w}}}}}{nl}{branch}"));
+                            }
+                            if let Some(otherwise) = otherwise {
+                                t.push_str(&format!("{nl}{{{{else}}}}{nl}{otherwise}"));
+                            }
+                            t.push_str(&format!("{nl}{{{{/{helper}}}}}{nl}{after}"));
+                            t
+                        },
+                    )
+            })
+        }
+
+        fn vars() -> impl Strategy<Value = TemplateVars> {
+            let value = prop_oneof![Just(String::new()), "[A-Za-z0-9 @.]{1,10}"];
+            prop::collection::vec(value, 10).prop_map(|v| TemplateVars {
+                name: v[0].clone(),
+                email: v[1].clone(),
+                identity_id: v[2].clone(),
+                session_id: v[3].clone(),
+                outcome: v[4].clone(),
+                agent: v[5].clone(),
+                issue_key: v[6].clone(),
+                time: v[7].clone(),
+                delivery: v[8].clone(),
+                status: v[9].clone(),
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn the_walk_renders_what_the_crate_renders(source in body(), vars in vars()) {
+                prop_assume!(validate_template(&source).is_empty());
+                let template = compile(&source).unwrap();
+                let prepared = vars.prepared();
+                let mut registry = Handlebars::new();
+                registry.set_strict_mode(true);
+                registry.register_escape_fn(no_escape);
+                registry.register_template("t", template.clone());
+                let expected = registry.render("t", &prepared).unwrap();
+                prop_assert_eq!(render_text(&template, &prepared), expected);
+            }
+        }
+
+        #[test]
+        fn the_defaults_render_as_the_crate_renders_them() {
+            for outcome in Outcome::ALL {
+                let template = compile(default_template(outcome)).unwrap();
+                for prepared in [vars_all().prepared(), TemplateVars::default().prepared()] {
+                    let mut registry = Handlebars::new();
+                    registry.set_strict_mode(true);
+                    registry.register_escape_fn(no_escape);
+                    registry.register_template("t", template.clone());
+                    assert_eq!(
+                        render_text(&template, &prepared),
+                        registry.render("t", &prepared).unwrap()
+                    );
+                }
+            }
+        }
+
+        fn vars_all() -> TemplateVars {
+            TemplateVars {
+                name: "Ann".into(),
+                email: "ann@example.com".into(),
+                identity_id: "id-1".into(),
+                session_id: "s-1".into(),
+                outcome: "passed".into(),
+                agent: "Sam".into(),
+                issue_key: "HD-1".into(),
+                time: "2026-11-22 10:00:00 UTC".into(),
+                delivery: "SMS".into(),
+                status: "Passed".into(),
+            }
+        }
     }
 }

@@ -37,9 +37,13 @@ export async function fetchToken(settings, secrets) {
   return parsed.value;
 }
 
-/** The cached token while it is fresh, else a new one. @param {Settings} settings @param {Secrets} secrets */
-async function currentToken(settings, secrets) {
-  const cached = await cachedToken(Date.now());
+/**
+ * The cached token while it is fresh, else a new one.
+ * @param {Settings} settings @param {Secrets} secrets
+ * @param {import('./generated/core.js').IncodeToken | null} [known] the cache, when already read
+ */
+async function currentToken(settings, secrets, known) {
+  const cached = known === undefined ? await cachedToken(Date.now()) : known;
   return cached ?? fetchToken(settings, secrets);
 }
 
@@ -47,10 +51,12 @@ async function currentToken(settings, secrets) {
  * Starts a verification session; on a 401 (a revoked or expired token) drops the cache, gets one
  * fresh token and tries once more.
  * @param {Settings} settings @param {Secrets} secrets @param {StartVerificationInput} input
+ * @param {import('./generated/core.js').IncodeToken | null} [known] the cached token, when the caller
+ *   already read the cache (together with its other reads); null = none cached
  * @returns {Promise<import('./generated/core.js').StartedSession>}
  */
-export async function startSession(settings, secrets, input) {
-  let token = await currentToken(settings, secrets);
+export async function startSession(settings, secrets, input, known) {
+  let token = await currentToken(settings, secrets, known);
   for (let attempt = 1; ; attempt += 1) {
     const request = startRequest(settings, secrets, token.accessToken, input);
     if (!request.ok) throw fromCoreError(request.error);

@@ -3,6 +3,8 @@
 // for good, e.g. the issue was deleted: retrying cannot help).
 import api, { route } from '@forge/api';
 import { chooseTransition, propertyRequest, transitionsRequest } from './core.js';
+/** @typedef {import('./store.js').KnownTransition} KnownTransition */
+/** @typedef {import('./generated/core.js').Outcome} Outcome */
 import { jiraJson } from './access.js';
 import { AppError } from './envelope.js';
 import { HttpFailure, isRetryableStatus, jiraAsApp, jiraSend, parseJson } from './http.js';
@@ -43,12 +45,32 @@ export function perform(request) {
  */
 export async function personOf(settings, issueKey) {
   const field = settings.personField === '' ? 'reporter' : settings.personField;
-  const issue = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/issue/${issueKey}?fields=${field}`, { signal }));
+  return personFrom(await personField(issueKey, field), field);
+}
+
+/**
+ * The issue with one user field, as the app sees it (the first half of `personOf`, issued before
+ * the settings are known: the reporter unless the admin chose another field).
+ * @param {string} issueKey @param {string} field @returns {Promise<any>}
+ */
+export function personField(issueKey, field) {
+  return jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/issue/${issueKey}?fields=${field}`, { signal }));
+}
+
+/**
+ * The person in an issue's user field. Jira embeds the user's email in the field when the app may
+ * see it; only when it does not is the user looked up.
+ * @param {any} issue @param {string} field
+ * @returns {Promise<{ accountId: string, email: string, name: string } | null>}
+ */
+export async function personFrom(issue, field) {
   let user = issue?.fields?.[field];
   if (Array.isArray(user)) user = user[0];
   if (!user || typeof user.accountId !== 'string') return null;
   const accountId = user.accountId;
-  const found = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user?accountId=${accountId}`, { signal }));
+  const found = typeof user.emailAddress === 'string' && user.emailAddress !== ''
+    ? user
+    : await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user?accountId=${accountId}`, { signal }));
   return {
     accountId: user.accountId,
     email: typeof found?.emailAddress === 'string' ? found.emailAddress : '',
@@ -139,6 +161,79 @@ export async function applyTransition(outcome, settings, issueKey) {
     return 'done';
   }
   const moved = await perform(choice.request);
+  if (moved.result === 'dropped') logEvent('effect.dropped', { effect: 'transition', status: moved.status, issueKey });
+  return moved.result;
+}
+
+/**
+ * Looks without acting: whether the issue's workflow still offers the transition configured for
+ * an outcome from where the issue is now (`offered`), or not (`none`: taken, or not available).
+ * @param {Outcome} outcome @param {import('./generated/core.js').Settings} settings @param {string} issueKey
+ * @returns {Promise<'offered' | 'none' | 'retry'>}
+ */
+export async function transitionOffered(outcome, settings, issueKey) {
+  const listed = await perform(transitionsRequest(issueKey));
+  if (listed.result === 'dropped') return listed.status === 404 ? 'none' : 'retry';
+  if (listed.result !== 'done') return 'retry';
+  const answer = parseJson(listed.body);
+  if (!answer || typeof answer !== 'object') return 'retry';
+  return chooseTransition(outcome, settings, issueKey, answer).kind === 'transition' ? 'offered' : 'none';
+}
+
+/** The outcomes a transition may be configured for. @type {Outcome[]} */
+const OUTCOMES = ['passed', 'failed', 'manualReview'];
+
+/**
+ * At send time: the issue's transitions (one GET), read later by `plannedTransitions`. Best
+ * effort: without them, the outcome looks the transition up as before.
+ * @param {string} issueKey @returns {Promise<unknown>} Jira's answer, or null
+ */
+export async function transitionsNow(issueKey) {
+  try {
+    const listed = await perform(transitionsRequest(issueKey));
+    return listed.result === 'done' ? parseJson(listed.body) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The transition id the core picks for each configured outcome, from the issue's transitions.
+ * @param {unknown} answer Jira's transitions answer (or null)
+ * @param {import('./generated/core.js').Settings} settings @param {string} issueKey
+ * @returns {Partial<Record<Outcome, KnownTransition>>}
+ */
+export function plannedTransitions(answer, settings, issueKey) {
+  /** @type {Partial<Record<Outcome, KnownTransition>>} */
+  const planned = {};
+  if (!answer || typeof answer !== 'object') return planned;
+  for (const outcome of OUTCOMES) {
+    const name = settings.transitions[outcome].trim();
+    if (name === '') continue;
+    const choice = chooseTransition(outcome, settings, issueKey, /** @type {any} */ (answer));
+    if (choice.kind === 'transition') planned[outcome] = { name, id: choice.id };
+  }
+  return planned;
+}
+
+/**
+ * Moves the issue for an outcome with the transition id chosen at send time, without looking the
+ * transitions up first. When none was chosen for the name configured now, or Jira refuses the id
+ * (400, 404, 409: the issue has moved on), falls back to `applyTransition` (look up, choose, post).
+ * @param {Outcome} outcome @param {import('./generated/core.js').Settings} settings @param {string} issueKey
+ * @param {KnownTransition | undefined} known
+ * @returns {Promise<EffectResult>}
+ */
+export async function applyPlannedTransition(outcome, settings, issueKey, known) {
+  const name = settings.transitions[outcome].trim();
+  if (!known || name === '' || known.name !== name) return applyTransition(outcome, settings, issueKey);
+  const choice = chooseTransition(outcome, settings, issueKey, { transitions: [{ id: known.id, name }] });
+  if (choice.kind !== 'transition') return applyTransition(outcome, settings, issueKey);
+  const moved = await perform(choice.request);
+  if (moved.result === 'dropped' && [400, 404, 409].includes(moved.status)) {
+    logEvent('effect.transition_refreshed', { status: moved.status, issueKey, outcome });
+    return applyTransition(outcome, settings, issueKey);
+  }
   if (moved.result === 'dropped') logEvent('effect.dropped', { effect: 'transition', status: moved.status, issueKey });
   return moved.result;
 }

@@ -3,15 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import Resolver from '@forge/resolver';
 import { cancelVerification, newVerification, publicSettings } from './core.js';
-import { requireAgent } from './access.js';
+import { callerOf, issueOf, requireAgent } from './access.js';
 import { AppError, fromCoreError, guarded } from './envelope.js';
 import { startSession } from './incode.js';
-import { myName, personOf, writeProperty } from './jira.js';
+import { myName, personField, personFrom, personOf, plannedTransitions, transitionsNow, writeProperty } from './jira.js';
 import { logEvent } from './log.js';
-import { publishToIssue, channelOf, subscribeToken } from './realtime.js';
+import { publishToIssue, publishToken, channelOf, subscribeToken } from './realtime.js';
 import {
-  acquireLock, asVerification, emailHash, getChecklist, getIssueIndex, getRateCounts, getRecord, keys, loadConfig,
-  loadSettings, TTL, viewOf, writeTogether, ISSUE_HISTORY_MAX,
+  acquireLockHandle, asVerification, cachedToken, emailHash, getChecklist, getIssueIndex, getRateCounts, getRecord, indexRevOf,
+  keys, loadConfig, loadSettings, lockRelease, releaseLock, restoreLock, revOf, settleLock, takeLock, TTL, viewOf, writeTogether,
+  ISSUE_HISTORY_MAX,
 } from './store.js';
 import { changeRecord, findOnIssue, loadIssueVerifications } from './verifications.js';
 import kvs from '@forge/kvs';
@@ -49,10 +50,13 @@ function sendBlock(pub, settings, counts) {
   return null;
 }
 
-/** The person lookup is a convenience: when Jira cannot answer it, the panel still works. */
-async function personOrNull(/** @type {Settings} */ settings, /** @type {string} */ issueKey) {
+/**
+ * The person lookup is a convenience: when Jira cannot answer it, the panel still works.
+ * @param {() => Promise<{ accountId: string, email: string, name: string } | null>} lookUp @param {string} issueKey
+ */
+async function personOrNull(lookUp, issueKey) {
   try {
-    return await personOf(settings, issueKey);
+    return await lookUp();
   } catch (error) {
     if (error instanceof AppError) {
       logEvent('panel.person_unavailable', { code: error.code, issueKey });
@@ -70,7 +74,7 @@ async function getState({ context }) {
   const pub = publicSettings(record.settings, record.secretsSet);
   const [verifications, person, counts, realtime] = await Promise.all([
     loadIssueVerifications(agent.issue.id, nowMs),
-    personOrNull(record.settings, agent.issue.key),
+    personOrNull(() => personOf(record.settings, agent.issue.key), agent.issue.key),
     getRateCounts(agent.accountId, agent.issue.id, nowMs),
     subscribeToken(agent.issue.id),
   ]);
@@ -108,113 +112,235 @@ function startInputOf(payload, settings) {
 }
 
 /**
- * Sends a link and records it: limits, Incode start, the new record (superseding the issue's
- * open one), indexes and counters in one transaction, then the issue property and a live update.
+ * The value of a settled promise, or its failure thrown.
+ * @template T @param {PromiseSettledResult<T>} result @returns {T}
+ */
+function valueOf(result) {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
+/**
+ * Sends a link and records it. Three round trips when the Incode token is cached:
+ *   1. everything the send reads, all known from the invocation context: the caller's permissions,
+ *      settings and secrets, the issue lock (one swap), the rate counters, the issue index, the
+ *      agent's name, the person on the issue, the checklist, the cached Incode token, the issue's
+ *      transitions (the id for each outcome is kept with the record, so the outcome's webhook
+ *      posts it directly) and a publish-only realtime token for the issue (kept likewise)
+ *   2. the Incode start (with the token fetch when none is cached)
+ *   3. one transaction (record, indexes, counters, checklist, the issue lock's release) together
+ *      with the issue property and the live update.
+ * A refused send releases the issue lock on its failure path. Superseding the issue's open
+ * verification takes that session's lock and reads its record during round trip 2 (longer only
+ * when a webhook holds it, or the read has to be repeated); a resend first finds the verification
+ * it repeats; a person field other than the reporter is read once the settings are known.
  * @param {any} context
  * @param {(settings: Settings, issueId: string) => Promise<{ input: StartVerificationInput, name: string | null }>} prepare
  */
 async function sendLink(context, prepare) {
   const nowMs = Date.now();
-  const agent = await requireAgent(context, loadConfig());
+  // The user and the issue come from the context; nothing is read for a caller without them.
+  const accountId = callerOf(context);
+  const issue = issueOf(context);
+
+  // 1.
+  const results = await Promise.allSettled([
+    requireAgent(context, loadConfig()),
+    takeLock(`issue.${issue.id}`),
+    getRateCounts(accountId, issue.id, nowMs),
+    getIssueIndex(issue.id),
+    myName(),
+    personField(issue.key, 'reporter'),
+    getChecklist(),
+    cachedToken(nowMs),
+    transitionsNow(issue.key),
+    publishToken(issue.id),
+  ]);
+  const [agentR, lockR, countsR, indexR, nameR, personR, checklistR, tokenR, transitionsR, publishR] = results;
+  /** @type {import('./store.js').LockTaken | null} */
+  let issueLock = lockR.status === 'fulfilled' ? lockR.value : null;
+  if (issueLock && indexR.status === 'fulfilled') issueLock = settleLock(issueLock, { by: indexR.value.by, rev: indexRevOf(indexR.value) });
+  if (issueLock && issueLock.state === 'busy') {
+    await restoreLock(issueLock);
+    issueLock = null;
+    if (agentR.status === 'fulfilled') {
+      // Another send on this issue: wait for it briefly, then read what it left.
+      issueLock = await acquireLockHandle(`issue.${issue.id}`);
+      if (!issueLock) throw new AppError('busy', 'Another link is being sent on this issue. Try again in a moment.', { retryable: true });
+    }
+  }
+  const held = /** @type {import('./store.js').LockTaken | null} */ (issueLock);
+  /** Releases the issue lock (failure paths): `rev` what the index is at, or null (unknown). @param {number | null} rev */
+  const releaseIssue = async (rev) => {
+    if (held) await releaseLock(held, { rev }).catch(() => logEvent('lock.release_failed', { issueKey: issue.key }));
+  };
+  let counts;
+  let index;
+  try {
+    valueOf(agentR);
+    if (!held) valueOf(lockR);
+    counts = valueOf(countsR);
+    index = valueOf(indexR);
+  } catch (error) {
+    // Left as found (a refused caller must not cost the next send a read).
+    const asFound = held?.state === 'released' ? held.rev : held?.state === 'free' && indexR.status === 'fulfilled' ? indexRevOf(indexR.value) : null;
+    await releaseIssue(asFound);
+    throw error;
+  }
+  const agent = valueOf(agentR);
+  const issueLockHeld = /** @type {import('./store.js').LockTaken} */ (held);
   const config = agent.record;
   const { settings, secrets } = config;
-  const { input, name: knownName } = await prepare(settings, agent.issue.id);
-  const pub = publicSettings(settings, config.secretsSet);
+  let released = false;
 
-  const releaseIssue = await acquireLock(`issue.${agent.issue.id}`);
-  if (!releaseIssue) {
-    throw new AppError('busy', 'Another link is being sent on this issue. Try again in a moment.', { retryable: true });
-  }
   try {
-    const [counts, index, agentName, person, checklist] = await Promise.all([
-      getRateCounts(agent.accountId, agent.issue.id, nowMs),
-      getIssueIndex(agent.issue.id),
-      myName(),
-      personOrNull(settings, agent.issue.key),
-      getChecklist(),
-    ]);
+    // What was read together with the lock is used only when no other send committed between.
+    const consistent = issueLockHeld.state === 'free'
+      || (issueLockHeld.state === 'released' && issueLockHeld.rev !== null && issueLockHeld.rev === indexRevOf(index));
+    if (!consistent) [counts, index] = await Promise.all([getRateCounts(accountId, issue.id, nowMs), getIssueIndex(issue.id)]);
+    const checklist = valueOf(checklistR);
+    const agentName = valueOf(nameR);
+    const token = valueOf(tokenR);
+    const field = settings.personField === '' ? 'reporter' : settings.personField;
+    const person = await personOrNull(async () => (field === 'reporter' ? personFrom(valueOf(personR), field) : personOf(settings, issue.key)), issue.key);
+    const { input, name: knownName } = await prepare(settings, issue.id);
+    const pub = publicSettings(settings, config.secretsSet);
     const block = sendBlock(pub, settings, counts);
     if (block) throw block;
 
-    const session = await startSession(settings, secrets, input);
+    // 2. The Incode start; meanwhile, the issue's open verification (if any) is locked and read.
+    const previousId = index.current;
+    const [started, previousR] = await Promise.allSettled([
+      startSession(settings, secrets, input, token),
+      previousId ? lockAndRead(previousId) : Promise.resolve(null),
+    ]);
+    const previousLock = previousR.status === 'fulfilled' && previousR.value ? previousR.value.taken : null;
+    /** @param {number | null} rev */
+    const releasePrevious = async (rev) => {
+      if (previousLock) await releaseLock(previousLock, { rev }).catch(() => logEvent('lock.release_failed', { sessionId: previousId }));
+    };
+    if (started.status === 'rejected' || previousR.status === 'rejected') {
+      await releasePrevious(previousLock ? previousLock.rev : null);
+      throw started.status === 'rejected' ? started.reason : /** @type {PromiseRejectedResult} */ (previousR).reason;
+    }
+    const session = started.value;
     const sentAtMs = Date.now();
     const samePerson = person !== null && person.email !== '' && person.email.toLowerCase() === input.email.toLowerCase();
     const verification = newVerification({
       id: randomUUID(),
       session,
-      issueKey: agent.issue.key,
-      issueId: agent.issue.id,
+      issueKey: issue.key,
+      issueId: issue.id,
       email: input.email,
       name: knownName ?? (samePerson && person ? person.name : ''),
       delivery: input.delivery,
       phone: input.phone,
       alternateEmail: input.alternateEmail,
-      requestedBy: agent.accountId,
+      requestedBy: accountId,
       requestedByName: agentName,
       nowMs: sentAtMs,
       linkExpiryMinutes: settings.linkExpiryMinutes,
     });
     /** @type {StoredVerification} */
-    const record = { ...verification, pending: null };
+    const record = {
+      ...verification,
+      pending: null,
+      rev: 0,
+      transitions: plannedTransitions(transitionsR.status === 'fulfilled' ? transitionsR.value : null, settings, issue.key),
+      publish: publishR.status === 'fulfilled' ? publishR.value : null,
+    };
 
     // The issue's open verification, if any, is superseded by the new link. When a webhook holds
     // its lock past the short wait, it is left to finish on its own (its outcome still counts).
+    const previous = previousR.value && previousId !== session.sessionId ? previousR.value : null;
     /** @type {StoredVerification | null} */
     let superseded = null;
-    /** @type {(() => Promise<void>) | null} */
-    let releasePrevious = null;
-    if (index.current && index.current !== session.sessionId) {
-      releasePrevious = await acquireLock(index.current);
-      const previous = releasePrevious ? await getRecord(index.current) : undefined;
-      if (previous) {
-        const cancelled = cancelVerification(asVerification(previous), sentAtMs, 'a newer link');
-        if (cancelled.ok) superseded = { ...cancelled.value, pending: previous.pending ?? null };
+    if (previous && previous.record) {
+      const cancelled = cancelVerification(asVerification(previous.record), sentAtMs, 'a newer link');
+      if (cancelled.ok && previousLock) {
+        superseded = { ...previous.record, ...cancelled.value, rev: revOf(previous.record) + 1, by: previousLock.owner };
       }
     }
-    try {
-      const hash = emailHash(input.email);
-      const hour = counts.hour;
-      /** @type {{ key: string, value: unknown, ttl?: any }[]} */
-      const sets = [
-        { key: keys.record(record.sessionId), value: record, ttl: TTL.record },
-        {
-          key: keys.issue(agent.issue.id),
-          value: { current: record.sessionId, sessions: [record.sessionId, ...index.sessions.filter((s) => s !== record.sessionId)].slice(0, ISSUE_HISTORY_MAX) },
+
+    // 3.
+    const hash = emailHash(input.email);
+    const hour = counts.hour;
+    const indexRev = indexRevOf(index) < 0 ? 1 : indexRevOf(index) + 1;
+    /** @type {{ key: string, value: unknown, ttl?: any }[]} */
+    const sets = [
+      { key: keys.record(record.sessionId), value: record, ttl: TTL.record },
+      {
+        key: keys.issue(issue.id),
+        value: {
+          current: record.sessionId,
+          sessions: [record.sessionId, ...index.sessions.filter((s) => s !== record.sessionId)].slice(0, ISSUE_HISTORY_MAX),
+          rev: indexRev,
+          by: issueLockHeld.owner,
         },
-        {
-          key: keys.person(hash, record.sessionId),
-          value: { issueId: agent.issue.id, accountId: samePerson && person ? person.accountId : '', phone: input.phone, alternateEmail: input.alternateEmail },
-          ttl: TTL.record,
-        },
-        { key: keys.account(agent.accountId, record.sessionId), value: { role: 'agent', sessionId: record.sessionId, issueId: agent.issue.id, emailHash: hash, atMs: sentAtMs }, ttl: TTL.record },
-        { key: keys.rateAgent(agent.accountId, hour), value: counts.agent + 1, ttl: TTL.rate },
-        { key: keys.rateTicket(agent.issue.id, hour), value: counts.ticket + 1, ttl: TTL.rate },
-      ];
-      if (samePerson && person && person.accountId !== agent.accountId) {
-        sets.push({ key: keys.account(person.accountId, record.sessionId), value: { role: 'person', sessionId: record.sessionId, issueId: agent.issue.id, emailHash: hash, atMs: sentAtMs }, ttl: TTL.record });
-      }
-      if (superseded) sets.push({ key: keys.record(superseded.sessionId), value: superseded, ttl: TTL.record });
-      if (checklist.firstVerificationAtMs === null) sets.push({ key: keys.checklist, value: { ...checklist, firstVerificationAtMs: sentAtMs } });
-      try {
-        await writeTogether(sets);
-      } catch (error) {
-        // The link went out but could not be recorded: its webhooks will be logged as unknown.
-        logEvent('send.unrecorded', { sessionId: record.sessionId, issueKey: agent.issue.key });
-        throw error;
-      }
-    } finally {
-      if (releasePrevious) await releasePrevious().catch(() => {});
+      },
+      {
+        key: keys.person(hash, record.sessionId),
+        value: { issueId: issue.id, accountId: samePerson && person ? person.accountId : '', phone: input.phone, alternateEmail: input.alternateEmail },
+        ttl: TTL.record,
+      },
+      { key: keys.account(accountId, record.sessionId), value: { role: 'agent', sessionId: record.sessionId, issueId: issue.id, emailHash: hash, atMs: sentAtMs }, ttl: TTL.record },
+      { key: keys.rateAgent(accountId, hour), value: counts.agent + 1, ttl: TTL.rate },
+      { key: keys.rateTicket(issue.id, hour), value: counts.ticket + 1, ttl: TTL.rate },
+      lockRelease(issueLockHeld, { rev: indexRev }),
+    ];
+    if (samePerson && person && person.accountId !== accountId) {
+      sets.push({ key: keys.account(person.accountId, record.sessionId), value: { role: 'person', sessionId: record.sessionId, issueId: issue.id, emailHash: hash, atMs: sentAtMs }, ttl: TTL.record });
     }
-    logEvent('send.sent', { sessionId: record.sessionId, issueKey: agent.issue.key, verificationId: record.id });
+    if (superseded) sets.push({ key: keys.record(superseded.sessionId), value: superseded, ttl: TTL.record });
+    if (previousLock) sets.push(lockRelease(previousLock, { rev: superseded ? revOf(superseded) : revOf(previousR.value?.record) }));
+    if (checklist.firstVerificationAtMs === null) sets.push({ key: keys.checklist, value: { ...checklist, firstVerificationAtMs: sentAtMs } });
 
     const view = viewOf(record);
-    await Promise.all([
-      writeProperty(agent.issue.key, verification),
-      publishToIssue(agent.issue.id, channelOf(agent.issue.id), JSON.stringify({ verification: view })),
+    const [written] = await Promise.allSettled([
+      writeTogether(sets),
+      writeProperty(issue.key, verification),
+      publishToIssue(issue.id, channelOf(issue.id), JSON.stringify({ verification: view }), record.publish),
     ]);
+    if (written.status === 'rejected') {
+      // The link went out but could not be recorded: its webhooks will be logged as unknown.
+      logEvent('send.unrecorded', { sessionId: record.sessionId, issueKey: issue.key });
+      released = true;
+      await Promise.all([releaseIssue(null), releasePrevious(null)]);
+      throw written.reason;
+    }
+    logEvent('send.sent', { sessionId: record.sessionId, issueKey: issue.key, verificationId: record.id });
     return { verification: view };
-  } finally {
-    await releaseIssue().catch(() => {});
+  } catch (error) {
+    if (!released) await releaseIssue(indexRevOf(index));
+    throw error;
+  }
+}
+
+/**
+ * Takes a session's lock (waiting briefly for a webhook) and reads its record, together; the
+ * read is repeated when the swap shows that someone committed meanwhile. Null when still busy.
+ * @param {string} sessionId
+ * @returns {Promise<{ taken: import('./store.js').LockTaken, record: StoredVerification | undefined } | null>}
+ */
+async function lockAndRead(sessionId) {
+  const [taking, reading] = await Promise.allSettled([takeLock(sessionId), getRecord(sessionId)]);
+  const found = reading.status === 'fulfilled' ? reading.value : undefined;
+  let taken = settleLock(valueOf(taking), { by: found?.by, rev: revOf(found), careful: found?.careful, lastKey: found?.last?.key ?? null });
+  const first = taken;
+  if (taken.state === 'busy') {
+    await restoreLock(taken);
+    const waited = await acquireLockHandle(sessionId);
+    if (!waited) return null;
+    taken = waited;
+  }
+  try {
+    let record = valueOf(reading);
+    const consistent = taken.state === 'free' || (taken.state === 'released' && taken.rev !== null && taken.rev === revOf(record));
+    if (!consistent || taken !== first) record = await getRecord(sessionId);
+    return { taken, record };
+  } catch (error) {
+    await releaseLock(taken, { rev: taken.rev }).catch(() => {});
+    throw error;
   }
 }
 
@@ -245,7 +371,7 @@ async function cancel({ payload, context }) {
   const { locked, record } = await changeRecord(found.sessionId, (fresh) => {
     const cancelled = cancelVerification(asVerification(fresh), Date.now(), agentName || 'agent');
     if (!cancelled.ok) throw fromCoreError(cancelled.error);
-    return { ...cancelled.value, pending: fresh.pending ?? null };
+    return { ...fresh, ...cancelled.value };
   });
   if (!locked) throw new AppError('busy', 'This verification is being updated. Try again in a moment.', { retryable: true });
   if (!record) throw new AppError('not_found', 'That verification is not on this issue.');

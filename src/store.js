@@ -17,15 +17,34 @@ import { Core, defaultSettings } from './core.js';
 /** @typedef {import('./generated/core.js').Outcome} Outcome */
 
 /**
- * Effects of an applied webhook event that have not been confirmed yet. Written together with the
- * record that applied the event (write-ahead), cleared one by one as each effect is confirmed.
+ * Effects of an applied webhook event that have not been confirmed yet. Records written by
+ * earlier versions of the app may still carry them; a webhook carries them out (carefully) first.
  * @typedef {{ key: string, outcome: Outcome | null, issueKey: string,
  *   comment: HttpRequest | null, transition: string | null, property: HttpRequest | null,
  *   realtime: RealtimeMessage | null }} PendingEffects
  */
-/** @typedef {Verification & { pending?: PendingEffects | null }} StoredVerification */
+/**
+ * The effects of an applied outcome event, kept so that a later delivery of the same event can
+ * check them (the comment by its event property, the transition by the issue's transitions).
+ * @typedef {{ key: string, type: string, outcome: Outcome, comment: HttpRequest | null,
+ *   transition: string | null, atMs: number }} OutcomeEffects
+ */
+/** The transition id chosen at send time for an outcome, and the configured name it was chosen for. @typedef {{ name: string, id: string }} KnownTransition */
+/** A publish-only realtime token for the issue's channel (never sent to the browser). @typedef {{ token: string, expiresAtMs: number }} PublishToken */
+/**
+ * The record with the shim's bookkeeping (stripped by `asVerification` and `viewOf`):
+ * `rev` counts the writes made under the session lock (the lock's release marker repeats it, so a
+ * read made together with taking the lock can be checked); `last` is the most recently applied
+ * event; `outcomes` the effects of the applied outcome events; `transitions` and `publish` are
+ * prepared at send time so that a webhook's effects need no look-up first.
+ * `by` is the lock owner whose transaction wrote it and `careful` the careful flag in force then
+ * (both let a reader recognise a release that a busy taker's put-back hid: see "Locks").
+ * @typedef {Verification & { pending?: PendingEffects | null, rev?: number, by?: string, careful?: boolean,
+ *   last?: { key: string, type: string } | null, outcomes?: OutcomeEffects[],
+ *   transitions?: Partial<Record<Outcome, KnownTransition>>, publish?: PublishToken | null }} StoredVerification
+ */
 /** @typedef {{ revision: number, settings: Settings, secretsSet: SecretFlags }} SettingsRecord */
-/** @typedef {{ current: string | null, sessions: string[] }} IssueIndex */
+/** `rev` counts the sends that wrote the index (the issue lock's release marker repeats it); `by`: the lock owner that wrote it. @typedef {{ current: string | null, sessions: string[], rev?: number, by?: string }} IssueIndex */
 /** @typedef {{ credentialsTestedAtMs: number | null, webhookReceivedAtMs: number | null,
  *   firstVerificationAtMs: number | null }} Checklist */
 /**
@@ -44,7 +63,10 @@ export const TTL = {
   rate: { value: 2, unit: /** @type {const} */ ('HOURS') },
   delivery: { value: 30, unit: /** @type {const} */ ('DAYS') },
   testSession: { value: 7, unit: /** @type {const} */ ('DAYS') },
-  lock: { value: 30, unit: /** @type {const} */ ('SECONDS') },
+  // A lock value outlives its lease: an expired lease is how the next taker learns that its holder
+  // died (and that it must be careful); a clean release marker only has to outlive a concurrent read.
+  lock: { value: 7, unit: /** @type {const} */ ('DAYS') },
+  lockReleased: { value: 1, unit: /** @type {const} */ ('HOURS') },
 };
 /** How many past verifications an issue index keeps (the panel shows them as history). */
 export const ISSUE_HISTORY_MAX = 25;
@@ -197,15 +219,18 @@ export async function getIssueIndex(issueId) {
   return index ?? { current: null, sessions: [] };
 }
 
-/** The record as the core knows it: without the shim's bookkeeping. @param {StoredVerification} stored @returns {Verification} */
+/**
+ * The record as the core knows it: without the shim's bookkeeping.
+ * @param {StoredVerification} stored @returns {Verification}
+ */
 export function asVerification(stored) {
-  const { pending: _pending, ...verification } = stored;
+  const { pending: _p, rev: _r, by: _b, careful: _c, last: _l, outcomes: _o, transitions: _t, publish: _k, ...verification } = stored;
   return verification;
 }
 
-/** What the browser may see: no applied-event keys, no bookkeeping. @param {StoredVerification} stored */
+/** What the browser may see: no applied-event keys, no bookkeeping (no publish token). @param {StoredVerification} stored */
 export function viewOf(stored) {
-  const { pending: _pending, appliedEvents: _applied, ...view } = stored;
+  const { appliedEvents: _applied, ...view } = asVerification(stored);
   return view;
 }
 
@@ -259,12 +284,13 @@ export async function updateChecklist(changes) {
 // Delivery log: keys sort newest first (inverted time), entries expire after 30 days.
 
 const TIME_SPAN = 10_000_000_000_000;
-/** @param {DeliveryEntry} entry */
-export async function logDelivery(entry) {
+/** The delivery log entry as one write (for a transaction). @param {DeliveryEntry} entry */
+export function deliveryWrite(entry) {
   const inverted = String(TIME_SPAN - entry.atMs).padStart(14, '0');
   const rand = Math.random().toString(36).slice(2, 10);
-  await kvs.set(`delivery:${inverted}:${rand}`, entry, { ttl: TTL.delivery });
+  return { key: `delivery:${inverted}:${rand}`, value: entry, ttl: TTL.delivery };
 }
+
 
 /** The newest deliveries, at most `max`. @param {number} max @returns {Promise<DeliveryEntry[]>} */
 export async function listDeliveries(max) {
@@ -312,46 +338,203 @@ export async function isTestSession(sessionId) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-session lock: one webhook at a time changes a verification.
+// Locks: `lock:{sessionId}` (one writer per verification: webhook, cancel, expiry, erasure) and
+// `lock:issue.{issueId}` (one send per issue at a time).
+//
+// A lock is taken with ONE atomic swap (`set`, keyPolicy OVERRIDE, returnValue PREVIOUS), so it
+// costs one round trip and is issued together with the reads it protects. The previous value says:
+//   absent, or a release marker -> ours. A marker repeats the `rev` of the record (or issue index)
+//        its holder wrote, so the read made together with the swap is checked against it: a holder
+//        may have committed between our read and our swap (then we read again).
+//   a live lease of another owner -> busy. Our swap replaced it: the previous value is put back.
+//        That put-back may land just after the holder released, hiding its marker; so a record
+//        (or index) read beside the swap that names the lease's owner as its writer (`by`) shows
+//        that the owner committed and released: the lock is ours after all.
+//   an expired lease, or a marker with `careful` -> ours, but an earlier holder may have carried out
+//        part of its effects without recording them: be careful (look before posting a comment,
+//        look the transition up) from now on for this verification. An expired lease (or a marker
+//        written on a failure path) carries no `rev`: the record is read again.
+// The lease (70 s) outlives every invocation (webtrigger 55 s, resolver 25 s): a live lease is
+// never taken over from a running holder, so a holder releases (writes its marker, usually in
+// its final transaction) without checking that it still owns the lock.
+// `inflight`: events whose effects their holder may still be landing (a holder releases the lock
+// in the same round trip as its effects); a later delivery of the same event must not check or
+// redo them meanwhile. An entry ends at its holder's start + the webtrigger limit, or earlier when
+// its holder, having failed, says so.
 
+export const LOCK_LEASE_MS = 70_000;
+/** How long after its holder's start an event's effects may still land (55 s limit + margin). */
+export const EFFECTS_WINDOW_MS = 60_000;
 const LOCK_SPIN_MS = 150;
 const LOCK_WAIT_MS = 4_000;
-const LOCK_LEASE_MS = 30_000;
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @typedef {{ key: string, untilMs: number }} Inflight */
 /**
- * Takes the lock of one session, waiting briefly when another delivery holds it.
- * @param {string} sessionId
- * @param {number} [waitMs] how long to wait for another holder
- * @returns {Promise<(() => Promise<void>) | null>} the release function, or null when still busy
+ * A lock value. Live: `owner` set and `untilMs` ahead. Released (a marker): `owner` empty;
+ * `by` the owner that released it; `rev` what it committed (null: unknown, read again).
+ * @typedef {{ owner: string, untilMs: number, eventKey: string, rev: number | null, careful: boolean,
+ *   inflight: Inflight[], by?: string }} LockValue
  */
-export async function acquireLock(sessionId, waitMs = LOCK_WAIT_MS) {
-  const key = keys.lock(sessionId);
-  const owner = Math.random().toString(36).slice(2);
+/**
+ * What taking a lock found. `state`: free (no value), released (a marker), expired (a dead
+ * holder's lease) or busy (a live lease of another owner: not ours).
+ * @typedef {{ key: string, owner: string, state: 'free' | 'released' | 'expired' | 'busy', careful: boolean,
+ *   rev: number | null, inflight: Inflight[], previous: unknown }} LockTaken
+ */
+
+/** @param {unknown} value @param {number} nowMs */
+function readLock(value, nowMs) {
+  if (!value || typeof value !== 'object') return { state: /** @type {const} */ ('free'), careful: false, rev: null, inflight: [] };
+  const v = /** @type {any} */ (value);
+  const owner = typeof v.owner === 'string' ? v.owner : '';
+  // `expiresAtMs`: the lease of earlier versions of the app.
+  const untilMs = typeof v.untilMs === 'number' ? v.untilMs : typeof v.expiresAtMs === 'number' ? v.expiresAtMs : 0;
+  /** @type {Inflight[]} */
+  const inflight = Array.isArray(v.inflight)
+    ? v.inflight.filter((/** @type {any} */ i) => i && typeof i.key === 'string' && typeof i.untilMs === 'number' && i.untilMs > nowMs)
+    : [];
+  if (owner !== '' && untilMs > nowMs) return { state: /** @type {const} */ ('busy'), careful: v.careful === true, rev: null, inflight };
+  // A dead holder's own effects may have landed in part; those it inherited ended with its lease.
+  if (owner !== '') return { state: /** @type {const} */ ('expired'), careful: true, rev: null, inflight: [] };
+  return { state: /** @type {const} */ ('released'), careful: v.careful === true, rev: typeof v.rev === 'number' ? v.rev : null, inflight };
+}
+
+/**
+ * Takes a lock with one swap. A busy answer has replaced the holder's value: call `restoreLock`.
+ * @param {string} name the key after `lock:` @param {string} [eventKey] what the holder works on
+ * @returns {Promise<LockTaken>}
+ */
+export async function takeLock(name, eventKey = '') {
+  const key = `lock:${name}`;
+  const owner = Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2, 6);
+  const nowMs = Date.now();
+  /** @type {LockValue} */
+  const value = { owner, untilMs: nowMs + LOCK_LEASE_MS, eventKey, rev: null, careful: false, inflight: [] };
+  /** @type {import('@forge/kvs').SetResult<unknown> | undefined} */
+  const result = await kvs.set(key, value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ttl: TTL.lock });
+  const previous = result?.value;
+  return { key, owner, ...readLock(previous, nowMs), previous };
+}
+
+/** Puts back the live lease a busy swap replaced (best effort: its holder's release overwrites it anyway). @param {LockTaken} taken */
+export async function restoreLock(taken) {
+  if (taken.state !== 'busy') return;
+  await kvs.set(taken.key, taken.previous, { ttl: TTL.lock }).catch(() => {});
+}
+
+/**
+ * The write that releases a lock (for a transaction, or alone).
+ * @param {LockTaken} taken
+ * @param {{ rev: number | null, careful?: boolean, inflight?: Inflight[], eventKey?: string }} leave
+ */
+export function lockRelease(taken, leave) {
+  /** @type {LockValue} */
+  const value = {
+    owner: '', untilMs: 0, eventKey: leave.eventKey ?? '', rev: leave.rev,
+    careful: leave.careful ?? taken.careful, inflight: leave.inflight ?? taken.inflight, by: taken.owner,
+  };
+  const lasting = value.careful || value.rev === null;
+  return { key: taken.key, value, ttl: lasting ? TTL.lock : TTL.lockReleased };
+}
+
+/** Releases a lock alone. @param {LockTaken} taken @param {{ rev: number | null, careful?: boolean, inflight?: Inflight[] }} leave */
+export async function releaseLock(taken, leave) {
+  const write = lockRelease(taken, leave);
+  await kvs.set(write.key, write.value, { ttl: write.ttl });
+}
+
+/**
+ * A holder's last word after a failure, when it may already have released the lock (its final
+ * transaction failed, or landed but an effect failed): swaps in `leave` and, when another holder
+ * took the lock meanwhile, gives that holder's value back (without our effects window).
+ * Best effort: without it, the lease or the window simply runs out.
+ * @param {LockTaken} taken @param {{ rev: number | null, careful: boolean, inflight: Inflight[], eventKey?: string }} leave
+ * @param {string} [closedKey] the event whose effects window ends now
+ */
+export async function signalLock(taken, leave, closedKey) {
+  try {
+    const write = lockRelease(taken, leave);
+    /** @type {import('@forge/kvs').SetResult<any> | undefined} */
+    const result = await kvs.set(write.key, write.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ttl: write.ttl });
+    const prev = result?.value;
+    if (!prev || typeof prev !== 'object' || prev.owner === taken.owner || prev.by === taken.owner) return;
+    const nowMs = Date.now();
+    const read = readLock(prev, nowMs);
+    if (read.state === 'busy') {
+      await kvs.set(write.key, prev, { ttl: TTL.lock });
+    } else if (read.state === 'released') {
+      const inflight = read.inflight.filter((i) => i.key !== closedKey);
+      await kvs.set(write.key, { ...prev, inflight, careful: read.careful || leave.careful }, { ttl: TTL.lock });
+    }
+  } catch {
+    // The lease (or the window) runs out on its own; the next delivery is then careful.
+  }
+}
+
+/**
+ * What was read beside a swap: the `by`, `rev` and `careful` of the record (or issue index), and
+ * the key of the record's latest event.
+ * @typedef {{ by?: string, rev: number, careful?: boolean, lastKey?: string | null }} LockSide
+ */
+
+/**
+ * A busy answer whose live owner already committed what was read beside the swap (a busy taker
+ * put its lease back over its release marker): released after all, its event's effects window
+ * still open. Our swap holds the lock now. Any other answer is returned as it is.
+ * @param {LockTaken} taken @param {LockSide} side @returns {LockTaken}
+ */
+export function settleLock(taken, side) {
+  if (taken.state !== 'busy') return taken;
+  const previous = /** @type {any} */ (taken.previous);
+  if (!side.by || previous?.owner !== side.by) return taken;
+  const startMs = (typeof previous.untilMs === 'number' ? previous.untilMs : 0) - LOCK_LEASE_MS;
+  const inflight = side.lastKey ? [{ key: side.lastKey, untilMs: startMs + EFFECTS_WINDOW_MS }].filter((i) => i.untilMs > Date.now()) : [];
+  return { ...taken, state: 'released', rev: side.rev, careful: side.careful === true, inflight };
+}
+
+/** What a lock protects, read for `settleLock`. @param {string} name @returns {Promise<LockSide>} */
+async function sideOf(name) {
+  if (name.startsWith('issue.')) {
+    const index = await getIssueIndex(name.slice('issue.'.length));
+    return { by: index.by, rev: indexRevOf(index) };
+  }
+  const record = await getRecord(name);
+  return { by: record?.by, rev: revOf(record), careful: record?.careful, lastKey: record?.last?.key ?? null };
+}
+
+/**
+ * Takes a lock, waiting briefly while another invocation holds it.
+ * @param {string} name the key after `lock:` @param {number} [waitMs]
+ * @returns {Promise<LockTaken | null>} null when still busy
+ */
+export async function acquireLockHandle(name, waitMs = LOCK_WAIT_MS) {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    try {
-      await kvs.set(key, { owner, expiresAtMs: Date.now() + LOCK_LEASE_MS }, { keyPolicy: 'FAIL_IF_EXISTS', ttl: TTL.lock });
-      return async () => {
-        const held = await kvs.get(key);
-        if (held && /** @type {any} */ (held).owner === owner) await kvs.delete(key);
-      };
-    } catch (error) {
-      if (!isKeyConflict(error)) throw error;
-    }
-    // NOTE: expiry of a TTL is not guaranteed to be immediate; a lease whose time has passed
-    // (its holder crashed) is taken over explicitly.
-    /** @type {any} */
-    const held = await kvs.get(key);
-    if (held && typeof held.expiresAtMs === 'number' && held.expiresAtMs < Date.now()) {
-      await kvs.delete(key);
-      continue;
-    }
+    const taken = await takeLock(name);
+    if (taken.state !== 'busy') return taken;
+    const settled = settleLock(taken, await sideOf(name).catch(() => ({ rev: -1 })));
+    if (settled.state !== 'busy') return settled;
+    await restoreLock(taken);
     if (Date.now() + LOCK_SPIN_MS > deadline) return null;
     await sleep(LOCK_SPIN_MS);
   }
 }
 
-function isKeyConflict(/** @type {any} */ error) {
-  return error && (error.code === 'KEY_CONFLICT' || error.responseDetails?.status === 409);
+/**
+ * Takes the lock of one session (or `issue.{issueId}`), waiting briefly when another holds it.
+ * The release leaves a marker without a `rev` (the next holder reads again) and keeps `careful`.
+ * @param {string} name
+ * @param {number} [waitMs] how long to wait for another holder
+ * @returns {Promise<(() => Promise<void>) | null>} the release function, or null when still busy
+ */
+export async function acquireLock(name, waitMs = LOCK_WAIT_MS) {
+  const taken = await acquireLockHandle(name, waitMs);
+  if (!taken) return null;
+  return () => releaseLock(taken, { rev: null });
 }
+
+/** The `rev` a record carries (-1: no record). @param {StoredVerification | undefined | null} record */
+export const revOf = (record) => (record ? record.rev ?? 0 : -1);
+/** The `rev` an issue index carries (-1: written without one). @param {IssueIndex} index */
+export const indexRevOf = (index) => (typeof index.rev === 'number' ? index.rev : index.current === null && index.sessions.length === 0 ? 0 : -1);

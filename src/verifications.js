@@ -32,7 +32,7 @@ export async function changeRecord(sessionId, change, waitMs) {
 /** The record with its expiry applied (the core decides), keeping the shim's bookkeeping. @param {StoredVerification} record @param {number} nowMs */
 function expired(record, nowMs) {
   const next = expireIfDue(asVerification(record), nowMs);
-  return next ? { ...next, pending: record.pending ?? null } : null;
+  return next ? { ...record, ...next } : null;
 }
 
 /**

@@ -1,26 +1,74 @@
 // The webtriggers Incode calls. `webhook`: authenticate the exact raw body (the core), then, under
 // the session's lock, apply the event to its verification and carry out what the core decided:
-// comment, transition, issue property, live update. The new record is written before any effect
-// (write-ahead, with the effects marked pending) and each effect is cleared only once it is
-// confirmed, so a failure anywhere answers 5xx, Incode retries, and the retry finishes exactly
-// the effects still pending. `webhookToken`: the OAuth client-credentials endpoint for Incode.
+// comment, transition, issue property, live update. `webhookToken`: the OAuth client-credentials
+// endpoint for Incode.
+//
+// Three sequential platform round trips on every normal path:
+//   W1  settings + secrets + checklist;                  authenticate (core)
+//   W2  take the session lock (one atomic swap) + read the record
+//   W3  one KVS transaction (the new record, the lock's release marker, the delivery log entry,
+//       the checklist) together with the effects (comment, transition by the id chosen at send
+//       time, issue property, live update with the publish token signed at send time)
+// Duplicates and ignored events: W1, W2, then the transaction releasing the lock and logging (a
+// duplicate of an event whose effects may be incomplete checks them in that same round trip).
+//
+// Why every outcome still gets exactly one comment (store.js "Locks" describes the lock values):
+// - The record changes only under the lock, and every change carries `rev`, repeated in the
+//   release marker: a record read together with the swap is used only when the swap's previous
+//   value proves no one committed in between (else it is read again).
+// - Crash after W2 (nothing done): the lease (70 s, longer than any invocation) runs out; the
+//   retry is busy (503) until then, then takes over in careful mode: it reads the record again,
+//   looks for the comment by its event property before posting, and looks the transition up.
+// - Crash or failure during W3 with the transaction not landed (effects may have landed): same,
+//   the failure path marking the lock careful at once (a best-effort swap; if it fails, the lease
+//   runs out). The retry applies the event again, carefully. `careful` then stays on the
+//   verification's lock (a chain of failures can never make a later delivery careless).
+// - The transaction landed but an effect failed (or the invocation died before its effects
+//   landed): the record says the event is applied, so Incode's retry is a duplicate, and a
+//   duplicate of an applied event always checks that event's effects: the comment by its
+//   property (kept with the record in `outcomes`), the transition when it is the latest outcome
+//   (looked up again and posted only if still offered; within a day of the event), the property
+//   when it is the latest event. Nothing is written after the lock was released (no `pending`
+//   record on the failure path), so nothing can overwrite a newer holder's record.
+// - Two deliveries of the same event at once: the lock admits one. Because the lock is released
+//   in the same round trip as the effects, the marker lists the event as `inflight` until its
+//   holder's deadline (or until the holder, failing, says so): a duplicate arriving meanwhile
+//   only looks (comment found, transition no longer offered: 200) and answers 503 when anything
+//   is missing, rather than redoing effects that may still be landing.
+// - Two different events of one session at once: the lock admits one; the other is busy (503)
+//   or comes after the transaction. Each event has its own comment key, so comments stay one per
+//   outcome and the record (serialised by the lock) ends with the last status. Jira-side order
+//   (property, transition) is guaranteed for a later event that arrives after the earlier one's
+//   effects landed; one that slips into the same round trip's window could see its property
+//   overtaken by the earlier one's (the record and the panel stay right; the next event, a
+//   duplicate or an agent's action rewrites the property).
+// A failure anywhere answers 503 (Retry-After), and the retry finishes exactly what is missing.
 import { ForgeKvsError } from '@forge/kvs';
-import { issueWebhookToken, receiveWebhook } from './core.js';
+import { issueWebhookToken, propertyRequest, receiveWebhook } from './core.js';
 import { errorCode } from './envelope.js';
-import { applyTransition, perform, postEventComment } from './jira.js';
+import { applyPlannedTransition, applyTransition, findEventComment, perform, postEventComment, transitionOffered } from './jira.js';
 import { logEvent } from './log.js';
 import { publishToIssue } from './realtime.js';
 import {
-  acquireLock, asVerification, coreFor, getChecklist, getRecord, isKeyPart, isTestSession, loadConfig, logDelivery,
-  putRecord, updateChecklist,
+  asVerification, coreFor, deliveryWrite, EFFECTS_WINDOW_MS, getChecklist, getRecord, isKeyPart, isTestSession, keys,
+  loadConfig, lockRelease, releaseLock, restoreLock, revOf, settleLock, signalLock, takeLock, TTL, writeTogether,
 } from './store.js';
 
 /** @typedef {import('./store.js').StoredVerification} StoredVerification */
 /** @typedef {import('./store.js').PendingEffects} PendingEffects */
+/** @typedef {import('./store.js').OutcomeEffects} OutcomeEffects */
 /** @typedef {import('./store.js').DeliveryEntry} DeliveryEntry */
+/** @typedef {import('./store.js').LockTaken} LockTaken */
+/** @typedef {import('./store.js').Inflight} Inflight */
+/** @typedef {{ key: string, value: unknown, ttl?: { value: number, unit: 'SECONDS' | 'MINUTES' | 'HOURS' | 'DAYS' } }} Write */
 /** @typedef {{ statusCode: number, headers: Record<string, string[]>, body: string }} WebtriggerResponse */
+/** @typedef {'done' | 'retry' | 'dropped'} EffectResult */
 
 const RETRY_AFTER_SECONDS = '10';
+/** Outcome events whose effects a record keeps for checking (a session has at most three). */
+const OUTCOMES_KEPT = 5;
+/** A duplicate re-checks its outcome's transition only this soon after the event was applied. */
+const RECHECK_TRANSITION_MS = 86_400_000;
 
 /** @param {number} statusCode @param {Record<string, string>} body @returns {WebtriggerResponse} */
 function respond(statusCode, body) {
@@ -30,64 +78,63 @@ function respond(statusCode, body) {
   return { statusCode, headers, body: JSON.stringify(body) };
 }
 
-/** Records a delivery; the log is best effort and never changes the answer. @param {DeliveryEntry} entry */
-async function record(entry) {
-  logEvent('webhook.delivery', {
-    verdict: entry.verdict, reason: entry.reason, eventType: entry.eventType, sessionId: entry.sessionId,
-    issueKey: entry.issueKey, status: entry.httpStatus,
-  });
+/** @param {StoredVerification} record @returns {Write} */
+const recordWrite = (record) => ({ key: keys.record(record.sessionId), value: record, ttl: TTL.record });
+
+/** Writes together; false when the transaction failed. @param {Write[]} writes */
+async function commit(writes) {
   try {
-    await logDelivery(entry);
+    await writeTogether(writes);
+    return true;
   } catch (error) {
-    logEvent('webhook.delivery_log_failed', { code: errorCode(error) });
+    logEvent('webhook.commit_failed', { code: errorCode(error) });
+    return false;
   }
 }
 
 /**
- * Carries out the pending effects of a record and saves what remains pending.
- * @param {StoredVerification} stored with `pending` set
- * @param {import('./generated/core.js').Settings} settings
- * @param {boolean} retry true when the effects may have run before (look for the comment first)
- * @returns {Promise<{ record: StoredVerification, complete: boolean }>}
+ * Awaits one effect: a throw counts as `retry` (try again on Incode's retry).
+ * @template {string} R @param {Promise<R> | null} task @param {string} sessionId @returns {Promise<R | 'done' | 'retry'>}
  */
-async function runEffects(stored, settings, retry) {
+async function settle(task, sessionId) {
+  if (task === null) return 'done';
+  try {
+    return await task;
+  } catch (error) {
+    logEvent('webhook.effect_error', { code: errorCode(error), sessionId });
+    return 'retry';
+  }
+}
+
+/** @param {Record<string, string>} results @param {string} sessionId @param {string} issueKey */
+function unfinished(results, sessionId, issueKey) {
+  const left = Object.entries(results).filter(([, result]) => result === 'retry').map(([effect]) => effect);
+  for (const effect of left) logEvent('webhook.effect_pending', { effect, sessionId, issueKey });
+  return left.length > 0;
+}
+
+/**
+ * Effects an earlier version of the app left `pending` on a record: carried out carefully (the
+ * comment looked for first). Returns what is still pending, or null.
+ * @param {StoredVerification} stored @param {import('./generated/core.js').Settings} settings
+ * @returns {Promise<PendingEffects | null>}
+ */
+async function runPending(stored, settings) {
   const pending = /** @type {PendingEffects} */ (stored.pending);
   const issueKey = pending.issueKey;
-  /** @param {Promise<'done' | 'retry' | 'dropped'> | null} task */
-  const settle = async (task) => {
-    if (task === null) return 'done';
-    try {
-      const result = await task;
-      return result === 'retry' ? 'retry' : 'done';
-    } catch (error) {
-      logEvent('webhook.effect_error', { code: errorCode(error), sessionId: stored.sessionId });
-      return 'retry';
-    }
-  };
-  const [comment, transition, property, realtime] = await Promise.all([
-    settle(pending.comment ? postEventComment(pending.comment, issueKey, pending.key, retry) : null),
-    settle(pending.transition !== null && pending.outcome !== null ? applyTransition(pending.outcome, settings, issueKey) : null),
-    settle(pending.property ? perform(pending.property).then((r) => r.result) : null),
-    // Live updates are best effort: the panel also polls, so a failed publish is not retried.
-    settle(pending.realtime ? publishToIssue(stored.issueId, pending.realtime.channel, pending.realtime.payload).then(() => 'done') : null),
+  const [comment, transition, property] = await Promise.all([
+    settle(pending.comment ? postEventComment(pending.comment, issueKey, pending.key, true) : null, stored.sessionId),
+    settle(pending.transition !== null && pending.outcome !== null ? applyTransition(pending.outcome, settings, issueKey) : null, stored.sessionId),
+    settle(pending.property ? perform(pending.property).then((r) => r.result) : null, stored.sessionId),
   ]);
-  void realtime;
-  /** @type {PendingEffects} */
-  const left = {
+  if (!unfinished({ comment, transition, property }, stored.sessionId, issueKey)) return null;
+  return {
     ...pending,
     comment: comment === 'retry' ? pending.comment : null,
     transition: transition === 'retry' ? pending.transition : null,
     property: property === 'retry' ? pending.property : null,
     realtime: null,
   };
-  const complete = left.comment === null && left.transition === null && left.property === null;
-  for (const [effect, result] of Object.entries({ comment, transition, property })) {
-    if (result === 'retry') logEvent('webhook.effect_pending', { effect, sessionId: stored.sessionId, issueKey });
-  }
-  /** @type {StoredVerification} */
-  const next = { ...stored, pending: complete ? null : left };
-  await putRecord(next);
-  return { record: next, complete };
 }
 
 /**
@@ -98,15 +145,38 @@ export async function webhook(request) {
   const atMs = Date.now();
   /** @type {DeliveryEntry} */
   const entry = { atMs, verdict: 'error', reason: '', eventType: '', sessionId: '', issueKey: '', status: '', httpStatus: 0 };
+  /** Writes the last transaction of the delivery carries besides its own (the checklist). @type {Write[]} */
+  const extra = [];
   /** @param {number} statusCode @param {string} verdict @param {string} reason */
-  const answer = async (statusCode, verdict, reason) => {
-    await record({ ...entry, verdict, reason, httpStatus: statusCode });
+  const final = (statusCode, verdict, reason) => {
+    const done = { ...entry, verdict, reason, httpStatus: statusCode };
+    logEvent('webhook.delivery', {
+      verdict, reason, eventType: done.eventType, sessionId: done.sessionId, issueKey: done.issueKey, status: statusCode,
+    });
+    return done;
+  };
+  /** @param {number} statusCode @param {string} verdict @param {string} reason */
+  const reply = (statusCode, verdict, reason) => {
     /** @type {Record<string, string>} */
     const body = { result: verdict, reason };
     if (entry.status !== '') body.status = entry.status;
     return respond(statusCode, body);
   };
+  /**
+   * Answers and logs the delivery in one transaction with `writes`. The log is best effort: when
+   * the transaction fails, a lock release in it is retried alone.
+   * @param {number} statusCode @param {string} verdict @param {string} reason
+   * @param {Write[]} [writes] @param {{ taken: LockTaken, rev: number | null } | null} [lock]
+   */
+  const answer = async (statusCode, verdict, reason, writes = [], lock = null) => {
+    const done = final(statusCode, verdict, reason);
+    if (!(await commit([...writes, ...extra, deliveryWrite(done)])) && lock) {
+      await releaseLock(lock.taken, { rev: null }).catch(() => logEvent('lock.release_failed', { sessionId: entry.sessionId }));
+    }
+    return reply(statusCode, verdict, reason);
+  };
 
+  // W1
   let config;
   let checklist;
   try {
@@ -115,9 +185,10 @@ export async function webhook(request) {
     logEvent('webhook.config_unavailable', { code: errorCode(error) });
     return respond(503, { result: 'error', reason: 'storage_unavailable' });
   }
+  const settings = config.settings;
 
   const receipt = receiveWebhook({
-    auth: config.settings.webhookAuth,
+    auth: settings.webhookAuth,
     secret: config.secrets.webhookSecret,
     headers: request?.headers ?? {},
     body: typeof request?.body === 'string' ? request.body : '',
@@ -126,9 +197,8 @@ export async function webhook(request) {
   if (receipt.kind === 'rejected') return answer(401, 'rejected', receipt.reason);
   if (receipt.kind === 'invalid') return answer(400, 'invalid', receipt.reason);
 
-  if (checklist.webhookReceivedAtMs === null) {
-    await updateChecklist({ webhookReceivedAtMs: atMs }).catch(() => logEvent('webhook.checklist_failed', {}));
-  }
+  // The first authenticated delivery ticks the checklist, in the delivery's last transaction.
+  if (checklist.webhookReceivedAtMs === null) extra.push({ key: keys.checklist, value: { ...checklist, webhookReceivedAtMs: atMs } });
   if (receipt.kind === 'ignored') {
     entry.eventType = receipt.rawType;
     return answer(202, 'ignored', receipt.reason);
@@ -137,64 +207,177 @@ export async function webhook(request) {
   const event = receipt.event;
   entry.eventType = event.rawType;
   if (!isKeyPart(event.sessionId)) return answer(400, 'invalid', 'bad_session_id');
-  entry.sessionId = event.sessionId;
+  const sessionId = event.sessionId;
+  entry.sessionId = sessionId;
 
-  /** @type {(() => Promise<void>) | null} */
-  let release = null;
+  // W2: the lock and the record together.
+  const [locking, reading] = await Promise.allSettled([takeLock(sessionId, event.type), getRecord(sessionId)]);
+  if (locking.status === 'rejected') {
+    // The swap may or may not have landed: if it did, its lease runs out and the next is careful.
+    logEvent('webhook.lock_failed', { code: errorCode(locking.reason), sessionId });
+    return answer(503, 'error', 'storage_unavailable');
+  }
+  const found = reading.status === 'fulfilled' ? reading.value : undefined;
+  const taken = settleLock(locking.value, { by: found?.by, rev: revOf(found), careful: found?.careful, lastKey: found?.last?.key ?? null });
+  if (taken.state === 'busy') {
+    const [, response] = await Promise.all([restoreLock(taken), answer(503, 'error', 'busy')]);
+    return response;
+  }
+  /** Leaves the lock as it was found. */
+  const asFound = { taken, rev: taken.rev };
+  if (reading.status === 'rejected') {
+    logEvent('webhook.record_unavailable', { code: errorCode(reading.reason), sessionId });
+    return answer(503, 'error', 'storage_unavailable', [lockRelease(taken, { rev: taken.rev })], asFound);
+  }
+
   try {
-    release = await acquireLock(event.sessionId);
-    if (!release) return answer(503, 'error', 'busy');
+    let stored = reading.value;
+    const consistent = taken.state === 'free' || (taken.state === 'released' && taken.rev !== null && taken.rev === revOf(stored));
+    if (!consistent) stored = await getRecord(sessionId);
+    // `careful` is sticky: on the lock and, from the first commit after it, on the record.
+    const careful = taken.careful || stored?.careful === true;
+    const inflight = taken.inflight;
 
-    const stored = await getRecord(event.sessionId);
     if (!stored) {
-      const test = await isTestSession(event.sessionId);
+      const test = await isTestSession(sessionId);
       // 202 either way: Incode must not keep retrying a session this site never sent.
-      return answer(202, 'ignored', test ? 'test_session' : 'unknown_session');
+      return answer(202, 'ignored', test ? 'test_session' : 'unknown_session', [lockRelease(taken, { rev: -1, careful })], asFound);
     }
     entry.issueKey = stored.issueKey;
     entry.status = stored.status;
 
-    // Effects an earlier delivery could not finish come first, in order.
+    // Effects an earlier version of the app left pending come first.
     let current = stored;
+    /** @type {Write[]} */
+    const changed = [];
     if (current.pending) {
-      const flushed = await runEffects(current, config.settings, true);
-      current = flushed.record;
-      entry.status = current.status;
-      if (!flushed.complete) return answer(503, 'error', 'effects_pending');
+      const left = await runPending(current, settings);
+      current = { ...current, pending: left, rev: revOf(current) + 1, by: taken.owner, careful };
+      changed.push(recordWrite(current));
+      if (left) return answer(503, 'error', 'effects_pending', [...changed, lockRelease(taken, { rev: revOf(current), careful })], asFound);
     }
+    const unchanged = revOf(current);
 
     const decision = coreFor(config).applyEvent(asVerification(current), event, atMs);
-    if (decision.kind === 'ignored') {
-      const verdict = decision.reason === 'duplicate' ? 'duplicate' : 'ignored';
-      return answer(200, verdict, decision.reason);
+    if (decision.kind === 'ignored' && decision.reason !== 'duplicate') {
+      return answer(200, 'ignored', decision.reason, [...changed, lockRelease(taken, { rev: unchanged, careful })], asFound);
     }
 
+    if (decision.kind === 'ignored') {
+      // A delivery of an applied event: its effects may not all have landed (the first delivery
+      // failed, or died after its transaction), so check them.
+      const outcomes = current.outcomes ?? [];
+      const applied = outcomes.find((o) => o.type === event.type) ?? null;
+      const lastKey = current.last && current.last.type === event.type ? current.last.key : null;
+      const key = applied ? applied.key : lastKey;
+      const issueKey = current.issueKey;
+      // While the first delivery may still be landing the effects (its holder released the lock
+      // in the same round trip), only look: a missing comment or a transition still offered is
+      // answered 503 (retry later), never redone meanwhile.
+      const probing = key !== null && inflight.some((i) => i.key === key);
+      const latestOutcome = applied !== null && applied === outcomes[outcomes.length - 1];
+      /** @type {{ comment: Promise<EffectResult | 'busy'> | null, transition: Promise<EffectResult | 'busy'> | null, property: Promise<EffectResult> | null }} */
+      const checks = {
+        comment: applied && applied.comment
+          ? (probing
+            ? findEventComment(issueKey, applied.key).then((found) => (found === 'found' ? 'done' : found === 'absent' ? 'busy' : 'retry'))
+            : postEventComment(applied.comment, issueKey, applied.key, true))
+          : null,
+        transition: applied && applied.transition !== null && latestOutcome && atMs - applied.atMs < RECHECK_TRANSITION_MS
+          ? (probing
+            ? transitionOffered(applied.outcome, settings, issueKey).then((seen) => (seen === 'none' ? 'done' : seen === 'offered' ? 'busy' : 'retry'))
+            : applyTransition(applied.outcome, settings, issueKey))
+          : null,
+        // The property is written whole from the record, so it is simply written again.
+        property: lastKey !== null ? perform(propertyRequest(issueKey, asVerification(current))).then((r) => r.result) : null,
+      };
+      if (key === null || (checks.comment === null && checks.transition === null && checks.property === null)) {
+        return answer(200, 'duplicate', 'duplicate', [...changed, lockRelease(taken, { rev: unchanged, careful })], asFound);
+      }
+      const log = deliveryWrite(final(200, 'duplicate', 'duplicate'));
+      const window = probing ? [] : [{ key, untilMs: atMs + EFFECTS_WINDOW_MS }];
+      const [committed, comment, transition, property] = await Promise.all([
+        commit([...changed, lockRelease(taken, { rev: unchanged, careful, inflight: [...inflight, ...window] }), log, ...extra]),
+        settle(checks.comment, sessionId),
+        settle(checks.transition, sessionId),
+        settle(checks.property, sessionId),
+      ]);
+      const busy = [comment, transition].includes('busy');
+      const incomplete = unfinished({ comment, transition, property }, sessionId, issueKey);
+      if (committed && !incomplete && !busy) return reply(200, 'duplicate', 'duplicate');
+      const reason = !committed ? 'storage_unavailable' : incomplete ? 'effects_pending' : 'busy';
+      await failed(taken, { rev: committed ? unchanged : null, careful, inflight, eventKey: key }, probing ? '' : key, log, reason);
+      return reply(503, 'error', reason);
+    }
+
+    // W3: the new record and the effects together.
+    const key = decision.idempotencyKey;
     const actions = decision.actions;
+    const issueKey = decision.verification.issueKey;
+    const rev = unchanged + 1;
+    const outcome = actions.outcome;
+    const outcomes = current.outcomes ?? [];
     /** @type {StoredVerification} */
     const next = {
       ...decision.verification,
-      pending: {
-        key: decision.idempotencyKey,
-        outcome: actions.outcome,
-        issueKey: decision.verification.issueKey,
-        comment: actions.comment,
-        transition: actions.transitionName,
-        property: actions.property,
-        realtime: actions.realtime,
-      },
+      pending: null,
+      rev,
+      by: taken.owner,
+      careful,
+      last: { key, type: event.type },
+      outcomes: outcome === null ? outcomes : [
+        ...outcomes.filter((o) => o.key !== key),
+        { key, type: event.type, outcome, comment: actions.comment, transition: actions.transitionName, atMs },
+      ].slice(-OUTCOMES_KEPT),
+      transitions: current.transitions ?? {},
+      publish: current.publish ?? null,
     };
-    await putRecord(next);
     entry.status = next.status;
-    const done = await runEffects(next, config.settings, false);
-    if (!done.complete) return answer(503, 'error', 'effects_pending');
-    return answer(200, 'accepted', event.type);
+    const log = deliveryWrite(final(200, 'accepted', event.type));
+    const window = { key, untilMs: atMs + EFFECTS_WINDOW_MS };
+    const [committed, comment, transition, property] = await Promise.all([
+      commit([recordWrite(next), lockRelease(taken, { rev, careful, inflight: [...inflight, window], eventKey: key }), log, ...extra]),
+      settle(actions.comment ? postEventComment(actions.comment, issueKey, key, careful) : null, sessionId),
+      settle(outcome !== null && actions.transitionName !== null
+        ? (careful ? applyTransition(outcome, settings, issueKey) : applyPlannedTransition(outcome, settings, issueKey, current.transitions?.[outcome]))
+        : null, sessionId),
+      settle(perform(actions.property).then((r) => r.result), sessionId),
+      // Live updates are best effort: the panel also polls, so a failed publish is not retried.
+      publishToIssue(next.issueId, actions.realtime.channel, actions.realtime.payload, current.publish ?? null),
+    ]);
+    const incomplete = unfinished({ comment, transition, property }, sessionId, issueKey);
+    if (committed && !incomplete) return reply(200, 'accepted', event.type);
+    if (!committed) {
+      // The record may not have landed while effects did: the retry applies the event carefully.
+      const risky = actions.comment !== null || actions.transitionName !== null;
+      await failed(taken, { rev: null, careful: careful || risky, inflight, eventKey: key }, key, log, 'storage_unavailable');
+      return reply(503, 'error', 'storage_unavailable');
+    }
+    // Applied and recorded: the retry is a duplicate, which checks and finishes the effects.
+    await failed(taken, { rev, careful, inflight, eventKey: key }, key, log, 'effects_pending');
+    return reply(503, 'error', 'effects_pending');
   } catch (error) {
-    logEvent('webhook.failed', { code: errorCode(error), sessionId: entry.sessionId });
-    // Either way Incode retries; the log tells an outage of the store from a defect.
+    logEvent('webhook.failed', { code: errorCode(error), sessionId });
+    // Either way Incode retries; the log tells an outage of the store from a defect. What ran
+    // before the failure is unknown, so the next delivery is careful.
     const storage = error instanceof ForgeKvsError;
+    await signalLock(taken, { rev: null, careful: true, inflight: taken.inflight });
     return answer(storage ? 503 : 500, 'error', storage ? 'storage_unavailable' : 'internal_error');
-  } finally {
-    if (release) await release().catch(() => logEvent('lock.release_failed', { sessionId: entry.sessionId }));
+  }
+
+  /**
+   * The failure path after W3: says so on the lock (ending this event's effects window) and
+   * rewrites the delivery's log entry with the answer actually given.
+   * @param {LockTaken} held @param {{ rev: number | null, careful: boolean, inflight: Inflight[], eventKey: string }} leave
+   * @param {string} key @param {Write} log @param {string} reason
+   */
+  async function failed(held, leave, key, log, reason) {
+    const entryNow = { .../** @type {DeliveryEntry} */ (log.value), verdict: 'error', reason, httpStatus: 503 };
+    logEvent('webhook.delivery', { verdict: 'error', reason, eventType: entryNow.eventType, sessionId: entryNow.sessionId, issueKey: entryNow.issueKey, status: 503 });
+    await Promise.all([
+      signalLock(held, leave, key),
+      writeTogether([{ ...log, value: entryNow }]).catch(() => logEvent('webhook.delivery_log_failed', {})),
+    ]);
   }
 }
 

@@ -91,19 +91,20 @@ test('Jira times out on the issue property: retried, the property lands', async 
 });
 
 test('the KVS fails after the comment was posted: the retry finds it and does not post again', async () => {
-  // The final write (effects confirmed, `pending` cleared) fails; Jira already has the comment.
+  // The webhook's transaction (record, lock release, log) fails while the comment and the
+  // transition land in the same round trip: the retry applies the event again, carefully.
   const run = await passWithFault('Lost confirmation', ({ session }) => ({
     target: 'kvs',
-    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"v:${session.id}"`) && r.body.includes('"pending":null') && r.body.includes('"status":"passed"'),
+    match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${session.id}"`) && r.body.includes('"status":"passed"'),
     status: 500,
   }));
   assertCompletedOnce(run);
 });
 
-test('the KVS fails before anything happened (write-ahead): nothing half-done, the retry applies it', async () => {
-  const run = await passWithFault('Write-ahead failure', ({ session }) => ({
+test('the KVS fails before anything happened (taking the lock): nothing half-done, the retry applies it', async () => {
+  const run = await passWithFault('Lock failure', ({ session }) => ({
     target: 'kvs',
-    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"v:${session.id}"`) && r.body.includes('"pending":{') && r.body.includes('"status":"passed"'),
+    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"returnValue":"PREVIOUS"'),
     status: 503,
   }));
   assertCompletedOnce(run);

@@ -1,0 +1,383 @@
+// Sequential platform round trips ("waves", as the host counts them per invocation: calls that
+// overlap count once) of a send and of each kind of webhook, and the paths that shorten them:
+// the transition id and the publish-only realtime token prepared at send time, the lock taken
+// with one swap, careful mode after a crash, failures on either side of the final transaction.
+// Counts are structural (the host's per-invocation stats), never timings.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { sign } from '../../dev/host/incode/webhooks.mjs';
+import {
+  ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, ok, panel, portal, publishedOn, sendLink, startApp,
+} from './helpers.mjs';
+
+const MAX_WAVES = 3;
+const WEBHOOK = 'incode-webhook';
+let host;
+const answers = [];
+
+before(async () => {
+  host = await startApp();
+  // Every resolver answer of this file is kept, to prove none of them carries a publish token.
+  const invokeResolver = host.invokeResolver;
+  host.invokeResolver = async (args) => {
+    const answer = await invokeResolver(args);
+    answers.push(JSON.stringify(answer));
+    return answer;
+  };
+  await configure(host, { portalEnabled: true });
+});
+
+after(async () => {
+  host.faults.clear();
+  await host?.stop();
+});
+
+const newRequest = (summary) => host.jira.issues.add({ project: 'HELP', summary, reporter: ACCOUNTS.casey });
+
+/** POSTs a signed webhook to the app as Incode does; returns the answer and the invocation's stats. */
+async function deliver(sessionId, eventType, extra = {}) {
+  const body = JSON.stringify({ eventType, interviewId: sessionId, loginHint: 'casey@example.test', ...extra });
+  const response = await fetch(host.webtriggerUrl(WEBHOOK), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') },
+    body,
+  });
+  const json = await response.json();
+  const invocation = host.stats.find((i) => i.name === WEBHOOK).at(-1);
+  return { status: response.status, json, invocation };
+}
+
+/** Jira requests made since `mark` (an index into the site's request log). */
+const jiraSince = (mark) => host.jira.requests.slice(mark).map((r) => `${r.method} ${r.path.replace(/\/issue\/[^/]+/, '/issue/…')} ${r.status}`);
+
+function taken(key, name) {
+  return host.jira.issues.get(key).history.filter((h) => h.transition === name).length;
+}
+
+/** A link sent on a fresh request, with SESSION_STARTED delivered. */
+async function started(summary) {
+  const key = newRequest(summary);
+  const { verification, session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  const first = await deliver(session.id, 'SESSION_STARTED');
+  assert.equal(first.status, 200);
+  return { key, verification, session };
+}
+
+test('a send with the Incode token cached, and every kind of webhook, wait on at most 3 round trips', async () => {
+  ok(await admin(host, ACCOUNTS.alex, 'admin.testCredentials'), 'a token is cached');
+  const key = newRequest('Round trips');
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  const send = host.stats.find((i) => i.name === 'panel-resolver:panel.send').at(-1);
+  assert.equal(send.calls.incode, 1, 'the cached token was used: only the start went to Incode');
+  assert.ok(send.waves <= MAX_WAVES, `send: ${send.waves} waves`);
+
+  const status = await deliver(session.id, 'SESSION_STARTED');
+  assert.equal(status.json.result, 'accepted');
+  assert.ok(status.invocation.waves <= MAX_WAVES, `status-only webhook: ${status.invocation.waves} waves`);
+
+  const mark = host.jira.requests.length;
+  const outcome = await deliver(session.id, 'SESSION_SUCCEEDED', { identityId: 'id-waves' });
+  assert.equal(outcome.json.result, 'accepted');
+  assert.ok(outcome.invocation.waves <= MAX_WAVES, `outcome webhook: ${outcome.invocation.waves} waves`);
+  assert.equal(outcome.invocation.calls.realtime, 1, 'published with the token signed at send time');
+  assert.deepEqual(jiraSince(mark).sort(), [
+    'POST /rest/api/3/issue/…/comment 201',
+    'POST /rest/api/3/issue/…/transitions 204',
+    'PUT /rest/api/3/issue/…/properties/incode-verification 200',
+  ], 'the transition id chosen at send time is posted without a look-up');
+  assert.equal(host.jira.issues.get(key).status, 'In Progress');
+
+  const duplicate = await deliver(session.id, 'SESSION_SUCCEEDED', { identityId: 'id-waves' });
+  assert.equal(duplicate.json.result, 'duplicate');
+  assert.ok(duplicate.invocation.waves <= MAX_WAVES, `duplicate: ${duplicate.invocation.waves} waves`);
+
+  const ignored = await deliver(session.id, 'SESSION_FAILED');
+  assert.equal(ignored.json.reason, 'afterFinal');
+  assert.ok(ignored.invocation.waves <= MAX_WAVES, `ignored event: ${ignored.invocation.waves} waves`);
+
+  assert.equal(appComments(host, key).length, 1);
+  assert.equal(taken(key, 'Start progress'), 1);
+});
+
+test('careful mode after a crash between taking the lock and the last round trip', async () => {
+  const { key, session } = await started('Crash after the lock');
+  // What a holder that died right after taking the lock leaves: a lease that has run out.
+  host.kvs.set(`lock:${session.id}`, { owner: 'dead-holder', untilMs: Date.now() - 1, eventKey: 'succeeded', rev: null, careful: false, inflight: [] });
+  const mark = host.jira.requests.length;
+  const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(answer.status, 200);
+  assert.equal(answer.json.result, 'accepted');
+  const calls = jiraSince(mark);
+  assert.ok(calls.includes('GET /rest/api/3/issue/…/comment 200'), `looked for the comment first: ${calls}`);
+  assert.ok(calls.includes('GET /rest/api/3/issue/…/transitions 200'), `looked the transition up: ${calls}`);
+  assert.equal(appComments(host, key).length, 1);
+  assert.equal(taken(key, 'Start progress'), 1);
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed');
+  assert.equal(host.kvs.get(`lock:${session.id}`).careful, true, 'the verification stays careful');
+});
+
+test('a real crash between taking the lock and the last round trip (the invocation times out): careful mode completes it', async () => {
+  // A host whose webtriggers die after 400 ms; the record read of W2 is held back past that, so
+  // the invocation ends holding the lock, and nothing it tries afterwards reaches the platform.
+  const crashing = await startApp({ timeouts: { webtrigger: 400 } });
+  try {
+    await configure(crashing);
+    const key = crashing.jira.issues.add({ project: 'HELP', summary: 'Real crash', reporter: ACCOUNTS.casey });
+    const { session } = await sendLink(crashing, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+    const post = async (eventType) => {
+      const body = JSON.stringify({ eventType, interviewId: session.id, loginHint: 'casey@example.test' });
+      const response = await fetch(crashing.webtriggerUrl(WEBHOOK), {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') }, body,
+      });
+      return { status: response.status, json: await response.json().catch(() => ({})) };
+    };
+    assert.equal((await post('SESSION_STARTED')).status, 200);
+    const slow = crashing.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/get' && r.body.includes(`"v:${session.id}"`), delayMs: 800 });
+    const crashed = await post('SESSION_SUCCEEDED');
+    assert.ok(crashed.status >= 500, `the invocation died: ${crashed.status}`);
+    assert.equal(slow.hits, 1);
+    await new Promise((r) => setTimeout(r, 900));
+    assert.ok(crashing.stats.lateCalls.length > 0, 'what it tried after dying never reached the platform');
+    assert.equal(appComments(crashing, key).length, 0);
+    const lock = crashing.kvs.get(`lock:${session.id}`);
+    assert.ok(lock.owner !== '' && lock.untilMs > Date.now(), 'the dead holder\'s lease is live');
+    assert.deepEqual((await post('SESSION_SUCCEEDED')).json.reason, 'busy', 'busy while the lease runs');
+    // The lease runs out.
+    crashing.kvs.set(`lock:${session.id}`, { ...crashing.kvs.get(`lock:${session.id}`), untilMs: Date.now() - 1 });
+    const mark = crashing.jira.requests.length;
+    const retry = await post('SESSION_SUCCEEDED');
+    assert.deepEqual([retry.status, retry.json.result], [200, 'accepted']);
+    const calls = crashing.jira.requests.slice(mark).map((r) => `${r.method} ${r.path.split('/').pop()}`);
+    assert.ok(calls.includes('GET comment') && calls.includes('GET transitions'), `careful: ${calls}`);
+    assert.equal(appComments(crashing, key).length, 1);
+    assert.equal(crashing.jira.issues.get(key).history.filter((h) => h.transition === 'Start progress').length, 1);
+    assert.equal(crashing.kvs.get(`v:${session.id}`).status, 'passed');
+  } finally {
+    crashing.faults.clear();
+    await crashing.stop();
+  }
+});
+
+test('a crash after the effects landed but before the transaction: the retry finds the comment', async () => {
+  const { key, session } = await started('Crash mid-way');
+  // The transaction and the failure path's own write both fail: to the next delivery this looks
+  // like a holder that died with its effects done and nothing recorded.
+  const tx = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${session.id}"`), status: 500 });
+  const signal = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"owner":""'), status: 500 });
+  const first = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(first.status, 503);
+  assert.equal(tx.hits, 1);
+  assert.equal(signal.hits, 1);
+  assert.equal(appComments(host, key).length, 1, 'the comment landed');
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'inProgress', 'the record did not');
+  // While the dead holder's lease runs, deliveries are busy.
+  const busy = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([busy.status, busy.json.reason], [503, 'busy']);
+  // The lease runs out.
+  const lock = host.kvs.get(`lock:${session.id}`);
+  host.kvs.set(`lock:${session.id}`, { ...lock, untilMs: Date.now() - 1 });
+  const retry = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(retry.status, 200);
+  assert.equal(retry.json.result, 'accepted');
+  assert.equal(appComments(host, key).length, 1, 'still exactly one comment');
+  assert.equal(taken(key, 'Start progress'), 1, 'transitioned once');
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed');
+});
+
+test('the transaction fails while the effects land: the lock is marked careful at once, the retry completes', async () => {
+  const { key, session } = await started('Transaction failure');
+  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${session.id}"`), status: 503 });
+  const first = await deliver(session.id, 'SESSION_FAILED');
+  assert.equal(first.status, 503);
+  const lock = host.kvs.get(`lock:${session.id}`);
+  assert.equal(lock.owner, '', 'released by the failure path');
+  assert.equal(lock.careful, true, 'marked careful');
+  assert.equal(appComments(host, key).length, 1);
+  const retry = await deliver(session.id, 'SESSION_FAILED');
+  assert.equal(retry.json.result, 'accepted');
+  assert.equal(appComments(host, key).length, 1, 'the retry found the comment');
+  assert.equal(taken(key, 'Escalate'), 1);
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'failed');
+});
+
+test('an effect fails after the transaction landed: the retry (a duplicate) finishes it', async () => {
+  const { key, session } = await started('Effect failure');
+  host.faults.add({ target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${key}/comment`, status: 500 });
+  const first = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([first.status, first.json.reason], [503, 'effects_pending']);
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed', 'the event is recorded');
+  assert.equal(appComments(host, key).length, 0);
+  assert.deepEqual(host.kvs.get(`lock:${session.id}`).inflight.filter((i) => i.key.endsWith(':succeeded')), [], 'the failure path ended its effects window');
+  const retry = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([retry.status, retry.json.result], [200, 'duplicate']);
+  assert.equal(appComments(host, key).length, 1);
+  const again = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(again.status, 200);
+  assert.equal(appComments(host, key).length, 1, 'a later duplicate finds it');
+  assert.equal(taken(key, 'Start progress'), 1);
+});
+
+test('a duplicate arriving while the first delivery may still be landing its effects only looks', async () => {
+  const { key, session } = await started('Effects in flight');
+  // A clean first delivery: a duplicate right after it finds the comment and the transition
+  // taken, and is answered 200 without redoing anything.
+  const first = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(first.status, 200);
+  assert.ok(host.kvs.get(`lock:${session.id}`).inflight.some((i) => i.key.endsWith(':succeeded')), 'the marker lists the event');
+  const mark = host.jira.requests.length;
+  const replay = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([replay.status, replay.json.result], [200, 'duplicate']);
+  assert.ok(!jiraSince(mark).some((c) => c.startsWith('POST')), 'nothing posted');
+
+  // A first delivery whose comment has not landed and whose holder has not said it is done
+  // (its failure-path write is lost too): a duplicate within the window only looks, and is told
+  // to retry; after the window, the duplicate posts the comment.
+  const other = await started('Comment not landed');
+  host.faults.add({ target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${other.key}/comment`, status: 500 });
+  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${other.session.id}"`) && r.body.includes('"owner":""'), status: 500 });
+  assert.equal((await deliver(other.session.id, 'SESSION_SUCCEEDED')).status, 503);
+  const early = await deliver(other.session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([early.status, early.json.reason], [503, 'busy']);
+  assert.equal(appComments(host, other.key).length, 0, 'not posted while the first may still be posting');
+  const lock = host.kvs.get(`lock:${other.session.id}`);
+  host.kvs.set(`lock:${other.session.id}`, { ...lock, inflight: [] });
+  const later = await deliver(other.session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([later.status, later.json.result], [200, 'duplicate']);
+  assert.equal(appComments(host, other.key).length, 1);
+  assert.equal(appComments(host, key).length, 1);
+});
+
+test('a stored transition id Jira refuses falls back to looking the transition up', async () => {
+  const { key, session } = await started('Workflow changed');
+  const record = host.kvs.get(`v:${session.id}`);
+  assert.deepEqual(Object.keys(record.transitions).sort(), ['failed', 'manualReview', 'passed'], 'ids chosen at send time');
+  // As if the workflow had changed since: the stored id is no longer valid.
+  host.kvs.set(`v:${session.id}`, { ...record, transitions: { ...record.transitions, passed: { ...record.transitions.passed, id: '999' } } });
+  const mark = host.jira.requests.length;
+  const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(answer.status, 200);
+  const calls = jiraSince(mark).filter((c) => c.includes('transitions'));
+  assert.deepEqual(calls, [
+    'POST /rest/api/3/issue/…/transitions 400',
+    'GET /rest/api/3/issue/…/transitions 200',
+    'POST /rest/api/3/issue/…/transitions 204',
+  ]);
+  assert.equal(host.jira.issues.get(key).status, 'In Progress');
+  assert.equal(taken(key, 'Start progress'), 1);
+
+  // The issue moved on by hand: the stored id is refused, the look-up finds no such transition.
+  const moved = await started('Moved by hand');
+  host.jira.issues.transition(moved.key, 'Start progress');
+  const before = host.jira.requests.length;
+  const outcome = await deliver(moved.session.id, 'SESSION_SUCCEEDED');
+  assert.equal(outcome.status, 200, 'a transition that is not available is skipped, as before');
+  assert.deepEqual(jiraSince(before).filter((c) => c.includes('transitions')).map((c) => c.split(' ')[0]), ['POST', 'GET']);
+  assert.equal(taken(moved.key, 'Start progress'), 1, 'only the hand-made one');
+  assert.equal(appComments(host, moved.key).length, 1);
+});
+
+test('an expired publish token is signed again before publishing (a valid one is used as it is: see the first test)', async () => {
+  const { key, session } = await started('Publish token');
+  const issueId = host.jira.issues.get(key).id;
+  const record = host.kvs.get(`v:${session.id}`);
+  assert.equal(typeof record.publish.token, 'string');
+  assert.ok(record.publish.expiresAtMs > Date.now());
+  host.kvs.set(`v:${session.id}`, { ...record, publish: { ...record.publish, expiresAtMs: Date.now() - 1000 } });
+  const state = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
+  const received = [];
+  const subscription = host.realtime.subscribe({ channel: state.realtime.channel, isGlobal: true, token: state.realtime.token, send: (m) => received.push(m) });
+  const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(answer.status, 200);
+  assert.equal(answer.invocation.calls.realtime, 2, 'signed, then published');
+  assert.ok(answer.invocation.waves <= MAX_WAVES + 1, 'one round trip more, on this path only');
+  assert.equal(received.length, 1, 'the open panel got the live update');
+  assert.equal(publishedOn(host, `incode-verification:${issueId}`).length >= 2, true);
+  subscription.close();
+});
+
+test('the publish token never reaches the browser', async () => {
+  const key = newRequest('Token privacy');
+  const { verification, session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'SMS', phone: '+44 7700 900123' });
+  const token = host.kvs.get(`v:${session.id}`).publish.token;
+  assert.equal(typeof token, 'string');
+  assert.ok(token.length > 20);
+  ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
+  ok(await panel(host, ACCOUNTS.avery, key, 'panel.resend', { verificationId: verification.id }));
+  const state = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
+  ok(await panel(host, ACCOUNTS.avery, key, 'panel.cancel', { verificationId: state.current.id }));
+  ok(await portal(host, ACCOUNTS.casey, key, 'portal.getState'));
+  ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries'));
+  ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
+  const tokens = host.kvs.keys('v:').map((k) => host.kvs.get(k).publish?.token).filter((t) => typeof t === 'string');
+  assert.ok(tokens.length >= 3);
+  for (const answer of answers) {
+    for (const t of tokens) assert.ok(!answer.includes(t), 'no resolver answer carries a publish token');
+    assert.ok(!answer.includes('"publish"'), 'nor the bookkeeping field');
+    assert.ok(!answer.includes('"name":"Start progress","id"'), 'nor the stored transition ids');
+  }
+  // Nor the live messages the panel receives.
+  for (const event of host.realtime.published) assert.ok(!tokens.some((t) => String(event.payload).includes(t)));
+});
+
+test('deliveries of one event and of another event of the session, all at once: one comment, the last status', async () => {
+  const { key, session } = await started('All at once');
+  // The first holder's comment lands slowly, so duplicates arrive while it may still be posting.
+  const slow = host.faults.add({ target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${key}/comment`, delayMs: 150 });
+  const burst = await Promise.all([
+    ...Array.from({ length: 4 }, () => deliver(session.id, 'SESSION_SUCCEEDED', { identityId: 'id-burst' })),
+    ...Array.from({ length: 2 }, () => deliver(session.id, 'IDENTITY_ENROLLED', { identityId: 'id-burst' })),
+  ]);
+  assert.equal(slow.hits, 1, 'one comment was posted during the burst');
+  assert.ok(burst.every((a) => a.status === 200 || a.status === 503), JSON.stringify(burst.map((a) => a.status)));
+  // Incode retries what was answered 503 until it is answered 200.
+  for (const type of ['SESSION_SUCCEEDED', 'IDENTITY_ENROLLED']) {
+    for (let attempt = 0; ; attempt += 1) {
+      const answer = await deliver(session.id, type, { identityId: 'id-burst' });
+      if (answer.status === 200) break;
+      assert.ok(attempt < 20, `${type} is eventually answered 200: ${JSON.stringify(answer.json)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  assert.equal(appComments(host, key).length, 1, 'exactly one comment');
+  assert.equal(taken(key, 'Start progress'), 1, 'transitioned once');
+  const record = host.kvs.get(`v:${session.id}`);
+  assert.equal(record.status, 'passed');
+  assert.equal(record.identityId, 'id-burst');
+  assert.equal(host.jira.issues.get(key).properties['incode-verification'].status, 'passed');
+  assert.equal(host.kvs.get(`lock:${session.id}`).owner, '', 'the lock is released');
+});
+
+test('a read made beside the swap is checked against the release marker, and read again when stale', async () => {
+  const { key, session } = await started('Stale read');
+  const lock = host.kvs.get(`lock:${session.id}`);
+  const record = host.kvs.get(`v:${session.id}`);
+  assert.equal(lock.rev, record.rev, 'the marker repeats the rev of the record its holder wrote');
+  // As if a holder had committed between this delivery's read and its swap.
+  host.kvs.set(`lock:${session.id}`, { ...lock, rev: record.rev + 1 });
+  const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
+  assert.equal(answer.status, 200);
+  assert.equal(answer.invocation.waves, MAX_WAVES + 1, 'one more round trip: the record read again');
+  assert.equal(appComments(host, key).length, 1);
+
+  // A busy taker's put-back hid a release: the live lease's owner is the record's writer.
+  const other = await started('Hidden release');
+  const written = host.kvs.get(`v:${other.session.id}`);
+  host.kvs.set(`lock:${other.session.id}`, { owner: written.by, untilMs: Date.now() + 60_000, eventKey: 'started', rev: null, careful: false, inflight: [] });
+  const through = await deliver(other.session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([through.status, through.json.result], [200, 'accepted'], 'not busy: its owner had committed');
+  assert.ok(through.invocation.waves <= MAX_WAVES);
+  // A live lease of anyone else is busy, and is put back.
+  const third = await started('Really busy');
+  const live = { owner: 'someone-else', untilMs: Date.now() + 60_000, eventKey: 'started', rev: null, careful: false, inflight: [] };
+  host.kvs.set(`lock:${third.session.id}`, live);
+  const busy = await deliver(third.session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([busy.status, busy.json.reason], [503, 'busy']);
+  assert.deepEqual(host.kvs.get(`lock:${third.session.id}`), live, 'the holder\'s lease was put back');
+  assert.equal(appComments(host, third.key).length, 0);
+});
+
+test('no fault was left unused, and Jira saw only valid requests', () => {
+  assert.deepEqual(host.faults.pending(), []);
+  assert.deepEqual(host.jira.violations, []);
+  assert.deepEqual(host.stats.lateCalls, []);
+});

@@ -157,7 +157,7 @@ export function coreFor(record) {
   return core;
 }
 
-function installationId() {
+export function installationId() {
   const id = __getRuntime()?.appContext?.installationId;
   if (typeof id !== 'string' || id === '') throw new Error('the invocation names no installation');
   return id;

@@ -50,8 +50,8 @@ import { applyPlannedTransition, applyTransition, findEventComment, perform, pos
 import { logEvent } from './log.js';
 import { publishToIssue } from './realtime.js';
 import {
-  asVerification, coreFor, deliveryWrite, EFFECTS_WINDOW_MS, getChecklist, getRecord, isKeyPart, isTestSession, keys,
-  loadConfig, lockRelease, releaseLock, restoreLock, revOf, settleLock, signalLock, takeLock, TTL, writeTogether,
+  asVerification, coreFor, deliveryWrite, EFFECTS_WINDOW_MS, getChecklist, getRecord, installationId, isKeyPart,
+  isTestSession, keys, loadConfig, lockRelease, releaseLock, restoreLock, revOf, settleLock, signalLock, takeLock, TTL, writeTogether,
 } from './store.js';
 
 /** @typedef {import('./store.js').StoredVerification} StoredVerification */
@@ -69,6 +69,26 @@ const RETRY_AFTER_SECONDS = '10';
 const OUTCOMES_KEPT = 5;
 /** A duplicate re-checks its outcome's transition only this soon after the event was applied. */
 const RECHECK_TRANSITION_MS = 86_400_000;
+
+// Deliveries that fail authentication go to the admin page's delivery log from a budget: anyone can post to the public webtrigger URL, and a flood of forged requests must not
+// spend the installation's KVS writes (4,000 a minute) that verifications need. A function
+// instance logs at most UNTRUSTED_LOG_BURST of them in a row, refilled at UNTRUSTED_LOG_PER_MINUTE;
+// the others reach the function log only.
+export const UNTRUSTED_LOG_BURST = 10;
+const UNTRUSTED_LOG_PER_MINUTE = 10;
+/** Per installation (a warm instance may serve several). @type {Map<string, { tokens: number, atMs: number }>} */
+const untrustedLogBudget = new Map();
+
+/** Takes one entry of the budget; false when it is spent. @param {number} atMs */
+function mayLogUntrusted(atMs) {
+  const key = installationId();
+  const budget = untrustedLogBudget.get(key) ?? { tokens: UNTRUSTED_LOG_BURST, atMs };
+  const refill = ((atMs - budget.atMs) / 60_000) * UNTRUSTED_LOG_PER_MINUTE;
+  const tokens = Math.min(UNTRUSTED_LOG_BURST, budget.tokens + Math.max(0, refill));
+  const allowed = tokens >= 1;
+  untrustedLogBudget.set(key, { tokens: allowed ? tokens - 1 : tokens, atMs });
+  return allowed;
+}
 
 /** @param {number} statusCode @param {Record<string, string>} body @returns {WebtriggerResponse} */
 function respond(statusCode, body) {
@@ -194,7 +214,11 @@ export async function webhook(request) {
     body: typeof request?.body === 'string' ? request.body : '',
     nowMs: atMs,
   });
-  if (receipt.kind === 'rejected') return answer(401, 'rejected', receipt.reason);
+  if (receipt.kind === 'rejected') {
+    if (mayLogUntrusted(atMs)) return answer(401, 'rejected', receipt.reason);
+    final(401, 'rejected', receipt.reason);
+    return reply(401, 'rejected', receipt.reason);
+  }
   if (receipt.kind === 'invalid') return answer(400, 'invalid', receipt.reason);
 
   // The first authenticated delivery ticks the checklist, in the delivery's last transaction.

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
+import { UNTRUSTED_LOG_BURST } from '../../src/webhook.js';
 import {
   ACCOUNTS, MODULES, SANDBOX_CREDENTIALS, WEBHOOK_SECRET, admin, appComments, captureConsole, configure, fails, invoke,
   ok, panel, sendLink, startApp,
@@ -133,6 +134,26 @@ test('forged and tampered webhooks are refused before anything is read or change
   const log = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries')).deliveries;
   assert.deepEqual(log.slice(0, 4).map((d) => [d.verdict, d.httpStatus, d.status]), Array(4).fill(['rejected', 401, '']));
   assert.equal(ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current.id, verification.id);
+});
+
+test('a flood of forged webhooks is refused without spending the installation\'s storage writes', async () => {
+  const deliveriesLogged = () => host.kvs.keys('delivery:').length;
+  const before = deliveriesLogged();
+  const body = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: 'flood-session' });
+  for (let i = 0; i < 3 * UNTRUSTED_LOG_BURST; i += 1) {
+    const answer = await deliver(body, signed(body, `guess-${i}`));
+    assert.equal(answer.status, 401);
+    assert.equal(answer.json.reason, 'bad_signature');
+  }
+  const logged = deliveriesLogged() - before;
+  assert.ok(logged >= 1, 'the admin page still sees that forged deliveries arrive');
+  assert.ok(logged <= UNTRUSTED_LOG_BURST, `${logged} log entries for ${3 * UNTRUSTED_LOG_BURST} forged deliveries`);
+  // An authenticated delivery is always logged, whatever the budget.
+  const { session } = await sendLink(host, ACCOUNTS.avery, host.jira.issues.add({ project: 'HELP', summary: 'After the flood', reporter: ACCOUNTS.casey }), { email: 'casey@example.test', delivery: 'EMAIL' });
+  const started = JSON.stringify({ eventType: 'SESSION_STARTED', interviewId: session.id });
+  assert.equal((await deliver(started, signed(started))).status, 200);
+  const log = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries')).deliveries;
+  assert.deepEqual([log[0].verdict, log[0].sessionId], ['accepted', session.id]);
 });
 
 test('a replayed webhook changes nothing; a payload naming another issue only touches its own', async () => {

@@ -5,9 +5,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { bundleForge } from '../../dev/forge-bundle.mjs';
+import { bundledCore } from '../support/bundled-core.mjs';
 import { subsetMismatch } from '../support/match.mjs';
 import * as baseline from '../../bench/baseline/index.mjs';
 import { buildCorpus } from '../../bench/corpus.mjs';
@@ -53,12 +52,7 @@ for (const [file, functions] of Object.entries(COVERED)) {
 
 let core;
 before(async () => {
-  const out = await bundleForge({
-    appDir: root,
-    entries: { core: 'tests/core/bundle-entry.js' },
-    outDir: path.join(root, 'build/test-bundles/bench-baseline'),
-  });
-  core = createRequire(import.meta.url)(out.core);
+  core = await bundledCore('bench-baseline');
 });
 
 test('on the whole benchmark corpus the baseline decides exactly as the core', () => {

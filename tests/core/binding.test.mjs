@@ -4,20 +4,14 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { bundleForge } from '../../dev/forge-bundle.mjs';
+import { bundledCore } from '../support/bundled-core.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let core;
 
 before(async () => {
-  const out = await bundleForge({
-    appDir: root,
-    entries: { core: 'tests/core/bundle-entry.js' },
-    outDir: path.join(root, 'build/test-bundles/binding'),
-  });
-  core = createRequire(import.meta.url)(out.core);
+  core = await bundledCore('binding');
 });
 
 test('a value of the wrong shape throws an Error with code bad_input', () => {

@@ -5,22 +5,13 @@
 // JS string passed to wasm), and values of the wrong shape refused with `bad_input`.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { createHmac } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { bundleForge } from '../../dev/forge-bundle.mjs';
+import { bundledCore } from '../support/bundled-core.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let core;
 
 before(async () => {
-  const out = await bundleForge({
-    appDir: root,
-    entries: { core: 'tests/core/bundle-entry.js' },
-    outDir: path.join(root, 'build/test-bundles/transport'),
-  });
-  core = createRequire(import.meta.url)(out.core);
+  core = await bundledCore('transport');
 });
 
 const T0 = 1_795_341_600_000;

@@ -4,9 +4,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { bundleForge } from '../../dev/forge-bundle.mjs';
+import { bundledCore } from '../support/bundled-core.mjs';
 import { subsetMismatch } from '../support/match.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -14,12 +13,7 @@ const vectorDir = path.join(root, 'tests/vectors');
 let core;
 
 before(async () => {
-  const out = await bundleForge({
-    appDir: root,
-    entries: { core: 'tests/core/bundle-entry.js' },
-    outDir: path.join(root, 'build/test-bundles/core'),
-  });
-  core = createRequire(import.meta.url)(out.core);
+  core = await bundledCore('core');
 });
 
 function call(name, args) {

@@ -74,7 +74,7 @@ const RECHECK_TRANSITION_MS = 86_400_000;
 // spend the installation's KVS writes (4,000 a minute) that verifications need. A function
 // instance logs at most UNTRUSTED_LOG_BURST of them in a row, refilled at UNTRUSTED_LOG_PER_MINUTE;
 // the others reach the function log only.
-export const UNTRUSTED_LOG_BURST = 10;
+const UNTRUSTED_LOG_BURST = 10;
 const UNTRUSTED_LOG_PER_MINUTE = 10;
 /** Per installation (a warm instance may serve several). @type {Map<string, { tokens: number, atMs: number }>} */
 const untrustedLogBudget = new Map();

@@ -12,6 +12,9 @@
 //! paragraph, a line break or a mark, whatever it contains. Nothing is HTML-escaped: ADF is JSON.
 
 use crate::model::{CoreError, FieldError, Outcome, PerOutcome};
+mod compiled;
+
+use compiled::Node;
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 use handlebars::{Path, PathSeg, TemplateError, TemplateErrorReason};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -160,27 +163,11 @@ fn is_unsafe_char(ch: char) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Default templates
 
-const DEFAULT_PASSED: &str = "✅ **Verification passed** — identity confirmed, you may proceed.
+const DEFAULT_PASSED: &str = include_str!("template/default-passed.hbs");
 
-Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}
-{{#if identityId}}Identity ID: {{identityId}}
-{{/if}}Session ID: {{sessionId}}
-Verified by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.";
+const DEFAULT_FAILED: &str = include_str!("template/default-failed.hbs");
 
-const DEFAULT_FAILED: &str = "❌ **Verification failed** — do not proceed, escalate for review.
-
-Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}
-{{#if identityId}}Identity ID: {{identityId}}
-{{/if}}Session ID: {{sessionId}}
-Checked by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.";
-
-const DEFAULT_MANUAL_REVIEW: &str =
-    "⚠️ **Manual review required** — do not proceed until review is complete.
-
-Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}
-{{#if identityId}}Identity ID: {{identityId}}
-{{/if}}Session ID: {{sessionId}}
-Sent to review by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.";
+const DEFAULT_MANUAL_REVIEW: &str = include_str!("template/default-manual-review.hbs");
 
 /// The comment template used when an admin leaves an outcome's template blank.
 pub fn default_template(outcome: Outcome) -> &'static str {
@@ -971,7 +958,7 @@ pub struct CompiledTemplates {
     /// A stored template that does not compile (saved by an older version, or edited in storage)
     /// is kept as its error, so the caller can fall back to a plain comment instead of losing
     /// the event; the other outcomes still render.
-    compiled: PerOutcome<OnceLock<Result<Template, CoreError>>>,
+    compiled: PerOutcome<OnceLock<Result<Vec<Node>, CoreError>>>,
 }
 
 impl CompiledTemplates {
@@ -987,20 +974,43 @@ impl CompiledTemplates {
     /// first problem when its stored template does not validate.
     pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
         let compiled = self.compiled.get(outcome).get_or_init(|| {
-            compile(effective_template(self.sources.get(outcome), outcome)).map_err(|error| {
-                CoreError::new(
-                    "template_invalid",
-                    format!("templates.{}: {}", outcome.key(), error.message),
-                    false,
-                )
-            })
+            let source = self.sources.get(outcome);
+            if source.trim().is_empty() {
+                if let Some(nodes) = default_compiled(outcome) {
+                    return Ok(nodes);
+                }
+            }
+            compile(effective_template(source, outcome))
+                .map(|template| compiled::from_template(&template))
+                .map_err(|error| {
+                    CoreError::new(
+                        "template_invalid",
+                        format!("templates.{}: {}", outcome.key(), error.message),
+                        false,
+                    )
+                })
         });
-        let template = compiled.as_ref().map_err(Clone::clone)?;
+        let nodes = compiled.as_ref().map_err(Clone::clone)?;
         Ok(to_adf(
-            &render_text(template, &vars.prepared()),
+            &render_text(nodes, &vars.prepared()),
             fallback_line(Some(outcome)),
         ))
     }
+}
+
+/// The default templates as `rust/build.rs` compiled them with the handlebars crate at build
+/// time: a cold function posting a default comment never loads the template parser.
+const DEFAULT_COMPILED: &str = include_str!(concat!(env!("OUT_DIR"), "/default_templates.json"));
+
+/// The compiled default template of an outcome (None only if the embedded text were unreadable,
+/// in which case the caller compiles the source instead).
+fn default_compiled(outcome: Outcome) -> Option<Vec<Node>> {
+    let mut all: PerOutcome<Vec<Node>> = serde_json::from_str(DEFAULT_COMPILED).ok()?;
+    Some(std::mem::take(match outcome {
+        Outcome::Passed => &mut all.passed,
+        Outcome::Failed => &mut all.failed,
+        Outcome::ManualReview => &mut all.manual_review,
+    }))
 }
 
 /// Renders one template for a preview. A blank template previews the default for the outcome
@@ -1014,63 +1024,22 @@ pub fn render_template(source: &str, vars: &TemplateVars) -> Result<AdfDoc, Core
     let template = compile(source)
         .map_err(|error| CoreError::new("template_invalid", error.message, false))?;
     Ok(to_adf(
-        &render_text(&template, &vars.prepared()),
+        &render_text(&compiled::from_template(&template), &vars.prepared()),
         fallback_line(outcome),
     ))
 }
 
-/// The text of a compiled template, by walking the handlebars crate's own parse tree.
+/// The text of a compiled template.
 ///
-/// NOTE: a template reaches this point only after [`validate_template`], which admits raw text,
-/// comments, known variables and `{{#if var}}` / `{{#unless var}}` blocks (with `{{else}}` and
-/// `{{else if var}}`) and nothing else; whitespace control and standalone lines are already
-/// applied by the crate's parser. For that subset the walk gives exactly what the crate's
-/// renderer (strict mode, no escaping) gives, which a property test checks, without turning the
-/// values into a JSON context and resolving paths and helpers for every tag: a third of a
-/// webhook decision's time went there.
-fn render_text(template: &Template, vars: &TemplateVars) -> String {
+/// NOTE: rendering walks the compiled form of the handlebars crate's own parse tree
+/// (`template/compiled.rs`). For the validated subset this gives exactly what the crate's renderer
+/// (strict mode, no escaping) gives, which a property test checks, without turning the values
+/// into a JSON context and resolving paths and helpers for every tag: a third of a webhook
+/// decision's time went there.
+fn render_text(nodes: &[Node], vars: &TemplateVars) -> String {
     let mut out = String::with_capacity(512);
-    render_elements(&template.elements, vars, &mut out);
+    compiled::render(nodes, &|name| vars.get(name), &mut out);
     out
-}
-
-fn render_elements(elements: &[TemplateElement], vars: &TemplateVars, out: &mut String) {
-    for element in elements {
-        match element {
-            TemplateElement::RawString(text) => out.push_str(text),
-            TemplateElement::Expression(tag) | TemplateElement::HtmlExpression(tag) => {
-                out.push_str(variable_value(&tag.name, vars));
-            }
-            TemplateElement::HelperBlock(block) => {
-                // Handlebars' truthiness of a string: empty is false.
-                let set = block
-                    .params
-                    .first()
-                    .is_some_and(|param| !variable_value(param, vars).is_empty());
-                let branch = match block.name.as_name() {
-                    Some("if") if set => &block.template,
-                    Some("unless") if !set => &block.template,
-                    Some("if" | "unless") => &block.inverse,
-                    _ => &None,
-                };
-                if let Some(branch) = branch {
-                    render_elements(&branch.elements, vars, out);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The value of a plain variable (`{{name}}`); validation admits no other parameter.
-fn variable_value<'a>(parameter: &Parameter, vars: &'a TemplateVars) -> &'a str {
-    match parameter {
-        Parameter::Path(Path::Relative((segments, _))) => match segments.as_slice() {
-            [PathSeg::Named(name)] => vars.get(name),
-            _ => "",
-        },
-        _ => "",
-    }
 }
 
 /// An outcome from its words ("manual review") or key ("manualReview").
@@ -1528,7 +1497,7 @@ mod tests {
     }
 
     mod against_the_crate_renderer {
-        //! The walk in `render_text` against the handlebars crate's own renderer (strict mode, no
+        //! The compiled form's rendering (`render_text`) against the handlebars crate's own renderer (strict mode, no
         //! escaping), on generated templates of the whole admitted subset.
         use super::super::*;
         use handlebars::{no_escape, Handlebars};
@@ -1616,7 +1585,10 @@ mod tests {
                 registry.register_escape_fn(no_escape);
                 registry.register_template("t", template.clone());
                 let expected = registry.render("t", &prepared).unwrap();
-                prop_assert_eq!(render_text(&template, &prepared), expected);
+                prop_assert_eq!(
+                    render_text(&compiled::from_template(&template), &prepared),
+                    expected
+                );
             }
         }
 
@@ -1630,10 +1602,19 @@ mod tests {
                     registry.register_escape_fn(no_escape);
                     registry.register_template("t", template.clone());
                     assert_eq!(
-                        render_text(&template, &prepared),
+                        render_text(&compiled::from_template(&template), &prepared),
                         registry.render("t", &prepared).unwrap()
                     );
                 }
+            }
+        }
+
+        #[test]
+        fn the_defaults_compiled_at_build_time_are_the_defaults_compiled_now() {
+            for outcome in Outcome::ALL {
+                let now = compiled::from_template(&compile(default_template(outcome)).unwrap());
+                assert_eq!(default_compiled(outcome).unwrap(), now, "{outcome:?}");
+                assert!(!now.is_empty());
             }
         }
 

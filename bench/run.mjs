@@ -41,8 +41,8 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 /** Rebuilds the core package when it is missing or older than the Rust sources. */
 function ensureCorePackage() {
   const bytesFile = path.join(ROOT, 'src/generated/core-bytes.js');
-  const sources = [path.join(ROOT, 'Cargo.toml'), path.join(ROOT, 'dev/build-core.sh'),
-    ...fs.readdirSync(path.join(ROOT, 'rust/src')).map((f) => path.join(ROOT, 'rust/src', f))];
+  const sources = [path.join(ROOT, 'Cargo.toml'), path.join(ROOT, 'dev/build-core.sh'), path.join(ROOT, 'rust/build.rs'),
+    ...fs.readdirSync(path.join(ROOT, 'rust/src'), { recursive: true }).map((f) => path.join(ROOT, 'rust/src', String(f)))];
   const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(bytesFile) && fs.statSync(bytesFile).mtimeMs >= newest) return;
   log('building the core package (dev/build-core.sh) ...');

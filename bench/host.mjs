@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { currentInvocation, installForgeGlobals } from '../dev/host/runtime.mjs';
 import { startHost } from '../dev/host/server.mjs';
 import { ACCOUNTS, GROUPS } from '../dev/host/jira/index.mjs';
-import { SANDBOX_CREDENTIALS } from '../dev/host/incode/seed.mjs';
+import { sandboxAdminSettings } from '../dev/host/incode/seed.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -47,17 +47,7 @@ const admin = (host, fn, payload = {}) => host.invokeResolver({
 
 /** Configures the app as an admin does, and the sandbox's webhook to reach it (HMAC). */
 async function configure(host, overrides = {}) {
-  ok(await admin(host, 'admin.saveSettings', {
-    environment: 'demo',
-    apiKey: SANDBOX_CREDENTIALS.apiKey,
-    clientId: SANDBOX_CREDENTIALS.clientId,
-    clientSecret: SANDBOX_CREDENTIALS.clientSecret,
-    integrationReference: SANDBOX_CREDENTIALS.integrationReference,
-    webhookSecret: WEBHOOK_SECRET,
-    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
-    transitions: { passed: 'Start progress', failed: 'Escalate', manualReview: 'Pending' },
-    ...overrides,
-  }), 'saving the settings');
+  ok(await admin(host, 'admin.saveSettings', sandboxAdminSettings(WEBHOOK_SECRET, overrides)), 'saving the settings');
   ok(await admin(host, 'admin.testCredentials'), 'testing the credentials');
   const info = ok(await admin(host, 'admin.getSettings'), 'reading the settings');
   host.incode.configureWebhook({ url: info.webhook.url, mode: 'hmac', secret: WEBHOOK_SECRET, header: 'x-incode-signature', encoding: 'hex' });

@@ -1068,6 +1068,9 @@ mod read {
     }
 
     /// Any JSON value, read in full and dropped.
+    // NOTE: not serde's `IgnoredAny`: serde_json skips those without checking that a `\u` escape
+    // is a valid code point or that a number fits a double, and a body must be refused exactly
+    // where a `serde_json::Value` would refuse it.
     pub(super) struct Skip;
 
     impl<'de> Deserialize<'de> for Skip {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { startHost } from '../../dev/host/server.mjs';
 import { ACCOUNTS } from '../../dev/host/jira/index.mjs';
-import { SANDBOX_CREDENTIALS } from '../../dev/host/incode/seed.mjs';
+import { SANDBOX_CREDENTIALS, sandboxAdminSettings } from '../../dev/host/incode/seed.mjs';
 
 export { ACCOUNTS, SANDBOX_CREDENTIALS };
 
@@ -98,22 +98,14 @@ export function fails(answer, code, what = 'the call') {
 
 /** The settings a help-desk admin saves for the sandbox (HMAC webhooks, all three transitions). */
 export function sandboxSettings(overrides = {}) {
-  return {
-    environment: 'demo',
-    apiKey: SANDBOX_CREDENTIALS.apiKey,
-    clientId: SANDBOX_CREDENTIALS.clientId,
-    clientSecret: SANDBOX_CREDENTIALS.clientSecret,
-    integrationReference: SANDBOX_CREDENTIALS.integrationReference,
-    webhookSecret: WEBHOOK_SECRET,
-    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
-    transitions: { passed: 'Start progress', failed: 'Escalate', manualReview: 'Pending' },
+  return sandboxAdminSettings(WEBHOOK_SECRET, {
     templates: {
       passed: 'Identity verified for {{name}} ({{email}}). Identity ID: {{identityId}}. Session: {{sessionId}}. {{status}}',
       failed: 'Verification FAILED for {{name}} ({{email}}). Do not proceed. Session: {{sessionId}}. {{status}}',
       manualReview: 'Manual review required for {{name}} ({{email}}). Session: {{sessionId}}. {{status}}',
     },
     ...overrides,
-  };
+  });
 }
 
 /**

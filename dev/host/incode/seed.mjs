@@ -9,6 +9,25 @@ export const SANDBOX_CREDENTIALS = Object.freeze({
   integrationReference: "sandbox-integration",
 });
 
+/**
+ * The settings an admin saves to use this sandbox from the local Jira site: its credentials,
+ * HMAC-signed webhooks with `webhookSecret`, and a transition of the local workflow per outcome.
+ * @param {string} webhookSecret @param {Record<string, unknown>} [overrides]
+ */
+export function sandboxAdminSettings(webhookSecret, overrides = {}) {
+  return {
+    environment: "demo",
+    apiKey: SANDBOX_CREDENTIALS.apiKey,
+    clientId: SANDBOX_CREDENTIALS.clientId,
+    clientSecret: SANDBOX_CREDENTIALS.clientSecret,
+    integrationReference: SANDBOX_CREDENTIALS.integrationReference,
+    webhookSecret,
+    webhookAuth: { mode: "hmac", header: "x-incode-signature", encoding: "hex", timestampHeader: "", toleranceSeconds: 300 },
+    transitions: { passed: "Start progress", failed: "Escalate", manualReview: "Pending" },
+    ...overrides,
+  };
+}
+
 /** Phone numbers are in the 555-01xx range reserved for fiction. */
 export function seedDirectory() {
   return [

@@ -49,11 +49,43 @@ const TOKEN_CONTEXT: &str = "incode-webhook-token";
 const MS_THRESHOLD: i64 = 1_000_000_000_000;
 
 /// One header value, or several when the header was repeated (Forge sends arrays).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+// NOTE: Deserialize is written out below rather than derived `untagged`: the derived form
+// buffers each value, tries a string first and, for Forge's arrays, builds and drops an error
+// message before trying an array, on every header of every delivery.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum HeaderValue {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for HeaderValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+        impl<'de> serde::de::Visitor<'de> for OneOrMany {
+            type Value = HeaderValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E>(self, value: &str) -> Result<HeaderValue, E> {
+                Ok(HeaderValue::One(value.to_owned()))
+            }
+            fn visit_string<E>(self, value: String) -> Result<HeaderValue, E> {
+                Ok(HeaderValue::One(value))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<HeaderValue, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+                while let Some(value) = seq.next_element::<String>()? {
+                    values.push(value);
+                }
+                Ok(HeaderValue::Many(values))
+            }
+        }
+        d.deserialize_any(OneOrMany)
+    }
 }
 
 impl HeaderValue {
@@ -2337,6 +2369,72 @@ mod tests {
             Some(&HeaderValue::Many(vec!["2".into(), "3".into()]))
         );
         assert!(!format!("{parsed:?}").contains("secret: \"s\""));
+    }
+
+    #[test]
+    fn header_values_read_as_a_string_or_an_array_of_strings() {
+        let read = |json: &str| serde_json::from_str::<HeaderValue>(json);
+        assert_eq!(read(r#""a""#).expect("one"), HeaderValue::One("a".into()));
+        assert_eq!(
+            read(r#"["a","b"]"#).expect("many"),
+            HeaderValue::Many(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(read("[]").expect("none"), HeaderValue::Many(vec![]));
+        for bad in ["1", "null", "{}", r#"["a",2]"#, r#"[["a"]]"#] {
+            assert!(read(bad).is_err(), "{bad} must be refused");
+        }
+        let error = read("true").expect_err("bool").to_string();
+        assert!(error.contains("a string or an array of strings"), "{error}");
+    }
+
+    #[test]
+    fn webhook_auth_reads_each_mode_and_names_what_is_missing() {
+        for auth in [
+            WebhookAuth::Hmac {
+                header: "x-sig".into(),
+                encoding: SignatureEncoding::Base64,
+                timestamp_header: "x-ts".into(),
+                tolerance_seconds: 120,
+            },
+            WebhookAuth::SharedSecret {
+                header: "x-secret".into(),
+            },
+            WebhookAuth::OAuth {
+                client_id: "incode".into(),
+                token_ttl_seconds: 600,
+            },
+        ] {
+            let json = serde_json::to_string(&auth).expect("json");
+            assert_eq!(
+                serde_json::from_str::<WebhookAuth>(&json).expect(&json),
+                auth
+            );
+        }
+        // Fields of another mode are ignored, as an unknown field is.
+        assert_eq!(
+            serde_json::from_value::<WebhookAuth>(
+                json!({"mode":"sharedSecret","header":"h","clientId":"c","extra":1})
+            )
+            .expect("shared secret"),
+            WebhookAuth::SharedSecret { header: "h".into() }
+        );
+        let error = |value: Value| {
+            serde_json::from_value::<WebhookAuth>(value)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert!(
+            error(json!({"mode":"hmac","header":"h","encoding":"hex","toleranceSeconds":1}))
+                .contains("missing field `timestampHeader`")
+        );
+        assert!(error(json!({"mode":"oauth","clientId":"c"})).contains("tokenTtlSeconds"));
+        assert!(error(json!({"mode":"basic","header":"h"})).contains("unknown variant `basic`"));
+        assert!(error(json!({"header":"h"})).contains("missing field `mode`"));
+        assert!(error(
+            json!({"mode":"hmac","header":"h","encoding":"hex","timestampHeader":"",
+                             "toleranceSeconds":-1})
+        )
+        .contains("invalid value"));
     }
 
     // ---- the body reader and the header filter against serde_json::Value -----------------

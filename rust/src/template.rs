@@ -976,9 +976,7 @@ impl CompiledTemplates {
         let compiled = self.compiled.get(outcome).get_or_init(|| {
             let source = self.sources.get(outcome);
             if source.trim().is_empty() {
-                if let Some(nodes) = default_compiled(outcome) {
-                    return Ok(nodes);
-                }
+                return Ok(default_compiled(outcome));
             }
             compile(effective_template(source, outcome))
                 .map(|template| compiled::from_template(&template))
@@ -998,19 +996,18 @@ impl CompiledTemplates {
     }
 }
 
-/// The default templates as `rust/build.rs` compiled them with the handlebars crate at build
-/// time: a cold function posting a default comment never loads the template parser.
-const DEFAULT_COMPILED: &str = include_str!(concat!(env!("OUT_DIR"), "/default_templates.json"));
+// The default templates as `rust/build.rs` compiled them with the handlebars crate at build
+// time (`default_passed()`, ...): a cold function posting a default comment never loads the
+// template parser.
+include!(concat!(env!("OUT_DIR"), "/default_templates.rs"));
 
-/// The compiled default template of an outcome (None only if the embedded text were unreadable,
-/// in which case the caller compiles the source instead).
-fn default_compiled(outcome: Outcome) -> Option<Vec<Node>> {
-    let mut all: PerOutcome<Vec<Node>> = serde_json::from_str(DEFAULT_COMPILED).ok()?;
-    Some(std::mem::take(match outcome {
-        Outcome::Passed => &mut all.passed,
-        Outcome::Failed => &mut all.failed,
-        Outcome::ManualReview => &mut all.manual_review,
-    }))
+/// The compiled default template of an outcome.
+fn default_compiled(outcome: Outcome) -> Vec<Node> {
+    match outcome {
+        Outcome::Passed => default_passed(),
+        Outcome::Failed => default_failed(),
+        Outcome::ManualReview => default_manual_review(),
+    }
 }
 
 /// Renders one template for a preview. A blank template previews the default for the outcome
@@ -1613,7 +1610,7 @@ mod tests {
         fn the_defaults_compiled_at_build_time_are_the_defaults_compiled_now() {
             for outcome in Outcome::ALL {
                 let now = compiled::from_template(&compile(default_template(outcome)).unwrap());
-                assert_eq!(default_compiled(outcome).unwrap(), now, "{outcome:?}");
+                assert_eq!(default_compiled(outcome), now, "{outcome:?}");
                 assert!(!now.is_empty());
             }
         }

@@ -7,11 +7,9 @@
 
 use handlebars::template::{Parameter, Template, TemplateElement};
 use handlebars::{Path, PathSeg};
-use serde::{Deserialize, Serialize};
 
 /// One piece of a compiled template.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Node {
     /// Literal text.
     Text { text: String },

@@ -84,7 +84,7 @@ const loaded = new Map();
 /**
  * Bundles (when needed) and loads the handlers of every function in the manifest.
  * @param {{ appDir: string, manifest: ReturnType<import('./manifest.mjs').readManifest>, outDir?: string }} options
- * @returns {Promise<{ handlers: Map<string, Function>, bundles: Record<string, string>, rebuilt: boolean }>}
+ * @returns {Promise<{ handlers: Map<string, Function>, bundles: Record<string, string>, rebuilt: boolean, recycle: () => void }>}
  */
 export async function loadFunctions({ appDir, manifest, outDir = path.join(appDir, 'build', 'forge') }) {
   const moduleNames = [...new Set([...manifest.functions.values()].map((f) => f.moduleName))];
@@ -106,22 +106,35 @@ export async function loadFunctions({ appDir, manifest, outDir = path.join(appDi
   });
 
   const handlers = new Map();
+  mapHandlers({ manifest, bundles, handlers });
+  /** New function instances: every bundle loaded again, so no module state of the old ones is left. */
+  const recycle = () => mapHandlers({ manifest, bundles, handlers, fresh: true });
+  return { handlers, bundles, rebuilt, recycle };
+}
+
+/**
+ * Maps each function key to its handler in `handlers`, loading each bundle once per build (or
+ * again when `fresh`, as a cold start of a new instance would).
+ */
+function mapHandlers({ manifest, bundles, handlers, fresh = false }) {
+  const modules = new Map();
   for (const fn of manifest.functions.values()) {
     const file = bundles[fn.moduleName];
     const stat = fs.statSync(file);
     const cacheKey = `${file}\0${stat.mtimeMs}`;
+    if (fresh && !modules.has(file)) loaded.delete(cacheKey);
     if (!loaded.has(cacheKey)) {
       // A rebuilt bundle replaces the old module, as a new deployment replaces a function.
       delete require.cache[require.resolve(file)];
       loaded.set(cacheKey, require(file));
     }
+    modules.set(file, true);
     const exported = loaded.get(cacheKey)[fn.exportName];
     if (typeof exported !== 'function') {
       throw new Error(`Function ${fn.key}: src/${fn.moduleName} does not export a function "${fn.exportName}" after bundling`);
     }
     handlers.set(fn.key, exported);
   }
-  return { handlers, bundles, rebuilt };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ export async function startHost({
     latencyMs,
     log,
   });
-  const { handlers } = await loadFunctions({ appDir, manifest, outDir });
+  const { handlers, recycle } = await loadFunctions({ appDir, manifest, outDir });
   const invoker = createInvoker({ manifest, handlers, platform, ids, siteUrl: baseUrl, lookupUser, timeouts, log });
   const invokeResolver = async (args) => {
     try {
@@ -447,6 +447,11 @@ export async function startHost({
     invokeWebtrigger,
     invokeScheduledTrigger,
     webtriggerUrl: (key) => platform.webtriggerUrl(key),
+    /**
+     * Replaces every function instance with a new one (each bundle loaded again), as Forge does
+     * when it scales or recycles: whatever the app kept in module scope is gone.
+     */
+    recycleInstances: recycle,
     /** Opens a Custom UI frame as the shell would: `{ token, src }`. */
     openFrame: ({ accountId, moduleKey, issueKey, theme = 'light' }) => {
       const mod = manifest.uiModules.get(moduleKey);

@@ -3,8 +3,10 @@
 // comment, transition, issue property, live update. `webhookToken`: the OAuth client-credentials
 // endpoint for Incode.
 //
-// Three sequential platform round trips on every normal path:
+// Three sequential platform round trips on every normal path, two on a warm instance that read
+// the settings within the last CONFIG_TTL_MS:
 //   W1  settings + secrets + checklist;                  authenticate (core)
+//       (skipped while the instance keeps the installation's settings, see "Kept settings")
 //   W2  take the session lock (one atomic swap) + read the record
 //   W3  one KVS transaction (the new record, the lock's release marker, the delivery log entry,
 //       the checklist) together with the effects (comment, transition by the id chosen at send
@@ -88,6 +90,41 @@ function mayLogUntrusted(atMs) {
   const allowed = tokens >= 1;
   untrustedLogBudget.set(key, { tokens: allowed ? tokens - 1 : tokens, atMs });
   return allowed;
+}
+
+// Kept settings. A warm instance keeps each installation's settings and secrets for
+// CONFIG_TTL_MS after reading them, so a delivery skips W1. A change an admin saves reaches
+// webhooks within that time, except the authentication settings and the webhook secret: a
+// delivery refused with kept settings reads the settings and secrets again and is authenticated
+// again, so a rotated secret or a new mode applies at once (and a forged delivery costs two KVS
+// reads, not three). The old secret is still accepted for at most CONFIG_TTL_MS after a rotation.
+// Settings are kept only once the setup checklist records a received webhook: until then each
+// delivery reads the checklist, to tick it; after that it is not read again.
+const CONFIG_TTL_MS = 10_000;
+/** An instance serving many installations keeps the most recent ones only. */
+const CONFIGS_KEPT = 32;
+/** @typedef {Awaited<ReturnType<typeof loadConfig>>} Config */
+/** @type {Map<string, { config: Config, readAtMs: number }>} */
+const keptConfigs = new Map();
+
+/**
+ * W1: the settings and secrets, kept or read (with the checklist, until it records a webhook).
+ * `fresh` reads them even when kept.
+ * @param {number} atMs @param {{ fresh?: boolean }} [options]
+ * @returns {Promise<{ config: Config, checklist: import('./store.js').Checklist | null, kept: boolean }>}
+ */
+async function webhookConfig(atMs, { fresh = false } = {}) {
+  const installation = installationId();
+  const entry = keptConfigs.get(installation);
+  const age = entry ? atMs - entry.readAtMs : Infinity;
+  if (entry && !fresh && age >= 0 && age < CONFIG_TTL_MS) return { config: entry.config, checklist: null, kept: true };
+  const [config, checklist] = await Promise.all([loadConfig(), entry ? null : getChecklist()]);
+  keptConfigs.delete(installation);
+  if (!checklist || checklist.webhookReceivedAtMs !== null) {
+    keptConfigs.set(installation, { config, readAtMs: atMs });
+    if (keptConfigs.size > CONFIGS_KEPT) keptConfigs.delete(/** @type {string} */ (keptConfigs.keys().next().value));
+  }
+  return { config, checklist, kept: false };
 }
 
 /** @param {number} statusCode @param {Record<string, string>} body @returns {WebtriggerResponse} */
@@ -196,24 +233,35 @@ export async function webhook(request) {
     return reply(statusCode, verdict, reason);
   };
 
-  // W1
-  let config;
-  let checklist;
-  try {
-    [config, checklist] = await Promise.all([loadConfig(), getChecklist()]);
-  } catch (error) {
-    logEvent('webhook.config_unavailable', { code: errorCode(error) });
-    return respond(503, { result: 'error', reason: 'storage_unavailable' });
-  }
-  const settings = config.settings;
-
-  const receipt = receiveWebhook({
-    auth: settings.webhookAuth,
+  // W1 (or the settings this instance keeps)
+  /** @param {{ fresh?: boolean }} [options] */
+  const readConfig = async (options) => {
+    try {
+      return await webhookConfig(atMs, options);
+    } catch (error) {
+      logEvent('webhook.config_unavailable', { code: errorCode(error) });
+      return null;
+    }
+  };
+  /** @param {Config} config */
+  const authenticate = (config) => receiveWebhook({
+    auth: config.settings.webhookAuth,
     secret: config.secrets.webhookSecret,
     headers: request?.headers ?? {},
     body: typeof request?.body === 'string' ? request.body : '',
     nowMs: atMs,
   });
+  let loaded = await readConfig();
+  if (!loaded) return respond(503, { result: 'error', reason: 'storage_unavailable' });
+  let receipt = authenticate(loaded.config);
+  if (receipt.kind === 'rejected' && loaded.kept) {
+    // The settings may have changed since they were kept (a rotated secret, another mode).
+    loaded = await readConfig({ fresh: true });
+    if (!loaded) return respond(503, { result: 'error', reason: 'storage_unavailable' });
+    receipt = authenticate(loaded.config);
+  }
+  const { config, checklist } = loaded;
+  const settings = config.settings;
   if (receipt.kind === 'rejected') {
     if (mayLogUntrusted(atMs)) return answer(401, 'rejected', receipt.reason);
     final(401, 'rejected', receipt.reason);
@@ -222,7 +270,7 @@ export async function webhook(request) {
   if (receipt.kind === 'invalid') return answer(400, 'invalid', receipt.reason);
 
   // The first authenticated delivery ticks the checklist, in the delivery's last transaction.
-  if (checklist.webhookReceivedAtMs === null) extra.push({ key: keys.checklist, value: { ...checklist, webhookReceivedAtMs: atMs } });
+  if (checklist && checklist.webhookReceivedAtMs === null) extra.push({ key: keys.checklist, value: { ...checklist, webhookReceivedAtMs: atMs } });
   if (receipt.kind === 'ignored') {
     entry.eventType = receipt.rawType;
     return answer(202, 'ignored', receipt.reason);

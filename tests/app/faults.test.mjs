@@ -110,10 +110,12 @@ test('the KVS fails before anything happened (taking the lock): nothing half-don
   assertCompletedOnce(run);
 });
 
-test('the KVS is down when the webhook starts: 503, then the retry completes', async () => {
-  const run = await passWithFault('Storage down', () => ({
-    target: 'kvs', match: (r) => r.path === '/api/v1/secret/get', status: 500,
-  }));
+test('the KVS is down when a new instance takes the webhook: 503, then the retry completes', async () => {
+  const run = await passWithFault('Storage down', () => {
+    // A new instance keeps no settings: its first delivery reads them.
+    host.recycleInstances();
+    return { target: 'kvs', match: (r) => r.path === '/api/v1/secret/get', status: 500 };
+  });
   assertCompletedOnce(run);
 });
 

@@ -11,6 +11,8 @@ import {
 } from './helpers.mjs';
 
 const MAX_WAVES = 3;
+/** A webhook on a warm instance that read the settings within the last seconds. */
+const KEPT_WAVES = 2;
 const WEBHOOK = 'incode-webhook';
 let host;
 const answers = [];
@@ -35,11 +37,11 @@ after(async () => {
 const newRequest = (summary) => host.jira.issues.add({ project: 'HELP', summary, reporter: ACCOUNTS.casey });
 
 /** POSTs a signed webhook to the app as Incode does; returns the answer and the invocation's stats. */
-async function deliver(sessionId, eventType, extra = {}) {
+async function deliver(sessionId, eventType, extra = {}, secret = WEBHOOK_SECRET) {
   const body = JSON.stringify({ eventType, interviewId: sessionId, loginHint: 'casey@example.test', ...extra });
   const response = await fetch(host.webtriggerUrl(WEBHOOK), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') },
+    headers: { 'content-type': 'application/json', 'x-incode-signature': sign(secret, body, 'hex') },
     body,
   });
   const json = await response.json();
@@ -97,6 +99,36 @@ test('a send with the Incode token cached, and every kind of webhook, wait on at
 
   assert.equal(appComments(host, key).length, 1);
   assert.equal(taken(key, 'Start progress'), 1);
+});
+
+test('a warm instance keeps the settings: 2 round trips; a rotated secret applies at once', async () => {
+  host.recycleInstances();
+  const { key, session } = await started('Kept settings');
+  const cold = host.stats.find((i) => i.name === WEBHOOK).at(-1);
+  assert.equal(cold.waves, MAX_WAVES, 'a new instance reads the settings first');
+  const warm = await deliver(session.id, 'SESSION_SUCCEEDED', { identityId: 'id-kept' });
+  assert.equal(warm.status, 200);
+  assert.equal(warm.invocation.waves, KEPT_WAVES, 'the lock with the record, then the transaction with the effects');
+  assert.equal(warm.invocation.calls.kvs, 3, 'no settings, secrets or checklist read');
+  assert.equal(appComments(host, key).length, 1);
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed');
+
+  // The admin rotates the webhook secret (Incode signs with the new one from then on).
+  const next = await started('Rotated secret');
+  const rotated = 'whsec-rotated-7b2e91c4d0a35f86';
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: rotated }));
+  // Refused by the kept settings, read again at once, accepted: one round trip more, this once.
+  const first = await deliver(next.session.id, 'SESSION_FAILED', {}, rotated);
+  assert.equal(first.status, 200, JSON.stringify(first.json));
+  assert.equal(first.invocation.waves, KEPT_WAVES + 1);
+  assert.equal(host.kvs.get(`v:${next.session.id}`).status, 'failed');
+  const forged = await deliver(next.session.id, 'SESSION_SUCCEEDED', {}, WEBHOOK_SECRET);
+  assert.deepEqual([forged.status, forged.json.result], [401, 'rejected'], 'the old secret is refused once the new one was read');
+  assert.equal(host.kvs.get(`v:${next.session.id}`).status, 'failed');
+
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: WEBHOOK_SECRET }));
+  const back = await started('Secret restored');
+  assert.equal(host.kvs.get(`v:${back.session.id}`).status, 'inProgress');
 });
 
 test('careful mode after a crash between taking the lock and the last round trip', async () => {
@@ -356,7 +388,7 @@ test('a read made beside the swap is checked against the release marker, and rea
   host.kvs.set(`lock:${session.id}`, { ...lock, rev: record.rev + 1 });
   const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(answer.status, 200);
-  assert.equal(answer.invocation.waves, MAX_WAVES + 1, 'one more round trip: the record read again');
+  assert.equal(answer.invocation.waves, KEPT_WAVES + 1, 'one more round trip than a warm delivery: the record read again');
   assert.equal(appComments(host, key).length, 1);
 
   // A busy taker's put-back hid a release: the live lease's owner is the record's writer.

@@ -158,6 +158,27 @@ test('a flood of forged webhooks is refused without spending the installation\'s
   assert.deepEqual([log[0].verdict, log[0].sessionId], ['accepted', session.id]);
 });
 
+test('while an instance keeps the settings, a forged delivery only reads the settings and secrets again', async () => {
+  const key = host.jira.issues.add({ project: 'HELP', summary: 'Kept settings', reporter: ACCOUNTS.casey });
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  // The checklist records a received webhook: from this delivery on, the instance keeps the settings.
+  const started = JSON.stringify({ eventType: 'SESSION_STARTED', interviewId: session.id });
+  assert.equal((await deliver(started, signed(started))).status, 200);
+  const body = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: session.id, identityId: 'forged-identity' });
+  for (let i = 0; i < 5; i += 1) {
+    const logged = host.kvs.keys('delivery:').length;
+    const answer = await deliver(body, signed(body, `kept-guess-${i}`));
+    assert.equal(answer.status, 401);
+    const { calls } = host.stats.find((s) => s.name === 'incode-webhook').at(-1);
+    // Two reads (the settings and secrets again, so that a rotated secret applies at once; not
+    // the checklist), and one write when the log budget allows an entry.
+    const wrote = host.kvs.keys('delivery:').length - logged;
+    assert.equal(calls.kvs, 2 + wrote, `${calls.kvs} KVS calls for a forged delivery`);
+  }
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'inProgress', 'the record did not change');
+  assert.equal(appComments(host, key).length, 0);
+});
+
 test('a replayed webhook changes nothing; a payload naming another issue only touches its own', async () => {
   const key = host.jira.issues.add({ project: 'HELP', summary: 'Replay target', reporter: ACCOUNTS.casey });
   const bystander = host.jira.issues.add({ project: 'HELP', summary: 'Bystander', reporter: ACCOUNTS.drew });

@@ -117,18 +117,18 @@ export async function loadFunctions({ appDir, manifest, outDir = path.join(appDi
  * again when `fresh`, as a cold start of a new instance would).
  */
 function mapHandlers({ manifest, bundles, handlers, fresh = false }) {
-  const modules = new Map();
+  const reloaded = new Set();
   for (const fn of manifest.functions.values()) {
     const file = bundles[fn.moduleName];
     const stat = fs.statSync(file);
     const cacheKey = `${file}\0${stat.mtimeMs}`;
-    if (fresh && !modules.has(file)) loaded.delete(cacheKey);
+    if (fresh && !reloaded.has(file)) loaded.delete(cacheKey);
     if (!loaded.has(cacheKey)) {
       // A rebuilt bundle replaces the old module, as a new deployment replaces a function.
       delete require.cache[require.resolve(file)];
       loaded.set(cacheKey, require(file));
     }
-    modules.set(file, true);
+    reloaded.add(file);
     const exported = loaded.get(cacheKey)[fn.exportName];
     if (typeof exported !== 'function') {
       throw new Error(`Function ${fn.key}: src/${fn.moduleName} does not export a function "${fn.exportName}" after bundling`);

@@ -7,3 +7,26 @@ import bytes from './generated/core-bytes.js';
 initSync({ module: bytes });
 
 export * from './generated/core.js';
+
+/** Each Core's `webhookHeaders`, read once. @type {WeakMap<import('./generated/core.js').Core, Set<string>>} */
+const wantedHeaders = new WeakMap();
+
+/**
+ * Authenticates and parses one delivery with `core`'s settings (`Core#receiveWebhook`), passing
+ * only the headers its authentication reads: a Forge delivery carries a dozen others, and writing
+ * them all as JSON for the core cost more than the HMAC of a small body. The core matches the
+ * names again (`toLowerCase` here keeps at least every header it keeps).
+ * @param {import('./generated/core.js').Core} core
+ * @param {import('./generated/core.js').DeliveryInput} delivery
+ * @returns {import('./generated/core.js').WebhookReceipt}
+ */
+export function receiveDelivery(core, { secret, headers, body, nowMs }) {
+  let wanted = wantedHeaders.get(core);
+  if (!wanted) wantedHeaders.set(core, (wanted = new Set(core.webhookHeaders)));
+  /** @type {Record<string, string[] | string>} */
+  const picked = {};
+  for (const name of Object.keys(headers ?? {})) {
+    if (wanted.has(name.trim().toLowerCase())) picked[name] = headers[name];
+  }
+  return core.receiveWebhook({ secret, headers: picked, body, nowMs });
+}

@@ -46,7 +46,7 @@
 //   duplicate or an agent's action rewrites the property).
 // A failure anywhere answers 503 (Retry-After), and the retry finishes exactly what is missing.
 import { ForgeKvsError } from '@forge/kvs';
-import { issueWebhookToken, propertyRequest, receiveWebhook } from './core.js';
+import { issueWebhookToken, propertyRequest, receiveDelivery } from './core.js';
 import { errorCode } from './envelope.js';
 import { applyPlannedTransition, applyTransition, findEventComment, perform, postEventComment, transitionOffered } from './jira.js';
 import { logEvent } from './log.js';
@@ -244,8 +244,7 @@ export async function webhook(request) {
     }
   };
   /** @param {Config} config */
-  const authenticate = (config) => receiveWebhook({
-    auth: config.settings.webhookAuth,
+  const authenticate = (config) => receiveDelivery(coreFor(config), {
     secret: config.secrets.webhookSecret,
     headers: request?.headers ?? {},
     body: typeof request?.body === 'string' ? request.body : '',

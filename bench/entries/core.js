@@ -1,7 +1,8 @@
 // The webhook decision as the Forge function makes it with the Rust core: authenticate and parse
-// (`receiveWebhook`), then apply the event with the `Core` kept for the settings revision.
+// with the `Core` kept for the settings revision (`receiveDelivery`: only the headers its
+// authentication reads cross), then apply the event.
 // Bundled by the benchmark exactly as Forge bundles the app (dev/forge-bundle.mjs).
-import { Core, receiveWebhook } from '../../src/core.js';
+import { Core, receiveDelivery } from '../../src/core.js';
 
 // One `Core` per settings revision, as the shims keep it (a function instance serves one site).
 const cores = new WeakMap();
@@ -12,9 +13,9 @@ const cores = new WeakMap();
  * @param {object} verification the stored record of the session @param {number} nowMs
  */
 export function decide(settings, secret, request, verification, nowMs) {
-  const receipt = receiveWebhook({ auth: settings.webhookAuth, secret, headers: request.headers, body: request.body, nowMs });
-  if (receipt.kind !== 'event') return { receipt, decision: null };
   let core = cores.get(settings);
   if (!core) cores.set(settings, (core = new Core(settings)));
+  const receipt = receiveDelivery(core, { secret, headers: request.headers, body: request.body, nowMs });
+  if (receipt.kind !== 'event') return { receipt, decision: null };
   return { receipt, decision: core.applyEvent(verification, receipt.event, nowMs) };
 }

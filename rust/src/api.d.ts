@@ -211,6 +211,9 @@ export interface WebhookInput {
   nowMs: number;
 }
 
+/** A delivery for `Core#receiveWebhook`, which authenticates with its own settings. */
+export type DeliveryInput = Omit<WebhookInput, "auth">;
+
 /** The verdict on one delivery: authenticated first, parsed only after. */
 export type WebhookReceipt =
   | { kind: "rejected"; status: 401; reason: string; message: string }

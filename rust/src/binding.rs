@@ -253,8 +253,12 @@ thread_local! {
 }
 
 /// The webhook input, field by field: the body (up to hundreds of kilobytes) is copied once as
-/// a string rather than escaped into JSON text and read back.
-fn webhook_input_from_js(input: &JsValue) -> Result<webhook::WebhookInput, JsValue> {
+/// a string rather than escaped into JSON text and read back. `auth` given (a `Core`'s), the
+/// input carries no `auth` and only the headers cross as JSON text.
+fn webhook_input_from_js(
+    input: &JsValue,
+    auth: Option<&WebhookAuth>,
+) -> Result<webhook::WebhookInput, JsValue> {
     const WHAT: &str = "webhook input";
     if !input.is_object() {
         return Err(wrong_shape(WHAT, "expected an object"));
@@ -275,12 +279,14 @@ fn webhook_input_from_js(input: &JsValue) -> Result<webhook::WebhookInput, JsVal
             .map(|text| rust_string(&text))
             .map_err(|_| wrong_shape(WHAT, &format!("{name}: expected a string")))
     };
-    // The settings and the headers in one JSON text; only the headers the configured
-    // authentication reads are kept.
-    const AUTH_AND_HEADERS: &str = "webhook input auth and headers";
-    let pair = js_sys::Array::of2(&field("auth")?, &field("headers")?);
-    let (auth, headers) = webhook::read_auth_and_headers(&json_text(AUTH_AND_HEADERS, &pair)?)
-        .map_err(|e| wrong_shape(AUTH_AND_HEADERS, &e.to_string()))?;
+    let auth: WebhookAuth = match auth {
+        Some(auth) => auth.clone(),
+        None => from_js_text("webhook input auth", &field("auth")?)?,
+    };
+    // Only the headers the configured authentication reads are kept.
+    const HEADERS: &str = "webhook input headers";
+    let headers = webhook::read_headers(&json_text(HEADERS, &field("headers")?)?, &auth)
+        .map_err(|e| wrong_shape(HEADERS, &e.to_string()))?;
     let now_ms = field("nowMs")?
         .as_f64()
         .and_then(safe_integer)
@@ -375,6 +381,25 @@ impl Core {
         ))
     }
 
+    /// `receiveWebhook` with these settings' authentication: the input carries no `auth`, and
+    /// its headers may be only those named by `webhookHeaders` (any others are dropped here).
+    #[wasm_bindgen(js_name = receiveWebhook, unchecked_return_type = "WebhookReceipt")]
+    pub fn receive_webhook(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DeliveryInput")] input: JsValue,
+    ) -> JsResult {
+        let input = webhook_input_from_js(&input, Some(&self.settings.webhook_auth))?;
+        to_js_text(&webhook::receive_webhook(&input))
+    }
+
+    /// The names (trimmed, in ASCII lowercase) of the headers these settings' authentication
+    /// reads: a shim passes only the delivery's headers whose trimmed, lowercased name is one of
+    /// them, so the dozen others a Forge delivery carries never cross into wasm.
+    #[wasm_bindgen(getter, js_name = webhookHeaders)]
+    pub fn webhook_headers(&self) -> Vec<String> {
+        webhook::wanted_header_names(&self.settings.webhook_auth)
+    }
+
     #[wasm_bindgen(js_name = renderComment, unchecked_return_type = "Parsed<AdfDoc>")]
     pub fn render_comment(
         &self,
@@ -391,7 +416,7 @@ impl Core {
 pub fn receive_webhook(
     #[wasm_bindgen(unchecked_param_type = "WebhookInput")] input: JsValue,
 ) -> JsResult {
-    let input = webhook_input_from_js(&input)?;
+    let input = webhook_input_from_js(&input, None)?;
     to_js_text(&webhook::receive_webhook(&input))
 }
 

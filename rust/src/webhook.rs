@@ -243,6 +243,20 @@ fn auth_header_names(auth: &WebhookAuth) -> Vec<&str> {
     }
 }
 
+/// The names of the headers the configured authentication reads, trimmed and in ASCII lowercase
+/// (a header matches when its trimmed name equals one ignoring ASCII case): what the shims may
+/// pass of a delivery's headers, the core filtering them again.
+pub fn wanted_header_names(auth: &WebhookAuth) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(2);
+    for name in auth_header_names(auth) {
+        let name = name.trim().to_ascii_lowercase();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// A delivery's headers read from their JSON text (an object whose values are strings or arrays
 /// of strings), keeping only those the configured authentication reads: the others (a Forge
 /// delivery carries a dozen) are checked for shape and dropped without being stored. The receipt
@@ -261,23 +275,10 @@ pub fn read_headers(
     Ok(headers)
 }
 
-/// The authentication settings and the headers of a delivery from one JSON text,
-/// `[auth, headers]`, the headers filtered as by [`read_headers`].
-pub fn read_auth_and_headers(
-    json: &str,
-) -> Result<(WebhookAuth, BTreeMap<String, HeaderValue>), serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    let both = serde::Deserializer::deserialize_seq(&mut deserializer, headers::AuthAndHeaders)?;
-    deserializer.end()?;
-    Ok(both)
-}
-
 mod headers {
-    //! The visitors of [`read_headers`](super::read_headers) and
-    //! [`read_auth_and_headers`](super::read_auth_and_headers).
+    //! The visitors of [`read_headers`](super::read_headers).
 
     use super::HeaderValue;
-    use crate::model::WebhookAuth;
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde::Deserialize;
     use std::collections::BTreeMap;
@@ -285,29 +286,6 @@ mod headers {
 
     pub(super) struct Wanted<'a> {
         pub(super) names: &'a [&'a str],
-    }
-
-    /// `[auth, headers]`.
-    pub(super) struct AuthAndHeaders;
-
-    impl<'de> Visitor<'de> for AuthAndHeaders {
-        type Value = (WebhookAuth, BTreeMap<String, HeaderValue>);
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("the authentication settings and the headers")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let auth: WebhookAuth = seq
-                .next_element()?
-                .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-            let names = super::auth_header_names(&auth);
-            let headers = seq
-                .next_element_seed(Wanted { names: &names })?
-                .ok_or_else(|| de::Error::invalid_length(1, &self))?;
-            if seq.next_element::<de::IgnoredAny>()?.is_some() {
-                return Err(de::Error::invalid_length(3, &self));
-            }
-            Ok((auth, headers))
-        }
     }
 
     impl<'de> DeserializeSeed<'de> for Wanted<'_> {
@@ -2614,6 +2592,30 @@ mod tests {
         assert_eq!(
             kept.keys().collect::<Vec<_>>(),
             vec!["X-SECRET ", "x-secret"]
+        );
+        // The names a shim filters by keep the same headers.
+        let wanted = wanted_header_names(&auth);
+        assert_eq!(wanted, vec!["x-secret"]);
+        let by_shim: Vec<&str> = ["x-secret", "X-SECRET ", "x-secrets", "host"]
+            .into_iter()
+            .filter(|name| wanted.contains(&name.trim().to_ascii_lowercase()))
+            .collect();
+        assert_eq!(by_shim, vec!["x-secret", "X-SECRET "]);
+        assert_eq!(
+            wanted_header_names(&WebhookAuth::Hmac {
+                header: "X-Incode-Signature".into(),
+                encoding: SignatureEncoding::Hex,
+                timestamp_header: " X-Incode-Timestamp".into(),
+                tolerance_seconds: 300,
+            }),
+            vec!["x-incode-signature", "x-incode-timestamp"]
+        );
+        assert_eq!(
+            wanted_header_names(&WebhookAuth::OAuth {
+                client_id: "c".into(),
+                token_ttl_seconds: 60,
+            }),
+            vec!["authorization"]
         );
         // Headers that are not read must still be strings or arrays of strings.
         for bad in [

@@ -1,11 +1,12 @@
 // How the webhook decision's values cross the boundary of the bundled core (`receiveWebhook`,
-// `new Core`, `Core#applyEvent`): arguments as JSON text written by the engine, answers as JSON
+// `new Core`, `Core#receiveWebhook` with `receiveDelivery`, `Core#applyEvent`): arguments as JSON text written by the engine, answers as JSON
 // text parsed by the engine (rust/src/binding.rs). The JS-facing values must be exactly what they
 // would be object by object: every character kept, an unpaired surrogate read as U+FFFD (as any
 // JS string passed to wasm), and values of the wrong shape refused with `bad_input`.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { bundledCore } from '../support/bundled-core.mjs';
 
 let core;
@@ -73,6 +74,32 @@ test('only the headers the authentication reads matter, but every header must be
   for (const bad of [{ host: 5 }, { host: [null] }, { host: { a: 1 } }]) {
     assert.throws(() => core.receiveWebhook(input({ ...bad, 'x-webhook-secret': secret })), (e) => e.code === 'bad_input');
   }
+});
+
+test('a Core authenticates with its own settings, passed only the headers it names, with the same receipts', () => {
+  const vectors = JSON.parse(readFileSync(new URL('../vectors/webhook.json', import.meta.url), 'utf8'));
+  const cases = vectors.groups.filter((g) => g.function === 'receiveWebhook').flatMap((g) => g.cases);
+  assert.ok(cases.length > 50);
+  const extra = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`X-Forwarded-${i}`, [`v${i}`]]));
+  for (const { name, args: [input] } of cases) {
+    const instance = new core.Core({ ...core.defaultSettings(), webhookAuth: input.auth });
+    const { auth, ...delivery } = input;
+    const expected = core.receiveWebhook(input);
+    assert.deepEqual(instance.receiveWebhook(delivery), expected, name);
+    assert.deepEqual(core.receiveDelivery(instance, { ...delivery, headers: { ...extra, ...delivery.headers } }), expected, name);
+    instance.free();
+  }
+
+  const instance = new core.Core({ ...core.defaultSettings(), webhookAuth: { mode: 'sharedSecret', header: ' X-Webhook-Secret ' } });
+  assert.deepEqual(instance.webhookHeaders, ['x-webhook-secret']);
+  const delivery = (headers) => ({ secret: 's-1', headers, body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}', nowMs: T0 });
+  assert.equal(core.receiveDelivery(instance, delivery({ ...extra, '  X-WEBHOOK-secret ': 's-1' })).kind, 'event');
+  assert.equal(core.receiveDelivery(instance, delivery({ ...extra, 'x-webhook-secrets': 's-1' })).reason, 'missing_secret_header');
+  assert.equal(core.receiveDelivery(instance, delivery({ 'x-webhook-secret': ['wrong', 's-1'] })).kind, 'event');
+  // The Core drops what a caller passes beyond its names, as receiveWebhook does.
+  assert.equal(instance.receiveWebhook(delivery({ ...extra, 'x-webhook-secret': 's-1' })).kind, 'event');
+  assert.throws(() => instance.receiveWebhook({ ...delivery({}), body: 42 }), (e) => e.code === 'bad_input');
+  instance.free();
 });
 
 test('values of the wrong shape are refused with bad_input, never read half-way', () => {

@@ -8,6 +8,8 @@ initSync({ module: bytes });
 
 export * from './generated/core.js';
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+
 /** Each Core's `webhookHeaders`, read once. @type {WeakMap<import('./generated/core.js').Core, Set<string>>} */
 const wantedHeaders = new WeakMap();
 
@@ -15,7 +17,9 @@ const wantedHeaders = new WeakMap();
  * Authenticates and parses one delivery with `core`'s settings (`Core#receiveWebhook`), passing
  * only the headers its authentication reads: a Forge delivery carries a dozen others, and writing
  * them all as JSON for the core cost more than the HMAC of a small body. The core matches the
- * names again (`toLowerCase` here keeps at least every header it keeps).
+ * names again. On an ASCII name, `trim` and `toLowerCase` here do what the core's trim and ASCII
+ * case folding do; a name with any other character (JS and Rust trim different whitespace) is
+ * passed as it is, for the core to decide.
  * @param {import('./generated/core.js').Core} core
  * @param {import('./generated/core.js').DeliveryInput} delivery
  * @returns {import('./generated/core.js').WebhookReceipt}
@@ -26,7 +30,7 @@ export function receiveDelivery(core, { secret, headers, body, nowMs }) {
   /** @type {Record<string, string[] | string>} */
   const picked = {};
   for (const name of Object.keys(headers ?? {})) {
-    if (wanted.has(name.trim().toLowerCase())) picked[name] = headers[name];
+    if (wanted.has(name.trim().toLowerCase()) || NOT_ASCII.test(name)) picked[name] = headers[name];
   }
   return core.receiveWebhook({ secret, headers: picked, body, nowMs });
 }

@@ -393,8 +393,9 @@ impl Core {
     }
 
     /// The names (trimmed, in ASCII lowercase) of the headers these settings' authentication
-    /// reads: a shim passes only the delivery's headers whose trimmed, lowercased name is one of
-    /// them, so the dozen others a Forge delivery carries never cross into wasm.
+    /// reads: a shim passes only the delivery's headers that may match one of them
+    /// (`receiveDelivery` in `src/core.js`), so the dozen others a Forge delivery carries never
+    /// cross into wasm.
     #[wasm_bindgen(getter, js_name = webhookHeaders)]
     pub fn webhook_headers(&self) -> Vec<String> {
         webhook::wanted_header_names(&self.settings.webhook_auth)

@@ -96,6 +96,11 @@ test('a Core authenticates with its own settings, passed only the headers it nam
   assert.equal(core.receiveDelivery(instance, delivery({ ...extra, '  X-WEBHOOK-secret ': 's-1' })).kind, 'event');
   assert.equal(core.receiveDelivery(instance, delivery({ ...extra, 'x-webhook-secrets': 's-1' })).reason, 'missing_secret_header');
   assert.equal(core.receiveDelivery(instance, delivery({ 'x-webhook-secret': ['wrong', 's-1'] })).kind, 'event');
+  // Names the core trims differently from JS (Unicode whitespace) still reach it: same receipt.
+  for (const name of ['\u0085x-webhook-secret', 'x-webhook-secret\u2003', '\ufeffx-webhook-secret']) {
+    const headers = { ...extra, [name]: 's-1' };
+    assert.deepEqual(core.receiveDelivery(instance, delivery(headers)), instance.receiveWebhook(delivery(headers)), JSON.stringify(name));
+  }
   // The Core drops what a caller passes beyond its names, as receiveWebhook does.
   assert.equal(instance.receiveWebhook(delivery({ ...extra, 'x-webhook-secret': 's-1' })).kind, 'event');
   assert.throws(() => instance.receiveWebhook({ ...delivery({}), body: 42 }), (e) => e.code === 'bad_input');

@@ -244,10 +244,12 @@ function authenticate(settings, headers, body, nowMs, forged, rand) {
 
 /**
  * Builds the corpus.
- * @param {{ seed?: number, perType?: number }} [options] perType: deliveries per event type and settings
+ * @param {{ seed?: number, perType?: number, compileTemplates?: (settings: object) => object }} [options]
+ *   perType: deliveries per event type and settings; compileTemplates: the console module's, to give
+ *   the settings as saving them stores them (custom templates compiled for the core module)
  * @returns {{ secret: string, settings: { id: string, value: object }[], cases: object[] }}
  */
-export function buildCorpus({ seed = 1, perType = 8 } = {}) {
+export function buildCorpus({ seed = 1, perType = 8, compileTemplates = (settings) => settings } = {}) {
   const rand = prng(seed);
   const cases = [];
   let index = 0;
@@ -288,5 +290,6 @@ export function buildCorpus({ seed = 1, perType = 8 } = {}) {
       }
     }
   }
-  return { secret: SECRET, settings: SETTINGS, cases };
+  const saved = SETTINGS.map(({ id, value }) => ({ id, value: compileTemplates(value) }));
+  return { secret: SECRET, settings: saved, cases };
 }

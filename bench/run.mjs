@@ -5,7 +5,8 @@
 //
 // 1. cold start: fresh Node processes loading each bundled function and deciding one webhook
 // 2. warm cost per webhook decision (authenticate, parse, state, render, actions): median, p99
-// 3. the wasm package's size, raw and gzipped
+// 3. the wasm package's size, raw and gzipped: the core module, which the webhook loads, and the
+//    console module, which only the panel's and admin page's functions load
 // 4. on the local host with 50 ms injected into every platform call: wall time and sequential
 //    platform round trips of a webhook and of a send
 // 5. 10,000 webhooks over 1,000 verifications through the local host: every outcome recorded
@@ -19,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { bundleForge } from '../dev/forge-bundle.mjs';
 import { buildCorpus } from './corpus.mjs';
@@ -40,7 +42,7 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 
 /** Rebuilds the core package when it is missing or older than the Rust sources. */
 function ensureCorePackage() {
-  const bytesFile = path.join(ROOT, 'src/generated/core-bytes.js');
+  const bytesFile = path.join(ROOT, 'src/generated/console-bytes.js');
   const sources = [path.join(ROOT, 'Cargo.toml'), path.join(ROOT, 'dev/build-core.sh'), path.join(ROOT, 'rust/build.rs'),
     ...fs.readdirSync(path.join(ROOT, 'rust/src'), { recursive: true }).map((f) => path.join(ROOT, 'rust/src', String(f)))];
   const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
@@ -50,11 +52,12 @@ function ensureCorePackage() {
   if (built.status !== 0) throw new Error('dev/build-core.sh failed');
 }
 
-/** The wasm module exactly as the Forge bundle carries it. */
-function wasmSize() {
-  const text = fs.readFileSync(path.join(ROOT, 'src/generated/core-bytes.js'), 'utf8');
+/** A wasm module (`core` or `console`) exactly as the Forge bundle carries it. */
+function wasmSize(name) {
+  const file = `src/generated/${name}-bytes.js`;
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
   const base64 = /Buffer\.from\("([A-Za-z0-9+/=]+)"/.exec(text)?.[1];
-  if (!base64) throw new Error('src/generated/core-bytes.js holds no embedded module');
+  if (!base64) throw new Error(`${file} holds no embedded module`);
   const bytes = Buffer.from(base64, 'base64');
   return { raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
 }
@@ -70,7 +73,8 @@ function runChild(args) {
 
 /** Measurement 1: alternating fresh processes, the first pair discarded (file cache). */
 function coldStart(bundles) {
-  const corpus = buildCorpus({ seed: 7 });
+  const { compileTemplates } = createRequire(import.meta.url)(bundles.console);
+  const corpus = buildCorpus({ seed: 7, compileTemplates });
   const c = corpus.cases.find((x) => x.settings === 'hmac-hex-timestamp' && x.type === 'succeeded' && !x.forged);
   const settings = corpus.settings.find((s) => s.id === c.settings).value;
   const caseFile = path.join(OUT, 'cold-case.json');
@@ -110,15 +114,17 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const bundles = await bundleForge({
     appDir: ROOT,
-    entries: { core: 'bench/entries/core.js', baseline: 'bench/entries/baseline.js' },
+    entries: { core: 'bench/entries/core.js', baseline: 'bench/entries/baseline.js', console: 'bench/entries/console.js' },
     outDir: OUT,
   });
   const bundleKb = Object.fromEntries(Object.entries(bundles).map(([k, f]) => [k, fs.statSync(f).size / 1024]));
 
-  const size = wasmSize();
+  const size = wasmSize('core');
+  const consoleSize = wasmSize('console');
   log('');
   log('3. wasm package size');
-  log(`   core_bg.wasm: ${fmt(size.raw / 1024, 1)} KiB raw, ${fmt(size.gzip / 1024, 1)} KiB gzipped`);
+  log(`   core module (the webhook's): ${fmt(size.raw / 1024, 1)} KiB raw, ${fmt(size.gzip / 1024, 1)} KiB gzipped`);
+  log(`   console module (panel and admin page only): ${fmt(consoleSize.raw / 1024, 1)} KiB raw, ${fmt(consoleSize.gzip / 1024, 1)} KiB gzipped`);
   log(`   bundled functions: core ${fmt(bundleKb.core, 0)} KiB (wasm embedded as base64), baseline ${fmt(bundleKb.baseline, 0)} KiB`);
 
   log('');
@@ -133,7 +139,7 @@ async function main() {
 
   log('');
   log(`2. warm cost per webhook decision (${ROUNDS} rounds over the corpus, same answers checked first)`);
-  const warm = runChild([path.join(HERE, 'warm-child.mjs'), bundles.core, bundles.baseline, String(ROUNDS)]);
+  const warm = runChild([path.join(HERE, 'warm-child.mjs'), bundles.core, bundles.baseline, String(ROUNDS), bundles.console]);
   log(`   ${warm.cases} deliveries x ${warm.rounds} rounds; all event types, 0.5-16 KB, hmac/shared secret/oauth`);
   log(`   ${'size'.padEnd(8)} ${'core median'.padStart(12)} ${'baseline'.padStart(10)} ${'ratio'.padStart(6)}`);
   for (const sizeKey of Object.keys(warm.core.bySize).sort((a, b) => a - b)) {
@@ -155,6 +161,7 @@ async function main() {
     warm_p99_ratio: fmt(warm.core.p99Us / warm.baseline.p99Us),
     wasm_gzip_kb: fmt(size.gzip / 1024, 1),
     wasm_raw_kb: fmt(size.raw / 1024, 1),
+    console_wasm_gzip_kb: fmt(consoleSize.gzip / 1024, 1),
   };
 
   if (!SKIP_HOST) {

@@ -1,13 +1,14 @@
 // Warm cost per webhook decision, both implementations in one fresh process, fed the same corpus.
-// Usage: node bench/warm-child.mjs <core.cjs> <baseline.cjs> <rounds>. Prints one JSON line.
+// Usage: node bench/warm-child.mjs <core.cjs> <baseline.cjs> <rounds> <console.cjs>. Prints one
+// JSON line. The console bundle only saves the corpus's settings (compiling custom templates).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { buildCorpus } from './corpus.mjs';
 
-const [coreBundle, baselineBundle, roundsArg] = process.argv.slice(2);
+const [coreBundle, baselineBundle, roundsArg, consoleBundle] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const impls = { core: require(coreBundle), baseline: require(baselineBundle) };
-const corpus = buildCorpus({ seed: 7 });
+const corpus = buildCorpus({ seed: 7, compileTemplates: require(consoleBundle).compileTemplates });
 const settingsById = Object.fromEntries(corpus.settings.map((s) => [s.id, s.value]));
 const calls = corpus.cases.map((c) => [settingsById[c.settings], corpus.secret, c.input, c.verification, c.input.nowMs]);
 

@@ -30,7 +30,7 @@ export async function bundleForge({ appDir, entries, outDir }) {
   config.context = appDir;
   // NOTE: the embedded wasm bytes are a large generated file; babel would only "deoptimise" it.
   for (const rule of config.module.rules) {
-    if (rule.use && String(rule.test) === String(/\.jsx?$/)) rule.exclude = [/node_modules/, /generated[\\/]core-bytes\.js$/];
+    if (rule.use && String(rule.test) === String(/\.jsx?$/)) rule.exclude = [/node_modules/, /generated[\\/][a-z]+-bytes\.js$/];
   }
   const stats = await new Promise((resolve, reject) => {
     webpack(config, (error, result) => (error ? reject(error) : resolve(result)));

@@ -12,6 +12,9 @@ dev/setup.sh --browser
 say "rust: format, lint, tests"
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
+# The wasm binding, in each of the two modules it builds (rust/src/binding.rs).
+cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features console --quiet -- -D warnings
 cargo test --quiet 2>&1
 
 say "build: wasm core, Custom UI"

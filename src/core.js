@@ -1,4 +1,6 @@
-// The Rust core, compiled to WebAssembly and instantiated once per function instance.
+// The core module of the Rust core: the webhook decision and what every function shares with it,
+// compiled to WebAssembly and instantiated once per function instance (`console.js` holds the
+// rest, which the webhook never loads).
 // NOTE: the module bytes are embedded as base64 JS (not a `.wasm` file beside the script)
 // because the Forge bundler rewrites `__dirname` and turns `.wasm` imports into async modules.
 import { initSync } from './generated/core.js';

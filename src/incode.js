@@ -1,7 +1,7 @@
 // Incode calls: the OAuth2 client-credentials token (cached in a secret until the core's
 // `refreshAtMs`) and the start of a verification. The core builds every request and reads every
 // answer; this module only moves bytes, keeps the cache and retries once on a stale token.
-import { parseStart, parseToken, startRequest, tokenRequest } from './core.js';
+import { parseStart, parseToken, startRequest, tokenRequest } from './console.js';
 import { AppError, fromCoreError } from './envelope.js';
 import { HttpFailure, incodeFetch } from './http.js';
 import { cacheToken, cachedToken, dropToken } from './store.js';

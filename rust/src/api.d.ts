@@ -61,7 +61,26 @@ export interface Settings {
   limits: { perTicketPerHour: number; perAgentPerHour: number };
   /** Show the requester a pending verification on the customer portal. */
   portalEnabled: boolean;
+  /**
+   * The custom templates compiled when the settings were saved (`validateSettings`,
+   * `compileTemplates`): the core module has no template parser. Absent when every template is
+   * the default; never in `PublicSettings`.
+   */
+  templateCode?: Partial<Record<Outcome, StoredTemplate | null>>;
 }
+
+/** One custom template compiled: `of` fingerprints the source it came from. */
+export interface StoredTemplate {
+  of: string;
+  nodes: TemplateNode[];
+}
+
+/** Literal text, a variable, or an `{{#if}}` / `{{#unless}}` block. */
+export type TemplateNode =
+  | string
+  | { var: string }
+  | { if: string; then: TemplateNode[]; else: TemplateNode[] }
+  | { unless: string; then: TemplateNode[]; else: TemplateNode[] };
 
 /** The secrets, each stored with `setSecret`; "" = not set. */
 export interface Secrets {

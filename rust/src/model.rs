@@ -187,6 +187,9 @@ pub struct Settings {
     pub person_field: String,
     pub limits: Limits,
     pub portal_enabled: bool,
+    /// The custom templates compiled when the settings were saved (`template::template_code`).
+    #[serde(default, skip_serializing_if = "crate::template::no_template_code")]
+    pub template_code: crate::template::TemplateCode,
 }
 
 /// The secrets; "" = not set.

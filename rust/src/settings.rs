@@ -74,6 +74,7 @@ pub fn default_settings() -> Settings {
             per_agent_per_hour: 20,
         },
         portal_enabled: false,
+        template_code: PerOutcome::default(),
     }
 }
 
@@ -217,6 +218,7 @@ pub fn validate_settings(
     // Report in the order the admin page shows the fields, whatever phase found each problem.
     check.errors.sort_by_key(|e| field_rank(&e.field));
     if check.errors.is_empty() {
+        settings.template_code = template::template_code(&settings.templates);
         SettingsDecision::Accepted {
             ok: True,
             settings,
@@ -1111,7 +1113,11 @@ pub fn public_settings(settings: &Settings, flags: SecretFlags) -> PublicSetting
         missing.push("clientSecret".to_owned());
     }
     PublicSettings {
-        settings: settings.clone(),
+        // The compiled templates are for the webhook, not the admin page.
+        settings: Settings {
+            template_code: PerOutcome::default(),
+            ..settings.clone()
+        },
         secrets: SecretStates {
             api_key: flags.api_key.into(),
             client_secret: flags.client_secret.into(),
@@ -1339,6 +1345,34 @@ mod tests {
         assert_eq!(errors[0].field, "templates.manualReview");
         assert_eq!(errors[0].code, "unknown_variable");
         assert_eq!((errors[0].line, errors[0].column), (Some(2), Some(3)));
+    }
+
+    #[test]
+    fn saving_compiles_custom_templates_for_the_webhook_and_the_browser_never_sees_them() {
+        let (s, _) = accept(
+            &default_settings(),
+            json!({"templates": {"failed": "Failed: {{name}}"}}),
+        );
+        assert_eq!(s.template_code, template::template_code(&s.templates));
+        assert!(s.template_code.failed.is_some());
+        assert!(s.template_code.passed.is_none() && s.template_code.manual_review.is_none());
+        // Stored and read back, the settings keep their code.
+        let stored = serde_json::to_value(&s).unwrap();
+        assert!(stored["templateCode"]["failed"]["nodes"].is_array());
+        assert_eq!(serde_json::from_value::<Settings>(stored).unwrap(), s);
+        // Settings without custom templates carry none, and older settings read without it.
+        let defaults = serde_json::to_value(default_settings()).unwrap();
+        assert!(defaults.get("templateCode").is_none());
+        assert_eq!(
+            serde_json::from_value::<Settings>(defaults).unwrap(),
+            default_settings()
+        );
+        let public = serde_json::to_value(public_settings(&s, no_flags())).unwrap();
+        assert!(public["settings"].get("templateCode").is_none());
+        assert_eq!(
+            public["settings"]["templates"]["failed"],
+            "Failed: {{name}}"
+        );
     }
 
     #[test]

@@ -14,11 +14,11 @@
 use crate::model::{CoreError, FieldError, Outcome, PerOutcome};
 mod compiled;
 
-use compiled::Node;
+pub use compiled::Node;
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 use handlebars::{Path, PathSeg, TemplateError, TemplateErrorReason};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::sync::OnceLock;
+use sha2::{Digest, Sha256};
 
 /// The variables a template may use, in the order the admin page lists them.
 pub const VARIABLES: [&str; 10] = [
@@ -949,36 +949,25 @@ fn to_u32(n: usize) -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-/// The three outcome templates of a settings revision. Each is checked and compiled on its first
-/// use and kept: a function instance that only ever posts "passed" comments never parses the
-/// other two (a cold start parses just the one its first webhook needs).
+/// The three outcome templates of a settings revision, ready to render.
 #[derive(Clone, Debug)]
 pub struct CompiledTemplates {
-    sources: PerOutcome<String>,
-    /// A stored template that does not compile (saved by an older version, or edited in storage)
-    /// is kept as its error, so the caller can fall back to a plain comment instead of losing
-    /// the event; the other outcomes still render.
-    compiled: PerOutcome<OnceLock<Result<Vec<Node>, CoreError>>>,
+    /// A template that is not usable (it does not compile, or it was saved without its compiled
+    /// form) is kept as its error, so the caller can fall back to a plain comment instead of
+    /// losing the event; the other outcomes still render.
+    nodes: PerOutcome<Result<Vec<Node>, CoreError>>,
 }
 
 impl CompiledTemplates {
-    /// The templates of a revision (a blank one means the default), not yet compiled.
+    /// Compiles the templates of a revision now, with the template parser (a blank one means the
+    /// default). For previews and tests: the webhook renders [`CompiledTemplates::saved`].
     pub fn new(templates: &PerOutcome<String>) -> Self {
-        CompiledTemplates {
-            sources: templates.clone(),
-            compiled: PerOutcome::default(),
-        }
-    }
-
-    /// The comment for an outcome, as ADF; a `template_invalid` error naming the outcome and the
-    /// first problem when its stored template does not validate.
-    pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
-        let compiled = self.compiled.get(outcome).get_or_init(|| {
-            let source = self.sources.get(outcome);
-            if source.trim().is_empty() {
+        let compile_one = |outcome: Outcome| {
+            let source = templates.get(outcome);
+            if is_default(source, outcome) {
                 return Ok(default_compiled(outcome));
             }
-            compile(effective_template(source, outcome))
+            compile(source)
                 .map(|template| compiled::from_template(&template))
                 .map_err(|error| {
                     CoreError::new(
@@ -987,13 +976,204 @@ impl CompiledTemplates {
                         false,
                     )
                 })
-        });
-        let nodes = compiled.as_ref().map_err(Clone::clone)?;
+        };
+        CompiledTemplates {
+            nodes: PerOutcome {
+                passed: compile_one(Outcome::Passed),
+                failed: compile_one(Outcome::Failed),
+                manual_review: compile_one(Outcome::ManualReview),
+            },
+        }
+    }
+
+    /// The templates as saved, without the template parser: a default one is built in (compiled
+    /// at build time), a custom one is taken from `code`, which saving the settings filled in
+    /// ([`template_code`]). A custom template without matching code (saved by an earlier version,
+    /// or edited in storage) is a `template_invalid` error for its outcome.
+    pub fn saved(templates: &PerOutcome<String>, code: &TemplateCode) -> Self {
+        let take = |outcome: Outcome| {
+            let source = templates.get(outcome);
+            if is_default(source, outcome) {
+                return Ok(default_compiled(outcome));
+            }
+            match code.get(outcome) {
+                Some(stored) if stored.of == fingerprint(source) => Ok(stored.nodes.clone()),
+                _ => Err(CoreError::new(
+                    "template_invalid",
+                    format!(
+                        "templates.{}: the template has no compiled form; save the settings again",
+                        outcome.key()
+                    ),
+                    false,
+                )),
+            }
+        };
+        CompiledTemplates {
+            nodes: PerOutcome {
+                passed: take(Outcome::Passed),
+                failed: take(Outcome::Failed),
+                manual_review: take(Outcome::ManualReview),
+            },
+        }
+    }
+
+    /// The comment for an outcome, as ADF; a `template_invalid` error naming the outcome and the
+    /// problem when its template is not usable.
+    pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
+        let nodes = self.nodes.get(outcome).as_ref().map_err(Clone::clone)?;
         Ok(to_adf(
             &render_text(nodes, &vars.prepared()),
             fallback_line(Some(outcome)),
         ))
     }
+}
+
+/// Whether `source` is an outcome's default template: blank, or the default's own text (saving
+/// the settings stores the default's text so the admin page shows what is used).
+fn is_default(source: &str, outcome: Outcome) -> bool {
+    source.trim().is_empty() || source == default_template(outcome)
+}
+
+/// The custom comment templates of a settings revision in compiled form, stored with the
+/// settings: the webhook's module has no template parser, so templates are compiled when the
+/// settings are saved. `None` for an outcome whose template is the default (built in).
+pub type TemplateCode = PerOutcome<Option<StoredTemplate>>;
+
+/// Whether no outcome has stored code (nothing to store).
+pub fn no_template_code(code: &TemplateCode) -> bool {
+    Outcome::ALL
+        .into_iter()
+        .all(|outcome| code.get(outcome).is_none())
+}
+
+/// One custom template in compiled form, with the fingerprint of the source it came from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StoredTemplate {
+    /// [`fingerprint`] of the template's source.
+    pub of: String,
+    pub nodes: Vec<Node>,
+}
+
+// A node is stored as JSON: a text as a string, a variable as `{"var": name}`, a block as
+// `{"if": name, "then": [...], "else": [...]}` (or `"unless"`). Written by hand: `Node` is also
+// compiled into the build script, which has no serde.
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Node::Text { text } => serializer.serialize_str(text),
+            Node::Var { name } => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("var", name)?;
+                map.end()
+            }
+            Node::Block {
+                name,
+                unless,
+                then,
+                otherwise,
+            } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry(if *unless { "unless" } else { "if" }, name)?;
+                map.serialize_entry("then", then)?;
+                map.serialize_entry("else", otherwise)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        const FIELDS: &[&str] = &["var", "if", "unless", "then", "else"];
+
+        struct NodeVisitor;
+
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a text, or an object with one of var, if or unless")
+            }
+
+            fn visit_str<E: Error>(self, text: &str) -> Result<Node, E> {
+                Ok(Node::Text {
+                    text: text.to_owned(),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut var = None;
+                let mut test: Option<(String, bool)> = None;
+                let mut then = None;
+                let mut otherwise = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "var" if var.is_none() => var = Some(map.next_value::<String>()?),
+                        "if" | "unless" if test.is_none() => {
+                            test = Some((map.next_value()?, key == "unless"))
+                        }
+                        "then" if then.is_none() => then = Some(map.next_value::<Vec<Node>>()?),
+                        "else" if otherwise.is_none() => {
+                            otherwise = Some(map.next_value::<Vec<Node>>()?)
+                        }
+                        other if FIELDS.contains(&other) => {
+                            return Err(Error::custom(format!("{other} given twice")))
+                        }
+                        other => return Err(Error::unknown_field(other, FIELDS)),
+                    }
+                }
+                match (var, test) {
+                    (Some(name), None) if then.is_none() && otherwise.is_none() => {
+                        Ok(Node::Var { name })
+                    }
+                    (None, Some((name, unless))) => Ok(Node::Block {
+                        name,
+                        unless,
+                        then: then.unwrap_or_default(),
+                        otherwise: otherwise.unwrap_or_default(),
+                    }),
+                    _ => Err(Error::custom(
+                        "a node has one of var, if or unless, and only a block has branches",
+                    )),
+                }
+            }
+        }
+
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Compiles the custom templates among `templates` for storage ([`TemplateCode`]); a template
+/// that does not compile gets no code (saving refuses it anyway).
+pub fn template_code(templates: &PerOutcome<String>) -> TemplateCode {
+    let code = |outcome: Outcome| {
+        let source = templates.get(outcome);
+        if is_default(source, outcome) {
+            return None;
+        }
+        compile(source).ok().map(|template| StoredTemplate {
+            of: fingerprint(source),
+            nodes: compiled::from_template(&template),
+        })
+    };
+    PerOutcome {
+        passed: code(Outcome::Passed),
+        failed: code(Outcome::Failed),
+        manual_review: code(Outcome::ManualReview),
+    }
+}
+
+/// The first 64 bits of the source's SHA-256, in hex: ties stored code to the exact source it
+/// was compiled from, so an edited template never renders an older one's text.
+fn fingerprint(source: &str) -> String {
+    Sha256::digest(source.as_bytes())
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 // The default templates as `rust/build.rs` compiled them with the handlebars crate at build
@@ -1479,6 +1659,105 @@ mod tests {
         assert_eq!(error.code, "template_invalid");
     }
 
+    fn custom(passed: &str) -> PerOutcome<String> {
+        PerOutcome {
+            passed: passed.to_owned(),
+            failed: default_template(Outcome::Failed).to_owned(),
+            manual_review: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_custom_templates_get_stored_code() {
+        let templates = custom("Hi {{name}}{{#if email}} <{{email}}>{{/if}}");
+        let code = template_code(&templates);
+        assert!(code.failed.is_none() && code.manual_review.is_none());
+        let stored = code.passed.clone().unwrap();
+        assert_eq!(stored.of.len(), 16);
+        assert_eq!(stored.of, fingerprint(&templates.passed));
+        assert_ne!(stored.of, fingerprint("Hi {{name}}"));
+        assert_eq!(
+            serde_json::to_value(&code).unwrap(),
+            json!({
+                "passed": { "of": stored.of, "nodes": [
+                    "Hi ", { "var": "name" },
+                    { "if": "email", "then": [" <", { "var": "email" }, ">"], "else": [] }
+                ]},
+                "failed": null,
+                "manualReview": null
+            })
+        );
+        assert!(no_template_code(&template_code(&PerOutcome::default())));
+        // An invalid template gets no code (saving refuses it).
+        assert!(template_code(&custom("{{oops}}")).passed.is_none());
+    }
+
+    #[test]
+    fn saved_templates_render_from_code_without_the_parser() {
+        let templates = custom("Hi {{name}}");
+        let saved = CompiledTemplates::saved(&templates, &template_code(&templates));
+        for outcome in Outcome::ALL {
+            assert_eq!(
+                saved.render(outcome, &vars()),
+                CompiledTemplates::new(&templates).render(outcome, &vars()),
+                "{outcome:?}"
+            );
+        }
+        // Defaults need no code.
+        let defaults = CompiledTemplates::saved(&custom(""), &PerOutcome::default());
+        assert!(defaults.render(Outcome::Passed, &vars()).is_ok());
+    }
+
+    #[test]
+    fn a_custom_template_without_matching_code_is_an_error_for_its_outcome() {
+        let templates = custom("Hi {{name}}");
+        let edited = custom("Bye {{name}}");
+        for code in [PerOutcome::default(), template_code(&edited)] {
+            let saved = CompiledTemplates::saved(&templates, &code);
+            let error = saved.render(Outcome::Passed, &vars()).unwrap_err();
+            assert_eq!(error.code, "template_invalid");
+            assert_eq!(
+                error.message,
+                "templates.passed: the template has no compiled form; save the settings again"
+            );
+            assert!(saved.render(Outcome::Failed, &vars()).is_ok());
+        }
+    }
+
+    #[test]
+    fn stored_nodes_of_the_wrong_shape_are_refused() {
+        for bad in [
+            r#"[{"var": "name", "if": "email"}]"#,
+            r#"[{"var": "name", "then": []}]"#,
+            r#"[{"if": "name", "unless": "email"}]"#,
+            r#"[{"if": "name", "then": [], "then": []}]"#,
+            r#"[{"with": "name"}]"#,
+            r#"[{}]"#,
+            r#"[42]"#,
+            r#"[{"if": 3}]"#,
+        ] {
+            assert!(serde_json::from_str::<Vec<Node>>(bad).is_err(), "{bad}");
+        }
+        let good: Vec<Node> = serde_json::from_value(
+            json!(["a", { "unless": "name", "then": [{ "var": "email" }] }]),
+        )
+        .unwrap();
+        assert_eq!(
+            good,
+            vec![
+                Node::Text { text: "a".into() },
+                Node::Block {
+                    name: "name".into(),
+                    unless: true,
+                    then: vec![Node::Var {
+                        name: "email".into()
+                    }],
+                    otherwise: vec![],
+                },
+            ]
+        );
+    }
+
     #[test]
     fn adf_round_trips_and_rejects_other_versions() {
         let doc = AdfDoc::new(vec![AdfNode::paragraph(vec![AdfNode::text("a", true)])]);
@@ -1585,6 +1864,30 @@ mod tests {
                 prop_assert_eq!(
                     render_text(&compiled::from_template(&template), &prepared),
                     expected
+                );
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn stored_code_survives_storage_and_renders_what_compiling_renders(
+                source in body(),
+                vars in vars(),
+            ) {
+                prop_assume!(validate_template(&source).is_empty());
+                prop_assume!(!is_default(&source, Outcome::Failed));
+                let templates = PerOutcome {
+                    passed: String::new(),
+                    failed: source,
+                    manual_review: String::new(),
+                };
+                let text = serde_json::to_string(&template_code(&templates)).unwrap();
+                let stored: TemplateCode = serde_json::from_str(&text).unwrap();
+                prop_assert_eq!(&stored, &template_code(&templates));
+                prop_assert_eq!(
+                    CompiledTemplates::saved(&templates, &stored).render(Outcome::Failed, &vars),
+                    CompiledTemplates::new(&templates).render(Outcome::Failed, &vars)
                 );
             }
         }

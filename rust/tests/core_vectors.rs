@@ -81,7 +81,9 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
             let s: Settings = arg(args, 0, case);
             let outcome: Outcome = arg(args, 1, case);
             let vars: TemplateVars = arg(args, 2, case);
-            let parsed: Parsed<AdfDoc> = CompiledTemplates::new(&s.templates)
+            // As the webhook's module reads them: saved, custom templates compiled on saving.
+            let code = template::template_code(&s.templates);
+            let parsed: Parsed<AdfDoc> = CompiledTemplates::saved(&s.templates, &code)
                 .render(outcome, &vars)
                 .into();
             (json(&parsed), vec![])

@@ -118,7 +118,9 @@ fn call(function: &str, args: &[Value]) -> Value {
         }
         "Core#applyEvent" => {
             let settings: Settings = arg(args, 0);
-            let templates = template::CompiledTemplates::new(&settings.templates);
+            // As the webhook's module reads them: saved, custom templates compiled on saving.
+            let code = template::template_code(&settings.templates);
+            let templates = template::CompiledTemplates::saved(&settings.templates, &code);
             let verification: Verification = arg(args, 1);
             let event = arg(args, 2);
             json(state::apply_event(

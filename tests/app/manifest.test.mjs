@@ -70,8 +70,14 @@ test('@forge/manifest FULL validation passes', async () => {
 
 test('every function handler is exported by the bundled entry (as Forge bundles it)', async () => {
   const manifest = readManifest(REPO);
-  const { handlers } = await loadFunctions({ appDir: REPO, manifest });
+  const { handlers, bundles } = await loadFunctions({ appDir: REPO, manifest });
   assert.deepEqual([...handlers.keys()].sort(), ['admin-resolver', 'panel-resolver', 'portal-resolver', 'privacy-report', 'webhook', 'webhook-token']);
+  // The webhooks' bundle carries the core module only; the resolvers' carries both.
+  assert.equal(manifest.functions.get('webhook').moduleName, 'webhook');
+  assert.equal(manifest.functions.get('webhook-token').moduleName, 'webhook');
+  const modulesIn = (/** @type {string} */ file) => ['core', 'console'].filter((m) => fs.readFileSync(file, 'utf8').includes(`the ${m} wasm module`));
+  assert.deepEqual(modulesIn(bundles.webhook), ['core']);
+  assert.deepEqual(modulesIn(bundles.index), ['core', 'console']);
   const raw = YAML.parse(manifestText);
   assert.deepEqual(raw.modules.scheduledTrigger, [{ key: 'incode-privacy-report', function: 'privacy-report', interval: 'week' }]);
   assert.ok(raw.modules.webtrigger.every((w) => w.response?.type === 'dynamic'), 'webtriggers choose their status codes');

@@ -46,6 +46,42 @@ test('a Core built from settings renders every outcome to ADF', () => {
   instance.free();
 });
 
+test('a Core renders a custom template from its compiled form, and without it still posts the verdict', () => {
+  const custom = { ...core.defaultSettings(), templates: { passed: 'Checked {{name}}', failed: '', manualReview: '' } };
+  const vars = { name: 'Casey', email: 'casey@example.test', sessionId: 's-1', outcome: 'passed' };
+  const compiled = core.compileTemplates(custom);
+  assert.equal(typeof compiled.templateCode.passed.of, 'string');
+  assert.equal(compiled.templateCode.failed, null);
+  const saved = new core.Core(compiled);
+  assert.deepEqual(saved.renderComment('passed', vars).value.content[0].content, [{ type: 'text', text: 'Checked Casey' }]);
+  saved.free();
+  // Settings that carry a custom template without its compiled form (the core module has no
+  // parser) render nothing for that outcome, and a webhook falls back to the plain verdict.
+  const bare = new core.Core(custom);
+  const refused = bare.renderComment('passed', vars);
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, 'template_invalid');
+  assert.match(refused.error.message, /templates\.passed: .*save the settings again/);
+  assert.equal(bare.renderComment('failed', vars).ok, true);
+  bare.free();
+  // The browser never sees the compiled form.
+  assert.equal('templateCode' in core.publicSettings(compiled, {}).settings, false);
+});
+
+test('the core module carries no template parser or settings validation: those are the console module\'s', async () => {
+  const generated = path.join(root, 'src/generated');
+  const coreApi = await import(path.join(generated, 'core.js'));
+  const consoleApi = await import(path.join(generated, 'console.js'));
+  for (const name of ['validateTemplate', 'renderTemplate', 'validateSettings', 'compileTemplates', 'startRequest']) {
+    assert.equal(coreApi[name], undefined, `core module: ${name}`);
+    assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
+  }
+  for (const name of ['Core', 'receiveWebhook', 'issueWebhookToken', 'chooseTransition', 'propertyRequest']) {
+    assert.equal(typeof coreApi[name], 'function', `core module: ${name}`);
+    assert.equal(consoleApi[name], undefined, `console module: ${name}`);
+  }
+});
+
 test('the generated .d.ts carries the contract types and precise signatures', () => {
   const dts = fs.readFileSync(path.join(root, 'src/generated/core.d.ts'), 'utf8');
   for (const name of ['WebhookReceipt', 'EventDecision', 'Settings', 'PublicSettings', 'Verification']) {

@@ -1,2 +1,4 @@
-// What a Forge function imports of the core, bundled by the tests the way Forge bundles it.
+// What the Forge functions import of the core's two modules, bundled by the tests the way Forge
+// bundles it: the core module (src/core.js) and the console module (src/console.js).
 export * from '../../src/core.js';
+export * from '../../src/console.js';

@@ -30,7 +30,7 @@ const event = (type, overrides = {}) => ({
 test('every character of a value comes back as it went in, through a rendered comment too', () => {
   const name = 'Zoë 李 👩‍💻 ✅ — “quotes” \\ back\\slash "double" \u2028 tab\tend';
   const settings = { ...core.defaultSettings(), templates: { passed: 'Verified {{name}}', failed: '', manualReview: '' } };
-  const instance = new core.Core(settings);
+  const instance = new core.Core(core.compileTemplates(settings));
   const decision = instance.applyEvent(verification({ name }), event('succeeded'), T0 + 1000);
   instance.free();
   assert.equal(decision.kind, 'applied');

@@ -1,0 +1,163 @@
+//! The console module's API: settings, templates and the Incode client, for the agent's panel
+//! and the admin page. Values cross with serde-wasm-bindgen.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::{coded_error, JsResult};
+use crate::model::Verification;
+use crate::model::{
+    CommentVisibility, HttpAnswer, Parsed, SecretFlags, Secrets, Settings, VerificationStatus,
+};
+use crate::{incode, jira, settings, state, template};
+
+// NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
+// integers into numbers, which is what the shims and `api.d.ts` expect.
+const SERIALIZER: serde_wasm_bindgen::Serializer =
+    serde_wasm_bindgen::Serializer::json_compatible();
+
+fn to_js<T: Serialize>(value: &T) -> JsResult {
+    value
+        .serialize(&SERIALIZER)
+        .map_err(|e| coded_error("internal", &format!("could not encode the answer: {e}")))
+}
+
+fn from_js<T: DeserializeOwned>(what: &str, value: JsValue) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| coded_error("bad_input", &format!("{what} has the wrong shape: {e}")))
+}
+
+#[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "SettingsDecision")]
+pub fn validate_settings(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] current: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SettingsInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
+) -> JsResult {
+    let current: Settings = from_js("current settings", current)?;
+    let input: serde_json::Value = from_js("settings input", input)?;
+    let flags: SecretFlags = from_js("secret flags", flags)?;
+    to_js(&settings::validate_settings(&current, &input, flags))
+}
+
+#[wasm_bindgen(js_name = publicSettings, unchecked_return_type = "PublicSettings")]
+pub fn public_settings(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
+) -> JsResult {
+    let settings_value: Settings = from_js("settings", settings_value)?;
+    let flags: SecretFlags = from_js("secret flags", flags)?;
+    to_js(&settings::public_settings(&settings_value, flags))
+}
+
+#[wasm_bindgen(js_name = validateTemplate, unchecked_return_type = "FieldError[]")]
+pub fn validate_template(source: &str) -> JsResult {
+    to_js(&template::validate_template(source))
+}
+
+/// The settings with their custom templates compiled for the core module (`templateCode`), as
+/// saving them does: for settings saved by an earlier version.
+#[wasm_bindgen(js_name = compileTemplates, unchecked_return_type = "Settings")]
+pub fn compile_templates(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
+) -> JsResult {
+    let mut settings_value: Settings = from_js("settings", settings_value)?;
+    settings_value.template_code = template::template_code(&settings_value.templates);
+    to_js(&settings_value)
+}
+
+#[wasm_bindgen(js_name = renderTemplate, unchecked_return_type = "Parsed<AdfDoc>")]
+pub fn render_template(
+    source: &str,
+    #[wasm_bindgen(unchecked_param_type = "TemplateVars")] vars: JsValue,
+) -> JsResult {
+    let vars: template::TemplateVars = from_js("template variables", vars)?;
+    to_js(&Parsed::from(template::render_template(source, &vars)))
+}
+
+#[wasm_bindgen(js_name = tokenRequest, unchecked_return_type = "HttpRequest")]
+pub fn token_request(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
+) -> JsResult {
+    let settings_value: Settings = from_js("settings", settings_value)?;
+    let secrets: Secrets = from_js("secrets", secrets)?;
+    to_js(&incode::token_request(&settings_value, &secrets))
+}
+
+#[wasm_bindgen(js_name = parseToken, unchecked_return_type = "Parsed<IncodeToken>")]
+pub fn parse_token(
+    #[wasm_bindgen(unchecked_param_type = "HttpAnswer")] answer: JsValue,
+    now_ms: f64,
+) -> JsResult {
+    let answer: HttpAnswer = from_js("answer", answer)?;
+    to_js(&Parsed::from(incode::parse_token(&answer, now_ms as i64)))
+}
+
+#[wasm_bindgen(js_name = startRequest, unchecked_return_type = "Parsed<HttpRequest>")]
+pub fn start_request(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
+    access_token: &str,
+    #[wasm_bindgen(unchecked_param_type = "StartVerificationInput")] input: JsValue,
+) -> JsResult {
+    let settings_value: Settings = from_js("settings", settings_value)?;
+    let secrets: Secrets = from_js("secrets", secrets)?;
+    let input: incode::StartVerificationInput = from_js("start input", input)?;
+    to_js(&Parsed::from(incode::start_request(
+        &settings_value,
+        &secrets,
+        access_token,
+        &input,
+    )))
+}
+
+#[wasm_bindgen(js_name = parseStart, unchecked_return_type = "Parsed<StartedSession>")]
+pub fn parse_start(
+    #[wasm_bindgen(unchecked_param_type = "HttpAnswer")] answer: JsValue,
+) -> JsResult {
+    let answer: HttpAnswer = from_js("answer", answer)?;
+    to_js(&Parsed::from(incode::parse_start(&answer)))
+}
+
+#[wasm_bindgen(js_name = newVerification, unchecked_return_type = "Verification")]
+pub fn new_verification(
+    #[wasm_bindgen(unchecked_param_type = "NewVerificationInput")] input: JsValue,
+) -> JsResult {
+    let input: state::NewVerificationInput = from_js("new verification", input)?;
+    to_js(&state::new_verification(&input))
+}
+
+#[wasm_bindgen(js_name = cancelVerification, unchecked_return_type = "Parsed<Verification>")]
+pub fn cancel_verification(
+    #[wasm_bindgen(unchecked_param_type = "Verification")] verification: JsValue,
+    now_ms: f64,
+    by: &str,
+) -> JsResult {
+    let verification: Verification = from_js("verification", verification)?;
+    to_js(&Parsed::from(state::cancel_verification(
+        &verification,
+        now_ms as i64,
+        by,
+    )))
+}
+
+#[wasm_bindgen(js_name = statusText)]
+pub fn status_text(
+    #[wasm_bindgen(unchecked_param_type = "VerificationStatus")] status: JsValue,
+    at_ms: f64,
+) -> Result<String, JsValue> {
+    let status: VerificationStatus = from_js("status", status)?;
+    Ok(state::status_text(status, at_ms as i64))
+}
+
+#[wasm_bindgen(js_name = commentRequest, unchecked_return_type = "HttpRequest")]
+pub fn comment_request(
+    issue_key: &str,
+    #[wasm_bindgen(unchecked_param_type = "AdfDoc")] adf: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CommentVisibility")] visibility: JsValue,
+) -> JsResult {
+    let adf: template::AdfDoc = from_js("comment body", adf)?;
+    let visibility: CommentVisibility = from_js("visibility", visibility)?;
+    to_js(&jira::comment_request(issue_key, &adf, visibility))
+}

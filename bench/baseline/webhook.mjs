@@ -278,14 +278,13 @@ const RESULT_WORDS = new Map([
   ...['MANUAL_REVIEW', 'PENDING', 'REVIEW', 'PENDING_REVIEW', 'MANUAL_REVIEW_REQUIRED'].map((w) => [w, 'pendingReview']),
 ]);
 
-const UPPER = /^\p{Uppercase}$/u;
-const LOWER = /^\p{Lowercase}$/u;
 const SEPARATORS = /[ \-._]+/g;
 const ASCII_NAME = /^[A-Za-z0-9 \-._]*$/;
 
 /**
  * Upper case, with spaces, hyphens, dots and camelCase boundaries as single underscores:
  * "Session Succeeded", "session-succeeded", "sessionSucceeded" all give SESSION_SUCCEEDED.
+ * Only ASCII letters change case.
  * @param {string} raw
  */
 export function normalizeName(raw) {
@@ -307,9 +306,12 @@ export function normalizeName(raw) {
       previousLower = false;
       continue;
     }
-    if (UPPER.test(ch) && previousLower && !out.endsWith('_')) out += '_';
-    previousLower = LOWER.test(ch) || (c >= 48 && c <= 57);
-    out += ch.toUpperCase();
+    // Only ASCII letters change case (as in the core).
+    const upper = c >= 65 && c <= 90;
+    const lower = c >= 97 && c <= 122;
+    if (upper && previousLower && !out.endsWith('_')) out += '_';
+    previousLower = lower || (c >= 48 && c <= 57);
+    out += lower ? ch.toUpperCase() : ch;
   }
   let end = out.length;
   while (end > 0 && out.charCodeAt(end - 1) === 95) end -= 1;

@@ -1280,7 +1280,8 @@ enum EventName {
 
 /// Uppercase, with spaces, hyphens, dots and camelCase boundaries turned into single
 /// underscores: "Session Succeeded", "session-succeeded", "sessionSucceeded" all give
-/// SESSION_SUCCEEDED.
+/// SESSION_SUCCEEDED. Only ASCII letters change case: every known name is ASCII, and a
+/// character such as U+017F (long s, uppercase "S") must not turn a name into a known one.
 fn normalize_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 4);
     let mut previous_lower = false;
@@ -1292,15 +1293,11 @@ fn normalize_name(raw: &str) -> String {
             previous_lower = false;
             continue;
         }
-        if c.is_uppercase() && previous_lower && !out.ends_with('_') {
+        if c.is_ascii_uppercase() && previous_lower && !out.ends_with('_') {
             out.push('_');
         }
-        previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        if c.is_ascii() {
-            out.push(c.to_ascii_uppercase());
-        } else {
-            out.extend(c.to_uppercase());
-        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_uppercase());
     }
     while out.ends_with('_') {
         out.pop();
@@ -2319,6 +2316,17 @@ mod tests {
         assert_eq!(normalize_name(" session--failed. "), "SESSION_FAILED");
         assert_eq!(normalize_name("identityEnrolled"), "IDENTITY_ENROLLED");
         assert_eq!(normalize_name("MANUAL_REVIEW"), "MANUAL_REVIEW");
+        // Only ASCII letters change case: U+017F (long s) and U+0131 (dotless i) uppercase to
+        // ASCII letters, and must not make an unknown name a known one.
+        assert_eq!(
+            normalize_name("\u{17f}ession_\u{17f}ucceeded"),
+            "\u{17f}ESSION_\u{17f}UCCEEDED"
+        );
+        assert_eq!(
+            classify_event(&normalize_name("sess\u{131}on started")),
+            None
+        );
+        assert_eq!(normalize_name("caf\u{e9}Ok"), "CAF\u{e9}OK");
     }
 
     #[test]

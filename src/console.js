@@ -1,25 +1,42 @@
 // The console module of the Rust core: what the agent's panel and the admin page call besides the
 // core module (settings validation, comment templates, the Incode client), compiled to
-// WebAssembly and instantiated once per function instance. Only those two functions import it:
-// the webhooks, the portal panel and the privacy report never load this code. Embedded as base64
-// for the reason given in `core.js`.
-import { initSync } from './generated/console.js';
+// WebAssembly. Only those two functions import it: the webhooks, the portal panel and the privacy
+// report never load this code. Embedded as base64 for the reason given in `core.js`.
+//
+// The module is compiled and instantiated on its first call, not at load: opening the issue panel
+// (`panel.getState`) needs only the core module, so an instance that only shows the panel never
+// compiles this one.
+import * as glue from './generated/console.js';
 import bytes from './generated/console-bytes.js';
 
-initSync({ module: bytes });
+let ready = false;
 
-export {
-  cancelVerification,
-  commentRequest,
-  compileTemplates,
-  newVerification,
-  parseStart,
-  parseToken,
-  publicSettings,
-  renderTemplate,
-  startRequest,
-  statusText,
-  tokenRequest,
-  validateSettings,
-  validateTemplate,
-} from './generated/console.js';
+/** The instantiated module's exports. */
+function api() {
+  if (!ready) {
+    glue.initSync({ module: bytes });
+    ready = true;
+  }
+  return glue;
+}
+
+/**
+ * One export of the module, instantiating it on the first call.
+ * @template {(...args: any[]) => any} F
+ * @param {(exports: typeof glue) => F} pick
+ * @returns {F}
+ */
+const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args));
+
+export const cancelVerification = onFirstCall((m) => m.cancelVerification);
+export const commentRequest = onFirstCall((m) => m.commentRequest);
+export const compileTemplates = onFirstCall((m) => m.compileTemplates);
+export const newVerification = onFirstCall((m) => m.newVerification);
+export const parseStart = onFirstCall((m) => m.parseStart);
+export const parseToken = onFirstCall((m) => m.parseToken);
+export const renderTemplate = onFirstCall((m) => m.renderTemplate);
+export const startRequest = onFirstCall((m) => m.startRequest);
+export const statusText = onFirstCall((m) => m.statusText);
+export const tokenRequest = onFirstCall((m) => m.tokenRequest);
+export const validateSettings = onFirstCall((m) => m.validateSettings);
+export const validateTemplate = onFirstCall((m) => m.validateTemplate);

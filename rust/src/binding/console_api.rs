@@ -40,23 +40,14 @@ pub fn validate_settings(
     to_js(&settings::validate_settings(&current, &input, flags))
 }
 
-#[wasm_bindgen(js_name = publicSettings, unchecked_return_type = "PublicSettings")]
-pub fn public_settings(
-    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
-) -> JsResult {
-    let settings_value: Settings = from_js("settings", settings_value)?;
-    let flags: SecretFlags = from_js("secret flags", flags)?;
-    to_js(&settings::public_settings(&settings_value, flags))
-}
-
 #[wasm_bindgen(js_name = validateTemplate, unchecked_return_type = "FieldError[]")]
 pub fn validate_template(source: &str) -> JsResult {
     to_js(&template::validate_template(source))
 }
 
 /// The settings with their custom templates compiled for the core module (`templateCode`), as
-/// saving them does: for settings saved by an earlier version.
+/// saving them does (`validateSettings`); the tests and the benchmark give settings in their
+/// saved form with it.
 #[wasm_bindgen(js_name = compileTemplates, unchecked_return_type = "Settings")]
 pub fn compile_templates(
     #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{coded_error, JsResult};
-use crate::model::{Outcome, Parsed, Settings, Verification, WebhookAuth};
+use crate::model::{Outcome, Parsed, SecretFlags, Settings, Verification, WebhookAuth};
 use crate::{jira, settings, state, template, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
@@ -349,6 +349,18 @@ pub fn receive_webhook(
 #[wasm_bindgen(js_name = defaultSettings, unchecked_return_type = "Settings")]
 pub fn default_settings() -> JsResult {
     to_js_text(&settings::default_settings())
+}
+
+/// What the admin page and the panel may see of the settings: in this module, because every
+/// panel opening reads it and the console module is then not needed.
+#[wasm_bindgen(js_name = publicSettings, unchecked_return_type = "PublicSettings")]
+pub fn public_settings(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
+) -> JsResult {
+    let settings_value: Settings = from_js_text("settings", &settings_value)?;
+    let flags: SecretFlags = from_js_text("secret flags", &flags)?;
+    to_js_text(&settings::public_settings(&settings_value, flags))
 }
 
 #[wasm_bindgen(js_name = issueWebhookToken, unchecked_return_type = "TokenAnswer")]

@@ -45,6 +45,15 @@ pub struct PerOutcome<T> {
 }
 
 impl<T> PerOutcome<T> {
+    /// One value per outcome, from `value(outcome)`.
+    pub fn from_fn(value: impl Fn(Outcome) -> T) -> Self {
+        PerOutcome {
+            passed: value(Outcome::Passed),
+            failed: value(Outcome::Failed),
+            manual_review: value(Outcome::ManualReview),
+        }
+    }
+
     pub fn get(&self, outcome: Outcome) -> &T {
         match outcome {
             Outcome::Passed => &self.passed,

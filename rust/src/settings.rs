@@ -60,11 +60,7 @@ pub fn default_settings() -> Settings {
         link_expiry_minutes: 10,
         default_delivery: Delivery::Email,
         transitions: PerOutcome::default(),
-        templates: PerOutcome {
-            passed: template::default_template(Outcome::Passed).to_owned(),
-            failed: template::default_template(Outcome::Failed).to_owned(),
-            manual_review: template::default_template(Outcome::ManualReview).to_owned(),
-        },
+        templates: PerOutcome::from_fn(|outcome| template::default_template(outcome).to_owned()),
         comment_visibility: CommentVisibility::Internal,
         webhook_auth: default_webhook_auth(AuthMode::Hmac),
         agent_groups: Vec::new(),

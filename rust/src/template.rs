@@ -978,11 +978,7 @@ impl CompiledTemplates {
                 })
         };
         CompiledTemplates {
-            nodes: PerOutcome {
-                passed: compile_one(Outcome::Passed),
-                failed: compile_one(Outcome::Failed),
-                manual_review: compile_one(Outcome::ManualReview),
-            },
+            nodes: PerOutcome::from_fn(compile_one),
         }
     }
 
@@ -1009,11 +1005,7 @@ impl CompiledTemplates {
             }
         };
         CompiledTemplates {
-            nodes: PerOutcome {
-                passed: take(Outcome::Passed),
-                failed: take(Outcome::Failed),
-                manual_review: take(Outcome::ManualReview),
-            },
+            nodes: PerOutcome::from_fn(take),
         }
     }
 
@@ -1159,11 +1151,7 @@ pub fn template_code(templates: &PerOutcome<String>) -> TemplateCode {
             nodes: compiled::from_template(&template),
         })
     };
-    PerOutcome {
-        passed: code(Outcome::Passed),
-        failed: code(Outcome::Failed),
-        manual_review: code(Outcome::ManualReview),
-    }
+    PerOutcome::from_fn(code)
 }
 
 /// The first 64 bits of the source's SHA-256, in hex: ties stored code to the exact source it

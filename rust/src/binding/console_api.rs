@@ -6,9 +6,9 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{coded_error, JsResult};
-use crate::model::Verification;
 use crate::model::{
-    CommentVisibility, HttpAnswer, Parsed, SecretFlags, Secrets, Settings, VerificationStatus,
+    CommentVisibility, HttpAnswer, Parsed, SecretFlags, Secrets, Settings, Verification,
+    VerificationStatus,
 };
 use crate::{incode, jira, settings, state, template};
 

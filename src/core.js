@@ -36,3 +36,50 @@ export function receiveDelivery(core, { secret, headers, body, nowMs }) {
   }
   return core.receiveWebhook({ secret, headers: picked, body, nowMs });
 }
+
+/**
+ * One accepted event applied to its verification (`Core#decideEvent`), the new record put
+ * together here. The core reads only the fields of the record an event decision needs
+ * (`EventRecord`, picked here) and answers only what the event changes, so the record's history
+ * and the rest are neither written out as JSON for the core nor parsed back from its answer
+ * (they were most of a decision's JSON). An ignored event leaves the record as it was: the
+ * same object is answered.
+ * @param {import('./generated/core.js').Core} core
+ * @param {import('./generated/core.js').Verification} verification
+ * @param {import('./generated/core.js').IncodeEvent} event
+ * @param {number} nowMs
+ * @returns {import('./generated/core.js').EventDecision}
+ */
+export function applyEvent(core, verification, event, nowMs) {
+  if (!Array.isArray(verification?.history)) {
+    throw Object.assign(new Error('verification has the wrong shape: history: expected an array'), { code: 'bad_input' });
+  }
+  const {
+    id, sessionId, issueKey, issueId, email, name, delivery, requestedByName, status, statusText, identityId, appliedEvents,
+  } = verification;
+  /** @type {import('./generated/core.js').EventRecord} */
+  const record = {
+    id, sessionId, issueKey, issueId, email, name, delivery, requestedByName, status, statusText, identityId, appliedEvents,
+  };
+  const answer = core.decideEvent(record, event, nowMs);
+  if (answer[0].kind === 'ignored') return { kind: 'ignored', reason: answer[0].reason, verification };
+  const [decided, commentBody, propertyBody, payload] = /** @type {import('./generated/core.js').DecidedApplied} */ (answer);
+  if (decided.actions.comment && commentBody !== null) decided.actions.comment.body = commentBody;
+  decided.actions.property.body = propertyBody;
+  decided.actions.realtime.payload = payload;
+  const { change, idempotencyKey } = decided;
+  return {
+    kind: 'applied',
+    idempotencyKey,
+    verification: {
+      ...verification,
+      status: change.status,
+      statusText: change.statusText,
+      updatedAtMs: change.updatedAtMs,
+      identityId: change.identityId,
+      history: [...verification.history, change.historyEntry],
+      appliedEvents: [...appliedEvents.slice(change.appliedEventsDropped), idempotencyKey],
+    },
+    actions: decided.actions,
+  };
+}

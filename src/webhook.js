@@ -46,7 +46,7 @@
 //   duplicate or an agent's action rewrites the property).
 // A failure anywhere answers 503 (Retry-After), and the retry finishes exactly what is missing.
 import { ForgeKvsError } from '@forge/kvs';
-import { issueWebhookToken, propertyRequest, receiveDelivery } from './core.js';
+import { applyEvent, issueWebhookToken, propertyRequest, receiveDelivery } from './core.js';
 import { errorCode } from './envelope.js';
 import { applyPlannedTransition, applyTransition, findEventComment, perform, postEventComment, transitionOffered } from './jira.js';
 import { logEvent } from './log.js';
@@ -329,7 +329,7 @@ export async function webhook(request) {
     }
     const unchanged = revOf(current);
 
-    const decision = coreFor(config).applyEvent(asVerification(current), event, atMs);
+    const decision = applyEvent(coreFor(config), asVerification(current), event, atMs);
     if (decision.kind === 'ignored' && decision.reason !== 'duplicate') {
       return answer(200, 'ignored', decision.reason, [...changed, lockRelease(taken, { rev: unchanged, careful })], asFound);
     }

@@ -1,8 +1,8 @@
 // The webhook decision as the Forge function makes it with the Rust core: authenticate and parse
 // with the `Core` kept for the settings revision (`receiveDelivery`: only the headers its
-// authentication reads cross), then apply the event.
+// authentication reads cross), then apply the event (`applyEvent`: the record's change crosses back).
 // Bundled by the benchmark exactly as Forge bundles the app (dev/forge-bundle.mjs).
-import { Core, receiveDelivery } from '../../src/core.js';
+import { Core, applyEvent, receiveDelivery } from '../../src/core.js';
 
 // One `Core` per settings revision, as the shims keep it (a function instance serves one site).
 const cores = new WeakMap();
@@ -17,5 +17,5 @@ export function decide(settings, secret, request, verification, nowMs) {
   if (!core) cores.set(settings, (core = new Core(settings)));
   const receipt = receiveDelivery(core, { secret, headers: request.headers, body: request.body, nowMs });
   if (receipt.kind !== 'event') return { receipt, decision: null };
-  return { receipt, decision: core.applyEvent(verification, receipt.event, nowMs) };
+  return { receipt, decision: applyEvent(core, verification, receipt.event, nowMs) };
 }

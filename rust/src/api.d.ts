@@ -322,6 +322,53 @@ export type EventDecision =
   | { kind: "ignored"; reason: "duplicate" | "afterFinal" | "progress" | "notApplicable"; verification: Verification }
   | { kind: "applied"; idempotencyKey: string; verification: Verification; actions: EventActions };
 
+/** What `Core#decideEvent` reads of a record (a whole `Verification` also does). */
+export type EventRecord = Pick<
+  Verification,
+  | "id"
+  | "sessionId"
+  | "issueKey"
+  | "issueId"
+  | "email"
+  | "name"
+  | "delivery"
+  | "requestedByName"
+  | "status"
+  | "statusText"
+  | "identityId"
+  | "appliedEvents"
+>;
+
+/** What an applied event changes on its record; every other field stays as it was. */
+export interface RecordChange {
+  status: VerificationStatus;
+  statusText: string;
+  updatedAtMs: number;
+  identityId: string;
+  /** Appended to `history`. */
+  historyEntry: HistoryEntry;
+  /** How many of the oldest `appliedEvents` drop off before the idempotency key is appended. */
+  appliedEventsDropped: number;
+}
+
+/** `Core#decideEvent`'s answer: an `EventDecision` with the record's change instead of the record. */
+export type EventChange =
+  | { kind: "ignored"; reason: "duplicate" | "afterFinal" | "progress" | "notApplicable" }
+  | { kind: "applied"; idempotencyKey: string; change: RecordChange; actions: EventActions };
+
+/**
+ * `Core#decideEvent`'s answer: the decision, then the JSON texts taken out of it (the comment's
+ * request body, null without a comment; the property's request body; the live update's payload).
+ */
+export type DecidedEvent = DecidedIgnored | DecidedApplied;
+export type DecidedIgnored = [decision: Extract<EventChange, { kind: "ignored" }>, commentBody: null, propertyBody: null, payload: null];
+export type DecidedApplied = [
+  decision: Extract<EventChange, { kind: "applied" }>,
+  commentBody: string | null,
+  propertyBody: string,
+  payload: string,
+];
+
 export interface ApplyEventInput {
   verification: Verification;
   event: IncodeEvent;

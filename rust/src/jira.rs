@@ -5,7 +5,7 @@
 //! `requestJira(assumeTrustedRoute(path), …)`), so every path segment that comes from data is
 //! percent-encoded here: an issue key can never add, remove or climb a path segment.
 
-use crate::model::{CommentVisibility, HttpRequest, Method, Verification};
+use crate::model::{CommentVisibility, HttpRequest, Method, Shown};
 use crate::template::AdfDoc;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -87,7 +87,7 @@ pub fn transition_request(issue_key: &str, transition_id: &str) -> HttpRequest {
 /// Issue properties are readable by anyone who can see the issue (including through JQL), so the
 /// record holds no email address and no name: only the status, when it changed, and the Incode
 /// ids an agent needs to look the session up.
-pub fn property_request(issue_key: &str, verification: &Verification) -> HttpRequest {
+pub fn property_request(issue_key: &str, verification: &Shown) -> HttpRequest {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct PropertyBody<'a> {
@@ -100,10 +100,10 @@ pub fn property_request(issue_key: &str, verification: &Verification) -> HttpReq
     }
     let body = PropertyBody {
         status: verification.status,
-        status_text: &verification.status_text,
+        status_text: verification.status_text,
         updated_at: iso_utc(verification.updated_at_ms),
-        session_id: &verification.session_id,
-        identity_id: &verification.identity_id,
+        session_id: verification.session_id,
+        identity_id: verification.identity_id,
         delivery: verification.delivery,
     };
     request(
@@ -231,7 +231,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Delivery, HistoryEntry, VerificationStatus};
+    use crate::model::{Delivery, HistoryEntry, Verification, VerificationStatus};
     use crate::template::{AdfDoc, AdfNode};
 
     fn body_json(request: &HttpRequest) -> serde_json::Value {
@@ -373,7 +373,7 @@ mod tests {
 
     #[test]
     fn property_request_holds_no_personal_data() {
-        let req = property_request("HD-7", &verification());
+        let req = property_request("HD-7", &verification().shown());
         assert_eq!(req.method, Method::Put);
         assert_eq!(
             req.path.as_deref(),

@@ -404,3 +404,79 @@ pub struct Verification {
     pub history: Vec<HistoryEntry>,
     pub applied_events: Vec<String>,
 }
+
+/// What an event decision reads of a record: what its effects show and the keys of the events
+/// already applied. A whole `Verification` reads as one (the other fields are skipped); the
+/// webhook passes just these (`applyEvent` in `src/core.js`), which is less JSON to write and
+/// read on every delivery.
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRecord {
+    pub id: String,
+    pub session_id: String,
+    pub issue_key: String,
+    pub issue_id: String,
+    pub email: String,
+    pub name: String,
+    pub delivery: Delivery,
+    pub requested_by_name: String,
+    pub status: VerificationStatus,
+    pub status_text: String,
+    pub identity_id: String,
+    pub applied_events: Vec<String>,
+}
+
+impl From<&Verification> for EventRecord {
+    fn from(v: &Verification) -> Self {
+        EventRecord {
+            id: v.id.clone(),
+            session_id: v.session_id.clone(),
+            issue_key: v.issue_key.clone(),
+            issue_id: v.issue_id.clone(),
+            email: v.email.clone(),
+            name: v.name.clone(),
+            delivery: v.delivery,
+            requested_by_name: v.requested_by_name.clone(),
+            status: v.status,
+            status_text: v.status_text.clone(),
+            identity_id: v.identity_id.clone(),
+            applied_events: v.applied_events.clone(),
+        }
+    }
+}
+
+/// A record as its effects show it: the outcome comment, the issue property and the live update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown<'a> {
+    pub id: &'a str,
+    pub session_id: &'a str,
+    pub issue_key: &'a str,
+    pub issue_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub delivery: Delivery,
+    pub requested_by_name: &'a str,
+    pub status: VerificationStatus,
+    pub status_text: &'a str,
+    pub identity_id: &'a str,
+    pub updated_at_ms: i64,
+}
+
+impl Verification {
+    pub fn shown(&self) -> Shown<'_> {
+        Shown {
+            id: &self.id,
+            session_id: &self.session_id,
+            issue_key: &self.issue_key,
+            issue_id: &self.issue_id,
+            email: &self.email,
+            name: &self.name,
+            delivery: self.delivery,
+            requested_by_name: &self.requested_by_name,
+            status: self.status,
+            status_text: &self.status_text,
+            identity_id: &self.identity_id,
+            updated_at_ms: self.updated_at_ms,
+        }
+    }
+}

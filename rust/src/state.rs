@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::incode::{normalize_email, normalize_phone, StartedSession};
 use crate::jira;
 use crate::model::{
-    CoreError, Delivery, HistoryEntry, HttpRequest, IncodeEvent, IncodeEventType, Outcome,
-    Settings, Verification, VerificationStatus,
+    CoreError, Delivery, EventRecord, HistoryEntry, HttpRequest, IncodeEvent, IncodeEventType,
+    Outcome, Settings, Shown, Verification, VerificationStatus,
 };
 use crate::template::{AdfDoc, AdfNode, CompiledTemplates, TemplateVars};
 
@@ -257,6 +257,59 @@ fn next_status(
     }
 }
 
+/// What an applied event changes on its record; every other field stays as it was.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordChange {
+    pub status: VerificationStatus,
+    pub status_text: String,
+    pub updated_at_ms: i64,
+    pub identity_id: String,
+    /// Appended to `history`.
+    pub history_entry: HistoryEntry,
+    /// How many of the oldest `appliedEvents` drop off before the event's idempotency key is
+    /// appended (the record keeps at most `MAX_APPLIED_EVENTS`).
+    pub applied_events_dropped: usize,
+}
+
+impl RecordChange {
+    /// The record after the change; `key` is the event's idempotency key.
+    pub fn applied_to(&self, v: &Verification, key: &str) -> Verification {
+        let mut next = v.clone();
+        next.status = self.status;
+        next.status_text.clone_from(&self.status_text);
+        next.updated_at_ms = self.updated_at_ms;
+        next.identity_id.clone_from(&self.identity_id);
+        next.history.push(self.history_entry.clone());
+        next.applied_events
+            .drain(..self.applied_events_dropped.min(next.applied_events.len()));
+        next.applied_events.push(key.to_owned());
+        next
+    }
+}
+
+/// The decision on one event as the core module hands it to the webhook: the change to the
+/// record rather than the whole new record, which the shim already holds the rest of
+/// (`applyEvent` in `src/core.js` puts them together). Crossing the record back cost a third
+/// of the decision's size.
+#[allow(clippy::large_enum_variant)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum EventChange {
+    Ignored {
+        reason: IgnoreReason,
+    },
+    Applied {
+        idempotency_key: String,
+        change: RecordChange,
+        actions: EventActions,
+    },
+}
+
 /// Applies one authenticated event to the verification of its session.
 pub fn apply_event(
     v: &Verification,
@@ -265,10 +318,33 @@ pub fn apply_event(
     templates: &CompiledTemplates,
     now_ms: i64,
 ) -> EventDecision {
-    let ignored = |reason| EventDecision::Ignored {
-        reason,
-        verification: v.clone(),
-    };
+    match decide_event(&EventRecord::from(v), event, settings, templates, now_ms) {
+        EventChange::Ignored { reason } => EventDecision::Ignored {
+            reason,
+            verification: v.clone(),
+        },
+        EventChange::Applied {
+            idempotency_key,
+            change,
+            actions,
+        } => EventDecision::Applied {
+            verification: change.applied_to(v, &idempotency_key),
+            idempotency_key,
+            actions,
+        },
+    }
+}
+
+/// `apply_event` as a change to the record, reading only what it needs of the record: what the
+/// webhook's core call answers.
+pub fn decide_event(
+    v: &EventRecord,
+    event: &IncodeEvent,
+    settings: &Settings,
+    templates: &CompiledTemplates,
+    now_ms: i64,
+) -> EventChange {
+    let ignored = |reason| EventChange::Ignored { reason };
     if event.session_id != v.session_id {
         return ignored(IgnoreReason::NotApplicable);
     }
@@ -290,37 +366,53 @@ pub fn apply_event(
         Err(reason) => return ignored(reason),
     };
 
-    let mut next = v.clone();
     let changed = status != v.status;
-    if changed {
-        next.status = status;
-        next.status_text = status_text(status, now_ms);
-    }
-    next.updated_at_ms = now_ms;
     let identity_id = clean(&event.identity_id, 200);
-    if !identity_id.is_empty() {
-        next.identity_id = identity_id;
-    }
     let cause = clean(&event.raw_type, MAX_CAUSE_CHARS);
-    next.history.push(HistoryEntry {
+    let change = RecordChange {
         status,
-        at_ms: now_ms,
-        cause: if cause.is_empty() {
-            event_key(event.kind).to_owned()
+        status_text: if changed {
+            status_text(status, now_ms)
         } else {
-            cause
+            v.status_text.clone()
         },
-    });
-    next.applied_events.push(key.clone());
-    if next.applied_events.len() > MAX_APPLIED_EVENTS {
-        let excess = next.applied_events.len() - MAX_APPLIED_EVENTS;
-        next.applied_events.drain(..excess);
-    }
+        updated_at_ms: now_ms,
+        identity_id: if identity_id.is_empty() {
+            v.identity_id.clone()
+        } else {
+            identity_id
+        },
+        history_entry: HistoryEntry {
+            status,
+            at_ms: now_ms,
+            cause: if cause.is_empty() {
+                event_key(event.kind).to_owned()
+            } else {
+                cause
+            },
+        },
+        applied_events_dropped: (v.applied_events.len() + 1).saturating_sub(MAX_APPLIED_EVENTS),
+    };
+    // The record as the effects show it after the change.
+    let next = Shown {
+        id: &v.id,
+        session_id: &v.session_id,
+        issue_key: &v.issue_key,
+        issue_id: &v.issue_id,
+        email: &v.email,
+        name: &v.name,
+        delivery: v.delivery,
+        requested_by_name: &v.requested_by_name,
+        status: change.status,
+        status_text: &change.status_text,
+        identity_id: &change.identity_id,
+        updated_at_ms: change.updated_at_ms,
+    };
 
     let outcome = if changed { outcome_of(status) } else { None };
     let comment = outcome.map(|outcome| {
         let adf = render_comment(&next, outcome, templates, now_ms);
-        jira::comment_request(&next.issue_key, &adf, settings.comment_visibility)
+        jira::comment_request(next.issue_key, &adf, settings.comment_visibility)
     });
     let transition_name = outcome.and_then(|outcome| {
         let name = settings.transitions.get(outcome).trim();
@@ -330,40 +422,40 @@ pub fn apply_event(
         outcome,
         comment,
         transition_name,
-        property: jira::property_request(&next.issue_key, &next),
+        property: jira::property_request(next.issue_key, &next),
         realtime: realtime_message(&next),
     };
-    EventDecision::Applied {
+    EventChange::Applied {
         idempotency_key: key,
-        verification: next,
+        change,
         actions,
     }
 }
 
 /// The template variables of a verification's comment.
-pub fn template_vars(v: &Verification, outcome: Outcome, now_ms: i64) -> TemplateVars {
+pub fn template_vars(v: &Shown, outcome: Outcome, now_ms: i64) -> TemplateVars {
     TemplateVars {
-        name: v.name.clone(),
-        email: v.email.clone(),
-        identity_id: v.identity_id.clone(),
-        session_id: v.session_id.clone(),
+        name: v.name.to_owned(),
+        email: v.email.to_owned(),
+        identity_id: v.identity_id.to_owned(),
+        session_id: v.session_id.to_owned(),
         outcome: outcome.words().to_owned(),
-        agent: v.requested_by_name.clone(),
-        issue_key: v.issue_key.clone(),
+        agent: v.requested_by_name.to_owned(),
+        issue_key: v.issue_key.to_owned(),
         time: format!("{} UTC", jira::format_utc(now_ms)),
         delivery: match v.delivery {
             Delivery::Sms => "SMS",
             Delivery::Email => "email",
         }
         .to_owned(),
-        status: v.status_text.clone(),
+        status: v.status_text.to_owned(),
     }
 }
 
 /// The outcome comment; should the template fail to render, a plain line that still carries
 /// the verdict, so the ticket never misses it.
 fn render_comment(
-    v: &Verification,
+    v: &Shown,
     outcome: Outcome,
     templates: &CompiledTemplates,
     now_ms: i64,
@@ -377,7 +469,7 @@ fn render_comment(
     }
 }
 
-fn fallback_comment(v: &Verification, outcome: Outcome) -> String {
+fn fallback_comment(v: &Shown, outcome: Outcome) -> String {
     let verdict = match outcome {
         Outcome::Passed => "Incode identity verification passed",
         Outcome::Failed => "Incode identity verification failed: do not proceed",
@@ -388,9 +480,9 @@ fn fallback_comment(v: &Verification, outcome: Outcome) -> String {
     let mut text = format!(
         "{verdict}. {} Session ID: {}.",
         v.status_text,
-        clean(&v.session_id, 200)
+        clean(v.session_id, 200)
     );
-    let identity = clean(&v.identity_id, 200);
+    let identity = clean(v.identity_id, 200);
     if !identity.is_empty() {
         text.push_str(&format!(" Identity ID: {identity}."));
     }
@@ -398,7 +490,7 @@ fn fallback_comment(v: &Verification, outcome: Outcome) -> String {
 }
 
 /// The message that updates the open issue panel.
-fn realtime_message(v: &Verification) -> RealtimeMessage {
+fn realtime_message(v: &Shown) -> RealtimeMessage {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Payload<'a> {
@@ -409,10 +501,10 @@ fn realtime_message(v: &Verification) -> RealtimeMessage {
         updated_at_ms: i64,
     }
     let payload = Payload {
-        verification_id: &v.id,
-        session_id: &v.session_id,
+        verification_id: v.id,
+        session_id: v.session_id,
         status: v.status,
-        status_text: &v.status_text,
+        status_text: v.status_text,
         updated_at_ms: v.updated_at_ms,
     };
     RealtimeMessage {
@@ -885,7 +977,7 @@ mod tests {
         let mut failed = v.clone();
         failed.status = VerificationStatus::Failed;
         failed.status_text = status_text(VerificationStatus::Failed, T0);
-        let text = fallback_comment(&failed, Outcome::Failed);
+        let text = fallback_comment(&failed.shown(), Outcome::Failed);
         assert!(text.starts_with("Incode identity verification failed: do not proceed."));
         assert!(text.contains("Failed - 2025-11-22 08:26:40") && text.contains("sess-1"));
     }

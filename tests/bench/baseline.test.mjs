@@ -70,7 +70,7 @@ test('on the whole benchmark corpus the baseline decides exactly as the core', (
       assert.deepStrictEqual(baseline.receiveWebhook(input), expected, `receipt of ${c.label}`);
       kinds.add(expected.kind === 'event' ? expected.event.type : `${expected.kind}:${expected.reason}`);
       if (expected.kind !== 'event') continue;
-      const decision = fromCore.applyEvent(c.verification, expected.event, c.input.nowMs);
+      const decision = core.applyEvent(fromCore, c.verification, expected.event, c.input.nowMs);
       assert.deepStrictEqual(
         fromBaseline.applyEvent(c.verification, expected.event, c.input.nowMs),
         decision,

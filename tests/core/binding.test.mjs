@@ -88,5 +88,5 @@ test('the generated .d.ts carries the contract types and precise signatures', ()
     assert.match(dts, new RegExp(`export (type|interface) ${name}\\b`), name);
   }
   assert.match(dts, /export function receiveWebhook\(input: WebhookInput\): WebhookReceipt;/);
-  assert.match(dts, /applyEvent\(verification: Verification, event: IncodeEvent, now_ms: number\): EventDecision;/);
+  assert.match(dts, /decideEvent\(record: EventRecord, event: IncodeEvent, now_ms: number\): DecidedEvent;/);
 });

@@ -1,5 +1,5 @@
 // How the webhook decision's values cross the boundary of the bundled core (`receiveWebhook`,
-// `new Core`, `Core#receiveWebhook` with `receiveDelivery`, `Core#applyEvent`): arguments as JSON text written by the engine, answers as JSON
+// `new Core`, `Core#receiveWebhook` with `receiveDelivery`, `Core#decideEvent` with `applyEvent`): arguments as JSON text written by the engine, answers as JSON
 // text parsed by the engine (rust/src/binding.rs). The JS-facing values must be exactly what they
 // would be object by object: every character kept, an unpaired surrogate read as U+FFFD (as any
 // JS string passed to wasm), and values of the wrong shape refused with `bad_input`.
@@ -31,7 +31,7 @@ test('every character of a value comes back as it went in, through a rendered co
   const name = 'Zoë 李 👩‍💻 ✅ — “quotes” \\ back\\slash "double" \u2028 tab\tend';
   const settings = { ...core.defaultSettings(), templates: { passed: 'Verified {{name}}', failed: '', manualReview: '' } };
   const instance = new core.Core(core.compileTemplates(settings));
-  const decision = instance.applyEvent(verification({ name }), event('succeeded'), T0 + 1000);
+  const decision = core.applyEvent(instance, verification({ name }), event('succeeded'), T0 + 1000);
   instance.free();
   assert.equal(decision.kind, 'applied');
   assert.equal(decision.verification.name, name);
@@ -43,13 +43,18 @@ test('every character of a value comes back as it went in, through a rendered co
 
 test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, and never fails a call', () => {
   const instance = new core.Core(core.defaultSettings());
-  const decision = instance.applyEvent(
-    verification({ status: 'requested', name: 'Ann \ud800 X', requestedByName: '\udfff' }), event('started'), T0 + 1000,
+  const decision = core.applyEvent(
+    instance, verification({ name: 'Ann \ud800 X', requestedByName: '\udfff' }), event('succeeded'), T0 + 1000,
   );
   instance.free();
   assert.equal(decision.kind, 'applied');
-  assert.equal(decision.verification.name, 'Ann \ufffd X');
-  assert.equal(decision.verification.requestedByName, '\ufffd');
+  const comment = JSON.parse(decision.actions.comment.body);
+  const text = comment.body.content.flatMap((p) => p.content.map((n) => n.text ?? '\n')).join('');
+  assert.match(text, /Employee: Ann \ufffd X \(ann@example\.com\)/);
+  assert.match(text, /requested by \ufffd\./);
+  // The record's fields are carried over as they were given (the core reads them, it does not
+  // write them back).
+  assert.equal(decision.verification.name, 'Ann \ud800 X');
   // A body with one is authenticated over the same bytes node:crypto hashes (U+FFFD's UTF-8).
   const secret = 'whsec-transport';
   const body = '{"eventType":"SESSION_STARTED","interviewId":"sess-1","note":"\ud800"}';
@@ -107,14 +112,54 @@ test('a Core authenticates with its own settings, passed only the headers it nam
   instance.free();
 });
 
+test('applyEvent: the core reads only the record\'s EventRecord fields, and the rest of the record is carried over', () => {
+  const instance = new core.Core(core.defaultSettings());
+  const whole = verification({ destination: '+1 •••• 1234', requestedAtMs: T0 - 5, expiresAtMs: T0 + 1, extra: { kept: [1, 2] } });
+  for (const [type, rawType] of [['succeeded', 'SESSION_SUCCEEDED'], ['started', 'onboardingStatus'], ['pendingReview', '']]) {
+    const decision = core.applyEvent(instance, whole, event(type, { rawType, identityId: 'id-9' }), T0 + 9000);
+    // The same decision as from the whole record: the pick leaves out nothing the core reads
+    // (a field left out would be refused as bad_input).
+    const [change, commentBody, propertyBody, payload] = instance.decideEvent(whole, event(type, { rawType, identityId: 'id-9' }), T0 + 9000);
+    assert.equal(decision.kind, change.kind, type);
+    if (change.kind !== 'applied') continue;
+    assert.deepEqual(decision.actions, {
+      ...change.actions,
+      ...(change.actions.comment ? { comment: { ...change.actions.comment, body: commentBody } } : {}),
+      property: { ...change.actions.property, body: propertyBody },
+      realtime: { ...change.actions.realtime, payload },
+    });
+    assert.deepEqual(decision.verification, {
+      ...whole,
+      status: change.change.status,
+      statusText: change.change.statusText,
+      updatedAtMs: T0 + 9000,
+      identityId: 'id-9',
+      history: [...whole.history, change.change.historyEntry],
+      appliedEvents: [decision.idempotencyKey],
+    });
+  }
+  // An ignored event answers the record it was given.
+  const done = verification({ status: 'passed' });
+  const ignored = core.applyEvent(instance, done, event('failed'), T0);
+  assert.deepEqual([ignored.kind, ignored.reason], ['ignored', 'afterFinal']);
+  assert.equal(ignored.verification, done);
+  // The oldest idempotency keys drop off as the record reaches 50 of them.
+  const full = verification({ status: 'requested', appliedEvents: Array.from({ length: 50 }, (_, i) => `sess-1:old-${i}`) });
+  const keys = core.applyEvent(instance, full, event('started'), T0).verification.appliedEvents;
+  assert.deepEqual([keys.length, keys[0], keys[49]], [50, 'sess-1:old-1', 'sess-1:started']);
+  instance.free();
+});
+
 test('values of the wrong shape are refused with bad_input, never read half-way', () => {
   const instance = new core.Core(core.defaultSettings());
   const cases = [
-    () => instance.applyEvent(verification({ history: 'none' }), event('started'), T0),
-    () => instance.applyEvent(verification(), { ...event('started'), type: 'teleported' }, T0),
-    () => instance.applyEvent(verification({ requestedAtMs: 1.5 }), event('started'), T0),
-    () => instance.applyEvent(verification({ requestedAtMs: 10n }), event('started'), T0),
-    () => instance.applyEvent(undefined, event('started'), T0),
+    () => core.applyEvent(instance, verification({ history: 'none' }), event('started'), T0),
+    () => core.applyEvent(instance, verification(), { ...event('started'), type: 'teleported' }, T0),
+    () => core.applyEvent(instance, verification({ status: 'teleported' }), event('started'), T0),
+    () => core.applyEvent(instance, verification({ appliedEvents: [1.5] }), event('started'), T0),
+    () => core.applyEvent(instance, verification({ identityId: 10n }), event('started'), T0),
+    () => instance.decideEvent({ ...verification(), sessionId: undefined }, event('started'), T0),
+    () => core.applyEvent(instance, undefined, event('started'), T0),
     () => core.receiveWebhook({ auth: { mode: 'hmac' }, secret: 's', headers: {}, body: '', nowMs: T0 }),
     () => core.receiveWebhook({ auth: { mode: 'sharedSecret', header: 'x' }, secret: 's', headers: {}, body: 42, nowMs: T0 }),
     () => core.receiveWebhook({ auth: { mode: 'sharedSecret', header: 'x' }, secret: 's', headers: {}, body: '', nowMs: 1.5 }),
@@ -128,7 +173,7 @@ test('values of the wrong shape are refused with bad_input, never read half-way'
 
 test('answers are plain objects and arrays, with 64-bit times as numbers', () => {
   const instance = new core.Core(core.defaultSettings());
-  const decision = instance.applyEvent(verification(), event('failed', { identityId: 'id-7' }), T0 + 5000);
+  const decision = core.applyEvent(instance, verification(), event('failed', { identityId: 'id-7' }), T0 + 5000);
   instance.free();
   assert.equal(Object.getPrototypeOf(decision), Object.prototype);
   assert.ok(Array.isArray(decision.verification.history));

@@ -22,8 +22,11 @@ function call(name, args) {
     // module has no template parser).
     const [settings, ...rest] = args;
     const instance = new core.Core(core.compileTemplates(settings));
+    const method = name.slice(5);
     try {
-      return instance[name.slice(5)](...rest);
+      // `applyEvent` is the Core's method as the shims call it: `src/core.js` puts it together
+      // from `Core#decideEvent`.
+      return method === 'applyEvent' ? core.applyEvent(instance, ...rest) : instance[method](...rest);
     } finally {
       instance.free();
     }

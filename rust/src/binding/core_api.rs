@@ -1,5 +1,5 @@
 //! The core module's API: the webhook decision (`receiveWebhook`, `new Core`,
-//! `Core#applyEvent`) and the calls every function shares with it.
+//! `Core#decideEvent`) and the calls every function shares with it.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -7,7 +7,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{coded_error, JsResult};
-use crate::model::{Outcome, Parsed, SecretFlags, Settings, Verification, WebhookAuth};
+use crate::model::{
+    EventRecord, Outcome, Parsed, SecretFlags, Settings, Verification, WebhookAuth,
+};
 use crate::{jira, settings, state, template, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
@@ -288,22 +290,45 @@ impl Core {
         })
     }
 
-    #[wasm_bindgen(js_name = applyEvent, unchecked_return_type = "EventDecision")]
-    pub fn apply_event(
+    /// The event decision for `applyEvent` (`src/core.js`), which puts the new record together:
+    /// it reads only the record's `EventRecord` fields and answers `DecidedEvent`, the change to
+    /// the record (`state::decide_event`) with the three JSON texts of its effects (the
+    /// comment's and the property's request bodies, the live update's payload) handed over
+    /// beside it as strings. Escaped inside the decision's JSON, they were written twice here
+    /// and unescaped again by the engine.
+    #[wasm_bindgen(js_name = decideEvent, unchecked_return_type = "DecidedEvent")]
+    pub fn decide_event(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Verification")] verification: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EventRecord")] record: JsValue,
         #[wasm_bindgen(unchecked_param_type = "IncodeEvent")] event: JsValue,
         now_ms: f64,
     ) -> JsResult {
-        let verification: Verification = from_js_text("verification", &verification)?;
+        let record: EventRecord = from_js_text("verification", &record)?;
         let event = from_js_text("event", &event)?;
-        to_js_text(&state::apply_event(
-            &verification,
+        let mut decided = state::decide_event(
+            &record,
             &event,
             &self.settings,
             &self.templates,
             now_ms as i64,
-        ))
+        );
+        let mut texts = [None, None, None];
+        if let state::EventChange::Applied { actions, .. } = &mut decided {
+            texts = [
+                actions
+                    .comment
+                    .as_mut()
+                    .and_then(|comment| comment.body.take()),
+                actions.property.body.take(),
+                Some(std::mem::take(&mut actions.realtime.payload)),
+            ];
+        }
+        let answer = js_sys::Array::new();
+        answer.push(&to_js_text(&decided)?);
+        for text in texts {
+            answer.push(&text.map_or(JsValue::NULL, |text| JsValue::from_str(&text)));
+        }
+        Ok(answer.into())
     }
 
     /// `receiveWebhook` with these settings' authentication: the input carries no `auth`, and
@@ -419,5 +444,5 @@ pub fn property_request(
     #[wasm_bindgen(unchecked_param_type = "Verification")] verification: JsValue,
 ) -> JsResult {
     let verification: Verification = from_js_text("verification", &verification)?;
-    to_js_text(&jira::property_request(issue_key, &verification))
+    to_js_text(&jira::property_request(issue_key, &verification.shown()))
 }

@@ -123,6 +123,10 @@ impl TemplateVars {
 /// the verdict that follows it), and at most [`MAX_VALUE_CHARS`] characters, the last one an
 /// ellipsis when the value was longer.
 pub fn clean_value(value: &str) -> String {
+    // Most values are short printable ASCII, which is kept as it is.
+    if value.len() <= MAX_VALUE_CHARS && value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return value.to_owned();
+    }
     let mut out = String::with_capacity(value.len().min(4 * MAX_VALUE_CHARS));
     let mut kept = 0usize;
     let mut cut = 0usize;
@@ -324,57 +328,68 @@ impl Line {
         }
     }
 
-    fn push_char(&mut self, ch: char) {
-        if let Some(Piece::Text(text)) = self.pieces.last_mut() {
-            text.push(ch);
+    fn push_text(&mut self, text: &str) {
+        if let Some(Piece::Text(last)) = self.pieces.last_mut() {
+            last.push_str(text);
         } else {
-            self.pieces.push(Piece::Text(ch.to_string()));
+            self.pieces.push(Piece::Text(text.to_owned()));
         }
     }
+}
+
+/// Characters outside a variable's value that are not plain text.
+fn is_special(ch: char) -> bool {
+    matches!(ch, VALUE_START | VALUE_END | '\r' | '\n' | '*') || is_unsafe_char(ch)
 }
 
 /// Splits rendered text into lines of pieces. Between sentinels everything is literal text;
 /// outside them `\n` (or `\r\n`, or a lone `\r`) ends a line and `**` is a bold marker.
 fn split_lines(rendered: &str) -> Vec<Line> {
     let mut lines = vec![Line::new()];
-    let mut in_value = false;
-    let mut chars = rendered.chars().peekable();
-    while let Some(ch) = chars.next() {
+    let mut rest = rendered;
+    while let Some(ch) = rest.chars().next() {
         let Some(line) = lines.last_mut() else {
             break;
         };
-        if in_value {
-            if ch == VALUE_END {
-                in_value = false;
-            } else {
-                line.push_char(ch);
-                line.has_content = true;
-            }
-            continue;
-        }
-        match ch {
-            VALUE_START => in_value = true,
-            VALUE_END => {}
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                lines.push(Line::new());
-            }
-            '\n' => lines.push(Line::new()),
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                line.pieces.push(Piece::Bold);
-                line.has_content = true;
-            }
-            c => {
-                let c = if is_unsafe_char(c) { ' ' } else { c };
-                if !c.is_whitespace() {
+        let after = rest.get(ch.len_utf8()..).unwrap_or("");
+        rest = match ch {
+            VALUE_START => {
+                let (value, tail) = after.split_at(after.find(VALUE_END).unwrap_or(after.len()));
+                if !value.is_empty() {
+                    line.push_text(value);
                     line.has_content = true;
                 }
-                line.push_char(c);
+                tail.strip_prefix(VALUE_END).unwrap_or(tail)
             }
-        }
+            VALUE_END => after,
+            '\r' | '\n' => {
+                lines.push(Line::new());
+                if ch == '\r' {
+                    after.strip_prefix('\n').unwrap_or(after)
+                } else {
+                    after
+                }
+            }
+            '*' if after.starts_with('*') => {
+                line.pieces.push(Piece::Bold);
+                line.has_content = true;
+                after.get(1..).unwrap_or("")
+            }
+            c if is_unsafe_char(c) => {
+                line.push_text(" ");
+                after
+            }
+            _ => {
+                // Plain text (a lone `*` included) up to the next character that is not.
+                let end = ch.len_utf8() + after.find(is_special).unwrap_or(after.len());
+                let (text, tail) = rest.split_at(end);
+                if !text.chars().all(char::is_whitespace) {
+                    line.has_content = true;
+                }
+                line.push_text(text);
+                tail
+            }
+        };
     }
     lines
 }
@@ -1758,6 +1773,92 @@ mod tests {
         assert!(
             serde_json::from_value::<AdfDoc>(json!({"type":"x","version":1,"content":[]})).is_err()
         );
+    }
+
+    mod splitting_by_runs {
+        //! `split_lines` copies runs of plain text at once; it is held to the splitter as first
+        //! written, one character at a time, on text made of every character it treats apart.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn by_char(rendered: &str) -> Vec<Line> {
+            let push_char = |line: &mut Line, ch: char| line.push_text(ch.encode_utf8(&mut [0; 4]));
+            let mut lines = vec![Line::new()];
+            let mut in_value = false;
+            let mut chars = rendered.chars().peekable();
+            while let Some(ch) = chars.next() {
+                let line = lines.last_mut().unwrap();
+                if in_value {
+                    if ch == VALUE_END {
+                        in_value = false;
+                    } else {
+                        push_char(line, ch);
+                        line.has_content = true;
+                    }
+                    continue;
+                }
+                match ch {
+                    VALUE_START => in_value = true,
+                    VALUE_END => {}
+                    '\r' => {
+                        if chars.peek() == Some(&'\n') {
+                            chars.next();
+                        }
+                        lines.push(Line::new());
+                    }
+                    '\n' => lines.push(Line::new()),
+                    '*' if chars.peek() == Some(&'*') => {
+                        chars.next();
+                        line.pieces.push(Piece::Bold);
+                        line.has_content = true;
+                    }
+                    c => {
+                        let c = if is_unsafe_char(c) { ' ' } else { c };
+                        if !c.is_whitespace() {
+                            line.has_content = true;
+                        }
+                        push_char(line, c);
+                    }
+                }
+            }
+            lines
+        }
+
+        fn shape(lines: Vec<Line>) -> Vec<(Vec<String>, bool)> {
+            lines
+                .into_iter()
+                .map(|line| {
+                    let pieces = line.pieces.into_iter().map(|piece| match piece {
+                        Piece::Text(text) => format!("text:{text}"),
+                        Piece::Bold => "bold".to_owned(),
+                        Piece::Break => "break".to_owned(),
+                    });
+                    (pieces.collect(), line.has_content)
+                })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+            #[test]
+            fn runs_split_as_characters_do(chars in proptest::collection::vec(proptest::sample::select(vec![
+                'a', 'Z', ' ', '\t', '*', '\r', '\n', VALUE_START, VALUE_END, '\u{7}', '\u{85}', '\u{2028}',
+                '\u{202E}', 'é', '✅', '\u{3000}',
+            ]), 0..48)) {
+                let rendered: String = chars.into_iter().collect();
+                prop_assert_eq!(shape(split_lines(&rendered)), shape(by_char(&rendered)));
+            }
+
+            #[test]
+            fn printable_ascii_values_are_kept_whole(value in "[ -~]{0,1100}") {
+                let expected = if value.len() <= MAX_VALUE_CHARS {
+                    value.clone()
+                } else {
+                    format!("{}…", &value[..MAX_VALUE_CHARS - 1])
+                };
+                prop_assert_eq!(clean_value(&value), expected);
+            }
+        }
     }
 
     mod against_the_crate_renderer {

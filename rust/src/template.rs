@@ -11,6 +11,8 @@
 //! the ADF step copies everything between sentinels verbatim, so a value can never open a
 //! paragraph, a line break or a mark, whatever it contains. Nothing is HTML-escaped: ADF is JSON.
 
+use std::borrow::Cow;
+
 use crate::model::{CoreError, FieldError, Outcome, PerOutcome};
 mod compiled;
 
@@ -245,7 +247,7 @@ impl<'de> Deserialize<'de> for AdfVersion {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AdfNode {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -260,13 +262,13 @@ pub struct AdfNode {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AdfMark {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
 }
 
 impl AdfNode {
     pub fn paragraph(content: Vec<AdfNode>) -> Self {
         AdfNode {
-            kind: "paragraph".to_owned(),
+            kind: Cow::Borrowed("paragraph"),
             text: None,
             marks: None,
             content: Some(content),
@@ -276,11 +278,11 @@ impl AdfNode {
 
     pub fn text(text: impl Into<String>, strong: bool) -> Self {
         AdfNode {
-            kind: "text".to_owned(),
+            kind: Cow::Borrowed("text"),
             text: Some(text.into()),
             marks: strong.then(|| {
                 vec![AdfMark {
-                    kind: "strong".to_owned(),
+                    kind: Cow::Borrowed("strong"),
                 }]
             }),
             content: None,
@@ -290,7 +292,7 @@ impl AdfNode {
 
     pub fn hard_break() -> Self {
         AdfNode {
-            kind: "hardBreak".to_owned(),
+            kind: Cow::Borrowed("hardBreak"),
             text: None,
             marks: None,
             content: None,

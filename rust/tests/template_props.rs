@@ -100,7 +100,7 @@ fn check_doc(doc: &AdfDoc) -> (Vec<String>, Vec<(String, Vec<String>)>) {
         assert_eq!(content.last().unwrap().kind, "text");
         let mut text = String::new();
         for node in content {
-            match node.kind.as_str() {
+            match node.kind.as_ref() {
                 "text" => {
                     let t = node.text.as_deref().expect("text");
                     assert!(!t.is_empty(), "empty text node");
@@ -114,7 +114,10 @@ fn check_doc(doc: &AdfDoc) -> (Vec<String>, Vec<(String, Vec<String>)>) {
                     );
                     if let Some(marks) = &node.marks {
                         assert!(!marks.is_empty());
-                        marked.push((t.to_owned(), marks.iter().map(|m| m.kind.clone()).collect()));
+                        marked.push((
+                            t.to_owned(),
+                            marks.iter().map(|m| m.kind.to_string()).collect(),
+                        ));
                     }
                     text.push_str(t);
                 }

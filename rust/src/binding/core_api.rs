@@ -323,12 +323,9 @@ impl Core {
                 Some(std::mem::take(&mut actions.realtime.payload)),
             ];
         }
-        let answer = js_sys::Array::new();
-        answer.push(&to_js_text(&decided)?);
-        for text in texts {
-            answer.push(&text.map_or(JsValue::NULL, |text| JsValue::from_str(&text)));
-        }
-        Ok(answer.into())
+        let [comment, property, payload] =
+            texts.map(|text| text.map_or(JsValue::NULL, |text| JsValue::from_str(&text)));
+        Ok(js_sys::Array::of4(&to_js_text(&decided)?, &comment, &property, &payload).into())
     }
 
     /// `receiveWebhook` with these settings' authentication: the input carries no `auth`, and

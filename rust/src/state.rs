@@ -258,7 +258,7 @@ fn next_status(
 }
 
 /// What an applied event changes on its record; every other field stays as it was.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordChange {
     pub status: VerificationStatus,
@@ -293,7 +293,7 @@ impl RecordChange {
 /// (`applyEvent` in `src/core.js` puts them together). Crossing the record back cost a third
 /// of the decision's size.
 #[allow(clippy::large_enum_variant)]
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",

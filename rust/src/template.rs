@@ -364,13 +364,13 @@ fn split_lines(rendered: &str) -> Vec<Line> {
                 tail.strip_prefix(VALUE_END).unwrap_or(tail)
             }
             VALUE_END => after,
-            '\r' | '\n' => {
+            '\r' => {
                 lines.push(Line::new());
-                if ch == '\r' {
-                    after.strip_prefix('\n').unwrap_or(after)
-                } else {
-                    after
-                }
+                after.strip_prefix('\n').unwrap_or(after)
+            }
+            '\n' => {
+                lines.push(Line::new());
+                after
             }
             '*' if after.starts_with('*') => {
                 line.pieces.push(Piece::Bold);

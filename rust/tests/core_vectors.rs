@@ -239,7 +239,7 @@ fn the_matcher_fails_when_it_should() {
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = root().join("../shared/specs/jira-platform.v3.json");
+        let path = root().join("dev/host/jira/jira-platform.v3.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()

@@ -14,7 +14,7 @@ import { loadFunctions } from '../../dev/host/functions.mjs';
 
 const require = createRequire(import.meta.url);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const JIRA_SPEC = path.resolve(REPO, '..', 'shared', 'specs', 'jira-platform.v3.json');
+const JIRA_SPEC = path.resolve(REPO, 'dev/host/jira/jira-platform.v3.json');
 const YAML = require('yaml');
 
 /** The scopes the app needs, and why (each is exercised by the end-to-end tests). */

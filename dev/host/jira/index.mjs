@@ -18,7 +18,8 @@ export { loadContract } from "./spec.mjs";
 export { validateAdf } from "./adf.mjs";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-export const DEFAULT_SPEC_PATH = process.env.JIRA_SPEC_PATH ?? path.join(REPO, "..", "shared", "specs", "jira-platform.v3.json");
+// Atlassian's Jira platform REST specification (OpenAPI 3), kept beside the site it checks.
+export const DEFAULT_SPEC_PATH = process.env.JIRA_SPEC_PATH ?? path.join(REPO, "dev", "host", "jira", "jira-platform.v3.json");
 export const DEFAULT_MANIFEST_PATH = path.join(REPO, "manifest.yml");
 
 const JSON_HEADERS = { "content-type": "application/json;charset=UTF-8" };

@@ -23,7 +23,7 @@ build_module() {
   local opt=node_modules/.bin/wasm-opt
   if [ -x "$opt" ]; then
     "$opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-      --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
       "$pkg/${name}_bg.wasm" -o "$pkg/${name}_bg.opt.wasm"
     mv "$pkg/${name}_bg.opt.wasm" "$pkg/${name}_bg.wasm"
   fi

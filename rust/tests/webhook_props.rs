@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use incode_verify_core::model::{SignatureEncoding, WebhookAuth};
 use incode_verify_core::webhook::{
     issue_webhook_token, receive_webhook, HeaderValue, WebhookInput, WebhookReceipt,

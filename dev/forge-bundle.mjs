@@ -12,15 +12,8 @@ const require = createRequire(import.meta.url);
  * @returns {Promise<Record<string, string>>} bundle name -> absolute path of the `.cjs`
  */
 export async function bundleForge({ appDir, entries, outDir }) {
-  // NOTE: the bundler refuses to run when `require.main` is unset, which is the case when the
-  // caller is an ES module; the Forge CLI is a CommonJS program. Any module object satisfies it.
-  if (!process.mainModule) process.mainModule = { filename: path.join(appDir, 'index.js') };
-  const { getCommonWebpackConfig } = require('@forge/bundler/out/config/common');
   const webpack = require('webpack');
-  const config = getCommonWebpackConfig({
-    appDirectory: appDir,
-    entryPoints: Object.entries(entries).map(([name, file]) => ({ name, path: path.resolve(appDir, file) })),
-  });
+  const config = forgeWebpackConfig({ appDir, entries });
   // The node-runtime settings of @forge/bundler's NodeBundler (out/runtime.js).
   config.target = 'node18';
   config.output.filename = '[name].cjs';
@@ -39,4 +32,19 @@ export async function bundleForge({ appDir, entries, outDir }) {
     throw new Error(`bundling failed:\n${stats.toString({ all: false, errors: true })}`);
   }
   return Object.fromEntries(Object.keys(entries).map((name) => [name, path.join(config.output.path, `${name}.cjs`)]));
+}
+
+/**
+ * @forge/bundler's own common webpack configuration, as `forge deploy` starts from it.
+ * @param {{ appDir: string, entries: Record<string, string> }} options
+ */
+export function forgeWebpackConfig({ appDir, entries }) {
+  // NOTE: the bundler refuses to run when `require.main` is unset, which is the case when the
+  // caller is an ES module; the Forge CLI is a CommonJS program. Any module object satisfies it.
+  if (!process.mainModule) process.mainModule = { filename: path.join(appDir, 'index.js') };
+  const { getCommonWebpackConfig } = require('@forge/bundler/out/config/common');
+  return getCommonWebpackConfig({
+    appDirectory: appDir,
+    entryPoints: Object.entries(entries).map(([name, file]) => ({ name, path: path.resolve(appDir, file) })),
+  });
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { forgeWebpackConfig } from '../../dev/forge-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -20,9 +21,7 @@ async function evaluate(source) {
 
 /** The babel-loader options of @forge/bundler's own webpack configuration. */
 function forgeBabelOptions() {
-  if (!process.mainModule) process.mainModule = { filename: path.join(root, 'index.js') };
-  const { getCommonWebpackConfig } = require('@forge/bundler/out/config/common');
-  const config = getCommonWebpackConfig({ appDirectory: root, entryPoints: [] });
+  const config = forgeWebpackConfig({ appDir: root, entries: {} });
   const uses = config.module.rules.flatMap((rule) => rule.use ?? []);
   const babel = uses.find((use) => use.loader === 'babel-loader');
   assert.ok(babel, '@forge/bundler runs babel-loader on the sources');

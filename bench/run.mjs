@@ -11,9 +11,13 @@
 //    platform round trips of a webhook and of a send
 // 5. 10,000 webhooks over 1,000 verifications through the local host: every outcome recorded
 //    exactly once, throughput, memory
+// It runs on the Node.js release the functions run on (the manifest's runtime, see
+// dev/runtime-node.mjs), fetched once when this machine's Node is another major version; 1 and 2
+// are then measured again on this machine's Node, and printed beside.
 // The last line is one machine-readable summary. Environment: BENCH_COLD_RUNS (default 25),
 // BENCH_ROUNDS (warm rounds over the corpus, default 30), BENCH_SKIP_HOST=1 (only 1-3),
-// BENCH_WEBHOOKS / BENCH_VERIFICATIONS (measurement 5, default 10000 / 1000).
+// BENCH_WEBHOOKS / BENCH_VERIFICATIONS (measurement 5, default 10000 / 1000), BENCH_NODE (the
+// runtime's node binary to use), BENCH_MACHINE_NODE=0 (no second pass on this machine's Node).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { bundleForge } from '../dev/forge-bundle.mjs';
+import { runtimeNode } from '../dev/runtime-node.mjs';
 import { buildCorpus } from './corpus.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -62,30 +67,35 @@ function wasmSize(name) {
   return { raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
 }
 
-function runChild(args) {
+function runChild(node, args) {
   const started = performance.now();
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const child = spawnSync(node, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   const wallMs = performance.now() - started;
   if (child.status !== 0) throw new Error(`${args.join(' ')} failed:\n${child.stderr}`);
   const lines = child.stdout.trim().split('\n');
   return { ...JSON.parse(lines[lines.length - 1]), wallMs };
 }
 
-/** Measurement 1: alternating fresh processes, the first pair discarded (file cache). */
-function coldStart(bundles) {
+/** The first webhook of measurement 1, written for `cold-child.cjs`. */
+function coldCase(bundles) {
   const { compileTemplates } = createRequire(import.meta.url)(bundles.console);
   const corpus = buildCorpus({ seed: 7, compileTemplates });
   const c = corpus.cases.find((x) => x.settings === 'hmac-hex-timestamp' && x.type === 'succeeded' && !x.forged);
   const settings = corpus.settings.find((s) => s.id === c.settings).value;
-  const caseFile = path.join(OUT, 'cold-case.json');
-  fs.writeFileSync(caseFile, JSON.stringify({
+  const file = path.join(OUT, 'cold-case.json');
+  fs.writeFileSync(file, JSON.stringify({
     settings, secret: corpus.secret, request: c.input, verification: c.verification, nowMs: c.input.nowMs,
   }));
+  return { file, label: c.label };
+}
+
+/** Measurement 1 on `node`: alternating fresh processes, the first pair discarded (file cache). */
+function coldStart(node, bundles, coldCaseFile) {
   const runs = { core: [], baseline: [] };
   for (let i = 0; i <= COLD_RUNS; i += 1) {
     const order = i % 2 === 0 ? ['core', 'baseline'] : ['baseline', 'core'];
     for (const name of order) {
-      const result = runChild([path.join(HERE, 'cold-child.cjs'), bundles[name], caseFile]);
+      const result = runChild(node, [path.join(HERE, 'cold-child.cjs'), bundles[name], coldCaseFile]);
       if (i > 0) runs[name].push(result);
     }
   }
@@ -98,18 +108,62 @@ function coldStart(bundles) {
     firstDecisionMs: median(runs[name].map((r) => r.firstDecisionMs)),
     processWallMs: median(runs[name].map((r) => r.wallMs)),
   });
-  return { core: stat('core'), baseline: stat('baseline'), verdict: [...verdicts][0], label: c.label };
+  const cold = { core: stat('core'), baseline: stat('baseline'), verdict: [...verdicts][0] };
+  return { ...cold, ratio: cold.core.coldMs / cold.baseline.coldMs, cpuRatio: cold.core.cpuMs / cold.baseline.cpuMs };
+}
+
+function printCold(cold, label) {
+  for (const name of ['core', 'baseline']) {
+    const s = cold[name];
+    log(`   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}; CPU ${fmt(s.cpuMs)} ms); whole process ${fmt(s.processWallMs, 1)} ms`);
+  }
+  log(`   ratio core/baseline ${fmt(cold.ratio)} (CPU time ${fmt(cold.cpuRatio)}; first webhook: ${label}, ${cold.verdict})`);
+}
+
+/** Measurement 2 on `node`, in one fresh process. */
+function warmCost(node, bundles) {
+  const warm = runChild(node, [path.join(HERE, 'warm-child.mjs'), bundles.core, bundles.baseline, String(ROUNDS), bundles.console]);
+  return { ...warm, ratio: warm.core.medianUs / warm.baseline.medianUs, p99Ratio: warm.core.p99Us / warm.baseline.p99Us };
+}
+
+function printWarm(warm, bySize) {
+  log(`   ${warm.cases} deliveries x ${warm.rounds} rounds; all event types, 0.5-16 KB, hmac/shared secret/oauth`);
+  if (bySize) {
+    log(`   ${'size'.padEnd(8)} ${'core median'.padStart(12)} ${'baseline'.padStart(10)} ${'ratio'.padStart(6)}`);
+    for (const sizeKey of Object.keys(warm.core.bySize).sort((a, b) => a - b)) {
+      const a = warm.core.bySize[sizeKey].medianUs;
+      const b = warm.baseline.bySize[sizeKey].medianUs;
+      log(`   ${`${sizeKey} B`.padEnd(8)} ${`${fmt(a, 1)} us`.padStart(12)} ${`${fmt(b, 1)} us`.padStart(10)} ${fmt(a / b).padStart(6)}`);
+    }
+  }
+  for (const name of ['core', 'baseline']) {
+    const s = warm[name];
+    log(`   ${name.padEnd(8)} median ${fmt(s.medianUs, 1)} us, p99 ${fmt(s.p99Us, 1)} us, mean ${fmt(s.meanUs, 1)} us`);
+  }
+  log(`   ratio core/baseline: median ${fmt(warm.ratio)}, p99 ${fmt(warm.p99Ratio)}`);
 }
 
 function machine() {
   const cpus = os.cpus();
   return `${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, `
-    + `${os.type()} ${os.release()}, Node ${process.version}`;
+    + `${os.type()} ${os.release()}`;
 }
 
 async function main() {
   const startedAt = performance.now();
+  // The whole suite runs on the runtime's Node: when this is another one, it starts again on it,
+  // handing over this machine's Node for the second pass of 1 and 2.
+  const runtime = runtimeNode({ log });
+  if (runtime.path !== process.execPath) {
+    const again = spawnSync(runtime.path, [fileURLToPath(import.meta.url)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NODE: runtime.path, BENCH_NODE_SOURCE: runtime.source, BENCH_MACHINE_NODE_PATH: process.execPath },
+    });
+    process.exit(again.status ?? 1);
+  }
+  const machineNode = process.env.BENCH_MACHINE_NODE === '0' ? undefined : process.env.BENCH_MACHINE_NODE_PATH;
   log(`machine: ${machine()}`);
+  log(`Node ${process.versions.node}, the functions' runtime (manifest.yml; from ${process.env.BENCH_NODE_SOURCE ?? runtime.source})`);
   ensureCorePackage();
   fs.mkdirSync(OUT, { recursive: true });
   const bundles = await bundleForge({
@@ -127,42 +181,40 @@ async function main() {
   log(`   console module (panel and admin page only): ${fmt(consoleSize.raw / 1024, 1)} KiB raw, ${fmt(consoleSize.gzip / 1024, 1)} KiB gzipped`);
   log(`   bundled functions: core ${fmt(bundleKb.core, 0)} KiB (wasm embedded as base64), baseline ${fmt(bundleKb.baseline, 0)} KiB`);
 
+  const coldCaseFile = coldCase(bundles);
   log('');
   log(`1. cold start (median of ${COLD_RUNS} fresh processes each, alternating)`);
-  const cold = coldStart(bundles);
-  for (const name of ['core', 'baseline']) {
-    const s = cold[name];
-    log(`   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}; CPU ${fmt(s.cpuMs)} ms); whole process ${fmt(s.processWallMs, 1)} ms`);
-  }
-  const coldRatio = cold.core.coldMs / cold.baseline.coldMs;
-  log(`   ratio core/baseline ${fmt(coldRatio)} (CPU time ${fmt(cold.core.cpuMs / cold.baseline.cpuMs)}; first webhook: ${cold.label}, ${cold.verdict})`);
+  const cold = coldStart(process.execPath, bundles, coldCaseFile.file);
+  printCold(cold, coldCaseFile.label);
 
   log('');
   log(`2. warm cost per webhook decision (${ROUNDS} rounds over the corpus, same answers checked first)`);
-  const warm = runChild([path.join(HERE, 'warm-child.mjs'), bundles.core, bundles.baseline, String(ROUNDS), bundles.console]);
-  log(`   ${warm.cases} deliveries x ${warm.rounds} rounds; all event types, 0.5-16 KB, hmac/shared secret/oauth`);
-  log(`   ${'size'.padEnd(8)} ${'core median'.padStart(12)} ${'baseline'.padStart(10)} ${'ratio'.padStart(6)}`);
-  for (const sizeKey of Object.keys(warm.core.bySize).sort((a, b) => a - b)) {
-    const a = warm.core.bySize[sizeKey].medianUs;
-    const b = warm.baseline.bySize[sizeKey].medianUs;
-    log(`   ${`${sizeKey} B`.padEnd(8)} ${`${fmt(a, 1)} us`.padStart(12)} ${`${fmt(b, 1)} us`.padStart(10)} ${fmt(a / b).padStart(6)}`);
-  }
-  for (const name of ['core', 'baseline']) {
-    const s = warm[name];
-    log(`   ${name.padEnd(8)} median ${fmt(s.medianUs, 1)} us, p99 ${fmt(s.p99Us, 1)} us, mean ${fmt(s.meanUs, 1)} us`);
-  }
-  const warmRatio = warm.core.medianUs / warm.baseline.medianUs;
-  log(`   ratio core/baseline: median ${fmt(warmRatio)}, p99 ${fmt(warm.core.p99Us / warm.baseline.p99Us)}`);
+  const warm = warmCost(process.execPath, bundles);
+  printWarm(warm, true);
 
   const summary = {
-    cold_ratio: fmt(coldRatio),
-    cold_cpu_ratio: fmt(cold.core.cpuMs / cold.baseline.cpuMs),
-    warm_ratio: fmt(warmRatio),
-    warm_p99_ratio: fmt(warm.core.p99Us / warm.baseline.p99Us),
+    node: process.versions.node,
+    cold_ratio: fmt(cold.ratio),
+    cold_cpu_ratio: fmt(cold.cpuRatio),
+    warm_ratio: fmt(warm.ratio),
+    warm_p99_ratio: fmt(warm.p99Ratio),
     wasm_gzip_kb: fmt(size.gzip / 1024, 1),
     wasm_raw_kb: fmt(size.raw / 1024, 1),
     console_wasm_gzip_kb: fmt(consoleSize.gzip / 1024, 1),
   };
+
+  if (machineNode) {
+    const version = spawnSync(machineNode, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '');
+    log('');
+    log(`1 and 2 again on Node ${version}, this machine's (not the runtime the manifest names)`);
+    const otherCold = coldStart(machineNode, bundles, coldCaseFile.file);
+    printCold(otherCold, coldCaseFile.label);
+    const otherWarm = warmCost(machineNode, bundles);
+    printWarm(otherWarm, false);
+    Object.assign(summary, {
+      machine_node: version, machine_cold_ratio: fmt(otherCold.ratio), machine_warm_ratio: fmt(otherWarm.ratio),
+    });
+  }
 
   if (!SKIP_HOST) {
     const { hostMeasurements } = await import('./host.mjs');

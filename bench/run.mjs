@@ -154,7 +154,8 @@ async function main() {
   // The whole suite runs on the runtime's Node: when this is another one, it starts again on it,
   // handing over this machine's Node for the second pass of 1 and 2.
   const runtime = runtimeNode({ log });
-  if (runtime.path !== process.execPath) {
+  if (fs.realpathSync(runtime.path) !== fs.realpathSync(process.execPath)) {
+    if (process.env.BENCH_MACHINE_NODE_PATH) throw new Error(`started again on ${runtime.path}, but runs on ${process.execPath}`);
     const again = spawnSync(runtime.path, [fileURLToPath(import.meta.url)], {
       stdio: 'inherit',
       env: { ...process.env, BENCH_NODE: runtime.path, BENCH_NODE_SOURCE: runtime.source, BENCH_MACHINE_NODE_PATH: process.execPath },
@@ -181,11 +182,11 @@ async function main() {
   log(`   console module (panel and admin page only): ${fmt(consoleSize.raw / 1024, 1)} KiB raw, ${fmt(consoleSize.gzip / 1024, 1)} KiB gzipped`);
   log(`   bundled functions: core ${fmt(bundleKb.core, 0)} KiB (wasm embedded as base64), baseline ${fmt(bundleKb.baseline, 0)} KiB`);
 
-  const coldCaseFile = coldCase(bundles);
+  const firstWebhook = coldCase(bundles);
   log('');
   log(`1. cold start (median of ${COLD_RUNS} fresh processes each, alternating)`);
-  const cold = coldStart(process.execPath, bundles, coldCaseFile.file);
-  printCold(cold, coldCaseFile.label);
+  const cold = coldStart(process.execPath, bundles, firstWebhook.file);
+  printCold(cold, firstWebhook.label);
 
   log('');
   log(`2. warm cost per webhook decision (${ROUNDS} rounds over the corpus, same answers checked first)`);
@@ -207,8 +208,8 @@ async function main() {
     const version = spawnSync(machineNode, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '');
     log('');
     log(`1 and 2 again on Node ${version}, this machine's (not the runtime the manifest names)`);
-    const otherCold = coldStart(machineNode, bundles, coldCaseFile.file);
-    printCold(otherCold, coldCaseFile.label);
+    const otherCold = coldStart(machineNode, bundles, firstWebhook.file);
+    printCold(otherCold, firstWebhook.label);
     const otherWarm = warmCost(machineNode, bundles);
     printWarm(otherWarm, false);
     Object.assign(summary, {

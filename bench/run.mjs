@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { bundleForge } from '../dev/forge-bundle.mjs';
-import { runtimeNode } from '../dev/runtime-node.mjs';
+import { runtimeNode, versionOf } from '../dev/runtime-node.mjs';
 import { buildCorpus } from './corpus.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -205,7 +205,7 @@ async function main() {
   };
 
   if (machineNode) {
-    const version = spawnSync(machineNode, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '');
+    const version = versionOf(machineNode);
     log('');
     log(`1 and 2 again on Node ${version}, this machine's (not the runtime the manifest names)`);
     const otherCold = coldStart(machineNode, bundles, firstWebhook.file);

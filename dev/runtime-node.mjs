@@ -36,9 +36,12 @@ export function binaryPackage(platform = process.platform, arch = process.arch) 
   return `node-${os}-${arch}`;
 }
 
-function versionOf(node) {
+/** The version of the node binary at `node`, without the "v". */
+export function versionOf(node) {
   return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
 }
+
+const majorOf = (version) => Number(version.split('.')[0]);
 
 /**
  * The runtime's node binary: `{ path, version, source }`. Logs through `log` when it fetches.
@@ -46,18 +49,18 @@ function versionOf(node) {
  */
 export function runtimeNode({ log = () => {} } = {}) {
   const major = manifestNodeMajor();
-  if (Number(RUNTIME_NODE_VERSION.split('.')[0]) !== major) {
+  if (majorOf(RUNTIME_NODE_VERSION) !== major) {
     throw new Error(`manifest.yml runs the functions on nodejs${major}.x but dev/runtime-node.mjs pins Node `
       + `${RUNTIME_NODE_VERSION}: pin a ${major}.x release`);
   }
   if (process.env.BENCH_NODE) {
     const version = versionOf(process.env.BENCH_NODE);
-    if (Number(version.split('.')[0]) !== major) {
+    if (majorOf(version) !== major) {
       throw new Error(`BENCH_NODE is Node ${version}; the manifest's runtime is nodejs${major}.x`);
     }
     return { path: process.env.BENCH_NODE, version, source: 'BENCH_NODE' };
   }
-  if (Number(process.versions.node.split('.')[0]) === major) {
+  if (majorOf(process.versions.node) === major) {
     return { path: process.execPath, version: process.versions.node, source: 'this machine' };
   }
   const dir = path.join(ROOT, 'build/runtime-node', `${binaryPackage()}-${RUNTIME_NODE_VERSION}`);

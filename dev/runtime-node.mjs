@@ -64,7 +64,7 @@ export function runtimeNode({ log = () => {} } = {}) {
     return { path: process.execPath, version: process.versions.node, source: 'this machine' };
   }
   const dir = path.join(ROOT, 'build/runtime-node', `${binaryPackage()}-${RUNTIME_NODE_VERSION}`);
-  const binary = path.join(dir, 'package', process.platform === 'win32' ? 'node.exe' : 'bin/node');
+  const binary = path.join(dir, 'package', process.platform === 'win32' ? 'bin/node.exe' : 'bin/node');
   if (!fs.existsSync(binary)) {
     const spec = `${binaryPackage()}@${RUNTIME_NODE_VERSION}`;
     log(`fetching Node ${RUNTIME_NODE_VERSION}, the functions' runtime (npm pack ${spec}) ...`);
@@ -73,8 +73,7 @@ export function runtimeNode({ log = () => {} } = {}) {
     // npm checks the tarball against the registry's integrity hash.
     const tarball = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', dir], {
       encoding: 'utf8', cwd: dir, shell: process.platform === 'win32',
-    })
-      .trim().split('\n').pop();
+    }).trim().split('\n').pop();
     execFileSync('tar', ['-xzf', path.join(dir, tarball), '-C', dir]);
     fs.rmSync(path.join(dir, tarball));
   }

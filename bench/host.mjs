@@ -9,6 +9,12 @@
 //    2xx, every verification in its expected final status with exactly one comment per outcome,
 //    throughput, and the heap after a full GC every 1,000 webhooks.
 //
+// 6. The cost of one verification's whole life in Forge's billed units (bench/cost.mjs): the agent
+//    opens the panel, sends a link, the employee opens it, resumes it and passes (four webhook
+//    events: started, progress, succeeded, identity enrolled), the agent opens the panel again.
+//    Function wall time at 50 ms per platform call, KVS reads and writes (keys and bytes), log
+//    bytes; per verification and per 1,000.
+//
 // Run by bench/run.mjs in a child process (`node --expose-gc bench/host.mjs child`), which prints
 // one JSON line.
 import { spawnSync } from 'node:child_process';
@@ -19,6 +25,7 @@ import { currentInvocation, installForgeGlobals } from '../dev/host/runtime.mjs'
 import { startHost } from '../dev/host/server.mjs';
 import { ACCOUNTS, GROUPS } from '../dev/host/jira/index.mjs';
 import { sandboxAdminSettings } from '../dev/host/incode/seed.mjs';
+import { addKvs, emptyUsage, kvsUsage, lifeCost } from './cost.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -155,6 +162,63 @@ async function roundTrips() {
       event: attempts[i]?.eventType, status: attempts[i]?.status, ...summarise(invocation), waves: wavesOf(calls, invocation.id),
     }));
     return { latencyMs: 50, sendFirst: sendCold, send: { ...sendCached, callerWallMs: sendWallMs }, webhooks };
+  } finally {
+    await host.stop();
+  }
+}
+
+/**
+ * Tallies, per invocation, the KVS keys and bytes each call reads and writes and the bytes each
+ * function logs. Wraps the globals the real @forge packages call, and the console the bundled
+ * functions log to (as on Forge, where log bytes are billed).
+ */
+function meterUsage() {
+  const usage = new Map();
+  const tally = () => {
+    const id = currentInvocation()?.id;
+    if (id === undefined) return null;
+    if (!usage.has(id)) usage.set(id, emptyUsage());
+    return usage.get(id);
+  };
+  const original = globalThis.__forge_fetch__;
+  globalThis.__forge_fetch__ = async function metered(descriptor, path, init) {
+    const response = await original.call(this, descriptor, path, init);
+    const mine = descriptor?.type === 'kvs' ? tally() : null;
+    if (mine && response?.ok) {
+      const body = typeof init?.body === 'string' ? init.body : '';
+      addKvs(mine, kvsUsage(String(path), body, await response.clone().text()));
+    }
+    return response;
+  };
+  for (const name of ['log', 'info', 'warn', 'error', 'debug']) {
+    console[name] = (...args) => {
+      const mine = tally();
+      if (mine) mine.logBytes += Buffer.byteLength(`${args.map(String).join(' ')}\n`, 'utf8');
+    };
+  }
+  return usage;
+}
+
+/** Measurement 6. */
+async function verificationCost() {
+  installForgeGlobals();
+  const usage = meterUsage();
+  const host = await startHost({ memory: true, latencyMs: 50, outDir: OUT_DIR, incodeOptions: { retry: FAST_RETRY } });
+  try {
+    await configure(host);
+    const issueKey = newRequest(host, 'Locked out: verify before the reset');
+    const before = host.stats.invocations.length;
+    ok(await panel(host, ACCOUNTS.avery, issueKey, 'panel.getState'), 'opening the panel');
+    const verification = await send(host, ACCOUNTS.avery, issueKey);
+    for (const action of ['open', 'open', 'pass']) await host.incode.complete(verification.sessionId, action);
+    const state = ok(await panel(host, ACCOUNTS.avery, issueKey, 'panel.getState'), 'opening the panel again');
+    if (state.current?.status !== 'passed') throw new Error(`the verification ended ${state.current?.status}, expected passed`);
+    const invocations = host.stats.invocations.slice(before).map((i) => ({
+      name: i.kind === 'webtrigger' ? 'webhook' : String(i.name ?? i.kind).split(':').pop(), ...emptyUsage(), ...usage.get(i.id), wallMs: i.durationMs,
+    }));
+    const webhooks = invocations.filter((i) => i.name === 'webhook').length;
+    if (webhooks !== 4) throw new Error(`expected four webhook deliveries, got ${webhooks}`);
+    return { latencyMs: 50, invocations, ...lifeCost(invocations) };
   } finally {
     await host.stop();
   }
@@ -299,6 +363,7 @@ async function child() {
   watchWasmMemories();
   const out = {
     roundTrips: await roundTrips(),
+    cost: await verificationCost(),
     throughput: await throughput({
       verifications: Number(process.env.BENCH_VERIFICATIONS) || 1000,
       webhooks: Number(process.env.BENCH_WEBHOOKS) || 10_000,
@@ -320,7 +385,7 @@ export async function hostMeasurements(log) {
   });
   if (child.status !== 0) throw new Error(`bench/host.mjs failed:\n${child.stderr.slice(-4000)}`);
   const lines = child.stdout.trim().split('\n');
-  const { roundTrips: rt, throughput: tp } = JSON.parse(lines[lines.length - 1]);
+  const { roundTrips: rt, throughput: tp, cost } = JSON.parse(lines[lines.length - 1]);
 
   log('');
   log(`4. round trips on the local host, ${rt.latencyMs} ms injected into every platform call`);
@@ -345,6 +410,16 @@ export async function hostMeasurements(log) {
   log(`   heap after GC, every 1,000 webhooks (MB): ${tp.heapMb.map((h) => fmt(h, 1)).join(' ')}`);
   log(`   meanwhile the host's own stores (KVS, Jira site and request log, sandbox and realtime logs) grew by ${fmt(tp.retainedGrowthMb, 1)} MB of JSON`);
   log(`   the core's wasm memories (one per bundled function, all in this process): ${fmt(tp.wasmMb[0], 2)} MB before the webhooks, ${fmt(tp.wasmMb[1], 2)} MB after`);
+  log('');
+  log(`6. one verification's life in Forge's billed units (${cost.latencyMs} ms per platform call): open the panel, send, four webhook events, open the panel again`);
+  for (const i of cost.invocations) {
+    log(`   ${i.name.padEnd(16)} ${fmt(i.wallMs).padStart(5)} ms, KVS ${i.kvsReads} reads (${fmt(i.kvsReadBytes / 1024, 1)} KB) ${i.kvsWrites} writes (${fmt(i.kvsWriteBytes / 1024, 1)} KB), logs ${i.logBytes} B`);
+  }
+  const one = cost.perVerification;
+  const k = cost.perThousand;
+  log(`   per verification: ${one.invocations} invocations, ${fmt(one.wallMs)} ms of function time (${fmt(one.gbSeconds, 3)} GB-s), KVS ${one.kvsReads} reads / ${fmt(one.kvsReadBytes / 1024, 1)} KB, ${one.kvsWrites} writes / ${fmt(one.kvsWriteBytes / 1024, 1)} KB, logs ${fmt(one.logBytes / 1024, 1)} KB`);
+  log(`   per 1,000 verifications: ${fmt(k.gbSeconds)} GB-s, KVS ${k.kvsReads} reads / ${fmt(k.kvsReadBytes / 2 ** 20, 1)} MB, ${k.kvsWrites} writes / ${fmt(k.kvsWriteBytes / 2 ** 20, 1)} MB, logs ${fmt(k.logBytes / 2 ** 20, 2)} MB`);
+
   return {
     webhook_roundtrips: String(webhookRoundTrips),
     webhook_roundtrips_warm: String(warmRoundTrips),
@@ -356,6 +431,13 @@ export async function hostMeasurements(log) {
     webhooks_per_s: fmt(tp.perSecond),
     heap_growth_mb: fmt(tp.heapMb[tp.heapMb.length - 1] - tp.heapMb[0], 1),
     wasm_memory_growth_mb: fmt(tp.wasmMb[1] - tp.wasmMb[0], 1),
+    cost_fn_ms: fmt(one.wallMs),
+    cost_gb_s: fmt(one.gbSeconds, 3),
+    cost_kvs_reads: String(one.kvsReads),
+    cost_kvs_read_kb: fmt(one.kvsReadBytes / 1024, 1),
+    cost_kvs_writes: String(one.kvsWrites),
+    cost_kvs_write_kb: fmt(one.kvsWriteBytes / 1024, 1),
+    cost_log_kb: fmt(one.logBytes / 1024, 1),
   };
 }
 

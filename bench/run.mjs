@@ -11,11 +11,13 @@
 //    platform round trips of a webhook and of a send
 // 5. 10,000 webhooks over 1,000 verifications through the local host: every outcome recorded
 //    exactly once, throughput, memory
+// 6. one verification's whole life (panel, send, four webhook events, panel) in Forge's billed
+//    units: function time, KVS reads and writes, log bytes (bench/cost.mjs)
 // It runs on the Node.js release the functions run on (the manifest's runtime, see
 // dev/runtime-node.mjs), fetched once when this machine's Node is another major version; 1 and 2
 // are then measured again on this machine's Node, and printed beside.
 // The last line is one machine-readable summary. Environment: BENCH_COLD_RUNS (default 25),
-// BENCH_ROUNDS (warm rounds over the corpus, default 30), BENCH_SKIP_HOST=1 (only 1-3),
+// BENCH_ROUNDS (warm rounds over the corpus, default 30), BENCH_SKIP_HOST=1 (only 1-3, not 4-6),
 // BENCH_WEBHOOKS / BENCH_VERIFICATIONS (measurement 5, default 10000 / 1000), BENCH_NODE (the
 // runtime's node binary to use), BENCH_MACHINE_NODE=0 (no second pass on this machine's Node).
 import { spawnSync } from 'node:child_process';

@@ -79,6 +79,8 @@ function userRole(user) {
  * @param {(opts: object) => object} [options.createIncode] Incode sandbox factory (tests)
  * @param {object} [options.incodeOptions] extra options for the sandbox (retry, clock, ...)
  * @param {(line: string) => void} [options.log]
+ * @param {(entry: object) => void} [options.onFunctionLog] every console line of a function (the
+ *   host also keeps the newest in `host.logs`; nothing is printed unless this prints it)
  */
 export async function startHost({
   port = 0,
@@ -96,6 +98,7 @@ export async function startHost({
   createIncode,
   incodeOptions = {},
   log = () => {},
+  onFunctionLog,
 } = {}) {
   if (incodeMode !== 'sandbox' && incodeMode !== 'live') throw new Error('incode must be "sandbox" or "live"');
   installForgeGlobals();
@@ -146,6 +149,7 @@ export async function startHost({
     incodeMode,
     latencyMs,
     log,
+    onFunctionLog,
   });
   const { handlers, recycle } = await loadFunctions({ appDir, manifest, outDir });
   const invoker = createInvoker({ manifest, handlers, platform, ids, siteUrl: baseUrl, lookupUser, timeouts, log });
@@ -443,6 +447,8 @@ export async function startHost({
     bridge,
     faults: platform.faults,
     stats: platform.stats,
+    /** What the functions wrote to the console, newest last: `{ at, level, functionKey, invocationId, message }`. */
+    logs: platform.logs,
     invokeResolver,
     invokeWebtrigger,
     invokeScheduledTrigger,

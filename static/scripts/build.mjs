@@ -51,13 +51,13 @@ async function main() {
     console.error(`Unknown page(s): ${unknown.join(', ')}; pages are ${PAGES.join(', ')}`);
     process.exit(2);
   }
-  const { build } = await import('vite');
   for (const page of requested.length ? requested : PAGES) {
     if (isFresh(staticDir, stampOf(page), pageSpec(page))) {
       console.log(`${page}/dist is up to date`);
       continue;
     }
     const started = Date.now();
+    const { build } = await import('vite');
     await build(await pageConfig(page));
     writeStamp(staticDir, stampOf(page), pageSpec(page));
     console.log(`built ${page}/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,6 +1,6 @@
 // Builds the three Custom UI pages, each into its own dist/ with relative asset paths (Forge
 // serves every resource folder on its own). `node scripts/build.mjs [page...]` builds a subset.
-// A page whose sources did not change since its last build is skipped (its stamp in dist/).
+// A page whose sources did not change since its last build is skipped (stamps in build/ui/).
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { isFresh, writeStamp } from '../../dev/build-stamp.mjs';
@@ -18,7 +18,8 @@ export function pageSpec(page) {
   };
 }
 
-const stampOf = (page) => path.join(staticDir, page, 'dist', '.build-stamp.json');
+// Outside dist/, which Forge uploads as it is.
+const stampOf = (page) => path.join(staticDir, '..', 'build', 'ui', `${page}.stamp.json`);
 
 export async function pageConfig(page) {
   const { default: react } = await import('@vitejs/plugin-react');

@@ -5,6 +5,7 @@
 #                                                             the webhook and what all functions share
 #   src/generated/console.js, console.d.ts, console-bytes.js  the console module (--features console):
 #                                                             settings, templates, the Incode client
+#   src/generated/package.json                                marks the glue as ES modules
 # Each *.js is wasm-bindgen glue (--target web), each *-bytes.js the module bytes, base64-embedded
 # (in a comment, see the file) so webpack bundling keeps them.
 set -euo pipefail
@@ -61,5 +62,21 @@ export default bytes;
   echo "$name wasm: $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzipped ($pkg/${name}_bg.wasm)" >&2
 }
 
+# Skipped while the Rust sources, the cargo configuration, this script and the toolchain are what
+# the last build saw and the generated files are untouched (dev/build-stamp.mjs compares contents).
+stamp=(build/core.stamp
+  --in rust Cargo.toml Cargo.lock .cargo dev/build-core.sh node_modules/binaryen/package.json
+  --out src/generated/{core,console}{.js,.d.ts,-bytes.js} src/generated/package.json build/{core,console}-pkg
+  --extra "$(rustc -V 2>/dev/null || echo no rustc)" --extra "$(wasm-bindgen --version 2>/dev/null || echo no wasm-bindgen)"
+  --extra "RUSTFLAGS=${RUSTFLAGS:-}")
+if node dev/build-stamp.mjs check "${stamp[@]}"; then
+  echo "build-core: the wasm modules are up to date (nothing under rust/ changed)" >&2
+  exit 0
+fi
+rm -f build/core.stamp
 build_module core
 build_module console --features console
+# The glue is ES module code; saying so spares Node (the tests import it directly) from guessing
+# and warning (MODULE_TYPELESS_PACKAGE_JSON). Webpack reads the same field.
+printf '{\n  "type": "module"\n}\n' > src/generated/package.json
+node dev/build-stamp.mjs write "${stamp[@]}"

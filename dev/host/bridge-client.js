@@ -117,7 +117,10 @@
         onEvent(data.payload);
       };
       source.onerror = function () {
-        if (!closed && source.readyState === EventSource.CLOSED) onEvent(undefined, bridgeError('The realtime connection closed'));
+        if (closed || source.readyState !== EventSource.CLOSED) return;
+        // A frame being removed (the shell moving on) closes its streams too; that is the page
+        // going away, not an error. Its timers never run, so only a live page hears of it.
+        setTimeout(function () { onEvent(undefined, bridgeError('The realtime connection closed')); }, 0);
       };
       return answer.subscriptionId;
     }, function (error) {

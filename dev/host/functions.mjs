@@ -2,51 +2,20 @@
 // dev/forge-bundle.mjs, i.e. @forge/bundler's own webpack configuration), loads the `.cjs`
 // bundles and maps the manifest's function keys to their handlers.
 //
-// A bundle is rebuilt only when its inputs changed (file names, sizes and modification times
-// under src/, the manifest and the lockfile); concurrent processes share one build through a
-// lock directory.
-import crypto from 'node:crypto';
+// A bundle is rebuilt only when its inputs changed (the contents of src/, the manifest, the
+// lockfile and the bundler configuration; see dev/build-stamp.mjs); concurrent processes share
+// one build through a lock directory.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isFresh, writeStamp } from '../build-stamp.mjs';
 import { bundleForge } from '../forge-bundle.mjs';
 
 const require = createRequire(import.meta.url);
 const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const SOURCE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.tsx', '.jsx'];
 const LOCK_STALE_MS = 5 * 60_000;
-
-function* walk(dir) {
-  let entries;
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (error) {
-    if (error.code === 'ENOENT') return;
-    throw error;
-  }
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield full;
-  }
-}
-
-function fingerprint(appDir, extra) {
-  const hash = crypto.createHash('sha256');
-  const files = [...walk(path.join(appDir, 'src')), path.join(appDir, 'manifest.yml'), path.join(REPO_ROOT, 'package-lock.json'), ...extra];
-  for (const file of files) {
-    try {
-      const stat = fs.statSync(file);
-      hash.update(`${path.relative(appDir, file)}\0${stat.size}\0${stat.mtimeMs}\n`);
-    } catch (error) {
-      if (error.code !== 'ENOENT') throw error;
-      hash.update(`${file}\0missing\n`);
-    }
-  }
-  return hash.digest('hex');
-}
 
 function entryFile(appDir, moduleName) {
   for (const ext of SOURCE_EXTENSIONS) {
@@ -89,18 +58,19 @@ const loaded = new Map();
 export async function loadFunctions({ appDir, manifest, outDir = path.join(appDir, 'build', 'forge') }) {
   const moduleNames = [...new Set([...manifest.functions.values()].map((f) => f.moduleName))];
   const entries = Object.fromEntries(moduleNames.map((name) => [name, path.relative(appDir, entryFile(appDir, name))]));
-  const stampFile = path.join(outDir, '.inputs.sha256');
+  const stampFile = path.join(outDir, '.build-stamp.json');
   let rebuilt = false;
 
   const bundles = await withLock(`${outDir}.lock`, async () => {
-    const stamp = fingerprint(appDir, []);
     const expected = Object.fromEntries(moduleNames.map((name) => [name, path.join(outDir, `${name}.cjs`)]));
-    const current = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp
-      && Object.values(expected).every((file) => fs.existsSync(file));
-    if (current) return expected;
+    const spec = {
+      inputs: [path.join(appDir, 'src'), path.join(appDir, 'manifest.yml'), path.join(REPO_ROOT, 'package-lock.json'), path.join(REPO_ROOT, 'dev', 'forge-bundle.mjs')],
+      outputs: Object.values(expected),
+    };
+    if (isFresh(appDir, stampFile, spec)) return expected;
     fs.rmSync(outDir, { recursive: true, force: true });
     const built = await bundleForge({ appDir, entries, outDir });
-    fs.writeFileSync(stampFile, stamp);
+    writeStamp(appDir, stampFile, spec);
     rebuilt = true;
     return built;
   });

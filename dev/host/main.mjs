@@ -2,12 +2,17 @@
 // Runs the local Forge host:
 //   node dev/host/main.mjs [--port 8080] [--data dev/.data | --memory] [--latency 0]
 //                          [--incode sandbox|live] [--no-seed] [--app <dir>] [--brief]
+//                          [--log-format readable|json] [--log-file <file>]
 // --brief prints only the one URL to open (dev/run.sh): the shell shows the rest.
+// What the functions log is printed one readable line per entry (JSON lines with
+// --log-format json); --log-file also appends it as JSON lines to a file.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { createLogPrinter } from './logs.mjs';
+import { readManifest } from './manifest.mjs';
 import { startHost, REPO_ROOT } from './server.mjs';
 
-const USAGE = `usage: node dev/host/main.mjs [--port N] [--data DIR | --memory] [--latency MS] [--incode sandbox|live] [--no-seed] [--app DIR] [--brief]`;
+const USAGE = `usage: node dev/host/main.mjs [--port N] [--data DIR | --memory] [--latency MS] [--incode sandbox|live] [--no-seed] [--app DIR] [--brief] [--log-format readable|json] [--log-file FILE]`;
 
 function fail(message) {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -27,6 +32,8 @@ try {
       'no-seed': { type: 'boolean', default: false },
       app: { type: 'string' },
       brief: { type: 'boolean', default: false },
+      'log-format': { type: 'string', default: 'readable' },
+      'log-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -43,13 +50,21 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a 
 if (!Number.isFinite(latencyMs) || latencyMs < 0) fail(`--latency must be a number of milliseconds, not ${parsed.latency}`);
 if (!['sandbox', 'live'].includes(parsed.incode)) fail('--incode must be sandbox or live');
 if (parsed.memory && parsed.data) fail('--memory and --data exclude each other');
+if (!['readable', 'json'].includes(parsed['log-format'])) fail('--log-format must be readable or json');
 
 const appDir = parsed.app ? path.resolve(parsed.app) : REPO_ROOT;
 const dataDir = parsed.memory ? undefined : path.resolve(parsed.data ?? path.join(appDir, 'dev', '.data'));
 
 const log = (line) => process.stderr.write(`[host] ${line}\n`);
 let host;
+let printLog;
 try {
+  printLog = createLogPrinter({
+    format: parsed['log-format'],
+    file: parsed['log-file'] ? path.resolve(parsed['log-file']) : undefined,
+    functionKeys: readManifest(appDir).functions.keys(),
+    write: (line) => process.stdout.write(`${line}\n`),
+  });
   host = await startHost({
     port,
     hostname: parsed.host,
@@ -60,6 +75,7 @@ try {
     seed: !parsed['no-seed'],
     appDir,
     log,
+    onFunctionLog: printLog,
   });
 } catch (error) {
   if (error?.code === 'EADDRINUSE') {
@@ -95,6 +111,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     if (stopping) return;
     stopping = true;
     await host.stop();
+    printLog.close();
     process.exit(0);
   });
 }

@@ -2,6 +2,7 @@
 //   globalThis.__forge_fetch__(descriptor, path, init)  every platform call of @forge/api, kvs, realtime
 //   globalThis.__forge_runtime__                        the invocation's runtime (appContext, ...)
 //   globalThis.fetch                                    egress: checked against the manifest
+//   console.log/info/warn/error/debug                   inside an invocation: the function's log
 // Each invocation runs in an AsyncLocalStorage context, so concurrent invocations never see each
 // other's user, module or counters, and a call made after an invocation returned (a promise the
 // function forgot to await) fails and is recorded, as the platform would not serve it.
@@ -20,6 +21,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import util from 'node:util';
 
 const require = createRequire(import.meta.url);
 const { ExternalEndpointNotAllowedError, FetchError } = require('@forge/api/out/api/errors.js');
@@ -28,10 +30,35 @@ const { EgressFilteringService } = require('@forge/egress');
 const als = new AsyncLocalStorage();
 let originalFetch = null;
 
+const LOGS_KEPT = 2000;
+
 export const FAULT_TARGETS = ['jira', 'kvs', 'incode', 'realtime', 'platform'];
+
+const CONSOLE_LEVELS = ['log', 'info', 'warn', 'error', 'debug'];
+const ROUTED = Symbol('forge-host console');
+
+/**
+ * What a function writes to the console goes to its platform's log (as Forge collects function
+ * logs), not to the host's terminal; outside an invocation the console is untouched. Checked per
+ * method on every install, because a test may have swapped the console in between.
+ */
+function routeConsole() {
+  for (const level of CONSOLE_LEVELS) {
+    if (console[level]?.[ROUTED]) continue;
+    const outside = console[level];
+    const routed = function (...args) {
+      const store = als.getStore();
+      if (!store) return outside.apply(this, args);
+      store.platform.functionLog(store.invocation, level, args);
+    };
+    routed[ROUTED] = true;
+    console[level] = routed;
+  }
+}
 
 /** Installs the runtime globals (idempotent). Outside an invocation `fetch` is the plain one. */
 export function installForgeGlobals() {
+  routeConsole();
   if (originalFetch) return;
   originalFetch = globalThis.fetch;
   globalThis.__forge_fetch__ = async function __forge_fetch__(descriptor, path, init) {
@@ -227,11 +254,22 @@ export function createStats({ keep = 500 } = {}) {
  * @param {'sandbox'|'live'} options.incodeMode
  * @param {number} [options.latencyMs]
  * @param {(line: string) => void} [options.log]
+ * @param {(entry: { at: number, level: string, functionKey: string, invocationId: string, message: string }) => void} [options.onFunctionLog]
+ *   called with every console line a function writes (also kept in `logs`)
  */
-export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, incode, incodeMode = 'sandbox', latencyMs = 0, log = () => {} }) {
+export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, incode, incodeMode = 'sandbox', latencyMs = 0, log = () => {}, onFunctionLog = () => {} }) {
   installForgeGlobals();
   const faults = createFaults();
   const stats = createStats();
+  const logs = [];
+
+  /** One console call of a function: kept (the newest LOGS_KEPT) and handed to `onFunctionLog`. */
+  function functionLog(invocation, level, args) {
+    const entry = { at: Date.now(), level, functionKey: invocation.functionKey, invocationId: invocation.id, message: util.format(...args) };
+    logs.push(entry);
+    if (logs.length > LOGS_KEPT) logs.shift();
+    onFunctionLog(entry);
+  }
   const egressFilter = new EgressFilteringService(manifest.egress);
   const webtriggerKeys = new Set(manifest.webtriggers.keys());
 
@@ -500,7 +538,7 @@ export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, in
     }
   }
 
-  const api = { forgeFetch, egressFetch, egressAllowed, run, faults, stats, webtriggerUrl };
+  const api = { forgeFetch, egressFetch, egressAllowed, run, faults, stats, webtriggerUrl, functionLog, logs };
   return api;
 }
 

@@ -29,6 +29,13 @@ const SHELL_FILES = {
   '/shell.css': ['shell.css', 'text/css; charset=utf-8'],
 };
 const SAVE_DEBOUNCE_MS = 300;
+const DEVTOOLS_WORKSPACE = '/.well-known/appspecific/com.chrome.devtools.json';
+
+/** A UUID that stays the same for one app folder, as DevTools wants for a workspace. */
+function workspaceUuid(appDir) {
+  const h = crypto.createHash('sha256').update(appDir).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${(8 + (parseInt(h[16], 16) % 4)).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 /** Ids that identify the installation; kept in the data directory so URLs survive restarts. */
 function loadIds(dataDir) {
@@ -79,6 +86,8 @@ function userRole(user) {
  * @param {(opts: object) => object} [options.createIncode] Incode sandbox factory (tests)
  * @param {object} [options.incodeOptions] extra options for the sandbox (retry, clock, ...)
  * @param {(line: string) => void} [options.log]
+ * @param {(entry: object) => void} [options.onFunctionLog] every console line of a function (the
+ *   host also keeps the newest in `host.logs`; nothing is printed unless this prints it)
  */
 export async function startHost({
   port = 0,
@@ -96,6 +105,7 @@ export async function startHost({
   createIncode,
   incodeOptions = {},
   log = () => {},
+  onFunctionLog,
 } = {}) {
   if (incodeMode !== 'sandbox' && incodeMode !== 'live') throw new Error('incode must be "sandbox" or "live"');
   installForgeGlobals();
@@ -146,6 +156,7 @@ export async function startHost({
     incodeMode,
     latencyMs,
     log,
+    onFunctionLog,
   });
   const { handlers, recycle } = await loadFunctions({ appDir, manifest, outDir });
   const invoker = createInvoker({ manifest, handlers, platform, ids, siteUrl: baseUrl, lookupUser, timeouts, log });
@@ -261,7 +272,7 @@ export async function startHost({
         const name = (id) => (id ? jira.users.get(id)?.displayName ?? (id === app?.accountId ? app.displayName : id) : null);
         const comments = issue.comments
           .filter((c) => user.accountType !== 'customer' || !c.internal)
-          .map((c) => ({ id: c.id, author: name(c.author), text: c.text, internal: c.internal, created: c.created }));
+          .map((c) => ({ id: c.id, author: name(c.author), body: c.body, text: c.text, internal: c.internal, created: c.created }));
         const transitions = user.accountType === 'customer' ? [] : issue.transitions;
         return sendJson(res, 200, { issue: { ...issueSummary(issue), affectedEmployee: jira.users.get(issue.affectedEmployee)?.displayName ?? null, comments, transitions, properties: user.accountType === 'customer' ? {} : issue.properties } });
       }
@@ -366,6 +377,11 @@ export async function startHost({
       }
       const shell = SHELL_FILES[url.pathname];
       if (shell && req.method === 'GET') return serveShell(res, ...shell);
+      if (url.pathname === DEVTOOLS_WORKSPACE && req.method === 'GET') {
+        // Chrome's DevTools asks a local site for its source folder each time a page loads with
+        // DevTools open; the answer maps the app's sources in DevTools instead of logging a 404.
+        return sendJson(res, 200, { workspace: { root: appDir, uuid: workspaceUuid(appDir) } });
+      }
       if (url.pathname === '/favicon.ico') {
         res.writeHead(204);
         return res.end();
@@ -443,6 +459,8 @@ export async function startHost({
     bridge,
     faults: platform.faults,
     stats: platform.stats,
+    /** What the functions wrote to the console, newest last: `{ at, level, functionKey, invocationId, message }`. */
+    logs: platform.logs,
     invokeResolver,
     invokeWebtrigger,
     invokeScheduledTrigger,

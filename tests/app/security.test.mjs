@@ -244,7 +244,7 @@ test('no resolver answer, stored value or log line carries a secret or a token',
   assert.equal(typeof token, 'string', 'an Incode token is cached (as a secret)');
   const secrets = [SANDBOX_CREDENTIALS.apiKey, SANDBOX_CREDENTIALS.clientSecret, WEBHOOK_SECRET, token];
   const stored = host.kvs.keys('').map((k) => JSON.stringify(host.kvs.get(k))).join('\n');
-  const logged = [...logs.lines, ...host.hostLog].join('\n');
+  const logged = [...logs.lines, ...host.logs.map((entry) => entry.message), ...host.hostLog].join('\n');
   assert.ok(answers.length > 40, 'many answers were checked');
   for (const secret of secrets) {
     assert.ok(!answers.some((a) => a.includes(secret)), 'no resolver answer carries a secret');

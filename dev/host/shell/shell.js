@@ -176,11 +176,26 @@ async function renderQueue() {
   return queue.issues;
 }
 
+// The marks Jira renders in a comment, as the app's comment preview does (static/shared/adf.js).
+const MARK_TAGS = { strong: 'strong', em: 'em', code: 'code', underline: 'u', strike: 's' };
+
+/** A comment's ADF as DOM nodes: paragraphs, line breaks and marked text (nothing parsed as HTML). */
+function adfNodes(node) {
+  if (!node || typeof node !== 'object') return [];
+  if (node.type === 'text') {
+    const marks = Array.isArray(node.marks) ? node.marks : [];
+    return [marks.reduce((inner, mark) => (MARK_TAGS[mark?.type] ? el(MARK_TAGS[mark.type], {}, inner) : inner), document.createTextNode(String(node.text ?? '')))];
+  }
+  if (node.type === 'hardBreak') return [el('br')];
+  const children = (Array.isArray(node.content) ? node.content : []).flatMap(adfNodes);
+  return node.type === 'paragraph' ? [el('p', {}, children)] : children;
+}
+
 function commentList(issue) {
   if (!issue.comments.length) return el('p', { class: 'muted' }, 'No comments yet.');
   return el('ul', { class: 'comments' }, issue.comments.map((c) => el('li', { class: c.internal ? 'comment internal' : 'comment' },
     el('header', {}, el('strong', {}, c.author ?? 'Unknown'), el('time', {}, formatTime(c.created)), c.internal ? el('span', { class: 'lozenge' }, 'Internal note') : null),
-    el('p', {}, c.text))));
+    el('div', { class: 'comment-body' }, c.body ? adfNodes(c.body) : el('p', {}, c.text)))));
 }
 
 function commentForm(issue) {
@@ -360,9 +375,9 @@ function guideDismissed() {
 function guideBanner() {
   if (guideDismissed()) return null;
   const banner = el('div', { class: 'guide-banner', role: 'note', 'data-testid': 'guide-banner' },
-    el('span', {}, 'A local Jira site running the Incode app offline. '),
-    el('a', { href: '#/start' }, 'Getting started'),
-    el('span', {}, ': configure as an admin, send a link as an agent, verify as the employee.'),
+    // One span: the banner is a flex row, and its gap must not open between the link and its colon.
+    el('span', {}, 'A local Jira site running the Incode app offline. ', el('a', { href: '#/start' }, 'Getting started'),
+      ': configure as an admin, send a link as an agent, verify as the employee.'),
     el('button', {
       type: 'button',
       class: 'link',
@@ -491,7 +506,11 @@ async function render() {
     updateNavigation();
   }
   drawQueue(queue);
-  if (state.route.name === 'issue') await renderIssue(state.route.key);
+  // The queue lists every request this user may see: another one is "not found" without asking
+  // the site, whose 404 would only add an error to the browser console.
+  if (state.route.name === 'issue' && !queue.error && !queue.issues.some((i) => i.key === state.route.key)) {
+    document.getElementById('view').replaceChildren(el('div', { class: 'notice error', role: 'alert' }, `No issue ${state.route.key} for this user`));
+  } else if (state.route.name === 'issue') await renderIssue(state.route.key);
   else if (state.route.name === 'module') await renderModule(state.route.key);
   else if (state.route.name === 'start') renderStart();
   else renderHome();

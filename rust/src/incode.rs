@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use url::Url;
 
 use crate::model::{CoreError, Delivery, HttpAnswer, HttpRequest, Method, Secrets, Settings};
 use crate::settings;
@@ -110,35 +111,9 @@ pub fn token_request(settings: &Settings, secrets: &Secrets) -> HttpRequest {
 /// `application/x-www-form-urlencoded`: letters, digits and `*-._` stay, a space is `+`, every
 /// other byte of the UTF-8 text is `%XX`.
 fn form_encode(pairs: &[(&str, &str)]) -> String {
-    fn encode(text: &str, out: &mut String) {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                    out.push(char::from(byte));
-                }
-                b' ' => out.push('+'),
-                _ => {
-                    out.push('%');
-                    for nibble in [byte >> 4, byte & 0x0f] {
-                        if let Some(hex) = HEX.get(usize::from(nibble)) {
-                            out.push(char::from(*hex));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let mut out = String::new();
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        encode(key, &mut out);
-        out.push('=');
-        encode(value, &mut out);
-    }
-    out
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 /// Reads the token answer. The token is refreshed a margin before it expires: 60 s or 10% of
@@ -458,16 +433,13 @@ fn started_session(body: &Map<String, Value>) -> Option<StartedSession> {
     })
 }
 
-/// An absolute http(s) link without whitespace or control characters (it is shown to agents
-/// as a link, so no `javascript:` and the like).
-fn is_web_link(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-        && url.len() <= MAX_URL_CHARS
-        && url.chars().all(|c| !c.is_whitespace() && !c.is_control())
+/// An absolute http(s) link with a host, written without whitespace or control characters (it is
+/// shown to agents as a link, so no `javascript:` and the like).
+fn is_web_link(text: &str) -> bool {
+    text.len() <= MAX_URL_CHARS
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && Url::parse(text)
+            .is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.has_host())
 }
 
 /// Incode's code 4301: the login hint is not in the employee directory.

@@ -7,9 +7,9 @@
 
 use crate::model::{CommentVisibility, HttpRequest, Method, Shown};
 use crate::template::AdfDoc;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// The issue property that holds the verification status (indexed for JQL by the manifest's
 /// `jira:entityProperty` module).
@@ -147,17 +147,11 @@ pub fn encode_segment(segment: &str) -> String {
     if segment.is_empty() {
         return "%20".to_owned();
     }
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(segment, SEGMENT_ESCAPED).to_string()
 }
+
+/// What `encode_segment` escapes: everything but ASCII letters, digits, `-`, `_` and `~`.
+const SEGMENT_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
 
 fn to_json<T: Serialize>(value: &T) -> String {
     // Serialising these plain structs (strings, bools, enums, no maps with non-string keys)
@@ -291,7 +285,12 @@ mod tests {
         // Walk day by day from 1970 through 2400 and compare with a simple month-length calendar.
         let (mut y, mut m, mut d) = (1970_i64, 1_i64, 1_i64);
         for days in 0..157_054_i64 {
-            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+            let noon = days * 86_400_000 + 43_200_000;
+            assert_eq!(
+                format_utc(noon),
+                format!("{y:04}-{m:02}-{d:02} 12:00:00"),
+                "day {days}"
+            );
             let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
             let len = match m {
                 2 if leap => 29,

@@ -13,6 +13,7 @@ use crate::model::{
 use crate::template;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use url::{Host, Url};
 
 /// Incode's API hosts and OAuth servers per environment.
 pub const DEMO_API_URL: &str = "https://demo-api.incodesmile.com";
@@ -826,57 +827,55 @@ fn valid_person_field(field: &str) -> bool {
     })
 }
 
-/// An https URL with its scheme and host in lower case and no trailing slash (other text is
-/// left for `check_base_url` to refuse).
-fn normalise_url(url: &str) -> String {
-    let scheme_len = "https://".len();
-    let Some(rest) = url
-        .get(..scheme_len)
-        .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
-        .and_then(|_| url.get(scheme_len..))
-    else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
-    format!(
-        "https://{}{}",
-        authority.to_ascii_lowercase(),
-        path.trim_end_matches('/')
-    )
+/// An https URL as the `url` crate writes it (scheme and host in lower case), without a trailing
+/// slash. Text the parser would rewrite otherwise is left as typed, for `check_base_url` to refuse.
+fn normalise_url(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) if url.scheme() == "https" && written_plainly(&url, text) => {
+            url.as_str().trim_end_matches('/').to_owned()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+fn dns_label(label: &str) -> bool {
+    (1..=63).contains(&label.len())
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Whether the parser kept the text as it was, but for the case of scheme and host and a trailing
+/// slash: it resolves dot segments and escapes spaces, which a plain base URL does not need.
+fn written_plainly(url: &Url, text: &str) -> bool {
+    url.as_str()
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(text.trim_end_matches('/'))
 }
 
 /// "" or `https://<host>[/path]` on an Incode domain, with no user name, port, query or fragment.
-fn check_base_url(url: &str) -> Result<(), String> {
-    if url.is_empty() {
+fn check_base_url(text: &str) -> Result<(), String> {
+    if text.is_empty() {
         return Ok(());
     }
-    let scheme_len = "https://".len();
-    let is_https = url
-        .get(..scheme_len)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    if !is_https {
+    let url = Url::parse(text).map_err(|_| "The base URL is not a valid URL.".to_owned())?;
+    if url.scheme() != "https" {
         return Err("The base URL must start with https://.".to_owned());
     }
-    let rest = url.get(scheme_len..).unwrap_or("");
-    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
-    if authority.contains('@') || authority.contains(':') {
+    if !url.username().is_empty() || url.password().is_some() || url.port().is_some() {
         return Err("The base URL must not include a user name or a port.".to_owned());
     }
-    let host = authority.to_ascii_lowercase();
-    let labels_ok = !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    if !labels_ok {
-        return Err(format!("\"{authority}\" is not a valid host name."));
-    }
+    // WHATWG URLs allow host labels that DNS names may not have (RFC 1123: letters, digits and
+    // inner hyphens, at most 63 characters).
+    let host = match url.host() {
+        Some(Host::Domain(host)) if host.split('.').all(dns_label) => host,
+        _ => {
+            let shown = url.host_str().unwrap_or("");
+            return Err(format!("\"{shown}\" is not a valid host name."));
+        }
+    };
     let on_incode = ALLOWED_HOST_SUFFIXES
         .iter()
         .any(|suffix| host.len() > suffix.len() && host.ends_with(suffix));
@@ -886,10 +885,7 @@ fn check_base_url(url: &str) -> Result<(), String> {
                 .to_owned(),
         );
     }
-    let path_ok = path
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~/%".contains(&b));
-    if !path_ok || path.contains("//") || path.split('/').any(|seg| seg == "." || seg == "..") {
+    if url.query().is_some() || url.fragment().is_some() || !written_plainly(&url, text) {
         return Err("The base URL may only hold a simple path, with no query, fragment, spaces or dot segments.".to_owned());
     }
     Ok(())

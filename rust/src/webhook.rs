@@ -538,7 +538,7 @@ fn signature_candidates(values: &[&str], encoding: SignatureEncoding) -> Vec<Vec
                 .unwrap_or(part)
                 .trim();
             match encoding {
-                SignatureEncoding::Hex => decode_hex(digest),
+                SignatureEncoding::Hex => hex::decode(digest).ok(),
                 SignatureEncoding::Base64 => decode_base64_any(digest),
             }
         })
@@ -553,24 +553,6 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
     } else {
         None
     }
-}
-
-/// Hexadecimal in either case (or mixed); None unless every character is a hex digit and the
-/// length is even.
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    let digits: Option<Vec<u8>> = text
-        .chars()
-        .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()))
-        .collect();
-    Some(
-        digits?
-            .chunks_exact(2)
-            .map(|pair| pair.iter().fold(0u8, |acc, d| (acc << 4) | d))
-            .collect(),
-    )
 }
 
 /// Base64 in the standard or URL-safe alphabet, padded or not.
@@ -883,10 +865,11 @@ fn parse_token_params(body: &str) -> Result<BTreeMap<String, String>, String> {
         }
         return Ok(params);
     }
-    for pair in trimmed.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = form_decode(key).ok_or("The request body is not valid form encoding.")?;
-        let value = form_decode(value).ok_or("The request body is not valid form encoding.")?;
+    if !valid_form_encoding(trimmed) {
+        return Err("The request body is not valid form encoding.".to_owned());
+    }
+    for (key, value) in form_urlencoded::parse(trimmed.as_bytes()) {
+        let (key, value) = (key.into_owned(), value.into_owned());
         if params.contains_key(&key) {
             return Err(format!("The {} parameter is repeated.", clean(&key, 40)));
         }
@@ -895,22 +878,31 @@ fn parse_token_params(body: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(params)
 }
 
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte, UTF-8 result.
+/// Whether every `%` starts an escape of two hex digits and the escapes decode to UTF-8:
+/// `form_urlencoded` reads anything, so a malformed form would otherwise pass as literal text.
+fn valid_form_encoding(text: &str) -> bool {
+    let escapes_ok = text.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|digits| digits.iter().all(u8::is_ascii_hexdigit))
+    });
+    escapes_ok
+        && percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .is_ok()
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value: `+` is a space, `%XX` a byte.
 fn form_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut iter = text.bytes();
-    while let Some(byte) = iter.next() {
-        match byte {
-            b'+' => bytes.push(b' '),
-            b'%' => {
-                let high = char::from(iter.next()?).to_digit(16)?;
-                let low = char::from(iter.next()?).to_digit(16)?;
-                bytes.push(u8::try_from(high * 16 + low).ok()?);
-            }
-            other => bytes.push(other),
-        }
+    if !valid_form_encoding(text) {
+        return None;
     }
-    String::from_utf8(bytes).ok()
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
 }
 
 /// HTTP Basic credentials: Ok(None) when the header holds none, Err when it is malformed.
@@ -2306,8 +2298,9 @@ mod tests {
         assert_eq!(at(json!("yesterday")), None);
         assert_eq!(at(json!(-5)), None);
         assert_eq!(at(json!(true)), None);
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(at(json!("2025-11-22T08:26:40+02")), Some(1_763_792_800_000));
+        assert_eq!(at(json!("2025-11-22t08:26z")), Some(1_763_799_960_000));
+        assert_eq!(at(json!("1969-12-31T23:59:59Z")), None);
     }
 
     #[test]

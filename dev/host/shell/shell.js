@@ -135,7 +135,9 @@ function openModal(opener, data) {
   const custom = data.size && typeof data.size === 'object' ? data.size : null;
   const width = custom?.width ?? MODAL_WIDTHS[data.size] ?? MODAL_WIDTHS.medium;
   const iframe = el('iframe', { src: data.src, title: data.title || 'Dialog', class: 'modal-frame' });
-  const container = el('div', { class: 'forge-modal', style: `width: min(${width}, calc(100vw - 32px))`, 'data-testid': 'forge-modal' }, iframe);
+  const container = el('div', { class: 'forge-modal', 'data-testid': 'forge-modal' }, iframe);
+  // Set through the CSSOM: the shell's CSP allows no style attributes.
+  container.style.width = `min(${width}, calc(100vw - 32px))`;
   const blanket = el('div', { class: 'forge-modal-blanket', 'data-testid': 'forge-modal-blanket' }, container);
   blanket.addEventListener('click', (event) => {
     if (event.target === blanket && data.closeOnOverlayClick) closeModal(undefined);

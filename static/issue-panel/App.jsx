@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import SectionMessage, { SectionMessageAction } from '@atlaskit/section-message';
 import { call, openModule, openPlatformModal, subscribeChannel } from '../shared/bridge.js';
 import { ErrorNotice, Loading, LiveRegion, useAnnouncer } from '../shared/components.jsx';
@@ -136,8 +136,10 @@ export function App({ env }) {
     let answer;
     try {
       answer = await openPlatformModal(confirmationOf(next, state?.defaults?.linkExpiryMinutes));
-    } catch (error) {
-      setActionError({ code: 'modal_unavailable', message: 'Could not open the confirmation. Reload the page and try again.' });
+    } catch {
+      const error = { code: 'modal_unavailable', message: 'Could not open the confirmation. Reload the page and try again.' };
+      if (next.kind === 'send') setSendError(error);
+      else setActionError(error);
       return;
     }
     if (answer?.confirmed === true) {

@@ -3,6 +3,7 @@
 // the admin named agent groups, belong to one. Admins: the global ADMINISTER permission. Customers
 // (portal): the reporter of the request.
 import api, { route } from '@forge/api';
+import { agentAccess } from './core.js';
 import { AppError } from './envelope.js';
 import { HttpFailure, jiraSend, parseJson } from './http.js';
 
@@ -74,11 +75,14 @@ const granted = (answer, permission) => answer?.permissions?.[permission]?.haveP
  * (one permission check answers both). The settings may still be loading: the permission check
  * runs meanwhile, and the group look-up (only when the admin named agent groups) after.
  * @template {{ settings: import('./generated/core.js').Settings }} S
+ * An agent outside the agent groups may still see (`seeOnly`, the panel's state: whether the caller
+ * was verified is what the ticket is about); every action refuses them.
  * @param {any} context
  * @param {Promise<S>} loading the settings record
- * @returns {Promise<{ accountId: string, issue: IssueRef, isAdmin: boolean, record: S }>}
+ * @param {{ seeOnly?: boolean }} [options]
+ * @returns {Promise<{ accountId: string, issue: IssueRef, isAdmin: boolean, record: S, access: import('./generated/core.js').AgentAccess }>}
  */
-export async function requireAgent(context, loading) {
+export async function requireAgent(context, loading, { seeOnly = false } = {}) {
   // A refusal below must not leave the load's failure unhandled.
   loading.catch(() => {});
   const accountId = callerOf(context);
@@ -98,13 +102,15 @@ export async function requireAgent(context, loading) {
   ]);
   if (!granted(permissions, 'BROWSE_PROJECTS') || !granted(permissions, 'ADD_COMMENTS')) throw notVisible();
   const agentGroups = record.settings.agentGroups;
+  /** @type {string[]} */
+  let memberOf = [];
   if (agentGroups.length > 0) {
     const groups = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user/groups?accountId=${accountId}`, { signal }), { notFound: notVisible });
-    const wanted = new Set(agentGroups.map((g) => g.toLowerCase()));
-    const member = Array.isArray(groups) && groups.some((g) => typeof g?.name === 'string' && wanted.has(g.name.toLowerCase()));
-    if (!member) throw forbidden('Only members of the agent groups chosen by your Jira admin can send identity verifications.');
+    memberOf = Array.isArray(groups) ? groups.map((g) => g?.name).filter((name) => typeof name === 'string') : [];
   }
-  return { accountId, issue, isAdmin: granted(permissions, 'ADMINISTER'), record };
+  const access = agentAccess(agentGroups, memberOf);
+  if (!access.maySend && !seeOnly) throw forbidden(access.reason ?? 'Only members of the agent groups chosen by your Jira admin can send verification links.');
+  return { accountId, issue, isAdmin: granted(permissions, 'ADMINISTER'), record, access };
 }
 
 /** Refuses anyone without the global Administer Jira permission. @param {any} context */

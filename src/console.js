@@ -29,6 +29,7 @@ function api() {
 const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args));
 
 export const cancelVerification = onFirstCall((m) => m.cancelVerification);
+export const replaceVerification = onFirstCall((m) => m.replaceVerification);
 export const commentRequest = onFirstCall((m) => m.commentRequest);
 export const compileTemplates = onFirstCall((m) => m.compileTemplates);
 export const newVerification = onFirstCall((m) => m.newVerification);

@@ -2,8 +2,8 @@
 // is an agent of the issue in the context; the core decides, this module loads and stores.
 import { randomUUID } from 'node:crypto';
 import Resolver from '@forge/resolver';
-import { cancelVerification, newVerification } from './console.js';
-import { publicSettings } from './core.js';
+import { cancelVerification, newVerification, replaceVerification } from './console.js';
+import { panelShown, publicSettings } from './core.js';
 import { callerOf, issueOf, requireAgent } from './access.js';
 import { AppError, fromCoreError, guarded } from './envelope.js';
 import { startSession } from './incode.js';
@@ -67,10 +67,21 @@ async function personOrNull(lookUp, issueKey) {
   }
 }
 
+/**
+ * The views of these records as the caller sees them: each with its state, the state's name and
+ * the caller's actions, as the core decides them.
+ * @param {StoredVerification[]} records @param {import('./generated/core.js').AgentAccess} access
+ */
+function shownViews(records, access) {
+  const views = records.map(viewOf);
+  const shown = panelShown(views, access);
+  return views.map((view, i) => ({ ...view, ...shown[i] }));
+}
+
 /** @param {{ context: any }} request */
 async function getState({ context }) {
   const nowMs = Date.now();
-  const agent = await requireAgent(context, loadSettings());
+  const agent = await requireAgent(context, loadSettings(), { seeOnly: true });
   const record = agent.record;
   const pub = publicSettings(record.settings, record.secretsSet);
   const [verifications, person, counts, realtime] = await Promise.all([
@@ -80,15 +91,19 @@ async function getState({ context }) {
     subscribeToken(agent.issue.id),
   ]);
   const block = sendBlock(pub, record.settings, counts);
+  const canSend = agent.access.maySend && block === null;
+  const access = { ...agent.access, maySend: canSend };
+  const current = verifications.current ? shownViews([verifications.current], access)[0] : null;
+  const history = shownViews(verifications.history, access);
   return {
     setupRequired: !pub.ready,
     isAdmin: agent.isAdmin,
-    canSend: block === null,
-    cannotSendReason: block ? block.message : null,
+    canSend,
+    cannotSendReason: agent.access.reason ?? (block ? block.message : null),
     defaults: { delivery: record.settings.defaultDelivery, linkExpiryMinutes: record.settings.linkExpiryMinutes },
     person: person ? { email: person.email, name: person.name } : null,
-    current: verifications.current ? viewOf(verifications.current) : null,
-    history: verifications.history.map(viewOf),
+    current,
+    history,
     realtime,
   };
 }
@@ -257,7 +272,7 @@ async function sendLink(context, prepare) {
     /** @type {StoredVerification | null} */
     let superseded = null;
     if (previous && previous.record) {
-      const cancelled = cancelVerification(asVerification(previous.record), sentAtMs, 'a newer link');
+      const cancelled = replaceVerification(asVerification(previous.record), sentAtMs);
       if (cancelled.ok && previousLock) {
         superseded = { ...previous.record, ...cancelled.value, rev: revOf(previous.record) + 1, by: previousLock.owner };
       }
@@ -296,7 +311,7 @@ async function sendLink(context, prepare) {
     if (previousLock) sets.push(lockRelease(previousLock, { rev: superseded ? revOf(superseded) : revOf(previousR.value?.record) }));
     if (checklist.firstVerificationAtMs === null) sets.push({ key: keys.checklist, value: { ...checklist, firstVerificationAtMs: sentAtMs } });
 
-    const view = viewOf(record);
+    const [view] = shownViews([record], agent.access);
     const [written] = await Promise.allSettled([
       writeTogether(sets),
       writeProperty(issue.key, verification),
@@ -377,7 +392,7 @@ async function cancel({ payload, context }) {
   if (!locked) throw new AppError('busy', 'This verification is being updated. Try again in a moment.', { retryable: true });
   if (!record) throw new AppError('not_found', 'That verification is not on this issue.');
   logEvent('cancel.cancelled', { sessionId: record.sessionId, issueKey: agent.issue.key });
-  const view = viewOf(record);
+  const [view] = shownViews([record], agent.access);
   await Promise.all([
     writeProperty(agent.issue.key, asVerification(record)),
     publishToIssue(agent.issue.id, channelOf(agent.issue.id), JSON.stringify({ verification: view })),

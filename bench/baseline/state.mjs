@@ -21,12 +21,24 @@ const FINAL = new Set(['passed', 'failed', 'cancelled']);
 const OUTCOME_OF = { passed: 'passed', failed: 'failed', manualReview: 'manualReview' };
 const WORDS = { passed: 'passed', failed: 'failed', manualReview: 'manual review' };
 
-/** `"Success - 2026-11-22 10:00:00"`. @param {string} status @param {number} atMs */
+/** `"Success - 2026-11-22 10:00:00 UTC"`. @param {string} status @param {number} atMs */
 export function statusText(status, atMs) {
   const label = LABELS[status];
   if (label === undefined) throw Object.assign(new Error(`status has the wrong shape: ${status}`), { code: 'bad_input' });
-  return `${label} - ${formatUtc(toInteger(atMs))}`;
+  return `${label} - ${formatUtc(toInteger(atMs))} UTC`;
 }
+
+/** The state's one name, where no history is at hand (the issue property). */
+const STATUS_NAMES = {
+  requested: 'Link sent', inProgress: 'In progress', passed: 'Passed', failed: 'Failed',
+  manualReview: 'Pending review', expired: 'Expired', cancelled: 'Cancelled',
+};
+
+/** The first line of the comment on a reviewer's decision. */
+const REVIEW_LINES = {
+  reviewRejected: "A reviewer rejected this verification in Incode's manual review.",
+  reviewApproved: "A reviewer approved this verification in Incode's manual review.",
+};
 
 /** Control characters dropped, trimmed, at most `max` code points. */
 function clean(text, max) {
@@ -130,7 +142,10 @@ export function applyEvent(v, event, settings, templates, nowMsInput) {
   let comment = null;
   let transitionName = null;
   if (outcome !== null) {
-    comment = commentRequest(next.issueKey, renderComment(next, outcome, templates, nowMs), settings.commentVisibility);
+    let adf = renderComment(next, outcome, templates, nowMs);
+    const review = REVIEW_LINES[event.type];
+    if (review) adf = { ...adf, content: [{ type: 'paragraph', content: [{ type: 'text', text: review, marks: [{ type: 'strong' }] }] }, ...adf.content] };
+    comment = commentRequest(next.issueKey, adf, settings.commentVisibility);
     const name = trim(settings.transitions[outcome]);
     if (name !== '') transitionName = name;
   }
@@ -264,6 +279,7 @@ function commentRequest(issueKey, adf, visibility) {
 function propertyRequest(issueKey, v) {
   const body = JSON.stringify({
     status: v.status,
+    statusName: STATUS_NAMES[v.status],
     statusText: v.statusText,
     updatedAt: isoUtc(v.updatedAtMs),
     sessionId: v.sessionId,

@@ -21,10 +21,10 @@ const DEFAULTS = {
     + 'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n'
     + '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n'
     + 'Verified by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
-  failed: '❌ **Verification failed** — do not proceed, escalate for review.\n\n'
+  failed: '❌ **Verification failed** — do not proceed; escalate the request.\n\n'
     + 'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n'
     + '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n'
-    + 'Checked by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
+    + 'Result from Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
   manualReview: '⚠️ **Manual review required** — do not proceed until review is complete.\n\n'
     + 'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n'
     + '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n'

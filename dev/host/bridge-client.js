@@ -6,7 +6,10 @@
 (function () {
   'use strict';
   var script = document.currentScript;
-  var frame = script ? new URL(script.src, location.href).searchParams.get('frame') : null;
+  var scriptUrl = script ? new URL(script.src, location.href) : null;
+  var frame = scriptUrl ? scriptUrl.searchParams.get('frame') : null;
+  // A page drawn in a modal (opened with @forge/bridge Modal) may close it; other pages may not.
+  var inModal = scriptUrl ? scriptUrl.searchParams.get('modal') === '1' : false;
   var shellOrigin = location.origin;
 
   function bridgeError(message, code) {
@@ -131,6 +134,42 @@
     return subscriptionId.then(function () { return subscription; });
   }
 
+  // Modals this page opened: id -> its onClose. The shell draws each over the whole page and
+  // says when it closed, with the payload its page closed it with.
+  var modalClosers = {};
+  var modalSeq = 0;
+  window.addEventListener('message', function (event) {
+    var message = event.data;
+    if (event.source !== window.parent || event.origin !== shellOrigin) return;
+    if (!message || message.source !== 'forge-host-shell' || message.type !== 'modalClosed') return;
+    var onClose = modalClosers[message.modalId];
+    delete modalClosers[message.modalId];
+    if (typeof onClose === 'function') onClose(message.payload);
+  });
+  function openModal(p) {
+    if (inModal) return Promise.reject(bridgeError('A modal cannot open another modal'));
+    var id = 'modal-' + (++modalSeq);
+    return post('/__bridge/modal', { resource: p.resource || null, context: p.context === undefined ? {} : p.context }).then(function (answer) {
+      modalClosers[id] = p.onClose;
+      toShell('openModal', {
+        modalId: id, src: answer.src, size: p.size, title: p.title || '',
+        closeOnEscape: p.closeOnEscape !== false, closeOnOverlayClick: p.closeOnOverlayClick !== false,
+      });
+      return true;
+    });
+  }
+  function closeThisModal(payload) {
+    if (!inModal) return Promise.resolve(false);
+    toShell('closeModal', { payload: payload });
+    return Promise.resolve(true);
+  }
+  if (inModal) {
+    // Escape closes the modal, as the product's modal does, unless the page handled it.
+    document.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && !event.defaultPrevented) toShell('modalEscape', {});
+    });
+  }
+
   var flags = {};
   var handlers = {
     invoke: function (p) {
@@ -157,12 +196,13 @@
     showFlag: function (options) { flags[options.id] = true; toShell('showFlag', options); return Promise.resolve(); },
     closeFlag: function (p) { delete flags[p.id]; toShell('closeFlag', { id: p.id }); return Promise.resolve(); },
     refresh: function () { toShell('refresh', {}); return Promise.resolve(true); },
-    // Issue panels, admin pages and portal panels are not modals: the product refuses these.
-    close: function () { return Promise.resolve(false); },
+    // Only a page drawn in a modal may close (or submit) it; issue panels, admin pages and portal
+    // panels are refused, as by the product.
+    close: closeThisModal,
+    submit: closeThisModal,
     open: function () { return Promise.resolve(false); },
-    submit: function () { return Promise.resolve(false); },
     onClose: function () { return Promise.resolve(false); },
-    openModal: function () { return Promise.reject(bridgeError('Modals are not available in the local Forge host')); },
+    openModal: openModal,
     createHistory: function () { if (!history) history = memoryHistory(); return Promise.resolve(history); },
     changeWindowTitle: function (title) { toShell('title', { title: String(title) }); return Promise.resolve(); },
     enableTheming: function () { return Promise.resolve(); },

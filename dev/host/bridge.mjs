@@ -109,6 +109,27 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
     return { token, src: `/app/${encodeURIComponent(mod.resource)}/?frame=${encodeURIComponent(token)}` };
   }
 
+  /**
+   * The frame of a modal opened by the page in `opener` (`@forge/bridge` Modal): the opener's user,
+   * module, issue and theme, with the modal's `context` in `extension.modal`, as Forge gives it.
+   * `resource` defaults to the opener's own; it must be a resource of the manifest.
+   */
+  function modalFrame(opener, { resource, context }) {
+    const key = resource ?? opener.resource;
+    if (typeof key !== 'string' || !manifest.resources.has(key)) {
+      throw new HttpProblem(400, 'UNKNOWN_RESOURCE', `No resource ${key} in the manifest for the modal`);
+    }
+    const token = crypto.randomBytes(24).toString('base64url');
+    frames.set(token, {
+      ...opener,
+      resource: key,
+      extension: { ...opener.extension, modal: context === undefined ? {} : context },
+      modal: true,
+    });
+    while (frames.size > MAX_FRAMES) frames.delete(frames.keys().next().value);
+    return { token, src: `/app/${encodeURIComponent(key)}/?frame=${encodeURIComponent(token)}` };
+  }
+
   function frameOf(req) {
     const token = req.headers['x-forge-frame'];
     const frame = typeof token === 'string' ? frames.get(token) : undefined;
@@ -169,7 +190,7 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
   }
 
   function injectBridge(html, frame, token) {
-    const client = `<script src="/__bridge/client.js?frame=${encodeURIComponent(token)}"></script>`;
+    const client = `<script src="/__bridge/client.js?frame=${encodeURIComponent(token)}${frame.modal ? '&modal=1' : ''}"></script>`;
     let out = html;
     const firstScript = out.search(/<script\b/i);
     if (firstScript >= 0) out = `${out.slice(0, firstScript)}${client}${out.slice(firstScript)}`;
@@ -377,6 +398,14 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
       }
       if (route === 'POST /__bridge/context') return sendJson(res, 200, { context: contextOf(frameOf(req).frame) });
       if (route === 'POST /__bridge/invoke') return await invoke(req, res);
+      if (route === 'POST /__bridge/modal') {
+        const { frame } = frameOf(req);
+        const body = await readJson(req);
+        if (body.resource !== undefined && body.resource !== null && typeof body.resource !== 'string') {
+          throw new HttpProblem(400, 'BAD_REQUEST', 'resource must be a string');
+        }
+        return sendJson(res, 200, modalFrame(frame, { resource: body.resource ?? undefined, context: body.context }));
+      }
       if (route === 'POST /__bridge/realtime/subscribe') {
         const { frame } = frameOf(req);
         return subscribe(req, res, await readJson(req), frame);

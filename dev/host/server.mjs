@@ -250,6 +250,7 @@ export async function startHost({
       return sendJson(res, 200, {
         users: jira.users.list().filter((u) => u.active !== false).map((u) => ({
           accountId: u.accountId, displayName: u.displayName, emailAddress: u.emailAddress, role: userRole(u),
+          locale: u.locale, timeZone: u.timeZone,
         })),
       });
     }

@@ -279,7 +279,7 @@ export interface Verification {
   requestedAtMs: number;
   expiresAtMs: number;
   status: VerificationStatus;
-  /** "Success - YYYY-MM-DD HH:MM:SS" etc. */
+  /** "Success - YYYY-MM-DD HH:MM:SS UTC" etc. (earlier records: without " UTC"). */
   statusText: string;
   updatedAtMs: number;
   identityId: string;
@@ -384,3 +384,34 @@ export interface TransitionsAnswer {
 export type TransitionChoice =
   | { kind: "transition"; id: string; name: string; request: HttpRequest }
   | { kind: "none"; reason: "notConfigured" | "notAvailable"; message: string };
+
+/** A verification's state as the panel shows it: its status, a replaced link told apart. */
+export type ShownState = VerificationStatus | "replaced";
+
+/** What the caller may do with one verification in the panel. */
+export interface PanelActions {
+  resend: boolean;
+  cancel: boolean;
+  newVerification: boolean;
+}
+
+/** What the panel reads of a verification to show it (a whole `Verification` also does). */
+export interface ShownInput {
+  status: VerificationStatus;
+  history: HistoryEntry[];
+}
+
+/** How the panel shows one verification: its state, the state's one name, the caller's actions. */
+export interface PanelShown {
+  state: ShownState;
+  stateName: string;
+  actions: PanelActions;
+}
+
+/** What an agent of the issue may do, from the admin's agent groups. */
+export interface AgentAccess {
+  maySend: boolean;
+  mayChange: boolean;
+  /** Why not, for the panel's notice; null when allowed. */
+  reason: string | null;
+}

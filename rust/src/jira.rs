@@ -92,6 +92,8 @@ pub fn property_request(issue_key: &str, verification: &Shown) -> HttpRequest {
     #[serde(rename_all = "camelCase")]
     struct PropertyBody<'a> {
         status: crate::model::VerificationStatus,
+        /// The status's one name, as the panel shows it.
+        status_name: &'a str,
         status_text: &'a str,
         updated_at: String,
         session_id: &'a str,
@@ -100,6 +102,7 @@ pub fn property_request(issue_key: &str, verification: &Shown) -> HttpRequest {
     }
     let body = PropertyBody {
         status: verification.status,
+        status_name: crate::panel::status_name(verification.status),
         status_text: verification.status_text,
         updated_at: iso_utc(verification.updated_at_ms),
         session_id: verification.session_id,
@@ -383,6 +386,7 @@ mod tests {
             body,
             serde_json::json!({
                 "status": "passed",
+                "statusName": "Passed",
                 "statusText": "Success - 2026-11-22 10:00:00",
                 "updatedAt": "2026-11-22T10:00:00Z",
                 "sessionId": "sess-1",

@@ -6,6 +6,7 @@
 pub mod incode;
 pub mod jira;
 pub mod model;
+pub mod panel;
 pub mod settings;
 pub mod state;
 pub mod template;

@@ -126,9 +126,10 @@ fn status_label(status: VerificationStatus) -> &'static str {
     }
 }
 
-/// `"Success - 2026-11-22 10:00:00"`: the status and when it was reached (UTC).
+/// `"Success - 2026-11-22 10:00:00 UTC"`: the status and when it was reached, in the words and
+/// form of the ServiceNow integration's IDV Status field, with its time zone said.
 pub fn status_text(status: VerificationStatus, at_ms: i64) -> String {
-    format!("{} - {}", status_label(status), jira::format_utc(at_ms))
+    format!("{} - {} UTC", status_label(status), jira::format_utc(at_ms))
 }
 
 /// Whether no event may change the status any more.
@@ -411,7 +412,12 @@ pub fn decide_event(
 
     let outcome = if changed { outcome_of(status) } else { None };
     let comment = outcome.map(|outcome| {
-        let adf = render_comment(&next, outcome, templates, now_ms);
+        let mut adf = render_comment(&next, outcome, templates, now_ms);
+        // Whatever the template says, a reviewer's decision is named as one.
+        if let Some(line) = review_line(event.kind) {
+            adf.content
+                .insert(0, AdfNode::paragraph(vec![AdfNode::text(line, true)]));
+        }
         jira::comment_request(next.issue_key, &adf, settings.comment_visibility)
     });
     let transition_name = outcome.and_then(|outcome| {
@@ -466,6 +472,19 @@ fn render_comment(
             fallback_comment(v, outcome),
             false,
         )])]),
+    }
+}
+
+/// The first line of the comment on a decision taken by a reviewer in Incode's manual review.
+fn review_line(kind: IncodeEventType) -> Option<&'static str> {
+    match kind {
+        IncodeEventType::ReviewRejected => {
+            Some("A reviewer rejected this verification in Incode's manual review.")
+        }
+        IncodeEventType::ReviewApproved => {
+            Some("A reviewer approved this verification in Incode's manual review.")
+        }
+        _ => None,
     }
 }
 
@@ -561,6 +580,16 @@ pub fn cancel_verification(
         at_ms: now_ms,
         cause: format!("cancelled by {}", if by.is_empty() { "agent" } else { &by }),
     });
+    Ok(next)
+}
+
+/// The open verification of an issue, replaced by a newer link sent on it; `already_final` once
+/// it has a final status.
+pub fn replace_verification(v: &Verification, now_ms: i64) -> Result<Verification, CoreError> {
+    let mut next = cancel_verification(v, now_ms, "")?;
+    if let Some(entry) = next.history.last_mut() {
+        crate::panel::REPLACED_CAUSE.clone_into(&mut entry.cause);
+    }
     Ok(next)
 }
 
@@ -681,15 +710,15 @@ mod tests {
     fn status_texts() {
         assert_eq!(
             status_text(VerificationStatus::Passed, T0),
-            "Success - 2025-11-22 08:26:40"
+            "Success - 2025-11-22 08:26:40 UTC"
         );
         assert_eq!(
             status_text(VerificationStatus::ManualReview, 0),
-            "Pending Review - 1970-01-01 00:00:00"
+            "Pending Review - 1970-01-01 00:00:00 UTC"
         );
         assert_eq!(
             status_text(VerificationStatus::InProgress, T0),
-            "In Progress - 2025-11-22 08:26:40"
+            "In Progress - 2025-11-22 08:26:40 UTC"
         );
     }
 
@@ -697,7 +726,7 @@ mod tests {
     fn new_record() {
         let v = new_verification(&input());
         assert_eq!(v.status, VerificationStatus::Requested);
-        assert_eq!(v.status_text, "Requested - 2025-11-22 08:26:40");
+        assert_eq!(v.status_text, "Requested - 2025-11-22 08:26:40 UTC");
         assert_eq!(v.destination, "+1 •••• •• 1234");
         assert_eq!(v.email, "Jane@example.com");
         assert_eq!(v.expires_at_ms, T0 + 600_000);
@@ -742,7 +771,7 @@ mod tests {
             T0 + 1000,
         ));
         assert_eq!(v.status, VerificationStatus::InProgress);
-        assert_eq!(v.status_text, "In Progress - 2025-11-22 08:26:41");
+        assert_eq!(v.status_text, "In Progress - 2025-11-22 08:26:41 UTC");
         assert_eq!(actions.outcome, None);
         assert_eq!(actions.comment, None);
         assert_eq!(actions.transition_name, None);
@@ -779,7 +808,7 @@ mod tests {
         );
         assert_eq!(
             comment_text(&comment),
-            "Passed Jane Doe ident-9 Success - 2025-11-22 08:27:40 2025-11-22 08:27:40 UTC \
+            "Passed Jane Doe ident-9 Success - 2025-11-22 08:27:40 UTC 2025-11-22 08:27:40 UTC \
              Sam Agent SMS"
         );
         assert_eq!(
@@ -790,7 +819,7 @@ mod tests {
         assert_eq!(
             payload,
             json!({"verificationId":"ver-1","sessionId":"sess-1","status":"passed",
-                   "statusText":"Success - 2025-11-22 08:27:40","updatedAtMs":T0 + 60_000})
+                   "statusText":"Success - 2025-11-22 08:27:40 UTC","updatedAtMs":T0 + 60_000})
         );
 
         // Retried delivery, then anything after the final status.
@@ -864,7 +893,10 @@ mod tests {
         ));
         assert_eq!(rejected.status, VerificationStatus::Failed);
         assert_eq!(actions.transition_name.as_deref(), Some("Escalate"));
-        assert_eq!(comment_text(&actions.comment.unwrap()), "Failed sess-1");
+        assert_eq!(
+            comment_text(&actions.comment.unwrap()),
+            "A reviewer rejected this verification in Incode's manual review.Failed sess-1"
+        );
         let (approved, actions) = applied(apply(
             &v,
             &event(IncodeEventType::ReviewApproved, "MANUAL_REVIEW_APPROVED"),
@@ -902,7 +934,7 @@ mod tests {
         assert_eq!(expire_if_due(&v, T0 + 599_999), None);
         let expired = expire_if_due(&v, T0 + 900_000).unwrap();
         assert_eq!(expired.status, VerificationStatus::Expired);
-        assert_eq!(expired.status_text, "Expired - 2025-11-22 08:36:40");
+        assert_eq!(expired.status_text, "Expired - 2025-11-22 08:36:40 UTC");
         assert_eq!(expired.updated_at_ms, T0 + 900_000);
         assert_eq!(expired.history.last().unwrap().cause, "link expired");
         assert_eq!(expire_if_due(&expired, T0 + 999_999), None);
@@ -979,7 +1011,7 @@ mod tests {
         failed.status_text = status_text(VerificationStatus::Failed, T0);
         let text = fallback_comment(&failed.shown(), Outcome::Failed);
         assert!(text.starts_with("Incode identity verification failed: do not proceed."));
-        assert!(text.contains("Failed - 2025-11-22 08:26:40") && text.contains("sess-1"));
+        assert!(text.contains("Failed - 2025-11-22 08:26:40 UTC") && text.contains("sess-1"));
     }
 
     #[test]
@@ -1027,5 +1059,53 @@ mod tests {
         .unwrap();
         assert_eq!(value["kind"], "ignored");
         assert_eq!(value["reason"], "duplicate");
+    }
+
+    #[test]
+    fn a_reviewers_decision_is_named_in_the_comment() {
+        let v = new_verification(&input());
+        let (review, _) = applied(apply(
+            &v,
+            &event(IncodeEventType::PendingReview, "SESSION_PENDING_REVIEW"),
+            T0,
+        ));
+        let (_, rejected) = applied(apply(
+            &review,
+            &event(IncodeEventType::ReviewRejected, "MANUAL_REVIEW_REJECTED"),
+            T0 + 5,
+        ));
+        let text = comment_text(&rejected.comment.unwrap());
+        assert!(
+            text.starts_with("A reviewer rejected this verification in Incode's manual review."),
+            "{text}"
+        );
+        let (_, approved) = applied(apply(
+            &review,
+            &event(IncodeEventType::ReviewApproved, "MANUAL_REVIEW_APPROVED"),
+            T0 + 5,
+        ));
+        assert!(comment_text(&approved.comment.unwrap()).starts_with("A reviewer approved"));
+        // Incode's own verdict names no reviewer.
+        let (_, failed) = applied(apply(
+            &v,
+            &event(IncodeEventType::Failed, "SESSION_FAILED"),
+            T0 + 5,
+        ));
+        assert!(!comment_text(&failed.comment.unwrap()).contains("reviewer"));
+    }
+
+    #[test]
+    fn a_replaced_link_says_so() {
+        let v = new_verification(&input());
+        let replaced = replace_verification(&v, T0 + 10).unwrap();
+        assert_eq!(replaced.status, VerificationStatus::Cancelled);
+        assert_eq!(
+            crate::panel::shown_state(replaced.status, &replaced.history),
+            crate::panel::ShownState::Replaced
+        );
+        assert_eq!(
+            replace_verification(&replaced, T0).unwrap_err().code,
+            "already_final"
+        );
     }
 }

@@ -1327,7 +1327,7 @@ mod tests {
                 { "type": "hardBreak" },
                 { "type": "text", "text": "Session ID: sess-1" },
                 { "type": "hardBreak" },
-                { "type": "text", "text": "Checked by Incode at 2026-11-22 10:00:00 UTC." }
+                { "type": "text", "text": "Result from Incode at 2026-11-22 10:00:00 UTC." }
             ])
         );
         let review =

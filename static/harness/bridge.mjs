@@ -36,6 +36,39 @@ globalThis.__harness = harness;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Modals (@forge/bridge Modal): the same page in a frame over this one, with the modal's context
+// in `extension.modal` (the `modalContext` URL parameter); closing it hands the payload back.
+const modalContext = params.has('modalContext') ? JSON.parse(params.get('modalContext')) : undefined;
+let openModal = null;
+globalThis.__harnessCloseModal = (payload) => {
+  const modal = openModal;
+  if (!modal) return;
+  openModal = null;
+  modal.overlay.remove();
+  modal.onClose?.(payload);
+};
+function showModal(arg) {
+  if (openModal || modalContext !== undefined) return false;
+  const url = new URL(location.href);
+  url.searchParams.set('modalContext', JSON.stringify(arg.context ?? {}));
+  const overlay = document.createElement('div');
+  overlay.dataset.testid = 'harness-modal';
+  overlay.style.cssText = 'position:fixed;inset:0;z-index:1000;display:flex;justify-content:center;align-items:flex-start;padding-top:60px;background:rgba(9,30,66,0.54)';
+  const frame = document.createElement('iframe');
+  frame.src = url.href;
+  frame.title = arg.title || 'Dialog';
+  frame.style.cssText = 'width:400px;height:240px;border:0;border-radius:12px;background:var(--ds-surface-overlay, #fff)';
+  overlay.append(frame);
+  document.body.append(overlay);
+  openModal = { overlay, onClose: arg.onClose };
+  return true;
+}
+const closeModal = (payload) => {
+  if (modalContext === undefined) return false;
+  window.parent.__harnessCloseModal(payload);
+  return true;
+};
+
 async function invoke({ functionKey, payload }) {
   harness.calls.push({ functionKey, payload: structuredClone(payload ?? {}) });
   const resolver = scenario.resolvers[functionKey];
@@ -66,7 +99,13 @@ globalThis.__bridge = {
           siteUrl: 'https://acme.atlassian.net',
           theme: { colorMode: theme },
           ...PAGE_CONTEXT[page],
+          ...(modalContext === undefined ? {} : { extension: { ...PAGE_CONTEXT[page].extension, modal: modalContext } }),
         };
+      case 'openModal':
+        return showModal(arg);
+      case 'close':
+      case 'submit':
+        return closeModal(arg);
       case 'enableTheming':
         document.documentElement.setAttribute('data-color-mode', theme);
         return undefined;

@@ -13,17 +13,43 @@ export function utc(ms) {
   )}:${pad(d.getUTCSeconds())}`;
 }
 
+// The words of the status text (the ServiceNow integration's IDV Status field), in UTC.
 const STATUS_WORDS = {
-  requested: 'Link sent',
-  inProgress: 'In progress',
+  requested: 'Requested',
+  inProgress: 'In Progress',
   passed: 'Success',
   failed: 'Failed',
-  manualReview: 'Manual review',
+  manualReview: 'Pending Review',
   expired: 'Expired',
   cancelled: 'Cancelled',
 };
 
-export const statusText = (status, atMs) => `${STATUS_WORDS[status]} - ${utc(atMs)}`;
+export const statusText = (status, atMs) => `${STATUS_WORDS[status]} - ${utc(atMs)} UTC`;
+
+// The core's one name per state (rust/src/panel.rs), as the panel's resolver answers it.
+const STATE_NAMES = {
+  requested: 'Link sent',
+  inProgress: 'In progress',
+  passed: 'Passed',
+  failed: 'Failed',
+  manualReview: 'Pending review',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+  replaced: 'Replaced by a new link',
+};
+
+/** A view with what the core adds for the caller: state, its name, the actions they may take. */
+export function shown(v, { canSend = true, mayChange = true } = {}) {
+  const last = v.history?.[v.history.length - 1];
+  const state = v.status === 'cancelled' && last?.cause === 'replaced by a new link' ? 'replaced' : v.status;
+  const active = state === 'requested' || state === 'inProgress';
+  return {
+    ...v,
+    state,
+    stateName: STATE_NAMES[state],
+    actions: { resend: active && canSend, cancel: active && mayChange, newVerification: !active && canSend },
+  };
+}
 
 const CAUSES = {
   inProgress: 'SESSION_STARTED',
@@ -41,7 +67,7 @@ export function verification(now, over = {}) {
   const updatedAtMs = over.updatedAtMs ?? (status === 'requested' ? requestedAtMs : now - 4_000);
   const history = [{ status: 'requested', atMs: requestedAtMs, cause: 'sent' }];
   if (status !== 'requested') history.push({ status, atMs: updatedAtMs, cause: CAUSES[status] });
-  return {
+  return shown({
     id: 'ver-7c1e',
     sessionId: '6740f3a2c1e5d90012ab34cd',
     issueKey: 'HD-42',
@@ -61,7 +87,7 @@ export function verification(now, over = {}) {
     identityId: ['passed', 'manualReview'].includes(status) ? '65a1f0c2e4b0a1d2c3f4e5a6' : '',
     history,
     ...over,
-  };
+  });
 }
 
 /** Older verifications of the ticket, newest first. */
@@ -92,7 +118,8 @@ export function olderHistory(now) {
 
 /** A `PanelState`. */
 export function panelState(now, over = {}) {
-  return {
+  const access = { canSend: over.canSend ?? true, mayChange: !/Only members/.test(over.cannotSendReason ?? '') };
+  const state = {
     setupRequired: false,
     isAdmin: false,
     canSend: true,
@@ -103,6 +130,11 @@ export function panelState(now, over = {}) {
     history: [],
     realtime: { channel: 'incode-verification:10042', token: 'signed-realtime-token' },
     ...over,
+  };
+  return {
+    ...state,
+    current: state.current ? shown(state.current, access) : null,
+    history: state.history.map((v) => shown(v, access)),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   previewAdf,
   publicSettings,
   SAMPLE_VARS,
+  shown,
   statusText,
   templateErrors,
   TRANSITIONS,
@@ -49,19 +50,21 @@ function panelResolvers(extra = {}) {
       if (!w.state.current || w.state.current.id !== p.verificationId) return fail('not_found', 'No such verification.');
       const now = Date.now();
       const old = w.state.current;
-      const v = { ...old, id: `${old.id}-r`, sessionId: `${old.sessionId.slice(0, 16)}deadbeef`, status: 'requested',
+      const v = shown({ ...old, id: `${old.id}-r`, sessionId: `${old.sessionId.slice(0, 16)}deadbeef`, status: 'requested',
         statusText: statusText('requested', now), requestedAtMs: now, updatedAtMs: now,
         expiresAtMs: now + w.state.defaults.linkExpiryMinutes * 60_000, identityId: '',
-        history: [{ status: 'requested', atMs: now, cause: 'sent' }] };
-      w.state.history = [old, ...w.state.history];
+        history: [{ status: 'requested', atMs: now, cause: 'sent' }] });
+      const replaced = shown({ ...old, status: 'cancelled', statusText: statusText('cancelled', now), updatedAtMs: now,
+        history: [...old.history, { status: 'cancelled', atMs: now, cause: 'replaced by a new link' }] });
+      w.state.history = [replaced, ...w.state.history];
       w.state.current = v;
       return ok({ verification: v });
     },
     'panel.cancel': (p, w) => {
       if (!w.state.current || w.state.current.id !== p.verificationId) return fail('not_found', 'No such verification.');
       const now = Date.now();
-      const v = { ...w.state.current, status: 'cancelled', statusText: statusText('cancelled', now), updatedAtMs: now,
-        history: [...w.state.current.history, { status: 'cancelled', atMs: now, cause: 'cancelled by agent' }] };
+      const v = shown({ ...w.state.current, status: 'cancelled', statusText: statusText('cancelled', now), updatedAtMs: now,
+        history: [...w.state.current.history, { status: 'cancelled', atMs: now, cause: 'cancelled by agent' }] });
       w.state.current = v;
       return ok({ verification: v });
     },
@@ -82,7 +85,7 @@ const withCurrent = (status, over = {}) => (now) =>
   panelState(now, { current: verification(now, { status, ...over }), history: [verification(now, { status, ...over }), ...olderHistory(now)] });
 
 const SEND_ERRORS = {
-  'employee-not-found': fail('employee_not_found', 'Incode answered 4301: login hint not found in the directory.'),
+  'employee-not-found': fail('employee_not_found', 'This email is not in your Incode employee directory. Check the address, or ask an Incode administrator to add the employee to the directory.'),
   'bad-credentials': fail('bad_credentials', 'Incode answered 401 Unauthorized.'),
   'incode-unavailable': fail('incode_unavailable', 'Incode answered 503.'),
   'rate-limited': fail('rate_limited', 'Incode answered 429.'),
@@ -124,8 +127,8 @@ const ISSUE_PANEL = [
       const step = (status, afterMs) =>
         setTimeout(() => {
           const now = Date.now();
-          const v = { ...w.state.current, status, statusText: statusText(status, now), updatedAtMs: now,
-            identityId: status === 'passed' ? '65a1f0c2e4b0a1d2c3f4e5a6' : '' };
+          const v = shown({ ...w.state.current, status, statusText: statusText(status, now), updatedAtMs: now,
+            identityId: status === 'passed' ? '65a1f0c2e4b0a1d2c3f4e5a6' : '' });
           w.state.current = v;
           w.state.history = [v, ...w.state.history.slice(1)];
           harness.publish(JSON.stringify({ verification: v }));

@@ -1,22 +1,19 @@
-import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import SectionMessage, { SectionMessageAction } from '@atlaskit/section-message';
-import { call, openModule, subscribeChannel } from '../shared/bridge.js';
-import { ConfirmDialog, ErrorNotice, Loading, LiveRegion, useAnnouncer } from '../shared/components.jsx';
-import { FIELD_OF_CODE } from '../shared/errors.js';
-import { placeFieldErrors } from '../shared/fields.js';
+import { call, openModule, openPlatformModal, subscribeChannel } from '../shared/bridge.js';
+import { ErrorNotice, Loading, LiveRegion, useAnnouncer } from '../shared/components.jsx';
 import { useNow, useOnFocus, useReadyMarker, useVisibleInterval } from '../shared/hooks.js';
-import { announcement, availableActions, isActive } from '../shared/status.js';
+import { actionsOf, announcement, isActive, stateDisplay } from '../shared/status.js';
 import { CurrentVerification } from './CurrentVerification.jsx';
 import { HistoryTable } from './HistoryTable.jsx';
 import { SendForm } from './SendForm.jsx';
 import {
   adoptVerification,
-  cancelConfirmation,
+  confirmationOf,
   initialSendForm,
   mergeVerification,
-  resendConfirmation,
-  SEND_FIELDS,
-  sendConfirmation,
+  newVerificationForm,
+  sendErrorPlacement,
   verificationFromMessage,
 } from './logic.js';
 
@@ -32,29 +29,26 @@ export function App({ env }) {
   const [sendError, setSendError] = useState(null);
   const [actionError, setActionError] = useState(null);
   const [showForm, setShowForm] = useState(false);
-  const [dialog, setDialog] = useState(null);
   const [busy, setBusy] = useState(false);
   const [live, announce] = useAnnouncer();
   const seq = useRef(0);
 
-  // Where focus goes when a dialog closes: back to the button that opened it, or, once the
-  // action went through (that button may be gone), to the heading of the verification it shows.
+  // Where focus goes once a confirmation is over: back to the button that opened it, or, once
+  // the action went through (that button may be gone), to the heading of the verification it shows.
   const opener = useRef(null);
-  const focusStatus = useRef(false);
-  const returnFocus = useMemo(
-    () => ({
-      get current() {
-        const heading = focusStatus.current ? document.getElementById('current-verification-heading') : null;
-        return heading ?? (opener.current?.isConnected ? opener.current : null);
-      },
-    }),
-    [],
-  );
-  const openDialog = (next) => {
-    opener.current = document.activeElement;
-    focusStatus.current = false;
-    setDialog(next);
+  const focusAfter = useRef(null);
+  const [focusTick, setFocusTick] = useState(0);
+  const focusSoon = (target) => {
+    focusAfter.current = target;
+    setFocusTick((t) => t + 1);
   };
+  useEffect(() => {
+    const target = focusAfter.current;
+    if (!target || busy) return;
+    focusAfter.current = null;
+    const heading = target === 'status' ? document.getElementById('current-verification-heading') : null;
+    (heading ?? (opener.current?.isConnected ? opener.current : null))?.focus();
+  }, [focusTick, busy, state]);
 
   // Every load and every action answer takes a number; an answer is applied only while no later
   // one has been started, so a slow poll never overwrites what an action just returned.
@@ -113,13 +107,13 @@ export function App({ env }) {
   const seen = useRef(undefined);
   useEffect(() => {
     if (!ready) return;
-    const key = current ? `${current.id}:${current.status}` : null;
+    const key = current ? `${current.id}:${stateDisplay(current).state}` : null;
     if (seen.current !== undefined && key !== seen.current && current) announce(announcement(current));
     seen.current = key;
-  }, [ready, current?.id, current?.status]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [ready, current?.id, current?.state, current?.status]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // When the countdown runs out, ask the backend, which marks the link expired.
-  const active = Boolean(current && isActive(current.status));
+  const active = Boolean(current && isActive(stateDisplay(current).state));
   const now = useNow(active);
   const expiredAsked = useRef(null);
   useEffect(() => {
@@ -136,21 +130,37 @@ export function App({ env }) {
     refresh();
   };
 
-  const confirm = async () => {
-    if (!dialog) return;
-    setBusy(true);
+  // Asks in the platform's modal (over the whole page, as Jira's own dialogs), then acts.
+  const openDialog = async (next) => {
+    opener.current = document.activeElement;
     let answer;
-    if (dialog.kind === 'send') answer = await call('panel.send', dialog.payload);
-    else if (dialog.kind === 'resend') answer = await call('panel.resend', { verificationId: dialog.verification.id });
-    else answer = await call('panel.cancel', { verificationId: dialog.verification.id });
+    try {
+      answer = await openPlatformModal(confirmationOf(next, state?.defaults?.linkExpiryMinutes));
+    } catch {
+      const error = { code: 'modal_unavailable', message: 'Could not open the confirmation. Reload the page and try again.' };
+      if (next.kind === 'send') setSendError(error);
+      else setActionError(error);
+      return;
+    }
+    if (answer?.confirmed === true) {
+      await act(next);
+    } else {
+      focusSoon('opener');
+    }
+  };
+
+  const act = async (action) => {
+    setBusy(action.kind === 'cancel' ? 'Cancelling the verification' : 'Sending the verification link');
+    let answer;
+    if (action.kind === 'send') answer = await call('panel.send', action.payload);
+    else if (action.kind === 'resend') answer = await call('panel.resend', { verificationId: action.verification.id });
+    else answer = await call('panel.cancel', { verificationId: action.verification.id });
     setBusy(false);
-    const kind = dialog.kind;
-    setDialog(null);
     if (answer.ok && answer.data?.verification) {
-      focusStatus.current = true;
+      focusSoon('status');
       setSendError(null);
       setActionError(null);
-      if (kind === 'send') {
+      if (action.kind === 'send') {
         setShowForm(false);
         setFormErrors({});
         setForm(initialSendForm(state));
@@ -159,18 +169,13 @@ export function App({ env }) {
       return;
     }
     const error = answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error;
-    if (kind === 'send') {
-      if (error.fields) {
-        setSendError(error);
-        setFormErrors(placeFieldErrors(error.fields, SEND_FIELDS).byField);
-      } else if (FIELD_OF_CODE[error.code]) {
-        // The resolver's words go under the field they are about; the notice above the form
-        // keeps to the summary instead of saying the same thing twice.
-        setSendError({ ...error, message: '' });
-        setFormErrors({ [FIELD_OF_CODE[error.code]]: [error.message] });
-      } else {
-        setSendError(error);
-      }
+    focusSoon('opener');
+    if (action.kind === 'send') {
+      const placed = sendErrorPlacement(error);
+      setSendError(placed.notice);
+      setFormErrors(placed.fields);
+      const field = Object.keys(placed.fields)[0];
+      if (!placed.notice && field) opener.current = document.getElementById(`field-${field}`) ?? opener.current;
     } else {
       setActionError(error);
     }
@@ -199,13 +204,13 @@ export function App({ env }) {
     );
   }
 
-  const actions = availableActions(current, { canSend: state.canSend && !state.setupRequired });
-  const formVisible = state.canSend && !state.setupRequired && (current === null || (showForm && !isActive(current.status)));
-  const expiry = state.defaults?.linkExpiryMinutes;
+  const actions = actionsOf(current);
+  const formVisible = state.canSend && !state.setupRequired && (current === null || (showForm && !isActive(stateDisplay(current).state)));
 
   return (
-    <main className={dialog ? 'page dialog-open' : 'page'} aria-label="Identity verification">
+    <main className="page" aria-label="Identity verification" aria-busy={busy || undefined}>
       <LiveRegion message={live.message} serial={live.serial} />
+      {busy ? <Loading label={busy} /> : null}
 
       {state.setupRequired ? (
         <div data-testid="setup-required">
@@ -256,6 +261,8 @@ export function App({ env }) {
           onResend={() => openDialog({ kind: 'resend', verification: current })}
           onCancel={() => openDialog({ kind: 'cancel', verification: current })}
           onNew={() => {
+            setForm(newVerificationForm(state, current));
+            setFormErrors({});
             setShowForm(true);
             setSendError(null);
           }}
@@ -294,37 +301,6 @@ export function App({ env }) {
 
       {Array.isArray(state.history) && state.history.length > 0 ? <HistoryTable history={state.history} env={env} /> : null}
 
-      <ConfirmDialog
-        isOpen={dialog?.kind === 'send' || dialog?.kind === 'resend'}
-        title={dialog?.kind === 'resend' ? 'Send a new verification link?' : 'Send verification link?'}
-        confirmLabel="Send"
-        isBusy={busy}
-        onConfirm={confirm}
-        onCancel={() => setDialog(null)}
-        testId="send-dialog"
-        returnFocusRef={returnFocus}
-      >
-        <p>
-          {dialog?.kind === 'send' ? sendConfirmation(dialog.payload, expiry) : null}
-          {dialog?.kind === 'resend' ? resendConfirmation(dialog.verification, expiry) : null}
-        </p>
-      </ConfirmDialog>
-
-      <ConfirmDialog
-        isOpen={dialog?.kind === 'cancel'}
-        title="Cancel this verification?"
-        confirmLabel="Cancel verification"
-        cancelLabel="Keep it"
-        appearance="danger"
-        focus="cancel"
-        isBusy={busy}
-        onConfirm={confirm}
-        onCancel={() => setDialog(null)}
-        testId="cancel-dialog"
-        returnFocusRef={returnFocus}
-      >
-        <p>{dialog?.kind === 'cancel' ? cancelConfirmation(dialog.verification) : null}</p>
-      </ConfirmDialog>
     </main>
   );
 }

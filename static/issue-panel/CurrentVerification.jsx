@@ -2,11 +2,11 @@ import React from 'react';
 import Button from '@atlaskit/button/default/button';
 import { CopyValue, ErrorNotice, StatusIcon, StatusLozenge } from '../shared/components.jsx';
 import { describeDuration, describeSent, formatCountdown, formatDateTime } from '../shared/format.js';
-import { statusDisplay } from '../shared/status.js';
+import { stateDisplay } from '../shared/status.js';
 
 /** The verification the ticket is about now: status, what it means, ids, and the actions. */
 export function CurrentVerification({ verification: v, now, env, actions, actionError, formShown, onResend, onCancel, onNew, onCopied }) {
-  const d = statusDisplay(v.status);
+  const d = stateDisplay(v);
   const remaining = v.expiresAtMs - now;
   const fmt = { locale: env.locale, timeZone: env.timeZone };
   return (
@@ -14,11 +14,12 @@ export function CurrentVerification({ verification: v, now, env, actions, action
       className={`card status-card tone-${d.tone}`}
       data-testid="verification-status"
       data-status={v.status}
+      data-state={d.state}
       aria-labelledby="current-verification-heading"
     >
       <div className="status-head">
         <span className="status-icon" aria-hidden="true">
-          <StatusIcon status={v.status} />
+          <StatusIcon verification={v} />
         </span>
         <div className="status-titles">
           <h2 id="current-verification-heading" className="status-headline" tabIndex={-1}>
@@ -26,12 +27,12 @@ export function CurrentVerification({ verification: v, now, env, actions, action
           </h2>
           <p className="status-guidance">{d.guidance}</p>
         </div>
-        <StatusLozenge status={v.status} />
+        <StatusLozenge verification={v} />
       </div>
 
       {d.active ? (
         <p className="status-sent" data-testid="verification-countdown">
-          {v.status === 'inProgress' ? 'The employee opened the link. ' : ''}
+          {d.state === 'inProgress' ? 'The employee opened the link. ' : ''}
           {describeSent(v)}, expires in{' '}
           <time dateTime={new Date(v.expiresAtMs).toISOString()} aria-label={describeDuration(remaining)}>
             {formatCountdown(remaining)}
@@ -47,8 +48,8 @@ export function CurrentVerification({ verification: v, now, env, actions, action
           {v.name ? `${v.name} · ` : ''}
           {v.email}
         </dd>
-        <dt>Status</dt>
-        <dd data-testid="verification-status-text">{v.statusText}</dd>
+        <dt>{d.label}</dt>
+        <dd data-testid="verification-updated">{formatDateTime(v.updatedAtMs, fmt)}</dd>
         <dt>Requested</dt>
         <dd>
           {v.requestedByName || 'Unknown agent'}, {formatDateTime(v.requestedAtMs, fmt)}
@@ -78,7 +79,7 @@ export function CurrentVerification({ verification: v, now, env, actions, action
             </Button>
           ) : null}
           {actions.newVerification && !formShown ? (
-            <Button appearance="subtle" onClick={onNew} testId="new-verification-button">
+            <Button onClick={onNew} testId="new-verification-button">
               Start a new verification
             </Button>
           ) : null}

@@ -40,8 +40,8 @@ export function HistoryTable({ history, env }) {
         key: 'result',
         content: (
           <span className="cell-stack">
-            <StatusLozenge status={v.status} />
-            <span className="small muted">{v.statusText}</span>
+            <StatusLozenge verification={v} />
+            <span className="small muted">{formatDateTime(v.updatedAtMs, fmt)}</span>
             <span className="small">
               Identity: {v.identityId ? <code>{v.identityId}</code> : <span className="muted">none</span>}
             </span>

@@ -1,6 +1,7 @@
 // The issue panel's form rules and wording, kept apart from React so they can be tested alone.
+import { FIELD_OF_CODE } from '../shared/errors.js';
 import { deliveryWord } from '../shared/format.js';
-import { isValidEmail, normalizePhone } from '../shared/fields.js';
+import { isValidEmail, normalizePhone, placeFieldErrors } from '../shared/fields.js';
 
 /** The form's fields, in display order (also the paths server field errors are placed on). */
 export const SEND_FIELDS = ['email', 'delivery', 'phone', 'alternateEmail'];
@@ -14,6 +15,41 @@ export function initialSendForm(panelState) {
     emailTarget: 'corporate',
     alternateEmail: '',
   };
+}
+
+/**
+ * The form to verify again after `verification` ended (cancelled, expired, replaced or a
+ * result): its person and channel. A masked phone cannot be reused; the agent enters it again or
+ * leaves it to the directory.
+ */
+export function newVerificationForm(panelState, verification) {
+  const form = initialSendForm(panelState);
+  if (!verification || typeof verification.email !== 'string' || verification.email === '') return form;
+  const delivery = verification.delivery === 'EMAIL' ? 'EMAIL' : 'SMS';
+  const alternate = delivery === 'EMAIL' && verification.destination && verification.destination !== verification.email
+    ? verification.destination : '';
+  return {
+    ...form,
+    email: verification.email,
+    delivery,
+    emailTarget: alternate ? 'alternate' : 'corporate',
+    alternateEmail: alternate,
+  };
+}
+
+/**
+ * Where a refused send is said: an error about one field only under that field (in the
+ * resolver's words, which say what to do), field errors of a validation under their fields with
+ * the summary above the form, anything else above the form.
+ * @returns {{ notice: any, fields: Record<string, any[]> }}
+ */
+export function sendErrorPlacement(error) {
+  if (Array.isArray(error?.fields) && error.fields.length > 0) {
+    return { notice: error, fields: placeFieldErrors(error.fields, SEND_FIELDS).byField };
+  }
+  const field = FIELD_OF_CODE[error?.code];
+  if (field && typeof error.message === 'string' && error.message !== '') return { notice: null, fields: { [field]: [error.message] } };
+  return { notice: error, fields: {} };
 }
 
 /**
@@ -105,8 +141,12 @@ export function verificationFromMessage(payload) {
       return null;
     }
   }
-  if (value && typeof value === 'object' && looksLikeVerification(value.verification)) return value.verification;
-  return looksLikeVerification(value) ? value : null;
+  const found = value && typeof value === 'object' && looksLikeVerification(value.verification) ? value.verification
+    : looksLikeVerification(value) ? value : null;
+  if (!found) return null;
+  // The actions in a published view are the publisher's; the reload that follows brings the viewer's.
+  const { actions: _theirs, ...verification } = found;
+  return verification;
 }
 
 /**
@@ -135,4 +175,53 @@ export function adoptVerification(state, verification) {
   const merged = mergeVerification(state, verification);
   if (merged.current && merged.current.id === verification.id) return merged;
   return { ...merged, current: verification };
+}
+
+const FOCUSABLE = 'button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Keeps Tab inside `root` (a modal dialog): from the last focusable element to the first, and
+ * Shift+Tab from the first to the last.
+ */
+export function trapTab(event, root) {
+  const items = [...root.querySelectorAll(FOCUSABLE)];
+  if (items.length === 0) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  const at = root.ownerDocument.activeElement;
+  const outside = !root.contains(at);
+  if (event.shiftKey && (at === first || outside)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (at === last || outside)) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+/** What the confirmation modal asks before an action (`extension.modal` of the modal page). */
+export function confirmationOf(dialog, linkExpiryMinutes) {
+  if (dialog.kind === 'cancel') {
+    return {
+      kind: 'cancel',
+      title: 'Cancel this verification?',
+      text: cancelConfirmation(dialog.verification),
+      confirmLabel: 'Cancel verification',
+      cancelLabel: 'Keep it',
+      appearance: 'danger',
+      focus: 'cancel',
+      testId: 'cancel-dialog',
+    };
+  }
+  const resend = dialog.kind === 'resend';
+  return {
+    kind: dialog.kind,
+    title: resend ? 'Send a new verification link?' : 'Send verification link?',
+    text: resend ? resendConfirmation(dialog.verification, linkExpiryMinutes) : sendConfirmation(dialog.payload, linkExpiryMinutes),
+    confirmLabel: 'Send',
+    cancelLabel: 'Cancel',
+    appearance: 'primary',
+    focus: 'confirm',
+    testId: 'send-dialog',
+  };
 }

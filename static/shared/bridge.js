@@ -1,5 +1,5 @@
 // The pages' only way to the backend: @forge/bridge (invoke, view context, realtime, router).
-import { invoke, realtime, router, view } from '@forge/bridge';
+import { invoke, Modal, realtime, router, view } from '@forge/bridge';
 import { callResolver } from './envelope.js';
 import { applyTheme } from './theme.js';
 
@@ -58,3 +58,21 @@ export async function subscribeChannel(channel, token, onMessage) {
 export function openModule(moduleKey) {
   return router.open({ target: 'module', moduleKey });
 }
+
+/**
+ * Opens the platform's modal over the whole page (`@forge/bridge` Modal, this page's own resource
+ * with `context` in `extension.modal`). Resolves with what the modal submitted, or undefined when
+ * it was closed; rejects when the host offers no modal.
+ */
+export function openPlatformModal(context, { size = 'small' } = {}) {
+  return new Promise((resolve, reject) => {
+    const modal = new Modal({ context, size, closeOnEscape: true, closeOnOverlayClick: true, onClose: (payload) => resolve(payload) });
+    modal.open().catch(reject);
+  });
+}
+
+/** Answers the modal this page is drawn in: closes it, handing `payload` to the opener's `onClose`. */
+export const modalAnswer = {
+  confirm: (payload) => view.close(payload),
+  close: () => view.close(),
+};

@@ -1,5 +1,5 @@
 // Building blocks shared by the three pages.
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useEffect, useState } from 'react';
 import Button from '@atlaskit/button/default/button';
 import { ErrorMessage, HelperMessage, Label } from '@atlaskit/form';
 import ClockIcon from '@atlaskit/icon/core/clock';
@@ -11,12 +11,11 @@ import StatusSuccessIcon from '@atlaskit/icon/core/status-success';
 import StatusWarningIcon from '@atlaskit/icon/core/status-warning';
 import StopwatchIcon from '@atlaskit/icon/core/stopwatch';
 import Lozenge from '@atlaskit/lozenge';
-import ModalDialog, { ModalBody, ModalFooter, ModalHeader, ModalTitle, ModalTransition } from '@atlaskit/modal-dialog';
 import SectionMessage, { SectionMessageAction } from '@atlaskit/section-message';
 import Spinner from '@atlaskit/spinner';
 import { adviceFor } from './errors.js';
 import { fieldDomId, fieldErrorText } from './fields.js';
-import { statusDisplay } from './status.js';
+import { stateDisplay } from './status.js';
 
 /**
  * Label, input, helper text and error messages for one field. `children` is called with the
@@ -137,14 +136,15 @@ const STATUS_ICONS = {
   question: [QuestionCircleIcon, 'var(--ds-icon-subtle, #626f86)'],
 };
 
-/** The status icon; decorative (the headline next to it says the same in words). */
-export function StatusIcon({ status }) {
-  const [Icon, color] = STATUS_ICONS[statusDisplay(status).icon] ?? STATUS_ICONS.question;
+/** The state's icon; decorative (the headline next to it says the same in words). */
+export function StatusIcon({ verification }) {
+  const [Icon, color] = STATUS_ICONS[stateDisplay(verification).icon] ?? STATUS_ICONS.question;
   return <Icon label="" color={color} />;
 }
 
-export function StatusLozenge({ status }) {
-  const d = statusDisplay(status);
+/** The state's one name in a lozenge: `verification` is a view, or `status` a bare status. */
+export function StatusLozenge({ verification, status }) {
+  const d = stateDisplay(verification ?? { status });
   return <Lozenge appearance={d.lozenge}>{d.label}</Lozenge>;
 }
 
@@ -172,61 +172,5 @@ export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', au
         {children}
       </SectionMessage>
     </div>
-  );
-}
-
-/**
- * A confirmation dialog. Focus moves into it (to `focus`: "confirm" or "cancel") and back to
- * the element that opened it when it closes, or to `returnFocusRef.current` when given (read as
- * the dialog closes, so it may name an element the confirmed action just drew).
- */
-export function ConfirmDialog({
-  isOpen,
-  title,
-  children,
-  confirmLabel,
-  cancelLabel = 'Cancel',
-  appearance = 'primary',
-  focus = 'confirm',
-  isBusy = false,
-  onConfirm,
-  onCancel,
-  testId = 'confirm-dialog',
-  returnFocusRef,
-}) {
-  const confirmRef = useRef(null);
-  const cancelRef = useRef(null);
-  return (
-    <ModalTransition>
-      {isOpen ? (
-        <ModalDialog
-          onClose={() => (isBusy ? undefined : onCancel())}
-          autoFocus={focus === 'cancel' ? cancelRef : confirmRef}
-          shouldReturnFocus={returnFocusRef ?? true}
-          onOpenComplete={(element) => element?.scrollIntoView?.({ block: 'nearest' })}
-          testId={testId}
-          width="small"
-        >
-          <ModalHeader>
-            <ModalTitle appearance={appearance === 'danger' ? 'danger' : undefined}>{title}</ModalTitle>
-          </ModalHeader>
-          <ModalBody>{children}</ModalBody>
-          <ModalFooter>
-            <Button ref={cancelRef} appearance="subtle" onClick={onCancel} isDisabled={isBusy} testId={`${testId}-cancel`}>
-              {cancelLabel}
-            </Button>
-            <Button
-              ref={confirmRef}
-              appearance={appearance}
-              onClick={onConfirm}
-              isLoading={isBusy}
-              testId={`${testId}-confirm`}
-            >
-              {confirmLabel}
-            </Button>
-          </ModalFooter>
-        </ModalDialog>
-      ) : null}
-    </ModalTransition>
   );
 }

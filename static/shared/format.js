@@ -39,14 +39,21 @@ function validTimeZone(timeZone) {
   }
 }
 
-/** "22 Nov 2026, 10:00" in the viewer's locale and time zone (from the Forge view context). */
+/**
+ * "22 Nov 2026, 10:00 GMT" in the viewer's locale and time zone (from the Forge view context),
+ * with the zone: an absolute time means nothing without it.
+ */
 export function formatDateTime(ms, { locale, timeZone } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';
   const tz = validTimeZone(timeZone);
   try {
     return new Intl.DateTimeFormat(locale || undefined, {
-      dateStyle: 'medium',
-      timeStyle: 'short',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      timeZoneName: 'short',
       ...(tz ? { timeZone: tz } : {}),
     }).format(new Date(ms));
   } catch {

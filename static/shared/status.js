@@ -1,15 +1,16 @@
-// How each verification status is shown: lozenge, message tone, wording and what an agent may do.
+// How each verification state is shown: lozenge, message tone, icon and what it means for the
+// agent. The state, its one name and the caller's actions come from the core with each view
+// (`state`, `stateName`, `actions`); this module only draws them.
 
 /**
- * @typedef {{ status: string, label: string, lozenge: 'default'|'inprogress'|'moved'|'new'|'removed'|'success',
+ * @typedef {{ state: string, label: string, lozenge: 'default'|'inprogress'|'moved'|'new'|'removed'|'success',
  *   tone: 'information'|'success'|'warning'|'error'|'discovery'|'neutral',
  *   icon: 'send'|'clock'|'success'|'error'|'warning'|'stopwatch'|'crossCircle'|'question',
- *   headline: string, guidance: string, active: boolean }} StatusDisplay
+ *   headline: string, guidance: string, active: boolean }} StateDisplay
  */
 
 const DISPLAY = {
   requested: {
-    label: 'Link sent',
     lozenge: 'new',
     tone: 'information',
     icon: 'send',
@@ -18,99 +19,113 @@ const DISPLAY = {
     active: true,
   },
   inProgress: {
-    label: 'In progress',
     lozenge: 'inprogress',
     tone: 'information',
     icon: 'clock',
-    headline: 'Verification in progress',
-    guidance: 'The employee is completing the check. Do not proceed until the verification passes.',
+    headline: 'The employee is completing the check',
+    guidance: 'Do not proceed until the verification passes.',
     active: true,
   },
   passed: {
-    label: 'Passed',
     lozenge: 'success',
     tone: 'success',
     icon: 'success',
-    headline: 'Verification passed — identity confirmed, you may proceed',
+    headline: 'Identity confirmed — you may proceed',
     guidance: 'Incode confirmed the identity of the employee.',
     active: false,
   },
   failed: {
-    label: 'Failed',
     lozenge: 'removed',
     tone: 'error',
     icon: 'error',
-    headline: 'Verification failed — do not proceed',
-    guidance: 'Do not proceed — escalate for review.',
+    headline: 'Do not proceed — escalate for review',
+    guidance: 'The identity of the employee could not be confirmed.',
     active: false,
   },
   manualReview: {
-    label: 'Manual review',
     lozenge: 'moved',
     tone: 'warning',
     icon: 'warning',
-    headline: 'Manual review required',
-    guidance: 'Do not proceed until review is complete.',
+    headline: 'Do not proceed until a reviewer decides',
+    guidance: 'Incode sent the verification to a reviewer. The result appears here when they decide.',
     active: false,
   },
   expired: {
-    label: 'Expired',
     lozenge: 'default',
     tone: 'neutral',
     icon: 'stopwatch',
-    headline: 'Link expired',
-    guidance: 'The employee did not complete the check in time. Do not proceed; send a new link if needed.',
+    headline: 'The link expired',
+    guidance: 'The employee did not complete the check in time. Do not proceed; start a new verification if needed.',
     active: false,
   },
   cancelled: {
-    label: 'Cancelled',
     lozenge: 'default',
     tone: 'neutral',
     icon: 'crossCircle',
     headline: 'Verification cancelled',
-    guidance: 'This link is no longer accepted. Do not proceed; send a new link if needed.',
+    guidance: 'This link is no longer accepted. Do not proceed; start a new verification if needed.',
+    active: false,
+  },
+  replaced: {
+    lozenge: 'default',
+    tone: 'neutral',
+    icon: 'crossCircle',
+    headline: 'A new link replaced this one',
+    guidance: 'This link is no longer accepted. Do not proceed on it; the newer verification decides.',
     active: false,
   },
 };
 
-/** @returns {StatusDisplay} */
-export function statusDisplay(status) {
-  const known = DISPLAY[status];
-  if (known) return { status, ...known };
-  return {
-    status: String(status),
-    label: 'Unknown',
-    lozenge: 'default',
-    tone: 'neutral',
-    icon: 'question',
-    headline: 'Unknown verification status',
-    guidance: 'Do not proceed. Reload the panel; if this persists, contact your Jira admin.',
-    active: false,
-  };
+const UNKNOWN = {
+  label: 'Unknown',
+  lozenge: 'default',
+  tone: 'neutral',
+  icon: 'question',
+  headline: 'Unknown verification status',
+  guidance: 'Do not proceed. Reload the panel; if this persists, contact your Jira admin.',
+  active: false,
+};
+
+// NOTE: the names the core gives each state (`rust/src/panel.rs`), for pages that get a bare
+// status without its name (the admin page's deliveries). The panel always uses the view's own.
+const NAMES = {
+  requested: 'Link sent',
+  inProgress: 'In progress',
+  passed: 'Passed',
+  failed: 'Failed',
+  manualReview: 'Pending review',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+  replaced: 'Replaced by a new link',
+};
+
+/** How a verification view (or a bare `{ status }`) is shown. @returns {StateDisplay} */
+export function stateDisplay(verification) {
+  const state = verification?.state ?? verification?.status;
+  const known = DISPLAY[state];
+  if (!known) return { state: String(state), ...UNKNOWN };
+  const label = typeof verification.stateName === 'string' && verification.stateName !== '' ? verification.stateName : NAMES[state];
+  return { state, label, ...known };
 }
 
 /** True while the employee may still complete the check (the link is live). */
-export function isActive(status) {
-  return statusDisplay(status).active;
+export function isActive(state) {
+  return DISPLAY[state]?.active === true;
 }
 
-/** The sentence announced to screen readers when the status changes. */
+/** The sentence announced to screen readers when the state changes. */
 export function announcement(verification) {
-  const d = statusDisplay(verification.status);
+  const d = stateDisplay(verification);
   return `Verification status: ${d.label}. ${d.headline}.`;
 }
 
-/** Which actions make sense for the current verification. */
-export function availableActions(verification, { canSend }) {
-  if (!verification) return { resend: false, cancel: false, newVerification: canSend };
-  const status = verification.status;
-  return {
-    // A fresh link for the same person: the first was lost, expired or cancelled.
-    resend: canSend && ['requested', 'inProgress', 'expired', 'cancelled'].includes(status),
-    cancel: isActive(status),
-    // A final result stays on the ticket; another check starts from the form.
-    newVerification: canSend && !isActive(status),
-  };
+const NO_ACTIONS = Object.freeze({ resend: false, cancel: false, newVerification: false });
+
+/** What the agent may do with this verification, as the core decided for them. */
+export function actionsOf(verification) {
+  const a = verification?.actions;
+  if (!a || typeof a !== 'object') return { ...NO_ACTIONS };
+  return { resend: a.resend === true, cancel: a.cancel === true, newVerification: a.newVerification === true };
 }
 
-export const ALL_STATUSES = Object.freeze(Object.keys(DISPLAY));
+export const ALL_STATES = Object.freeze(Object.keys(DISPLAY));

@@ -37,8 +37,9 @@ describe('describeDuration', () => {
 describe('formatDateTime', () => {
   const at = Date.UTC(2026, 10, 22, 10, 0, 0);
   it('uses the given locale and time zone', () => {
-    expect(formatDateTime(at, { locale: 'en-GB', timeZone: 'UTC' })).toBe('22 Nov 2026, 10:00');
-    expect(formatDateTime(at, { locale: 'en-GB', timeZone: 'Asia/Tokyo' })).toBe('22 Nov 2026, 19:00');
+    expect(formatDateTime(at, { locale: 'en-GB', timeZone: 'UTC' })).toBe('22 Nov 2026, 10:00 UTC');
+    expect(formatDateTime(at, { locale: 'en-GB', timeZone: 'Asia/Tokyo' })).toBe('22 Nov 2026, 19:00 GMT+9');
+    expect(formatDateTime(at, { locale: 'en-US', timeZone: 'America/New_York' })).toBe('Nov 22, 2026, 5:00 AM EST');
   });
 
   it('ignores an unknown time zone instead of failing', () => {

@@ -4,8 +4,12 @@ import {
   cancelConfirmation,
   initialSendForm,
   mergeVerification,
+  confirmationOf,
+  newVerificationForm,
   resendConfirmation,
   sendConfirmation,
+  sendErrorPlacement,
+  trapTab,
   validateSendForm,
   verificationFromMessage,
 } from '../issue-panel/logic.js';
@@ -177,5 +181,80 @@ describe('adoptVerification', () => {
     const next = adoptVerification({ current: ver(), history: [ver()] }, ver({ status: 'cancelled', updatedAtMs: 4000 }));
     expect(next.current.status).toBe('cancelled');
     expect(next.history[0].status).toBe('cancelled');
+  });
+});
+
+describe('sendErrorPlacement', () => {
+  it('says an error about one field once, under the field, in the resolver’s words', () => {
+    const error = { code: 'employee_not_found', message: 'This email is not in your Incode employee directory. Check the address.' };
+    expect(sendErrorPlacement(error)).toEqual({ notice: null, fields: { email: [error.message] } });
+  });
+
+  it('keeps field errors of a validation under their fields and the summary above', () => {
+    const error = { code: 'validation', message: 'Check the fields.', fields: [{ field: 'phone', code: 'invalid_phone', message: 'Bad phone.' }] };
+    const placed = sendErrorPlacement(error);
+    expect(placed.notice).toBe(error);
+    expect(placed.fields).toEqual({ phone: [error.fields[0]] });
+  });
+
+  it('shows any other error above the form', () => {
+    const error = { code: 'incode_unavailable', message: 'Incode did not answer.' };
+    expect(sendErrorPlacement(error)).toEqual({ notice: error, fields: {} });
+  });
+});
+
+describe('newVerificationForm', () => {
+  const state = { person: { email: 'casey@acme.example' }, defaults: { delivery: 'SMS' } };
+  it('starts again from the ended verification: its person and channel', () => {
+    expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'EMAIL', destination: 'jane@acme.example' })).toEqual({
+      email: 'jane@acme.example', delivery: 'EMAIL', phone: '', emailTarget: 'corporate', alternateEmail: '',
+    });
+    expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'EMAIL', destination: 'jane.home@mail.example' })).toMatchObject({
+      emailTarget: 'alternate', alternateEmail: 'jane.home@mail.example',
+    });
+    // A masked phone is not a phone: the agent enters it again, or leaves it to the directory.
+    expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'SMS', destination: '+1 •••• •• 1234' })).toMatchObject({ delivery: 'SMS', phone: '' });
+  });
+
+  it('without a verification, is the first form', () => {
+    expect(newVerificationForm(state, null)).toEqual(initialSendForm(state));
+  });
+});
+
+describe('verificationFromMessage and actions', () => {
+  it('drops the actions of whoever published the update (they are the publisher’s, not the viewer’s)', () => {
+    const v = { id: 'v1', sessionId: 's1', status: 'requested', statusText: 'Requested - x', updatedAtMs: 5, state: 'requested', stateName: 'Link sent', actions: { resend: true, cancel: true, newVerification: false } };
+    const got = verificationFromMessage({ verification: v });
+    expect(got.actions).toBeUndefined();
+    expect(got.stateName).toBe('Link sent');
+  });
+});
+
+describe('the confirmation modal', () => {
+  it('asks before sending, starting on Send; before cancelling, starting on the safe choice', () => {
+    const send = confirmationOf({ kind: 'send', payload: { email: 'a@acme.example', delivery: 'EMAIL', phone: '', alternateEmail: '' } }, 10);
+    expect(send).toMatchObject({ title: 'Send verification link?', confirmLabel: 'Send', focus: 'confirm', testId: 'send-dialog' });
+    expect(send.text).toBe('Send an Incode verification link to a@acme.example by email? The link expires in 10 minutes.');
+    const cancel = confirmationOf({ kind: 'cancel', verification: { email: 'a@acme.example' } }, 10);
+    expect(cancel).toMatchObject({ appearance: 'danger', focus: 'cancel', cancelLabel: 'Keep it', testId: 'cancel-dialog' });
+  });
+
+  it('keeps Tab inside the dialog', () => {
+    const doc = { activeElement: null };
+    const focusable = (name) => ({ name, focus() { doc.activeElement = this; } });
+    const [a, b] = [focusable('a'), focusable('b')];
+    const root = { ownerDocument: doc, querySelectorAll: () => [a, b], contains: (el) => el === a || el === b };
+    const press = (shiftKey) => {
+      const event = { shiftKey, prevented: false, preventDefault() { this.prevented = true; } };
+      trapTab(event, root);
+      return event.prevented;
+    };
+    doc.activeElement = b;
+    expect(press(false)).toBe(true);
+    expect(doc.activeElement).toBe(a);
+    expect(press(true)).toBe(true);
+    expect(doc.activeElement).toBe(b);
+    doc.activeElement = a;
+    expect(press(false)).toBe(false); // the browser moves on to b
   });
 });

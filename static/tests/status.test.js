@@ -1,64 +1,71 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_STATUSES, announcement, availableActions, isActive, statusDisplay } from '../shared/status.js';
+import { ALL_STATES, actionsOf, announcement, isActive, stateDisplay } from '../shared/status.js';
 
-describe('statusDisplay', () => {
-  it('covers every VerificationStatus of the contract', () => {
-    expect(ALL_STATUSES).toEqual(['requested', 'inProgress', 'passed', 'failed', 'manualReview', 'expired', 'cancelled']);
+// A view as the panel's resolver answers it: the core names the state and the caller's actions.
+const view = (state, stateName, actions = undefined) => ({
+  status: state === 'replaced' ? 'cancelled' : state,
+  state,
+  stateName,
+  ...(actions ? { actions } : {}),
+});
+
+describe('stateDisplay', () => {
+  it('covers every state the core shows', () => {
+    expect(ALL_STATES).toEqual(['requested', 'inProgress', 'passed', 'failed', 'manualReview', 'expired', 'cancelled', 'replaced']);
   });
 
   it('tells the agent to proceed only when passed', () => {
-    for (const status of ALL_STATUSES) {
-      const d = statusDisplay(status);
+    for (const state of ALL_STATES) {
+      const d = stateDisplay(view(state, 'x'));
       const text = `${d.headline} ${d.guidance}`;
-      if (status === 'passed') expect(text).toMatch(/you may proceed/);
+      if (state === 'passed') expect(text).toMatch(/you may proceed/);
       else expect(text).toMatch(/Do not proceed|do not proceed/);
     }
   });
 
-  it('uses the guide’s wording and tones for the outcomes', () => {
-    expect(statusDisplay('passed')).toMatchObject({ tone: 'success', lozenge: 'success', headline: 'Verification passed — identity confirmed, you may proceed' });
-    expect(statusDisplay('failed')).toMatchObject({ tone: 'error', lozenge: 'removed', guidance: 'Do not proceed — escalate for review.' });
-    expect(statusDisplay('manualReview')).toMatchObject({ tone: 'warning', guidance: 'Do not proceed until review is complete.' });
+  it('names a state with the one name the core gives it, and no other', () => {
+    const d = stateDisplay(view('manualReview', 'Pending review'));
+    expect(d.label).toBe('Pending review');
+    expect(`${d.headline} ${d.guidance}`).not.toMatch(/manual review/i);
+    expect(stateDisplay(view('replaced', 'Replaced by a new link')).label).toBe('Replaced by a new link');
   });
 
-  it('shows an unknown status as unknown, never as a success', () => {
-    const d = statusDisplay('approved');
+  it('says "do not proceed" once for a failure', () => {
+    const d = stateDisplay(view('failed', 'Failed'));
+    expect(`${d.headline} ${d.guidance}`.match(/do not proceed/gi)).toHaveLength(1);
+    expect(d).toMatchObject({ tone: 'error', lozenge: 'removed' });
+  });
+
+  it('shows a link replaced by a newer one apart from a cancelled one', () => {
+    const replaced = stateDisplay(view('replaced', 'Replaced by a new link'));
+    const cancelled = stateDisplay(view('cancelled', 'Cancelled'));
+    expect(replaced.headline).not.toBe(cancelled.headline);
+    expect(replaced.headline).toMatch(/new link/);
+  });
+
+  it('shows an unknown state as unknown, never as a success', () => {
+    const d = stateDisplay({ status: 'approved' });
     expect(d.label).toBe('Unknown');
     expect(d.tone).toBe('neutral');
     expect(d.active).toBe(false);
   });
 
-  it('knows which statuses are still live', () => {
-    expect(ALL_STATUSES.filter(isActive)).toEqual(['requested', 'inProgress']);
+  it('knows which states are still live', () => {
+    expect(ALL_STATES.filter(isActive)).toEqual(['requested', 'inProgress']);
   });
 });
 
 describe('announcement', () => {
-  it('names the status and what it means', () => {
-    expect(announcement({ status: 'failed' })).toBe('Verification status: Failed. Verification failed — do not proceed.');
+  it('names the state and what it means', () => {
+    expect(announcement(view('failed', 'Failed'))).toBe('Verification status: Failed. Do not proceed — escalate for review.');
   });
 });
 
-describe('availableActions', () => {
-  const v = (status) => ({ status });
-  it('offers resend and cancel while the link is live', () => {
-    expect(availableActions(v('requested'), { canSend: true })).toEqual({ resend: true, cancel: true, newVerification: false });
-    expect(availableActions(v('inProgress'), { canSend: true })).toEqual({ resend: true, cancel: true, newVerification: false });
-  });
-
-  it('offers a fresh link after expiry or cancellation', () => {
-    expect(availableActions(v('expired'), { canSend: true })).toEqual({ resend: true, cancel: false, newVerification: true });
-    expect(availableActions(v('cancelled'), { canSend: true })).toEqual({ resend: true, cancel: false, newVerification: true });
-  });
-
-  it('never resends a final result, and only starts anew from the form', () => {
-    for (const s of ['passed', 'failed', 'manualReview']) {
-      expect(availableActions(v(s), { canSend: true })).toEqual({ resend: false, cancel: false, newVerification: true });
-    }
-  });
-
-  it('offers nothing that sends when the agent may not send', () => {
-    expect(availableActions(v('requested'), { canSend: false })).toEqual({ resend: false, cancel: true, newVerification: false });
-    expect(availableActions(null, { canSend: false })).toEqual({ resend: false, cancel: false, newVerification: false });
+describe('actionsOf', () => {
+  it('offers what the core allowed, and nothing for a view without actions', () => {
+    const actions = { resend: false, cancel: false, newVerification: true };
+    expect(actionsOf(view('cancelled', 'Cancelled', actions))).toEqual(actions);
+    expect(actionsOf(view('requested', 'Link sent'))).toEqual({ resend: false, cancel: false, newVerification: false });
+    expect(actionsOf(null)).toEqual({ resend: false, cancel: false, newVerification: false });
   });
 });

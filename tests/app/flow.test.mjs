@@ -9,7 +9,7 @@ import {
   ACCOUNTS, appComments, captureConsole, configure, fails, ok, panel, portal, admin, publishedOn, sendLink, startApp,
 } from './helpers.mjs';
 
-const STATUS_TEXT = (word) => new RegExp(`^${word} - \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$`);
+const STATUS_TEXT = (word) => new RegExp(`^${word} - \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC$`);
 let host;
 let logs;
 
@@ -76,7 +76,7 @@ test('an email link that passes: one comment, the transition, the property, the 
   assert.match(text, /^Identity verified for Casey Customer \(casey@example\.test\)\./);
   assert.ok(text.includes(`Identity ID: ${session.identityId}.`), text);
   assert.ok(text.includes(`Session: ${session.id}.`), text);
-  assert.match(text, /Success - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+  assert.match(text, /Success - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
   assert.equal(comments[0].internal, true, 'an internal (agent-only) comment by default');
 
   const issue = host.jira.issues.get(key);
@@ -123,7 +123,7 @@ test('an SMS link to a given phone that fails: the failure comment and the "fail
   const comments = appComments(host, key);
   assert.equal(comments.length, 1);
   assert.match(comments[0].text, /^Verification FAILED for Drew Customer \(drew@example\.test\)\. Do not proceed\./);
-  assert.match(comments[0].text, /Failed - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+  assert.match(comments[0].text, /Failed - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
   const issue = host.jira.issues.get(key);
   assert.equal(issue.status, 'Escalated');
   assert.equal(issue.properties['incode-verification'].status, 'failed');
@@ -146,7 +146,7 @@ test('manual review, then approval: one comment per outcome and both transitions
   await host.incode.complete(session.id, 'approve');
   comments = appComments(host, key);
   assert.equal(comments.length, 2, 'the approval adds exactly one comment');
-  assert.match(comments[1].text, /^Identity verified for Casey Customer/);
+  assert.match(comments[1].text, /^A reviewer approved this verification in Incode's manual review\.\nIdentity verified for Casey Customer/);
   assert.ok(comments[1].text.includes(session.identityId));
   const issue = host.jira.issues.get(key);
   assert.equal(issue.status, 'In Progress');
@@ -170,6 +170,9 @@ test('a new link supersedes the open one; resend reuses the channel; cancel ends
   assert.equal(state.history.length, 1);
   assert.equal(state.history[0].id, first.verification.id);
   assert.equal(state.history[0].status, 'cancelled', 'the superseded link is cancelled');
+  assert.equal(state.history[0].state, 'replaced', 'and shown as replaced, not as cancelled by an agent');
+  assert.equal(state.history[0].stateName, 'Replaced by a new link');
+  assert.deepEqual(state.current.actions, { resend: true, cancel: true, newVerification: false });
 
   // An event for the superseded session changes nothing on the ticket.
   await host.incode.complete(first.verification.sessionId, 'pass');
@@ -183,6 +186,8 @@ test('a new link supersedes the open one; resend reuses the channel; cancel ends
   fails(await panel(host, ACCOUNTS.blake, key, 'panel.cancel', { verificationId: 'no-such-id' }), 'not_found');
   state = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
   assert.equal(state.current.status, 'cancelled');
+  assert.equal(state.current.stateName, 'Cancelled');
+  assert.deepEqual(state.current.actions, { resend: false, cancel: false, newVerification: true }, 'one way to verify again');
 });
 
 test('limits: the per-ticket and per-agent hourly limits stop sending and say when they reset', async () => {

@@ -74,14 +74,24 @@ test('a Jira user who cannot work the project is refused', async () => {
   fails(await panel(host, finance, 'HELP-1', 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'forbidden');
 });
 
-test('with agent groups set, only their members may send', async () => {
+test('with agent groups set, only their members may send; others see, read-only', async () => {
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['helpdesk-agents'] }));
   const outsider = host.jira.users.add({ displayName: 'Sam Service', emailAddress: 'sam@example.test', groups: ['jira-servicemanagement-users-local'] });
   const key = host.jira.issues.add({ project: 'HELP', summary: 'Group check', reporter: ACCOUNTS.casey });
-  fails(await panel(host, outsider, key, 'panel.getState'), 'forbidden', 'an agent outside the groups');
   fails(await panel(host, outsider, key, 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'forbidden');
   assert.equal(host.kvs.keys('issue:').includes(`issue:${host.jira.issues.get(key).id}`), false);
-  ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'), 'a member of helpdesk-agents');
+  const { verification } = ok(await panel(host, ACCOUNTS.avery, key, 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'a member of helpdesk-agents');
+
+  // Whether the caller was verified is what the ticket is about: an outsider sees it, and why they cannot act.
+  const seen = ok(await panel(host, outsider, key, 'panel.getState'), 'an agent outside the groups');
+  assert.equal(seen.canSend, false);
+  assert.equal(seen.cannotSendReason, 'Only members of helpdesk-agents can send verification links. Ask your Jira admin if you need to.');
+  assert.equal(seen.current.id, verification.id);
+  assert.deepEqual(seen.current.actions, { resend: false, cancel: false, newVerification: false });
+  for (const fn of ['panel.resend', 'panel.cancel']) {
+    fails(await panel(host, outsider, key, fn, { verificationId: verification.id }), 'forbidden', fn);
+  }
+  assert.equal(host.kvs.get(`v:${verification.sessionId}`).status, 'requested', 'nothing changed');
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: [] }));
 });
 

@@ -217,6 +217,22 @@ export async function waitForStatus(frame, status, timeout = 10_000) {
   await frame.waitForSelector(`[data-testid="verification-status"][data-status="${status}"]`, { timeout });
 }
 
+/**
+ * The frame of the modal an app opened over the whole page (@forge/bridge Modal), once drawn.
+ * The shell keeps one modal at a time.
+ */
+export async function modalFrame(page) {
+  const handle = await page.waitForSelector('[data-testid="forge-modal"] iframe');
+  const frame = await handle.contentFrame();
+  await frame.waitForSelector('#root[data-ready="true"]', { state: 'attached' });
+  return frame;
+}
+
+/** Resolves once the page's modal has closed. */
+export function modalClosed(page) {
+  return page.locator('[data-testid="forge-modal-blanket"]').waitFor({ state: 'detached' });
+}
+
 /** Fills and submits the send form, then confirms the dialog; resolves to the dialog's text. */
 export async function sendFromPanel(frame, { email, delivery = 'EMAIL', phone, alternateEmail } = {}) {
   if (email !== undefined) await frame.getByRole('textbox', { name: /^Corporate email/ }).fill(email);
@@ -227,11 +243,13 @@ export async function sendFromPanel(frame, { email, delivery = 'EMAIL', phone, a
     await frame.getByLabel('Alternate email').fill(alternateEmail);
   }
   await frame.getByTestId('send-button').click();
-  const dialog = frame.getByTestId('send-dialog');
+  const page = frame.page();
+  const modal = await modalFrame(page);
+  const dialog = modal.getByTestId('send-dialog');
   await dialog.waitFor();
   const text = await dialog.innerText();
-  await frame.getByTestId('send-dialog-confirm').click();
-  await dialog.waitFor({ state: 'detached' });
+  await modal.getByTestId('send-dialog-confirm').click();
+  await modalClosed(page);
   return text;
 }
 

@@ -1,10 +1,10 @@
-// The send flow with the keyboard only (Tab, Shift+Tab, Space, Enter; no clicks): from the shell
-// into the panel's iframe, the confirmation dialog takes focus and gives it back when dismissed,
-// and a confirmed action leaves focus on the result, not lost on the page.
+// The send flow with the keyboard only (Tab, Shift+Tab, Space, Enter, Escape; no clicks): from the
+// shell into the panel's iframe, the confirmation (the platform's modal, over the whole page) takes
+// focus, keeps it, and gives it back when dismissed; a confirmed action leaves focus on the result.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  configureSite, launchBrowser, latestSession, newRequest, openIssue, panelSection, settled, shoot, startSite, waitForStatus,
+  configureSite, launchBrowser, latestSession, modalClosed, modalFrame, newRequest, openIssue, shoot, startSite, waitForStatus,
 } from './helpers.mjs';
 
 let host;
@@ -67,35 +67,44 @@ test('Tab into the panel; the dialog takes focus and gives it back; Space and En
   await pressUntil(page, 'Tab', (f) => f.testId === 'send-button', 6);
 
   await page.keyboard.press('Enter');
-  const dialog = frame.getByTestId('send-dialog');
-  await dialog.waitFor();
-  await frame.waitForFunction(() => document.activeElement?.closest('[role="dialog"]'));
+  let modal = await modalFrame(page);
+  await modal.getByTestId('send-dialog').waitFor();
+  await modal.waitForFunction(() => document.activeElement?.closest('[role="dialog"]'));
   const inside = await focused(page);
   assert.equal(inside.inDialog, true, 'focus moved into the dialog');
   assert.equal(inside.testId, 'send-dialog-confirm', 'on the Send button');
-  await settled(page, frame);
-  await shoot(panelSection(page), 'panel--keyboard--dialog-focus--light');
+  await page.waitForTimeout(100);
+  await shoot(page, 'shell--keyboard--dialog-focus--light');
 
   // Shift+Tab to Cancel, Enter: the dialog closes and focus is back on the button that opened it.
   const cancel = await pressUntil(page, 'Shift+Tab', (f) => f.testId === 'send-dialog-cancel', 4);
   assert.equal(cancel.inDialog, true, 'focus stays in the dialog');
   await page.keyboard.press('Enter');
-  await dialog.waitFor({ state: 'detached' });
+  await modalClosed(page);
   await frame.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'send-button');
   assert.equal((await focused(page)).testId, 'send-button', 'focus returned to Send verification link');
   assert.equal(host.incode.outbox.length, 0, 'nothing sent');
 
+  // Escape dismisses it the same way.
+  await page.keyboard.press('Enter');
+  modal = await modalFrame(page);
+  await modal.waitForFunction(() => document.activeElement?.closest('[role="dialog"]'));
+  await page.keyboard.press('Escape');
+  await modalClosed(page);
+  await frame.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'send-button');
+  assert.equal(host.incode.outbox.length, 0, 'nothing sent');
+
   // Tab cycles inside the open dialog (it is modal), Space opens it, Enter on Send sends.
   await page.keyboard.press('Space');
-  await dialog.waitFor();
-  await frame.waitForFunction(() => document.activeElement?.closest('[role="dialog"]'));
+  modal = await modalFrame(page);
+  await modal.waitForFunction(() => document.activeElement?.closest('[role="dialog"]'));
   for (let i = 0; i < 4; i++) {
     await page.keyboard.press('Tab');
     assert.equal((await focused(page)).inDialog, true, `Tab ${i + 1} stays in the dialog`);
   }
   await pressUntil(page, 'Tab', (f) => f.testId === 'send-dialog-confirm', 4);
   await page.keyboard.press('Enter');
-  await dialog.waitFor({ state: 'detached' });
+  await modalClosed(page);
   await waitForStatus(frame, 'requested');
   assert.equal(latestSession(host, key).loginHint, 'casey@example.test');
 
@@ -108,13 +117,15 @@ test('Tab into the panel; the dialog takes focus and gives it back; Space and En
   // choice ("Keep it"), which gives focus back; confirming leaves focus on the changed status.
   await pressUntil(page, 'Tab', (f) => f.testId === 'cancel-button', 8);
   await page.keyboard.press('Enter');
-  await frame.getByTestId('cancel-dialog').waitFor();
-  await frame.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'cancel-dialog-cancel');
+  modal = await modalFrame(page);
+  await modal.getByTestId('cancel-dialog').waitFor();
+  await modal.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'cancel-dialog-cancel');
   await page.keyboard.press('Space');
-  await frame.getByTestId('cancel-dialog').waitFor({ state: 'detached' });
+  await modalClosed(page);
   await frame.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'cancel-button');
   await page.keyboard.press('Enter');
-  await frame.getByTestId('cancel-dialog').waitFor();
+  modal = await modalFrame(page);
+  await modal.getByTestId('cancel-dialog').waitFor();
   await pressUntil(page, 'Tab', (f) => f.testId === 'cancel-dialog-confirm', 4);
   await page.keyboard.press('Enter');
   await waitForStatus(frame, 'cancelled');

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ACCOUNTS, FIXTURE_DIR, openPage, rejection, startFixtureHost } from './helpers.mjs';
+import { ACCOUNTS, FIXTURE_DIR, openModalPage, openPage, rejection, startFixtureHost } from './helpers.mjs';
 
 async function frameFor(host, body) {
   const response = await fetch(`${host.url}/__host/frames`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -149,10 +149,37 @@ describe('the bridge', () => {
     await assert.rejects(() => page.forge.router.navigate({ target: 'module', moduleKey: 'not-a-module' }));
     await assert.rejects(() => page.forge.router.navigate('javascript:alert(1)'));
     await assert.rejects(() => page.forge.view.close(), /not closable/);
-    await assert.rejects(() => new page.forge.Modal({ resource: 'panel' }).open(), /Unable to open modal/);
-    await assert.rejects(() => page.bridge.callBridge('openModal', {}), /Modals are not available/);
+    await assert.rejects(() => page.forge.view.submit({}), /not submittable/);
+    await assert.rejects(() => new page.forge.Modal({ resource: 'no-such-resource' }).open(), /Unable to open modal/);
     await assert.rejects(() => page.bridge.callBridge('noSuchCall', {}), /does not implement the bridge call "noSuchCall"/);
     assert.equal(await page.forge.view.refresh(), undefined);
+  });
+
+  it('opens a modal of a resource over the page, with the opener\'s context and its own, and hands its close payload to onClose', async () => {
+    const page = await openPage(host, { accountId: ACCOUNTS.avery, issueKey: 'HELP-1' });
+    const closed = [];
+    await new page.forge.Modal({ context: { ask: 'Send?' }, size: 'small', onClose: (payload) => closed.push(payload) }).open();
+    const opened = page.shellMessages.map((m) => m.message).find((m) => m.type === 'openModal');
+    assert.ok(opened, 'the shell is asked to draw the modal');
+    assert.match(opened.data.src, /^\/app\/panel\/\?frame=/, "the opener's own resource");
+    assert.equal(opened.data.size, 'small');
+    assert.equal(opened.data.closeOnEscape, true);
+
+    const modal = await openModalPage(host, opened.data.src);
+    const context = await modal.forge.view.getContext();
+    assert.deepEqual(context.extension.modal, { ask: 'Send?' });
+    assert.equal(context.extension.issue.key, 'HELP-1');
+    assert.equal(context.accountId, ACCOUNTS.avery);
+    await assert.rejects(() => new modal.forge.Modal({}).open(), /Unable to open modal/, 'a modal opens no other');
+    await modal.forge.view.close({ confirmed: true });
+    const closing = modal.shellMessages.map((m) => m.message).find((m) => m.type === 'closeModal');
+    assert.deepEqual(closing.data.payload, { confirmed: true });
+
+    // The shell hands the payload to the opener; a message from anyone else is ignored.
+    page.deliver({ source: 'forge-host-shell', type: 'modalClosed', modalId: opened.data.modalId, payload: { confirmed: true } }, { from: {} });
+    assert.deepEqual(closed, []);
+    page.deliver({ source: 'forge-host-shell', type: 'modalClosed', modalId: opened.data.modalId, payload: closing.data.payload });
+    assert.deepEqual(closed, [{ confirmed: true }]);
   });
 
   it('takes nothing from requests that do not carry an issued frame', async () => {

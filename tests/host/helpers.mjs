@@ -135,10 +135,11 @@ export function eventSourceFor(base) {
  * Loads dev/host/bridge-client.js as a page would (a classic script whose URL carries the frame
  * token) and returns the `__bridge` it defines, plus the messages it posted to the shell.
  */
-export function loadBridgeClient(hostUrl, frameSrc) {
+export function loadBridgeClient(hostUrl, frameSrc, clientSrc = undefined) {
   const pageUrl = new URL(frameSrc, hostUrl);
   const token = pageUrl.searchParams.get('frame');
   const shellMessages = [];
+  const listeners = [];
   const sandbox = {
     URL,
     // This realm's JSON, so what the host answers compares equal to the tests' own objects.
@@ -153,16 +154,36 @@ export function loadBridgeClient(hostUrl, frameSrc) {
     },
     Promise,
     console,
-    document: { currentScript: { src: new URL(`/__bridge/client.js?frame=${encodeURIComponent(token)}`, hostUrl).href } },
+    document: {
+      currentScript: { src: new URL(clientSrc ?? `/__bridge/client.js?frame=${encodeURIComponent(token)}`, hostUrl).href },
+      addEventListener: (type, listener) => listeners.push({ type, listener, on: 'document' }),
+    },
     location: { href: pageUrl.href, origin: pageUrl.origin },
     fetch: (input, init) => fetch(new URL(input, hostUrl), init),
     EventSource: eventSourceFor(hostUrl),
   };
-  sandbox.window = { parent: { postMessage: (message, origin) => shellMessages.push({ message, origin }) } };
+  const parent = { postMessage: (message, origin) => shellMessages.push({ message, origin }) };
+  sandbox.window = { parent, addEventListener: (type, listener) => listeners.push({ type, listener, on: 'window' }) };
   sandbox.globalThis = sandbox;
   vm.createContext(sandbox);
   vm.runInContext(fs.readFileSync(path.join(REPO, 'dev', 'host', 'bridge-client.js'), 'utf8'), sandbox, { filename: 'bridge-client.js' });
-  return { bridge: sandbox.__bridge, shellMessages, token };
+  /** Posts `data` to the page as the shell (or, with `from`, another window) would. */
+  const deliver = (data, { from = parent, origin = pageUrl.origin } = {}) => {
+    for (const l of listeners) if (l.on === 'window' && l.type === 'message') l.listener({ data, source: from, origin });
+  };
+  return { bridge: sandbox.__bridge, shellMessages, token, deliver };
+}
+
+/**
+ * Loads a modal's page from the `src` its opener's `openModal` message carried, with the bridge
+ * client the host injects into it (as the shell's modal frame would).
+ */
+export async function openModalPage(host, src) {
+  const html = await (await fetch(new URL(src, host.url))).text();
+  const clientSrc = /<script src="(\/__bridge\/client\.js\?[^"]+)"/.exec(html)?.[1].replace(/&amp;/g, '&');
+  if (!clientSrc) throw new Error(`no bridge client in the modal page: ${html.slice(0, 200)}`);
+  const client = loadBridgeClient(host.url, src, clientSrc);
+  return { src, ...client, forge: forgeBridgeFor(client.bridge) };
 }
 
 /** Waits until `predicate()` is truthy (polling), or fails after `ms`. */

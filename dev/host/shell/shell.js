@@ -43,7 +43,26 @@ async function api(path, options = {}) {
   return json;
 }
 
-const formatTime = (ms) => (ms ? new Date(ms).toLocaleString() : '');
+/** A time as Jira shows it to the signed-in user: their locale and time zone, with the zone. */
+function formatTime(ms) {
+  if (!ms) return '';
+  const options = { day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
+  const locale = typeof state.user?.locale === 'string' ? state.user.locale.replace('_', '-') : undefined;
+  try {
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone: state.user?.timeZone }).format(new Date(ms));
+  } catch {
+    return new Intl.DateTimeFormat(undefined, options).format(new Date(ms));
+  }
+}
+
+/** The app's verification property as the issue view shows it: the state's name and when it changed. */
+function verificationSummary(property) {
+  if (!property || typeof property !== 'object') return '—';
+  const name = typeof property.statusName === 'string' && property.statusName ? property.statusName : property.statusText;
+  if (typeof name !== 'string' || name === '') return '—';
+  const at = Date.parse(property.updatedAt);
+  return Number.isFinite(at) && property.statusName ? `${name} · ${formatTime(at)}` : name;
+}
 
 function statusClass(status) {
   if (/resolved|done/i.test(status)) return 'lozenge done';
@@ -106,13 +125,67 @@ function sizeFrames() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// modals (@forge/bridge Modal): drawn over the whole page, as the product draws its dialogs
+
+const MODAL_WIDTHS = { small: '400px', medium: '600px', large: '800px', xlarge: '968px', max: 'calc(100vw - 120px)', fullscreen: '100vw' };
+
+function openModal(opener, data) {
+  if (state.modal) return;
+  const custom = data.size && typeof data.size === 'object' ? data.size : null;
+  const width = custom?.width ?? MODAL_WIDTHS[data.size] ?? MODAL_WIDTHS.medium;
+  const iframe = el('iframe', { src: data.src, title: data.title || 'Dialog', class: 'modal-frame' });
+  const container = el('div', { class: 'forge-modal', 'data-testid': 'forge-modal' }, iframe);
+  // Set through the CSSOM: the shell's CSP allows no style attributes.
+  container.style.width = `min(${width}, calc(100vw - 32px))`;
+  const blanket = el('div', { class: 'forge-modal-blanket', 'data-testid': 'forge-modal-blanket' }, container);
+  blanket.addEventListener('click', (event) => {
+    if (event.target === blanket && data.closeOnOverlayClick) closeModal(undefined);
+  });
+  // Everything else on the page is out of reach while the modal is open (focus stays in it).
+  const inerted = [...document.body.children].filter((node) => !node.inert);
+  for (const node of inerted) node.inert = true;
+  document.body.append(blanket);
+  state.modal = { opener, iframe, blanket, inerted, modalId: data.modalId, closeOnEscape: data.closeOnEscape };
+  state.frames.add(iframe);
+  iframe.addEventListener('load', () => iframe.focus());
+}
+
+/** Closes the open modal and hands `payload` to its opener's onClose; focus goes back to the opener. */
+function closeModal(payload) {
+  const modal = state.modal;
+  if (!modal) return;
+  state.modal = null;
+  modal.blanket.remove();
+  state.frames.delete(modal.iframe);
+  for (const node of modal.inerted) node.inert = false;
+  if (modal.opener.isConnected) {
+    modal.opener.focus();
+    modal.opener.contentWindow?.postMessage({ source: 'forge-host-shell', type: 'modalClosed', modalId: modal.modalId, payload }, location.origin);
+  }
+}
+
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && state.modal?.closeOnEscape) closeModal(undefined);
+});
+
 window.addEventListener('message', (event) => {
   if (event.origin !== location.origin) return;
   const message = event.data;
   if (!message || message.source !== 'forge-host-bridge') return;
   const from = [...state.frames].find((f) => f.contentWindow === event.source);
   if (!from) return;
+  const fromModal = state.modal?.iframe === from;
   switch (message.type) {
+    case 'openModal':
+      if (!fromModal) openModal(from, message.data);
+      break;
+    case 'closeModal':
+      if (fromModal) closeModal(message.data?.payload);
+      break;
+    case 'modalEscape':
+      if (fromModal && state.modal.closeOnEscape) closeModal(undefined);
+      break;
     case 'navigate': {
       const url = new URL(message.data.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
@@ -254,7 +327,7 @@ function issueDetails(issue) {
       el('dt', {}, 'Reporter'), el('dd', {}, issue.reporter ?? '—'),
       el('dt', {}, 'Assignee'), el('dd', {}, issue.assignee ?? 'Unassigned'),
       el('dt', {}, 'Affected employee'), el('dd', {}, issue.affectedEmployee ?? '—'),
-      isCustomer() ? null : [el('dt', {}, 'Verification'), el('dd', {}, issue.properties?.['incode-verification']?.status ?? '—')]));
+      isCustomer() ? null : [el('dt', {}, 'Verification'), el('dd', { id: 'verification-field' }, verificationSummary(issue.properties?.['incode-verification']))]));
 }
 
 function issueActivity(issue) {
@@ -494,6 +567,7 @@ async function render() {
   state.route = parseRoute();
   updateNavigation();
   state.issue = null;
+  if (state.modal) closeModal(undefined);
   for (const iframe of state.frames) iframe.remove();
   state.frames.clear();
   document.title = 'Jira (local Forge host)';

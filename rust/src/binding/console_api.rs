@@ -133,6 +133,18 @@ pub fn cancel_verification(
     )))
 }
 
+#[wasm_bindgen(js_name = replaceVerification, unchecked_return_type = "Parsed<Verification>")]
+pub fn replace_verification(
+    #[wasm_bindgen(unchecked_param_type = "Verification")] verification: JsValue,
+    now_ms: f64,
+) -> JsResult {
+    let verification: Verification = from_js("verification", verification)?;
+    to_js(&Parsed::from(state::replace_verification(
+        &verification,
+        now_ms as i64,
+    )))
+}
+
 #[wasm_bindgen(js_name = statusText)]
 pub fn status_text(
     #[wasm_bindgen(unchecked_param_type = "VerificationStatus")] status: JsValue,

@@ -10,7 +10,7 @@ use super::{coded_error, JsResult};
 use crate::model::{
     EventRecord, Outcome, Parsed, SecretFlags, Settings, Verification, WebhookAuth,
 };
-use crate::{jira, settings, state, template, transitions, webhook};
+use crate::{jira, panel, settings, state, template, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
 // the engine per field: about 10 us for a stored verification and 20 us for a decision, more than
@@ -442,4 +442,27 @@ pub fn property_request(
 ) -> JsResult {
     let verification: Verification = from_js_text("verification", &verification)?;
     to_js_text(&jira::property_request(issue_key, &verification.shown()))
+}
+
+/// What an agent of the issue may do, from the admin's agent groups and the caller's groups: in
+/// this module, because every panel opening decides it.
+#[wasm_bindgen(js_name = agentAccess, unchecked_return_type = "AgentAccess")]
+pub fn agent_access(
+    #[wasm_bindgen(unchecked_param_type = "string[]")] agent_groups: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] member_of: JsValue,
+) -> JsResult {
+    let agent_groups: Vec<String> = from_js_text("agent groups", &agent_groups)?;
+    let member_of: Vec<String> = from_js_text("groups", &member_of)?;
+    to_js_text(&panel::agent_access(&agent_groups, &member_of))
+}
+
+/// How the panel shows each verification to a caller with `access`: state, its name, actions.
+#[wasm_bindgen(js_name = panelShown, unchecked_return_type = "PanelShown[]")]
+pub fn panel_shown(
+    #[wasm_bindgen(unchecked_param_type = "ShownInput[]")] verifications: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AgentAccess")] access: JsValue,
+) -> JsResult {
+    let verifications: Vec<panel::ShownInput> = from_js_text("verifications", &verifications)?;
+    let access: panel::AgentAccess = from_js_text("access", &access)?;
+    to_js_text(&panel::shown(&verifications, &access))
 }

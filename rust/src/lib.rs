@@ -9,6 +9,7 @@ pub mod model;
 pub mod settings;
 pub mod state;
 pub mod template;
+pub mod throttle;
 pub mod transitions;
 pub mod webhook;
 

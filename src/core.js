@@ -66,7 +66,8 @@ export function applyEvent(core, verification, event, nowMs) {
   };
   const answer = core.decideEvent(record, event, nowMs);
   const first = answer[0];
-  if (first.kind === 'ignored' || first.kind === 'refused') return { kind: first.kind, reason: first.reason, verification };
+  if (first.kind === 'ignored') return { kind: 'ignored', reason: first.reason, verification };
+  if (first.kind === 'refused') return { kind: 'refused', reason: first.reason, verification };
   if (first.kind === 'late') {
     return {
       kind: 'late',

@@ -194,6 +194,18 @@ test('a storage timeout answers 503 with Retry-After, in the webhook and in a se
   host.faults.clear();
 });
 
+test('when the send\'s last write fails once, the link is still recorded, so its webhooks match', async () => {
+  const key = newRequest('Record write fails once');
+  const issueId = host.jira.issues.get(key).id;
+  const rule = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && String(r.body).includes(`"issue:${issueId}"`), status: 500 });
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: EMAIL, delivery: 'EMAIL' });
+  assert.equal(rule.hits, 1);
+  assert.equal(host.kvs.get(`v:${session.id}`)?.status, 'requested', 'the record exists');
+  const answer = await signed({ eventType: 'SESSION_SUCCEEDED', interviewId: session.id, loginHint: EMAIL, identityId: 'id-retry' });
+  assert.deepEqual([answer.status, answer.json.result], [200, 'accepted']);
+  assert.equal(ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current.status, 'passed');
+});
+
 test('the webtriggers take POST only and cap the body', async () => {
   for (const method of ['GET', 'PUT', 'DELETE']) {
     for (const trigger of [WEBHOOK, TOKEN]) {

@@ -9,7 +9,7 @@ import { AppError, guarded } from './envelope.js';
 import { fetchToken, startSession } from './incode.js';
 import { logEvent } from './log.js';
 import {
-  dropToken, flagsOf, getChecklist, listDeliveries, loadConfig, loadSettings, markTestSession, saveSecrets,
+  dropToken, flagsOf, getChecklist, listDeliveries, loadConfig, markTestSession, saveSecrets,
   saveSettingsRecord, updateChecklist,
 } from './store.js';
 
@@ -61,9 +61,9 @@ async function webhookInfo(settings) {
 
 /**
  * The setup checklist, from what really happened.
- * @param {Settings} settings @param {import('./store.js').Checklist} checklist
+ * @param {Settings} settings @param {import('./store.js').Checklist} checklist @param {import('./store.js').SecretFlags} flags
  */
-function checklistItems(settings, checklist) {
+function checklistItems(settings, checklist, flags) {
   const when = (/** @type {number | null} */ ms) => (ms === null ? '' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   const chosen = OUTCOMES.filter((o) => settings.transitions[o] !== '');
   return [
@@ -73,12 +73,19 @@ function checklistItems(settings, checklist) {
       label: 'Test the Incode credentials',
       detail: checklist.credentialsTestedAtMs !== null ? `Connected on ${when(checklist.credentialsTestedAtMs)}` : 'Save your credentials, then use Test credentials.',
     },
-    {
-      id: 'webhook',
-      done: checklist.webhookReceivedAtMs !== null,
-      label: 'Receive a webhook from Incode',
-      detail: checklist.webhookReceivedAtMs !== null ? `Last authenticated delivery first seen ${when(checklist.webhookReceivedAtMs)}` : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
-    },
+    flags.weakWebhookSecret
+      ? {
+        id: 'webhook',
+        done: false,
+        label: 'Receive a webhook from Incode',
+        detail: 'The stored webhook secret is too weak, so every delivery is refused: enter a new one of at least 16 characters, here and in the Incode dashboard.',
+      }
+      : {
+        id: 'webhook',
+        done: checklist.webhookReceivedAtMs !== null,
+        label: 'Receive a webhook from Incode',
+        detail: checklist.webhookReceivedAtMs !== null ? `Last authenticated delivery first seen ${when(checklist.webhookReceivedAtMs)}` : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+      },
     {
       id: 'transitions',
       done: chosen.length > 0,
@@ -96,12 +103,14 @@ function checklistItems(settings, checklist) {
 
 /** @param {{ context: any }} request */
 async function getSettings({ context }) {
-  const [record, checklist] = await asAdmin(context, Promise.all([loadSettings(), getChecklist()]));
-  const webhook = await webhookInfo(record.settings);
+  const [config, checklist] = await asAdmin(context, Promise.all([loadConfig(), getChecklist()]));
+  const webhook = await webhookInfo(config.settings);
+  // The flags from the secrets themselves: records saved by earlier versions lack the strength.
+  const flags = flagsOf(config.secrets);
   return {
-    settings: publicSettings(record.settings, record.secretsSet),
+    settings: publicSettings(config.settings, flags),
     webhook,
-    checklist: checklistItems(record.settings, checklist),
+    checklist: checklistItems(config.settings, checklist, flags),
   };
 }
 

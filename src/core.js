@@ -57,13 +57,29 @@ export function applyEvent(core, verification, event, nowMs) {
   }
   const {
     id, sessionId, issueKey, issueId, email, name, delivery, requestedByName, status, statusText, identityId, appliedEvents,
+    expiresAtMs, lateResults = [],
   } = verification;
   /** @type {import('./generated/core.js').EventRecord} */
   const record = {
     id, sessionId, issueKey, issueId, email, name, delivery, requestedByName, status, statusText, identityId, appliedEvents,
+    expiresAtMs, lateResults,
   };
   const answer = core.decideEvent(record, event, nowMs);
-  if (answer[0].kind === 'ignored') return { kind: 'ignored', reason: answer[0].reason, verification };
+  const first = answer[0];
+  if (first.kind === 'ignored') return { kind: 'ignored', reason: first.reason, verification };
+  if (first.kind === 'refused') return { kind: 'refused', reason: first.reason, verification };
+  if (first.kind === 'late') {
+    return {
+      kind: 'late',
+      idempotencyKey: first.idempotencyKey,
+      reason: first.late.reason,
+      verification: {
+        ...verification,
+        lateResults: [...lateResults.slice(first.lateResultsDropped), first.late],
+        appliedEvents: [...appliedEvents.slice(first.appliedEventsDropped), first.idempotencyKey],
+      },
+    };
+  }
   const [decided, commentBody, propertyBody, payload] = /** @type {import('./generated/core.js').DecidedApplied} */ (answer);
   if (decided.actions.comment && commentBody !== null) decided.actions.comment.body = commentBody;
   decided.actions.property.body = propertyBody;

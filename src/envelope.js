@@ -2,6 +2,7 @@
 // message, fields? } }`. Expected failures are `AppError`s with a stable code the UI branches on;
 // anything else is a bug or an outage, answered as `internal` with a generic message (the cause is
 // logged by code only, never with payloads, headers or secrets).
+import { ForgeKvsError } from '@forge/kvs';
 import { logEvent } from './log.js';
 
 export class AppError extends Error {
@@ -66,7 +67,24 @@ export function toEnvelopeError(name, error) {
     return out;
   }
   logEvent('resolver.failed', { resolver: name, code: errorCode(error) });
+  if (isTransient(error)) return { code: 'storage_unavailable', message: STORAGE_MESSAGE, retryable: true };
   return { code: 'internal', message: INTERNAL_MESSAGE };
+}
+
+const STORAGE_MESSAGE = 'The app could not reach its storage. Nothing was lost; try again in a moment.';
+
+/**
+ * An outage rather than a defect: the storage answered with an error, or a platform call timed
+ * out, was aborted or never reached its server. Webtriggers answer it 503 with Retry-After,
+ * resolvers `retryable`.
+ * @param {unknown} error
+ */
+export function isTransient(error) {
+  if (error instanceof ForgeKvsError) return true;
+  if (!error || typeof error !== 'object') return false;
+  const { name, message } = /** @type {{ name?: unknown, message?: unknown }} */ (error);
+  if (name === 'TimeoutError' || name === 'AbortError' || name === 'FetchError') return true;
+  return error instanceof TypeError && message === 'fetch failed';
 }
 
 /** A short, secret-free label for an unexpected error: its code or class name, never its message. */

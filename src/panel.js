@@ -5,7 +5,7 @@ import Resolver from '@forge/resolver';
 import { cancelVerification, newVerification, replaceVerification } from './console.js';
 import { panelShown, publicSettings } from './core.js';
 import { callerOf, issueOf, requireAgent } from './access.js';
-import { AppError, fromCoreError, guarded } from './envelope.js';
+import { AppError, errorCode, fromCoreError, guarded } from './envelope.js';
 import { startSession } from './incode.js';
 import { myName, personField, personFrom, personOf, plannedTransitions, transitionsNow, writeProperty } from './jira.js';
 import { logEvent } from './log.js';
@@ -317,12 +317,18 @@ async function sendLink(context, prepare) {
       writeProperty(issue.key, verification),
       publishToIssue(issue.id, channelOf(issue.id), JSON.stringify({ verification: view }), record.publish),
     ]);
-    if (written.status === 'rejected') {
+    // The link went out: without its record, its webhooks could not be matched. The transaction
+    // only sets values, so writing it once more is safe even if the first one landed.
+    const recorded = written.status === 'fulfilled' || await writeTogether(sets).then(() => true, (error) => {
+      logEvent('send.record_retry_failed', { code: errorCode(error), sessionId: record.sessionId });
+      return false;
+    });
+    if (!recorded) {
       // The link went out but could not be recorded: its webhooks will be logged as unknown.
       logEvent('send.unrecorded', { sessionId: record.sessionId, issueKey: issue.key });
       released = true;
       await Promise.all([releaseIssue(null), releasePrevious(null)]);
-      throw written.reason;
+      throw /** @type {PromiseRejectedResult} */ (written).reason;
     }
     logEvent('send.sent', { sessionId: record.sessionId, issueKey: issue.key, verificationId: record.id });
     return { verification: view };

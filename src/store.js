@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { __getRuntime } from '@forge/api';
 import kvs, { WhereConditions } from '@forge/kvs';
-import { Core, defaultSettings } from './core.js';
+import { Core, defaultSettings, secretFlags } from './core.js';
 
 /** @typedef {import('./generated/core.js').Settings} Settings */
 /** @typedef {import('./generated/core.js').Secrets} Secrets */
@@ -109,7 +109,7 @@ export async function loadSettings() {
   /** @type {SettingsRecord | undefined} */
   const stored = await kvs.get(keys.settings);
   if (stored && stored.settings) return stored;
-  return { revision: 0, settings: defaultSettings(), secretsSet: { apiKey: false, clientSecret: false, webhookSecret: false } };
+  return { revision: 0, settings: defaultSettings(), secretsSet: { apiKey: false, clientSecret: false, webhookSecret: false, weakWebhookSecret: false } };
 }
 
 /** @returns {Promise<Secrets>} */
@@ -125,9 +125,9 @@ export async function loadConfig() {
   return { ...record, secrets };
 }
 
-/** @param {Secrets} secrets @returns {SecretFlags} */
+/** Which secrets are stored, and whether the webhook secret is too weak (the core's rule). @param {Secrets} secrets @returns {SecretFlags} */
 export function flagsOf(secrets) {
-  return { apiKey: secrets.apiKey !== '', clientSecret: secrets.clientSecret !== '', webhookSecret: secrets.webhookSecret !== '' };
+  return secretFlags(secrets);
 }
 
 /** @param {Secrets} secrets */

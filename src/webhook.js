@@ -45,15 +45,15 @@
 //   overtaken by the earlier one's (the record and the panel stay right; the next event, a
 //   duplicate or an agent's action rewrites the property).
 // A failure anywhere answers 503 (Retry-After), and the retry finishes exactly what is missing.
-import { ForgeKvsError } from '@forge/kvs';
-import { applyEvent, issueWebhookToken, propertyRequest, receiveDelivery } from './core.js';
-import { errorCode } from './envelope.js';
+import { applyEvent, checkRequest, issueWebhookToken, propertyRequest, receiveDelivery } from './core.js';
+import { errorCode, isTransient } from './envelope.js';
 import { applyPlannedTransition, applyTransition, findEventComment, perform, postEventComment, transitionOffered } from './jira.js';
 import { logEvent } from './log.js';
 import { publishToIssue } from './realtime.js';
+import { authFailure, authLocked, readAuthLock } from './throttle.js';
 import {
   asVerification, coreFor, deliveryWrite, EFFECTS_WINDOW_MS, getChecklist, getRecord, installationId, isKeyPart,
-  isTestSession, keys, loadConfig, lockRelease, releaseLock, restoreLock, revOf, settleLock, signalLock, takeLock, TTL, writeTogether,
+  isTestSession, keys, loadConfig, loadSettings, lockRelease, releaseLock, restoreLock, revOf, settleLock, signalLock, takeLock, TTL, writeTogether,
 } from './store.js';
 
 /** @typedef {import('./store.js').StoredVerification} StoredVerification */
@@ -93,13 +93,14 @@ function mayLogUntrusted(atMs) {
 }
 
 // Kept settings. A warm instance keeps each installation's settings and secrets for
-// CONFIG_TTL_MS after reading them, so a delivery skips W1. A change an admin saves reaches
-// webhooks within that time, except the authentication settings and the webhook secret: a
-// delivery refused with kept settings reads the settings and secrets again and is authenticated
-// again, so a rotated secret or a new mode applies at once (and a forged delivery costs two KVS
-// reads, not three). The old secret is still accepted for at most CONFIG_TTL_MS after a rotation.
-// Settings are kept only once the setup checklist records a received webhook: until then each
-// delivery reads the checklist, to tick it; after that it is not read again.
+// CONFIG_TTL_MS after reading them, so a delivery skips W1. Once an admin's save has returned,
+// the old secret and mode no longer authenticate anything: a delivery refused (or not an event)
+// with kept settings reads them again and is authenticated again; an event authenticated with
+// kept settings reads the settings' revision in W2, beside the lock and the record, and when it
+// changed reads the secrets and authenticates again before anything is applied (one more round
+// trip, only after a save). Settings are kept only once the setup checklist records a received
+// webhook: until then each delivery reads the checklist, to tick it; after that it is not read
+// again. The throttle's marker (src/throttle.js) is read with the settings.
 const CONFIG_TTL_MS = 10_000;
 /** An instance serving many installations keeps the most recent ones only. */
 const CONFIGS_KEPT = 32;
@@ -111,29 +112,54 @@ const keptConfigs = new Map();
  * W1: the settings and secrets, kept or read (with the checklist, until it records a webhook).
  * `fresh` reads them even when kept.
  * @param {number} atMs @param {{ fresh?: boolean }} [options]
- * @returns {Promise<{ config: Config, checklist: import('./store.js').Checklist | null, kept: boolean }>}
+ * @returns {Promise<{ config: Config, checklist: import('./store.js').Checklist | null, kept: boolean, lockUntilMs: number | null }>}
  */
 async function webhookConfig(atMs, { fresh = false } = {}) {
   const installation = installationId();
   const entry = keptConfigs.get(installation);
   const age = entry ? atMs - entry.readAtMs : Infinity;
-  if (entry && !fresh && age >= 0 && age < CONFIG_TTL_MS) return { config: entry.config, checklist: null, kept: true };
-  const [config, checklist] = await Promise.all([loadConfig(), entry ? null : getChecklist()]);
+  if (entry && !fresh && age >= 0 && age < CONFIG_TTL_MS) return { config: entry.config, checklist: null, kept: true, lockUntilMs: null };
+  const [config, checklist, lockUntilMs] = await Promise.all([loadConfig(), entry ? null : getChecklist(), readAuthLock()]);
   keptConfigs.delete(installation);
   if (!checklist || checklist.webhookReceivedAtMs !== null) {
     keptConfigs.set(installation, { config, readAtMs: atMs });
     if (keptConfigs.size > CONFIGS_KEPT) keptConfigs.delete(/** @type {string} */ (keptConfigs.keys().next().value));
   }
-  return { config, checklist, kept: false };
+  return { config, checklist, kept: false, lockUntilMs };
 }
 
-/** @param {number} statusCode @param {Record<string, string>} body @returns {WebtriggerResponse} */
-function respond(statusCode, body) {
+/** Forgets the kept settings (they changed). */
+const forgetConfig = () => keptConfigs.delete(installationId());
+
+/**
+ * @param {number} statusCode @param {Record<string, string>} body
+ * @param {Record<string, string[]>} [extra] more headers (`Retry-After` of a 429, `Allow` of a 405)
+ * @returns {WebtriggerResponse}
+ */
+function respond(statusCode, body, extra = {}) {
   /** @type {Record<string, string[]>} */
   const headers = { 'Content-Type': ['application/json'], 'Cache-Control': ['no-store'] };
   if (statusCode === 503) headers['Retry-After'] = [RETRY_AFTER_SECONDS];
-  return { statusCode, headers, body: JSON.stringify(body) };
+  return { statusCode, headers: { ...headers, ...extra }, body: JSON.stringify(body) };
 }
+
+/**
+ * What a webtrigger refuses before any work (the core's `checkRequest`), as an answer; null
+ * when the request may go on.
+ * @param {import('./generated/core.js').Webtrigger} endpoint
+ * @param {{ method?: string, body?: string }} request
+ * @param {(refusal: import('./generated/core.js').RequestRefusal) => Record<string, string>} body
+ */
+function refuseEarly(endpoint, request, body) {
+  const text = typeof request?.body === 'string' ? request.body : '';
+  const refusal = checkRequest(endpoint, typeof request?.method === 'string' ? request.method : '', Buffer.byteLength(text, 'utf8'));
+  if (!refusal) return null;
+  logEvent('webtrigger.refused', { endpoint, status: refusal.status, reason: refusal.reason });
+  return respond(refusal.status, body(refusal), refusal.allow ? { Allow: [refusal.allow] } : {});
+}
+
+/** The answer while failed authentications lock the webtriggers. @param {number} seconds @param {Record<string, string>} body */
+const locked = (seconds, body) => respond(429, body, { 'Retry-After': [String(seconds)] });
 
 /** @param {StoredVerification} record @returns {Write} */
 const recordWrite = (record) => ({ key: keys.record(record.sessionId), value: record, ttl: TTL.record });
@@ -200,6 +226,10 @@ async function runPending(stored, settings) {
  */
 export async function webhook(request) {
   const atMs = Date.now();
+  const early = refuseEarly('webhook', request, (r) => ({ result: 'invalid', reason: r.reason }));
+  if (early) return early;
+  const lockedNow = authLocked(atMs);
+  if (lockedNow !== null) return locked(lockedNow, { result: 'error', reason: 'too_many_failures' });
   /** @type {DeliveryEntry} */
   const entry = { atMs, verdict: 'error', reason: '', eventType: '', sessionId: '', issueKey: '', status: '', httpStatus: 0 };
   /** Writes the last transaction of the delivery carries besides its own (the checklist). @type {Write[]} */
@@ -252,20 +282,22 @@ export async function webhook(request) {
   });
   let loaded = await readConfig();
   if (!loaded) return respond(503, { result: 'error', reason: 'storage_unavailable' });
+  /** While locked, nothing is authenticated: a guess can neither succeed nor be told from a miss. */
+  const lockedBy = (/** @type {{ lockUntilMs: number | null }} */ read) => authLocked(atMs, read.lockUntilMs);
+  let lockWait = lockedBy(loaded);
+  if (lockWait !== null) return locked(lockWait, { result: 'error', reason: 'too_many_failures' });
   let receipt = authenticate(loaded.config);
-  if (receipt.kind === 'rejected' && loaded.kept) {
+  if (receipt.kind !== 'event' && loaded.kept) {
     // The settings may have changed since they were kept (a rotated secret, another mode).
     loaded = await readConfig({ fresh: true });
     if (!loaded) return respond(503, { result: 'error', reason: 'storage_unavailable' });
+    lockWait = lockedBy(loaded);
+    if (lockWait !== null) return locked(lockWait, { result: 'error', reason: 'too_many_failures' });
     receipt = authenticate(loaded.config);
   }
-  const { config, checklist } = loaded;
-  const settings = config.settings;
-  if (receipt.kind === 'rejected') {
-    if (mayLogUntrusted(atMs)) return answer(401, 'rejected', receipt.reason);
-    final(401, 'rejected', receipt.reason);
-    return reply(401, 'rejected', receipt.reason);
-  }
+  let { config, checklist } = loaded;
+  let settings = config.settings;
+  if (receipt.kind === 'rejected') return refused(receipt.reason);
   if (receipt.kind === 'invalid') return answer(400, 'invalid', receipt.reason);
 
   // The first authenticated delivery ticks the checklist, in the delivery's last transaction.
@@ -281,8 +313,10 @@ export async function webhook(request) {
   const sessionId = event.sessionId;
   entry.sessionId = sessionId;
 
-  // W2: the lock and the record together.
-  const [locking, reading] = await Promise.allSettled([takeLock(sessionId, event.type), getRecord(sessionId)]);
+  // W2: the lock and the record together (and, with kept settings, their revision).
+  const [locking, reading, revising] = await Promise.allSettled([
+    takeLock(sessionId, event.type), getRecord(sessionId), loaded.kept ? loadSettings() : null,
+  ]);
   if (locking.status === 'rejected') {
     // The swap may or may not have landed: if it did, its lease runs out and the next is careful.
     logEvent('webhook.lock_failed', { code: errorCode(locking.reason), sessionId });
@@ -296,6 +330,24 @@ export async function webhook(request) {
   }
   /** Leaves the lock as it was found. */
   const asFound = { taken, rev: taken.rev };
+  const revision = revising.status === 'fulfilled' ? revising.value?.revision ?? config.revision : null;
+  if (revision !== config.revision) {
+    // Saved since this instance kept the settings: authenticate again with what is stored now.
+    forgetConfig();
+    const fresh = revising.status === 'fulfilled' ? await readConfig({ fresh: true }) : null;
+    if (!fresh) return answer(503, 'error', 'storage_unavailable', [lockRelease(taken, { rev: taken.rev })], asFound);
+    const again = authenticate(fresh.config);
+    if (again.kind !== 'event' || again.event.sessionId !== sessionId || again.event.type !== event.type) {
+      const reason = again.kind === 'rejected' ? again.reason : 'settings_changed';
+      const [, response] = await Promise.all([
+        releaseLock(taken, { rev: taken.rev }).catch(() => logEvent('lock.release_failed', { sessionId })),
+        again.kind === 'rejected' ? refused(reason) : answer(503, 'error', reason),
+      ]);
+      return response;
+    }
+    ({ config, checklist } = fresh);
+    settings = config.settings;
+  }
   if (reading.status === 'rejected') {
     logEvent('webhook.record_unavailable', { code: errorCode(reading.reason), sessionId });
     return answer(503, 'error', 'storage_unavailable', [lockRelease(taken, { rev: taken.rev })], asFound);
@@ -330,6 +382,20 @@ export async function webhook(request) {
     const unchanged = revOf(current);
 
     const decision = applyEvent(coreFor(config), asVerification(current), event, atMs);
+    if (decision.kind === 'refused') {
+      // Answered 200 so that Incode does not retry an event that will never be applied.
+      return answer(200, 'rejected', decision.reason, [...changed, lockRelease(taken, { rev: unchanged, careful })], asFound);
+    }
+    if (decision.kind === 'late') {
+      // Kept on the record (the panel shows it), nothing else: no comment, transition or status.
+      const rev = unchanged + 1;
+      const kept = { ...current, lateResults: decision.verification.lateResults, appliedEvents: decision.verification.appliedEvents, rev, by: taken.owner, careful };
+      const done = final(200, 'ignored', decision.reason);
+      if (await commit([recordWrite(kept), lockRelease(taken, { rev, careful }), ...extra, deliveryWrite(done)])) return reply(200, 'ignored', decision.reason);
+      await releaseLock(taken, { rev: null }).catch(() => logEvent('lock.release_failed', { sessionId }));
+      logEvent('webhook.delivery', { verdict: 'error', reason: 'storage_unavailable', eventType: entry.eventType, sessionId, issueKey: entry.issueKey, status: 503 });
+      return reply(503, 'error', 'storage_unavailable');
+    }
     if (decision.kind === 'ignored' && decision.reason !== 'duplicate') {
       return answer(200, 'ignored', decision.reason, [...changed, lockRelease(taken, { rev: unchanged, careful })], asFound);
     }
@@ -429,11 +495,23 @@ export async function webhook(request) {
     return reply(503, 'error', 'effects_pending');
   } catch (error) {
     logEvent('webhook.failed', { code: errorCode(error), sessionId });
-    // Either way Incode retries; the log tells an outage of the store from a defect. What ran
-    // before the failure is unknown, so the next delivery is careful.
-    const storage = error instanceof ForgeKvsError;
+    // Either way Incode retries; the log tells an outage (a storage or network failure or
+    // timeout: 503 with Retry-After) from a defect. What ran before the failure is unknown, so
+    // the next delivery is careful.
+    const transient = isTransient(error);
     await signalLock(taken, { rev: null, careful: true, inflight: taken.inflight });
-    return answer(storage ? 503 : 500, 'error', storage ? 'storage_unavailable' : 'internal_error');
+    return answer(transient ? 503 : 500, 'error', transient ? 'storage_unavailable' : 'internal_error');
+  }
+
+  /**
+   * A delivery that failed authentication: counted for the throttle, logged from the budget.
+   * @param {string} reason
+   */
+  async function refused(reason) {
+    await authFailure(atMs);
+    if (mayLogUntrusted(atMs)) return answer(401, 'rejected', reason);
+    final(401, 'rejected', reason);
+    return reply(401, 'rejected', reason);
   }
 
   /**
@@ -466,21 +544,31 @@ function header(headers, name) {
  * @returns {Promise<WebtriggerResponse>}
  */
 export async function webhookToken(request) {
+  const atMs = Date.now();
+  const early = refuseEarly('token', request, (r) => ({ error: 'invalid_request', error_description: r.reason }));
+  if (early) return early;
+  const lockedNow = authLocked(atMs);
+  if (lockedNow !== null) return locked(lockedNow, { error: 'temporarily_unavailable' });
   let config;
+  let lockUntilMs;
   try {
-    config = await loadConfig();
+    [config, lockUntilMs] = await Promise.all([loadConfig(), readAuthLock()]);
   } catch (error) {
     logEvent('token.config_unavailable', { code: errorCode(error) });
     return respond(503, { error: 'temporarily_unavailable' });
   }
+  const lockWait = authLocked(atMs, lockUntilMs);
+  if (lockWait !== null) return locked(lockWait, { error: 'temporarily_unavailable' });
   const result = issueWebhookToken(
     config.settings.webhookAuth,
     config.secrets.webhookSecret,
     header(request?.headers, 'authorization'),
     typeof request?.body === 'string' ? request.body : '',
-    Date.now(),
+    atMs,
   );
   logEvent('token.answered', { status: result.status });
+  // A wrong client id or secret (invalid_client) counts toward the throttle.
+  if (result.status === 401) await authFailure(atMs);
   return {
     statusCode: result.status,
     headers: { 'Content-Type': ['application/json'], 'Cache-Control': ['no-store'], Pragma: ['no-cache'] },

@@ -5,6 +5,9 @@ import { formatUtc, isControl, isoUtc, isPrintableAscii, toInteger, trim } from 
 
 const MAX_APPLIED_EVENTS = 50;
 const MAX_CAUSE_CHARS = 120;
+const MAX_LATE_RESULTS = 5;
+/** The outcome a result event reports (steps report none). */
+const RESULT_OF = { succeeded: 'passed', reviewApproved: 'passed', failed: 'failed', reviewRejected: 'failed', pendingReview: 'manualReview' };
 const REALTIME_CHANNEL_PREFIX = 'incode-verification:';
 const PROPERTY_KEY = 'incode-verification';
 
@@ -80,6 +83,8 @@ function copyVerification(v) {
     identityId: v.identityId,
     history: v.history.map((h) => ({ status: h.status, atMs: h.atMs, cause: h.cause })),
     appliedEvents: v.appliedEvents.slice(),
+    // As serde writes it: absent when empty.
+    ...(v.lateResults?.length ? { lateResults: v.lateResults.map((l) => ({ ...l })) } : {}),
   };
 }
 
@@ -115,8 +120,24 @@ export function applyEvent(v, event, settings, templates, nowMsInput) {
   const nowMs = toInteger(nowMsInput);
   const ignored = (reason) => ({ kind: 'ignored', reason, verification: copyVerification(v) });
   if (event.sessionId !== v.sessionId) return ignored('notApplicable');
+  const hint = event.loginHint.trim();
+  if (hint !== '' && hint.toLowerCase() !== v.email.trim().toLowerCase()) {
+    return { kind: 'refused', reason: 'loginHintMismatch', verification: copyVerification(v) };
+  }
   const key = `${v.sessionId}:${event.type}`;
   if (v.appliedEvents.includes(key)) return ignored('duplicate');
+  const late = v.status === 'cancelled' ? 'afterCancel'
+    : v.status === 'expired' || (v.status === 'requested' && nowMs >= v.expiresAtMs) ? 'afterExpiry' : null;
+  if (late !== null) {
+    const outcome = RESULT_OF[event.type];
+    if (outcome === undefined) return ignored(late === 'afterCancel' ? 'afterFinal' : 'afterExpiry');
+    const next = copyVerification(v);
+    const cause = clean(event.rawType, MAX_CAUSE_CHARS);
+    next.lateResults = [...(next.lateResults ?? []), { outcome, event: cause === '' ? event.type : cause, reason: late, atMs: nowMs }].slice(-MAX_LATE_RESULTS);
+    next.appliedEvents.push(key);
+    if (next.appliedEvents.length > MAX_APPLIED_EVENTS) next.appliedEvents.splice(0, next.appliedEvents.length - MAX_APPLIED_EVENTS);
+    return { kind: 'late', idempotencyKey: key, reason: late, verification: next };
+  }
   const enrolmentAfterPass = event.type === 'identityEnrolled' && v.status === 'passed' && v.identityId === '';
   if (FINAL.has(v.status) && !enrolmentAfterPass) return ignored('afterFinal');
   const status = nextStatus(v.status, event.type);

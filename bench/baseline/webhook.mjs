@@ -32,9 +32,17 @@ export function receiveWebhook(input) {
   return rejection ?? parseEvent(input.body);
 }
 
+/** At least 16 visible ASCII characters, 8 of them different. @param {string} secret */
+export function isStrongSecret(secret) {
+  return secret.length >= 16 && /^[\x21-\x7e]+$/.test(secret) && new Set(secret).size >= 8;
+}
+
 function authenticate(input) {
   if (input.secret === '') {
     return rejected('not_configured', "No webhook secret is configured, so no delivery can be authenticated. Set the webhook secret on the app's settings page.");
+  }
+  if (!isStrongSecret(input.secret)) {
+    return rejected('weak_secret', "The stored webhook secret is too weak to authenticate deliveries. Set a new one of at least 16 visible characters on the app's settings page, and the same in the Incode dashboard.");
   }
   const auth = input.auth;
   switch (auth.mode) {
@@ -249,8 +257,12 @@ function verifyToken(secret, clientId, token, nowMs) {
 // ---------------------------------------------------------------------------------------------
 // Parsing an authenticated body.
 
-const EVENT_KEYS = ['eventType', 'event_type', 'event', 'type', 'eventName', 'name'];
-const SESSION_KEYS = ['interviewId', 'interview_id', 'sessionId', 'session_id', 'onboardingId', 'id'];
+// Dedicated keys first, generic ones only without them (the rule on the core's `parse_event`).
+const EVENT_KEYS = ['eventType', 'event_type', 'event', 'eventName'];
+const TYPE_KEYS = ['type'];
+const NAME_KEYS = ['name'];
+const SESSION_KEYS = ['interviewId', 'interview_id', 'sessionId', 'session_id', 'onboardingId'];
+const GENERIC_ID_KEYS = ['id'];
 const IDENTITY_KEYS = ['identityId', 'identity_id', 'customerId'];
 const HINT_KEYS = ['loginHint', 'login_hint', 'email'];
 const TIME_KEYS = ['timestamp', 'createdAt', 'eventTime', 'occurredAt'];
@@ -388,43 +400,35 @@ export function parseEvent(body) {
   if (isObject(root.data)) scopes.push(root.data);
   if (isObject(root.payload)) scopes.push(root.payload);
 
-  // A recognised name anywhere wins over an unrecognised one earlier.
-  let firstName = null;
-  let rawType = null;
-  let kind = null;
-  search: for (const scope of scopes) {
-    for (const key of EVENT_KEYS) {
-      const value = scope[key];
-      if (typeof value !== 'string') continue;
-      const name = clean(value, MAX_RAW_TYPE_CHARS);
-      if (name === '') continue;
-      firstName ??= name;
-      const meaning = EVENT_NAMES.get(normalizeName(name));
-      if (meaning !== undefined) {
-        rawType = name;
-        kind = meaning;
-        break search;
-      }
+  /** The event a name means, or a receipt. */
+  const named = (name) => {
+    const meaning = EVENT_NAMES.get(normalizeName(name));
+    if (meaning === undefined) return { receipt: ignored('unknown_event', `${name} is not an event this app acts on.`, name) };
+    if (meaning === 'completed') return completion(scopes, name);
+    return { rawType: name, kind: meaning };
+  };
+  const eventName = firstText(scopes, EVENT_KEYS, MAX_RAW_TYPE_CHARS) ?? firstText(scopes, TYPE_KEYS, MAX_RAW_TYPE_CHARS);
+  let found = eventName !== null ? named(eventName) : legacyEvent(scopes);
+  if (found === null) {
+    const name = firstText(scopes, NAME_KEYS, MAX_RAW_TYPE_CHARS);
+    if (name === null) return ignored('missing_event', 'The body names no event type.', '');
+    found = named(name);
+  }
+  if (found.receipt) return found.receipt;
+  const { rawType, kind } = found;
+
+  const sessions = [];
+  for (const scope of scopes) {
+    for (const key of SESSION_KEYS) {
+      const text = scalarText(scope[key]);
+      if (text === null) continue;
+      const cleaned = clean(text, MAX_ID_CHARS);
+      if (cleaned !== '') sessions.push(cleaned);
     }
   }
-
-  if (kind === 'completed') {
-    const resolved = resolveResult(scopes, rawType);
-    if (typeof resolved !== 'string') return resolved;
-    kind = resolved;
-  } else if (kind === null) {
-    const legacy = legacyEvent(scopes);
-    if (legacy === null) {
-      return firstName !== null
-        ? ignored('unknown_event', `${firstName} is not an event this app acts on.`, firstName)
-        : ignored('missing_event', 'The body names no event type.', '');
-    }
-    if (legacy.receipt) return legacy.receipt;
-    ({ rawType, kind } = legacy);
-  }
-
-  const sessionId = firstText(scopes, SESSION_KEYS, MAX_ID_CHARS);
-  if (sessionId === null) return invalid('missing_session', `The ${rawType} event carries no interview or session id.`);
+  if (sessions.some((s) => s !== sessions[0])) return invalid('conflicting_session', `The ${rawType} event names more than one session.`);
+  const sessionId = sessions[0] ?? firstText(scopes, GENERIC_ID_KEYS, MAX_ID_CHARS);
+  if (sessionId === null || sessionId === undefined) return invalid('missing_session', `The ${rawType} event carries no interview or session id.`);
   return {
     kind: 'event',
     event: {
@@ -446,18 +450,15 @@ function legacyEvent(scopes) {
   const raw = firstText(scopes, LEGACY_STATUS_KEYS, MAX_RAW_TYPE_CHARS);
   if (raw === null) return null;
   const meaning = EVENT_NAMES.get(normalizeName(raw));
-  if (meaning === 'completed') {
-    const resolved = resolveResult(scopes, raw);
-    return typeof resolved === 'string' ? { rawType: raw, kind: resolved } : { receipt: resolved };
-  }
+  if (meaning === 'completed') return completion(scopes, raw);
   if (meaning !== undefined) return { rawType: raw, kind: meaning };
   const result = classifyResult(raw);
   if (result !== null) return { rawType: raw, kind: result };
   return { receipt: ignored('unknown_event', `Onboarding status ${raw} is not one this app acts on.`, raw) };
 }
 
-/** Every result field must agree. @returns {string | object} the event type, or a receipt */
-function resolveResult(scopes, rawType) {
+/** A completion's outcome; without one its result fields agree on, a pending review that says why. */
+function completion(scopes, raw) {
   let found = null;
   let conflict = false;
   for (const scope of scopes) {
@@ -470,9 +471,8 @@ function resolveResult(scopes, rawType) {
       else if (found !== result) conflict = true;
     }
   }
-  if (found !== null && !conflict) return found;
-  if (conflict) return invalid('unresolved_result', `The ${rawType} event carries conflicting onboarding results.`);
-  return invalid('unresolved_result', `The ${rawType} event carries no onboarding result this app understands (onboardingResult, result, status, success, onboardingStatus or overallStatus).`);
+  if (found !== null && !conflict) return { rawType: raw, kind: found };
+  return { rawType: `${raw} (${conflict ? 'conflicting results' : 'no result'})`, kind: 'pendingReview' };
 }
 
 function occurredAtMs(scopes) {

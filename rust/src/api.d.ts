@@ -88,7 +88,8 @@ export interface Secrets {
   clientSecret: string;
   webhookSecret: string;
 }
-export type SecretFlags = Record<keyof Secrets, boolean>;
+/** Which secrets are stored; `weakWebhookSecret`: the stored webhook secret fails the strength rule. */
+export type SecretFlags = Record<keyof Secrets, boolean> & { weakWebhookSecret: boolean };
 
 /** What the admin page submits: any settings field, plus secrets ("" or absent = keep). */
 export type SettingsInput = Partial<Settings> & Partial<Secrets>;
@@ -286,6 +287,18 @@ export interface Verification {
   history: HistoryEntry[];
   /** Idempotency keys of the events already applied. */
   appliedEvents: string[];
+  /** Results reported after a cancel or an expiry, kept and never applied (absent when none). */
+  lateResults?: LateResult[];
+}
+
+export type LateReason = "afterCancel" | "afterExpiry";
+
+export interface LateResult {
+  outcome: Outcome;
+  /** The event as Incode named it. */
+  event: string;
+  reason: LateReason;
+  atMs: number;
 }
 
 export interface NewVerificationInput {
@@ -318,8 +331,13 @@ export interface EventActions {
   realtime: RealtimeMessage;
 }
 
+export type IgnoreReason = "duplicate" | "afterFinal" | "progress" | "notApplicable" | "afterExpiry";
+export type RefuseReason = "loginHintMismatch";
+
 export type EventDecision =
-  | { kind: "ignored"; reason: "duplicate" | "afterFinal" | "progress" | "notApplicable"; verification: Verification }
+  | { kind: "ignored"; reason: IgnoreReason; verification: Verification }
+  | { kind: "refused"; reason: RefuseReason; verification: Verification }
+  | { kind: "late"; idempotencyKey: string; reason: LateReason; verification: Verification }
   | { kind: "applied"; idempotencyKey: string; verification: Verification; actions: EventActions };
 
 /** What `Core#decideEvent` reads of a record (a whole `Verification` also does). */
@@ -337,6 +355,8 @@ export type EventRecord = Pick<
   | "statusText"
   | "identityId"
   | "appliedEvents"
+  | "expiresAtMs"
+  | "lateResults"
 >;
 
 /** What an applied event changes on its record; every other field stays as it was. */
@@ -353,7 +373,16 @@ export interface RecordChange {
 
 /** `Core#decideEvent`'s answer: an `EventDecision` with the record's change instead of the record. */
 export type EventChange =
-  | { kind: "ignored"; reason: "duplicate" | "afterFinal" | "progress" | "notApplicable" }
+  | { kind: "ignored"; reason: IgnoreReason }
+  | { kind: "refused"; reason: RefuseReason }
+  | {
+      kind: "late";
+      idempotencyKey: string;
+      late: LateResult;
+      /** How many of the oldest `lateResults` drop off before `late` is appended. */
+      lateResultsDropped: number;
+      appliedEventsDropped: number;
+    }
   | { kind: "applied"; idempotencyKey: string; change: RecordChange; actions: EventActions };
 
 /**
@@ -361,7 +390,7 @@ export type EventChange =
  * request body, null without a comment; the property's request body; the live update's payload).
  */
 export type DecidedEvent = DecidedIgnored | DecidedApplied;
-export type DecidedIgnored = [decision: Extract<EventChange, { kind: "ignored" }>, commentBody: null, propertyBody: null, payload: null];
+export type DecidedIgnored = [decision: Exclude<EventChange, { kind: "applied" }>, commentBody: null, propertyBody: null, payload: null];
 export type DecidedApplied = [
   decision: Extract<EventChange, { kind: "applied" }>,
   commentBody: string | null,
@@ -414,4 +443,27 @@ export interface AgentAccess {
   mayChange: boolean;
   /** Why not, for the panel's notice; null when allowed. */
   reason: string | null;
+}
+
+/** One function instance's count of failed authentications (kept in memory, per installation). */
+export interface AuthFailures {
+  windowStartMs: number;
+  failures: number;
+  /** Authentication is locked until then (0 = not locked). */
+  lockedUntilMs: number;
+}
+
+/** `authFailed`'s answer: the new count, and the lock's end when this failure locked (write the marker). */
+export interface FailureNoted {
+  failures: AuthFailures;
+  markUntilMs: number | null;
+}
+
+export type Webtrigger = "webhook" | "token";
+
+/** A webtrigger request refused before any work: 405 (with `allow`) or 413. */
+export interface RequestRefusal {
+  status: number;
+  reason: string;
+  allow: string | null;
 }

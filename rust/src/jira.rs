@@ -260,6 +260,7 @@ mod tests {
                 cause: "sent".into(),
             }],
             applied_events: vec![],
+            late_results: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod panel;
 pub mod settings;
 pub mod state;
 pub mod template;
+pub mod throttle;
 pub mod transitions;
 pub mod webhook;
 

@@ -223,6 +223,21 @@ pub struct SecretFlags {
     pub api_key: bool,
     pub client_secret: bool,
     pub webhook_secret: bool,
+    /// The stored webhook secret fails the strength rule (`webhook::is_strong_secret`).
+    pub weak_webhook_secret: bool,
+}
+
+impl SecretFlags {
+    /// What is stored, and whether the webhook secret is weak.
+    pub fn of(secrets: &Secrets) -> Self {
+        SecretFlags {
+            api_key: !secrets.api_key.is_empty(),
+            client_secret: !secrets.client_secret.is_empty(),
+            webhook_secret: !secrets.webhook_secret.is_empty(),
+            weak_webhook_secret: !secrets.webhook_secret.is_empty()
+                && !crate::webhook::is_strong_secret(&secrets.webhook_secret),
+        }
+    }
 }
 
 /// One problem with one field.
@@ -381,6 +396,28 @@ pub struct HistoryEntry {
     pub cause: String,
 }
 
+/// Why a result was kept beside a verification instead of applied to it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum LateReason {
+    /// An agent had cancelled the verification.
+    AfterCancel,
+    /// The link had expired.
+    AfterExpiry,
+}
+
+/// A result Incode reported after the verification was cancelled or its link expired: kept on
+/// the record for agents to see, never applied (nothing opens after a cancel or an expiry).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LateResult {
+    pub outcome: Outcome,
+    /// The event as Incode named it.
+    pub event: String,
+    pub reason: LateReason,
+    pub at_ms: i64,
+}
+
 /// One verification of one person on one issue.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -403,6 +440,9 @@ pub struct Verification {
     pub identity_id: String,
     pub history: Vec<HistoryEntry>,
     pub applied_events: Vec<String>,
+    /// Results that arrived after a cancel or an expiry (oldest first, at most a few).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub late_results: Vec<LateResult>,
 }
 
 /// What an event decision reads of a record: what its effects show and the keys of the events
@@ -424,6 +464,15 @@ pub struct EventRecord {
     pub status_text: String,
     pub identity_id: String,
     pub applied_events: Vec<String>,
+    /// When the link expires; a record without it never expires here.
+    #[serde(default = "never")]
+    pub expires_at_ms: i64,
+    #[serde(default)]
+    pub late_results: Vec<LateResult>,
+}
+
+fn never() -> i64 {
+    i64::MAX
 }
 
 impl From<&Verification> for EventRecord {
@@ -441,6 +490,8 @@ impl From<&Verification> for EventRecord {
             status_text: v.status_text.clone(),
             identity_id: v.identity_id.clone(),
             applied_events: v.applied_events.clone(),
+            expires_at_ms: v.expires_at_ms,
+            late_results: v.late_results.clone(),
         }
     }
 }

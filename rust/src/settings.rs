@@ -10,7 +10,7 @@ use crate::model::{
     CommentVisibility, Delivery, Environment, False, FieldError, Limits, Outcome, PerOutcome,
     SecretFlags, Settings, SignatureEncoding, True, WebhookAuth,
 };
-use crate::template;
+use crate::{template, webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::{Host, Url};
@@ -35,9 +35,6 @@ const MAX_GROUPS: usize = 50;
 const MAX_GROUP_CHARS: usize = 255;
 const MAX_HEADER_CHARS: usize = 64;
 const MAX_SECRET_CHARS: usize = 4096;
-/// Shortest webhook secret accepted when the app compares it itself (shared secret, OAuth):
-/// an admin-chosen secret that short could be guessed.
-const MIN_CHOSEN_SECRET_CHARS: usize = 16;
 
 /// Headers that already mean something: a webhook credential can't live in them.
 const RESERVED_HEADERS: [&str; 7] = [
@@ -187,15 +184,14 @@ pub enum SettingsDecision {
 
 /// Merges `input` (what the admin page submitted) over `current` and validates the result.
 ///
-/// `flags` says which secrets are already stored. No rule depends on it today (a setting may be
-/// saved before the secrets are entered; `public_settings` reports what is missing), but it is
-/// part of the call so that save-time rules about stored secrets stay a core decision.
+/// `flags` says which secrets are already stored. A setting may be saved before the secrets are
+/// entered (`public_settings` reports what is missing), but a kept webhook secret that fails
+/// the strength rule must be replaced: every mode authenticates deliveries with it.
 pub fn validate_settings(
     current: &Settings,
     input: &Value,
     flags: SecretFlags,
 ) -> SettingsDecision {
-    let _ = flags;
     let Some(input) = input.as_object() else {
         return SettingsDecision::Rejected {
             ok: False,
@@ -211,7 +207,13 @@ pub fn validate_settings(
     merge(&mut check, &mut settings, input);
     normalise_templates(&mut settings);
     check_settings(&mut check, &settings);
-    let secret_updates = read_secrets(&mut check, input, AuthMode::of(&settings.webhook_auth));
+    let secret_updates = read_secrets(&mut check, input);
+    if secret_updates.webhook_secret.is_none()
+        && flags.weak_webhook_secret
+        && !check.errors.iter().any(|e| e.field == "webhookSecret")
+    {
+        check.fail("webhookSecret", "weak_secret", weak_secret_message(true));
+    }
     // Report in the order the admin page shows the fields, whatever phase found each problem.
     check.errors.sort_by_key(|e| field_rank(&e.field));
     if check.errors.is_empty() {
@@ -892,7 +894,7 @@ fn check_base_url(text: &str) -> Result<(), String> {
 }
 
 /// New secret values in the input. Absent, `null`, "" or blank keep the stored secret.
-fn read_secrets(check: &mut Check, input: &Map<String, Value>, mode: AuthMode) -> SecretUpdates {
+fn read_secrets(check: &mut Check, input: &Map<String, Value>) -> SecretUpdates {
     let mut updates = SecretUpdates::default();
     for (field, slot) in [
         ("apiKey", &mut updates.api_key),
@@ -932,23 +934,25 @@ fn read_secrets(check: &mut Check, input: &Map<String, Value>, mode: AuthMode) -
                     label(field)
                 ),
             );
-        } else if field == "webhookSecret"
-            && mode != AuthMode::Hmac
-            && (value.chars().count() < MIN_CHOSEN_SECRET_CHARS
-                || !value.chars().all(|c| c.is_ascii_graphic()))
-        {
-            check.fail(
-                field,
-                "weak_secret",
-                format!(
-                    "With shared-secret or OAuth webhook authentication the webhook secret must be at least {MIN_CHOSEN_SECRET_CHARS} visible ASCII characters (letters, digits, punctuation; no spaces)."
-                ),
-            );
+        } else if field == "webhookSecret" && !webhook::is_strong_secret(value) {
+            check.fail(field, "weak_secret", weak_secret_message(false));
         } else {
             *slot = Some(value.to_owned());
         }
     }
     updates
+}
+
+fn weak_secret_message(kept: bool) -> String {
+    let rule = format!(
+        "The webhook secret must be at least {} visible ASCII characters (letters, digits, punctuation; no spaces), not a repetition: every authentication mode compares deliveries with it.",
+        webhook::MIN_SECRET_CHARS
+    );
+    if kept {
+        format!("The stored webhook secret is too weak, so deliveries are refused. Enter a new one. {rule}")
+    } else {
+        rule
+    }
 }
 
 /// Every field path in page order; errors are reported in this order.
@@ -1506,11 +1510,57 @@ mod tests {
             reject(json!({"webhookAuth": {"mode": "sharedSecret"}, "webhookSecret": "short"})),
             vec![pair("webhookSecret", "weak_secret")]
         );
-        accept(&default_settings(), json!({"webhookSecret": "short"}));
+        // In every mode: HMAC compares deliveries with the secret too.
+        assert_eq!(
+            reject(json!({"webhookSecret": "short"})),
+            vec![pair("webhookSecret", "weak_secret")]
+        );
+        assert_eq!(
+            reject(json!({"webhookSecret": "abababababababababab"})),
+            vec![pair("webhookSecret", "weak_secret")]
+        );
         accept(
             &default_settings(),
             json!({"webhookAuth": {"mode": "oauth"}, "webhookSecret": "0123456789abcdef"}),
         );
+    }
+
+    #[test]
+    fn a_kept_weak_secret_must_be_replaced_in_every_mode() {
+        let weak = SecretFlags::of(&crate::model::Secrets {
+            webhook_secret: "abc".into(),
+            ..Default::default()
+        });
+        assert!(weak.weak_webhook_secret);
+        for input in [
+            json!({"webhookAuth": {"mode": "sharedSecret"}}),
+            json!({"webhookAuth": {"mode": "hmac"}}),
+            json!({"linkExpiryMinutes": 15}),
+        ] {
+            let errors = match validate_settings(&default_settings(), &input, weak) {
+                SettingsDecision::Rejected { errors, .. } => errors,
+                SettingsDecision::Accepted { .. } => panic!("a kept weak secret passed: {input}"),
+            };
+            assert_eq!(
+                errors
+                    .iter()
+                    .map(|e| (e.field.as_str(), e.code.as_str()))
+                    .collect::<Vec<_>>(),
+                vec![("webhookSecret", "weak_secret")],
+                "{input}"
+            );
+        }
+        // A strong new secret replaces it.
+        let input = json!({"webhookAuth": {"mode": "sharedSecret"}, "webhookSecret": "n3w-Str0ng-secret-42"});
+        assert!(matches!(
+            validate_settings(&default_settings(), &input, weak),
+            SettingsDecision::Accepted { .. }
+        ));
+        let strong = SecretFlags::of(&crate::model::Secrets {
+            webhook_secret: "n3w-Str0ng-secret-42".into(),
+            ..Default::default()
+        });
+        assert!(strong.webhook_secret && !strong.weak_webhook_secret);
     }
 
     #[test]
@@ -1532,6 +1582,7 @@ mod tests {
             api_key: true,
             client_secret: true,
             webhook_secret: false,
+            weak_webhook_secret: false,
         };
         let view = serde_json::to_value(public_settings(&s, flags)).unwrap();
         assert_eq!(view["ready"], true);

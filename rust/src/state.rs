@@ -2,7 +2,7 @@
 //! to it, expiry and cancellation, and the timestamped status text agents see.
 //!
 //! ```text
-//! requested, expired         --started / progress------->  inProgress
+//! requested                  --started / progress------->  inProgress
 //! any status not final       --pendingReview------------>  manualReview
 //! any status not final       --succeeded / reviewApproved->  passed
 //! any status not final       --failed / reviewRejected--->  failed
@@ -11,6 +11,12 @@
 //! ```
 //! `passed`, `failed` and `cancelled` are final. Events are applied at most once each: the
 //! idempotency key `"{sessionId}:{eventType}"` is kept on the record.
+//!
+//! Nothing opens after a cancel or an expiry: the agent stopped trusting that link, and a pass
+//! must not reach a ticket nobody is watching for it. A result that arrives then (or for a
+//! `requested` link past its expiry) is kept on the record as a `LateResult`, with no comment,
+//! transition or status change; the agent sends a new link. An event whose `loginHint` names
+//! someone other than the verification's email is refused.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +24,14 @@ use crate::incode::{normalize_email, normalize_phone, StartedSession};
 use crate::jira;
 use crate::model::{
     CoreError, Delivery, EventRecord, HistoryEntry, HttpRequest, IncodeEvent, IncodeEventType,
-    Outcome, Settings, Shown, Verification, VerificationStatus,
+    LateReason, LateResult, Outcome, Settings, Shown, Verification, VerificationStatus,
 };
 use crate::template::{AdfDoc, AdfNode, CompiledTemplates, TemplateVars};
 
 /// Idempotency keys kept on a record; older ones drop off (a session sends far fewer kinds).
 pub const MAX_APPLIED_EVENTS: usize = 50;
+/// Late results kept on a record; older ones drop off.
+pub const MAX_LATE_RESULTS: usize = 5;
 /// Link validity bounds, in minutes (as sent to Incode).
 const MIN_LINK_MINUTES: u32 = 5;
 const MAX_LINK_MINUTES: u32 = 60;
@@ -65,6 +73,16 @@ pub enum IgnoreReason {
     Progress,
     /// The event belongs to another session.
     NotApplicable,
+    /// A step (not a result) for a link that has expired.
+    AfterExpiry,
+}
+
+/// Why an authenticated event was refused.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RefuseReason {
+    /// The event's `loginHint` names another person than the verification's email.
+    LoginHintMismatch,
 }
 
 /// A message for the open issue panel.
@@ -104,6 +122,17 @@ pub struct EventActions {
 pub enum EventDecision {
     Ignored {
         reason: IgnoreReason,
+        verification: Verification,
+    },
+    /// Not applied, logged as refused; the record is unchanged.
+    Refused {
+        reason: RefuseReason,
+        verification: Verification,
+    },
+    /// A result after a cancel or an expiry: kept on the record (`lateResults`), not applied.
+    Late {
+        idempotency_key: String,
+        reason: LateReason,
         verification: Verification,
     },
     Applied {
@@ -201,6 +230,7 @@ pub fn new_verification(input: &NewVerificationInput) -> Verification {
             cause: "sent".to_owned(),
         }],
         applied_events: Vec::new(),
+        late_results: Vec::new(),
     }
 }
 
@@ -258,6 +288,24 @@ fn next_status(
     }
 }
 
+/// The outcome a result event reports; None for steps (started, progress, enrolled).
+fn result_of(kind: IncodeEventType) -> Option<Outcome> {
+    use IncodeEventType as E;
+    match kind {
+        E::Succeeded | E::ReviewApproved => Some(Outcome::Passed),
+        E::Failed | E::ReviewRejected => Some(Outcome::Failed),
+        E::PendingReview => Some(Outcome::ManualReview),
+        E::Started | E::Progress | E::IdentityEnrolled => None,
+    }
+}
+
+/// Whether an event's login hint (when it carries one) names the verification's person:
+/// emails compared trimmed and ignoring case.
+fn same_person(login_hint: &str, email: &str) -> bool {
+    let hint = login_hint.trim();
+    hint.is_empty() || hint.to_lowercase() == email.trim().to_lowercase()
+}
+
 /// What an applied event changes on its record; every other field stays as it was.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -304,6 +352,17 @@ pub enum EventChange {
     Ignored {
         reason: IgnoreReason,
     },
+    Refused {
+        reason: RefuseReason,
+    },
+    /// Appended to `lateResults` (after `late_results_dropped` of the oldest drop off), the
+    /// idempotency key to `appliedEvents` (after `applied_events_dropped`); nothing else changes.
+    Late {
+        idempotency_key: String,
+        late: LateResult,
+        late_results_dropped: usize,
+        applied_events_dropped: usize,
+    },
     Applied {
         idempotency_key: String,
         change: RecordChange,
@@ -324,6 +383,30 @@ pub fn apply_event(
             reason,
             verification: v.clone(),
         },
+        EventChange::Refused { reason } => EventDecision::Refused {
+            reason,
+            verification: v.clone(),
+        },
+        EventChange::Late {
+            idempotency_key,
+            late,
+            late_results_dropped,
+            applied_events_dropped,
+        } => {
+            let mut next = v.clone();
+            next.late_results
+                .drain(..late_results_dropped.min(next.late_results.len()));
+            let reason = late.reason;
+            next.late_results.push(late);
+            next.applied_events
+                .drain(..applied_events_dropped.min(next.applied_events.len()));
+            next.applied_events.push(idempotency_key.clone());
+            EventDecision::Late {
+                idempotency_key,
+                reason,
+                verification: next,
+            }
+        }
         EventChange::Applied {
             idempotency_key,
             change,
@@ -349,9 +432,44 @@ pub fn decide_event(
     if event.session_id != v.session_id {
         return ignored(IgnoreReason::NotApplicable);
     }
+    if !same_person(&event.login_hint, &v.email) {
+        return EventChange::Refused {
+            reason: RefuseReason::LoginHintMismatch,
+        };
+    }
     let key = format!("{}:{}", v.session_id, event_key(event.kind));
     if v.applied_events.contains(&key) {
         return ignored(IgnoreReason::Duplicate);
+    }
+    let late = match v.status {
+        VerificationStatus::Cancelled => Some(LateReason::AfterCancel),
+        VerificationStatus::Expired => Some(LateReason::AfterExpiry),
+        VerificationStatus::Requested if now_ms >= v.expires_at_ms => Some(LateReason::AfterExpiry),
+        _ => None,
+    };
+    if let Some(reason) = late {
+        let Some(outcome) = result_of(event.kind) else {
+            return ignored(match reason {
+                LateReason::AfterCancel => IgnoreReason::AfterFinal,
+                LateReason::AfterExpiry => IgnoreReason::AfterExpiry,
+            });
+        };
+        let event_name = clean(&event.raw_type, MAX_CAUSE_CHARS);
+        return EventChange::Late {
+            idempotency_key: key,
+            late: LateResult {
+                outcome,
+                event: if event_name.is_empty() {
+                    event_key(event.kind).to_owned()
+                } else {
+                    event_name
+                },
+                reason,
+                at_ms: now_ms,
+            },
+            late_results_dropped: (v.late_results.len() + 1).saturating_sub(MAX_LATE_RESULTS),
+            applied_events_dropped: (v.applied_events.len() + 1).saturating_sub(MAX_APPLIED_EVENTS),
+        };
     }
     // Incode may announce the enrolled identity just after the success: a passed record without
     // an identity id takes it (no new status, no comment). Anything else after a final status is
@@ -684,6 +802,17 @@ mod tests {
         }
     }
 
+    fn late(decision: EventDecision) -> (Verification, LateReason) {
+        match decision {
+            EventDecision::Late {
+                verification,
+                reason,
+                ..
+            } => (verification, reason),
+            other => panic!("not late: {other:?}"),
+        }
+    }
+
     fn ignored_reason(decision: &EventDecision) -> IgnoreReason {
         match decision {
             EventDecision::Ignored { reason, .. } => *reason,
@@ -938,21 +1067,103 @@ mod tests {
         assert_eq!(expired.updated_at_ms, T0 + 900_000);
         assert_eq!(expired.history.last().unwrap().cause, "link expired");
         assert_eq!(expire_if_due(&expired, T0 + 999_999), None);
-        // Incode's result still wins over an inferred expiry.
-        let (late, _) = applied(apply(
+        // After the expiry nothing opens: a step is ignored, a result is kept beside the record.
+        assert_eq!(
+            ignored_reason(&apply(
+                &expired,
+                &event(IncodeEventType::Started, "SESSION_STARTED"),
+                T0 + 1_000_000,
+            )),
+            IgnoreReason::AfterExpiry
+        );
+        let (kept, reason) = late(apply(
             &expired,
-            &event(IncodeEventType::Started, "SESSION_STARTED"),
+            &event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED"),
             T0 + 1_000_000,
         ));
-        assert_eq!(late.status, VerificationStatus::InProgress);
-        assert_eq!(expire_if_due(&late, T0 + 9_999_999), None);
-        let (late, actions) = applied(apply(
-            &expired,
+        assert_eq!(reason, LateReason::AfterExpiry);
+        assert_eq!(kept.status, VerificationStatus::Expired);
+        assert_eq!(kept.status_text, expired.status_text);
+        assert_eq!(kept.history, expired.history);
+        assert_eq!(
+            kept.late_results,
+            vec![LateResult {
+                outcome: Outcome::Passed,
+                event: "SESSION_SUCCEEDED".into(),
+                reason: LateReason::AfterExpiry,
+                at_ms: T0 + 1_000_000,
+            }]
+        );
+        // Its retry is a duplicate.
+        assert_eq!(
+            ignored_reason(&apply(
+                &kept,
+                &event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED"),
+                T0 + 1_000_001,
+            )),
+            IgnoreReason::Duplicate
+        );
+        // A requested link past its expiry, not yet marked expired, is expired all the same.
+        let (_, reason) = late(apply(
+            &v,
             &event(IncodeEventType::Failed, "SESSION_FAILED"),
-            T0 + 1_000_000,
+            T0 + 600_000,
         ));
-        assert_eq!(late.status, VerificationStatus::Failed);
+        assert_eq!(reason, LateReason::AfterExpiry);
+        // Before its expiry, it is applied.
+        let (next, actions) = applied(apply(
+            &v,
+            &event(IncodeEventType::Failed, "SESSION_FAILED"),
+            T0 + 599_999,
+        ));
+        assert_eq!(next.status, VerificationStatus::Failed);
         assert_eq!(actions.outcome, Some(Outcome::Failed));
+    }
+
+    #[test]
+    fn late_results_are_capped() {
+        let mut v = new_verification(&input());
+        v.status = VerificationStatus::Cancelled;
+        v.late_results = (0..MAX_LATE_RESULTS)
+            .map(|i| LateResult {
+                outcome: Outcome::Failed,
+                event: format!("old-{i}"),
+                reason: LateReason::AfterCancel,
+                at_ms: T0,
+            })
+            .collect();
+        let (kept, _) = late(apply(
+            &v,
+            &event(IncodeEventType::PendingReview, "SESSION_PENDING_REVIEW"),
+            T0,
+        ));
+        assert_eq!(kept.late_results.len(), MAX_LATE_RESULTS);
+        assert_eq!(kept.late_results[0].event, "old-1");
+        assert_eq!(
+            kept.late_results.last().map(|l| l.outcome),
+            Some(Outcome::ManualReview)
+        );
+    }
+
+    #[test]
+    fn a_login_hint_naming_someone_else_is_refused() {
+        let v = new_verification(&input());
+        let mut e = event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED");
+        e.login_hint = "mallory@example.com".into();
+        assert!(matches!(
+            apply(&v, &e, T0),
+            EventDecision::Refused {
+                reason: RefuseReason::LoginHintMismatch,
+                ..
+            }
+        ));
+        // The same address in another case, with spaces around it, is the same person.
+        e.login_hint = format!("  {}  ", v.email.to_uppercase());
+        let (next, _) = applied(apply(&v, &e, T0));
+        assert_eq!(next.status, VerificationStatus::Passed);
+        // No hint at all: the session id decides.
+        e.login_hint = String::new();
+        applied(apply(&v, &e, T0));
     }
 
     #[test]
@@ -968,11 +1179,22 @@ mod tests {
             cancel_verification(&cancelled, T0, "x").unwrap_err().code,
             "already_final"
         );
+        // A pass after the cancel is kept for agents to see, and opens nothing.
+        let (kept, reason) = late(apply(
+            &cancelled,
+            &event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED"),
+            T0 + 20,
+        ));
+        assert_eq!(reason, LateReason::AfterCancel);
+        assert_eq!(kept.status, VerificationStatus::Cancelled);
+        assert_eq!(kept.late_results.len(), 1);
+        assert_eq!(kept.late_results[0].outcome, Outcome::Passed);
+        // A step after the cancel is simply ignored.
         assert_eq!(
             ignored_reason(&apply(
                 &cancelled,
-                &event(IncodeEventType::Succeeded, "SESSION_SUCCEEDED"),
-                T0
+                &event(IncodeEventType::Started, "SESSION_STARTED"),
+                T0 + 20
             )),
             IgnoreReason::AfterFinal
         );

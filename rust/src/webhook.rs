@@ -48,6 +48,79 @@ const TOKEN_CONTEXT: &str = "incode-webhook-token";
 /// Timestamps above this are milliseconds, below it seconds (10^12 ms is September 2001).
 const MS_THRESHOLD: i64 = 1_000_000_000_000;
 
+/// The largest token request read; a client-credentials form is a few hundred bytes.
+pub const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
+
+/// Which webtrigger a request reached.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Webtrigger {
+    Webhook,
+    Token,
+}
+
+/// A request refused before anything is read or authenticated.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRefusal {
+    pub status: u16,
+    pub reason: String,
+    /// The `Allow` header of a 405.
+    pub allow: Option<String>,
+}
+
+/// Refuses, before any work, what neither webtrigger serves: another method than POST (405)
+/// and a body over the endpoint's cap (413), so no one can make the app hash or store
+/// megabytes. `body_bytes` is the body's UTF-8 length.
+pub fn check_request(
+    endpoint: Webtrigger,
+    method: &str,
+    body_bytes: usize,
+) -> Option<RequestRefusal> {
+    if !method.trim().eq_ignore_ascii_case("POST") {
+        return Some(RequestRefusal {
+            status: 405,
+            reason: "method_not_allowed".to_owned(),
+            allow: Some("POST".to_owned()),
+        });
+    }
+    let cap = match endpoint {
+        Webtrigger::Webhook => MAX_BODY_BYTES,
+        Webtrigger::Token => MAX_TOKEN_REQUEST_BYTES,
+    };
+    (body_bytes > cap).then(|| RequestRefusal {
+        status: 413,
+        reason: "too_large".to_owned(),
+        allow: None,
+    })
+}
+
+/// The strength rule for the webhook secret, in every authentication mode (each compares a
+/// delivery against it, and anyone can post guesses to the public URL): at least this many
+/// visible ASCII characters (letters, digits, punctuation; no spaces), of which at least
+/// `MIN_SECRET_DISTINCT_CHARS` differ. Saving refuses a weaker secret, new or kept, and a weaker
+/// stored one authenticates nothing.
+pub const MIN_SECRET_CHARS: usize = 16;
+const MIN_SECRET_DISTINCT_CHARS: usize = 8;
+
+/// Whether `secret` meets the strength rule (see `MIN_SECRET_CHARS`).
+pub fn is_strong_secret(secret: &str) -> bool {
+    let mut seen = [false; 128];
+    let mut distinct = 0;
+    for b in secret.bytes() {
+        if !b.is_ascii_graphic() {
+            return false;
+        }
+        if let Some(slot) = seen.get_mut(usize::from(b)) {
+            if !*slot {
+                *slot = true;
+                distinct += 1;
+            }
+        }
+    }
+    secret.len() >= MIN_SECRET_CHARS && distinct >= MIN_SECRET_DISTINCT_CHARS
+}
+
 /// One header value, or several when the header was repeated (Forge sends arrays).
 // NOTE: Deserialize is written out below rather than derived `untagged`: the derived form
 // buffers each value, tries a string first and, for Forge's arrays, builds and drops an error
@@ -210,6 +283,18 @@ fn authenticate(input: &WebhookInput) -> Result<(), Rejection> {
             "not_configured",
             "No webhook secret is configured, so no delivery can be authenticated. Set the \
              webhook secret on the app's settings page.",
+        );
+    }
+    // A weak stored secret (saved by an earlier version) fails closed: guessing it over the
+    // public URL takes few requests.
+    if !is_strong_secret(&input.secret) {
+        return reject(
+            "weak_secret",
+            format!(
+                "The stored webhook secret is too weak to authenticate deliveries. Set a new one \
+                 of at least {MIN_SECRET_CHARS} visible characters on the app's settings page, \
+                 and the same in the Incode dashboard."
+            ),
         );
     }
     match &input.auth {
@@ -758,6 +843,15 @@ pub fn issue_webhook_token(
         );
     }
 
+    if !is_strong_secret(secret) {
+        return token_error(
+            400,
+            "unsupported",
+            "Token issuance is off: the stored webhook secret is too weak. Set a new one on the \
+             app's settings page.",
+        );
+    }
+
     let params = match parse_token_params(body) {
         Ok(params) => params,
         Err(description) => return token_error(400, "invalid_request", &description),
@@ -967,8 +1061,13 @@ const KEYS: [&str; 28] = [
     "overallStatus",
 ];
 type KeyList = &'static [usize];
-const EVENT_KEYS: KeyList = &[0, 1, 2, 3, 4, 5];
-const SESSION_KEYS: KeyList = &[6, 7, 8, 9, 10, 11];
+/// Dedicated event-name keys; `type` and `name` are read only without them (see `parse_event`).
+const EVENT_KEYS: KeyList = &[0, 1, 2, 4];
+const TYPE_KEY: KeyList = &[3];
+const NAME_KEY: KeyList = &[5];
+/// Dedicated session keys; a generic `id` is read only without them.
+const SESSION_KEYS: KeyList = &[6, 7, 8, 9, 10];
+const GENERIC_ID_KEY: KeyList = &[11];
 const IDENTITY_KEYS: KeyList = &[12, 13, 14];
 const HINT_KEYS: KeyList = &[15, 16, 17];
 const TIME_KEYS: KeyList = &[18, 19, 20, 21];
@@ -1395,6 +1494,23 @@ fn first_text(scopes: &[&Scope], keys: KeyList, max: usize) -> Option<String> {
         .find(|text| !text.is_empty())
 }
 
+/// Reads an authenticated body. Which field counts, in this order (vectors in
+/// `tests/vectors/webhook.json`, "precedence ..."):
+///
+/// 1. The event name is the first non-empty text under a dedicated event key (`eventType`,
+///    `event_type`, `event`, `eventName`), looked up in the body, then `data`, then `payload`;
+///    only when there is none, `type` (same scopes); then the legacy `onboardingStatus`; last a
+///    bare `name` (a top-level `name` is often a person's). The first name found decides: an
+///    unknown one is ignored (202) and is never replaced by a recognised name found elsewhere,
+///    so an event this app does not know can never become an outcome.
+/// 2. A completion (SESSION_COMPLETED, ONBOARDING_FINISHED) takes its outcome from every result
+///    field (`onboardingResult`, `result`, `status`, `success`, `onboardingStatus`,
+///    `overallStatus`), which must agree. A completion whose result is missing, unreadable or
+///    conflicting is never lost and never a pass: it becomes a pending review whose name says
+///    why (`SESSION_COMPLETED (no result)`), so the agent checks the session in Incode.
+/// 3. The session is the text under a dedicated session key (`interviewId`, `interview_id`,
+///    `sessionId`, `session_id`, `onboardingId`), in any scope; a generic `id` counts only when
+///    there is none. Dedicated keys naming different sessions make the body invalid.
 fn parse_event(body: &str) -> WebhookReceipt {
     if body.len() > MAX_BODY_BYTES {
         return WebhookReceipt::invalid(
@@ -1410,58 +1526,48 @@ fn parse_event(body: &str) -> WebhookReceipt {
     };
     let scopes = parsed.scopes();
 
-    // Event names as sent, in priority order. A recognised name anywhere wins over an
-    // unrecognised one earlier (a top-level `name` may be a person's name).
-    let mut first_name: Option<String> = None;
-    let mut recognised = None;
-    for value in values(&scopes, EVENT_KEYS) {
-        let Field::Text(text) = value else {
-            continue;
-        };
-        let raw = clean(text, MAX_RAW_TYPE_CHARS);
-        if raw.is_empty() {
-            continue;
-        }
-        if let Some(name) = classify_event(&normalize_name(&raw)) {
-            recognised = Some((raw, name));
-            break;
-        }
-        if first_name.is_none() {
-            first_name = Some(raw);
-        }
-    }
-
-    let (raw_type, kind) = match recognised {
-        Some((raw, EventName::Known(kind))) => (raw, kind),
-        Some((raw, EventName::Completed)) => match resolve_result(&scopes, &raw) {
-            Ok(kind) => (raw, kind),
-            Err(receipt) => return receipt,
+    let named = first_text(&scopes, EVENT_KEYS, MAX_RAW_TYPE_CHARS)
+        .or_else(|| first_text(&scopes, TYPE_KEY, MAX_RAW_TYPE_CHARS));
+    let (raw_type, kind) = match named {
+        Some(raw) => match classify_event(&normalize_name(&raw)) {
+            Some(EventName::Known(kind)) => (raw, kind),
+            Some(EventName::Completed) => completion(&scopes, raw),
+            None => return unknown_event(raw),
         },
         None => match legacy_event(&scopes) {
             Some(Ok(found)) => found,
             Some(Err(receipt)) => return receipt,
-            None => {
-                return match first_name {
-                    Some(raw) => WebhookReceipt::ignored(
-                        "unknown_event",
-                        format!("{raw} is not an event this app acts on."),
-                        raw,
-                    ),
-                    None => WebhookReceipt::ignored(
+            None => match first_text(&scopes, NAME_KEY, MAX_RAW_TYPE_CHARS) {
+                Some(raw) => match classify_event(&normalize_name(&raw)) {
+                    Some(EventName::Known(kind)) => (raw, kind),
+                    Some(EventName::Completed) => completion(&scopes, raw),
+                    None => return unknown_event(raw),
+                },
+                None => {
+                    return WebhookReceipt::ignored(
                         "missing_event",
                         "The body names no event type.",
                         String::new(),
-                    ),
+                    )
                 }
-            }
+            },
         },
     };
 
-    let Some(session_id) = first_text(&scopes, SESSION_KEYS, MAX_ID_CHARS) else {
-        return WebhookReceipt::invalid(
-            "missing_session",
-            format!("The {raw_type} event carries no interview or session id."),
-        );
+    let session_id = match session_of(&scopes) {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return WebhookReceipt::invalid(
+                "missing_session",
+                format!("The {raw_type} event carries no interview or session id."),
+            )
+        }
+        Err(()) => {
+            return WebhookReceipt::invalid(
+                "conflicting_session",
+                format!("The {raw_type} event names more than one session."),
+            )
+        }
     };
     WebhookReceipt::Event {
         event: IncodeEvent {
@@ -1475,6 +1581,35 @@ fn parse_event(body: &str) -> WebhookReceipt {
     }
 }
 
+fn unknown_event(raw: String) -> WebhookReceipt {
+    WebhookReceipt::ignored(
+        "unknown_event",
+        format!("{raw} is not an event this app acts on."),
+        raw,
+    )
+}
+
+/// The session a body names: the dedicated keys, which must agree, else a generic `id`.
+fn session_of(scopes: &[&Scope]) -> Result<Option<String>, ()> {
+    let mut named = values(scopes, SESSION_KEYS)
+        .filter_map(scalar_text)
+        .map(|text| clean(&text, MAX_ID_CHARS))
+        .filter(|text| !text.is_empty());
+    match named.next() {
+        Some(first) if named.all(|other| other == first) => Ok(Some(first)),
+        Some(_) => Err(()),
+        None => Ok(first_text(scopes, GENERIC_ID_KEY, MAX_ID_CHARS)),
+    }
+}
+
+/// A completion's outcome; without one it agrees on, a pending review that says why.
+fn completion(scopes: &[&Scope], raw: String) -> (String, IncodeEventType) {
+    match resolve_result(scopes) {
+        Ok(kind) => (raw, kind),
+        Err(why) => (format!("{raw} ({why})"), IncodeEventType::PendingReview),
+    }
+}
+
 /// A legacy callback that names no event but carries `onboardingStatus`: the status is either
 /// an event name (MANUAL_REVIEW_APPROVED), a completion (ONBOARDING_FINISHED, resolved by the
 /// result fields), a result itself, or an intermediate step this app ignores.
@@ -1483,7 +1618,7 @@ fn legacy_event(scopes: &[&Scope]) -> Option<Result<(String, IncodeEventType), W
     let normalized = normalize_name(&raw);
     Some(match classify_event(&normalized) {
         Some(EventName::Known(kind)) => Ok((raw, kind)),
-        Some(EventName::Completed) => resolve_result(scopes, &raw).map(|kind| (raw, kind)),
+        Some(EventName::Completed) => Ok(completion(scopes, raw)),
         None => match classify_result_text(&raw) {
             Some(kind) => Ok((raw, kind)),
             None => Err(WebhookReceipt::ignored(
@@ -1496,22 +1631,13 @@ fn legacy_event(scopes: &[&Scope]) -> Option<Result<(String, IncodeEventType), W
 }
 
 /// The outcome of a completed session from its result fields. Every field that reads as a
-/// result must agree: a body that says both OK and FAIL decides nothing.
-fn resolve_result(scopes: &[&Scope], raw_type: &str) -> Result<IncodeEventType, WebhookReceipt> {
+/// result must agree: a body that says both OK and FAIL decides nothing. Err says why not.
+fn resolve_result(scopes: &[&Scope]) -> Result<IncodeEventType, &'static str> {
     let mut results = values(scopes, RESULT_KEYS).filter_map(classify_result);
     match results.next() {
         Some(first) if results.all(|other| other == first) => Ok(first),
-        Some(_) => Err(WebhookReceipt::invalid(
-            "unresolved_result",
-            format!("The {raw_type} event carries conflicting onboarding results."),
-        )),
-        None => Err(WebhookReceipt::invalid(
-            "unresolved_result",
-            format!(
-                "The {raw_type} event carries no onboarding result this app understands \
-                 (onboardingResult, result, status, success, onboardingStatus or overallStatus)."
-            ),
-        )),
+        Some(_) => Err("conflicting results"),
+        None => Err("no result"),
     }
 }
 
@@ -1732,6 +1858,43 @@ mod tests {
     const BODY: &str = r#"{"eventType":"SESSION_SUCCEEDED","interviewId":"abc123"}"#;
 
     #[test]
+    fn webtriggers_take_posts_of_a_capped_size_only() {
+        for method in ["GET", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", ""] {
+            let refusal = check_request(Webtrigger::Webhook, method, 10).unwrap();
+            assert_eq!(
+                (refusal.status, refusal.allow.as_deref()),
+                (405, Some("POST"))
+            );
+        }
+        assert_eq!(
+            check_request(Webtrigger::Webhook, "post", MAX_BODY_BYTES),
+            None
+        );
+        assert_eq!(
+            check_request(Webtrigger::Webhook, "POST", MAX_BODY_BYTES + 1).map(|r| r.status),
+            Some(413)
+        );
+        assert_eq!(
+            check_request(Webtrigger::Token, "POST", MAX_TOKEN_REQUEST_BYTES),
+            None
+        );
+        assert_eq!(
+            check_request(Webtrigger::Token, "POST", MAX_TOKEN_REQUEST_BYTES + 1).map(|r| r.status),
+            Some(413)
+        );
+    }
+
+    #[test]
+    fn the_strength_rule() {
+        assert!(!is_strong_secret("abc"));
+        assert!(!is_strong_secret("aaaaaaaaaaaaaaaaaaaaaaaa"));
+        assert!(!is_strong_secret("0123456789 abcdef"));
+        assert!(!is_strong_secret("0123456789abcdé"));
+        assert!(is_strong_secret("0123456789abcdef"));
+        assert!(is_strong_secret(SECRET));
+    }
+
+    #[test]
     fn rfc4231_case_2_anchors_the_hmac() {
         // Key "Jefe", data "what do ya want for nothing?" (RFC 4231, test case 2).
         let mut receipt_input = input(
@@ -1743,10 +1906,15 @@ mod tests {
             "what do ya want for nothing?",
         );
         receipt_input.secret = "Jefe".into();
-        // Authenticated (not rejected), then refused as a body that is not JSON.
-        assert_eq!(reason(&receive_webhook(&receipt_input)), "malformed_json");
+        let check = |input: &WebhookInput| {
+            check_hmac(input, "x-incode-signature", SignatureEncoding::Hex, "", 300)
+                .map_err(|r| r.reason)
+        };
+        assert_eq!(check(&receipt_input), Ok(()));
+        // So weak a secret authenticates nothing, whatever the signature.
+        assert_eq!(reason(&receive_webhook(&receipt_input)), "weak_secret");
         receipt_input.secret = "Jeff".into();
-        assert_eq!(reason(&receive_webhook(&receipt_input)), "bad_signature");
+        assert_eq!(check(&receipt_input), Err("bad_signature"));
     }
 
     #[test]
@@ -2102,10 +2270,11 @@ mod tests {
             (400, "unsupported".into())
         );
         // Form encoding of the credentials inside Basic (RFC 6749 section 2.3.1).
-        let encoded = base64::engine::general_purpose::STANDARD.encode("incode:a%2Bb+c");
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode("incode:a%2Bb%2Fc-0123456789abcdef");
         let answer = issue_webhook_token(
             &auth,
-            "a+b c",
+            "a+b/c-0123456789abcdef",
             &format!("basic {encoded}"),
             "grant_type=client_credentials&scope=webhooks",
             0,
@@ -2215,7 +2384,8 @@ mod tests {
             r#"{"eventType":"SESSION_COMPLETED","interviewId":"s","result":"OK","success":false}"#,
             r#"{"interviewId":"s","onboardingStatus":"ONBOARDING_FINISHED"}"#,
         ] {
-            assert_eq!(reason(&parse_event(body)), "unresolved_result", "{body}");
+            // A completion is never lost and never a pass without a result that says so.
+            assert_eq!(event(body).kind, T::PendingReview, "{body}");
         }
         assert_eq!(
             parse_event(r#"{"interviewId":"s","onboardingStatus":"ID_VALIDATION_FINISHED"}"#),

@@ -5,6 +5,7 @@ import Lozenge from '@atlaskit/lozenge';
 import { call } from '../shared/bridge.js';
 import { ErrorNotice, StatusLozenge } from '../shared/components.jsx';
 import { formatDateTime } from '../shared/format.js';
+import { deliveryReasonText } from './logic.js';
 
 const VERDICTS = {
   accepted: ['success', 'Accepted'],
@@ -56,7 +57,7 @@ export function Deliveries({ env }) {
           content: (
             <span className="cell-stack">
               {d.status ? <StatusLozenge status={d.status} /> : null}
-              {d.reason ? <span className="small muted">{d.reason}</span> : null}
+              {d.reason ? <span className="small muted">{deliveryReasonText(d.reason)}</span> : null}
             </span>
           ),
         },

@@ -219,3 +219,16 @@ export function isDirty(form, savedForm) {
   const strip = ({ authMemory, ...rest }) => rest;
   return JSON.stringify(strip(form)) !== JSON.stringify(strip(savedForm));
 }
+
+/** Plain words for the delivery-log reasons an admin may not guess; other reasons show as sent. */
+const DELIVERY_REASONS = {
+  loginHintMismatch: 'Refused: the event names another person than the verification. Nothing was applied.',
+  afterCancel: 'A result arrived after the agent cancelled. Kept on the verification, not applied.',
+  afterExpiry: 'Arrived after the link expired. Kept on the verification (a result) or ignored (a step), not applied.',
+  weak_secret: 'Refused: the stored webhook secret is too weak. Set a new one of at least 16 characters.',
+  too_many_failures: 'Refused without checking: too many failed authentications, retry later.',
+};
+
+export function deliveryReasonText(reason) {
+  return DELIVERY_REASONS[reason] ?? reason;
+}

@@ -3,6 +3,7 @@ import Button from '@atlaskit/button/default/button';
 import { CopyValue, ErrorNotice, StatusIcon, StatusLozenge } from '../shared/components.jsx';
 import { describeDuration, describeSent, formatCountdown, formatDateTime } from '../shared/format.js';
 import { stateDisplay } from '../shared/status.js';
+import { lateResultNotice } from './logic.js';
 
 /** The verification the ticket is about now: status, what it means, ids, and the actions. */
 export function CurrentVerification({ verification: v, now, env, actions, actionError, formShown, onResend, onCancel, onNew, onCopied }) {
@@ -41,6 +42,10 @@ export function CurrentVerification({ verification: v, now, env, actions, action
       ) : (
         <p className="status-sent">{describeSent(v)}.</p>
       )}
+
+      {lateResultNotice(v) ? (
+        <p className="status-late" data-testid="late-result">{lateResultNotice(v)}</p>
+      ) : null}
 
       <dl className="kv">
         <dt>Employee</dt>

@@ -113,6 +113,20 @@ export function cancelConfirmation(verification) {
   );
 }
 
+const LATE_OUTCOMES = { passed: 'passed', failed: 'failed', manualReview: 'needs a manual review' };
+
+/**
+ * One line about results Incode reported after this verification was cancelled or its link
+ * expired (kept on the record, never applied); null when there are none.
+ */
+export function lateResultNotice(verification) {
+  const late = Array.isArray(verification?.lateResults) ? verification.lateResults.at(-1) : null;
+  if (!late) return null;
+  const outcome = LATE_OUTCOMES[late.outcome] ?? 'came back';
+  const after = late.reason === 'afterCancel' ? 'was cancelled' : 'expired';
+  return `Incode reported that this verification ${outcome} after the link ${after}. It was not applied: send a new link to verify the employee.`;
+}
+
 const STATUS_NAMES = ['requested', 'inProgress', 'passed', 'failed', 'manualReview', 'expired', 'cancelled'];
 
 function looksLikeVerification(v) {

@@ -113,6 +113,11 @@ const ADVICE = {
     message: 'Someone else is changing this verification right now. Try again in a moment.',
     next: 'retry',
   },
+  storage_unavailable: {
+    title: 'Storage did not answer',
+    message: 'The app could not reach its storage. Nothing was lost; try again in a moment.',
+    next: 'retry',
+  },
   jira_unavailable: {
     title: 'Jira is not responding',
     message: 'Jira did not answer. Try again in a moment.',

@@ -7,6 +7,7 @@ import {
   isDirty,
   resolvedHosts,
   switchAuthMode,
+  deliveryReasonText,
 } from '../admin-page/logic.js';
 
 /** A `Settings` value in the shape of rust/src/api.d.ts. */
@@ -161,5 +162,16 @@ describe('isDirty', () => {
     const saved = formFromSettings(settings());
     const back = switchAuthMode(switchAuthMode(saved, 'oauth'), 'hmac');
     expect(isDirty(back, saved)).toBe(false);
+  });
+});
+
+describe('deliveryReasonText', () => {
+  it('explains the refusals and late results in plain words', () => {
+    expect(deliveryReasonText('loginHintMismatch')).toMatch(/another person/);
+    expect(deliveryReasonText('afterCancel')).toMatch(/after the agent cancelled.*not applied/);
+    expect(deliveryReasonText('weak_secret')).toMatch(/too weak/);
+  });
+  it('shows other reasons as they were logged', () => {
+    expect(deliveryReasonText('bad_signature')).toBe('bad_signature');
   });
 });

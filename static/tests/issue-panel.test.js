@@ -3,6 +3,7 @@ import {
   adoptVerification,
   cancelConfirmation,
   initialSendForm,
+  lateResultNotice,
   mergeVerification,
   confirmationOf,
   newVerificationForm,
@@ -256,5 +257,18 @@ describe('the confirmation modal', () => {
     expect(doc.activeElement).toBe(b);
     doc.activeElement = a;
     expect(press(false)).toBe(false); // the browser moves on to b
+  });
+});
+
+describe('lateResultNotice', () => {
+  it('says in plain words that a late result was kept and not applied', () => {
+    expect(lateResultNotice({ lateResults: [{ outcome: 'passed', reason: 'afterCancel', event: 'SESSION_SUCCEEDED', atMs: 1 }] }))
+      .toBe('Incode reported that this verification passed after the link was cancelled. It was not applied: send a new link to verify the employee.');
+    expect(lateResultNotice({ lateResults: [{ outcome: 'failed', reason: 'afterExpiry', event: 'SESSION_FAILED', atMs: 1 }] }))
+      .toMatch(/failed after the link expired\. It was not applied/);
+  });
+  it('is null without late results', () => {
+    expect(lateResultNotice({})).toBeNull();
+    expect(lateResultNotice({ lateResults: [] })).toBeNull();
   });
 });

@@ -229,7 +229,7 @@ test('an employee missing from the Incode directory is reported, nothing is reco
   fails(await panel(host, ACCOUNTS.avery, key, 'panel.send', { email: '', delivery: 'EMAIL' }), 'validation');
 });
 
-test('a link past its expiry is shown, and saved, as expired; a result Incode still reports counts', async () => {
+test('a link past its expiry is shown, and saved, as expired; a result Incode reports later is kept, not applied', async () => {
   const key = newRequest('Never opened');
   const { verification, session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
   // Ten minutes pass without the employee opening the link (the stored deadline moves back).
@@ -242,12 +242,14 @@ test('a link past its expiry is shown, and saved, as expired; a result Incode st
   assert.equal(state.current.history.at(-1).cause, 'link expired');
   assert.equal(host.kvs.get(`v:${session.id}`).status, 'expired', 'the expiry is saved');
   assert.deepEqual(ok(await portal(host, ACCOUNTS.casey, key, 'portal.getState')).pending, null);
-  // Incode's clock let the employee in after all: Incode's verdict is the one that counts.
+  // Incode's clock let the employee in after all: nothing opens after the expiry (the agent
+  // sends a new link), and the result is kept for the agent to see.
   await host.incode.complete(session.id, 'pass');
-  assert.equal(appComments(host, key).length, 1);
+  assert.equal(appComments(host, key).length, 0);
   const after = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current;
-  assert.equal(after.status, 'passed');
-  assert.deepEqual(after.history.map((h) => h.status), ['requested', 'expired', 'inProgress', 'passed']);
+  assert.equal(after.status, 'expired');
+  assert.deepEqual(after.history.map((h) => h.status), ['requested', 'expired']);
+  assert.deepEqual(after.lateResults.map((l) => [l.outcome, l.reason]), [['passed', 'afterExpiry']]);
 });
 
 test('the portal shows the requester a pending link, and nothing to anyone else', async () => {

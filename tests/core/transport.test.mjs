@@ -56,7 +56,7 @@ test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, an
   // write them back).
   assert.equal(decision.verification.name, 'Ann \ud800 X');
   // A body with one is authenticated over the same bytes node:crypto hashes (U+FFFD's UTF-8).
-  const secret = 'whsec-transport';
+  const secret = 'whsec-transport-0a1b2c';
   const body = '{"eventType":"SESSION_STARTED","interviewId":"sess-1","note":"\ud800"}';
   const signature = createHmac('sha256', secret).update(body).digest('hex');
   const receipt = core.receiveWebhook({
@@ -67,7 +67,7 @@ test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, an
 });
 
 test('only the headers the authentication reads matter, but every header must be a string or strings', () => {
-  const secret = 'shared-secret-1';
+  const secret = 'shared-secret-1-0a1b2c';
   const input = (headers) => ({
     auth: { mode: 'sharedSecret', header: 'X-Webhook-Secret' }, secret, headers,
     body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}', nowMs: T0,
@@ -97,17 +97,17 @@ test('a Core authenticates with its own settings, passed only the headers it nam
 
   const instance = new core.Core({ ...core.defaultSettings(), webhookAuth: { mode: 'sharedSecret', header: ' X-Webhook-Secret ' } });
   assert.deepEqual(instance.webhookHeaders, ['x-webhook-secret']);
-  const delivery = (headers) => ({ secret: 's-1', headers, body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}', nowMs: T0 });
-  assert.equal(core.receiveDelivery(instance, delivery({ ...extra, '  X-WEBHOOK-secret ': 's-1' })).kind, 'event');
-  assert.equal(core.receiveDelivery(instance, delivery({ ...extra, 'x-webhook-secrets': 's-1' })).reason, 'missing_secret_header');
-  assert.equal(core.receiveDelivery(instance, delivery({ 'x-webhook-secret': ['wrong', 's-1'] })).kind, 'event');
+  const delivery = (headers) => ({ secret: 's-1-shared-0a1b2c3d', headers, body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}', nowMs: T0 });
+  assert.equal(core.receiveDelivery(instance, delivery({ ...extra, '  X-WEBHOOK-secret ': 's-1-shared-0a1b2c3d' })).kind, 'event');
+  assert.equal(core.receiveDelivery(instance, delivery({ ...extra, 'x-webhook-secrets': 's-1-shared-0a1b2c3d' })).reason, 'missing_secret_header');
+  assert.equal(core.receiveDelivery(instance, delivery({ 'x-webhook-secret': ['wrong', 's-1-shared-0a1b2c3d'] })).kind, 'event');
   // Names the core trims differently from JS (Unicode whitespace) still reach it: same receipt.
   for (const name of ['\u0085x-webhook-secret', 'x-webhook-secret\u2003', '\ufeffx-webhook-secret']) {
-    const headers = { ...extra, [name]: 's-1' };
+    const headers = { ...extra, [name]: 's-1-shared-0a1b2c3d' };
     assert.deepEqual(core.receiveDelivery(instance, delivery(headers)), instance.receiveWebhook(delivery(headers)), JSON.stringify(name));
   }
   // The Core drops what a caller passes beyond its names, as receiveWebhook does.
-  assert.equal(instance.receiveWebhook(delivery({ ...extra, 'x-webhook-secret': 's-1' })).kind, 'event');
+  assert.equal(instance.receiveWebhook(delivery({ ...extra, 'x-webhook-secret': 's-1-shared-0a1b2c3d' })).kind, 'event');
   assert.throws(() => instance.receiveWebhook({ ...delivery({}), body: 42 }), (e) => e.code === 'bad_input');
   instance.free();
 });

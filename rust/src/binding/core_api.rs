@@ -8,9 +8,9 @@ use wasm_bindgen::JsCast;
 
 use super::{coded_error, JsResult};
 use crate::model::{
-    EventRecord, Outcome, Parsed, SecretFlags, Settings, Verification, WebhookAuth,
+    EventRecord, Outcome, Parsed, SecretFlags, Secrets, Settings, Verification, WebhookAuth,
 };
-use crate::{jira, panel, settings, state, template, transitions, webhook};
+use crate::{jira, panel, settings, state, template, throttle, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
 // the engine per field: about 10 us for a stored verification and 20 us for a decision, more than
@@ -383,6 +383,55 @@ pub fn public_settings(
     let settings_value: Settings = from_js_text("settings", &settings_value)?;
     let flags: SecretFlags = from_js_text("secret flags", &flags)?;
     to_js_text(&settings::public_settings(&settings_value, flags))
+}
+
+/// Seconds to wait while failed authentications lock the webtriggers, else null.
+#[wasm_bindgen(js_name = authLockedFor)]
+pub fn auth_locked_for(
+    #[wasm_bindgen(unchecked_param_type = "AuthFailures")] failures: JsValue,
+    marker_until_ms: Option<f64>,
+    now_ms: f64,
+) -> Result<Option<u32>, JsValue> {
+    let failures: throttle::AuthFailures = from_js_text("auth failures", &failures)?;
+    Ok(throttle::locked_for(
+        &failures,
+        marker_until_ms.map(|ms| ms as i64),
+        now_ms as i64,
+    ))
+}
+
+/// One more failed authentication counted; `markUntilMs` when it locked (write the marker).
+#[wasm_bindgen(js_name = authFailed, unchecked_return_type = "FailureNoted")]
+pub fn auth_failed(
+    #[wasm_bindgen(unchecked_param_type = "AuthFailures")] failures: JsValue,
+    now_ms: f64,
+) -> JsResult {
+    let failures: throttle::AuthFailures = from_js_text("auth failures", &failures)?;
+    to_js_text(&throttle::note_failure(&failures, now_ms as i64))
+}
+
+/// What a webtrigger refuses before any work (another method than POST, too large a body).
+#[wasm_bindgen(js_name = checkRequest, unchecked_return_type = "RequestRefusal | null")]
+pub fn check_request(
+    #[wasm_bindgen(unchecked_param_type = "Webtrigger")] endpoint: JsValue,
+    method: &str,
+    body_bytes: f64,
+) -> JsResult {
+    let endpoint: webhook::Webtrigger = from_js_text("webtrigger", &endpoint)?;
+    to_js_text(&webhook::check_request(
+        endpoint,
+        method,
+        body_bytes as usize,
+    ))
+}
+
+/// Which secrets are stored and whether the webhook secret is too weak to use.
+#[wasm_bindgen(js_name = secretFlags, unchecked_return_type = "SecretFlags")]
+pub fn secret_flags(
+    #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
+) -> JsResult {
+    let secrets: Secrets = from_js_text("secrets", &secrets)?;
+    to_js_text(&SecretFlags::of(&secrets))
 }
 
 #[wasm_bindgen(js_name = issueWebhookToken, unchecked_return_type = "TokenAnswer")]

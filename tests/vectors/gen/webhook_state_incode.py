@@ -327,16 +327,17 @@ receive += [
     parsed("SESSION_COMPLETED with pending review",
            {"eventType": "SESSION_COMPLETED", "interviewId": SESSION, "result": "PENDING"},
            ev("pendingReview", "SESSION_COMPLETED")),
-    parsed("SESSION_COMPLETED without a result",
+    # A completion is never lost: without a result it agrees on, it needs a review.
+    parsed("SESSION_COMPLETED without a result needs review",
            {"eventType": "SESSION_COMPLETED", "interviewId": SESSION},
-           invalid("unresolved_result")),
-    parsed("SESSION_COMPLETED with an unknown result",
+           ev("pendingReview", "SESSION_COMPLETED (no result)")),
+    parsed("SESSION_COMPLETED with an unknown result needs review",
            {"eventType": "SESSION_COMPLETED", "interviewId": SESSION, "result": "WARN"},
-           invalid("unresolved_result")),
-    parsed("SESSION_COMPLETED with conflicting results",
+           ev("pendingReview", "SESSION_COMPLETED (no result)")),
+    parsed("SESSION_COMPLETED with conflicting results needs review",
            {"eventType": "SESSION_COMPLETED", "interviewId": SESSION, "result": "OK",
             "success": False},
-           invalid("unresolved_result")),
+           ev("pendingReview", "SESSION_COMPLETED (conflicting results)")),
     parsed("legacy onboardingStatus ONBOARDING_FINISHED with onboardingResult",
            {"interviewId": SESSION, "onboardingStatus": "ONBOARDING_FINISHED",
             "onboardingResult": "FAIL"},
@@ -353,9 +354,9 @@ receive += [
     parsed("legacy onboardingStatus that is itself a result",
            {"interviewId": SESSION, "onboardingStatus": "SUCCESS"},
            ev("succeeded", "SUCCESS")),
-    parsed("legacy onboardingStatus ONBOARDING_FINISHED alone",
+    parsed("legacy onboardingStatus ONBOARDING_FINISHED alone needs review",
            {"interviewId": SESSION, "onboardingStatus": "ONBOARDING_FINISHED"},
-           invalid("unresolved_result")),
+           ev("pendingReview", "ONBOARDING_FINISHED (no result)")),
     parsed("legacy intermediate onboardingStatus",
            {"interviewId": SESSION, "onboardingStatus": "ID_VALIDATION_FINISHED"},
            ignored("unknown_event", "ID_VALIDATION_FINISHED")),
@@ -387,6 +388,40 @@ receive += [
            {"eventType": "SESSION_STARTED\u0000", "interviewId": "abc\u0007def",
             "identityId": "id\u202etity", "loginHint": " a@b.co\r\n"},
            ev("started", "SESSION_STARTED", session="abcdef", identity="idtity", hint="a@b.co")),
+    # Precedence (the rule is written on parse_event in rust/src/webhook.rs).
+    parsed("precedence: a top-level id does not shadow data.interviewId",
+           {"id": "evt_0001", "eventType": "SESSION_SUCCEEDED", "data": {"interviewId": SESSION}},
+           ev("succeeded", "SESSION_SUCCEEDED")),
+    parsed("precedence: a generic id is the session when nothing else names one",
+           {"id": SESSION, "eventType": "SESSION_STARTED"},
+           ev("started", "SESSION_STARTED")),
+    parsed("precedence: dedicated session keys that disagree are refused",
+           {"interviewId": SESSION, "eventType": "SESSION_SUCCEEDED",
+            "data": {"sessionId": "65f0c1d2e3a4b5c6d7e8f999"}},
+           invalid("conflicting_session")),
+    parsed("precedence: an unknown eventType is not replaced by a type",
+           {"eventType": "SESSION_ABANDONED", "type": "SESSION_SUCCEEDED", "interviewId": SESSION},
+           ignored("unknown_event", "SESSION_ABANDONED")),
+    parsed("precedence: an unknown eventType is not replaced by a nested event",
+           {"eventType": "SESSION_ABANDONED", "data": {"eventType": "SESSION_SUCCEEDED"},
+            "interviewId": SESSION},
+           ignored("unknown_event", "SESSION_ABANDONED")),
+    parsed("precedence: an unknown eventType is not replaced by an onboarding status",
+           {"eventType": "SESSION_ABANDONED", "onboardingStatus": "ONBOARDING_FINISHED",
+            "result": "OK", "interviewId": SESSION},
+           ignored("unknown_event", "SESSION_ABANDONED")),
+    parsed("precedence: a nested eventType wins over a top-level type",
+           {"type": "webhook", "data": {"eventType": "SESSION_FAILED", "interviewId": SESSION}},
+           ev("failed", "SESSION_FAILED")),
+    parsed("precedence: an unknown type is not replaced by a name",
+           {"type": "SESSION_ABANDONED", "name": "SESSION_SUCCEEDED", "interviewId": SESSION},
+           ignored("unknown_event", "SESSION_ABANDONED")),
+    parsed("precedence: onboardingStatus before a person's name",
+           {"name": "Jane Doe", "interviewId": SESSION, "onboardingStatus": "MANUAL_REVIEW_REJECTED"},
+           ev("reviewRejected", "MANUAL_REVIEW_REJECTED")),
+    parsed("precedence: a person's name alone is an unknown event",
+           {"name": "Jane Doe", "interviewId": SESSION},
+           ignored("unknown_event", "Jane Doe")),
     parsed("ids capped at 200 characters",
            {"eventType": "SESSION_STARTED", "interviewId": "s" * 300},
            ev("started", "SESSION_STARTED", session="s" * 200)),
@@ -421,12 +456,16 @@ issue_cases = [
           form_creds + "&scope=webhooks", token_ok(3600, NOW_S + 3600)),
     issue("lifetime below the minimum is raised to 60 s", dict(OAUTH, tokenTtlSeconds=10),
           SECRET, basic_ok, "grant_type=client_credentials", token_ok(60, NOW_S + 60)),
-    issue("basic with a raw secret holding + and %", OAUTH, "s+cr%t 1", "Basic " +
-          base64.b64encode(b"incode-webhooks:s+cr%t 1").decode(), "grant_type=client_credentials",
-          {"status": 200}),
-    issue("basic with the secret form-encoded (RFC 6749 2.3.1)", OAUTH, "s+cr%t 1", "Basic " +
-          base64.b64encode(("incode-webhooks:" + urllib.parse.quote_plus("s+cr%t 1")).encode())
+    issue("basic with a raw secret holding + and %", OAUTH, "s+cr%t/0123456789ab", "Basic " +
+          base64.b64encode(b"incode-webhooks:s+cr%t/0123456789ab").decode(),
+          "grant_type=client_credentials", {"status": 200}),
+    issue("basic with the secret form-encoded (RFC 6749 2.3.1)", OAUTH, "s+cr%t/0123456789ab",
+          "Basic " + base64.b64encode(("incode-webhooks:" +
+                                       urllib.parse.quote_plus("s+cr%t/0123456789ab")).encode())
           .decode(), "grant_type=client_credentials", {"status": 200}),
+    issue("a weak stored secret issues no token", OAUTH, "abc", "Basic " +
+          base64.b64encode(b"incode-webhooks:abc").decode(), "grant_type=client_credentials",
+          {"status": 400}),
     issue("wrong client secret", OAUTH, SECRET,
           "Basic " + base64.b64encode(f"incode-webhooks:{OTHER_SECRET}".encode()).decode(),
           "grant_type=client_credentials",
@@ -705,8 +744,8 @@ def moved(v, status, label, at, cause, key=None, identity=None):
     return v
 
 
-def incode_event(kind, raw, session=SESSION, identity=""):
-    return {"type": kind, "sessionId": session, "identityId": identity, "loginHint": "",
+def incode_event(kind, raw, session=SESSION, identity="", hint=""):
+    return {"type": kind, "sessionId": session, "identityId": identity, "loginHint": hint,
             "rawType": raw, "occurredAtMs": 0}
 
 
@@ -766,9 +805,6 @@ ENROLLED["updatedAtMs"] = T2
 ENROLLED["identityId"] = IDENTITY
 ENROLLED["history"].append({"status": "inProgress", "atMs": T2, "cause": "IDENTITY_ENROLLED"})
 ENROLLED["appliedEvents"].append(f"{SESSION}:identityEnrolled")
-FROM_EXPIRED = moved(EXPIRED, "passed", "Success", T3, "SESSION_SUCCEEDED", "succeeded")
-STARTED_AFTER_EXPIRY = moved(EXPIRED, "inProgress", "In Progress", T3, "SESSION_PROGRESS",
-                             "progress")
 PUBLIC = dict(SETTINGS, commentVisibility="public", transitions={
     "passed": "", "failed": "  Escalate to security  ", "manualReview": "Pending"})
 
@@ -812,13 +848,22 @@ apply_cases = [
     apply_case("identity enrolled records the identity only", IN_PROGRESS,
                incode_event("identityEnrolled", "IDENTITY_ENROLLED", identity=IDENTITY), T2,
                applied("identityEnrolled", ENROLLED)),
-    apply_case("an expired link still takes Incode's result", EXPIRED,
+    apply_case("a pass after the link expired is kept, not applied", EXPIRED,
                incode_event("succeeded", "SESSION_SUCCEEDED"), T3,
-               applied("succeeded", FROM_EXPIRED, "passed",
-                       {"method": "POST", "path": COMMENT_PATH}, "Verified")),
-    apply_case("an expired link that is opened late is in progress", EXPIRED,
+               {"kind": "late", "idempotencyKey": f"{SESSION}:succeeded", "reason": "afterExpiry",
+                "verification": dict(copy.deepcopy(EXPIRED),
+                                     appliedEvents=EXPIRED["appliedEvents"] + [f"{SESSION}:succeeded"],
+                                     lateResults=[{"outcome": "passed", "event": "SESSION_SUCCEEDED",
+                                                   "reason": "afterExpiry", "atMs": T3}])}),
+    apply_case("a requested link past its expiry keeps a late result too", REQUESTED,
+               incode_event("failed", "SESSION_FAILED"), REQUESTED["expiresAtMs"],
+               {"kind": "late", "reason": "afterExpiry",
+                "verification": {"status": "requested", "lateResults": [
+                    {"outcome": "failed", "event": "SESSION_FAILED", "reason": "afterExpiry",
+                     "atMs": REQUESTED["expiresAtMs"]}]}}),
+    apply_case("an expired link that is opened late stays expired", EXPIRED,
                incode_event("progress", "SESSION_PROGRESS"), T3,
-               applied("progress", STARTED_AFTER_EXPIRY)),
+               ignored_decision("afterExpiry", EXPIRED)),
     apply_case("duplicate delivery", PASSED,
                incode_event("succeeded", "SESSION_SUCCEEDED", identity=IDENTITY), T3,
                ignored_decision("duplicate", PASSED)),
@@ -843,9 +888,23 @@ apply_cases = [
                 "verification": {"status": "passed", "statusText": PASSED["statusText"],
                                  "identityId": "ident-late"},
                 "actions": {"outcome": None, "comment": None, "transitionName": None}}),
-    apply_case("success after cancellation is ignored", CANCELLED,
+    # Nothing opens after a cancel or an expiry: the result is kept beside the record.
+    apply_case("success after cancellation is kept, not applied", CANCELLED,
                incode_event("succeeded", "SESSION_SUCCEEDED"), T3,
+               {"kind": "late", "idempotencyKey": f"{SESSION}:succeeded", "reason": "afterCancel",
+                "verification": dict(copy.deepcopy(CANCELLED),
+                                     appliedEvents=CANCELLED["appliedEvents"] + [f"{SESSION}:succeeded"],
+                                     lateResults=[{"outcome": "passed", "event": "SESSION_SUCCEEDED",
+                                                   "reason": "afterCancel", "atMs": T3}])}),
+    apply_case("a start after cancellation is ignored", CANCELLED,
+               incode_event("started", "SESSION_STARTED"), T3,
                ignored_decision("afterFinal", CANCELLED)),
+    apply_case("a login hint naming someone else is refused", IN_PROGRESS,
+               incode_event("succeeded", "SESSION_SUCCEEDED", hint="mallory@example.com"), T2,
+               {"kind": "refused", "reason": "loginHintMismatch", "verification": IN_PROGRESS}),
+    apply_case("a login hint in another case is the same person", IN_PROGRESS,
+               incode_event("failed", "SESSION_FAILED", hint="  Jane.Doe@EXAMPLE.com "), T2,
+               {"kind": "applied", "verification": {"status": "failed"}}),
     apply_case("progress while in progress", IN_PROGRESS,
                incode_event("progress", "SESSION_PROGRESS"), T2,
                ignored_decision("progress", IN_PROGRESS)),

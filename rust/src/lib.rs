@@ -6,7 +6,9 @@
 pub mod incode;
 pub mod jira;
 pub mod model;
+pub mod rules;
 pub mod settings;
+pub mod site;
 pub mod state;
 pub mod template;
 pub mod transitions;

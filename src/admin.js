@@ -2,7 +2,9 @@
 // out: the page sees only whether each one is set.
 import api, { route, webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
-import { renderTemplate, statusText, validateSettings, validateTemplate } from './console.js';
+import {
+  adminRules, foundGroups, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate,
+} from './console.js';
 import { publicSettings } from './core.js';
 import { jiraJson, requireAdmin } from './access.js';
 import { AppError, guarded } from './envelope.js';
@@ -16,12 +18,13 @@ import {
 /** @typedef {import('./generated/core.js').Settings} Settings */
 /** @typedef {import('./generated/core.js').Outcome} Outcome */
 
-/** The Incode events the webhook must be subscribed to. */
-export const WEBHOOK_EVENTS = ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW'];
 const OUTCOMES = /** @type {const} */ (['passed', 'failed', 'manualReview']);
 const OUTCOME_WORDS = { passed: 'passed', failed: 'failed', manualReview: 'manual review' };
 const OUTCOME_STATUS = /** @type {const} */ ({ passed: 'passed', failed: 'failed', manualReview: 'manualReview' });
 const DELIVERY_PAGE = 50;
+// The core refuses more agent groups than this, so no more are looked up.
+const MAX_GROUP_LOOKUPS = 51;
+const GROUP_PAGE = 20;
 
 /**
  * The admin check, with what the resolver needs loading meanwhile (nothing of it is returned to
@@ -43,10 +46,11 @@ async function webhookInfo(settings) {
     auth.mode === 'oauth' ? webTrigger.getUrl('incode-webhook-token') : Promise.resolve(null),
   ]);
   const header = auth.mode === 'oauth' ? 'Authorization' : auth.header;
+  const events = adminRules().webhookEvents;
   const steps = [
     'In the Incode dashboard, open Configuration → Webhooks and add a webhook.',
     `URL: ${url}`,
-    `Events: ${WEBHOOK_EVENTS.join(', ')}.`,
+    `Events: ${events.join(', ')}.`,
   ];
   if (auth.mode === 'hmac') {
     steps.push(`Signing: HMAC-SHA256 of the raw body with the webhook secret saved here, sent in the ${auth.header} header (${auth.encoding}).`);
@@ -56,7 +60,7 @@ async function webhookInfo(settings) {
   } else {
     steps.push(`Authentication: OAuth 2.0 client credentials. Token URL: ${tokenUrl}; client ID: ${auth.clientId}; client secret: the webhook secret saved here.`);
   }
-  return { url, tokenUrl, mode: auth.mode, header, events: WEBHOOK_EVENTS, instructions: steps.join('\n') };
+  return { url, tokenUrl, mode: auth.mode, header, events, instructions: steps.join('\n') };
 }
 
 /**
@@ -64,32 +68,36 @@ async function webhookInfo(settings) {
  * @param {Settings} settings @param {import('./store.js').Checklist} checklist
  */
 function checklistItems(settings, checklist) {
-  const when = (/** @type {number | null} */ ms) => (ms === null ? '' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   const chosen = OUTCOMES.filter((o) => settings.transitions[o] !== '');
+  // `atMs` is shown after `detail` in the viewer's time zone, by the page.
   return [
     {
       id: 'credentials',
       done: checklist.credentialsTestedAtMs !== null,
       label: 'Test the Incode credentials',
-      detail: checklist.credentialsTestedAtMs !== null ? `Connected on ${when(checklist.credentialsTestedAtMs)}` : 'Save your credentials, then use Test credentials.',
+      detail: checklist.credentialsTestedAtMs !== null ? 'Connected on' : 'Save your credentials, then use Test credentials.',
+      atMs: checklist.credentialsTestedAtMs,
     },
     {
       id: 'webhook',
       done: checklist.webhookReceivedAtMs !== null,
       label: 'Receive a webhook from Incode',
-      detail: checklist.webhookReceivedAtMs !== null ? `Last authenticated delivery first seen ${when(checklist.webhookReceivedAtMs)}` : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+      detail: checklist.webhookReceivedAtMs !== null ? 'First authenticated delivery received' : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+      atMs: checklist.webhookReceivedAtMs,
     },
     {
       id: 'transitions',
       done: chosen.length > 0,
       label: 'Choose status transitions',
       detail: chosen.length > 0 ? `Set for ${chosen.map((o) => OUTCOME_WORDS[o]).join(', ')}` : 'Optional: map outcomes to transitions of your workflow.',
+      atMs: null,
     },
     {
       id: 'firstVerification',
       done: checklist.firstVerificationAtMs !== null,
       label: 'Send the first verification',
-      detail: checklist.firstVerificationAtMs !== null ? `First sent ${when(checklist.firstVerificationAtMs)}` : 'Open a request and send a verification link from the issue panel.',
+      detail: checklist.firstVerificationAtMs !== null ? 'First sent' : 'Open a request and send a verification link from the issue panel.',
+      atMs: checklist.firstVerificationAtMs,
     },
   ];
 }
@@ -102,10 +110,36 @@ async function getSettings({ context }) {
     settings: publicSettings(record.settings, record.secretsSet),
     webhook,
     checklist: checklistItems(record.settings, checklist),
+    rules: adminRules(),
   };
 }
 
 const CREDENTIAL_FIELDS = /** @type {const} */ (['environment', 'baseUrlOverride', 'clientId']);
+
+/** @param {string} query @param {number} maxResults */
+async function pickGroups(query, maxResults) {
+  const answer = await jiraJson((signal) =>
+    api.asUser().requestJira(route`/rest/api/3/groups/picker?query=${query}&maxResults=${maxResults}&caseInsensitive=true`, { signal }),
+  );
+  return foundGroups(answer);
+}
+
+/**
+ * The site's groups matching the names being saved (the core decides which exist). One look-up
+ * per name: the picker matches substrings and answers a limited page.
+ * @param {unknown[]} names
+ */
+async function groupsNamed(names) {
+  const typed = names.filter((n) => typeof n === 'string').map((n) => /** @type {string} */ (n).trim());
+  const wanted = [...new Set(typed.filter((n) => n !== ''))].slice(0, MAX_GROUP_LOOKUPS);
+  const found = await Promise.all(wanted.map((name) => pickGroups(name, 50)));
+  return found.flat();
+}
+
+/** The site's fields, as Jira answers them. */
+function siteFields() {
+  return jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/field`, { signal }));
+}
 
 /** @param {{ payload: any, context: any }} request */
 async function saveSettings({ payload, context }) {
@@ -114,7 +148,9 @@ async function saveSettings({ payload, context }) {
     throw new AppError('validation', 'Nothing to save.', { fields: [] });
   }
   const flags = flagsOf(config.secrets);
-  const decision = validateSettings(config.settings, payload, flags);
+  const groupNames = Array.isArray(payload.agentGroups) ? payload.agentGroups : config.settings.agentGroups;
+  const [groups, fields] = await Promise.all([groupsNamed(groupNames), siteFields()]);
+  const decision = validateSettings(config.settings, payload, flags, { groups, fields });
   if (!decision.ok) {
     throw new AppError('validation', 'Some settings need your attention.', { fields: decision.errors });
   }
@@ -173,10 +209,24 @@ async function clearTokenCache({ context }) {
   return { cleared: true };
 }
 
+/** The site's groups whose names contain `query`, for the agent groups picker. @param {{ payload: any, context: any }} request */
+async function searchGroups({ payload, context }) {
+  await requireAdmin(context);
+  const query = typeof payload?.query === 'string' ? payload.query.trim().slice(0, 255) : '';
+  return { groups: await pickGroups(query, GROUP_PAGE) };
+}
+
+/** The reporter and the site's user-picker fields, for "Person to verify". @param {{ context: any }} request */
+async function listPersonFields({ context }) {
+  await requireAdmin(context);
+  return { fields: personFieldOptions(await siteFields()) };
+}
+
 /** @param {{ context: any }} request */
 async function listTransitions({ context }) {
   await requireAdmin(context);
-  const names = new Set();
+  /** @type {Map<string, Set<string>>} */
+  const byWorkflow = new Map();
   for (let startAt = 0, pages = 0; pages < 20; pages += 1) {
     const from = startAt;
     const page = await jiraJson((signal) =>
@@ -184,14 +234,19 @@ async function listTransitions({ context }) {
     );
     const values = Array.isArray(page?.values) ? page.values : [];
     for (const workflow of values) {
+      if (typeof workflow?.name !== 'string') continue;
+      const names = byWorkflow.get(workflow.name) ?? new Set();
       for (const t of Array.isArray(workflow?.transitions) ? workflow.transitions : []) {
         if (typeof t?.name === 'string' && t.name !== '' && t.type !== 'INITIAL') names.add(t.name);
       }
+      if (names.size > 0) byWorkflow.set(workflow.name, names);
     }
     if (page?.isLast !== false || values.length === 0) break;
     startAt += values.length;
   }
-  return { transitions: [...names].sort((a, b) => a.localeCompare(b)) };
+  const sorted = (/** @type {Iterable<string>} */ names) => [...names].sort((a, b) => a.localeCompare(b));
+  const workflows = sorted(byWorkflow.keys()).map((name) => ({ name, transitions: sorted(byWorkflow.get(name) ?? []) }));
+  return { workflows };
 }
 
 /** @param {{ payload: any, context: any }} request */
@@ -237,6 +292,8 @@ export const adminResolver = new Resolver()
   .define('admin.sendTest', guarded('admin.sendTest', sendTest))
   .define('admin.clearTokenCache', guarded('admin.clearTokenCache', clearTokenCache))
   .define('admin.listTransitions', guarded('admin.listTransitions', listTransitions))
+  .define('admin.searchGroups', guarded('admin.searchGroups', searchGroups))
+  .define('admin.listPersonFields', guarded('admin.listPersonFields', listPersonFields))
   .define('admin.previewComment', guarded('admin.previewComment', previewComment))
   .define('admin.getDeliveries', guarded('admin.getDeliveries', getDeliveries))
   .getDefinitions();

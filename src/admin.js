@@ -225,7 +225,20 @@ async function listPersonFields({ context }) {
 /** @param {{ context: any }} request */
 async function listTransitions({ context }) {
   await requireAdmin(context);
-  /** @type {Map<string, Set<string>>} */
+  const [workflows, serviceStatuses] = await Promise.all([workflowTransitions(), serviceProjectStatuses()]);
+  // A workflow whose statuses all belong to a service project's is (most likely) that project's:
+  // Jira names a project's workflow only to the workflow-scheme API, which needs a wider scope.
+  const forService = (/** @type {{ statusIds: string[] }} */ w) =>
+    w.statusIds.length > 0 && serviceStatuses.some((ids) => w.statusIds.every((id) => ids.has(id)));
+  const ranked = workflows
+    .map((w) => ({ name: w.name, service: forService(w), transitions: w.transitions }))
+    .sort((a, b) => Number(b.service) - Number(a.service) || a.name.localeCompare(b.name));
+  return { workflows: ranked };
+}
+
+/** Every workflow with its transition names (sorted, no create transition) and status ids. */
+async function workflowTransitions() {
+  /** @type {Map<string, { names: Set<string>, statusIds: string[] }>} */
   const byWorkflow = new Map();
   for (let startAt = 0, pages = 0; pages < 20; pages += 1) {
     const from = startAt;
@@ -233,20 +246,32 @@ async function listTransitions({ context }) {
       api.asUser().requestJira(route`/rest/api/3/workflows/search?expand=values.transitions&startAt=${from}&maxResults=50`, { signal }),
     );
     const values = Array.isArray(page?.values) ? page.values : [];
+    const statusIdOf = new Map((Array.isArray(page?.statuses) ? page.statuses : []).map((/** @type {any} */ st) => [st?.statusReference, String(st?.id ?? '')]));
     for (const workflow of values) {
       if (typeof workflow?.name !== 'string') continue;
-      const names = byWorkflow.get(workflow.name) ?? new Set();
+      const names = new Set();
       for (const t of Array.isArray(workflow?.transitions) ? workflow.transitions : []) {
         if (typeof t?.name === 'string' && t.name !== '' && t.type !== 'INITIAL') names.add(t.name);
       }
-      if (names.size > 0) byWorkflow.set(workflow.name, names);
+      const statusIds = (Array.isArray(workflow?.statuses) ? workflow.statuses : []).map((/** @type {any} */ st) => statusIdOf.get(st?.statusReference) ?? '').filter((/** @type {string} */ id) => id !== '');
+      if (names.size > 0) byWorkflow.set(workflow.name, { names, statusIds });
     }
     if (page?.isLast !== false || values.length === 0) break;
     startAt += values.length;
   }
-  const sorted = (/** @type {Iterable<string>} */ names) => [...names].sort((a, b) => a.localeCompare(b));
-  const workflows = sorted(byWorkflow.keys()).map((name) => ({ name, transitions: sorted(byWorkflow.get(name) ?? []) }));
-  return { workflows };
+  return [...byWorkflow].map(([name, w]) => ({ name, statusIds: w.statusIds, transitions: [...w.names].sort((a, b) => a.localeCompare(b)) }));
+}
+
+/** The status ids of each service project (the first 20), to tell which workflows serve them. */
+async function serviceProjectStatuses() {
+  const page = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/project/search?typeKey=service_desk&maxResults=20`, { signal }));
+  const keys = (Array.isArray(page?.values) ? page.values : []).map((/** @type {any} */ p) => p?.key).filter((/** @type {unknown} */ k) => typeof k === 'string');
+  return Promise.all(
+    keys.map(async (/** @type {string} */ key) => {
+      const types = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/project/${key}/statuses`, { signal }));
+      return new Set((Array.isArray(types) ? types : []).flatMap((/** @type {any} */ t) => (Array.isArray(t?.statuses) ? t.statuses : []).map((/** @type {any} */ st) => String(st?.id ?? ''))));
+    }),
+  );
 }
 
 /** @param {{ payload: any, context: any }} request */

@@ -534,7 +534,10 @@ const NONE = { label: 'None (leave the status alone)', value: '' };
 
 export function TransitionsSection({ form, update, errs, transitions }) {
   // One group per workflow: a help desk's transitions are not mixed with another team's.
-  const groups = transitions.workflows.map((w) => ({ label: w.name, options: w.transitions.map((t) => ({ label: t, value: t })) }));
+  const groups = transitions.workflows.map((w) => ({
+    label: w.service ? `${w.name} (service project)` : w.name,
+    options: w.transitions.map((t) => ({ label: t, value: t })),
+  }));
   const options = [NONE, ...groups];
   const all = [NONE, ...groups.flatMap((g) => g.options)];
   return (

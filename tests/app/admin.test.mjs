@@ -122,8 +122,8 @@ test('clear cache: the next link fetches a new token', async () => {
 
 test("transitions offered are the site's workflow transition names, by workflow", async () => {
   const { workflows } = ok(await admin(host, ACCOUNTS.alex, 'admin.listTransitions'));
-  assert.deepEqual(workflows.map((w) => w.name), ['Finance workflow', 'IT Help Desk workflow']);
-  const [finance, helpDesk] = workflows.map((w) => w.transitions);
+  assert.deepEqual(workflows.map((w) => [w.name, w.service]), [['IT Help Desk workflow', true], ['Finance workflow', false]], "the service project's workflow first");
+  const [helpDesk, finance] = workflows.map((w) => w.transitions);
   assert.deepEqual(helpDesk, ['Escalate', 'Pending', 'Reopen', 'Resolve', 'Start progress'], 'sorted, without the create transition');
   assert.deepEqual(finance, ['Back to to do', 'Mark done']);
   assert.equal((await checklistOf()).transitions, false);

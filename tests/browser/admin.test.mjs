@@ -242,8 +242,9 @@ test('transitions are listed by workflow', async () => {
   const menu = frame.locator('[class*="-menu"]');
   await menu.getByText('IT Help Desk workflow').waitFor();
   const text = await menu.innerText();
+  assert.ok(text.indexOf('IT Help Desk workflow (service project)') < text.indexOf('Start progress'));
+  assert.ok(text.indexOf('Start progress') < text.indexOf('Finance workflow'), "the service project's workflow first");
   assert.ok(text.indexOf('Finance workflow') < text.indexOf('Mark done'), 'a finance transition sits under its workflow');
-  assert.ok(text.indexOf('IT Help Desk workflow') < text.indexOf('Start progress'));
   await shoot(page.locator('main#view'), 'admin--flow--transitions-by-workflow--light');
   await input.press('Escape');
 });

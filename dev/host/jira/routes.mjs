@@ -379,6 +379,38 @@ function listFields({ site }) {
   return ok([...system, ...custom]);
 }
 
+// ---- projects ----------------------------------------------------------------------------------
+
+/** `GET /rest/api/3/project/search`: the projects the caller may browse, by type. */
+function searchProjects({ site, principal, query }) {
+  const types = list(query, "typeKey");
+  const startAt = intParam(query, "startAt", 0);
+  const maxResults = intParam(query, "maxResults", 50, 100);
+  const visible = site.db.projects
+    .filter((p) => site.can(principal, "BROWSE_PROJECTS", p) || site.can(principal, "ADMINISTER"))
+    .filter((p) => !types.length || types.includes(p.projectTypeKey))
+    .map((p) => site.projectJson(p));
+  return ok({ self: `${site.base}/rest/api/3/project/search`, ...page(visible, startAt, maxResults) });
+}
+
+/** `GET /rest/api/3/project/{projectIdOrKey}/statuses`: each issue type with its workflow's statuses. */
+function projectStatuses({ site, principal, params }) {
+  const project = site.project(params.projectIdOrKey);
+  if (!project || !(site.can(principal, "BROWSE_PROJECTS", project) || site.can(principal, "ADMINISTER"))) {
+    return jiraError(404, [`No project could be found with key '${params.projectIdOrKey}'.`]);
+  }
+  const workflow = site.workflowOf(project);
+  return ok([
+    {
+      self: `${site.base}/rest/api/3/issueType/${project.issueType.id}`,
+      id: project.issueType.id,
+      name: project.issueType.name,
+      subtask: false,
+      statuses: (workflow?.statuses ?? []).map((id) => site.statusJson(id)),
+    },
+  ]);
+}
+
 // ---- workflows ---------------------------------------------------------------------------------
 
 function page(items, startAt, maxResults) {
@@ -726,6 +758,8 @@ export const PLATFORM_ROUTES = {
   "GET /rest/api/3/user/groups": getUserGroups,
   "GET /rest/api/3/groups/picker": pickGroups,
   "GET /rest/api/3/field": listFields,
+  "GET /rest/api/3/project/search": searchProjects,
+  "GET /rest/api/3/project/{projectIdOrKey}/statuses": projectStatuses,
   "GET /rest/api/3/workflow/search": searchClassicWorkflows,
   "GET /rest/api/3/workflows/search": searchWorkflows,
   "GET /rest/api/3/search/jql": search,

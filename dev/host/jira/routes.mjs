@@ -371,7 +371,7 @@ function listFields({ site }) {
     const type = CUSTOM_TYPES[f.type] ?? CUSTOM_TYPES.string;
     const customId = Number(f.id.replace("customfield_", ""));
     return {
-      id: f.id, key: f.id, name: f.name, untranslatedName: f.name, custom: true, orderable: true, navigable: true, searchable: true,
+      id: f.id, key: f.id, name: f.name, custom: true, orderable: true, navigable: true, searchable: true,
       clauseNames: [`cf[${customId}]`, f.name],
       schema: { ...type.schema, custom: type.custom, customId },
     };

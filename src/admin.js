@@ -3,7 +3,7 @@
 import api, { route, webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
 import {
-  adminRules, foundGroups, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate,
+  adminRules, foundGroups, missingWords, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate,
 } from './console.js';
 import { publicSettings } from './core.js';
 import { jiraJson, requireAdmin } from './access.js';
@@ -187,7 +187,7 @@ async function testCredentials({ context }) {
 async function sendTest({ payload, context }) {
   const config = await asAdmin(context, loadConfig());
   const pub = publicSettings(config.settings, flagsOf(config.secrets));
-  if (!pub.ready) throw new AppError('setup_required', `Finish the settings first (missing: ${pub.missing.join(', ')}).`);
+  if (!pub.ready) throw new AppError('setup_required', `Finish the settings first: save ${missingWords(pub.missing)}.`);
   const delivery = payload?.delivery === undefined || payload?.delivery === '' ? config.settings.defaultDelivery : payload.delivery;
   if (delivery !== 'SMS' && delivery !== 'EMAIL') {
     throw new AppError('validation', 'Choose SMS or email delivery.', {

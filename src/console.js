@@ -33,6 +33,7 @@ export const cancelVerification = onFirstCall((m) => m.cancelVerification);
 export const commentRequest = onFirstCall((m) => m.commentRequest);
 export const compileTemplates = onFirstCall((m) => m.compileTemplates);
 export const foundGroups = onFirstCall((m) => m.foundGroups);
+export const missingWords = onFirstCall((m) => m.missingWords);
 export const newVerification = onFirstCall((m) => m.newVerification);
 export const parseStart = onFirstCall((m) => m.parseStart);
 export const parseToken = onFirstCall((m) => m.parseToken);

@@ -1163,6 +1163,25 @@ pub fn public_settings(settings: &Settings, flags: SecretFlags) -> PublicSetting
     }
 }
 
+/// What `missing` (of [`PublicSettings`]) names, in words: "the client ID and the API key".
+pub fn missing_words(missing: &[String]) -> String {
+    let words: Vec<String> = missing
+        .iter()
+        .map(|field| {
+            let name = label(field);
+            match name.strip_prefix("The ") {
+                Some(rest) => format!("the {rest}"),
+                None => name,
+            }
+        })
+        .collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 fn warnings(flags: SecretFlags) -> Vec<FieldError> {
     let mut warnings = Vec::new();
     if !flags.webhook_secret {
@@ -1595,6 +1614,17 @@ mod tests {
         );
         assert_eq!(view["apiBaseUrl"], "https://eu.incodesmile.com");
         assert_eq!(view["authBaseUrl"], PRODUCTION_AUTH_URL);
+    }
+
+    #[test]
+    fn what_is_missing_in_words() {
+        let view = public_settings(&default_settings(), no_flags());
+        assert_eq!(
+            missing_words(&view.missing),
+            "the client ID, the integration reference, the API key and the client secret"
+        );
+        assert_eq!(missing_words(&["apiKey".to_owned()]), "the API key");
+        assert_eq!(missing_words(&[]), "");
     }
 
     #[test]

@@ -45,6 +45,9 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
   assert.equal(state.canSend, false);
   assert.match(state.cannotSendReason, /Setup required/);
   fails(await panel(host, ACCOUNTS.avery, 'HELP-1', 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'setup_required');
+  const early = fails(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'casey@example.test', delivery: 'EMAIL' }), 'setup_required');
+  assert.match(early.message, /the client ID, the integration reference, the API key and the client secret/, 'named in words');
+  assert.doesNotMatch(early.message, /clientId|integrationReference/);
 
   // Without a webhook secret nothing can authenticate: even an "unsigned" delivery is refused.
   const body = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });

@@ -49,6 +49,12 @@ pub fn validate_settings(
     ))
 }
 
+/// What `PublicSettings.missing` names, in words for a message.
+#[wasm_bindgen(js_name = missingWords)]
+pub fn missing_words(missing: Vec<String>) -> String {
+    settings::missing_words(&missing)
+}
+
 /// The constants and number rules the admin page shows and checks (`AdminRules`).
 #[wasm_bindgen(js_name = adminRules, unchecked_return_type = "AdminRules")]
 pub fn admin_rules() -> JsResult {

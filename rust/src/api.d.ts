@@ -129,6 +129,8 @@ export interface AdminRules {
   webhookAuthDefaults: { hmac: WebhookAuth; sharedSecret: WebhookAuth; oauth: WebhookAuth };
   /** The Incode events to enable on the webhook. */
   webhookEvents: string[];
+  /** The variables a comment template may use, in display order. */
+  templateVariables: string[];
   defaults: Settings;
 }
 

@@ -6,6 +6,7 @@ use crate::model::{Settings, WebhookAuth};
 use crate::settings::{
     self, AuthMode, DEMO_API_URL, DEMO_AUTH_URL, PRODUCTION_API_URL, PRODUCTION_AUTH_URL,
 };
+use crate::template;
 use serde::Serialize;
 
 /// The Incode events the webhook must be subscribed to in the Incode dashboard: the session
@@ -65,6 +66,8 @@ pub struct AdminRules {
     pub hosts: EnvironmentHosts,
     pub webhook_auth_defaults: AuthDefaults,
     pub webhook_events: Vec<&'static str>,
+    /// The variables a comment template may use, in the order the page lists them.
+    pub template_variables: Vec<&'static str>,
     /// The settings of a fresh install (the page names the default link expiry, for one).
     pub defaults: Settings,
 }
@@ -100,6 +103,7 @@ pub fn admin_rules() -> AdminRules {
             oauth: settings::default_webhook_auth(AuthMode::OAuth),
         },
         webhook_events: WEBHOOK_EVENTS.to_vec(),
+        template_variables: template::VARIABLES.to_vec(),
         defaults: settings::default_settings(),
     }
 }
@@ -163,5 +167,6 @@ mod tests {
         );
         assert_eq!(json["hosts"]["demo"]["api"], DEMO_API_URL);
         assert_eq!(json["defaults"]["linkExpiryMinutes"], 10);
+        assert_eq!(json["templateVariables"][0], "name");
     }
 }

@@ -10,19 +10,19 @@ export const OUTCOME_LABELS = {
   manualReview: 'Manual review required',
 };
 
-/** The template variables (`TemplateVars`), in the order the chips show them. */
-export const TEMPLATE_VARIABLES = [
-  ['name', 'Employee’s display name'],
-  ['email', 'Employee’s corporate email'],
-  ['identityId', 'Incode identity ID'],
-  ['sessionId', 'Incode session ID'],
-  ['outcome', 'passed, failed or manual review'],
-  ['agent', 'Agent who sent the link'],
-  ['issueKey', 'Ticket key'],
-  ['time', 'Time of the result (UTC)'],
-  ['delivery', 'SMS or email'],
-  ['status', 'Timestamped status text'],
-];
+/** What each template variable holds, for its chip (the list itself is the core's `templateVariables`). */
+export const VARIABLE_DESCRIPTIONS = {
+  name: 'Employee’s display name',
+  email: 'Employee’s corporate email',
+  identityId: 'Incode identity ID',
+  sessionId: 'Incode session ID',
+  outcome: 'passed, failed or manual review',
+  agent: 'Agent who sent the link',
+  issueKey: 'Ticket key',
+  time: 'Time of the result (UTC)',
+  delivery: 'SMS or email',
+  status: 'Timestamped status text',
+};
 
 // The Incode hosts, webhook events, authentication defaults and number ranges are the core's
 // (`rules` in the `admin.getSettings` answer, `AdminRules` in rust/src/api.d.ts): never copied here.

@@ -580,7 +580,7 @@ export function TransitionsSection({ form, update, errs, transitions }) {
   );
 }
 
-export function TemplatesSection({ form, update, errs }) {
+export function TemplatesSection({ form, update, errs, rules }) {
   return (
     <Section
       id="templates"
@@ -590,6 +590,7 @@ export function TemplatesSection({ form, update, errs }) {
       {OUTCOMES.map((o) => (
         <TemplateEditor
           key={o}
+          variables={rules.templateVariables}
           outcome={o}
           value={form.templates[o]}
           errors={errs(`templates.${o}`)}

@@ -8,6 +8,7 @@ import {
   isDirty,
   missingText,
   rangeText,
+  VARIABLE_DESCRIPTIONS,
   resolvedHosts as hostsWith,
   switchAuthMode as switchWith,
 } from '../admin-page/logic.js';
@@ -190,6 +191,11 @@ describe('the rules come from the core', () => {
     expect(checkNumberField(rules, 'limits.perTicketPerHour', '61')).toBeNull();
     expect(checkNumberField(rules, 'limits.perTicketPerHour', '')).not.toBeNull();
     expect(rangeText(rules, 'webhookAuth.toleranceSeconds')).toBe('30 to 3600');
+  });
+
+  it('describes every template variable the core allows', () => {
+    expect(rules.templateVariables[0]).toBe('name');
+    for (const name of rules.templateVariables) expect(VARIABLE_DESCRIPTIONS[name]).toBeTruthy();
   });
 
   it('names what is missing by its label', () => {

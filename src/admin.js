@@ -2,7 +2,9 @@
 // out: the page sees only whether each one is set.
 import api, { route, webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
-import { renderTemplate, statusText, validateSettings, validateTemplate } from './console.js';
+import {
+  adminRules, foundGroups, missingWords, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate,
+} from './console.js';
 import { publicSettings } from './core.js';
 import { jiraJson, requireAdmin } from './access.js';
 import { AppError, guarded } from './envelope.js';
@@ -16,12 +18,13 @@ import {
 /** @typedef {import('./generated/core.js').Settings} Settings */
 /** @typedef {import('./generated/core.js').Outcome} Outcome */
 
-/** The Incode events the webhook must be subscribed to. */
-export const WEBHOOK_EVENTS = ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW'];
 const OUTCOMES = /** @type {const} */ (['passed', 'failed', 'manualReview']);
 const OUTCOME_WORDS = { passed: 'passed', failed: 'failed', manualReview: 'manual review' };
 const OUTCOME_STATUS = /** @type {const} */ ({ passed: 'passed', failed: 'failed', manualReview: 'manualReview' });
 const DELIVERY_PAGE = 50;
+// The core refuses more agent groups than this, so no more are looked up.
+const MAX_GROUP_LOOKUPS = 51;
+const GROUP_PAGE = 20;
 
 /**
  * The admin check, with what the resolver needs loading meanwhile (nothing of it is returned to
@@ -43,10 +46,11 @@ async function webhookInfo(settings) {
     auth.mode === 'oauth' ? webTrigger.getUrl('incode-webhook-token') : Promise.resolve(null),
   ]);
   const header = auth.mode === 'oauth' ? 'Authorization' : auth.header;
+  const events = adminRules().webhookEvents;
   const steps = [
     'In the Incode dashboard, open Configuration → Webhooks and add a webhook.',
     `URL: ${url}`,
-    `Events: ${WEBHOOK_EVENTS.join(', ')}.`,
+    `Events: ${events.join(', ')}.`,
   ];
   if (auth.mode === 'hmac') {
     steps.push(`Signing: HMAC-SHA256 of the raw body with the webhook secret saved here, sent in the ${auth.header} header (${auth.encoding}).`);
@@ -56,7 +60,7 @@ async function webhookInfo(settings) {
   } else {
     steps.push(`Authentication: OAuth 2.0 client credentials. Token URL: ${tokenUrl}; client ID: ${auth.clientId}; client secret: the webhook secret saved here.`);
   }
-  return { url, tokenUrl, mode: auth.mode, header, events: WEBHOOK_EVENTS, instructions: steps.join('\n') };
+  return { url, tokenUrl, mode: auth.mode, header, events, instructions: steps.join('\n') };
 }
 
 /**
@@ -64,14 +68,15 @@ async function webhookInfo(settings) {
  * @param {Settings} settings @param {import('./store.js').Checklist} checklist @param {import('./store.js').SecretFlags} flags
  */
 function checklistItems(settings, checklist, flags) {
-  const when = (/** @type {number | null} */ ms) => (ms === null ? '' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   const chosen = OUTCOMES.filter((o) => settings.transitions[o] !== '');
+  // `atMs` is shown after `detail` in the viewer's time zone, by the page.
   return [
     {
       id: 'credentials',
       done: checklist.credentialsTestedAtMs !== null,
       label: 'Test the Incode credentials',
-      detail: checklist.credentialsTestedAtMs !== null ? `Connected on ${when(checklist.credentialsTestedAtMs)}` : 'Save your credentials, then use Test credentials.',
+      detail: checklist.credentialsTestedAtMs !== null ? 'Connected on' : 'Save your credentials, then use Test credentials.',
+      atMs: checklist.credentialsTestedAtMs,
     },
     flags.weakWebhookSecret
       ? {
@@ -79,24 +84,28 @@ function checklistItems(settings, checklist, flags) {
         done: false,
         label: 'Receive a webhook from Incode',
         detail: 'The stored webhook secret is too weak, so every delivery is refused: enter a new one of at least 16 characters, here and in the Incode dashboard.',
+        atMs: null,
       }
       : {
         id: 'webhook',
         done: checklist.webhookReceivedAtMs !== null,
         label: 'Receive a webhook from Incode',
-        detail: checklist.webhookReceivedAtMs !== null ? `Last authenticated delivery first seen ${when(checklist.webhookReceivedAtMs)}` : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+        detail: checklist.webhookReceivedAtMs !== null ? 'First authenticated delivery received' : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+        atMs: checklist.webhookReceivedAtMs,
       },
     {
       id: 'transitions',
       done: chosen.length > 0,
       label: 'Choose status transitions',
       detail: chosen.length > 0 ? `Set for ${chosen.map((o) => OUTCOME_WORDS[o]).join(', ')}` : 'Optional: map outcomes to transitions of your workflow.',
+      atMs: null,
     },
     {
       id: 'firstVerification',
       done: checklist.firstVerificationAtMs !== null,
       label: 'Send the first verification',
-      detail: checklist.firstVerificationAtMs !== null ? `First sent ${when(checklist.firstVerificationAtMs)}` : 'Open a request and send a verification link from the issue panel.',
+      detail: checklist.firstVerificationAtMs !== null ? 'First sent' : 'Open a request and send a verification link from the issue panel.',
+      atMs: checklist.firstVerificationAtMs,
     },
   ];
 }
@@ -111,10 +120,36 @@ async function getSettings({ context }) {
     settings: publicSettings(config.settings, flags),
     webhook,
     checklist: checklistItems(config.settings, checklist, flags),
+    rules: adminRules(),
   };
 }
 
 const CREDENTIAL_FIELDS = /** @type {const} */ (['environment', 'baseUrlOverride', 'clientId']);
+
+/** @param {string} query @param {number} maxResults */
+async function pickGroups(query, maxResults) {
+  const answer = await jiraJson((signal) =>
+    api.asUser().requestJira(route`/rest/api/3/groups/picker?query=${query}&maxResults=${maxResults}&caseInsensitive=true`, { signal }),
+  );
+  return foundGroups(answer);
+}
+
+/**
+ * The site's groups matching the names being saved (the core decides which exist). One look-up
+ * per name: the picker matches substrings and answers a limited page.
+ * @param {unknown[]} names
+ */
+async function groupsNamed(names) {
+  const typed = names.filter((n) => typeof n === 'string').map((n) => /** @type {string} */ (n).trim());
+  const wanted = [...new Set(typed.filter((n) => n !== ''))].slice(0, MAX_GROUP_LOOKUPS);
+  const found = await Promise.all(wanted.map((name) => pickGroups(name, 50)));
+  return found.flat();
+}
+
+/** The site's fields, as Jira answers them. */
+function siteFields() {
+  return jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/field`, { signal }));
+}
 
 /** @param {{ payload: any, context: any }} request */
 async function saveSettings({ payload, context }) {
@@ -123,7 +158,9 @@ async function saveSettings({ payload, context }) {
     throw new AppError('validation', 'Nothing to save.', { fields: [] });
   }
   const flags = flagsOf(config.secrets);
-  const decision = validateSettings(config.settings, payload, flags);
+  const groupNames = Array.isArray(payload.agentGroups) ? payload.agentGroups : config.settings.agentGroups;
+  const [groups, fields] = await Promise.all([groupsNamed(groupNames), siteFields()]);
+  const decision = validateSettings(config.settings, payload, flags, { groups, fields });
   if (!decision.ok) {
     throw new AppError('validation', 'Some settings need your attention.', { fields: decision.errors });
   }
@@ -160,7 +197,7 @@ async function testCredentials({ context }) {
 async function sendTest({ payload, context }) {
   const config = await asAdmin(context, loadConfig());
   const pub = publicSettings(config.settings, flagsOf(config.secrets));
-  if (!pub.ready) throw new AppError('setup_required', `Finish the settings first (missing: ${pub.missing.join(', ')}).`);
+  if (!pub.ready) throw new AppError('setup_required', `Finish the settings first: save ${missingWords(pub.missing)}.`);
   const delivery = payload?.delivery === undefined || payload?.delivery === '' ? config.settings.defaultDelivery : payload.delivery;
   if (delivery !== 'SMS' && delivery !== 'EMAIL') {
     throw new AppError('validation', 'Choose SMS or email delivery.', {
@@ -182,25 +219,69 @@ async function clearTokenCache({ context }) {
   return { cleared: true };
 }
 
+/** The site's groups whose names contain `query`, for the agent groups picker. @param {{ payload: any, context: any }} request */
+async function searchGroups({ payload, context }) {
+  await requireAdmin(context);
+  const query = typeof payload?.query === 'string' ? payload.query.trim().slice(0, 255) : '';
+  return { groups: await pickGroups(query, GROUP_PAGE) };
+}
+
+/** The reporter and the site's user-picker fields, for "Person to verify". @param {{ context: any }} request */
+async function listPersonFields({ context }) {
+  await requireAdmin(context);
+  return { fields: personFieldOptions(await siteFields()) };
+}
+
 /** @param {{ context: any }} request */
 async function listTransitions({ context }) {
   await requireAdmin(context);
-  const names = new Set();
+  const [workflows, serviceStatuses] = await Promise.all([workflowTransitions(), serviceProjectStatuses()]);
+  // A workflow whose statuses all belong to a service project's is (most likely) that project's:
+  // Jira names a project's workflow only to the workflow-scheme API, which needs a wider scope.
+  const forService = (/** @type {{ statusIds: string[] }} */ w) =>
+    w.statusIds.length > 0 && serviceStatuses.some((ids) => w.statusIds.every((id) => ids.has(id)));
+  const ranked = workflows
+    .map((w) => ({ name: w.name, service: forService(w), transitions: w.transitions }))
+    .sort((a, b) => Number(b.service) - Number(a.service) || a.name.localeCompare(b.name));
+  return { workflows: ranked };
+}
+
+/** Every workflow with its transition names (sorted, no create transition) and status ids. */
+async function workflowTransitions() {
+  /** @type {Map<string, { names: Set<string>, statusIds: string[] }>} */
+  const byWorkflow = new Map();
   for (let startAt = 0, pages = 0; pages < 20; pages += 1) {
     const from = startAt;
     const page = await jiraJson((signal) =>
       api.asUser().requestJira(route`/rest/api/3/workflows/search?expand=values.transitions&startAt=${from}&maxResults=50`, { signal }),
     );
     const values = Array.isArray(page?.values) ? page.values : [];
+    const statusIdOf = new Map((Array.isArray(page?.statuses) ? page.statuses : []).map((/** @type {any} */ st) => [st?.statusReference, String(st?.id ?? '')]));
     for (const workflow of values) {
+      if (typeof workflow?.name !== 'string') continue;
+      const names = new Set();
       for (const t of Array.isArray(workflow?.transitions) ? workflow.transitions : []) {
         if (typeof t?.name === 'string' && t.name !== '' && t.type !== 'INITIAL') names.add(t.name);
       }
+      const statusIds = (Array.isArray(workflow?.statuses) ? workflow.statuses : []).map((/** @type {any} */ st) => statusIdOf.get(st?.statusReference) ?? '').filter((/** @type {string} */ id) => id !== '');
+      if (names.size > 0) byWorkflow.set(workflow.name, { names, statusIds });
     }
     if (page?.isLast !== false || values.length === 0) break;
     startAt += values.length;
   }
-  return { transitions: [...names].sort((a, b) => a.localeCompare(b)) };
+  return [...byWorkflow].map(([name, w]) => ({ name, statusIds: w.statusIds, transitions: [...w.names].sort((a, b) => a.localeCompare(b)) }));
+}
+
+/** The status ids of each service project (the first 20), to tell which workflows serve them. */
+async function serviceProjectStatuses() {
+  const page = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/project/search?typeKey=service_desk&maxResults=20`, { signal }));
+  const keys = (Array.isArray(page?.values) ? page.values : []).map((/** @type {any} */ p) => p?.key).filter((/** @type {unknown} */ k) => typeof k === 'string');
+  return Promise.all(
+    keys.map(async (/** @type {string} */ key) => {
+      const types = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/project/${key}/statuses`, { signal }));
+      return new Set((Array.isArray(types) ? types : []).flatMap((/** @type {any} */ t) => (Array.isArray(t?.statuses) ? t.statuses : []).map((/** @type {any} */ st) => String(st?.id ?? ''))));
+    }),
+  );
 }
 
 /** @param {{ payload: any, context: any }} request */
@@ -246,6 +327,8 @@ export const adminResolver = new Resolver()
   .define('admin.sendTest', guarded('admin.sendTest', sendTest))
   .define('admin.clearTokenCache', guarded('admin.clearTokenCache', clearTokenCache))
   .define('admin.listTransitions', guarded('admin.listTransitions', listTransitions))
+  .define('admin.searchGroups', guarded('admin.searchGroups', searchGroups))
+  .define('admin.listPersonFields', guarded('admin.listPersonFields', listPersonFields))
   .define('admin.previewComment', guarded('admin.previewComment', previewComment))
   .define('admin.getDeliveries', guarded('admin.getDeliveries', getDeliveries))
   .getDefinitions();

@@ -28,13 +28,17 @@ function api() {
  */
 const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args));
 
+export const adminRules = onFirstCall((m) => m.adminRules);
 export const cancelVerification = onFirstCall((m) => m.cancelVerification);
 export const replaceVerification = onFirstCall((m) => m.replaceVerification);
 export const commentRequest = onFirstCall((m) => m.commentRequest);
 export const compileTemplates = onFirstCall((m) => m.compileTemplates);
+export const foundGroups = onFirstCall((m) => m.foundGroups);
+export const missingWords = onFirstCall((m) => m.missingWords);
 export const newVerification = onFirstCall((m) => m.newVerification);
 export const parseStart = onFirstCall((m) => m.parseStart);
 export const parseToken = onFirstCall((m) => m.parseToken);
+export const personFieldOptions = onFirstCall((m) => m.personFieldOptions);
 export const renderTemplate = onFirstCall((m) => m.renderTemplate);
 export const startRequest = onFirstCall((m) => m.startRequest);
 export const statusText = onFirstCall((m) => m.statusText);

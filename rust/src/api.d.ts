@@ -119,6 +119,39 @@ export interface PublicSettings {
   /** The resolved Incode hosts. */
   apiBaseUrl: string;
   authBaseUrl: string;
+  /** What is saved but cannot work yet (no webhook secret). */
+  warnings: FieldError[];
+}
+
+/** The constants and number rules the admin page shows and checks, from the core. */
+export interface AdminRules {
+  numbers: { field: string; min: number; max: number; message: string }[];
+  hosts: Record<Environment, { api: string; auth: string }>;
+  webhookAuthDefaults: { hmac: WebhookAuth; sharedSecret: WebhookAuth; oauth: WebhookAuth };
+  /** The Incode events to enable on the webhook. */
+  webhookEvents: string[];
+  /** The variables a comment template may use, in display order. */
+  templateVariables: string[];
+  defaults: Settings;
+}
+
+/** A Jira group, as the groups picker answers it. */
+export interface SiteGroup {
+  name: string;
+  groupId: string;
+}
+
+/** A choice for the person to verify: the reporter or a user-picker field. */
+export interface PersonFieldOption {
+  id: string;
+  name: string;
+}
+
+/** What the resolver read from the site for a save; what is left out is not checked. */
+export interface SiteFacts {
+  groups?: SiteGroup[];
+  /** The site's fields, as `GET /rest/api/3/field` answers them. */
+  fields?: unknown;
 }
 
 /** Values a comment template may use. */

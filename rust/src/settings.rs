@@ -10,6 +10,7 @@ use crate::model::{
     CommentVisibility, Delivery, Environment, False, FieldError, Limits, Outcome, PerOutcome,
     SecretFlags, Settings, SignatureEncoding, True, WebhookAuth,
 };
+use crate::site::{self, SiteFacts};
 use crate::{template, webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -192,6 +193,19 @@ pub fn validate_settings(
     input: &Value,
     flags: SecretFlags,
 ) -> SettingsDecision {
+    validate_settings_on_site(current, input, flags, &SiteFacts::default())
+}
+
+/// [`validate_settings`], and the names the settings refer to checked against the site: each
+/// agent group must exist there (and is saved with the site's spelling), and the person field
+/// must be the reporter or one of the site's user-picker fields. What `site` leaves out (`None`)
+/// is not checked.
+pub fn validate_settings_on_site(
+    current: &Settings,
+    input: &Value,
+    flags: SecretFlags,
+    site: &SiteFacts,
+) -> SettingsDecision {
     let Some(input) = input.as_object() else {
         return SettingsDecision::Rejected {
             ok: False,
@@ -207,6 +221,7 @@ pub fn validate_settings(
     merge(&mut check, &mut settings, input);
     normalise_templates(&mut settings);
     check_settings(&mut check, &settings);
+    check_site(&mut check, &mut settings, site);
     let secret_updates = read_secrets(&mut check, input);
     if secret_updates.webhook_secret.is_none()
         && flags.weak_webhook_secret
@@ -697,6 +712,25 @@ fn check_settings(check: &mut Check, s: &Settings) {
     check_range(check, "limits.perAgentPerHour", s.limits.per_agent_per_hour);
 }
 
+/// The site's half of the rules, on fields that passed the others.
+fn check_site(check: &mut Check, settings: &mut Settings, site: &SiteFacts) {
+    if let Some(groups) = &site.groups {
+        if !check.has("agentGroups") {
+            match site::check_groups(&settings.agent_groups, groups) {
+                Ok(spelled) => settings.agent_groups = spelled,
+                Err(error) => check.push(error),
+            }
+        }
+    }
+    if let Some(fields) = &site.fields {
+        if !check.has("personField") {
+            if let Err(error) = site::check_person_field(&settings.person_field, fields) {
+                check.push(error);
+            }
+        }
+    }
+}
+
 /// Printable text (no control characters) of at most `max` characters; may be empty.
 fn check_plain(check: &mut Check, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
@@ -721,7 +755,7 @@ fn check_range(check: &mut Check, field: &str, value: u32) {
     }
 }
 
-fn range_of(field: &str) -> (u32, u32) {
+pub(crate) fn range_of(field: &str) -> (u32, u32) {
     match field {
         "linkExpiryMinutes" => (5, 60),
         "webhookAuth.toleranceSeconds" => (30, 3600),
@@ -730,7 +764,7 @@ fn range_of(field: &str) -> (u32, u32) {
     }
 }
 
-fn range_message(field: &str, min: u32, max: u32) -> String {
+pub(crate) fn range_message(field: &str, min: u32, max: u32) -> String {
     match field {
         "linkExpiryMinutes" => {
             format!("The link expiry must be a whole number of minutes from {min} to {max}.")
@@ -1090,6 +1124,8 @@ pub struct PublicSettings {
     pub missing: Vec<String>,
     pub api_base_url: String,
     pub auth_base_url: String,
+    /// What is saved but cannot work yet (no webhook secret: no result can be authenticated).
+    pub warnings: Vec<FieldError>,
 }
 
 /// The admin page's view: the settings (which hold no secret), whether each secret is set, and
@@ -1121,9 +1157,41 @@ pub fn public_settings(settings: &Settings, flags: SecretFlags) -> PublicSetting
         },
         ready: missing.is_empty(),
         missing,
+        warnings: warnings(flags),
         api_base_url: api_base_url(settings),
         auth_base_url: auth_base_url(settings),
     }
+}
+
+/// What `missing` (of [`PublicSettings`]) names, in words: "the client ID and the API key".
+pub fn missing_words(missing: &[String]) -> String {
+    let words: Vec<String> = missing
+        .iter()
+        .map(|field| {
+            let name = label(field);
+            match name.strip_prefix("The ") {
+                Some(rest) => format!("the {rest}"),
+                None => name,
+            }
+        })
+        .collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn warnings(flags: SecretFlags) -> Vec<FieldError> {
+    let mut warnings = Vec::new();
+    if !flags.webhook_secret {
+        warnings.push(FieldError::new(
+            "webhookSecret",
+            "webhook_secret_missing",
+            "No webhook secret is saved, so no result from Incode can be authenticated: verifications will never complete. Enter the webhook secret you set in the Incode dashboard and save.",
+        ));
+    }
+    warnings
 }
 
 #[cfg(test)]
@@ -1593,5 +1661,73 @@ mod tests {
         );
         assert_eq!(view["apiBaseUrl"], "https://eu.incodesmile.com");
         assert_eq!(view["authBaseUrl"], PRODUCTION_AUTH_URL);
+    }
+
+    #[test]
+    fn what_is_missing_in_words() {
+        let view = public_settings(&default_settings(), no_flags());
+        assert_eq!(
+            missing_words(&view.missing),
+            "the client ID, the integration reference, the API key and the client secret"
+        );
+        assert_eq!(missing_words(&["apiKey".to_owned()]), "the API key");
+        assert_eq!(missing_words(&[]), "");
+    }
+
+    #[test]
+    fn a_missing_webhook_secret_is_a_warning_until_one_is_saved() {
+        let s = default_settings();
+        let mut flags = SecretFlags {
+            api_key: true,
+            client_secret: true,
+            webhook_secret: false,
+            weak_webhook_secret: false,
+        };
+        let warned = public_settings(&s, flags).warnings;
+        assert_eq!(warned.len(), 1);
+        assert_eq!(warned[0].field, "webhookSecret");
+        assert_eq!(warned[0].code, "webhook_secret_missing");
+        flags.webhook_secret = true;
+        assert_eq!(public_settings(&s, flags).warnings, vec![]);
+    }
+
+    #[test]
+    fn on_a_site_groups_and_the_person_field_must_exist() {
+        let site = SiteFacts {
+            groups: Some(vec![crate::site::SiteGroup {
+                name: "helpdesk-agents".into(),
+                group_id: "g-1".into(),
+            }]),
+            fields: Some(
+                json!([{ "id": "customfield_10050", "name": "Affected employee", "custom": true, "schema": { "type": "user" } }]),
+            ),
+        };
+        let decide = |input: Value| {
+            validate_settings_on_site(&default_settings(), &input, no_flags(), &site)
+        };
+        match decide(
+            json!({ "agentGroups": ["helpdesk-agentz"], "personField": "customfield_10042" }),
+        ) {
+            SettingsDecision::Rejected { errors, .. } => assert_eq!(
+                errors
+                    .iter()
+                    .map(|e| (e.field.as_str(), e.code.as_str()))
+                    .collect::<Vec<_>>(),
+                [
+                    ("agentGroups", "unknown_group"),
+                    ("personField", "unknown_field")
+                ]
+            ),
+            SettingsDecision::Accepted { .. } => panic!("a misspelt group was accepted"),
+        }
+        match decide(
+            json!({ "agentGroups": ["HelpDesk-Agents"], "personField": "customfield_10050" }),
+        ) {
+            SettingsDecision::Accepted { settings, .. } => {
+                assert_eq!(settings.agent_groups, ["helpdesk-agents"]);
+                assert_eq!(settings.person_field, "customfield_10050");
+            }
+            SettingsDecision::Rejected { errors, .. } => panic!("{errors:?}"),
+        }
     }
 }

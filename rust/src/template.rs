@@ -536,7 +536,7 @@ fn character_errors(source: &str) -> Vec<FieldError> {
             errors.push(positioned(
                 "invalid_character",
                 format!(
-                    "The template contains the invisible character U+{:04X} at line {line}, column {column}; remove it.",
+                    "The template contains the invisible character U+{:04X}; remove it.",
                     u32::from(ch)
                 ),
                 line,
@@ -566,9 +566,8 @@ fn nesting_error(source: &str) -> Option<FieldError> {
             let (line, column) = line_col(source, tag_offset);
             return Some(positioned(
                 "unsupported_expression",
-                format!(
-                    "The tag at line {line}, column {column} nests brackets; only {{{{variable}}}} and {{{{#if variable}}}} tags are supported."
-                ),
+                "This tag nests brackets; only {{variable}} and {{#if variable}} tags are supported."
+                    .to_owned(),
                 line,
                 column,
             ));
@@ -579,9 +578,7 @@ fn nesting_error(source: &str) -> Option<FieldError> {
                 let (line, column) = line_col(source, tag_offset);
                 return Some(positioned(
                     "too_deep",
-                    format!(
-                        "Blocks are nested more than {MAX_BLOCK_DEPTH} levels deep at line {line}, column {column}."
-                    ),
+                    format!("Blocks are nested more than {MAX_BLOCK_DEPTH} levels deep here."),
                     line,
                     column,
                 ));
@@ -624,8 +621,14 @@ fn syntax_error(source: &str, error: &TemplateError) -> FieldError {
             ),
             error.pos(),
         ),
-        TemplateErrorReason::InvalidSyntax(_) => match error.pos() {
-            Some((line, column)) => {
+        // The parser stops where it noticed the problem, often at a valid tag after an unclosed
+        // block: the block itself is the one to name.
+        TemplateErrorReason::InvalidSyntax(_) => match (unbalanced_block(source), error.pos()) {
+            (Some((offset, hint)), _) => {
+                let (line, column) = line_col(source, offset);
+                (hint, Some((line as usize, column as usize)))
+            }
+            (None, Some((line, column))) => {
                 let (hint, tag_start) = describe_syntax_problem(source, line, column);
                 let position = tag_start.map_or((line, column), |offset| {
                     let (line, column) = line_col(source, offset);
@@ -633,7 +636,7 @@ fn syntax_error(source: &str, error: &TemplateError) -> FieldError {
                 });
                 (hint, Some(position))
             }
-            None => ("The template is not valid Handlebars.".to_owned(), None),
+            (None, None) => ("The template is not valid Handlebars.".to_owned(), None),
         },
         _ => (
             "This tag is not supported; use {{variable}}, {{{variable}}}, {{#if variable}} … {{/if}} or {{#unless variable}} … {{/unless}}.".to_owned(),
@@ -643,15 +646,49 @@ fn syntax_error(source: &str, error: &TemplateError) -> FieldError {
     match position {
         Some((line, column)) => {
             let (line, column) = (to_u32(line), to_u32(column));
-            positioned(
-                "template_syntax",
-                format!("Syntax error at line {line}, column {column}: {hint}"),
-                line,
-                column,
-            )
+            // The position travels in `line` and `column`; the page prints it once.
+            positioned("template_syntax", hint, line, column)
         }
-        None => FieldError::new("", "template_syntax", format!("Syntax error: {hint}")),
+        None => FieldError::new("", "template_syntax", hint),
     }
+}
+
+/// The tag at fault when blocks do not pair up: a closing tag with no block open, or else the
+/// innermost block never closed. Byte offset of the tag, and what to do.
+fn unbalanced_block(source: &str) -> Option<(usize, String)> {
+    let mut open: Vec<(usize, String)> = Vec::new();
+    let mut from = 0usize;
+    while let Some(found) = source.get(from..).and_then(|rest| rest.find("{{")) {
+        let start = from + found;
+        let after = source.get(start + 2..).unwrap_or("");
+        let end = after.find("}}").unwrap_or(after.len());
+        let body = after
+            .get(..end)
+            .unwrap_or("")
+            .trim_start_matches(['{', '~'])
+            .trim_start();
+        let name = |rest: &str| -> String {
+            rest.trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        };
+        if let Some(block) = body.strip_prefix('#') {
+            open.push((start, name(block)));
+        } else if body.starts_with('/') && open.pop().is_none() {
+            return Some((
+                start,
+                "This closing tag has no matching opening block.".to_owned(),
+            ));
+        }
+        from = start + 2 + end;
+    }
+    open.pop().map(|(offset, name)| {
+        (
+            offset,
+            format!("This {{{{#{name}}}}} block is never closed; add {{{{/{name}}}}} where it should end."),
+        )
+    })
 }
 
 fn unquote(name: &str) -> &str {
@@ -852,12 +889,7 @@ impl Walker<'_> {
     fn problem(&mut self, code: &str, message: String, mapped: Option<(u32, u32)>, needle: &str) {
         let position = mapped.or_else(|| locate_tag(self.source, needle));
         let error = match position {
-            Some((line, column)) => positioned(
-                code,
-                format!("{message} (line {line}, column {column})"),
-                line,
-                column,
-            ),
+            Some((line, column)) => positioned(code, message, line, column),
             None => FieldError::new("", code, message),
         };
         self.errors.push(error);
@@ -1582,6 +1614,19 @@ mod tests {
             ("{{#if name}}x{{/unless}}", 1, 14, "closed by"),
             ("{{else}}", 1, 1, "{{else}} may only"),
             ("{{}}", 1, 1, "not valid"),
+            // An unclosed block is named at its opening tag, not at the valid tag after it.
+            (
+                "{{#if name}}{{name}}",
+                1,
+                1,
+                "{{#if}} block is never closed; add {{/if}}",
+            ),
+            (
+                "Hi {{name}}\n{{#unless email}}{{#if name}}{{/if}} {{sessionId}}",
+                2,
+                1,
+                "{{#unless}} block is never closed",
+            ),
         ];
         for (source, line, column, words) in cases {
             let errors = validate_template(source);
@@ -1594,6 +1639,25 @@ mod tests {
                 "{source}: {error:?}"
             );
             assert!(error.message.contains(words), "{source}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn messages_leave_the_position_to_line_and_column() {
+        for source in [
+            "{{#if name}}{{name}}",
+            "Hello {{nmae}}",
+            "{{#if name}}x{{/unless}}",
+            "a\u{7}b",
+        ] {
+            for error in validate_template(source) {
+                assert!(error.line.is_some(), "{source}: {error:?}");
+                assert!(
+                    !error.message.contains("line ") && !error.message.contains("column"),
+                    "{source}: {}",
+                    error.message
+                );
+            }
         }
     }
 

@@ -17,39 +17,8 @@ import {
   WebhookSection,
   WhoSection,
 } from './sections.jsx';
-import { ADMIN_FIELDS, buildSettingsInput, formFromSettings, isDirty } from './logic.js';
-
-const FIELD_LABELS = {
-  environment: 'Environment',
-  baseUrlOverride: 'Base URL override',
-  apiKey: 'API key',
-  clientId: 'Client ID',
-  clientSecret: 'Client secret',
-  integrationReference: 'Integration reference',
-  configurationId: 'Configuration ID',
-  linkExpiryMinutes: 'Link expiry',
-  defaultDelivery: 'Default delivery method',
-  agentGroups: 'Agent groups',
-  personField: 'Person to verify',
-  'limits.perTicketPerHour': 'Links per ticket per hour',
-  'limits.perAgentPerHour': 'Links per agent per hour',
-  'transitions.passed': 'Transition when verification passes',
-  'transitions.failed': 'Transition when verification fails',
-  'transitions.manualReview': 'Transition when manual review is required',
-  'templates.passed': 'Comment when verification passes',
-  'templates.failed': 'Comment when verification fails',
-  'templates.manualReview': 'Comment when manual review is required',
-  commentVisibility: 'Comment visibility',
-  'webhookAuth.mode': 'Webhook authentication',
-  'webhookAuth.header': 'Webhook header',
-  'webhookAuth.encoding': 'Signature encoding',
-  'webhookAuth.timestampHeader': 'Timestamp header',
-  'webhookAuth.toleranceSeconds': 'Timestamp tolerance',
-  'webhookAuth.clientId': 'Webhook client ID',
-  'webhookAuth.tokenTtlSeconds': 'Token lifetime',
-  webhookSecret: 'Webhook secret',
-  portalEnabled: 'Customer portal',
-};
+import { ADMIN_FIELDS, FIELD_LABELS, buildSettingsInput, checkNumberField, formFromSettings, isDirty } from './logic.js';
+import { useVisibleBottom } from './useVisibleBottom.js';
 
 export function App({ env }) {
   const [phase, setPhase] = useState({ name: 'loading' });
@@ -58,10 +27,15 @@ export function App({ env }) {
   const [savedForm, setSavedForm] = useState(null);
   const [errors, setErrors] = useState({ byField: {}, unplaced: [], count: 0 });
   const [save, setSave] = useState({ state: 'idle' });
-  const [transitions, setTransitions] = useState({ state: 'loading', list: [] });
+  const [transitions, setTransitions] = useState({ state: 'loading', workflows: [] });
   const [live, announce] = useAnnouncer();
   const summaryRef = useRef(null);
+  const pageRef = useRef(null);
+  const barRef = useRef(null);
   useReadyMarker(phase.name !== 'loading');
+  const slotRef = useRef(null);
+  const dirty = form && savedForm ? isDirty(form, savedForm) : false;
+  const visibleBottom = useVisibleBottom(pageRef, dirty);
 
   const loadSettings = useCallback(async () => {
     const answer = await call('admin.getSettings');
@@ -76,15 +50,15 @@ export function App({ env }) {
       setPhase({ name: 'error', error: answer.error });
       return;
     }
-    const fresh = formFromSettings(answer.data.settings.settings);
+    const fresh = formFromSettings(answer.data.settings.settings, answer.data.rules);
     setForm(fresh);
     setSavedForm(fresh);
     setPhase({ name: 'ready' });
     const t = await call('admin.listTransitions');
     setTransitions(
-      t.ok && Array.isArray(t.data?.transitions)
-        ? { state: 'ready', list: t.data.transitions.filter((n) => typeof n === 'string') }
-        : { state: 'error', list: [], error: t.ok ? { code: 'unexpected_answer', message: '' } : t.error },
+      t.ok && Array.isArray(t.data?.workflows)
+        ? { state: 'ready', workflows: t.data.workflows }
+        : { state: 'error', workflows: [], error: t.ok ? { code: 'unexpected_answer', message: '' } : t.error },
     );
   }, [loadSettings]);
 
@@ -106,6 +80,17 @@ export function App({ env }) {
   };
   const errs = (path) => errors.byField[path] ?? [];
 
+  // A number is checked as its field is left, with the core's range (as Atlaskit forms do).
+  const checkOnBlur = (path, value) => {
+    const error = checkNumberField(data.rules, path, value);
+    setErrors((e) => {
+      const byField = { ...e.byField };
+      if (error) byField[path] = [error];
+      else delete byField[path];
+      return { ...e, byField };
+    });
+  };
+
   const showErrors = (list) => {
     const placed = placeFieldErrors(list, ADMIN_FIELDS);
     setErrors(placed);
@@ -114,8 +99,15 @@ export function App({ env }) {
     requestAnimationFrame(() => summaryRef.current?.focus());
   };
 
+  // A delivery that got past authentication ticks the checklist on the server: show it now,
+  // not at the next reload.
+  const onDeliveries = (list) => {
+    const waiting = data?.checklist?.some((i) => i.id === 'webhook' && !i.done);
+    if (waiting && list.some((d) => d.verdict !== 'rejected')) loadSettings();
+  };
+
   const onSave = async () => {
-    const built = buildSettingsInput(form);
+    const built = buildSettingsInput(form, data.rules);
     if (!built.input) {
       showErrors(built.errors);
       return;
@@ -123,7 +115,7 @@ export function App({ env }) {
     setSave({ state: 'saving' });
     const answer = await call('admin.saveSettings', built.input);
     if (answer.ok && answer.data?.settings?.settings) {
-      const fresh = formFromSettings(answer.data.settings.settings);
+      const fresh = formFromSettings(answer.data.settings.settings, data.rules);
       setForm(fresh);
       setSavedForm(fresh);
       setData((d) => ({ ...d, settings: answer.data.settings }));
@@ -164,12 +156,19 @@ export function App({ env }) {
     );
   }
 
-  const dirty = isDirty(form, savedForm);
   const publicSettings = data.settings;
-  const common = { form, update, errs, publicSettings, announce, env };
+  const rules = data.rules;
+  const common = { form, update, errs, publicSettings, announce, env, rules, checkOnBlur };
+  const warnings = Array.isArray(publicSettings.warnings) ? publicSettings.warnings : [];
+  // The bar floats at the bottom of what is in view until its own place scrolls into view.
+  const barHeight = barRef.current?.offsetHeight ?? 0;
+  const floatTop =
+    dirty && visibleBottom !== null && slotRef.current && visibleBottom - barHeight - 8 < slotRef.current.offsetTop
+      ? Math.max(0, visibleBottom - barHeight - 8)
+      : null;
 
   return (
-    <main className="page admin" aria-labelledby="page-title">
+    <main className="page admin" aria-labelledby="page-title" ref={pageRef}>
       <LiveRegion message={live.message} serial={live.serial} />
       <header className="admin-header">
         <Heading size="large" as="h1" id="page-title">
@@ -180,7 +179,7 @@ export function App({ env }) {
         </p>
       </header>
 
-      <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} />
+      <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} warnings={warnings} env={env} />
 
       <form
         className="stack admin-form"
@@ -229,26 +228,44 @@ export function App({ env }) {
         <WebhookSection {...common} webhook={data.webhook} />
         <PortalSection {...common} />
 
-        <div className="save-bar" role="region" aria-label="Save configuration">
-          <div className="save-status" aria-live="polite">
-            {save.state === 'saved' ? (
-              <span data-testid="save-success" className="success-text">
-                ✓ Configuration saved
-              </span>
-            ) : dirty ? (
-              <span className="muted">You have unsaved changes.</span>
-            ) : (
-              <span className="muted">All changes saved.</span>
-            )}
+        <div ref={slotRef} style={floatTop !== null ? { minHeight: barHeight } : undefined}>
+          <div
+            ref={barRef}
+            className={floatTop !== null ? 'save-bar floating' : 'save-bar'}
+            style={floatTop !== null ? { top: floatTop } : undefined}
+            role="region"
+            aria-label="Save configuration"
+            data-testid="save-bar"
+          >
+            <div className="save-status" aria-live="polite">
+              {save.state === 'saved' ? (
+                <span data-testid="save-success" className="success-text">
+                  ✓ Configuration saved
+                </span>
+              ) : dirty ? (
+                <span className="muted">You have unsaved changes.</span>
+              ) : (
+                <span className="muted">All changes saved.</span>
+              )}
+            </div>
+            {save.state === 'error' ? <ErrorNotice audience="admin" error={save.error} title="The configuration was not saved" testId="save-error" /> : null}
+            <Button type="submit" appearance="primary" isLoading={save.state === 'saving'} testId="save-button">
+              Save configuration
+            </Button>
+            {save.state === 'saved' && warnings.length ? (
+              <div className="save-bar-warning" data-testid="save-warning">
+                <SectionMessage appearance="warning" title="Saved, but not ready to receive results">
+                  {warnings.map((w) => (
+                    <p key={w.code}>{w.message}</p>
+                  ))}
+                </SectionMessage>
+              </div>
+            ) : null}
           </div>
-          {save.state === 'error' ? <ErrorNotice audience="admin" error={save.error} title="The configuration was not saved" testId="save-error" /> : null}
-          <Button type="submit" appearance="primary" isLoading={save.state === 'saving'} testId="save-button">
-            Save configuration
-          </Button>
         </div>
       </form>
 
-      <Deliveries env={env} />
+      <Deliveries env={env} onLoaded={onDeliveries} />
     </main>
   );
 }

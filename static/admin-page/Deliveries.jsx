@@ -1,20 +1,11 @@
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import Button from '@atlaskit/button/default/button';
 import DynamicTable from '@atlaskit/dynamic-table';
 import Lozenge from '@atlaskit/lozenge';
 import { call } from '../shared/bridge.js';
 import { ErrorNotice, StatusLozenge } from '../shared/components.jsx';
-import { formatDateTime } from '../shared/format.js';
-import { deliveryReasonText } from './logic.js';
-
-const VERDICTS = {
-  accepted: ['success', 'Accepted'],
-  duplicate: ['default', 'Duplicate'],
-  ignored: ['default', 'Ignored'],
-  rejected: ['removed', 'Rejected'],
-  invalid: ['moved', 'Invalid'],
-  error: ['removed', 'Error'],
-};
+import { formatPreciseTime } from '../shared/format.js';
+import { describeDelivery } from './deliveries.js';
 
 const HEAD = {
   cells: [
@@ -28,14 +19,18 @@ const HEAD = {
 };
 
 /** The last webhook deliveries (newest first), to see whether Incode reaches the app. */
-export function Deliveries({ env }) {
+export function Deliveries({ env, onLoaded }) {
   const [state, setState] = useState({ state: 'loading', list: [] });
+  const loaded = useRef(onLoaded);
+  loaded.current = onLoaded;
 
   const load = useCallback(async () => {
     setState((s) => ({ ...s, state: 'loading' }));
     const answer = await call('admin.getDeliveries');
-    if (answer.ok && Array.isArray(answer.data?.deliveries)) setState({ state: 'ready', list: answer.data.deliveries, at: Date.now() });
-    else setState((s) => ({ ...s, state: 'error', error: answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error }));
+    if (answer.ok && Array.isArray(answer.data?.deliveries)) {
+      setState({ state: 'ready', list: answer.data.deliveries, at: Date.now() });
+      loaded.current?.(answer.data.deliveries);
+    } else setState((s) => ({ ...s, state: 'error', error: answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error }));
   }, []);
 
   useEffect(() => {
@@ -43,12 +38,12 @@ export function Deliveries({ env }) {
   }, [load]);
 
   const rows = state.list.map((d, i) => {
-    const [appearance, word] = VERDICTS[d.verdict] ?? ['default', d.verdict];
+    const described = describeDelivery(d);
     return {
       key: `${d.atMs}-${i}`,
       cells: [
-        { key: 'when', content: formatDateTime(d.atMs, env) },
-        { key: 'verdict', content: <Lozenge appearance={appearance}>{word}</Lozenge> },
+        { key: 'when', content: <span className="nowrap">{formatPreciseTime(d.atMs, env)}</span> },
+        { key: 'verdict', content: <Lozenge appearance={described.appearance}>{described.verdict}</Lozenge> },
         { key: 'event', content: d.eventType ? <code>{d.eventType}</code> : '—' },
         { key: 'ticket', content: d.issueKey || '—' },
         { key: 'session', content: d.sessionId ? <code>{d.sessionId}</code> : '—' },
@@ -57,7 +52,7 @@ export function Deliveries({ env }) {
           content: (
             <span className="cell-stack">
               {d.status ? <StatusLozenge status={d.status} /> : null}
-              {d.reason ? <span className="small muted">{deliveryReasonText(d.reason)}</span> : null}
+              {described.reason ? <span className="small muted">{described.reason}</span> : null}
             </span>
           ),
         },

@@ -6,7 +6,7 @@ import { call } from '../shared/bridge.js';
 import { FieldShell } from '../shared/components.jsx';
 import { fieldErrorText } from '../shared/fields.js';
 import { useDebounced } from '../shared/hooks.js';
-import { OUTCOME_LABELS, TEMPLATE_VARIABLES } from './logic.js';
+import { OUTCOME_LABELS, VARIABLE_DESCRIPTIONS } from './logic.js';
 
 const COMMENT_LABELS = {
   passed: 'Comment when verification passes',
@@ -18,7 +18,7 @@ const COMMENT_LABELS = {
  * One outcome's comment template: the text, variable chips that insert at the caret, and a
  * live preview rendered by the core (`admin.previewComment`) with its validation errors.
  */
-export function TemplateEditor({ outcome, value, errors, onChange }) {
+export function TemplateEditor({ outcome, value, errors, onChange, variables }) {
   const path = `templates.${outcome}`;
   const area = useRef(null);
   const caret = useRef(null);
@@ -79,7 +79,7 @@ export function TemplateEditor({ outcome, value, errors, onChange }) {
             )}
           </FieldShell>
           <div className="chips" role="group" aria-label={`Insert a variable into the ${OUTCOME_LABELS[outcome].toLowerCase()} comment`}>
-            {TEMPLATE_VARIABLES.map(([name, description]) => (
+            {variables.map((name) => [name, VARIABLE_DESCRIPTIONS[name] ?? name]).map(([name, description]) => (
               <Button key={name} spacing="compact" onClick={() => insert(name)} title={description} aria-label={`Insert ${name}: ${description}`}>
                 {`{{${name}}}`}
               </Button>

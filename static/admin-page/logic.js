@@ -10,43 +10,91 @@ export const OUTCOME_LABELS = {
   manualReview: 'Manual review required',
 };
 
-/** The template variables (`TemplateVars`), in the order the chips show them. */
-export const TEMPLATE_VARIABLES = [
-  ['name', 'Employee’s display name'],
-  ['email', 'Employee’s corporate email'],
-  ['identityId', 'Incode identity ID'],
-  ['sessionId', 'Incode session ID'],
-  ['outcome', 'passed, failed or manual review'],
-  ['agent', 'Agent who sent the link'],
-  ['issueKey', 'Ticket key'],
-  ['time', 'Time of the result (UTC)'],
-  ['delivery', 'SMS or email'],
-  ['status', 'Timestamped status text'],
-];
-
-/** The Incode hosts per environment (a base URL override replaces the API host). */
-export const ENVIRONMENT_HOSTS = {
-  demo: { api: 'https://demo-api.incodesmile.com', auth: 'https://auth.demo.incode.com' },
-  production: { api: 'https://saas-api.incodesmile.com', auth: 'https://auth.incode.com' },
+/** What each template variable holds, for its chip (the list itself is the core's `templateVariables`). */
+export const VARIABLE_DESCRIPTIONS = {
+  name: 'Employee’s display name',
+  email: 'Employee’s corporate email',
+  identityId: 'Incode identity ID',
+  sessionId: 'Incode session ID',
+  outcome: 'passed, failed or manual review',
+  agent: 'Agent who sent the link',
+  issueKey: 'Ticket key',
+  time: 'Time of the result (UTC)',
+  delivery: 'SMS or email',
+  status: 'Timestamped status text',
 };
 
-/** The events to enable in the Incode dashboard. */
-export const WEBHOOK_EVENTS = ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW'];
+// The Incode hosts, webhook events, authentication defaults and number ranges are the core's
+// (`rules` in the `admin.getSettings` answer, `AdminRules` in rust/src/api.d.ts): never copied here.
 
-/** A fresh configuration of each webhook authentication mode (values as the form holds them). */
-export const AUTH_DEFAULTS = {
-  hmac: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: '300' },
-  sharedSecret: { mode: 'sharedSecret', header: 'x-incode-secret' },
-  oauth: { mode: 'oauth', clientId: 'incode', tokenTtlSeconds: '3600' },
+/** The form's values of each webhook authentication mode's defaults (numbers as typed text). */
+export function authDefaults(rules) {
+  const d = rules.webhookAuthDefaults;
+  return { hmac: toFormAuth(d.hmac), sharedSecret: toFormAuth(d.sharedSecret), oauth: toFormAuth(d.oauth) };
+}
+
+function toFormAuth(auth) {
+  return Object.fromEntries(Object.entries(auth).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v]));
+}
+
+/** The range rule of a whole-number field, or null. */
+export function numberRule(rules, path) {
+  return rules.numbers.find((r) => r.field === path) ?? null;
+}
+
+/** "5 to 60": a number field's range, for its helper text. */
+export function rangeText(rules, path) {
+  const rule = numberRule(rules, path);
+  return rule ? `${rule.min} to ${rule.max}` : '';
+}
+
+/**
+ * The error for one whole-number field, or null: what leaving the field shows (Atlaskit forms
+ * validate on blur), with the core's range and message.
+ */
+export function checkNumberField(rules, path, value) {
+  const rule = numberRule(rules, path);
+  if (!rule) return null;
+  return parseWholeNumber(value, rule.min, rule.max) === null ? { field: path, code: 'out_of_range', message: rule.message } : null;
+}
+
+/** The labels of the page's fields, for summaries and the setup checklist. */
+export const FIELD_LABELS = {
+  environment: 'Environment',
+  baseUrlOverride: 'Base URL override',
+  apiKey: 'API key',
+  clientId: 'Client ID',
+  clientSecret: 'Client secret',
+  integrationReference: 'Integration reference',
+  configurationId: 'Configuration ID',
+  linkExpiryMinutes: 'Link expiry',
+  defaultDelivery: 'Default delivery method',
+  agentGroups: 'Agent groups',
+  personField: 'Person to verify',
+  'limits.perTicketPerHour': 'Links per ticket per hour',
+  'limits.perAgentPerHour': 'Links per agent per hour',
+  'transitions.passed': 'Transition when verification passes',
+  'transitions.failed': 'Transition when verification fails',
+  'transitions.manualReview': 'Transition when manual review is required',
+  'templates.passed': 'Comment when verification passes',
+  'templates.failed': 'Comment when verification fails',
+  'templates.manualReview': 'Comment when manual review is required',
+  commentVisibility: 'Comment visibility',
+  'webhookAuth.mode': 'Webhook authentication',
+  'webhookAuth.header': 'Webhook header',
+  'webhookAuth.encoding': 'Signature encoding',
+  'webhookAuth.timestampHeader': 'Timestamp header',
+  'webhookAuth.toleranceSeconds': 'Timestamp tolerance',
+  'webhookAuth.clientId': 'Webhook client ID',
+  'webhookAuth.tokenTtlSeconds': 'Token lifetime',
+  webhookSecret: 'Webhook secret',
+  portalEnabled: 'Customer portal',
 };
 
-export const NUMBER_RULES = {
-  linkExpiryMinutes: [5, 60, 'Link expiry must be a whole number of minutes from 5 to 60.'],
-  'limits.perTicketPerHour': [1, 100, 'Enter a whole number from 1 to 100.'],
-  'limits.perAgentPerHour': [1, 100, 'Enter a whole number from 1 to 100.'],
-  'webhookAuth.toleranceSeconds': [30, 3600, 'Enter a whole number of seconds from 30 to 3600.'],
-  'webhookAuth.tokenTtlSeconds': [60, 86400, 'Enter a whole number of seconds from 60 to 86400.'],
-};
+/** "Client ID, API key": what is missing, in the page's words. */
+export function missingText(missing) {
+  return missing.map((path) => FIELD_LABELS[path] ?? path).join(', ');
+}
 
 /** Every field path of the form, in display order (server field errors are placed on these). */
 export const ADMIN_FIELDS = [
@@ -81,9 +129,9 @@ export const ADMIN_FIELDS = [
   'portalEnabled',
 ];
 
-function authToForm(auth) {
-  const mode = auth && AUTH_DEFAULTS[auth.mode] ? auth.mode : 'hmac';
-  const out = { ...AUTH_DEFAULTS[mode] };
+function authToForm(auth, defaults) {
+  const mode = auth && defaults[auth.mode] ? auth.mode : 'hmac';
+  const out = { ...defaults[mode] };
   for (const [k, v] of Object.entries(auth || {})) {
     if (k in out) out[k] = typeof v === 'number' ? String(v) : v;
   }
@@ -91,8 +139,9 @@ function authToForm(auth) {
 }
 
 /** The editable form for saved settings. Secrets start empty ("leave blank to keep"). */
-export function formFromSettings(settings) {
-  const auth = authToForm(settings.webhookAuth);
+export function formFromSettings(settings, rules) {
+  const defaults = authDefaults(rules);
+  const auth = authToForm(settings.webhookAuth, defaults);
   return {
     environment: settings.environment,
     baseUrlOverride: settings.baseUrlOverride ?? '',
@@ -106,7 +155,7 @@ export function formFromSettings(settings) {
     commentVisibility: settings.commentVisibility,
     webhookAuth: auth,
     // What was typed for each mode, so switching back and forth loses nothing.
-    authMemory: { ...AUTH_DEFAULTS, [auth.mode]: auth },
+    authMemory: { ...defaults, [auth.mode]: auth },
     agentGroups: [...(settings.agentGroups ?? [])],
     personField: settings.personField ?? 'reporter',
     limits: {
@@ -121,15 +170,16 @@ export function formFromSettings(settings) {
 }
 
 /** The form with another webhook authentication mode, remembering what the old one held. */
-export function switchAuthMode(form, mode) {
-  if (!AUTH_DEFAULTS[mode] || form.webhookAuth.mode === mode) return form;
+export function switchAuthMode(form, mode, rules) {
+  const defaults = authDefaults(rules);
+  if (!defaults[mode] || form.webhookAuth.mode === mode) return form;
   const authMemory = { ...form.authMemory, [form.webhookAuth.mode]: form.webhookAuth };
-  return { ...form, authMemory, webhookAuth: { ...(authMemory[mode] ?? AUTH_DEFAULTS[mode]) } };
+  return { ...form, authMemory, webhookAuth: { ...(authMemory[mode] ?? defaults[mode]) } };
 }
 
 /** The hosts calls will go to, for what the form currently says. */
-export function resolvedHosts(form) {
-  const hosts = ENVIRONMENT_HOSTS[form.environment] ?? ENVIRONMENT_HOSTS.demo;
+export function resolvedHosts(form, rules) {
+  const hosts = rules.hosts[form.environment] ?? rules.hosts.demo;
   const override = form.baseUrlOverride.trim().replace(/\/+$/, '');
   return { api: override || hosts.api, auth: hosts.auth, overridden: override !== '' };
 }
@@ -153,13 +203,13 @@ function cleanGroups(groups) {
  * Secrets are sent only when typed (blank = keep the stored one).
  * @returns {{ input: object | null, errors: { field: string, code: string, message: string }[] }}
  */
-export function buildSettingsInput(form) {
+export function buildSettingsInput(form, rules) {
   const errors = [];
   const number = (path, value) => {
-    const [min, max, message] = NUMBER_RULES[path];
-    const n = parseWholeNumber(value, min, max);
-    if (n === null) errors.push({ field: path, code: 'out_of_range', message });
-    return n;
+    const error = checkNumberField(rules, path, value);
+    if (error) errors.push(error);
+    const rule = numberRule(rules, path);
+    return error || !rule ? null : parseWholeNumber(value, rule.min, rule.max);
   };
 
   const auth = form.webhookAuth;
@@ -218,17 +268,4 @@ export function buildSettingsInput(form) {
 export function isDirty(form, savedForm) {
   const strip = ({ authMemory, ...rest }) => rest;
   return JSON.stringify(strip(form)) !== JSON.stringify(strip(savedForm));
-}
-
-/** Plain words for the delivery-log reasons an admin may not guess; other reasons show as sent. */
-const DELIVERY_REASONS = {
-  loginHintMismatch: 'Refused: the event names another person than the verification. Nothing was applied.',
-  afterCancel: 'A result arrived after the agent cancelled. Kept on the verification, not applied.',
-  afterExpiry: 'Arrived after the link expired. Kept on the verification (a result) or ignored (a step), not applied.',
-  weak_secret: 'Refused: the stored webhook secret is too weak. Set a new one of at least 16 characters.',
-  too_many_failures: 'Refused without checking: too many failed authentications, retry later.',
-};
-
-export function deliveryReasonText(reason) {
-  return DELIVERY_REASONS[reason] ?? reason;
 }

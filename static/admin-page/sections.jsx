@@ -1,10 +1,10 @@
-import React, { useState } from 'react';
+import React, { useEffect, useState } from 'react';
 import Button from '@atlaskit/button/default/button';
 import StatusSuccessIcon from '@atlaskit/icon/core/status-success';
 import CheckCircleUncheckedIcon from '@atlaskit/icon/core/check-circle-unchecked';
 import Lozenge from '@atlaskit/lozenge';
 import { RadioGroup } from '@atlaskit/radio';
-import { CreatableSelect } from '@atlaskit/select';
+import Select, { AsyncSelect, CreatableSelect } from '@atlaskit/select';
 import SectionMessage from '@atlaskit/section-message';
 import Textfield from '@atlaskit/textfield';
 import Toggle from '@atlaskit/toggle';
@@ -13,7 +13,7 @@ import { CopyValue, ErrorNotice, FieldShell } from '../shared/components.jsx';
 import { fieldDomId, fieldErrorText, isValidEmail, normalizePhone } from '../shared/fields.js';
 import { formatDateTime } from '../shared/format.js';
 import { TemplateEditor } from './TemplateEditor.jsx';
-import { OUTCOMES, OUTCOME_LABELS, resolvedHosts, switchAuthMode, WEBHOOK_EVENTS } from './logic.js';
+import { missingText, OUTCOMES, OUTCOME_LABELS, rangeText, resolvedHosts, switchAuthMode } from './logic.js';
 
 function Section({ id, title, description, children }) {
   return (
@@ -55,7 +55,7 @@ function RadioFieldset({ path, legend, options, value, onChange, errors = [], he
   );
 }
 
-function TextField({ path, label, value, onChange, errors, helper, required, type = 'text', placeholder, width }) {
+function TextField({ path, label, value, onChange, onBlur, errors, helper, required, type = 'text', placeholder, width }) {
   return (
     <FieldShell path={path} label={label} helper={helper} errors={errors} required={required}>
       {(p) => (
@@ -70,6 +70,7 @@ function TextField({ path, label, value, onChange, errors, helper, required, typ
           autoComplete="off"
           spellCheck={false}
           onChange={(e) => onChange(e.target.value)}
+          onBlur={onBlur ? (e) => onBlur(e.target.value) : undefined}
         />
       )}
     </FieldShell>
@@ -111,7 +112,7 @@ function SecretField({ path, label, flag, value, onChange, errors, helper }) {
 
 // ---------------------------------------------------------------------------------------------
 
-export function Checklist({ items, ready, missing }) {
+export function Checklist({ items, ready, missing, warnings = [], env }) {
   const list = Array.isArray(items) ? items : [];
   const done = list.filter((i) => i.done).length;
   return (
@@ -136,20 +137,43 @@ export function Checklist({ items, ready, missing }) {
             </span>
             <span>
               <span className={item.done ? 'checklist-label done' : 'checklist-label'}>{item.label}</span>
-              {item.detail ? <span className="muted small checklist-detail">{item.detail}</span> : null}
+              {item.detail ? (
+                <span className="muted small checklist-detail">
+                  {item.detail}
+                  {item.atMs ? (
+                    <>
+                      {' '}
+                      <span className="nowrap">{formatDateTime(item.atMs, env)}</span>
+                    </>
+                  ) : null}
+                </span>
+              ) : null}
             </span>
           </li>
         ))}
       </ol>
       {!ready && Array.isArray(missing) && missing.length ? (
-        <p className="muted small">Verifications cannot be sent until these are set: {missing.join(', ')}.</p>
+        <p className="muted small" data-testid="setup-missing">
+          Verifications cannot be sent until these are set: {missingText(missing)}.
+        </p>
+      ) : null}
+      {warnings.length ? (
+        <div data-testid="setup-warnings">
+          <SectionMessage appearance="warning" title="Results from Incode cannot be received yet">
+            {warnings.map((w) => (
+              <p key={w.code}>{w.message}</p>
+            ))}
+          </SectionMessage>
+        </div>
       ) : null}
     </section>
   );
 }
 
-export function CredentialsSection({ form, update, errs, publicSettings, announce, dirty, env, onTested }) {
-  const hosts = resolvedHosts(form);
+export function CredentialsSection({ form, update, errs, publicSettings, announce, dirty, env, onTested, rules }) {
+  const hosts = resolvedHosts(form, rules);
+  // A failed test speaks of the credentials as they were: typing new ones clears it.
+  const credentialsKey = [form.environment, form.baseUrlOverride, form.apiKey, form.clientId, form.clientSecret, form.integrationReference].join('\u0000');
   const flags = publicSettings.secrets;
   return (
     <Section
@@ -227,13 +251,16 @@ export function CredentialsSection({ form, update, errs, publicSettings, announc
           errors={errs('configurationId')}
         />
       </div>
-      <CredentialTools dirty={dirty} announce={announce} env={env} onTested={onTested} />
+      <CredentialTools dirty={dirty} announce={announce} env={env} onTested={onTested} credentialsKey={credentialsKey} />
     </Section>
   );
 }
 
-function CredentialTools({ dirty, announce, env, onTested }) {
+function CredentialTools({ dirty, announce, env, onTested, credentialsKey }) {
   const [test, setTest] = useState({ state: 'idle' });
+  useEffect(() => {
+    setTest((t) => (t.state === 'error' ? { state: 'idle' } : t));
+  }, [credentialsKey]);
   const [cache, setCache] = useState({ state: 'idle' });
   const [trial, setTrial] = useState({ email: '', delivery: 'EMAIL', phone: '', errors: {}, state: 'idle' });
 
@@ -370,7 +397,7 @@ function CredentialTools({ dirty, announce, env, onTested }) {
   );
 }
 
-export function VerificationSection({ form, update, errs }) {
+export function VerificationSection({ form, update, errs, rules, checkOnBlur }) {
   return (
     <Section id="verification" title="Verification settings">
       <TextField
@@ -380,8 +407,9 @@ export function VerificationSection({ form, update, errs }) {
         width="small"
         value={form.linkExpiryMinutes}
         onChange={(v) => update({ linkExpiryMinutes: v }, ['linkExpiryMinutes'])}
+        onBlur={(v) => checkOnBlur('linkExpiryMinutes', v)}
         errors={errs('linkExpiryMinutes')}
-        helper="How long the verification link stays valid: 5 to 60 minutes (default 10)."
+        helper={`How long the verification link stays valid: ${rangeText(rules, 'linkExpiryMinutes')} minutes (default ${rules.defaults.linkExpiryMinutes}).`}
       />
       <RadioFieldset
         path="defaultDelivery"
@@ -399,47 +427,81 @@ export function VerificationSection({ form, update, errs }) {
   );
 }
 
-export function WhoSection({ form, update, errs }) {
-  const [typed, setTyped] = useState('');
+/** The groups picker: the site's groups whose names contain what was typed. */
+async function searchGroups(query) {
+  const answer = await call('admin.searchGroups', { query });
+  if (!answer.ok || !Array.isArray(answer.data?.groups)) return [];
+  return answer.data.groups.map((g) => ({ label: g.name, value: g.name }));
+}
+
+export function WhoSection({ form, update, errs, rules, checkOnBlur }) {
+  const [people, setPeople] = useState({ state: 'loading', options: [] });
+  useEffect(() => {
+    let live = true;
+    call('admin.listPersonFields').then((answer) => {
+      if (!live) return;
+      setPeople(
+        answer.ok && Array.isArray(answer.data?.fields)
+          ? { state: 'ready', options: answer.data.fields.map((f) => ({ label: f.name, value: f.id })) }
+          : { state: 'error', options: [], error: answer.ok ? { code: 'unexpected_answer', message: '' } : answer.error },
+      );
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
   const groupOptions = form.agentGroups.map((g) => ({ label: g, value: g }));
+  // A saved field the site no longer lists is still shown, by its id, for the core to refuse.
+  const person = people.options.find((o) => o.value === form.personField) ?? { label: form.personField, value: form.personField };
+  const limitsHelper = `${rangeText(rules, 'limits.perTicketPerHour')}.`;
   return (
     <Section id="who" title="Who may send" description="Who can send verification links, to whom, and how often.">
       <FieldShell
         path="agentGroups"
         label="Agent groups"
-        helper="Jira groups whose members may send links. Type a group name and press Enter. Empty: anyone who may work the ticket."
+        helper="Jira groups whose members may send links. Type to search the site’s groups. Empty: anyone who may work the ticket."
         errors={errs('agentGroups')}
       >
         {(p) => (
-          <CreatableSelect
+          <AsyncSelect
             inputId={p.id}
             aria-describedby={p['aria-describedby']}
             isInvalid={p.isInvalid}
             isMulti
             isClearable={false}
-            options={[]}
+            cacheOptions
+            defaultOptions
+            loadOptions={searchGroups}
             value={groupOptions}
-            inputValue={typed}
-            onInputChange={(v) => setTyped(v)}
-            placeholder="e.g. jira-servicemanagement-users"
-            formatCreateLabel={(v) => `Add group “${v}”`}
-            noOptionsMessage={() => 'Type a group name'}
+            placeholder="Search groups"
+            noOptionsMessage={({ inputValue }) => (inputValue ? `No group on this site matches “${inputValue}”` : 'No groups found')}
             onChange={(values) => update({ agentGroups: (values ?? []).map((o) => o.value) }, ['agentGroups'])}
-            onCreateOption={(v) => {
-              update((f) => ({ agentGroups: [...f.agentGroups, v.trim()].filter(Boolean) }), ['agentGroups']);
-              setTyped('');
-            }}
           />
         )}
       </FieldShell>
-      <TextField
+      <FieldShell
         path="personField"
         label="Person to verify"
-        value={form.personField}
-        onChange={(v) => update({ personField: v }, ['personField'])}
+        helper="Whose identity is checked: the ticket’s reporter, or the person in one of the site’s user-picker fields."
         errors={errs('personField')}
-        helper="reporter (the ticket’s reporter), or the id of a user-picker field such as customfield_10042."
-      />
+      >
+        {(p) => (
+          <Select
+            inputId={p.id}
+            aria-describedby={p['aria-describedby']}
+            isInvalid={p.isInvalid}
+            isLoading={people.state === 'loading'}
+            options={people.options}
+            value={person}
+            onChange={(opt) => update({ personField: opt?.value ?? 'reporter' }, ['personField'])}
+          />
+        )}
+      </FieldShell>
+      {people.state === 'error' ? (
+        <SectionMessage appearance="warning" title="Could not list the site’s fields">
+          <p>The saved choice is kept. {people.error?.message}</p>
+        </SectionMessage>
+      ) : null}
       <div className="grid-2">
         <TextField
           path="limits.perTicketPerHour"
@@ -448,8 +510,9 @@ export function WhoSection({ form, update, errs }) {
           width="small"
           value={form.limits.perTicketPerHour}
           onChange={(v) => update((f) => ({ limits: { ...f.limits, perTicketPerHour: v } }), ['limits.perTicketPerHour'])}
+          onBlur={(v) => checkOnBlur('limits.perTicketPerHour', v)}
           errors={errs('limits.perTicketPerHour')}
-          helper="1 to 100."
+          helper={limitsHelper}
         />
         <TextField
           path="limits.perAgentPerHour"
@@ -458,8 +521,9 @@ export function WhoSection({ form, update, errs }) {
           width="small"
           value={form.limits.perAgentPerHour}
           onChange={(v) => update((f) => ({ limits: { ...f.limits, perAgentPerHour: v } }), ['limits.perAgentPerHour'])}
+          onBlur={(v) => checkOnBlur('limits.perAgentPerHour', v)}
           errors={errs('limits.perAgentPerHour')}
-          helper="1 to 100."
+          helper={`${rangeText(rules, 'limits.perAgentPerHour')}.`}
         />
       </div>
     </Section>
@@ -469,7 +533,13 @@ export function WhoSection({ form, update, errs }) {
 const NONE = { label: 'None (leave the status alone)', value: '' };
 
 export function TransitionsSection({ form, update, errs, transitions }) {
-  const options = [NONE, ...transitions.list.map((t) => ({ label: t, value: t }))];
+  // One group per workflow: a help desk's transitions are not mixed with another team's.
+  const groups = transitions.workflows.map((w) => ({
+    label: w.service ? `${w.name} (service project)` : w.name,
+    options: w.transitions.map((t) => ({ label: t, value: t })),
+  }));
+  const options = [NONE, ...groups];
+  const all = [NONE, ...groups.flatMap((g) => g.options)];
   return (
     <Section
       id="transitions"
@@ -485,7 +555,7 @@ export function TransitionsSection({ form, update, errs, transitions }) {
         {OUTCOMES.map((o) => {
           const path = `transitions.${o}`;
           const value = form.transitions[o];
-          const selected = options.find((opt) => opt.value === value) ?? { label: value, value };
+          const selected = all.find((opt) => opt.value === value) ?? { label: value, value };
           return (
             <FieldShell key={o} path={path} label={OUTCOME_LABELS[o]} errors={errs(path)}>
               {(p) => (
@@ -510,7 +580,7 @@ export function TransitionsSection({ form, update, errs, transitions }) {
   );
 }
 
-export function TemplatesSection({ form, update, errs }) {
+export function TemplatesSection({ form, update, errs, rules }) {
   return (
     <Section
       id="templates"
@@ -520,6 +590,7 @@ export function TemplatesSection({ form, update, errs }) {
       {OUTCOMES.map((o) => (
         <TemplateEditor
           key={o}
+          variables={rules.templateVariables}
           outcome={o}
           value={form.templates[o]}
           errors={errs(`templates.${o}`)}
@@ -547,7 +618,7 @@ const MODE_OPTIONS = [
   { value: 'oauth', label: 'OAuth 2.0 bearer token (client credentials)' },
 ];
 
-export function WebhookSection({ form, update, errs, publicSettings, webhook, announce }) {
+export function WebhookSection({ form, update, errs, publicSettings, webhook, announce, rules, checkOnBlur }) {
   const auth = form.webhookAuth;
   const setAuth = (patch, path) => update((f) => ({ webhookAuth: { ...f.webhookAuth, ...patch } }), [path]);
   const savedMode = publicSettings.settings.webhookAuth?.mode;
@@ -580,7 +651,7 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
         legend="How Incode authenticates"
         value={auth.mode}
         onChange={(mode) => {
-          update((f) => switchAuthMode(f, mode), ['webhookAuth.mode']);
+          update((f) => switchAuthMode(f, mode, rules), ['webhookAuth.mode']);
         }}
         errors={errs('webhookAuth.mode')}
         options={MODE_OPTIONS}
@@ -601,7 +672,7 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
               ]}
             />
             <TextField path="webhookAuth.timestampHeader" label="Timestamp header (optional)" value={auth.timestampHeader} onChange={(v) => setAuth({ timestampHeader: v }, 'webhookAuth.timestampHeader')} errors={errs('webhookAuth.timestampHeader')} helper="When set, the signature covers “timestamp.body” and old deliveries are refused." />
-            <TextField path="webhookAuth.toleranceSeconds" label="Timestamp tolerance (seconds)" type="number" width="small" value={auth.toleranceSeconds} onChange={(v) => setAuth({ toleranceSeconds: v }, 'webhookAuth.toleranceSeconds')} errors={errs('webhookAuth.toleranceSeconds')} helper="30 to 3600." />
+            <TextField path="webhookAuth.toleranceSeconds" label="Timestamp tolerance (seconds)" type="number" width="small" value={auth.toleranceSeconds} onChange={(v) => setAuth({ toleranceSeconds: v }, 'webhookAuth.toleranceSeconds')} onBlur={(v) => checkOnBlur('webhookAuth.toleranceSeconds', v)} errors={errs('webhookAuth.toleranceSeconds')} helper={`${rangeText(rules, 'webhookAuth.toleranceSeconds')}.`} />
           </>
         ) : null}
         {auth.mode === 'sharedSecret' ? (
@@ -610,7 +681,7 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
         {auth.mode === 'oauth' ? (
           <>
             <TextField path="webhookAuth.clientId" label="Client ID Incode presents" value={auth.clientId} onChange={(v) => setAuth({ clientId: v }, 'webhookAuth.clientId')} errors={errs('webhookAuth.clientId')} helper="Its client secret is the webhook secret." />
-            <TextField path="webhookAuth.tokenTtlSeconds" label="Token lifetime (seconds)" type="number" width="small" value={auth.tokenTtlSeconds} onChange={(v) => setAuth({ tokenTtlSeconds: v }, 'webhookAuth.tokenTtlSeconds')} errors={errs('webhookAuth.tokenTtlSeconds')} helper="60 to 86400." />
+            <TextField path="webhookAuth.tokenTtlSeconds" label="Token lifetime (seconds)" type="number" width="small" value={auth.tokenTtlSeconds} onChange={(v) => setAuth({ tokenTtlSeconds: v }, 'webhookAuth.tokenTtlSeconds')} onBlur={(v) => checkOnBlur('webhookAuth.tokenTtlSeconds', v)} errors={errs('webhookAuth.tokenTtlSeconds')} helper={`${rangeText(rules, 'webhookAuth.tokenTtlSeconds')}.`} />
           </>
         ) : null}
         <SecretField
@@ -634,7 +705,7 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
         ) : null}
         <p className="small">Enable these events:</p>
         <ul className="events" data-testid="webhook-events">
-          {WEBHOOK_EVENTS.map((e) => (
+          {rules.webhookEvents.map((e) => (
             <li key={e}>
               <code>{e}</code>
             </li>

@@ -147,6 +147,8 @@ const ADMIN_ADVICE = {
   setup_required: {
     message: 'Enter and save the Incode credentials first, then try again.',
     next: 'fix',
+    // The resolver names exactly what is missing: its message replaces this one.
+    preferRaw: true,
   },
   not_configured: {
     message: 'Finish and save the Incode settings first, then try again.',
@@ -192,7 +194,8 @@ export function adviceFor(error, { audience = 'agent' } = {}) {
   if (!known) {
     return { title: 'Something went wrong', message: raw || 'Something went wrong. Try again.', next: 'retry' };
   }
-  const advice = { ...known };
+  const { preferRaw, ...advice } = known;
+  if (preferRaw && raw) return { ...advice, message: raw };
   // Field errors speak for themselves next to their fields; without them, the message is all.
   const hasFields = Array.isArray(error.fields) && error.fields.length > 0;
   if (raw && raw !== known.message && !(code === 'validation' && hasFields)) advice.detail = raw;

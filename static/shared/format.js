@@ -61,6 +61,29 @@ export function formatDateTime(ms, { locale, timeZone } = {}) {
   }
 }
 
+/**
+ * "6 Dec 2026, 05:27:14 GMT" to the second, with the time zone named: for logs, where
+ * several entries share a minute and the reader must know which clock is meant.
+ */
+export function formatPreciseTime(ms, { locale, timeZone } = {}) {
+  if (!Number.isFinite(ms) || ms <= 0) return '—';
+  const tz = validTimeZone(timeZone);
+  try {
+    return new Intl.DateTimeFormat(locale || undefined, {
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'short',
+      ...(tz ? { timeZone: tz } : {}),
+    }).format(new Date(ms));
+  } catch {
+    return new Date(ms).toISOString();
+  }
+}
+
 /** "10:45" (today) or "22 Nov 2026, 10:45" (another day), in the viewer's time zone. */
 export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';

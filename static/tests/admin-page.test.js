@@ -1,14 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import {
   ADMIN_FIELDS,
-  AUTH_DEFAULTS,
-  buildSettingsInput,
-  formFromSettings,
+  authDefaults,
+  buildSettingsInput as buildWith,
+  checkNumberField,
+  formFromSettings as formWith,
   isDirty,
-  resolvedHosts,
-  switchAuthMode,
-  deliveryReasonText,
+  missingText,
+  rangeText,
+  VARIABLE_DESCRIPTIONS,
+  resolvedHosts as hostsWith,
+  switchAuthMode as switchWith,
 } from '../admin-page/logic.js';
+import { describeDelivery } from '../admin-page/deliveries.js';
+// The rules as the core builds them for `admin.getSettings`: the page keeps no copy.
+import { adminRules } from '../../src/console.js';
+
+const rules = adminRules();
+const formFromSettings = (s) => formWith(s, rules);
+const buildSettingsInput = (f) => buildWith(f, rules);
+const switchAuthMode = (f, mode) => switchWith(f, mode, rules);
+const resolvedHosts = (f) => hostsWith(f, rules);
 
 /** A `Settings` value in the shape of rust/src/api.d.ts. */
 const settings = () => ({
@@ -111,7 +123,7 @@ describe('formFromSettings / buildSettingsInput', () => {
 
   it('fills a missing webhook mode with the HMAC defaults', () => {
     const form = formFromSettings({ ...settings(), webhookAuth: undefined });
-    expect(form.webhookAuth).toEqual(AUTH_DEFAULTS.hmac);
+    expect(form.webhookAuth).toEqual(authDefaults(rules).hmac);
   });
 });
 
@@ -165,13 +177,62 @@ describe('isDirty', () => {
   });
 });
 
-describe('deliveryReasonText', () => {
-  it('explains the refusals and late results in plain words', () => {
-    expect(deliveryReasonText('loginHintMismatch')).toMatch(/another person/);
-    expect(deliveryReasonText('afterCancel')).toMatch(/after the agent cancelled.*not applied/);
-    expect(deliveryReasonText('weak_secret')).toMatch(/too weak/);
+describe('the rules come from the core', () => {
+  it("a fresh OAuth mode uses the core's default client id", () => {
+    const form = switchAuthMode(formFromSettings(settings()), 'oauth');
+    expect(form.webhookAuth.clientId).toBe('incode-webhooks');
   });
-  it('shows other reasons as they were logged', () => {
-    expect(deliveryReasonText('bad_signature')).toBe('bad_signature');
+
+  it('checks one number field as it is left, with the core range and message', () => {
+    expect(checkNumberField(rules, 'linkExpiryMinutes', '4')).toMatchObject({ field: 'linkExpiryMinutes', code: 'out_of_range' });
+    expect(checkNumberField(rules, 'linkExpiryMinutes', '4').message).toMatch(/from 5 to 60/);
+    expect(checkNumberField(rules, 'linkExpiryMinutes', '60')).toBeNull();
+    expect(checkNumberField(rules, 'limits.perAgentPerHour', '101').message).toMatch(/from 1 to 100/);
+    expect(checkNumberField(rules, 'limits.perTicketPerHour', '61')).toBeNull();
+    expect(checkNumberField(rules, 'limits.perTicketPerHour', '')).not.toBeNull();
+    expect(rangeText(rules, 'webhookAuth.toleranceSeconds')).toBe('30 to 3600');
+  });
+
+  it('describes every template variable the core allows', () => {
+    expect(rules.templateVariables[0]).toBe('name');
+    for (const name of rules.templateVariables) expect(VARIABLE_DESCRIPTIONS[name]).toBeTruthy();
+  });
+
+  it('names what is missing by its label', () => {
+    expect(missingText(['clientId', 'integrationReference', 'apiKey', 'clientSecret'])).toBe('Client ID, Integration reference, API key, Client secret');
+  });
+});
+
+describe('describeDelivery', () => {
+  it('says a test verification arrived, in words', () => {
+    expect(describeDelivery({ verdict: 'ignored', reason: 'test_session' })).toEqual({
+      appearance: 'success',
+      verdict: 'Test',
+      reason: 'Test verification received ✓ (no ticket is changed)',
+    });
+  });
+
+  it('has plain words for every verdict and the codes Incode deliveries end with', () => {
+    const cases = [
+      ['accepted', 'reviewRejected', 'Manual review rejected'],
+      ['accepted', 'pendingReview', 'Sent to manual review'],
+      ['ignored', 'afterFinal', 'The verification already had its final result'],
+      ['rejected', 'bad_signature', 'The signature does not match the webhook secret'],
+      ['invalid', 'malformed_json', 'The body is not JSON'],
+      ['error', 'storage_unavailable', 'Storage was unavailable; Incode will retry'],
+      ['duplicate', 'duplicate', 'Already applied: Incode sent this event again'],
+    ];
+    for (const [verdict, reason, words] of cases) {
+      const described = describeDelivery({ verdict, reason });
+      expect(described.reason).toBe(words);
+      expect(described.verdict).not.toMatch(/^[a-z]/);
+    }
+    expect(describeDelivery({ verdict: 'ignored', reason: 'some_new_code' }).reason).toBe('Some new code');
+  });
+
+  it('explains the refusals and late results in plain words', () => {
+    expect(describeDelivery({ verdict: 'rejected', reason: 'loginHintMismatch' }).reason).toMatch(/another person/);
+    expect(describeDelivery({ verdict: 'ignored', reason: 'afterCancel' }).reason).toMatch(/after the agent cancelled.*not applied/);
+    expect(describeDelivery({ verdict: 'rejected', reason: 'weak_secret' }).reason).toMatch(/too weak/);
   });
 });

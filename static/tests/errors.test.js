@@ -101,3 +101,13 @@ describe('codes of the backend and the core', () => {
     });
   });
 });
+
+describe('adviceFor: a resolver that names what to do', () => {
+  it('says it once: the admin sees the resolver’s own setup message, not a second generic one', () => {
+    const a = adviceFor({ code: 'setup_required', message: 'Save the client ID and client secret first.' }, { audience: 'admin' });
+    expect(a.message).toBe('Save the client ID and client secret first.');
+    expect(a.detail).toBeUndefined();
+    const generic = adviceFor({ code: 'setup_required', message: '' }, { audience: 'admin' });
+    expect(generic.message).toMatch(/save the Incode credentials first/);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deliveryWord, describeDuration, describeSent, formatClockTime, formatCountdown, formatDateTime } from '../shared/format.js';
+import { deliveryWord, describeDuration, describeSent, formatClockTime, formatCountdown, formatDateTime, formatPreciseTime } from '../shared/format.js';
 
 describe('formatCountdown', () => {
   it.each([
@@ -76,5 +76,16 @@ describe('deliveries', () => {
   it('describes where the link went', () => {
     expect(describeSent({ delivery: 'SMS', destination: '+1 •••• 1234' })).toBe('Link sent by SMS to +1 •••• 1234');
     expect(describeSent({ delivery: 'EMAIL', destination: '' })).toBe('Link sent by email');
+  });
+});
+
+describe('formatPreciseTime', () => {
+  it('shows seconds and names the time zone of the viewer', () => {
+    const ms = Date.UTC(2026, 11, 6, 5, 27, 14);
+    const text = formatPreciseTime(ms, { locale: 'en-GB', timeZone: 'Europe/Paris' });
+    expect(text).toContain('06:27:14');
+    expect(text).toMatch(/CET|GMT\+1/);
+    expect(formatPreciseTime(ms + 1000, { locale: 'en-GB', timeZone: 'UTC' })).toContain('05:27:15');
+    expect(formatPreciseTime(0)).toBe('—');
   });
 });

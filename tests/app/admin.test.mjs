@@ -24,6 +24,7 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
   const data = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
   assert.equal(data.settings.ready, false);
   assert.deepEqual(data.settings.secrets, { apiKey: 'not set', clientSecret: 'not set', webhookSecret: 'not set' });
+  assert.deepEqual(data.settings.warnings.map((w) => [w.field, w.code]), [['webhookSecret', 'webhook_secret_missing']], 'no webhook secret is a warning');
   assert.ok(data.settings.missing.length >= 3, JSON.stringify(data.settings.missing));
   assert.equal(data.settings.settings.linkExpiryMinutes, 10);
   assert.equal(data.settings.apiBaseUrl, 'https://demo-api.incodesmile.com');
@@ -32,7 +33,9 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
   assert.equal(data.webhook.tokenUrl, null);
   assert.equal(data.webhook.mode, 'hmac');
   assert.equal(data.webhook.header, 'x-incode-signature');
-  assert.deepEqual(data.webhook.events, ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW']);
+  const events = ['SESSION_STARTED', 'SESSION_SUCCEEDED', 'SESSION_FAILED', 'SESSION_PENDING_REVIEW', 'MANUAL_REVIEW_APPROVED', 'MANUAL_REVIEW_REJECTED'];
+  assert.deepEqual(data.webhook.events, events);
+  assert.deepEqual(data.rules.webhookEvents, events);
   assert.ok(data.webhook.instructions.includes(data.webhook.url));
   assert.deepEqual(data.checklist.map((i) => [i.id, i.done]), [['credentials', false], ['webhook', false], ['transitions', false], ['firstVerification', false]]);
   for (const item of data.checklist) assert.ok(item.label && item.detail, 'each item says what to do');
@@ -42,6 +45,9 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
   assert.equal(state.canSend, false);
   assert.match(state.cannotSendReason, /Setup required/);
   fails(await panel(host, ACCOUNTS.avery, 'HELP-1', 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'setup_required');
+  const early = fails(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'casey@example.test', delivery: 'EMAIL' }), 'setup_required');
+  assert.match(early.message, /the client ID, the integration reference, the API key and the client secret/, 'named in words');
+  assert.doesNotMatch(early.message, /clientId|integrationReference/);
 
   // Without a webhook secret nothing can authenticate: even an "unsigned" delivery is refused.
   const body = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
@@ -79,6 +85,7 @@ test('saving: secrets are stored once, shown only as "set", and kept when left b
   const saved = ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', sandboxSettings({ transitions: { passed: '', failed: '', manualReview: '' } }))).settings;
   assert.equal(saved.ready, true);
   assert.deepEqual(saved.secrets, { apiKey: 'set', clientSecret: 'set', webhookSecret: 'set' });
+  assert.deepEqual(saved.warnings, []);
   assert.deepEqual(host.kvs.getSecret('secrets'), { apiKey: SANDBOX_CREDENTIALS.apiKey, clientSecret: SANDBOX_CREDENTIALS.clientSecret, webhookSecret: WEBHOOK_SECRET });
   const revision = host.kvs.get('settings').revision;
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 15, apiKey: '', clientSecret: '' }));
@@ -116,12 +123,12 @@ test('clear cache: the next link fetches a new token', async () => {
   assert.equal(sends().at(-1).calls.incode, 2, 'a token request, then the start');
 });
 
-test("transitions offered are the site's workflow transition names", async () => {
-  const { transitions } = ok(await admin(host, ACCOUNTS.alex, 'admin.listTransitions'));
-  for (const name of ['Start progress', 'Escalate', 'Pending', 'Resolve', 'Reopen']) assert.ok(transitions.includes(name), name);
-  assert.ok(!transitions.includes('Create'), 'not the create transition');
-  assert.deepEqual(transitions, [...transitions].sort((a, b) => a.localeCompare(b)));
-  assert.equal(new Set(transitions).size, transitions.length);
+test("transitions offered are the site's workflow transition names, by workflow", async () => {
+  const { workflows } = ok(await admin(host, ACCOUNTS.alex, 'admin.listTransitions'));
+  assert.deepEqual(workflows.map((w) => [w.name, w.service]), [['IT Help Desk workflow', true], ['Finance workflow', false]], "the service project's workflow first");
+  const [helpDesk, finance] = workflows.map((w) => w.transitions);
+  assert.deepEqual(helpDesk, ['Escalate', 'Pending', 'Reopen', 'Resolve', 'Start progress'], 'sorted, without the create transition');
+  assert.deepEqual(finance, ['Back to to do', 'Mark done']);
   assert.equal((await checklistOf()).transitions, false);
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { transitions: { passed: 'Start progress', failed: 'Escalate', manualReview: 'Pending' } }));
   assert.equal((await checklistOf()).transitions, true);
@@ -205,4 +212,39 @@ test('OAuth webhooks: the token webtrigger issues bearer tokens Incode uses, the
   assert.equal(host.jira.issues.get(key).status, 'Escalated');
   const unsigned = await fetch(webhook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': 'anything' }, body: '{}' });
   assert.equal(unsigned.status, 401, 'without a bearer token the webhook refuses');
+});
+
+test('the rules the page checks come from the core: ranges with their messages, hosts, auth defaults', async () => {
+  const { rules } = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
+  const expiry = rules.numbers.find((r) => r.field === 'linkExpiryMinutes');
+  assert.deepEqual([expiry.min, expiry.max], [5, 60]);
+  assert.match(expiry.message, /from 5 to 60/);
+  assert.deepEqual(rules.numbers.map((r) => r.field).sort(), ['limits.perAgentPerHour', 'limits.perTicketPerHour', 'linkExpiryMinutes', 'webhookAuth.tokenTtlSeconds', 'webhookAuth.toleranceSeconds']);
+  assert.equal(rules.webhookAuthDefaults.oauth.clientId, 'incode-webhooks');
+  assert.deepEqual(rules.hosts.demo, { api: 'https://demo-api.incodesmile.com', auth: 'https://auth.demo.incode.com' });
+  assert.equal(rules.defaults.linkExpiryMinutes, 10);
+});
+
+test("agent groups are the site's: picked from the groups picker, a misspelt one refused", async () => {
+  const { groups } = ok(await admin(host, ACCOUNTS.alex, 'admin.searchGroups', { query: 'help' }));
+  assert.deepEqual(groups.map((g) => g.name), ['helpdesk-agents']);
+  assert.equal(typeof groups[0].groupId, 'string');
+  const error = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['helpdesk-agentz'] }), 'validation');
+  assert.deepEqual(error.fields.map((f) => [f.field, f.code]), [['agentGroups', 'unknown_group']]);
+  assert.match(error.fields[0].message, /helpdesk-agentz/);
+  const saved = ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['HELPDESK-AGENTS'] })).settings;
+  assert.deepEqual(saved.settings.agentGroups, ['helpdesk-agents'], "saved with the site's spelling");
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: [] }));
+  fails(await admin(host, ACCOUNTS.avery, 'admin.searchGroups', { query: 'help' }), 'forbidden');
+});
+
+test("the person to verify is the reporter or one of the site's user-picker fields, by name", async () => {
+  const { fields } = ok(await admin(host, ACCOUNTS.alex, 'admin.listPersonFields'));
+  assert.deepEqual(fields, [{ id: 'reporter', name: 'Reporter' }, { id: 'customfield_10050', name: 'Affected employee' }]);
+  const error = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'customfield_10042' }), 'validation');
+  assert.deepEqual(error.fields.map((f) => [f.field, f.code]), [['personField', 'unknown_field']]);
+  const notUser = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'customfield_10051' }), 'validation');
+  assert.equal(notUser.fields[0].code, 'unknown_field', 'a text field is not a person');
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'customfield_10050' }));
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'reporter' }));
 });

@@ -73,12 +73,72 @@ test('a fresh site asks for setup: the agent is told to ask an admin, the admin 
   assert.equal(await frame.getByTestId('checklist-credentials').getAttribute('data-done'), 'false');
 });
 
+test('the guided setup names what is missing by its labels, and warns that no webhook secret is saved', async () => {
+  const missing = await frame.getByTestId('setup-missing').innerText();
+  assert.match(missing, /Client ID, Integration reference, API key, Client secret/);
+  assert.doesNotMatch(missing, /clientId|integrationReference|apiKey|clientSecret/);
+  assert.match(await frame.getByTestId('setup-warnings').innerText(), /No webhook secret is saved/);
+});
+
+test('Test credentials before saving says what to do once, and clears when the fields are filled', async () => {
+  await frame.getByTestId('test-credentials').click();
+  const failed = frame.getByTestId('test-error');
+  await failed.waitFor();
+  const text = await failed.innerText();
+  assert.match(text, /Save the client ID and client secret first/);
+  assert.doesNotMatch(text, /Enter and save the Incode credentials first/, 'the problem is told once');
+  await fill('clientId', SANDBOX_CREDENTIALS.clientId);
+  await failed.waitFor({ state: 'detached' });
+  await fill('clientId', '');
+});
+
+test('numbers are checked on leaving the field, with the ranges the core applies', async () => {
+  await fill('linkExpiryMinutes', '4');
+  assert.equal(await frame.locator('#field-linkExpiryMinutes-error').count(), 0, 'not while typing');
+  await frame.locator('#field-linkExpiryMinutes').press('Tab');
+  const expiry = frame.locator('#field-linkExpiryMinutes-error');
+  await expiry.waitFor();
+  assert.match(await expiry.innerText(), /link expiry must be a whole number of minutes from 5 to 60/i);
+  await fill('limits-perAgentPerHour', '101');
+  await frame.locator('#field-limits-perAgentPerHour').blur();
+  assert.match(await frame.locator('#field-limits-perAgentPerHour-error').innerText(), /from 1 to 100/);
+  assert.equal(await frame.getByTestId('save-errors').count(), 0, 'nothing was saved or summarised');
+  await fill('linkExpiryMinutes', '10');
+  await fill('limits-perAgentPerHour', '20');
+  await frame.locator('#field-limits-perAgentPerHour').blur();
+  await expiry.waitFor({ state: 'detached' });
+  assert.equal(await frame.locator('#field-limits-perAgentPerHour-error').count(), 0);
+});
+
+test('with unsaved changes the save bar stays in view while the admin scrolls', async () => {
+  const bar = frame.getByTestId('save-bar');
+  const inView = async () => {
+    const box = await bar.boundingBox(); // in the top page's coordinates
+    const height = page.viewportSize().height;
+    return box !== null && box.y >= 0 && box.y + box.height <= height;
+  };
+  await page.evaluate(() => window.scrollTo(0, 0));
+  assert.equal(await inView(), false, 'no changes: the bar stays at the end of the form');
+  await fill('configurationId', 'cfg-1');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForFunction(() => true);
+  await frame.locator('.save-bar.floating').waitFor();
+  assert.equal(await inView(), true, 'at the top of the page');
+  assert.match(await bar.innerText(), /You have unsaved changes/);
+  await shoot(page, 'admin--flow--save-bar-floating--light');
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+  await page.waitForTimeout(150);
+  assert.equal(await inView(), true, 'halfway down');
+  await fill('configurationId', '');
+  await frame.locator('.save-bar.floating').waitFor({ state: 'detached' });
+});
+
 test('an invalid link expiry is shown next to its field and nothing is saved', async () => {
   await fill('linkExpiryMinutes', '99');
   await save();
   const inline = frame.locator('#field-linkExpiryMinutes-error');
   await inline.waitFor();
-  assert.match(await inline.innerText(), /Link expiry must be a whole number of minutes from 5 to 60/);
+  assert.match(await inline.innerText(), /link expiry must be a whole number of minutes from 5 to 60/i);
   assert.equal(await frame.locator('#field-linkExpiryMinutes').getAttribute('aria-invalid'), 'true');
   const summary = frame.getByTestId('save-errors');
   assert.match(await summary.innerText(), /The configuration was not saved: 1 problem/);
@@ -109,6 +169,10 @@ test('the sandbox credentials connect: ✓ Connected, and the checklist ticks', 
   await fill('integrationReference', SANDBOX_CREDENTIALS.integrationReference);
   await save();
   await frame.getByTestId('save-success').waitFor();
+  // Saved without a webhook secret: nothing Incode sends could be authenticated, and the page says so.
+  assert.match(await frame.getByTestId('save-warning').innerText(), /No webhook secret is saved/);
+  await frame.getByTestId('setup-warnings').waitFor();
+  await shoot(frame.getByTestId('save-bar'), 'admin--flow--saved-without-webhook-secret--light');
   // Secrets are never sent back: the fields are empty, with a "Set" mark.
   assert.equal(await frame.locator('#field-clientSecret').inputValue(), '');
   assert.match(await frame.getByTestId('secret-clientSecret').innerText(), /^\s*set\s*$/i);
@@ -143,6 +207,61 @@ test('a wrong client secret fails the test with the reason', async () => {
   await frame.getByTestId('connected').waitFor();
 });
 
+test("agent groups are picked from the site's groups, the person to verify from its user fields", async () => {
+  const input = frame.locator('#field-agentGroups');
+  await input.click();
+  await input.pressSequentially('helpdesk-agentz');
+  await frame.getByText('No group on this site matches “helpdesk-agentz”').waitFor();
+  await input.fill('');
+  await input.pressSequentially('help');
+  await frame.locator('[class*="-option"]', { hasText: 'helpdesk-agents' }).first().waitFor();
+  await input.press('Enter');
+  const person = frame.locator('#field-personField');
+  await person.click();
+  const options = frame.locator('[class*="-option"]');
+  await options.first().waitFor();
+  assert.deepEqual(await options.allInnerTexts(), ['Reporter', 'Affected employee'], 'by name, no text field');
+  await options.filter({ hasText: 'Affected employee' }).click();
+  await save();
+  await frame.getByTestId('save-success').waitFor();
+  const stored = (await host.invokeResolver({ moduleKey: 'incode-settings', account: ACCOUNTS.alex, extension: {}, functionName: 'admin.getSettings', payload: {} })).data;
+  assert.deepEqual(stored.settings.settings.agentGroups, ['helpdesk-agents']);
+  assert.equal(stored.settings.settings.personField, 'customfield_10050');
+  await shoot(frame.getByTestId('section-who'), 'admin--flow--who--light');
+  // Back to the reporter and everyone, as the rest of the story expects.
+  await person.click();
+  await options.filter({ hasText: 'Reporter' }).click();
+  await frame.getByTestId('section-who').getByRole('button', { name: /Remove helpdesk-agents/ }).click();
+  await save();
+  await frame.getByTestId('save-success').waitFor();
+});
+
+test('transitions are listed by workflow', async () => {
+  const input = frame.locator('#field-transitions-passed');
+  await input.click();
+  const menu = frame.locator('[class*="-menu"]');
+  await menu.getByText('IT Help Desk workflow').waitFor();
+  const text = await menu.innerText();
+  assert.ok(text.indexOf('IT Help Desk workflow (service project)') < text.indexOf('Start progress'));
+  assert.ok(text.indexOf('Start progress') < text.indexOf('Finance workflow'), "the service project's workflow first");
+  assert.ok(text.indexOf('Finance workflow') < text.indexOf('Mark done'), 'a finance transition sits under its workflow');
+  await shoot(page.locator('main#view'), 'admin--flow--transitions-by-workflow--light');
+  await input.press('Escape');
+});
+
+test('a template with an unclosed block is reported at the block, with its position once', async () => {
+  const template = frame.locator('#field-templates-failed');
+  const before = await template.inputValue();
+  await template.fill('Hello {{#if name}}{{name}}');
+  const errors = frame.getByTestId('preview-errors-failed');
+  await errors.waitFor();
+  const text = await errors.innerText();
+  assert.match(text, /Line 1, column 7: This \{\{#if\}\} block is never closed; add \{\{\/if\}\}/);
+  assert.doesNotMatch(text, /Syntax error at line|not valid; write a variable/);
+  await template.fill(before);
+  await errors.waitFor({ state: 'detached' });
+});
+
 test('transitions, the webhook secret and the portal are saved', async () => {
   await choose('transitions-passed', 'Start progress');
   await choose('transitions-failed', 'Escalate');
@@ -165,6 +284,8 @@ test('the webhook registered on the sandbox dashboard brings Incode\'s events in
   const webhookUrl = (await frame.getByTestId('webhook-url').innerText()).trim();
   assert.equal(webhookUrl, host.webtriggerUrl('incode-webhook'));
   assert.match(await frame.getByTestId('webhook-instructions').innerText(), /x-incode-signature/);
+  const events = await frame.getByTestId('webhook-events').innerText();
+  for (const event of ['MANUAL_REVIEW_APPROVED', 'MANUAL_REVIEW_REJECTED', 'SESSION_PENDING_REVIEW']) assert.ok(events.includes(event), event);
 
   // The Incode dashboard, as the sandbox plays it (Configuration → Webhooks).
   const dashboard = await page.context().newPage();
@@ -186,12 +307,23 @@ test('the webhook registered on the sandbox dashboard brings Incode\'s events in
   assert.ok(session, 'the sandbox started the session');
   assert.equal(await actAsEmployee(page.context(), host, session, 'Complete verification (pass)', { viaInbox: true }), 'Identity verified');
 
-  // A fresh look at the page: the checklist and the deliveries table show the webhook arrived.
-  await page.reload();
-  frame = await adminFrame(page);
-  assert.equal(await frame.getByTestId('checklist-webhook').getAttribute('data-done'), 'true');
+  // Refreshing the deliveries shows the webhook arrived, and the checklist ticks without a reload.
+  assert.equal(await frame.getByTestId('checklist-webhook').getAttribute('data-done'), 'false');
+  await frame.getByTestId('refresh-deliveries').click();
   const deliveries = frame.getByTestId('deliveries');
   await deliveries.getByText('SESSION_SUCCEEDED').waitFor();
+  await frame.locator('[data-testid="checklist-webhook"][data-done="true"]').waitFor();
+  const detail = await frame.getByTestId('checklist-webhook').innerText();
+  assert.match(detail, /First authenticated delivery received/);
+  assert.doesNotMatch(detail, /Last/);
+  // The test verification in plain words, to the second, in the viewer's time zone.
+  const table = await deliveries.innerText();
+  assert.match(table, /Test verification received ✓/);
+  assert.doesNotMatch(table, /test_session|\bIgnored\b/);
+  assert.match(table, /\d{2}:\d{2}:\d{2}/, 'seconds');
+  assert.match(table, /GMT|UTC|BST|CET/, 'the time zone named');
+  await shoot(deliveries, 'admin--flow--deliveries--light');
+  await shoot(frame.getByTestId('checklist'), 'admin--flow--checklist--light');
   assert.equal(await deliveries.getByText('Rejected').count(), 0, 'every delivery authenticated');
   await shoot(page.locator('main#view'), 'admin--flow--configured--light', { fullPage: true });
   assert.deepEqual(page.problems, []);

@@ -136,6 +136,17 @@ test('the settings page: a failing test with its reason, ✓ Connected, and ever
     await template.fill('Verification {{#if name}}failed for {{name}}');
     await frame.getByTestId('preview-errors-failed').waitFor();
     await capture(page, frame, frame.getByTestId('template-failed'), 'admin--template-error', theme);
+    await template.press('Tab');
+    // Unsaved changes: the save bar floats at the bottom of what is in view.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await frame.locator('.save-bar.floating').waitFor();
+    await capture(page, frame, page, 'admin--save-bar-floating', theme);
+    await frame.locator('#field-transitions-passed').scrollIntoViewIfNeeded();
+    await frame.locator('#field-transitions-passed').click();
+    await frame.getByText('IT Help Desk workflow (service project)').waitFor();
+    // The whole view: the open menu reaches past the section.
+    await capture(page, frame, page, 'admin--transitions-menu', theme);
+    await frame.locator('#field-transitions-passed').press('Escape');
     await page.context().close();
   }
 });

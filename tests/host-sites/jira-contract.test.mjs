@@ -130,8 +130,34 @@ describe("request contract", () => {
     call(s, AS_APP, "PUT", "/rest/api/3/issue/HELP-2/properties/incode-verification", { body: { status: "passed" } });
     call(s, AS_APP, "GET", "/rest/api/3/workflows/search", { query: { expand: "values.transitions" } });
     call(s, AS_APP, "GET", "/rest/servicedeskapi/request/HELP-2");
+    call(s, as("alex"), "GET", "/rest/api/3/groups/picker", { query: { query: "help", maxResults: "20", caseInsensitive: "true" } });
+    call(s, as("alex"), "GET", "/rest/api/3/field");
+    call(s, as("alex"), "GET", "/rest/api/3/project/search", { query: { typeKey: "service_desk", maxResults: "20" } });
+    call(s, as("alex"), "GET", "/rest/api/3/project/HELP/statuses");
     assert.deepEqual(s.violations, []);
     assert.ok(s.requests.every((r) => r.status < 300), JSON.stringify(s.requests));
+  });
+});
+
+describe("the settings page's reads of the site", () => {
+  it("answer as the spec declares: groups picker, fields, service projects and their statuses", () => {
+    const s = createJiraSite({ entityProperties: [], scopes: null });
+    const check = (template, path, query) => {
+      const answer = call(s, as("alex"), "GET", path, { query });
+      assert.deepEqual(s.contract.checkResponse(template, "GET", 200, JSON.stringify(answer.json)), [], path);
+      return answer.json;
+    };
+    const groups = check("/rest/api/3/groups/picker", "/rest/api/3/groups/picker", { query: "HELP", caseInsensitive: "true" });
+    assert.deepEqual(groups.groups.map((g) => [g.name, g.html]), [["helpdesk-agents", "<b>help</b>desk-agents"]]);
+    assert.equal(groups.total, 1);
+    assert.deepEqual(check("/rest/api/3/groups/picker", "/rest/api/3/groups/picker", { query: "HELP" }).groups, [], "case-sensitive unless asked");
+    const fields = check("/rest/api/3/field", "/rest/api/3/field");
+    const custom = fields.filter((f) => f.custom).map((f) => [f.name, f.schema.type]);
+    assert.deepEqual(custom, [["Affected employee", "user"], ["Cost centre", "string"]]);
+    const projects = check("/rest/api/3/project/search", "/rest/api/3/project/search", { typeKey: "service_desk" });
+    assert.deepEqual(projects.values.map((p) => p.key), ["HELP"]);
+    const statuses = check("/rest/api/3/project/{projectIdOrKey}/statuses", "/rest/api/3/project/HELP/statuses");
+    assert.deepEqual(statuses[0].statuses.map((x) => x.name), ["Open", "In Progress", "Escalated", "Pending", "Resolved"]);
   });
 });
 

@@ -317,6 +317,100 @@ function getUserGroups({ site, principal, query }) {
   return ok(user.groups.map((g) => site.groupJson(g)));
 }
 
+// ---- groups and fields --------------------------------------------------------------------------
+
+const escapeHtml = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** `GET /rest/api/3/groups/picker`: groups whose names contain `query`, sorted, at most `maxResults`. */
+function pickGroups({ site, principal, query }) {
+  const browses = site.db.projects.some((p) => site.can(principal, "BROWSE_PROJECTS", p));
+  const text = (query.get("query") ?? "").trim();
+  const caseInsensitive = query.get("caseInsensitive") === "true";
+  const fold = (v) => (caseInsensitive ? v.toLowerCase() : v);
+  const excluded = new Set([...list(query, "exclude"), ...list(query, "excludeId")]);
+  // Without "Browse users and groups" only an exact name is found.
+  const exactOnly = !site.can(principal, "USER_PICKER");
+  const matching = !browses
+    ? []
+    : site.db.groups
+        .filter((g) => !excluded.has(g.name) && !excluded.has(g.groupId))
+        .filter((g) => (exactOnly ? fold(g.name) === fold(text) : fold(g.name).includes(fold(text))))
+        .sort((a, b) => a.name.localeCompare(b.name));
+  const shown = matching.slice(0, intParam(query, "maxResults", 20, 1000));
+  const highlight = (name) => {
+    const at = text === "" ? -1 : fold(name).indexOf(fold(text));
+    if (at < 0) return escapeHtml(name);
+    return `${escapeHtml(name.slice(0, at))}<b>${escapeHtml(name.slice(at, at + text.length))}</b>${escapeHtml(name.slice(at + text.length))}`;
+  };
+  return ok({
+    header: `Showing ${shown.length} of ${matching.length} matching groups`,
+    total: matching.length,
+    groups: shown.map((g) => ({ name: g.name, html: highlight(g.name), labels: [], groupId: g.groupId })),
+  });
+}
+
+const SYSTEM_FIELDS = [
+  { id: "summary", name: "Summary", schema: { type: "string", system: "summary" } },
+  { id: "reporter", name: "Reporter", schema: { type: "user", system: "reporter" } },
+  { id: "assignee", name: "Assignee", schema: { type: "user", system: "assignee" } },
+  { id: "status", name: "Status", schema: { type: "status", system: "status" } },
+  { id: "description", name: "Description", schema: { type: "string", system: "description" } },
+];
+
+const CUSTOM_TYPES = {
+  user: { schema: { type: "user" }, custom: "com.atlassian.jira.plugin.system.customfieldtypes:userpicker", searcher: "userpickergroupsearcher" },
+  string: { schema: { type: "string" }, custom: "com.atlassian.jira.plugin.system.customfieldtypes:textfield", searcher: "textsearcher" },
+};
+
+/** `GET /rest/api/3/field`: the system fields and the site's custom fields. */
+function listFields({ site }) {
+  const system = SYSTEM_FIELDS.map((f) => ({
+    id: f.id, key: f.id, name: f.name, custom: false, orderable: true, navigable: true, searchable: true, clauseNames: [f.id], schema: f.schema,
+  }));
+  const custom = site.db.fields.map((f) => {
+    const type = CUSTOM_TYPES[f.type] ?? CUSTOM_TYPES.string;
+    const customId = Number(f.id.replace("customfield_", ""));
+    return {
+      id: f.id, key: f.id, name: f.name, custom: true, orderable: true, navigable: true, searchable: true,
+      clauseNames: [`cf[${customId}]`, f.name],
+      schema: { ...type.schema, custom: type.custom, customId },
+    };
+  });
+  return ok([...system, ...custom]);
+}
+
+// ---- projects ----------------------------------------------------------------------------------
+
+/** `GET /rest/api/3/project/search`: the projects the caller may browse, by type. */
+function searchProjects({ site, principal, query }) {
+  const types = list(query, "typeKey");
+  const startAt = intParam(query, "startAt", 0);
+  const maxResults = intParam(query, "maxResults", 50, 100);
+  const visible = site.db.projects
+    .filter((p) => site.can(principal, "BROWSE_PROJECTS", p) || site.can(principal, "ADMINISTER"))
+    .filter((p) => !types.length || types.includes(p.projectTypeKey))
+    .map((p) => site.projectJson(p));
+  return ok({ self: `${site.base}/rest/api/3/project/search`, ...page(visible, startAt, maxResults) });
+}
+
+/** `GET /rest/api/3/project/{projectIdOrKey}/statuses`: each issue type with its workflow's statuses. */
+function projectStatuses({ site, principal, params }) {
+  const project = site.project(params.projectIdOrKey);
+  if (!project || !(site.can(principal, "BROWSE_PROJECTS", project) || site.can(principal, "ADMINISTER"))) {
+    return jiraError(404, [`No project could be found with key '${params.projectIdOrKey}'.`]);
+  }
+  const workflow = site.workflowOf(project);
+  return ok([
+    {
+      self: `${site.base}/rest/api/3/issueType/${project.issueType.id}`,
+      id: project.issueType.id,
+      name: project.issueType.name,
+      subtask: false,
+      statuses: (workflow?.statuses ?? []).map((id) => site.statusJson(id)),
+    },
+  ]);
+}
+
 // ---- workflows ---------------------------------------------------------------------------------
 
 function page(items, startAt, maxResults) {
@@ -662,6 +756,10 @@ export const PLATFORM_ROUTES = {
   "GET /rest/api/3/myself": myself,
   "GET /rest/api/3/user": getUser,
   "GET /rest/api/3/user/groups": getUserGroups,
+  "GET /rest/api/3/groups/picker": pickGroups,
+  "GET /rest/api/3/field": listFields,
+  "GET /rest/api/3/project/search": searchProjects,
+  "GET /rest/api/3/project/{projectIdOrKey}/statuses": projectStatuses,
   "GET /rest/api/3/workflow/search": searchClassicWorkflows,
   "GET /rest/api/3/workflows/search": searchWorkflows,
   "GET /rest/api/3/search/jql": search,

@@ -20,6 +20,8 @@ export const GROUPS = Object.freeze({
 
 /** The issue property the app writes, indexed for JQL by its `jira:entityProperty` module. */
 export const AFFECTED_EMPLOYEE_FIELD = "customfield_10050";
+/** A custom field that holds no person (text): never offered as the person to verify. */
+export const COST_CENTRE_FIELD = "customfield_10051";
 
 export const STATUS_CATEGORIES = Object.freeze({
   new: { id: 2, key: "new", name: "To Do", colorName: "blue-gray" },
@@ -187,7 +189,10 @@ export function seedState() {
     statuses,
     workflows,
     projects,
-    fields: [{ id: AFFECTED_EMPLOYEE_FIELD, name: "Affected employee", type: "user" }],
+    fields: [
+      { id: AFFECTED_EMPLOYEE_FIELD, name: "Affected employee", type: "user" },
+      { id: COST_CENTRE_FIELD, name: "Cost centre", type: "string" },
+    ],
     issues,
     counters: { issue: 10200, comment: 10600, projectIssue: { HELP: 5, FIN: 1 } },
   };

@@ -10,7 +10,8 @@ use crate::model::{
     CommentVisibility, HttpAnswer, Parsed, SecretFlags, Secrets, Settings, Verification,
     VerificationStatus,
 };
-use crate::{incode, jira, settings, state, template};
+use crate::site::SiteFacts;
+use crate::{incode, jira, rules, settings, site, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
 // integers into numbers, which is what the shims and `api.d.ts` expect.
@@ -33,11 +34,45 @@ pub fn validate_settings(
     #[wasm_bindgen(unchecked_param_type = "Settings")] current: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SettingsInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SiteFacts | undefined")] site: JsValue,
 ) -> JsResult {
     let current: Settings = from_js("current settings", current)?;
     let input: serde_json::Value = from_js("settings input", input)?;
     let flags: SecretFlags = from_js("secret flags", flags)?;
-    to_js(&settings::validate_settings(&current, &input, flags))
+    let site: SiteFacts = if site.is_undefined() {
+        SiteFacts::default()
+    } else {
+        from_js("site facts", site)?
+    };
+    to_js(&settings::validate_settings_on_site(
+        &current, &input, flags, &site,
+    ))
+}
+
+/// What `PublicSettings.missing` names, in words for a message.
+#[wasm_bindgen(js_name = missingWords)]
+pub fn missing_words(missing: Vec<String>) -> String {
+    settings::missing_words(&missing)
+}
+
+/// The constants and number rules the admin page shows and checks (`AdminRules`).
+#[wasm_bindgen(js_name = adminRules, unchecked_return_type = "AdminRules")]
+pub fn admin_rules() -> JsResult {
+    to_js(&rules::admin_rules())
+}
+
+/// The groups in a groups picker answer (`FoundGroups`).
+#[wasm_bindgen(js_name = foundGroups, unchecked_return_type = "SiteGroup[]")]
+pub fn found_groups(answer: JsValue) -> JsResult {
+    let answer: serde_json::Value = from_js("groups picker answer", answer)?;
+    to_js(&site::found_groups(&answer))
+}
+
+/// The choices for the person to verify, from the site's fields (`GET /rest/api/3/field`).
+#[wasm_bindgen(js_name = personFieldOptions, unchecked_return_type = "PersonFieldOption[]")]
+pub fn person_field_options(fields: JsValue) -> JsResult {
+    let fields: serde_json::Value = from_js("fields", fields)?;
+    to_js(&site::person_field_options(&fields))
 }
 
 #[wasm_bindgen(js_name = validateTemplate, unchecked_return_type = "FieldError[]")]

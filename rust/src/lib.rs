@@ -11,6 +11,7 @@ pub mod rules;
 pub mod settings;
 pub mod site;
 pub mod state;
+pub mod stored;
 pub mod template;
 pub mod throttle;
 pub mod transitions;

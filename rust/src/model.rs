@@ -177,9 +177,10 @@ pub struct Limits {
     pub per_agent_per_hour: u32,
 }
 
-/// The admin settings without secrets.
+/// The admin settings without secrets. A missing field takes its default (a stored value from a
+/// release that had no such setting); `stored::settings_over_defaults` does so inside nested ones.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     pub environment: Environment,
     pub base_url_override: String,
@@ -199,6 +200,12 @@ pub struct Settings {
     /// The custom templates compiled when the settings were saved (`template::template_code`).
     #[serde(default, skip_serializing_if = "crate::template::no_template_code")]
     pub template_code: crate::template::TemplateCode,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        crate::settings::default_settings()
+    }
 }
 
 /// The secrets; "" = not set.

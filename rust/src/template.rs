@@ -1088,8 +1088,9 @@ pub fn no_template_code(code: &TemplateCode) -> bool {
 }
 
 /// One custom template in compiled form, with the fingerprint of the source it came from.
+// Stored with the settings: no `deny_unknown_fields`, so a form a later release extends still
+// reads (`stored.rs`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
 pub struct StoredTemplate {
     /// [`fingerprint`] of the template's source.
     pub of: String,

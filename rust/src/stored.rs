@@ -1,0 +1,676 @@
+//! Every value the app keeps in Forge KVS, as it is stored. Installations upgrade in place, so a
+//! release reads what every earlier one wrote: each stored value carries `schemaVersion` (absent:
+//! version 1, the values of the first release), reading accepts missing fields (their defaults)
+//! and unknown ones (kept as they are, so a value a newer release wrote survives a round trip
+//! through an older one), and writing stamps the current version (migrate on write).
+//! `tests/vectors/stored/` holds what each release stored; every later release must read it.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use crate::model::{CoreError, HistoryEntry, HttpRequest, Outcome, SecretFlags, Settings};
+use crate::settings::{default_settings, default_webhook_auth, AuthMode};
+use crate::state::RealtimeMessage;
+
+/// The schema version this release writes, for every kind.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The kinds of stored values, named by their key (ARCHITECTURE.md "Storage").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `settings`
+    Settings,
+    /// `secrets` (a secret)
+    Secrets,
+    /// `token:incode` (a secret)
+    Token,
+    /// `checklist`
+    Checklist,
+    /// `v:{sessionId}`
+    Verification,
+    /// `issue:{issueId}`
+    IssueIndex,
+    /// `person:{emailHash}:{sessionId}`
+    Person,
+    /// `account:{accountId}:{sessionId}`
+    Account,
+    /// `rate:agent:...`, `rate:ticket:...`
+    Rate,
+    /// `test:{sessionId}`
+    TestSession,
+    /// `lock:{sessionId}`, `lock:issue.{issueId}`
+    Lock,
+    /// `delivery:{invertedTime}:{rand}`
+    Delivery,
+}
+
+impl Kind {
+    /// The kind by its JS name (`readStored(kind, value)`).
+    pub fn named(name: &str) -> Option<Kind> {
+        Some(match name {
+            "settings" => Kind::Settings,
+            "secrets" => Kind::Secrets,
+            "token" => Kind::Token,
+            "checklist" => Kind::Checklist,
+            "verification" => Kind::Verification,
+            "issueIndex" => Kind::IssueIndex,
+            "person" => Kind::Person,
+            "account" => Kind::Account,
+            "rate" => Kind::Rate,
+            "testSession" => Kind::TestSession,
+            "lock" => Kind::Lock,
+            "delivery" => Kind::Delivery,
+            _ => return None,
+        })
+    }
+
+    /// The kind of the value under a KVS key (secrets: `secrets`, `token:incode`).
+    pub fn of_key(key: &str) -> Option<Kind> {
+        Some(match key {
+            "settings" => Kind::Settings,
+            "secrets" => Kind::Secrets,
+            "token:incode" => Kind::Token,
+            "checklist" => Kind::Checklist,
+            _ if key.starts_with("v:") => Kind::Verification,
+            _ if key.starts_with("issue:") => Kind::IssueIndex,
+            _ if key.starts_with("person:") => Kind::Person,
+            _ if key.starts_with("account:") => Kind::Account,
+            _ if key.starts_with("rate:") => Kind::Rate,
+            _ if key.starts_with("test:") => Kind::TestSession,
+            _ if key.starts_with("lock:") => Kind::Lock,
+            _ if key.starts_with("delivery:") => Kind::Delivery,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored value of `kind` (of any earlier version) in the current version's form: what a
+/// reader works with and what a writer stores. Fails with `stored_unreadable` only on a value no
+/// version could have written (a field of the wrong type, not an object).
+pub fn current(kind: Kind, value: Value) -> Result<Value, CoreError> {
+    match kind {
+        Kind::Settings => settings_record(value).and_then(|r| encode(&r)),
+        Kind::Secrets => migrate::<StoredSecrets>(value),
+        Kind::Token => migrate::<StoredToken>(value),
+        Kind::Checklist => migrate::<Checklist>(value),
+        Kind::Verification => migrate::<StoredVerification>(value),
+        Kind::IssueIndex => migrate::<IssueIndex>(value),
+        Kind::Person => migrate::<PersonEntry>(value),
+        Kind::Account => migrate::<AccountEntry>(value),
+        Kind::Rate => RateCount::read(value).map(|c| Value::from(c.0)),
+        Kind::TestSession => migrate::<TestSessionMarker>(value),
+        Kind::Lock => read::<LockValue>(value)
+            .map(LockValue::migrated)
+            .and_then(|v| encode(&v)),
+        Kind::Delivery => migrate::<DeliveryEntry>(value),
+    }
+}
+
+fn unreadable(message: impl Into<String>) -> CoreError {
+    CoreError::new("stored_unreadable", message, false)
+}
+
+fn read<T: DeserializeOwned>(value: Value) -> Result<T, CoreError> {
+    serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Value, CoreError> {
+    serde_json::to_value(value).map_err(|e| unreadable(e.to_string()))
+}
+
+/// Stored shapes whose versions so far differ only by `schemaVersion`.
+trait Versioned: DeserializeOwned + Serialize {
+    fn stamp(&mut self);
+}
+
+fn migrate<T: Versioned>(value: Value) -> Result<Value, CoreError> {
+    let mut stored: T = read(value)?;
+    stored.stamp();
+    encode(&stored)
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => {$(
+        impl Versioned for $t {
+            fn stamp(&mut self) {
+                self.schema_version = SCHEMA_VERSION;
+            }
+        }
+    )*};
+}
+
+/// Version 1 wrote no `schemaVersion`.
+fn version_one() -> u32 {
+    1
+}
+
+/// An optional field as it was stored: absent, `null`, or a value (all three read back as
+/// written, so a round trip changes nothing a reader could tell apart).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Field<T> {
+    #[default]
+    Absent,
+    Null,
+    Set(T),
+}
+
+impl<T> Field<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Field::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(d)? {
+            Some(v) => Field::Set(v),
+            None => Field::Null,
+        })
+    }
+}
+
+impl<T: Serialize> Serialize for Field<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Field::Set(v) => v.serialize(s),
+            _ => s.serialize_none(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/// `settings`: the admin settings with their revision and which secrets are set.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsRecord {
+    pub schema_version: u32,
+    pub revision: u64,
+    pub settings: Settings,
+    pub secrets_set: SecretFlags,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// Reads a stored settings record: every setting a release did not write (or that a newer one
+/// moved) takes its default, field by field, inside nested objects too.
+pub fn settings_record(value: Value) -> Result<SettingsRecord, CoreError> {
+    let Value::Object(mut fields) = value else {
+        return Err(unreadable("the settings are not an object"));
+    };
+    let revision = match fields.remove("revision") {
+        None | Some(Value::Null) => 0,
+        Some(v) => read(v)?,
+    };
+    let secrets_set = match fields.remove("secretsSet") {
+        None | Some(Value::Null) => SecretFlags::default(),
+        Some(v) => read(v)?,
+    };
+    let stored = match fields.remove("settings") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(v) => v,
+    };
+    fields.remove("schemaVersion");
+    let settings = settings_over_defaults(stored)?;
+    Ok(SettingsRecord {
+        schema_version: SCHEMA_VERSION,
+        revision,
+        settings,
+        secrets_set,
+        rest: fields,
+    })
+}
+
+/// Stored settings laid over the defaults. The webhook authentication's defaults are those of
+/// its stored mode.
+pub fn settings_over_defaults(stored: Value) -> Result<Settings, CoreError> {
+    if !stored.is_object() {
+        return Err(unreadable("settings: expected an object"));
+    }
+    let mut base = encode(&default_settings())?;
+    let mode = stored
+        .get("webhookAuth")
+        .and_then(|a| a.get("mode"))
+        .and_then(Value::as_str)
+        .unwrap_or("hmac");
+    let auth_mode = match mode {
+        "hmac" => AuthMode::Hmac,
+        "sharedSecret" => AuthMode::SharedSecret,
+        "oauth" => AuthMode::OAuth,
+        other => {
+            return Err(unreadable(format!(
+                "settings.webhookAuth.mode: unknown mode {other:?}"
+            )))
+        }
+    };
+    if let Value::Object(b) = &mut base {
+        b.insert(
+            "webhookAuth".to_owned(),
+            encode(&default_webhook_auth(auth_mode))?,
+        );
+    }
+    lay_over(&mut base, stored);
+    read(base).map_err(|e| unreadable(format!("settings: {}", e.message)))
+}
+
+/// Lays `top` over `base`: objects field by field, anything else replaced.
+fn lay_over(base: &mut Value, top: Value) {
+    match (base, top) {
+        (Value::Object(b), Value::Object(t)) => {
+            for (key, value) in t {
+                match b.get_mut(&key) {
+                    Some(slot) if slot.is_object() && value.is_object() => lay_over(slot, value),
+                    _ => {
+                        b.insert(key, value);
+                    }
+                }
+            }
+        }
+        (slot, top) => *slot = top,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/// `secrets`: "" = not set.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StoredSecrets {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub api_key: String,
+    pub client_secret: String,
+    pub webhook_secret: String,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+// Secrets never print.
+impl std::fmt::Debug for StoredSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoredSecrets { .. }")
+    }
+}
+
+/// `token:incode`: the cached Incode access token.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StoredToken {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub access_token: String,
+    pub refresh_at_ms: i64,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+impl std::fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("refresh_at_ms", &self.refresh_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checklist, indexes, markers, counters, the delivery log
+
+/// `checklist`: when each setup step first happened (null: not yet).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Checklist {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub credentials_tested_at_ms: Option<i64>,
+    pub webhook_received_at_ms: Option<i64>,
+    pub first_verification_at_ms: Option<i64>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// `issue:{issueId}`: the issue's current verification and its history. `rev` counts the sends
+/// that wrote it; `by` is the lock owner that wrote it (store.js "Locks").
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IssueIndex {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub current: Option<String>,
+    pub sessions: Vec<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub rev: Field<i64>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub by: Field<String>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// `person:{emailHash}:{sessionId}`: how the person was reached, for resends and erasure.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PersonEntry {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub issue_id: String,
+    pub account_id: String,
+    pub phone: String,
+    pub alternate_email: String,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// `account:{accountId}:{sessionId}`: a verification an account took part in (privacy report).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AccountEntry {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    /// "person" or "agent".
+    pub role: String,
+    pub session_id: String,
+    pub issue_id: String,
+    pub email_hash: String,
+    pub at_ms: i64,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// `test:{sessionId}`: a session started from the admin page.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TestSessionMarker {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub at_ms: i64,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// `rate:...`: a bare count, the one stored value without `schemaVersion` (a number has no room
+/// for one). Reading also accepts `{ count }`, the form a later release would move to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateCount(pub u64);
+
+impl RateCount {
+    pub fn read(value: Value) -> Result<RateCount, CoreError> {
+        match value {
+            Value::Null => Ok(RateCount(0)),
+            Value::Object(mut o) => RateCount::read(o.remove("count").unwrap_or(Value::Null)),
+            other => read(other).map(RateCount),
+        }
+    }
+}
+
+/// One webhook delivery as the admin page lists it (`delivery:...`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeliveryEntry {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub at_ms: i64,
+    pub verdict: String,
+    pub reason: String,
+    pub event_type: String,
+    pub session_id: String,
+    pub issue_key: String,
+    pub status: String,
+    pub http_status: u16,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locks
+
+/// An event whose effects its holder may still be landing.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Inflight {
+    pub key: String,
+    pub until_ms: i64,
+}
+
+/// `lock:...`: a live lease (`owner` set) or a release marker (`owner` empty, `by` the owner
+/// that released it, `rev` what it committed, null: read again). store.js "Locks".
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LockValue {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub owner: String,
+    pub until_ms: i64,
+    pub event_key: String,
+    pub rev: Option<i64>,
+    pub careful: bool,
+    pub inflight: Vec<Inflight>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub by: Field<String>,
+    /// The lease's end in the app's earliest lock values; read into `until_ms`.
+    #[serde(skip_serializing)]
+    pub expires_at_ms: Option<i64>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+impl LockValue {
+    fn migrated(mut self) -> LockValue {
+        if self.until_ms == 0 {
+            self.until_ms = self.expires_at_ms.unwrap_or(0);
+        }
+        self.expires_at_ms = None;
+        self.schema_version = SCHEMA_VERSION;
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification records
+
+/// The most recently applied event.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct LastEvent {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The effects of an applied outcome event, kept so that a later delivery can check them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeEffects {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub comment: Option<HttpRequest>,
+    #[serde(default)]
+    pub transition: Option<String>,
+    #[serde(default)]
+    pub at_ms: i64,
+}
+
+/// Effects an earlier release left unconfirmed on a record.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PendingEffects {
+    pub key: String,
+    pub outcome: Option<Outcome>,
+    pub issue_key: String,
+    pub comment: Option<HttpRequest>,
+    pub transition: Option<String>,
+    pub property: Option<HttpRequest>,
+    pub realtime: Option<RealtimeMessage>,
+}
+
+/// The transition id chosen at send time for an outcome, and the configured name it was for.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct KnownTransition {
+    pub name: String,
+    pub id: String,
+}
+
+/// A publish-only realtime token for the issue's channel.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PublishToken {
+    pub token: String,
+    pub expires_at_ms: i64,
+}
+
+/// `v:{sessionId}`: a verification (`model::Verification`) with the shim's bookkeeping
+/// (store.js `StoredVerification`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StoredVerification {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub id: String,
+    pub session_id: String,
+    pub issue_key: String,
+    pub issue_id: String,
+    pub email: String,
+    pub name: String,
+    /// "EMAIL" or "SMS".
+    #[serde(default = "email_delivery")]
+    pub delivery: String,
+    pub destination: String,
+    pub requested_by: String,
+    pub requested_by_name: String,
+    pub requested_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// `model::VerificationStatus`.
+    #[serde(default = "requested")]
+    pub status: String,
+    pub status_text: String,
+    pub updated_at_ms: i64,
+    pub identity_id: String,
+    pub history: Vec<HistoryEntry>,
+    pub applied_events: Vec<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub pending: Field<PendingEffects>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub rev: Field<i64>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub by: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub careful: Field<bool>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub last: Field<LastEvent>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub outcomes: Field<Vec<OutcomeEffects>>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub transitions: Field<BTreeMap<String, KnownTransition>>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub publish: Field<PublishToken>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+fn email_delivery() -> String {
+    "EMAIL".to_owned()
+}
+
+fn requested() -> String {
+    "requested".to_owned()
+}
+
+versioned!(
+    StoredSecrets,
+    StoredToken,
+    Checklist,
+    IssueIndex,
+    PersonEntry,
+    AccountEntry,
+    TestSessionMarker,
+    DeliveryEntry,
+    StoredVerification
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn settings_missing_fields_take_defaults_and_unknown_ones_are_kept() {
+        let stored = json!({
+            "revision": 3,
+            "settings": { "clientId": "c", "webhookAuth": { "mode": "sharedSecret" }, "limits": { "perAgentPerHour": 7 }, "newSetting": true },
+            "secretsSet": { "apiKey": true },
+            "futureField": [1]
+        });
+        let record = settings_record(stored).unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(record.schema_version, SCHEMA_VERSION);
+        assert_eq!(record.revision, 3);
+        assert_eq!(record.settings.client_id, "c");
+        assert_eq!(record.settings.limits.per_agent_per_hour, 7);
+        assert_eq!(record.settings.limits.per_ticket_per_hour, 5);
+        assert_eq!(
+            record.settings.webhook_auth,
+            default_webhook_auth(AuthMode::SharedSecret)
+        );
+        assert!(record.secrets_set.api_key && !record.secrets_set.webhook_secret);
+        assert_eq!(record.rest.get("futureField"), Some(&json!([1])));
+    }
+
+    #[test]
+    fn a_value_no_release_wrote_is_unreadable() {
+        for (kind, value) in [
+            (Kind::Settings, json!("text")),
+            (
+                Kind::Settings,
+                json!({ "settings": { "linkExpiryMinutes": "ten" } }),
+            ),
+            (
+                Kind::Settings,
+                json!({ "settings": { "webhookAuth": { "mode": "carrier-pigeon" } } }),
+            ),
+            (Kind::Verification, json!({ "history": 5 })),
+            (Kind::Lock, json!([])),
+        ] {
+            let error = current(kind, value).err().map(|e| e.code);
+            assert_eq!(error.as_deref(), Some("stored_unreadable"), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_lock_of_the_earliest_form_reads_its_lease() {
+        let lock = current(Kind::Lock, json!({ "owner": "a", "expiresAtMs": 99 }))
+            .unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(lock.get("untilMs"), Some(&json!(99)));
+        assert_eq!(lock.get("expiresAtMs"), None);
+        assert_eq!(lock.get("schemaVersion"), Some(&json!(SCHEMA_VERSION)));
+    }
+
+    #[test]
+    fn optional_bookkeeping_reads_back_as_written() {
+        let record = json!({ "sessionId": "s", "pending": null, "rev": 2 });
+        let out = current(Kind::Verification, record).unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(out.get("pending"), Some(&Value::Null));
+        assert_eq!(out.get("rev"), Some(&json!(2)));
+        assert_eq!(out.get("by"), None);
+    }
+
+    #[test]
+    fn rate_counts_read_either_form() {
+        assert_eq!(current(Kind::Rate, json!(4)).ok(), Some(json!(4)));
+        assert_eq!(
+            current(Kind::Rate, json!({ "count": 2 })).ok(),
+            Some(json!(2))
+        );
+        assert!(current(Kind::Rate, json!("x")).is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! What every earlier release stored (`tests/vectors/stored/<release>/*/kvs.json`, captured by
+//! `tests/vectors/gen/stored.mjs`) reads into this release's types, in the current version, and
+//! loses nothing on the way.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use incode_verify_core::model::{Settings, Verification};
+use incode_verify_core::stored::{current, settings_record, Kind, SCHEMA_VERSION};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn stores() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/stored");
+    let mut found = Vec::new();
+    for release in std::fs::read_dir(&root).unwrap() {
+        let release = release.unwrap().path();
+        if !release.is_dir() {
+            continue;
+        }
+        for store in std::fs::read_dir(&release).unwrap() {
+            let file = store.unwrap().path().join("kvs.json");
+            if file.is_file() {
+                found.push(file);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every `[key, value]` of a store file, secrets included.
+fn entries(file: &Path) -> Vec<(String, Value)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let store: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        store["version"],
+        1,
+        "{}: the host's file format",
+        file.display()
+    );
+    let mut out = Vec::new();
+    for part in ["data", "secrets"] {
+        for entry in store[part].as_array().unwrap() {
+            let key = entry[0].as_str().unwrap().to_owned();
+            out.push((key, entry[1]["value"].clone()));
+        }
+    }
+    out
+}
+
+fn without_version(value: &Value) -> Value {
+    let mut value = value.clone();
+    if let Value::Object(fields) = &mut value {
+        fields.remove("schemaVersion");
+    }
+    value
+}
+
+#[test]
+fn there_are_fixtures_of_the_first_release() {
+    let stores = stores();
+    assert!(
+        stores
+            .iter()
+            .any(|f| f.to_string_lossy().contains("/stored/v1/")),
+        "{stores:?}"
+    );
+}
+
+#[test]
+fn every_stored_value_reads_in_the_current_version_and_loses_nothing() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for file in stores() {
+        for (key, value) in entries(&file) {
+            let kind =
+                Kind::of_key(&key).unwrap_or_else(|| panic!("{key}: a key of no known kind"));
+            kinds.insert(format!("{kind:?}"));
+            let now = current(kind, value.clone())
+                .unwrap_or_else(|e| panic!("{}: {key}: {e:?}", file.display()));
+            if kind == Kind::Rate {
+                assert_eq!(now, value, "{key}");
+            } else {
+                assert_eq!(now["schemaVersion"], SCHEMA_VERSION, "{key}");
+                // Version 1 differs from the current one only by `schemaVersion`.
+                assert_eq!(
+                    without_version(&now),
+                    without_version(&value),
+                    "{}: {key}",
+                    file.display()
+                );
+            }
+            let again = current(kind, now.clone()).unwrap();
+            assert_eq!(
+                again, now,
+                "{key}: reading the current form again changes nothing"
+            );
+        }
+    }
+    for kind in [
+        "Settings",
+        "Secrets",
+        "Token",
+        "Checklist",
+        "Verification",
+        "IssueIndex",
+        "Person",
+        "Account",
+        "Rate",
+        "TestSession",
+        "Lock",
+        "Delivery",
+    ] {
+        assert!(
+            kinds.contains(kind),
+            "the fixtures hold a {kind}: {kinds:?}"
+        );
+    }
+}
+
+#[test]
+fn stored_settings_and_records_are_what_the_core_works_with() {
+    let mut modes = std::collections::BTreeSet::new();
+    for file in stores() {
+        for (key, value) in entries(&file) {
+            if key == "settings" {
+                let record = settings_record(value.clone()).unwrap();
+                let settings: Settings = serde_json::from_value(value["settings"].clone()).unwrap();
+                assert_eq!(record.settings, settings, "{}", file.display());
+                modes.insert(
+                    value["settings"]["webhookAuth"]["mode"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            if key.starts_with("v:") {
+                let _: Verification = serde_json::from_value(value)
+                    .unwrap_or_else(|e| panic!("{key}: the core reads the record: {e}"));
+            }
+        }
+    }
+    assert_eq!(
+        modes.into_iter().collect::<Vec<_>>(),
+        ["hmac", "oauth", "sharedSecret"]
+    );
+}

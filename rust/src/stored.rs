@@ -91,7 +91,11 @@ impl Kind {
 /// version could have written (a field of the wrong type, not an object).
 pub fn current(kind: Kind, value: Value) -> Result<Value, CoreError> {
     match kind {
-        Kind::Settings => settings_record(value).and_then(|r| encode(&r)),
+        Kind::Settings => settings_record(value).and_then(|r| {
+            let mut out = encode(&r)?;
+            keep_unknown(&mut out, r.rest, &[]);
+            Ok(out)
+        }),
         Kind::Secrets => migrate::<StoredSecrets>(value),
         Kind::Token => migrate::<StoredToken>(value),
         Kind::Checklist => migrate::<Checklist>(value),
@@ -101,15 +105,27 @@ pub fn current(kind: Kind, value: Value) -> Result<Value, CoreError> {
         Kind::Account => migrate::<AccountEntry>(value),
         Kind::Rate => RateCount::read(value).map(|c| Value::from(c.0)),
         Kind::TestSession => migrate::<TestSessionMarker>(value),
-        Kind::Lock => read::<LockValue>(value)
-            .map(LockValue::migrated)
-            .and_then(|v| encode(&v)),
+        Kind::Lock => {
+            let lock: LockValue = typed(&value)?;
+            let mut out = encode(&lock.migrated())?;
+            keep_unknown_of(&mut out, value, &["expiresAtMs"]);
+            Ok(out)
+        }
         Kind::Delivery => migrate::<DeliveryEntry>(value),
     }
 }
 
 fn unreadable(message: impl Into<String>) -> CoreError {
     CoreError::new("stored_unreadable", message, false)
+}
+
+/// A stored value of a struct kind as its type. Only an object: serde would also read a struct
+/// from an array, field by field in order, which no release ever stored.
+fn typed<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, CoreError> {
+    if !value.is_object() {
+        return Err(unreadable("expected an object"));
+    }
+    T::deserialize(value).map_err(|e| unreadable(e.to_string()))
 }
 
 fn read<T: DeserializeOwned>(value: Value) -> Result<T, CoreError> {
@@ -121,14 +137,35 @@ fn encode<T: Serialize>(value: &T) -> Result<Value, CoreError> {
 }
 
 /// Stored shapes whose versions so far differ only by `schemaVersion`.
-trait Versioned: DeserializeOwned + Serialize {
+trait Versioned: for<'de> Deserialize<'de> + Serialize {
     fn stamp(&mut self);
 }
 
 fn migrate<T: Versioned>(value: Value) -> Result<Value, CoreError> {
-    let mut stored: T = read(value)?;
+    let mut stored: T = typed(&value)?;
     stored.stamp();
-    encode(&stored)
+    let mut out = encode(&stored)?;
+    keep_unknown_of(&mut out, value, &[]);
+    Ok(out)
+}
+
+/// Puts back the fields of a stored object that its type does not know (a later release wrote
+/// them), except those a migration consumed. Every field the type knows is in `out` when it was
+/// in the stored value.
+fn keep_unknown_of(out: &mut Value, stored: Value, consumed: &[&str]) {
+    if let Value::Object(fields) = stored {
+        keep_unknown(out, fields, consumed);
+    }
+}
+
+fn keep_unknown(out: &mut Value, fields: Map<String, Value>, consumed: &[&str]) {
+    if let Value::Object(target) = out {
+        for (key, value) in fields {
+            if !consumed.contains(&key.as_str()) && !target.contains_key(&key) {
+                target.insert(key, value);
+            }
+        }
+    }
 }
 
 macro_rules! versioned {
@@ -197,7 +234,8 @@ pub struct SettingsRecord {
     pub revision: u64,
     pub settings: Settings,
     pub secrets_set: SecretFlags,
-    #[serde(flatten)]
+    /// Top-level fields this release does not know, kept as they were.
+    #[serde(skip)]
     pub rest: Map<String, Value>,
 }
 
@@ -291,8 +329,6 @@ pub struct StoredSecrets {
     pub api_key: String,
     pub client_secret: String,
     pub webhook_secret: String,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 // Secrets never print.
@@ -310,8 +346,6 @@ pub struct StoredToken {
     pub schema_version: u32,
     pub access_token: String,
     pub refresh_at_ms: i64,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 impl std::fmt::Debug for StoredToken {
@@ -334,8 +368,6 @@ pub struct Checklist {
     pub credentials_tested_at_ms: Option<i64>,
     pub webhook_received_at_ms: Option<i64>,
     pub first_verification_at_ms: Option<i64>,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 /// `issue:{issueId}`: the issue's current verification and its history. `rev` counts the sends
@@ -351,8 +383,6 @@ pub struct IssueIndex {
     pub rev: Field<i64>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub by: Field<String>,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 /// `person:{emailHash}:{sessionId}`: how the person was reached, for resends and erasure.
@@ -365,8 +395,6 @@ pub struct PersonEntry {
     pub account_id: String,
     pub phone: String,
     pub alternate_email: String,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 /// `account:{accountId}:{sessionId}`: a verification an account took part in (privacy report).
@@ -381,8 +409,6 @@ pub struct AccountEntry {
     pub issue_id: String,
     pub email_hash: String,
     pub at_ms: i64,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 /// `test:{sessionId}`: a session started from the admin page.
@@ -392,8 +418,6 @@ pub struct TestSessionMarker {
     #[serde(default = "version_one")]
     pub schema_version: u32,
     pub at_ms: i64,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 /// `rate:...`: a bare count, the one stored value without `schemaVersion` (a number has no room
@@ -425,8 +449,6 @@ pub struct DeliveryEntry {
     pub issue_key: String,
     pub status: String,
     pub http_status: u16,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,8 +480,6 @@ pub struct LockValue {
     /// The lease's end in the app's earliest lock values; read into `until_ms`.
     #[serde(skip_serializing)]
     pub expires_at_ms: Option<i64>,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 impl LockValue {
@@ -575,8 +595,6 @@ pub struct StoredVerification {
     pub transitions: Field<BTreeMap<String, KnownTransition>>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub publish: Field<PublishToken>,
-    #[serde(flatten)]
-    pub rest: Map<String, Value>,
 }
 
 fn email_delivery() -> String {
@@ -640,6 +658,8 @@ mod tests {
             ),
             (Kind::Verification, json!({ "history": 5 })),
             (Kind::Lock, json!([])),
+            (Kind::Verification, json!(["id", "sessionId"])),
+            (Kind::Delivery, json!(7)),
         ] {
             let error = current(kind, value).err().map(|e| e.code);
             assert_eq!(error.as_deref(), Some("stored_unreadable"), "{kind:?}");
@@ -657,11 +677,16 @@ mod tests {
 
     #[test]
     fn optional_bookkeeping_reads_back_as_written() {
-        let record = json!({ "sessionId": "s", "pending": null, "rev": 2 });
+        let record = json!({ "sessionId": "s", "pending": null, "rev": 2, "future": { "a": 1 } });
         let out = current(Kind::Verification, record).unwrap_or_else(|e| unreachable!("{e:?}"));
         assert_eq!(out.get("pending"), Some(&Value::Null));
         assert_eq!(out.get("rev"), Some(&json!(2)));
         assert_eq!(out.get("by"), None);
+        assert_eq!(
+            out.get("future"),
+            Some(&json!({ "a": 1 })),
+            "unknown fields are kept"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ import { AppError, guarded } from './envelope.js';
 import { fetchToken, startSession } from './incode.js';
 import { logEvent } from './log.js';
 import {
-  dropToken, flagsOf, getChecklist, listDeliveries, loadConfig, markTestSession, saveSecrets,
+  dropToken, flagsOf, getChecklist, listDeliveries, loadConfig, loadSecrets, loadSettings, markTestSession, saveSecrets,
   saveSettingsRecord, updateChecklist,
 } from './store.js';
 
@@ -112,12 +112,15 @@ function checklistItems(settings, checklist, flags) {
 
 /** @param {{ context: any }} request */
 async function getSettings({ context }) {
-  const [config, checklist] = await asAdmin(context, Promise.all([loadConfig(), getChecklist()]));
+  // Stored settings no release wrote show as the defaults, so that the admin can save over them.
+  const [record, secrets, checklist] = await asAdmin(context, Promise.all([loadSettings({ orDefaults: true }), loadSecrets(), getChecklist()]));
+  const config = { ...record, secrets };
   const webhook = await webhookInfo(config.settings);
   // The flags from the secrets themselves: records saved by earlier versions lack the strength.
   const flags = flagsOf(config.secrets);
   return {
     settings: publicSettings(config.settings, flags),
+    settingsUnreadable: record.unreadable === true,
     webhook,
     checklist: checklistItems(config.settings, checklist, flags),
     rules: adminRules(),
@@ -153,7 +156,9 @@ function siteFields() {
 
 /** @param {{ payload: any, context: any }} request */
 async function saveSettings({ payload, context }) {
-  const config = await asAdmin(context, loadConfig());
+  // Over settings no release wrote, the defaults: saving is how the admin repairs them.
+  const [record, stored] = await asAdmin(context, Promise.all([loadSettings({ orDefaults: true }), loadSecrets()]));
+  const config = { ...record, secrets: stored };
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new AppError('validation', 'Nothing to save.', { fields: [] });
   }

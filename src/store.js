@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { __getRuntime } from '@forge/api';
 import kvs, { WhereConditions } from '@forge/kvs';
 import { Core, defaultSettings, secretFlags } from './core.js';
+import { AppError, errorCode } from './envelope.js';
+import { logEvent } from './log.js';
 
 /** @typedef {import('./generated/core.js').Settings} Settings */
 /** @typedef {import('./generated/core.js').Secrets} Secrets */
@@ -105,11 +107,25 @@ export const hourOf = (/** @type {number} */ ms) => Math.floor(ms / 3_600_000);
 const NO_SECRETS = Object.freeze({ apiKey: '', clientSecret: '', webhookSecret: '' });
 
 /** @returns {Promise<SettingsRecord>} */
-export async function loadSettings() {
+export async function loadSettings({ orDefaults = false } = {}) {
+  const fresh = () => ({ revision: 0, settings: defaultSettings(), secretsSet: { apiKey: false, clientSecret: false, webhookSecret: false, weakWebhookSecret: false } });
   /** @type {SettingsRecord | undefined} */
   const stored = await kvs.get(keys.settings);
-  if (stored && stored.settings) return stored;
-  return { revision: 0, settings: defaultSettings(), secretsSet: { apiKey: false, clientSecret: false, webhookSecret: false, weakWebhookSecret: false } };
+  if (stored === undefined) return fresh();
+  // The core reads what every release stored (missing settings take their defaults); a value it
+  // cannot read at all was written by no release: say so, and let the admin save over it.
+  try {
+    if (!stored || typeof stored !== 'object' || !stored.settings) throw new Error('no settings in the stored value');
+    coreFor(stored);
+    return stored;
+  } catch (error) {
+    logEvent('settings.unreadable', { code: errorCode(error) });
+    if (!orDefaults) {
+      throw new AppError('settings_unreadable', 'The app settings cannot be read. Ask your Jira admin to open the app settings and save them again.');
+    }
+    const revision = /** @type {any} */ (stored)?.revision;
+    return { ...fresh(), revision: Number.isSafeInteger(revision) && revision > 0 ? revision : 0, unreadable: true };
+  }
 }
 
 /** @returns {Promise<Secrets>} */

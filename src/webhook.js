@@ -269,8 +269,10 @@ export async function webhook(request) {
     try {
       return await webhookConfig(atMs, options);
     } catch (error) {
-      logEvent('webhook.config_unavailable', { code: errorCode(error) });
-      return null;
+      const code = errorCode(error);
+      logEvent('webhook.config_unavailable', { code });
+      // Settings no release wrote: Incode retries while an admin saves them again.
+      return code === 'settings_unreadable' ? 'settings_unreadable' : null;
     }
   };
   /** @param {Config} config */
@@ -281,7 +283,7 @@ export async function webhook(request) {
     nowMs: atMs,
   });
   let loaded = await readConfig();
-  if (!loaded) return respond(503, { result: 'error', reason: 'storage_unavailable' });
+  if (typeof loaded !== 'object' || loaded === null) return respond(503, { result: 'error', reason: loaded ?? 'storage_unavailable' });
   /** While locked, nothing is authenticated: a guess can neither succeed nor be told from a miss. */
   const lockedBy = (/** @type {{ lockUntilMs: number | null }} */ read) => authLocked(atMs, read.lockUntilMs);
   let lockWait = lockedBy(loaded);
@@ -290,7 +292,7 @@ export async function webhook(request) {
   if (receipt.kind !== 'event' && loaded.kept) {
     // The settings may have changed since they were kept (a rotated secret, another mode).
     loaded = await readConfig({ fresh: true });
-    if (!loaded) return respond(503, { result: 'error', reason: 'storage_unavailable' });
+    if (typeof loaded !== 'object' || loaded === null) return respond(503, { result: 'error', reason: loaded ?? 'storage_unavailable' });
     lockWait = lockedBy(loaded);
     if (lockWait !== null) return locked(lockWait, { result: 'error', reason: 'too_many_failures' });
     receipt = authenticate(loaded.config);

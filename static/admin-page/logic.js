@@ -2,6 +2,8 @@
 // `SettingsInput` that `admin.saveSettings` takes. Kept apart from React so it can be tested.
 import { parseWholeNumber } from '../shared/fields.js';
 
+/** @typedef {import('../../src/generated/core.js').Settings} Settings */
+
 export const OUTCOMES = ['passed', 'failed', 'manualReview'];
 
 export const OUTCOME_LABELS = {
@@ -90,7 +92,10 @@ function authToForm(auth) {
   return out;
 }
 
-/** The editable form for saved settings. Secrets start empty ("leave blank to keep"). */
+/**
+ * The editable form for saved settings. Secrets start empty ("leave blank to keep").
+ * @param {Settings} settings `admin.getSettings`'s `PublicSettings.settings`
+ */
 export function formFromSettings(settings) {
   const auth = authToForm(settings.webhookAuth);
   return {

@@ -140,7 +140,9 @@ const STATUS_ICONS = {
 /** The status icon; decorative (the headline next to it says the same in words). */
 export function StatusIcon({ status }) {
   const [Icon, color] = STATUS_ICONS[statusDisplay(status).icon] ?? STATUS_ICONS.question;
-  return <Icon label="" color={color} />;
+  // NOTE: the icon's type lists the token variables without a fallback colour; these keep theirs
+  // for a host that has not loaded the theme yet.
+  return <Icon label="" color={/** @type {any} */ (color)} />;
 }
 
 export function StatusLozenge({ status }) {
@@ -160,6 +162,8 @@ export function Loading({ label }) {
 /**
  * An error with what to do next; `onRetry` adds a "Try again" action. `audience="admin"` words
  * the advice for the Jira admin (the settings page).
+ * @param {{ error: any, onRetry?: () => void, title?: string, testId?: string, audience?: 'agent' | 'admin',
+ *   children?: import('react').ReactNode }} props
  */
 export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', audience = 'agent', children }) {
   const advice = adviceFor(error, { audience });
@@ -179,6 +183,9 @@ export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', au
  * A confirmation dialog. Focus moves into it (to `focus`: "confirm" or "cancel") and back to
  * the element that opened it when it closes, or to `returnFocusRef.current` when given (read as
  * the dialog closes, so it may name an element the confirmed action just drew).
+ * @param {{ title: string, children?: import('react').ReactNode, confirmLabel: string, cancelLabel?: string,
+ *   isOpen: boolean, appearance?: 'primary' | 'danger' | 'warning', focus?: 'confirm' | 'cancel', isBusy?: boolean,
+ *   onConfirm: () => void, onCancel: () => void, testId?: string, returnFocusRef?: { current: any } }} props
  */
 export function ConfirmDialog({
   isOpen,

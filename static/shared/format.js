@@ -39,7 +39,10 @@ function validTimeZone(timeZone) {
   }
 }
 
-/** "22 Nov 2026, 10:00" in the viewer's locale and time zone (from the Forge view context). */
+/**
+ * "22 Nov 2026, 10:00" in the viewer's locale and time zone (from the Forge view context).
+ * @param {number} ms @param {{ locale?: string, timeZone?: string }} [viewer]
+ */
 export function formatDateTime(ms, { locale, timeZone } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';
   const tz = validTimeZone(timeZone);
@@ -54,7 +57,10 @@ export function formatDateTime(ms, { locale, timeZone } = {}) {
   }
 }
 
-/** "10:45" (today) or "22 Nov 2026, 10:45" (another day), in the viewer's time zone. */
+/**
+ * "10:45" (today) or "22 Nov 2026, 10:45" (another day), in the viewer's time zone.
+ * @param {number} ms @param {{ locale?: string, timeZone?: string, nowMs?: number }} [viewer]
+ */
 export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';
   const tz = validTimeZone(timeZone);

@@ -14,3 +14,6 @@ pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod binding;
+
+#[cfg(test)]
+mod typescript;

@@ -145,6 +145,8 @@ pub fn auth_base_url(settings: &Settings) -> String {
 
 /// The secrets a save changes; `None` = keep the stored one.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct SecretUpdates {
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -171,6 +173,7 @@ impl std::fmt::Debug for SecretUpdates {
 // One value per save, serialised straight away: boxing the settings would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged, rename_all_fields = "camelCase")]
 pub enum SettingsDecision {
     Accepted {
@@ -1055,6 +1058,7 @@ fn outcome_words(key: &str) -> &str {
 
 /// Whether a secret is stored; its value never leaves the backend.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum SecretState {
     #[serde(rename = "set")]
     Set,
@@ -1073,6 +1077,7 @@ impl From<bool> for SecretState {
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SecretStates {
     pub api_key: SecretState,
@@ -1080,14 +1085,18 @@ pub struct SecretStates {
     pub webhook_secret: SecretState,
 }
 
-/// Settings as the browser may see them (`PublicSettings` in `api.d.ts`).
+/// Settings as the browser may see them: no secret, not even masked.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PublicSettings {
     pub settings: Settings,
     pub secrets: SecretStates,
+    /// True when a verification can be sent (credentials and integration reference present).
     pub ready: bool,
+    /// Dotted names of what is missing before `ready`.
     pub missing: Vec<String>,
+    /// The resolved Incode hosts.
     pub api_base_url: String,
     pub auth_base_url: String,
 }

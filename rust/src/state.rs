@@ -34,6 +34,7 @@ pub const REALTIME_CHANNEL_PREFIX: &str = "incode-verification:";
 
 /// What the panel knows once Incode has accepted a start request.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct NewVerificationInput {
     pub id: String,
@@ -55,6 +56,7 @@ pub struct NewVerificationInput {
 
 /// Why an event changed nothing.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum IgnoreReason {
     /// This event was already applied (Incode retries deliveries).
@@ -69,6 +71,7 @@ pub enum IgnoreReason {
 
 /// A message for the open issue panel.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RealtimeMessage {
     pub channel: String,
@@ -78,6 +81,7 @@ pub struct RealtimeMessage {
 
 /// What the shim does after an applied event.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct EventActions {
     /// The outcome reached by this event, if any.
@@ -96,6 +100,7 @@ pub struct EventActions {
 // between the variants costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -259,6 +264,7 @@ fn next_status(
 
 /// What an applied event changes on its record; every other field stays as it was.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordChange {
     pub status: VerificationStatus,
@@ -294,6 +300,7 @@ impl RecordChange {
 /// of the decision's size.
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",

@@ -13,7 +13,7 @@ use crate::model::{
 use crate::{incode, jira, settings, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
-// integers into numbers, which is what the shims and `api.d.ts` expect.
+// integers into numbers, which is what the shims and the declarations (`types.d.ts`) expect.
 const SERIALIZER: serde_wasm_bindgen::Serializer =
     serde_wasm_bindgen::Serializer::json_compatible();
 

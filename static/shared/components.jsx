@@ -66,6 +66,7 @@ export function LiveRegion({ message, serial }) {
   );
 }
 
+/** @returns {[{ message: string, serial: number }, (message: string) => void]} */
 export function useAnnouncer() {
   const [state, setState] = useState({ message: '', serial: 0 });
   const announce = (message) => setState((s) => ({ message, serial: s.serial + 1 }));

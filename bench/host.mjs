@@ -71,7 +71,7 @@ async function send(host, agent, issueKey) {
 function describe(descriptor, path, init) {
   const type = descriptor?.type === 'fpp' ? descriptor.remote : descriptor?.type;
   if (type === 'kvs') {
-    let key = '';
+    let key;
     try {
       const body = JSON.parse(typeof init?.body === 'string' ? init.body : '{}');
       key = body.key ?? (Array.isArray(body.keys) ? `${body.keys.length} keys` : '') ?? '';

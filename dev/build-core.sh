@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 mkdir -p src/generated
+# The boundary types' TypeScript declarations (rust/src/types.d.ts), generated from the Rust types
+# by a native test (rust/src/typescript.rs) that both modules' `.d.ts` then include.
+WRITE_TYPES=1 cargo test --lib --quiet typescript:: >&2
+
 build_module() {
   local name=$1; shift
   cargo build --release --target wasm32-unknown-unknown --lib --quiet "$@"

@@ -17,6 +17,10 @@ cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features console --quiet -- -D warnings
 cargo test --quiet 2>&1
 
+say "javascript: lint, format"
+npm run --silent lint
+npm run --silent format:check
+
 say "build: wasm core, Custom UI"
 dev/build-core.sh
 if [ -f static/package.json ]; then

@@ -65,7 +65,6 @@ export function takeChars(text, max) {
 export function charCount(text) {
   if (isPrintableAscii(text)) return text.length;
   let n = 0;
-  // eslint-disable-next-line no-unused-vars
   for (const _ of text) n += 1;
   return n;
 }

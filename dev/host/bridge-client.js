@@ -27,7 +27,7 @@
       credentials: 'same-origin',
     }).then(function (response) {
       return response.text().then(function (text) {
-        var json = null;
+        var json;
         try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
         if (!response.ok) {
           throw bridgeError((json && json.message) || ('The host answered ' + response.status), json && json.code);

@@ -221,7 +221,7 @@ export async function startHost({
 
   async function jiraAs(accountId, method, requestPath, body) {
     const answer = await jira.handle({ method, path: requestPath, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), as: { kind: 'user', accountId } });
-    let json = null;
+    let json;
     try {
       json = answer.body ? JSON.parse(answer.body) : null;
     } catch {

@@ -15,6 +15,10 @@
 
 use wasm_bindgen::prelude::*;
 
+// The boundary types' declarations, generated from the Rust types (`typescript.rs`), and the few
+// composed from them by hand; the signatures below name them.
+#[wasm_bindgen(typescript_custom_section)]
+const BOUNDARY_TYPES: &str = include_str!("types.d.ts");
 #[wasm_bindgen(typescript_custom_section)]
 const API_TYPES: &str = include_str!("api.d.ts");
 

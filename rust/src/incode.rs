@@ -39,6 +39,7 @@ const EMPLOYEE_NOT_FOUND_CODE: i64 = 4301;
 
 /// What the agent asked for: who, and how the link travels.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StartVerificationInput {
     pub email: String,
@@ -53,6 +54,7 @@ pub struct StartVerificationInput {
 
 /// An Incode access token and when to stop using it.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IncodeToken {
     pub access_token: String,
@@ -72,6 +74,7 @@ impl std::fmt::Debug for IncodeToken {
 
 /// A started verification: Incode's session (interview) id and the link it sent.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StartedSession {
     pub session_id: String,

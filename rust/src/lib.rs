@@ -19,3 +19,6 @@ pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod binding;
+
+#[cfg(test)]
+mod typescript;

@@ -1,11 +1,13 @@
 //! Boundary types shared by the domain modules. Each one serialises (serde, camelCase) to the
-//! TypeScript type of the same name in `api.d.ts`.
+//! TypeScript type of the same name, which `cargo test` generates from it into `types.d.ts`
+//! (`typescript.rs`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The three outcomes an admin maps to transitions and comment templates.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     Passed,
@@ -37,6 +39,7 @@ impl Outcome {
 
 /// One value per outcome (transition names, templates).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PerOutcome<T> {
     pub passed: T,
@@ -64,6 +67,7 @@ impl<T> PerOutcome<T> {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Delivery {
     #[serde(rename = "SMS")]
     Sms,
@@ -72,6 +76,7 @@ pub enum Delivery {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Environment {
     Demo,
@@ -79,6 +84,7 @@ pub enum Environment {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum CommentVisibility {
     Internal,
@@ -86,6 +92,7 @@ pub enum CommentVisibility {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum SignatureEncoding {
     Hex,
@@ -97,24 +104,32 @@ pub enum SignatureEncoding {
 // tagged enum buffers the whole object into an intermediate tree before reading the variant,
 // which costs a copy on every webhook and about 20 KB of wasm.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "mode",
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
 pub enum WebhookAuth {
+    /// HMAC-SHA256 over the raw body (or `{timestamp}.{body}` when a timestamp header is set).
     Hmac {
+        /// The header carrying the signature; looked up case-insensitively.
         header: String,
+        /// How the digest is written; a `sha256=` prefix is always accepted.
         encoding: SignatureEncoding,
+        /// "" = no timestamp; otherwise the header carrying Unix seconds (or milliseconds).
         timestamp_header: String,
+        /// Accepted clock difference for the timestamp, 30..3600 seconds.
         tolerance_seconds: u32,
     },
-    SharedSecret {
-        header: String,
-    },
+    /// A secret value sent verbatim in a header.
+    SharedSecret { header: String },
+    /// Incode obtains a bearer token from the app's token webtrigger (client credentials).
     #[serde(rename = "oauth")]
     OAuth {
+        /// The client id Incode presents; the client secret is the webhook secret.
         client_id: String,
+        /// Lifetime of an issued token, 60..86400 seconds.
         token_ttl_seconds: u32,
     },
 }
@@ -171,6 +186,7 @@ impl<'de> Deserialize<'de> for WebhookAuth {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Limits {
     pub per_ticket_per_hour: u32,
@@ -180,24 +196,35 @@ pub struct Limits {
 /// The admin settings without secrets. A missing field takes its default (a stored value from a
 /// release that had no such setting); `stored::settings_over_defaults` does so inside nested ones.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     pub environment: Environment,
+    /// "" = the environment's API host; otherwise an https URL on an Incode host.
     pub base_url_override: String,
     pub client_id: String,
     pub integration_reference: String,
+    /// "" = none.
     pub configuration_id: String,
+    /// 5..60, default 10.
     pub link_expiry_minutes: u32,
     pub default_delivery: Delivery,
+    /// Transition name per outcome; "" = leave the status alone.
     pub transitions: PerOutcome<String>,
+    /// Handlebars comment template per outcome.
     pub templates: PerOutcome<String>,
     pub comment_visibility: CommentVisibility,
     pub webhook_auth: WebhookAuth,
+    /// Jira group names whose members may send verifications; [] = anyone who may work the issue.
     pub agent_groups: Vec<String>,
+    /// Where the person to verify comes from: "reporter" or a user-picker field id (customfield_NNNNN).
     pub person_field: String,
+    /// Links per ticket per hour and per agent per hour, 1..100.
     pub limits: Limits,
+    /// Show the requester a pending verification on the customer portal.
     pub portal_enabled: bool,
-    /// The custom templates compiled when the settings were saved (`template::template_code`).
+    /// The custom templates compiled when the settings were saved (`template::template_code`):
+    /// the core module has no template parser. Absent when every template is the default.
     #[serde(default, skip_serializing_if = "crate::template::no_template_code")]
     pub template_code: crate::template::TemplateCode,
 }
@@ -210,6 +237,7 @@ impl Default for Settings {
 
 /// The secrets; "" = not set.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Secrets {
     pub api_key: String,
@@ -225,6 +253,7 @@ impl std::fmt::Debug for Secrets {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct SecretFlags {
     pub api_key: bool,
@@ -249,6 +278,8 @@ impl SecretFlags {
 
 /// One problem with one field.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldError {
     pub field: String,
@@ -273,6 +304,7 @@ impl FieldError {
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     Get,
@@ -283,6 +315,8 @@ pub enum Method {
 
 /// A request the shim performs: Jira ones carry `path`, Incode ones an absolute `url`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequest {
     pub method: Method,
@@ -297,6 +331,7 @@ pub struct HttpRequest {
 
 /// A raw HTTP answer handed back for parsing.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct HttpAnswer {
     pub status: u16,
@@ -305,6 +340,7 @@ pub struct HttpAnswer {
 
 /// An expected failure with a stable code.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CoreError {
     pub code: String,
@@ -324,6 +360,7 @@ impl CoreError {
 
 /// `Parsed<T>` in TypeScript: `{ ok: true, value } | { ok: false, error }`.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged)]
 pub enum Parsed<T> {
     Ok { ok: True, value: T },
@@ -357,8 +394,33 @@ impl Serialize for False {
     }
 }
 
+// In TypeScript, the literal types `true` and `false`.
+#[cfg(test)]
+impl ts_rs::TS for True {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "true".to_owned()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+#[cfg(test)]
+impl ts_rs::TS for False {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "false".to_owned()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
 /// The normalised kinds of Incode webhook events.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum IncodeEventType {
     Started,
@@ -372,18 +434,23 @@ pub enum IncodeEventType {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IncodeEvent {
     #[serde(rename = "type")]
     pub kind: IncodeEventType,
+    /// The Incode session (interview) id.
     pub session_id: String,
     pub identity_id: String,
     pub login_hint: String,
+    /// The event name as sent, for the delivery log.
     pub raw_type: String,
+    /// Epoch ms when Incode says it happened; 0 = not given.
     pub occurred_at_ms: i64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum VerificationStatus {
     Requested,
@@ -396,15 +463,18 @@ pub enum VerificationStatus {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub status: VerificationStatus,
     pub at_ms: i64,
+    /// What moved it: an event's raw name, "sent", "cancelled by agent", "link expired".
     pub cause: String,
 }
 
 /// Why a result was kept beside a verification instead of applied to it.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum LateReason {
     /// An agent had cancelled the verification.
@@ -416,6 +486,7 @@ pub enum LateReason {
 /// A result Incode reported after the verification was cancelled or its link expired: kept on
 /// the record for agents to see, never applied (nothing opens after a cancel or an expiry).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LateResult {
     pub outcome: Outcome,
@@ -427,6 +498,7 @@ pub struct LateResult {
 
 /// One verification of one person on one issue.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
     pub id: String,
@@ -436,16 +508,19 @@ pub struct Verification {
     pub email: String,
     pub name: String,
     pub delivery: Delivery,
+    /// Where the link went, as agents may see it: masked phone or the address.
     pub destination: String,
     pub requested_by: String,
     pub requested_by_name: String,
     pub requested_at_ms: i64,
     pub expires_at_ms: i64,
     pub status: VerificationStatus,
+    /// "Success - YYYY-MM-DD HH:MM:SS" etc.
     pub status_text: String,
     pub updated_at_ms: i64,
     pub identity_id: String,
     pub history: Vec<HistoryEntry>,
+    /// Idempotency keys of the events already applied.
     pub applied_events: Vec<String>,
     /// Results that arrived after a cancel or an expiry (oldest first, at most a few).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -457,6 +532,7 @@ pub struct Verification {
 /// webhook passes just these (`applyEvent` in `src/core.js`), which is less JSON to write and
 /// read on every delivery.
 #[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct EventRecord {
     pub id: String,

@@ -14,6 +14,7 @@ const EARLIER_REPLACED_CAUSE: &str = "cancelled by a newer link";
 /// A verification's state as agents see it: its status, with a replaced link told apart from
 /// one an agent cancelled.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum ShownState {
     Requested,
@@ -89,6 +90,7 @@ pub fn status_name(status: VerificationStatus) -> &'static str {
 
 /// What the caller may do with one verification in the panel.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PanelActions {
     /// A fresh link to the same person and contact, replacing the live one.
@@ -118,6 +120,7 @@ pub fn actions(state: ShownState, may_send: bool, may_change: bool) -> PanelActi
 
 /// How one verification is shown to the caller.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PanelShown {
     pub state: ShownState,
@@ -127,6 +130,7 @@ pub struct PanelShown {
 
 /// What the panel reads of a verification to show it.
 #[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ShownInput {
     pub status: VerificationStatus,
@@ -151,6 +155,7 @@ pub fn shown(verifications: &[ShownInput], access: &AgentAccess) -> Vec<PanelSho
 
 /// What an agent of the issue may do with the app, from the agent groups the admin chose.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentAccess {
     /// May send, resend and cancel (rate limits and setup aside).

@@ -31,6 +31,7 @@ pub const NUMBER_FIELDS: [&str; 5] = [
 
 /// One whole-number field: its range and the message when a value is outside it.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct NumberRule {
     pub field: &'static str,
     pub min: u32,
@@ -39,18 +40,21 @@ pub struct NumberRule {
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Hosts {
     pub api: &'static str,
     pub auth: &'static str,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EnvironmentHosts {
     pub demo: Hosts,
     pub production: Hosts,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthDefaults {
     pub hmac: WebhookAuth,
@@ -60,6 +64,7 @@ pub struct AuthDefaults {
 
 /// `AdminRules` in `api.d.ts`.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminRules {
     pub numbers: Vec<NumberRule>,

@@ -144,6 +144,8 @@ pub fn auth_base_url(settings: &Settings) -> String {
 
 /// The secrets a save changes; `None` = keep the stored one.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct SecretUpdates {
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -170,6 +172,7 @@ impl std::fmt::Debug for SecretUpdates {
 // One value per save, serialised straight away: boxing the settings would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged, rename_all_fields = "camelCase")]
 pub enum SettingsDecision {
     Accepted {
@@ -1089,6 +1092,7 @@ fn outcome_words(key: &str) -> &str {
 
 /// Whether a secret is stored; its value never leaves the backend.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum SecretState {
     #[serde(rename = "set")]
     Set,
@@ -1107,6 +1111,7 @@ impl From<bool> for SecretState {
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SecretStates {
     pub api_key: SecretState,
@@ -1114,14 +1119,18 @@ pub struct SecretStates {
     pub webhook_secret: SecretState,
 }
 
-/// Settings as the browser may see them (`PublicSettings` in `api.d.ts`).
+/// Settings as the browser may see them: no secret, not even masked.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PublicSettings {
     pub settings: Settings,
     pub secrets: SecretStates,
+    /// True when a verification can be sent (credentials and integration reference present).
     pub ready: bool,
+    /// Dotted names of what is missing before `ready`.
     pub missing: Vec<String>,
+    /// The resolved Incode hosts.
     pub api_base_url: String,
     pub auth_base_url: String,
     /// What is saved but cannot work yet (no webhook secret: no result can be authenticated).

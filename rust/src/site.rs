@@ -11,6 +11,7 @@ pub const REPORTER: &str = "reporter";
 
 /// A group as the groups picker answers it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SiteGroup {
     pub name: String,
@@ -20,6 +21,7 @@ pub struct SiteGroup {
 
 /// A choice for "Person to verify": the reporter or a user-picker field, by id and name.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PersonFieldOption {
     pub id: String,
     pub name: String,
@@ -28,6 +30,7 @@ pub struct PersonFieldOption {
 /// What the resolver read from the site for a save. `None` means not looked up (only the
 /// core's own tests and vectors validate without a site).
 #[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SiteFacts {
     /// The groups the picker found for the names being saved.
@@ -35,6 +38,7 @@ pub struct SiteFacts {
     pub groups: Option<Vec<SiteGroup>>,
     /// The site's fields (`GET /rest/api/3/field`), as Jira answered them.
     #[serde(default)]
+    #[cfg_attr(test, ts(type = "unknown"))]
     pub fields: Option<Value>,
 }
 

@@ -42,6 +42,7 @@ pub const REALTIME_CHANNEL_PREFIX: &str = "incode-verification:";
 
 /// What the panel knows once Incode has accepted a start request.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct NewVerificationInput {
     pub id: String,
@@ -63,6 +64,7 @@ pub struct NewVerificationInput {
 
 /// Why an event changed nothing.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum IgnoreReason {
     /// This event was already applied (Incode retries deliveries).
@@ -79,6 +81,7 @@ pub enum IgnoreReason {
 
 /// Why an authenticated event was refused.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum RefuseReason {
     /// The event's `loginHint` names another person than the verification's email.
@@ -87,6 +90,7 @@ pub enum RefuseReason {
 
 /// A message for the open issue panel.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RealtimeMessage {
     pub channel: String,
@@ -96,6 +100,7 @@ pub struct RealtimeMessage {
 
 /// What the shim does after an applied event.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct EventActions {
     /// The outcome reached by this event, if any.
@@ -114,6 +119,7 @@ pub struct EventActions {
 // between the variants costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -308,6 +314,7 @@ fn same_person(login_hint: &str, email: &str) -> bool {
 
 /// What an applied event changes on its record; every other field stays as it was.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordChange {
     pub status: VerificationStatus,
@@ -343,6 +350,7 @@ impl RecordChange {
 /// of the decision's size.
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",

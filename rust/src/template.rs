@@ -54,6 +54,7 @@ const VALUE_END: char = '\u{E001}';
 
 /// Values a comment template may use.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct TemplateVars {
     pub name: String,
@@ -198,6 +199,7 @@ pub fn effective_template(source: &str, outcome: Outcome) -> &str {
 
 /// An ADF document (`{ type: "doc", version: 1, content }`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AdfDoc {
     #[serde(rename = "type")]
     pub kind: AdfDocKind,
@@ -217,6 +219,7 @@ impl AdfDoc {
 
 /// The document node's type, always `"doc"`.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum AdfDocKind {
     #[serde(rename = "doc")]
     Doc,
@@ -229,6 +232,19 @@ pub struct AdfVersion;
 impl Serialize for AdfVersion {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u8(1)
+    }
+}
+
+// In TypeScript, the literal type `1`.
+#[cfg(test)]
+impl ts_rs::TS for AdfVersion {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "1".to_owned()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
     }
 }
 
@@ -245,6 +261,8 @@ impl<'de> Deserialize<'de> for AdfVersion {
 
 /// One ADF node; only the kinds the core produces are built here (paragraph, text, hardBreak).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 pub struct AdfNode {
     #[serde(rename = "type")]
     pub kind: Cow<'static, str>,
@@ -255,11 +273,13 @@ pub struct AdfNode {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub content: Option<Vec<AdfNode>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
     pub attrs: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A text mark (`{ type: "strong" }`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AdfMark {
     #[serde(rename = "type")]
     pub kind: Cow<'static, str>,
@@ -1091,6 +1111,7 @@ pub fn no_template_code(code: &TemplateCode) -> bool {
 // Stored with the settings: no `deny_unknown_fields`, so a form a later release extends still
 // reads (`stored.rs`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StoredTemplate {
     /// [`fingerprint`] of the template's source.
     pub of: String,
@@ -1123,6 +1144,41 @@ impl Serialize for Node {
                 map.end()
             }
         }
+    }
+}
+
+// The TypeScript declaration of the JSON form above (`TemplateNode`), which ts-rs cannot derive
+// from a hand-written `Serialize`.
+#[cfg(test)]
+impl ts_rs::TS for Node {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "TemplateNode".to_owned()
+    }
+    fn inline(_: &ts_rs::Config) -> String {
+        ["string", "{ var: string }"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(["if", "unless"].map(|test| {
+                format!(
+                    "{{ {test}: string, then: Array<TemplateNode>, else: Array<TemplateNode> }}"
+                )
+            }))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+    fn decl(cfg: &ts_rs::Config) -> String {
+        format!("type TemplateNode = {};", Self::inline(cfg))
+    }
+    fn decl_concrete(cfg: &ts_rs::Config) -> String {
+        Self::decl(cfg)
+    }
+    fn docs() -> Option<String> {
+        Some("/** Literal text, a variable, or an `{{#if}}` / `{{#unless}}` block. */\n".to_owned())
+    }
+    fn output_path() -> Option<std::path::PathBuf> {
+        Some("TemplateNode.ts".into())
     }
 }
 

@@ -20,6 +20,7 @@ pub const LOCKOUT_MS: i64 = 300_000;
 
 /// One instance's count of failed authentications for one installation.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AuthFailures {
     pub window_start_ms: i64,
@@ -31,6 +32,7 @@ pub struct AuthFailures {
 /// The count after one more failure, and the lock's end when this failure crossed the limit
 /// (the marker to write: once per lockout).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FailureNoted {
     pub failures: AuthFailures,

@@ -11,8 +11,9 @@ use crate::model::{HttpRequest, Outcome, Settings};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The decision, as `TransitionChoice` in `api.d.ts`.
+/// Which transition to apply for an outcome, with its request, or why there is none.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum TransitionChoice {
     Transition {
@@ -28,6 +29,7 @@ pub enum TransitionChoice {
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum NoTransitionReason {
     /// The admin left the outcome's transition blank: the status is managed by hand.

@@ -53,6 +53,7 @@ pub const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
 
 /// Which webtrigger a request reached.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Webtrigger {
     Webhook,
@@ -61,6 +62,7 @@ pub enum Webtrigger {
 
 /// A request refused before anything is read or authenticated.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RequestRefusal {
     pub status: u16,
@@ -126,6 +128,7 @@ pub fn is_strong_secret(secret: &str) -> bool {
 // buffers each value, tries a string first and, for Forge's arrays, builds and drops an error
 // message before trying an array, on every header of every delivery.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged)]
 pub enum HeaderValue {
     One(String),
@@ -172,6 +175,7 @@ impl HeaderValue {
 
 /// One delivery as the webtrigger received it, with the configured authentication.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookInput {
     pub auth: WebhookAuth,
@@ -198,6 +202,7 @@ impl std::fmt::Debug for WebhookInput {
 
 /// The verdict on one delivery.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -206,18 +211,21 @@ impl std::fmt::Debug for WebhookInput {
 pub enum WebhookReceipt {
     /// Not authenticated (401). Nothing of the body was read.
     Rejected {
+        #[cfg_attr(test, ts(type = "401"))]
         status: u16,
         reason: String,
         message: String,
     },
     /// Authenticated, but not a body this app can act on (400).
     Invalid {
+        #[cfg_attr(test, ts(type = "400"))]
         status: u16,
         reason: String,
         message: String,
     },
     /// Authenticated and well formed, but not an event this app acts on (202).
     Ignored {
+        #[cfg_attr(test, ts(type = "202"))]
         status: u16,
         reason: String,
         message: String,
@@ -787,6 +795,7 @@ fn verify_token(secret: &str, client_id: &str, token: &str, now_ms: i64) -> Toke
 
 /// The token webtrigger's answer: status and JSON body.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenAnswer {
     pub status: u16,

@@ -2,6 +2,8 @@
 // `SettingsInput` that `admin.saveSettings` takes. Kept apart from React so it can be tested.
 import { parseWholeNumber } from '../shared/fields.js';
 
+/** @typedef {import('../../src/generated/core.js').Settings} Settings */
+
 export const OUTCOMES = ['passed', 'failed', 'manualReview'];
 
 export const OUTCOME_LABELS = {
@@ -138,7 +140,11 @@ function authToForm(auth, defaults) {
   return out;
 }
 
-/** The editable form for saved settings. Secrets start empty ("leave blank to keep"). */
+/**
+ * The editable form for saved settings. Secrets start empty ("leave blank to keep").
+ * @param {Settings} settings `admin.getSettings`'s `PublicSettings.settings`
+ * @param {any} rules `admin.getSettings`'s `rules`, built by the core
+ */
 export function formFromSettings(settings, rules) {
   const defaults = authDefaults(rules);
   const auth = authToForm(settings.webhookAuth, defaults);

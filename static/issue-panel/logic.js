@@ -57,7 +57,7 @@ export function sendErrorPlacement(error) {
  * @returns {{ errors: Record<string, string>, payload: null | { email: string, delivery: 'SMS'|'EMAIL', phone: string, alternateEmail: string } }}
  */
 export function validateSendForm(form) {
-  const errors = {};
+  const errors = /** @type {Record<string, string>} */ ({});
   const email = String(form.email ?? '').trim();
   if (email === '') errors.email = 'Enter the employee’s corporate email address.';
   else if (!isValidEmail(email)) errors.email = 'Enter a valid email address, such as name@example.com.';

@@ -10,6 +10,7 @@ export function visiblePending(state, nowMs) {
   return { expiresAtMs, delivery };
 }
 
+/** @param {{ expiresAtMs: number, delivery: string }} pending @param {{ locale?: string, timeZone?: string, nowMs?: number }} [viewer] */
 export function portalMessage(pending, { locale, timeZone, nowMs } = {}) {
   const at = formatClockTime(pending.expiresAtMs, { locale, timeZone, nowMs });
   return (

@@ -65,6 +65,7 @@ export function LiveRegion({ message, serial }) {
   );
 }
 
+/** @returns {[{ message: string, serial: number }, (message: string) => void]} */
 export function useAnnouncer() {
   const [state, setState] = useState({ message: '', serial: 0 });
   const announce = (message) => setState((s) => ({ message, serial: s.serial + 1 }));
@@ -87,7 +88,7 @@ async function copyText(text) {
   area.style.opacity = '0';
   document.body.appendChild(area);
   area.select();
-  let ok = false;
+  let ok;
   try {
     ok = document.execCommand('copy');
   } catch {
@@ -139,7 +140,9 @@ const STATUS_ICONS = {
 /** The state's icon; decorative (the headline next to it says the same in words). */
 export function StatusIcon({ verification }) {
   const [Icon, color] = STATUS_ICONS[stateDisplay(verification).icon] ?? STATUS_ICONS.question;
-  return <Icon label="" color={color} />;
+  // NOTE: the icon's type lists the token variables without a fallback colour; these keep theirs
+  // for a host that has not loaded the theme yet.
+  return <Icon label="" color={/** @type {any} */ (color)} />;
 }
 
 /** The state's one name in a lozenge: `verification` is a view, or `status` a bare status. */
@@ -160,6 +163,8 @@ export function Loading({ label }) {
 /**
  * An error with what to do next; `onRetry` adds a "Try again" action. `audience="admin"` words
  * the advice for the Jira admin (the settings page).
+ * @param {{ error: any, onRetry?: () => void, title?: string, testId?: string, audience?: 'agent' | 'admin',
+ *   children?: import('react').ReactNode }} props
  */
 export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', audience = 'agent', children }) {
   const advice = adviceFor(error, { audience });

@@ -21,7 +21,7 @@ export function fieldErrorText(error) {
  * @returns {{ byField: Record<string, object[]>, unplaced: object[], count: number }}
  */
 export function placeFieldErrors(errors, knownFields) {
-  const byField = {};
+  const byField = /** @type {Record<string, object[]>} */ ({});
   const unplaced = [];
   const list = Array.isArray(errors) ? errors : [];
   for (const error of list) {

@@ -42,6 +42,7 @@ function validTimeZone(timeZone) {
 /**
  * "22 Nov 2026, 10:00 GMT" in the viewer's locale and time zone (from the Forge view context),
  * with the zone: an absolute time means nothing without it.
+ * @param {number} ms @param {{ locale?: string, timeZone?: string }} [viewer]
  */
 export function formatDateTime(ms, { locale, timeZone } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';
@@ -84,7 +85,10 @@ export function formatPreciseTime(ms, { locale, timeZone } = {}) {
   }
 }
 
-/** "10:45" (today) or "22 Nov 2026, 10:45" (another day), in the viewer's time zone. */
+/**
+ * "10:45" (today) or "22 Nov 2026, 10:45" (another day), in the viewer's time zone.
+ * @param {number} ms @param {{ locale?: string, timeZone?: string, nowMs?: number }} [viewer]
+ */
 export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';
   const tz = validTimeZone(timeZone);

@@ -331,7 +331,7 @@ function readManifest(manifestPath) {
   try {
     text = readFileSync(manifestPath, "utf8");
   } catch (error) {
-    throw new Error(`Cannot read the app manifest at ${manifestPath} (pass scopes/entityProperties explicitly): ${error.message}`);
+    throw new Error(`Cannot read the app manifest at ${manifestPath} (pass scopes/entityProperties explicitly): ${error.message}`, { cause: error });
   }
   return parseYaml(text);
 }

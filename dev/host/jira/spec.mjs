@@ -37,7 +37,7 @@ class Contract {
     try {
       text = readFileSync(this.specPath, "utf8");
     } catch (error) {
-      throw new Error(`Jira OpenAPI document not readable at ${this.specPath}: ${error.message}`);
+      throw new Error(`Jira OpenAPI document not readable at ${this.specPath}: ${error.message}`, { cause: error });
     }
     this.spec = JSON.parse(text);
     // The spec uses OpenAPI-only keywords (nullable, discriminator, example, xml, x-*): strict

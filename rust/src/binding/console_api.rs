@@ -14,7 +14,7 @@ use crate::site::SiteFacts;
 use crate::{incode, jira, rules, settings, site, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
-// integers into numbers, which is what the shims and `api.d.ts` expect.
+// integers into numbers, which is what the shims and the declarations (`types.d.ts`) expect.
 const SERIALIZER: serde_wasm_bindgen::Serializer =
     serde_wasm_bindgen::Serializer::json_compatible();
 

@@ -17,7 +17,7 @@ use crate::{jira, panel, settings, state, template, throttle, transitions, webho
 // the decision itself. JSON text crosses each way in one step: an argument is written by
 // the engine's own `JSON.stringify` and read here by serde_json; an answer is written by
 // serde_json and read by `JSON.parse`. The JS-facing values are the same plain objects
-// `api.d.ts` declares; the raw webhook body, the largest value, is copied into wasm memory once,
+// `types.d.ts` declares; the raw webhook body, the largest value, is copied into wasm memory once,
 // as a string. (Measured with `node bench/run.mjs`; see bench/README.md.)
 
 /// An answer as a plain JS value: serialised here as JSON text, parsed by the engine.

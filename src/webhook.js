@@ -297,7 +297,8 @@ export async function webhook(request) {
     if (lockWait !== null) return locked(lockWait, { result: 'error', reason: 'too_many_failures' });
     receipt = authenticate(loaded.config);
   }
-  let { config, checklist } = loaded;
+  let { config } = loaded;
+  const { checklist } = loaded;
   let settings = config.settings;
   if (receipt.kind === 'rejected') return refused(receipt.reason);
   if (receipt.kind === 'invalid') return answer(400, 'invalid', receipt.reason);
@@ -347,7 +348,7 @@ export async function webhook(request) {
       ]);
       return response;
     }
-    ({ config, checklist } = fresh);
+    ({ config } = fresh);
     settings = config.settings;
   }
   if (reading.status === 'rejected') {

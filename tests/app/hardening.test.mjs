@@ -34,7 +34,7 @@ async function post(body, headers = {}, { method = 'POST', trigger = WEBHOOK } =
     body: method === 'GET' || method === 'HEAD' ? undefined : text,
   });
   const raw = await response.text();
-  let json = null;
+  let json;
   try {
     json = JSON.parse(raw);
   } catch {

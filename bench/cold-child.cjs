@@ -13,12 +13,14 @@ const loaded = performance.now();
 const result = fn.decide(c.settings, c.secret, c.request, c.verification, c.nowMs);
 const decided = performance.now();
 const used = process.cpuUsage(cpu);
-process.stdout.write(`${JSON.stringify({
-  loadMs: loaded - started,
-  firstDecisionMs: decided - loaded,
-  coldMs: decided - started,
-  // CPU time of the process (all threads) over the same span: less sensitive to other load.
-  cpuMs: (used.user + used.system) / 1000,
-  sinceProcessStartMs: decided,
-  verdict: result.decision ? `${result.decision.kind}:${result.decision.actions?.outcome ?? ''}` : result.receipt.kind,
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    loadMs: loaded - started,
+    firstDecisionMs: decided - loaded,
+    coldMs: decided - started,
+    // CPU time of the process (all threads) over the same span: less sensitive to other load.
+    cpuMs: (used.user + used.system) / 1000,
+    sinceProcessStartMs: decided,
+    verdict: result.decision ? `${result.decision.kind}:${result.decision.actions?.outcome ?? ''}` : result.receipt.kind,
+  })}\n`,
+);

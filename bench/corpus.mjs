@@ -24,8 +24,10 @@ function prng(seed) {
 }
 
 const CUSTOM_TEMPLATES = {
-  passed: '**Identity verified** for {{name}} ({{email}}).\n{{#if identityId}}Incode identity {{identityId}}\n{{/if}}Session {{sessionId}}, {{status}}.\n\nRequested by {{agent}} by {{delivery}} on {{issueKey}} at {{time}}.',
-  failed: '**Identity NOT verified** for {{#if name}}{{name}}{{else}}{{email}}{{/if}}: do not proceed.\nSession {{sessionId}} ({{outcome}}) at {{time}}.\n{{#unless identityId}}No identity was enrolled.{{/unless}}',
+  passed:
+    '**Identity verified** for {{name}} ({{email}}).\n{{#if identityId}}Incode identity {{identityId}}\n{{/if}}Session {{sessionId}}, {{status}}.\n\nRequested by {{agent}} by {{delivery}} on {{issueKey}} at {{time}}.',
+  failed:
+    '**Identity NOT verified** for {{#if name}}{{name}}{{else}}{{email}}{{/if}}: do not proceed.\nSession {{sessionId}} ({{outcome}}) at {{time}}.\n{{#unless identityId}}No identity was enrolled.{{/unless}}',
   manualReview: 'Incode sent {{{name}}} to **manual review** at {{time}}; wait for the reviewer.\nSession {{sessionId}}',
 };
 
@@ -75,15 +77,8 @@ export const SETTINGS = [
 
 /** Event spellings per normalised type: (base fields) => body fields. */
 const SPELLINGS = {
-  started: [
-    () => ({ eventType: 'SESSION_STARTED' }),
-    () => ({ event: 'session.started' }),
-    () => ({ type: 'sessionStarted' }),
-  ],
-  progress: [
-    () => ({ eventType: 'SESSION_PROGRESS', data: { step: 'FACE_CAPTURE' } }),
-    () => ({ eventName: 'Session Progress' }),
-  ],
+  started: [() => ({ eventType: 'SESSION_STARTED' }), () => ({ event: 'session.started' }), () => ({ type: 'sessionStarted' })],
+  progress: [() => ({ eventType: 'SESSION_PROGRESS', data: { step: 'FACE_CAPTURE' } }), () => ({ eventName: 'Session Progress' })],
   succeeded: [
     () => ({ eventType: 'SESSION_SUCCEEDED' }),
     () => ({ eventType: 'SESSION_COMPLETED', onboardingResult: 'OK' }),
@@ -95,20 +90,10 @@ const SPELLINGS = {
     () => ({ eventName: 'Session Completed', result: 'FAIL' }),
     () => ({ event_type: 'SESSION_COMPLETED', success: false }),
   ],
-  pendingReview: [
-    () => ({ eventType: 'SESSION_PENDING_REVIEW' }),
-    () => ({ payload: { event: 'MANUAL_REVIEW_REQUIRED' } }),
-  ],
-  identityEnrolled: [
-    () => ({ eventType: 'IDENTITY_ENROLLED' }),
-  ],
-  reviewApproved: [
-    () => ({ eventType: 'MANUAL_REVIEW_APPROVED' }),
-    () => ({ onboardingStatus: 'MANUAL_REVIEW_APPROVED' }),
-  ],
-  reviewRejected: [
-    () => ({ eventType: 'MANUAL_REVIEW_REJECTED' }),
-  ],
+  pendingReview: [() => ({ eventType: 'SESSION_PENDING_REVIEW' }), () => ({ payload: { event: 'MANUAL_REVIEW_REQUIRED' } })],
+  identityEnrolled: [() => ({ eventType: 'IDENTITY_ENROLLED' })],
+  reviewApproved: [() => ({ eventType: 'MANUAL_REVIEW_APPROVED' }), () => ({ onboardingStatus: 'MANUAL_REVIEW_APPROVED' })],
+  reviewRejected: [() => ({ eventType: 'MANUAL_REVIEW_REJECTED' })],
 };
 
 /** The status a verification has before each event type, for the event to apply. */
@@ -123,7 +108,11 @@ const BEFORE = {
   reviewRejected: 'manualReview',
 };
 const LABEL = {
-  requested: 'Requested', inProgress: 'In Progress', passed: 'Success', failed: 'Failed', manualReview: 'Pending Review',
+  requested: 'Requested',
+  inProgress: 'In Progress',
+  passed: 'Success',
+  failed: 'Failed',
+  manualReview: 'Pending Review',
 };
 const TYPES = Object.keys(SPELLINGS);
 

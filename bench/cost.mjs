@@ -27,7 +27,9 @@ function parsed(text) {
  * @returns {{ reads: number, readBytes: number, writes: number, writeBytes: number }}
  */
 export function kvsUsage(path, requestBody, responseBody) {
-  const op = String(path).replace(/^\/api\/v\d+\//, '').replace(/^(secret|entity)\//, '');
+  const op = String(path)
+    .replace(/^\/api\/v\d+\//, '')
+    .replace(/^(secret|entity)\//, '');
   const request = parsed(requestBody) ?? {};
   // A batch request is a list of items.
   const items = Array.isArray(request) ? request : [];

@@ -45,12 +45,22 @@ function issueExtension(host, issueKey) {
   return { issue: { id: issue.id, key: issue.key }, project: { key: issue.project } };
 }
 
-const panel = (host, account, issueKey, fn, payload = {}) => host.invokeResolver({
-  moduleKey: PANEL, account, extension: issueExtension(host, issueKey), functionName: fn, payload,
-});
-const admin = (host, fn, payload = {}) => host.invokeResolver({
-  moduleKey: ADMIN, account: ACCOUNTS.alex, extension: {}, functionName: fn, payload,
-});
+const panel = (host, account, issueKey, fn, payload = {}) =>
+  host.invokeResolver({
+    moduleKey: PANEL,
+    account,
+    extension: issueExtension(host, issueKey),
+    functionName: fn,
+    payload,
+  });
+const admin = (host, fn, payload = {}) =>
+  host.invokeResolver({
+    moduleKey: ADMIN,
+    account: ACCOUNTS.alex,
+    extension: {},
+    functionName: fn,
+    payload,
+  });
 
 /** Configures the app as an admin does, and the sandbox's webhook to reach it (HMAC). */
 async function configure(host, overrides = {}) {
@@ -82,7 +92,9 @@ function describe(descriptor, path, init) {
     return `kvs ${String(path).replace(/^\/api\/v\d+\//, '')} ${String(key).replace(/:[0-9a-f-]{20,}.*$/i, ':…')}`.trim();
   }
   const method = init?.method ?? 'GET';
-  const where = String(path).split('?')[0].replace(/\/issue\/[^/]+/, '/issue/…');
+  const where = String(path)
+    .split('?')[0]
+    .replace(/\/issue\/[^/]+/, '/issue/…');
   return `${type} ${method} ${where}`;
 }
 
@@ -159,7 +171,10 @@ async function roundTrips() {
     const hooks = host.stats.invocations.slice(before).filter((i) => i.kind === 'webtrigger');
     const attempts = host.incode.deliveries.filter((d) => d.sessionId === verification.sessionId);
     const webhooks = hooks.map((invocation, i) => ({
-      event: attempts[i]?.eventType, status: attempts[i]?.status, ...summarise(invocation), waves: wavesOf(calls, invocation.id),
+      event: attempts[i]?.eventType,
+      status: attempts[i]?.status,
+      ...summarise(invocation),
+      waves: wavesOf(calls, invocation.id),
     }));
     return { latencyMs: 50, sendFirst: sendCold, send: { ...sendCached, callerWallMs: sendWallMs }, webhooks };
   } finally {
@@ -214,7 +229,15 @@ async function verificationCost() {
     const state = ok(await panel(host, ACCOUNTS.avery, issueKey, 'panel.getState'), 'opening the panel again');
     if (state.current?.status !== 'passed') throw new Error(`the verification ended ${state.current?.status}, expected passed`);
     const invocations = host.stats.invocations.slice(before).map((i) => ({
-      name: i.kind === 'webtrigger' ? 'webhook' : String(i.name ?? i.kind).split(':').pop(), ...emptyUsage(), ...usage.get(i.id), wallMs: i.durationMs,
+      name:
+        i.kind === 'webtrigger'
+          ? 'webhook'
+          : String(i.name ?? i.kind)
+              .split(':')
+              .pop(),
+      ...emptyUsage(),
+      ...usage.get(i.id),
+      wallMs: i.durationMs,
     }));
     const webhooks = invocations.filter((i) => i.name === 'webhook').length;
     if (webhooks !== 4) throw new Error(`expected four webhook deliveries, got ${webhooks}`);
@@ -284,9 +307,13 @@ async function throughput({ verifications, webhooks }) {
   try {
     // Each agent may send 100 links an hour; enough agents for the whole run.
     await configure(host, { limits: { perTicketPerHour: 5, perAgentPerHour: 100 } });
-    const agents = Array.from({ length: Math.ceil(verifications / 90) }, (_, i) => host.jira.users.add({
-      displayName: `Bench Agent ${i + 1}`, emailAddress: `bench.agent.${i + 1}@example.test`, groups: [GROUPS.agents, GROUPS.helpdesk],
-    }));
+    const agents = Array.from({ length: Math.ceil(verifications / 90) }, (_, i) =>
+      host.jira.users.add({
+        displayName: `Bench Agent ${i + 1}`,
+        emailAddress: `bench.agent.${i + 1}@example.test`,
+        groups: [GROUPS.agents, GROUPS.helpdesk],
+      }),
+    );
     const issues = Array.from({ length: verifications }, (_, i) => newRequest(host, `Benchmark request ${i + 1}`));
 
     const sendStarted = performance.now();
@@ -381,7 +408,10 @@ const fmt = (n, digits = 0) => Number(n).toFixed(digits);
  */
 export async function hostMeasurements(log) {
   const child = spawnSync(process.execPath, ['--expose-gc', path.join(HERE, 'host.mjs'), 'child'], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: process.env,
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: process.env,
   });
   if (child.status !== 0) throw new Error(`bench/host.mjs failed:\n${child.stderr.slice(-4000)}`);
   const lines = child.stdout.trim().split('\n');
@@ -389,11 +419,17 @@ export async function hostMeasurements(log) {
 
   log('');
   log(`4. round trips on the local host, ${rt.latencyMs} ms injected into every platform call`);
-  log(`   send (first of the day, token fetched): ${fmt(rt.sendFirst.wallMs)} ms, ${rt.sendFirst.roundTrips} sequential round trips, calls ${JSON.stringify(rt.sendFirst.calls)}`);
-  log(`   send (token cached):                    ${fmt(rt.send.wallMs)} ms, ${rt.send.roundTrips} sequential round trips, calls ${JSON.stringify(rt.send.calls)}`);
+  log(
+    `   send (first of the day, token fetched): ${fmt(rt.sendFirst.wallMs)} ms, ${rt.sendFirst.roundTrips} sequential round trips, calls ${JSON.stringify(rt.sendFirst.calls)}`,
+  );
+  log(
+    `   send (token cached):                    ${fmt(rt.send.wallMs)} ms, ${rt.send.roundTrips} sequential round trips, calls ${JSON.stringify(rt.send.calls)}`,
+  );
   rt.send.waves.forEach((wave, i) => log(`      ${i + 1}. ${wave}`));
   for (const w of rt.webhooks) {
-    log(`   webhook ${String(w.event).padEnd(22)} ${String(w.status).padEnd(4)} ${fmt(w.wallMs).padStart(5)} ms, ${w.roundTrips} sequential round trips, calls ${JSON.stringify(w.calls)}`);
+    log(
+      `   webhook ${String(w.event).padEnd(22)} ${String(w.status).padEnd(4)} ${fmt(w.wallMs).padStart(5)} ms, ${w.roundTrips} sequential round trips, calls ${JSON.stringify(w.calls)}`,
+    );
     w.waves.forEach((wave, i) => log(`      ${i + 1}. ${wave}`));
   }
   const webhookRoundTrips = Math.max(...rt.webhooks.map((w) => w.roundTrips));
@@ -406,19 +442,31 @@ export async function hostMeasurements(log) {
   log(`5. ${tp.webhooks} webhooks over ${tp.verifications} verifications through the local host (no injected latency)`);
   log(`   sends: ${tp.verifications} in ${fmt(tp.sendSeconds, 1)} s; webhooks: ${fmt(tp.seconds, 1)} s, ${fmt(tp.perSecond)} per second`);
   log(`   deliveries: ${tp.finalDeliveries} final, ${tp.deliveredOk} answered 2xx, ${tp.retries} retried attempts, statuses ${JSON.stringify(tp.statuses)}`);
-  log(`   outcomes: ${tp.problemCount === 0 ? 'every verification in its expected status with exactly one comment per outcome' : `${tp.problemCount} problems, e.g. ${tp.problems.join('; ')}`}`);
+  log(
+    `   outcomes: ${tp.problemCount === 0 ? 'every verification in its expected status with exactly one comment per outcome' : `${tp.problemCount} problems, e.g. ${tp.problems.join('; ')}`}`,
+  );
   log(`   heap after GC, every 1,000 webhooks (MB): ${tp.heapMb.map((h) => fmt(h, 1)).join(' ')}`);
   log(`   meanwhile the host's own stores (KVS, Jira site and request log, sandbox and realtime logs) grew by ${fmt(tp.retainedGrowthMb, 1)} MB of JSON`);
-  log(`   the core's wasm memories (one per bundled function, all in this process): ${fmt(tp.wasmMb[0], 2)} MB before the webhooks, ${fmt(tp.wasmMb[1], 2)} MB after`);
+  log(
+    `   the core's wasm memories (one per bundled function, all in this process): ${fmt(tp.wasmMb[0], 2)} MB before the webhooks, ${fmt(tp.wasmMb[1], 2)} MB after`,
+  );
   log('');
-  log(`6. one verification's life in Forge's billed units (${cost.latencyMs} ms per platform call): open the panel, send, four webhook events, open the panel again`);
+  log(
+    `6. one verification's life in Forge's billed units (${cost.latencyMs} ms per platform call): open the panel, send, four webhook events, open the panel again`,
+  );
   for (const i of cost.invocations) {
-    log(`   ${i.name.padEnd(16)} ${fmt(i.wallMs).padStart(5)} ms, KVS ${i.kvsReads} reads (${fmt(i.kvsReadBytes / 1024, 1)} KB) ${i.kvsWrites} writes (${fmt(i.kvsWriteBytes / 1024, 1)} KB), logs ${i.logBytes} B`);
+    log(
+      `   ${i.name.padEnd(16)} ${fmt(i.wallMs).padStart(5)} ms, KVS ${i.kvsReads} reads (${fmt(i.kvsReadBytes / 1024, 1)} KB) ${i.kvsWrites} writes (${fmt(i.kvsWriteBytes / 1024, 1)} KB), logs ${i.logBytes} B`,
+    );
   }
   const one = cost.perVerification;
   const k = cost.perThousand;
-  log(`   per verification: ${one.invocations} invocations, ${fmt(one.wallMs)} ms of function time (${fmt(one.gbSeconds, 3)} GB-s), KVS ${one.kvsReads} reads / ${fmt(one.kvsReadBytes / 1024, 1)} KB, ${one.kvsWrites} writes / ${fmt(one.kvsWriteBytes / 1024, 1)} KB, logs ${fmt(one.logBytes / 1024, 1)} KB`);
-  log(`   per 1,000 verifications: ${fmt(k.gbSeconds)} GB-s, KVS ${k.kvsReads} reads / ${fmt(k.kvsReadBytes / 2 ** 20, 1)} MB, ${k.kvsWrites} writes / ${fmt(k.kvsWriteBytes / 2 ** 20, 1)} MB, logs ${fmt(k.logBytes / 2 ** 20, 2)} MB`);
+  log(
+    `   per verification: ${one.invocations} invocations, ${fmt(one.wallMs)} ms of function time (${fmt(one.gbSeconds, 3)} GB-s), KVS ${one.kvsReads} reads / ${fmt(one.kvsReadBytes / 1024, 1)} KB, ${one.kvsWrites} writes / ${fmt(one.kvsWriteBytes / 1024, 1)} KB, logs ${fmt(one.logBytes / 1024, 1)} KB`,
+  );
+  log(
+    `   per 1,000 verifications: ${fmt(k.gbSeconds)} GB-s, KVS ${k.kvsReads} reads / ${fmt(k.kvsReadBytes / 2 ** 20, 1)} MB, ${k.kvsWrites} writes / ${fmt(k.kvsWriteBytes / 2 ** 20, 1)} MB, logs ${fmt(k.logBytes / 2 ** 20, 2)} MB`,
+  );
 
   return {
     webhook_roundtrips: String(webhookRoundTrips),
@@ -442,8 +490,11 @@ export async function hostMeasurements(log) {
 }
 
 if (process.argv[2] === 'child') {
-  child().then(() => process.exit(0), (error) => {
-    process.stderr.write(`${error.stack ?? error}\n`);
-    process.exit(1);
-  });
+  child().then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(`${error.stack ?? error}\n`);
+      process.exit(1);
+    },
+  );
 }

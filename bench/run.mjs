@@ -50,8 +50,12 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 /** Rebuilds the core package when it is missing or older than the Rust sources. */
 function ensureCorePackage() {
   const bytesFile = path.join(ROOT, 'src/generated/console-bytes.js');
-  const sources = [path.join(ROOT, 'Cargo.toml'), path.join(ROOT, 'dev/build-core.sh'), path.join(ROOT, 'rust/build.rs'),
-    ...fs.readdirSync(path.join(ROOT, 'rust/src'), { recursive: true }).map((f) => path.join(ROOT, 'rust/src', String(f)))];
+  const sources = [
+    path.join(ROOT, 'Cargo.toml'),
+    path.join(ROOT, 'dev/build-core.sh'),
+    path.join(ROOT, 'rust/build.rs'),
+    ...fs.readdirSync(path.join(ROOT, 'rust/src'), { recursive: true }).map((f) => path.join(ROOT, 'rust/src', String(f))),
+  ];
   const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(bytesFile) && fs.statSync(bytesFile).mtimeMs >= newest) return;
   log('building the core package (dev/build-core.sh) ...');
@@ -85,9 +89,16 @@ function coldCase(bundles) {
   const c = corpus.cases.find((x) => x.settings === 'hmac-hex-timestamp' && x.type === 'succeeded' && !x.forged);
   const settings = corpus.settings.find((s) => s.id === c.settings).value;
   const file = path.join(OUT, 'cold-case.json');
-  fs.writeFileSync(file, JSON.stringify({
-    settings, secret: corpus.secret, request: c.input, verification: c.verification, nowMs: c.input.nowMs,
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      settings,
+      secret: corpus.secret,
+      request: c.input,
+      verification: c.verification,
+      nowMs: c.input.nowMs,
+    }),
+  );
   return { file, label: c.label };
 }
 
@@ -117,7 +128,9 @@ function coldStart(node, bundles, coldCaseFile) {
 function printCold(cold, label) {
   for (const name of ['core', 'baseline']) {
     const s = cold[name];
-    log(`   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}; CPU ${fmt(s.cpuMs)} ms); whole process ${fmt(s.processWallMs, 1)} ms`);
+    log(
+      `   ${name.padEnd(8)} load+first decision ${fmt(s.coldMs)} ms (load ${fmt(s.loadMs)}, decision ${fmt(s.firstDecisionMs)}; CPU ${fmt(s.cpuMs)} ms); whole process ${fmt(s.processWallMs, 1)} ms`,
+    );
   }
   log(`   ratio core/baseline ${fmt(cold.ratio)} (CPU time ${fmt(cold.cpuRatio)}; first webhook: ${label}, ${cold.verdict})`);
 }
@@ -147,8 +160,7 @@ function printWarm(warm, bySize) {
 
 function machine() {
   const cpus = os.cpus();
-  return `${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, `
-    + `${os.type()} ${os.release()}`;
+  return `${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` + `${os.type()} ${os.release()}`;
 }
 
 async function main() {
@@ -215,7 +227,9 @@ async function main() {
     const otherWarm = warmCost(machineNode, bundles);
     printWarm(otherWarm, false);
     Object.assign(summary, {
-      machine_node: version, machine_cold_ratio: fmt(otherCold.ratio), machine_warm_ratio: fmt(otherWarm.ratio),
+      machine_node: version,
+      machine_cold_ratio: fmt(otherCold.ratio),
+      machine_warm_ratio: fmt(otherWarm.ratio),
     });
   }
 
@@ -226,7 +240,11 @@ async function main() {
 
   log('');
   log(`total benchmark time ${fmt((performance.now() - startedAt) / 1000, 1)} s`);
-  log(Object.entries(summary).map(([k, v]) => `${k}=${v}`).join(' '));
+  log(
+    Object.entries(summary)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  );
 }
 
 main().catch((error) => {

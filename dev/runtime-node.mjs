@@ -50,8 +50,9 @@ const majorOf = (version) => Number(version.split('.')[0]);
 export function runtimeNode({ log = () => {} } = {}) {
   const major = manifestNodeMajor();
   if (majorOf(RUNTIME_NODE_VERSION) !== major) {
-    throw new Error(`manifest.yml runs the functions on nodejs${major}.x but dev/runtime-node.mjs pins Node `
-      + `${RUNTIME_NODE_VERSION}: pin a ${major}.x release`);
+    throw new Error(
+      `manifest.yml runs the functions on nodejs${major}.x but dev/runtime-node.mjs pins Node ` + `${RUNTIME_NODE_VERSION}: pin a ${major}.x release`,
+    );
   }
   if (process.env.BENCH_NODE) {
     const version = versionOf(process.env.BENCH_NODE);
@@ -72,8 +73,13 @@ export function runtimeNode({ log = () => {} } = {}) {
     fs.mkdirSync(dir, { recursive: true });
     // npm checks the tarball against the registry's integrity hash.
     const tarball = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', dir], {
-      encoding: 'utf8', cwd: dir, shell: process.platform === 'win32',
-    }).trim().split('\n').pop();
+      encoding: 'utf8',
+      cwd: dir,
+      shell: process.platform === 'win32',
+    })
+      .trim()
+      .split('\n')
+      .pop();
     execFileSync('tar', ['-xzf', path.join(dir, tarball), '-C', dir]);
     fs.rmSync(path.join(dir, tarball));
   }

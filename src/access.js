@@ -13,8 +13,7 @@ const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
 const ISSUE_ID = /^[0-9]{1,18}$/;
 
 const forbidden = (/** @type {string} */ message) => new AppError('forbidden', message);
-const jiraUnavailable = () =>
-  new AppError('jira_unavailable', 'Jira did not answer. Try again in a moment.', { retryable: true });
+const jiraUnavailable = () => new AppError('jira_unavailable', 'Jira did not answer. Try again in a moment.', { retryable: true });
 
 /** The calling user; anonymous callers are refused. @param {any} context @returns {string} */
 export function callerOf(context) {
@@ -95,7 +94,8 @@ export async function requireAgent(context, loading, { seeOnly = false } = {}) {
   const notVisible = () => forbidden('You cannot work on this issue.');
   const [permissions, record] = await Promise.all([
     jiraJson(
-      (signal) => api.asUser().requestJira(route`/rest/api/3/mypermissions?issueKey=${issue.key}&permissions=BROWSE_PROJECTS,ADD_COMMENTS,ADMINISTER`, { signal }),
+      (signal) =>
+        api.asUser().requestJira(route`/rest/api/3/mypermissions?issueKey=${issue.key}&permissions=BROWSE_PROJECTS,ADD_COMMENTS,ADMINISTER`, { signal }),
       { notFound: notVisible },
     ),
     loading,
@@ -105,7 +105,9 @@ export async function requireAgent(context, loading, { seeOnly = false } = {}) {
   /** @type {string[]} */
   let memberOf = [];
   if (agentGroups.length > 0) {
-    const groups = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user/groups?accountId=${accountId}`, { signal }), { notFound: notVisible });
+    const groups = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user/groups?accountId=${accountId}`, { signal }), {
+      notFound: notVisible,
+    });
     memberOf = Array.isArray(groups) ? groups.map((g) => g?.name).filter((name) => typeof name === 'string') : [];
   }
   const access = agentAccess(agentGroups, memberOf);

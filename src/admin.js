@@ -2,17 +2,24 @@
 // out: the page sees only whether each one is set.
 import api, { route, webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
-import {
-  adminRules, foundGroups, missingWords, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate,
-} from './console.js';
+import { adminRules, foundGroups, missingWords, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate } from './console.js';
 import { publicSettings } from './core.js';
 import { jiraJson, requireAdmin } from './access.js';
 import { AppError, guarded } from './envelope.js';
 import { fetchToken, startSession } from './incode.js';
 import { logEvent } from './log.js';
 import {
-  dropToken, flagsOf, getChecklist, listDeliveries, loadConfig, loadSecrets, loadSettings, markTestSession, saveSecrets,
-  saveSettingsRecord, updateChecklist,
+  dropToken,
+  flagsOf,
+  getChecklist,
+  listDeliveries,
+  loadConfig,
+  loadSecrets,
+  loadSettings,
+  markTestSession,
+  saveSecrets,
+  saveSettingsRecord,
+  updateChecklist,
 } from './store.js';
 
 /** @typedef {import('./generated/core.js').Settings} Settings */
@@ -47,18 +54,16 @@ async function webhookInfo(settings) {
   ]);
   const header = auth.mode === 'oauth' ? 'Authorization' : auth.header;
   const events = adminRules().webhookEvents;
-  const steps = [
-    'In the Incode dashboard, open Configuration → Webhooks and add a webhook.',
-    `URL: ${url}`,
-    `Events: ${events.join(', ')}.`,
-  ];
+  const steps = ['In the Incode dashboard, open Configuration → Webhooks and add a webhook.', `URL: ${url}`, `Events: ${events.join(', ')}.`];
   if (auth.mode === 'hmac') {
     steps.push(`Signing: HMAC-SHA256 of the raw body with the webhook secret saved here, sent in the ${auth.header} header (${auth.encoding}).`);
     if (auth.timestampHeader !== '') steps.push(`Timestamp: Unix time in the ${auth.timestampHeader} header, signed as "timestamp.body".`);
   } else if (auth.mode === 'sharedSecret') {
     steps.push(`Authentication: a custom header ${auth.header} whose value is the webhook secret saved here.`);
   } else {
-    steps.push(`Authentication: OAuth 2.0 client credentials. Token URL: ${tokenUrl}; client ID: ${auth.clientId}; client secret: the webhook secret saved here.`);
+    steps.push(
+      `Authentication: OAuth 2.0 client credentials. Token URL: ${tokenUrl}; client ID: ${auth.clientId}; client secret: the webhook secret saved here.`,
+    );
   }
   return { url, tokenUrl, mode: auth.mode, header, events, instructions: steps.join('\n') };
 }
@@ -80,19 +85,23 @@ function checklistItems(settings, checklist, flags) {
     },
     flags.weakWebhookSecret
       ? {
-        id: 'webhook',
-        done: false,
-        label: 'Receive a webhook from Incode',
-        detail: 'The stored webhook secret is too weak, so every delivery is refused: enter a new one of at least 16 characters, here and in the Incode dashboard.',
-        atMs: null,
-      }
+          id: 'webhook',
+          done: false,
+          label: 'Receive a webhook from Incode',
+          detail:
+            'The stored webhook secret is too weak, so every delivery is refused: enter a new one of at least 16 characters, here and in the Incode dashboard.',
+          atMs: null,
+        }
       : {
-        id: 'webhook',
-        done: checklist.webhookReceivedAtMs !== null,
-        label: 'Receive a webhook from Incode',
-        detail: checklist.webhookReceivedAtMs !== null ? 'First authenticated delivery received' : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
-        atMs: checklist.webhookReceivedAtMs,
-      },
+          id: 'webhook',
+          done: checklist.webhookReceivedAtMs !== null,
+          label: 'Receive a webhook from Incode',
+          detail:
+            checklist.webhookReceivedAtMs !== null
+              ? 'First authenticated delivery received'
+              : 'Register the webhook URL in the Incode dashboard, then send a test verification.',
+          atMs: checklist.webhookReceivedAtMs,
+        },
     {
       id: 'transitions',
       done: chosen.length > 0,
@@ -172,9 +181,7 @@ async function saveSettings({ payload, context }) {
   const updates = decision.secretUpdates;
   const secrets = { ...config.secrets, ...updates };
   const credentialsChanged =
-    updates.apiKey !== undefined ||
-    updates.clientSecret !== undefined ||
-    CREDENTIAL_FIELDS.some((f) => decision.settings[f] !== config.settings[f]);
+    updates.apiKey !== undefined || updates.clientSecret !== undefined || CREDENTIAL_FIELDS.some((f) => decision.settings[f] !== config.settings[f]);
   // Secrets first: settings that claim a secret is set are never saved before the secret is.
   if (Object.keys(updates).length > 0) await saveSecrets(secrets);
   const secretsSet = flagsOf(secrets);
@@ -261,14 +268,18 @@ async function workflowTransitions() {
       api.asUser().requestJira(route`/rest/api/3/workflows/search?expand=values.transitions&startAt=${from}&maxResults=50`, { signal }),
     );
     const values = Array.isArray(page?.values) ? page.values : [];
-    const statusIdOf = new Map((Array.isArray(page?.statuses) ? page.statuses : []).map((/** @type {any} */ st) => [st?.statusReference, String(st?.id ?? '')]));
+    const statusIdOf = new Map(
+      (Array.isArray(page?.statuses) ? page.statuses : []).map((/** @type {any} */ st) => [st?.statusReference, String(st?.id ?? '')]),
+    );
     for (const workflow of values) {
       if (typeof workflow?.name !== 'string') continue;
       const names = new Set();
       for (const t of Array.isArray(workflow?.transitions) ? workflow.transitions : []) {
         if (typeof t?.name === 'string' && t.name !== '' && t.type !== 'INITIAL') names.add(t.name);
       }
-      const statusIds = (Array.isArray(workflow?.statuses) ? workflow.statuses : []).map((/** @type {any} */ st) => statusIdOf.get(st?.statusReference) ?? '').filter((/** @type {string} */ id) => id !== '');
+      const statusIds = (Array.isArray(workflow?.statuses) ? workflow.statuses : [])
+        .map((/** @type {any} */ st) => statusIdOf.get(st?.statusReference) ?? '')
+        .filter((/** @type {string} */ id) => id !== '');
       if (names.size > 0) byWorkflow.set(workflow.name, { names, statusIds });
     }
     if (page?.isLast !== false || values.length === 0) break;
@@ -280,11 +291,17 @@ async function workflowTransitions() {
 /** The status ids of each service project (the first 20), to tell which workflows serve them. */
 async function serviceProjectStatuses() {
   const page = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/project/search?typeKey=service_desk&maxResults=20`, { signal }));
-  const keys = (Array.isArray(page?.values) ? page.values : []).map((/** @type {any} */ p) => p?.key).filter((/** @type {unknown} */ k) => typeof k === 'string');
+  const keys = (Array.isArray(page?.values) ? page.values : [])
+    .map((/** @type {any} */ p) => p?.key)
+    .filter((/** @type {unknown} */ k) => typeof k === 'string');
   return Promise.all(
     keys.map(async (/** @type {string} */ key) => {
       const types = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/project/${key}/statuses`, { signal }));
-      return new Set((Array.isArray(types) ? types : []).flatMap((/** @type {any} */ t) => (Array.isArray(t?.statuses) ? t.statuses : []).map((/** @type {any} */ st) => String(st?.id ?? ''))));
+      return new Set(
+        (Array.isArray(types) ? types : []).flatMap((/** @type {any} */ t) =>
+          (Array.isArray(t?.statuses) ? t.statuses : []).map((/** @type {any} */ st) => String(st?.id ?? '')),
+        ),
+      );
     }),
   );
 }

@@ -56,13 +56,37 @@ export function applyEvent(core, verification, event, nowMs) {
     throw Object.assign(new Error('verification has the wrong shape: history: expected an array'), { code: 'bad_input' });
   }
   const {
-    id, sessionId, issueKey, issueId, email, name, delivery, requestedByName, status, statusText, identityId, appliedEvents,
-    expiresAtMs, lateResults = [],
+    id,
+    sessionId,
+    issueKey,
+    issueId,
+    email,
+    name,
+    delivery,
+    requestedByName,
+    status,
+    statusText,
+    identityId,
+    appliedEvents,
+    expiresAtMs,
+    lateResults = [],
   } = verification;
   /** @type {import('./generated/core.js').EventRecord} */
   const record = {
-    id, sessionId, issueKey, issueId, email, name, delivery, requestedByName, status, statusText, identityId, appliedEvents,
-    expiresAtMs, lateResults,
+    id,
+    sessionId,
+    issueKey,
+    issueId,
+    email,
+    name,
+    delivery,
+    requestedByName,
+    status,
+    statusText,
+    identityId,
+    appliedEvents,
+    expiresAtMs,
+    lateResults,
   };
   const answer = core.decideEvent(record, event, nowMs);
   const first = answer[0];

@@ -28,8 +28,7 @@ export function fromCoreError(/** @type {{ code: string, message: string, retrya
   return new AppError(error.code, error.message, { retryable: error.retryable });
 }
 
-export const INTERNAL_MESSAGE =
-  'Something went wrong on our side. Try again; if it keeps failing, ask your Jira admin to check the app logs.';
+export const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again; if it keeps failing, ask your Jira admin to check the app logs.';
 
 /**
  * @template T

@@ -91,10 +91,7 @@ export function jiraSend(send, timeoutMs = DEFAULT_TIMEOUT_MS) {
 export function incodeFetch(request, timeoutMs = DEFAULT_TIMEOUT_MS) {
   if (!request.url) throw new Error('an Incode request needs a url');
   const url = request.url;
-  return withDeadline(
-    (signal) => fetch(url, { method: request.method, headers: request.headers, body: request.body, signal }),
-    timeoutMs,
-  );
+  return withDeadline((signal) => fetch(url, { method: request.method, headers: request.headers, body: request.body, signal }), timeoutMs);
 }
 
 /** A Jira or Incode status worth trying again later. @param {number} status */

@@ -10,8 +10,7 @@ import { cacheToken, cachedToken, dropToken } from './store.js';
 /** @typedef {import('./generated/core.js').Secrets} Secrets */
 /** @typedef {import('./generated/core.js').StartVerificationInput} StartVerificationInput */
 
-const unavailable = () =>
-  new AppError('incode_unavailable', 'Incode could not be reached. Try again in a minute.', { retryable: true });
+const unavailable = () => new AppError('incode_unavailable', 'Incode could not be reached. Try again in a minute.', { retryable: true });
 
 /** @param {import('./generated/core.js').HttpRequest} request */
 async function send(request) {

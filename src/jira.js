@@ -68,9 +68,10 @@ export async function personFrom(issue, field) {
   if (Array.isArray(user)) user = user[0];
   if (!user || typeof user.accountId !== 'string') return null;
   const accountId = user.accountId;
-  const found = typeof user.emailAddress === 'string' && user.emailAddress !== ''
-    ? user
-    : await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user?accountId=${accountId}`, { signal }));
+  const found =
+    typeof user.emailAddress === 'string' && user.emailAddress !== ''
+      ? user
+      : await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user?accountId=${accountId}`, { signal }));
   return {
     accountId: user.accountId,
     email: typeof found?.emailAddress === 'string' ? found.emailAddress : '',
@@ -96,15 +97,18 @@ export async function findEventComment(issueKey, eventKey) {
   for (let startAt = 0; startAt < 500; startAt += pageSize) {
     const { result, status, body } = await settle(() =>
       jiraSend((signal) =>
-        api.asApp().requestJira(route`/rest/api/3/issue/${issueKey}/comment?expand=properties&orderBy=-created&startAt=${startAt}&maxResults=${pageSize}`, { signal }),
+        api
+          .asApp()
+          .requestJira(route`/rest/api/3/issue/${issueKey}/comment?expand=properties&orderBy=-created&startAt=${startAt}&maxResults=${pageSize}`, { signal }),
       ),
     );
     if (result === 'retry') return 'retry';
     if (result === 'dropped') return status === 404 ? 'absent' : 'retry';
     const page = parseJson(body);
     const comments = Array.isArray(page?.comments) ? page.comments : [];
-    const hit = comments.some((/** @type {any} */ c) =>
-      Array.isArray(c?.properties) && c.properties.some((/** @type {any} */ p) => p?.key === EVENT_PROPERTY && p?.value?.key === eventKey),
+    const hit = comments.some(
+      (/** @type {any} */ c) =>
+        Array.isArray(c?.properties) && c.properties.some((/** @type {any} */ p) => p?.key === EVENT_PROPERTY && p?.value?.key === eventKey),
     );
     if (hit) return 'found';
     const total = Number(page?.total ?? 0);

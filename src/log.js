@@ -2,8 +2,23 @@
 // tokens and secrets never reach a log line: every field is checked against an allow-list of
 // names and a shape that no secret or address can take.
 const ALLOWED_FIELDS = new Set([
-  'resolver', 'code', 'reason', 'status', 'verdict', 'eventType', 'sessionId', 'issueId', 'issueKey',
-  'verificationId', 'effect', 'attempt', 'count', 'outcome', 'transition', 'accounts', 'closed',
+  'resolver',
+  'code',
+  'reason',
+  'status',
+  'verdict',
+  'eventType',
+  'sessionId',
+  'issueId',
+  'issueKey',
+  'verificationId',
+  'effect',
+  'attempt',
+  'count',
+  'outcome',
+  'transition',
+  'accounts',
+  'closed',
 ]);
 const SAFE_VALUE = /^[A-Za-z0-9 _.:#/-]{0,120}$/;
 

@@ -11,8 +11,27 @@ import { myName, personField, personFrom, personOf, plannedTransitions, transiti
 import { logEvent } from './log.js';
 import { publishToIssue, publishToken, channelOf, subscribeToken } from './realtime.js';
 import {
-  acquireLockHandle, asVerification, cachedToken, emailHash, getChecklist, getIssueIndex, getRateCounts, getRecord, indexRevOf,
-  keys, loadConfig, loadSettings, lockRelease, releaseLock, restoreLock, revOf, settleLock, takeLock, TTL, viewOf, writeTogether,
+  acquireLockHandle,
+  asVerification,
+  cachedToken,
+  emailHash,
+  getChecklist,
+  getIssueIndex,
+  getRateCounts,
+  getRecord,
+  indexRevOf,
+  keys,
+  loadConfig,
+  loadSettings,
+  lockRelease,
+  releaseLock,
+  restoreLock,
+  revOf,
+  settleLock,
+  takeLock,
+  TTL,
+  viewOf,
+  writeTogether,
   ISSUE_HISTORY_MAX,
 } from './store.js';
 import { changeRecord, findOnIssue, loadIssueVerifications } from './verifications.js';
@@ -211,8 +230,8 @@ async function sendLink(context, prepare) {
 
   try {
     // What was read together with the lock is used only when no other send committed between.
-    const consistent = issueLockHeld.state === 'free'
-      || (issueLockHeld.state === 'released' && issueLockHeld.rev !== null && issueLockHeld.rev === indexRevOf(index));
+    const consistent =
+      issueLockHeld.state === 'free' || (issueLockHeld.state === 'released' && issueLockHeld.rev !== null && issueLockHeld.rev === indexRevOf(index));
     if (!consistent) [counts, index] = await Promise.all([getRateCounts(accountId, issue.id, nowMs), getIssueIndex(issue.id)]);
     const checklist = valueOf(checklistR);
     const agentName = valueOf(nameR);
@@ -299,13 +318,21 @@ async function sendLink(context, prepare) {
         value: { issueId: issue.id, accountId: samePerson && person ? person.accountId : '', phone: input.phone, alternateEmail: input.alternateEmail },
         ttl: TTL.record,
       },
-      { key: keys.account(accountId, record.sessionId), value: { role: 'agent', sessionId: record.sessionId, issueId: issue.id, emailHash: hash, atMs: sentAtMs }, ttl: TTL.record },
+      {
+        key: keys.account(accountId, record.sessionId),
+        value: { role: 'agent', sessionId: record.sessionId, issueId: issue.id, emailHash: hash, atMs: sentAtMs },
+        ttl: TTL.record,
+      },
       { key: keys.rateAgent(accountId, hour), value: counts.agent + 1, ttl: TTL.rate },
       { key: keys.rateTicket(issue.id, hour), value: counts.ticket + 1, ttl: TTL.rate },
       lockRelease(issueLockHeld, { rev: indexRev }),
     ];
     if (samePerson && person && person.accountId !== accountId) {
-      sets.push({ key: keys.account(person.accountId, record.sessionId), value: { role: 'person', sessionId: record.sessionId, issueId: issue.id, emailHash: hash, atMs: sentAtMs }, ttl: TTL.record });
+      sets.push({
+        key: keys.account(person.accountId, record.sessionId),
+        value: { role: 'person', sessionId: record.sessionId, issueId: issue.id, emailHash: hash, atMs: sentAtMs },
+        ttl: TTL.record,
+      });
     }
     if (superseded) sets.push({ key: keys.record(superseded.sessionId), value: superseded, ttl: TTL.record });
     if (previousLock) sets.push(lockRelease(previousLock, { rev: superseded ? revOf(superseded) : revOf(previousR.value?.record) }));
@@ -319,10 +346,15 @@ async function sendLink(context, prepare) {
     ]);
     // The link went out: without its record, its webhooks could not be matched. The transaction
     // only sets values, so writing it once more is safe even if the first one landed.
-    const recorded = written.status === 'fulfilled' || await writeTogether(sets).then(() => true, (error) => {
-      logEvent('send.record_retry_failed', { code: errorCode(error), sessionId: record.sessionId });
-      return false;
-    });
+    const recorded =
+      written.status === 'fulfilled' ||
+      (await writeTogether(sets).then(
+        () => true,
+        (error) => {
+          logEvent('send.record_retry_failed', { code: errorCode(error), sessionId: record.sessionId });
+          return false;
+        },
+      ));
     if (!recorded) {
       // The link went out but could not be recorded: its webhooks will be logged as unknown.
       logEvent('send.unrecorded', { sessionId: record.sessionId, issueKey: issue.key });

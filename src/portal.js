@@ -16,12 +16,8 @@ async function getState({ context }) {
   const requester = await requireRequester(context);
   const nowMs = Date.now();
   const { current } = await loadIssueVerifications(requester.issue.id, nowMs);
-  const pending = current && OPEN.has(current.status) && current.expiresAtMs > nowMs
-    ? { expiresAtMs: current.expiresAtMs, delivery: current.delivery }
-    : null;
+  const pending = current && OPEN.has(current.status) && current.expiresAtMs > nowMs ? { expiresAtMs: current.expiresAtMs, delivery: current.delivery } : null;
   return { enabled: true, pending };
 }
 
-export const portalResolver = new Resolver()
-  .define('portal.getState', guarded('portal.getState', getState))
-  .getDefinitions();
+export const portalResolver = new Resolver().define('portal.getState', guarded('portal.getState', getState)).getDefinitions();

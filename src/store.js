@@ -96,8 +96,7 @@ export function isKeyPart(/** @type {unknown} */ value) {
   return typeof value === 'string' && KEY_PART.test(value);
 }
 
-export const emailHash = (/** @type {string} */ email) =>
-  createHash('sha256').update(email.trim().toLowerCase(), 'utf8').digest('hex');
+export const emailHash = (/** @type {string} */ email) => createHash('sha256').update(email.trim().toLowerCase(), 'utf8').digest('hex');
 
 export const hourOf = (/** @type {number} */ ms) => Math.floor(ms / 3_600_000);
 
@@ -108,7 +107,11 @@ const NO_SECRETS = Object.freeze({ apiKey: '', clientSecret: '', webhookSecret: 
 
 /** @returns {Promise<SettingsRecord>} */
 export async function loadSettings({ orDefaults = false } = {}) {
-  const fresh = () => ({ revision: 0, settings: defaultSettings(), secretsSet: { apiKey: false, clientSecret: false, webhookSecret: false, weakWebhookSecret: false } });
+  const fresh = () => ({
+    revision: 0,
+    settings: defaultSettings(),
+    secretsSet: { apiKey: false, clientSecret: false, webhookSecret: false, weakWebhookSecret: false },
+  });
   /** @type {SettingsRecord | undefined} */
   const stored = await kvs.get(keys.settings);
   if (stored === undefined) return fresh();
@@ -214,9 +217,7 @@ export async function getRecords(sessionIds) {
   const found = new Map();
   const chunks = [];
   for (let i = 0; i < sessionIds.length; i += 25) chunks.push(sessionIds.slice(i, i + 25));
-  const answers = await Promise.all(
-    chunks.map((chunk) => kvs.batchGet(chunk.map((id) => ({ key: keys.record(id) })))),
-  );
+  const answers = await Promise.all(chunks.map((chunk) => kvs.batchGet(chunk.map((id) => ({ key: keys.record(id) })))));
   for (const answer of answers) {
     if (answer.failedKeys.length > 0) {
       const error = new Error('KVS batch read failed');
@@ -273,10 +274,7 @@ export async function putRecord(record) {
 /** @param {string} accountId @param {string} issueId @param {number} nowMs */
 export async function getRateCounts(accountId, issueId, nowMs) {
   const hour = hourOf(nowMs);
-  const [agent, ticket] = await Promise.all([
-    kvs.get(keys.rateAgent(accountId, hour)),
-    kvs.get(keys.rateTicket(issueId, hour)),
-  ]);
+  const [agent, ticket] = await Promise.all([kvs.get(keys.rateAgent(accountId, hour)), kvs.get(keys.rateTicket(issueId, hour))]);
   return { agent: Number(agent ?? 0), ticket: Number(ticket ?? 0), hour, resetsAtMs: (hour + 1) * 3_600_000 };
 }
 
@@ -307,7 +305,6 @@ export function deliveryWrite(entry) {
   return { key: `delivery:${inverted}:${rand}`, value: entry, ttl: TTL.delivery };
 }
 
-
 /** The newest deliveries, at most `max`. @param {number} max @returns {Promise<DeliveryEntry[]>} */
 export async function listDeliveries(max) {
   /** @type {DeliveryEntry[]} */
@@ -315,7 +312,10 @@ export async function listDeliveries(max) {
   /** @type {string | undefined} */
   let cursor;
   do {
-    let query = kvs.query().where('key', WhereConditions.beginsWith('delivery:')).limit(Math.min(20, max - out.length));
+    let query = kvs
+      .query()
+      .where('key', WhereConditions.beginsWith('delivery:'))
+      .limit(Math.min(20, max - out.length));
     if (cursor) query = query.cursor(cursor);
     /** @type {import('@forge/kvs').ListResult<DeliveryEntry>} */
     const page = await query.getMany();
@@ -447,8 +447,13 @@ export async function restoreLock(taken) {
 export function lockRelease(taken, leave) {
   /** @type {LockValue} */
   const value = {
-    owner: '', untilMs: 0, eventKey: leave.eventKey ?? '', rev: leave.rev,
-    careful: leave.careful ?? taken.careful, inflight: leave.inflight ?? taken.inflight, by: taken.owner,
+    owner: '',
+    untilMs: 0,
+    eventKey: leave.eventKey ?? '',
+    rev: leave.rev,
+    careful: leave.careful ?? taken.careful,
+    inflight: leave.inflight ?? taken.inflight,
+    by: taken.owner,
   };
   const lasting = value.careful || value.rev === null;
   return { key: taken.key, value, ttl: lasting ? TTL.lock : TTL.lockReleased };
@@ -551,6 +556,6 @@ export async function acquireLock(name, waitMs = LOCK_WAIT_MS) {
 }
 
 /** The `rev` a record carries (-1: no record). @param {StoredVerification | undefined | null} record */
-export const revOf = (record) => (record ? record.rev ?? 0 : -1);
+export const revOf = (record) => (record ? (record.rev ?? 0) : -1);
 /** The `rev` an issue index carries (-1: written without one). @param {IssueIndex} index */
 export const indexRevOf = (index) => (typeof index.rev === 'number' ? index.rev : index.current === null && index.sessions.length === 0 ? 0 : -1);

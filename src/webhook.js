@@ -52,8 +52,27 @@ import { logEvent } from './log.js';
 import { publishToIssue } from './realtime.js';
 import { authFailure, authLocked, readAuthLock } from './throttle.js';
 import {
-  asVerification, coreFor, deliveryWrite, EFFECTS_WINDOW_MS, getChecklist, getRecord, installationId, isKeyPart,
-  isTestSession, keys, loadConfig, loadSettings, lockRelease, releaseLock, restoreLock, revOf, settleLock, signalLock, takeLock, TTL, writeTogether,
+  asVerification,
+  coreFor,
+  deliveryWrite,
+  EFFECTS_WINDOW_MS,
+  getChecklist,
+  getRecord,
+  installationId,
+  isKeyPart,
+  isTestSession,
+  keys,
+  loadConfig,
+  loadSettings,
+  lockRelease,
+  releaseLock,
+  restoreLock,
+  revOf,
+  settleLock,
+  signalLock,
+  takeLock,
+  TTL,
+  writeTogether,
 } from './store.js';
 
 /** @typedef {import('./store.js').StoredVerification} StoredVerification */
@@ -191,7 +210,9 @@ async function settle(task, sessionId) {
 
 /** @param {Record<string, string>} results @param {string} sessionId @param {string} issueKey */
 function unfinished(results, sessionId, issueKey) {
-  const left = Object.entries(results).filter(([, result]) => result === 'retry').map(([effect]) => effect);
+  const left = Object.entries(results)
+    .filter(([, result]) => result === 'retry')
+    .map(([effect]) => effect);
   for (const effect of left) logEvent('webhook.effect_pending', { effect, sessionId, issueKey });
   return left.length > 0;
 }
@@ -238,7 +259,12 @@ export async function webhook(request) {
   const final = (statusCode, verdict, reason) => {
     const done = { ...entry, verdict, reason, httpStatus: statusCode };
     logEvent('webhook.delivery', {
-      verdict, reason, eventType: done.eventType, sessionId: done.sessionId, issueKey: done.issueKey, status: statusCode,
+      verdict,
+      reason,
+      eventType: done.eventType,
+      sessionId: done.sessionId,
+      issueKey: done.issueKey,
+      status: statusCode,
     });
     return done;
   };
@@ -276,12 +302,13 @@ export async function webhook(request) {
     }
   };
   /** @param {Config} config */
-  const authenticate = (config) => receiveDelivery(coreFor(config), {
-    secret: config.secrets.webhookSecret,
-    headers: request?.headers ?? {},
-    body: typeof request?.body === 'string' ? request.body : '',
-    nowMs: atMs,
-  });
+  const authenticate = (config) =>
+    receiveDelivery(coreFor(config), {
+      secret: config.secrets.webhookSecret,
+      headers: request?.headers ?? {},
+      body: typeof request?.body === 'string' ? request.body : '',
+      nowMs: atMs,
+    });
   let loaded = await readConfig();
   if (typeof loaded !== 'object' || loaded === null) return respond(503, { result: 'error', reason: loaded ?? 'storage_unavailable' });
   /** While locked, nothing is authenticated: a guess can neither succeed nor be told from a miss. */
@@ -317,9 +344,7 @@ export async function webhook(request) {
   entry.sessionId = sessionId;
 
   // W2: the lock and the record together (and, with kept settings, their revision).
-  const [locking, reading, revising] = await Promise.allSettled([
-    takeLock(sessionId, event.type), getRecord(sessionId), loaded.kept ? loadSettings() : null,
-  ]);
+  const [locking, reading, revising] = await Promise.allSettled([takeLock(sessionId, event.type), getRecord(sessionId), loaded.kept ? loadSettings() : null]);
   if (locking.status === 'rejected') {
     // The swap may or may not have landed: if it did, its lease runs out and the next is careful.
     logEvent('webhook.lock_failed', { code: errorCode(locking.reason), sessionId });
@@ -333,7 +358,7 @@ export async function webhook(request) {
   }
   /** Leaves the lock as it was found. */
   const asFound = { taken, rev: taken.rev };
-  const revision = revising.status === 'fulfilled' ? revising.value?.revision ?? config.revision : null;
+  const revision = revising.status === 'fulfilled' ? (revising.value?.revision ?? config.revision) : null;
   if (revision !== config.revision) {
     // Saved since this instance kept the settings: authenticate again with what is stored now.
     forgetConfig();
@@ -392,11 +417,25 @@ export async function webhook(request) {
     if (decision.kind === 'late') {
       // Kept on the record (the panel shows it), nothing else: no comment, transition or status.
       const rev = unchanged + 1;
-      const kept = { ...current, lateResults: decision.verification.lateResults, appliedEvents: decision.verification.appliedEvents, rev, by: taken.owner, careful };
+      const kept = {
+        ...current,
+        lateResults: decision.verification.lateResults,
+        appliedEvents: decision.verification.appliedEvents,
+        rev,
+        by: taken.owner,
+        careful,
+      };
       const done = final(200, 'ignored', decision.reason);
       if (await commit([recordWrite(kept), lockRelease(taken, { rev, careful }), ...extra, deliveryWrite(done)])) return reply(200, 'ignored', decision.reason);
       await releaseLock(taken, { rev: null }).catch(() => logEvent('lock.release_failed', { sessionId }));
-      logEvent('webhook.delivery', { verdict: 'error', reason: 'storage_unavailable', eventType: entry.eventType, sessionId, issueKey: entry.issueKey, status: 503 });
+      logEvent('webhook.delivery', {
+        verdict: 'error',
+        reason: 'storage_unavailable',
+        eventType: entry.eventType,
+        sessionId,
+        issueKey: entry.issueKey,
+        status: 503,
+      });
       return reply(503, 'error', 'storage_unavailable');
     }
     if (decision.kind === 'ignored' && decision.reason !== 'duplicate') {
@@ -418,16 +457,18 @@ export async function webhook(request) {
       const latestOutcome = applied !== null && applied === outcomes[outcomes.length - 1];
       /** @type {{ comment: Promise<EffectResult | 'busy'> | null, transition: Promise<EffectResult | 'busy'> | null, property: Promise<EffectResult> | null }} */
       const checks = {
-        comment: applied && applied.comment
-          ? (probing
-            ? findEventComment(issueKey, applied.key).then((found) => (found === 'found' ? 'done' : found === 'absent' ? 'busy' : 'retry'))
-            : postEventComment(applied.comment, issueKey, applied.key, true))
-          : null,
-        transition: applied && applied.transition !== null && latestOutcome && atMs - applied.atMs < RECHECK_TRANSITION_MS
-          ? (probing
-            ? transitionOffered(applied.outcome, settings, issueKey).then((seen) => (seen === 'none' ? 'done' : seen === 'offered' ? 'busy' : 'retry'))
-            : applyTransition(applied.outcome, settings, issueKey))
-          : null,
+        comment:
+          applied && applied.comment
+            ? probing
+              ? findEventComment(issueKey, applied.key).then((found) => (found === 'found' ? 'done' : found === 'absent' ? 'busy' : 'retry'))
+              : postEventComment(applied.comment, issueKey, applied.key, true)
+            : null,
+        transition:
+          applied && applied.transition !== null && latestOutcome && atMs - applied.atMs < RECHECK_TRANSITION_MS
+            ? probing
+              ? transitionOffered(applied.outcome, settings, issueKey).then((seen) => (seen === 'none' ? 'done' : seen === 'offered' ? 'busy' : 'retry'))
+              : applyTransition(applied.outcome, settings, issueKey)
+            : null,
         // The property is written whole from the record, so it is simply written again.
         property: lastKey !== null ? perform(propertyRequest(issueKey, asVerification(current))).then((r) => r.result) : null,
       };
@@ -465,10 +506,13 @@ export async function webhook(request) {
       by: taken.owner,
       careful,
       last: { key, type: event.type },
-      outcomes: outcome === null ? outcomes : [
-        ...outcomes.filter((o) => o.key !== key),
-        { key, type: event.type, outcome, comment: actions.comment, transition: actions.transitionName, atMs },
-      ].slice(-OUTCOMES_KEPT),
+      outcomes:
+        outcome === null
+          ? outcomes
+          : [
+              ...outcomes.filter((o) => o.key !== key),
+              { key, type: event.type, outcome, comment: actions.comment, transition: actions.transitionName, atMs },
+            ].slice(-OUTCOMES_KEPT),
       transitions: current.transitions ?? {},
       publish: current.publish ?? null,
     };
@@ -478,10 +522,18 @@ export async function webhook(request) {
     const [committed, comment, transition, property] = await Promise.all([
       commit([recordWrite(next), lockRelease(taken, { rev, careful, inflight: [...inflight, window], eventKey: key }), log, ...extra]),
       settle(actions.comment ? postEventComment(actions.comment, issueKey, key, careful) : null, sessionId),
-      settle(outcome !== null && actions.transitionName !== null
-        ? (careful ? applyTransition(outcome, settings, issueKey) : applyPlannedTransition(outcome, settings, issueKey, current.transitions?.[outcome]))
-        : null, sessionId),
-      settle(perform(actions.property).then((r) => r.result), sessionId),
+      settle(
+        outcome !== null && actions.transitionName !== null
+          ? careful
+            ? applyTransition(outcome, settings, issueKey)
+            : applyPlannedTransition(outcome, settings, issueKey, current.transitions?.[outcome])
+          : null,
+        sessionId,
+      ),
+      settle(
+        perform(actions.property).then((r) => r.result),
+        sessionId,
+      ),
       // Live updates are best effort: the panel also polls, so a failed publish is not retried.
       publishToIssue(next.issueId, actions.realtime.channel, actions.realtime.payload, current.publish ?? null),
     ]);
@@ -525,11 +577,15 @@ export async function webhook(request) {
    */
   async function failed(held, leave, key, log, reason) {
     const entryNow = { .../** @type {DeliveryEntry} */ (log.value), verdict: 'error', reason, httpStatus: 503 };
-    logEvent('webhook.delivery', { verdict: 'error', reason, eventType: entryNow.eventType, sessionId: entryNow.sessionId, issueKey: entryNow.issueKey, status: 503 });
-    await Promise.all([
-      signalLock(held, leave, key),
-      writeTogether([{ ...log, value: entryNow }]).catch(() => logEvent('webhook.delivery_log_failed', {})),
-    ]);
+    logEvent('webhook.delivery', {
+      verdict: 'error',
+      reason,
+      eventType: entryNow.eventType,
+      sessionId: entryNow.sessionId,
+      issueKey: entryNow.issueKey,
+      status: 503,
+    });
+    await Promise.all([signalLock(held, leave, key), writeTogether([{ ...log, value: entryNow }]).catch(() => logEvent('webhook.delivery_log_failed', {}))]);
   }
 }
 

@@ -33,8 +33,13 @@ export function statusText(status, atMs) {
 
 /** The state's one name, where no history is at hand (the issue property). */
 const STATUS_NAMES = {
-  requested: 'Link sent', inProgress: 'In progress', passed: 'Passed', failed: 'Failed',
-  manualReview: 'Pending review', expired: 'Expired', cancelled: 'Cancelled',
+  requested: 'Link sent',
+  inProgress: 'In progress',
+  passed: 'Passed',
+  failed: 'Failed',
+  manualReview: 'Pending review',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
 };
 
 /** The first line of the comment on a reviewer's decision. */
@@ -126,8 +131,7 @@ export function applyEvent(v, event, settings, templates, nowMsInput) {
   }
   const key = `${v.sessionId}:${event.type}`;
   if (v.appliedEvents.includes(key)) return ignored('duplicate');
-  const late = v.status === 'cancelled' ? 'afterCancel'
-    : v.status === 'expired' || (v.status === 'requested' && nowMs >= v.expiresAtMs) ? 'afterExpiry' : null;
+  const late = v.status === 'cancelled' ? 'afterCancel' : v.status === 'expired' || (v.status === 'requested' && nowMs >= v.expiresAtMs) ? 'afterExpiry' : null;
   if (late !== null) {
     const outcome = RESULT_OF[event.type];
     if (outcome === undefined) return ignored(late === 'afterCancel' ? 'afterFinal' : 'afterExpiry');
@@ -159,7 +163,7 @@ export function applyEvent(v, event, settings, templates, nowMsInput) {
     next.appliedEvents.splice(0, next.appliedEvents.length - MAX_APPLIED_EVENTS);
   }
 
-  const outcome = changed ? OUTCOME_OF[status] ?? null : null;
+  const outcome = changed ? (OUTCOME_OF[status] ?? null) : null;
   let comment = null;
   let transitionName = null;
   if (outcome !== null) {
@@ -275,17 +279,14 @@ function encodeSegment(segment) {
   if (/^[A-Za-z0-9_~-]+$/.test(segment)) return segment;
   let out = '';
   for (const byte of Buffer.from(segment, 'utf8')) {
-    const ok = (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-      || byte === 45 || byte === 95 || byte === 126;
+    const ok = (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte === 45 || byte === 95 || byte === 126;
     out += ok ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
 
 function jiraRequest(method, path, body) {
-  const headers = body === undefined
-    ? { Accept: 'application/json' }
-    : { Accept: 'application/json', 'Content-Type': 'application/json' };
+  const headers = body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' };
   return body === undefined ? { method, path, headers } : { method, path, headers, body };
 }
 

@@ -2,9 +2,7 @@
 // settings revision, values cleaned and fenced so they stay literal, the rendered text turned
 // into the same ADF as rust/src/template.rs (paragraphs, hard breaks, `**bold**`).
 import Handlebars from 'handlebars';
-import {
-  charCount, equalsIgnoreAsciiCase, isControl, isPrintableAscii, isWhitespace, trim,
-} from './text.mjs';
+import { charCount, equalsIgnoreAsciiCase, isControl, isPrintableAscii, isWhitespace, trim } from './text.mjs';
 
 export const VARIABLES = ['name', 'email', 'identityId', 'sessionId', 'outcome', 'agent', 'issueKey', 'time', 'delivery', 'status'];
 const MAX_TEMPLATE_CHARS = 4000;
@@ -17,18 +15,21 @@ const OUTCOMES = ['passed', 'failed', 'manualReview'];
 const WORDS = { passed: 'passed', failed: 'failed', manualReview: 'manual review' };
 
 const DEFAULTS = {
-  passed: '✅ **Verification passed** — identity confirmed, you may proceed.\n\n'
-    + 'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n'
-    + '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n'
-    + 'Verified by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
-  failed: '❌ **Verification failed** — do not proceed; escalate the request.\n\n'
-    + 'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n'
-    + '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n'
-    + 'Result from Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
-  manualReview: '⚠️ **Manual review required** — do not proceed until review is complete.\n\n'
-    + 'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n'
-    + '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n'
-    + 'Sent to review by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
+  passed:
+    '✅ **Verification passed** — identity confirmed, you may proceed.\n\n' +
+    'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n' +
+    '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n' +
+    'Verified by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
+  failed:
+    '❌ **Verification failed** — do not proceed; escalate the request.\n\n' +
+    'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n' +
+    '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n' +
+    'Result from Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
+  manualReview:
+    '⚠️ **Manual review required** — do not proceed until review is complete.\n\n' +
+    'Employee: {{#if name}}{{name}}{{#if email}} ({{email}}){{/if}}{{else}}{{email}}{{/if}}\n' +
+    '{{#if identityId}}Identity ID: {{identityId}}\n{{/if}}Session ID: {{sessionId}}\n' +
+    'Sent to review by Incode at {{time}}{{#if agent}}, requested by {{agent}}{{/if}}.',
 };
 
 const FALLBACK_LINES = {
@@ -71,9 +72,7 @@ export class CompiledTemplates {
     this.compiled = {};
     for (const outcome of OUTCOMES) {
       const result = compile(effective(templates[outcome] ?? '', outcome));
-      this.compiled[outcome] = result.error
-        ? { error: templateInvalid(`templates.${outcome}: ${result.error.message}`) }
-        : result;
+      this.compiled[outcome] = result.error ? { error: templateInvalid(`templates.${outcome}: ${result.error.message}`) } : result;
     }
   }
 
@@ -123,8 +122,9 @@ function prepared(vars) {
 }
 
 function isUnsafe(c) {
-  return isControl(c) || c === 0x2028 || c === 0x2029 || c === 0x061c || c === 0x200e || c === 0x200f
-    || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+  return (
+    isControl(c) || c === 0x2028 || c === 0x2029 || c === 0x061c || c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+  );
 }
 
 /** Sentinels dropped, unsafe characters as spaces, at most 1000 code points (then "…"). */
@@ -222,9 +222,7 @@ function splitLines(rendered) {
   return lines;
 }
 
-const textNode = (text, strong) => (strong
-  ? { type: 'text', text, marks: [{ type: 'strong' }] }
-  : { type: 'text', text });
+const textNode = (text, strong) => (strong ? { type: 'text', text, marks: [{ type: 'strong' }] } : { type: 'text', text });
 
 /** Rendered text to an ADF document; `fallback` when nothing visible was rendered. */
 export function toAdf(rendered, fallback) {
@@ -307,7 +305,9 @@ function firstProblem(source) {
     const c = source.charCodeAt(i);
     if (c === 0xe000 || c === 0xe001 || (isControl(c) && c !== 10 && c !== 13 && c !== 9)) {
       const { line, column } = lineCol(source, i);
-      return { message: `The template contains the invisible character U+${c.toString(16).toUpperCase().padStart(4, '0')} at line ${line}, column ${column}; remove it.` };
+      return {
+        message: `The template contains the invisible character U+${c.toString(16).toUpperCase().padStart(4, '0')} at line ${line}, column ${column}; remove it.`,
+      };
     }
   }
   const nesting = nestingProblem(source);
@@ -391,16 +391,17 @@ function check(node) {
     case 'BlockStatement': {
       const name = node.path.type === 'PathExpression' ? node.path.original : '';
       if (name !== 'if' && name !== 'unless') {
-        return at(node, VARIABLES.includes(name)
-          ? `{{#${name}}} blocks are not supported; write {{#if ${name}}} … {{/if}}.`
-          : `{{#${name}}} blocks are not supported; only {{#if variable}} and {{#unless variable}} are.`);
+        return at(
+          node,
+          VARIABLES.includes(name)
+            ? `{{#${name}}} blocks are not supported; write {{#if ${name}}} … {{/if}}.`
+            : `{{#${name}}} blocks are not supported; only {{#if variable}} and {{#unless variable}} are.`,
+        );
       }
       if (node.params.length !== 1 || node.hash || (node.program?.blockParams?.length ?? 0) > 0) {
         return at(node, `{{#${name}}} takes exactly one variable, as in {{#${name} identityId}}.`);
       }
-      return variable(node, node.params[0])
-        ?? (node.program ? walk(node.program.body) : null)
-        ?? (node.inverse ? walk(node.inverse.body) : null);
+      return variable(node, node.params[0]) ?? (node.program ? walk(node.program.body) : null) ?? (node.inverse ? walk(node.inverse.body) : null);
     }
     case 'PartialStatement':
     case 'PartialBlockStatement':

@@ -3,8 +3,15 @@
 // spelling the core accepts. Same rules, reasons and messages as rust/src/webhook.rs.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import {
-  equalsIgnoreAsciiCase, isAsciiNumber, isBidiControl, isControl, isPrintableAscii, isWhitespace,
-  stripPrefixIgnoreCase, trim, trimEnd,
+  equalsIgnoreAsciiCase,
+  isAsciiNumber,
+  isBidiControl,
+  isControl,
+  isPrintableAscii,
+  isWhitespace,
+  stripPrefixIgnoreCase,
+  trim,
+  trimEnd,
 } from './text.mjs';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -39,17 +46,27 @@ export function isStrongSecret(secret) {
 
 function authenticate(input) {
   if (input.secret === '') {
-    return rejected('not_configured', "No webhook secret is configured, so no delivery can be authenticated. Set the webhook secret on the app's settings page.");
+    return rejected(
+      'not_configured',
+      "No webhook secret is configured, so no delivery can be authenticated. Set the webhook secret on the app's settings page.",
+    );
   }
   if (!isStrongSecret(input.secret)) {
-    return rejected('weak_secret', "The stored webhook secret is too weak to authenticate deliveries. Set a new one of at least 16 visible characters on the app's settings page, and the same in the Incode dashboard.");
+    return rejected(
+      'weak_secret',
+      "The stored webhook secret is too weak to authenticate deliveries. Set a new one of at least 16 visible characters on the app's settings page, and the same in the Incode dashboard.",
+    );
   }
   const auth = input.auth;
   switch (auth.mode) {
-    case 'hmac': return checkHmac(input, auth);
-    case 'sharedSecret': return checkSharedSecret(input, auth.header);
-    case 'oauth': return checkBearerToken(input, auth.clientId);
-    default: throw Object.assign(new Error(`webhook auth has the wrong shape: unknown mode ${auth.mode}`), { code: 'bad_input' });
+    case 'hmac':
+      return checkHmac(input, auth);
+    case 'sharedSecret':
+      return checkSharedSecret(input, auth.header);
+    case 'oauth':
+      return checkBearerToken(input, auth.clientId);
+    default:
+      throw Object.assign(new Error(`webhook auth has the wrong shape: unknown mode ${auth.mode}`), { code: 'bad_input' });
   }
 }
 
@@ -100,7 +117,10 @@ function checkHmac(input, { header: rawHeader, encoding, timestampHeader: rawTim
   const candidates = signatureCandidates(signatures, encoding);
   if (candidates.length === 0) {
     const form = encoding === 'hex' ? '64 hexadecimal digits' : 'base64 of 32 bytes';
-    return rejected('malformed_signature', `The ${header} header does not hold an HMAC-SHA256 signature written as ${form}. Check the signature encoding on the app's settings page.`);
+    return rejected(
+      'malformed_signature',
+      `The ${header} header does not hold an HMAC-SHA256 signature written as ${form}. Check the signature encoding on the app's settings page.`,
+    );
   }
   const mac = createHmac('sha256', input.secret);
   if (timestamp !== null) mac.update(`${timestamp}.`);
@@ -110,13 +130,19 @@ function checkHmac(input, { header: rawHeader, encoding, timestampHeader: rawTim
   let matched = false;
   for (const candidate of candidates) matched = timingSafeEqual(candidate, expected) || matched;
   if (!matched) {
-    return rejected('bad_signature', `The ${header} signature does not match the body. Check that the webhook secret is the signing secret of this webhook in the Incode dashboard.`);
+    return rejected(
+      'bad_signature',
+      `The ${header} signature does not match the body. Check that the webhook secret is the signing secret of this webhook in the Incode dashboard.`,
+    );
   }
   if (timestamp !== null) {
     const tolerance = Math.min(Math.max(toleranceSeconds, MIN_TOLERANCE_SECONDS), MAX_TOLERANCE_SECONDS);
     const atMs = timestampMs(timestamp);
     if (atMs === null || Math.abs(atMs - input.nowMs) > tolerance * 1000) {
-      return rejected('stale_timestamp', `The ${timestampHeader} time is more than ${tolerance} seconds away from now: an old delivery replayed, or a clock out of step.`);
+      return rejected(
+        'stale_timestamp',
+        `The ${timestampHeader} time is more than ${tolerance} seconds away from now: an old delivery replayed, or a clock out of step.`,
+      );
     }
   }
   return null;
@@ -302,7 +328,10 @@ const ASCII_NAME = /^[A-Za-z0-9 \-._]*$/;
 export function normalizeName(raw) {
   const text = trim(raw);
   if (ASCII_NAME.test(text)) {
-    const spaced = text.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(SEPARATORS, '_').toUpperCase();
+    const spaced = text
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(SEPARATORS, '_')
+      .toUpperCase();
     let start = 0;
     let end = spaced.length;
     while (start < end && spaced.charCodeAt(start) === 95) start += 1;

@@ -28,9 +28,13 @@
     }).then(function (response) {
       return response.text().then(function (text) {
         var json;
-        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        try {
+          json = text ? JSON.parse(text) : null;
+        } catch (e) {
+          json = null;
+        }
         if (!response.ok) {
-          throw bridgeError((json && json.message) || ('The host answered ' + response.status), json && json.code);
+          throw bridgeError((json && json.message) || 'The host answered ' + response.status, json && json.code);
         }
         return json;
       });
@@ -50,28 +54,70 @@
     var index = 0;
     function parse(to, state) {
       var url = new URL(typeof to === 'string' ? to : (to.pathname || '/') + (to.search || '') + (to.hash || ''), 'http://frame');
-      return { pathname: url.pathname, search: url.search, hash: url.hash, state: state === undefined ? null : state, key: Math.random().toString(36).slice(2) };
+      return {
+        pathname: url.pathname,
+        search: url.search,
+        hash: url.hash,
+        state: state === undefined ? null : state,
+        key: Math.random().toString(36).slice(2),
+      };
     }
     function notify(action) {
       var location = entries[index];
       api.location = location;
       api.action = action;
-      listeners.slice().forEach(function (listener) { listener(location, action); });
+      listeners.slice().forEach(function (listener) {
+        listener(location, action);
+      });
     }
     var api = {
       length: 1,
       action: 'POP',
       location: entries[0],
-      push: function (to, state) { entries = entries.slice(0, index + 1); entries.push(parse(to, state)); index = entries.length - 1; api.length = entries.length; notify('PUSH'); },
-      replace: function (to, state) { entries[index] = parse(to, state); notify('REPLACE'); },
-      go: function (n) { var next = Math.min(Math.max(index + n, 0), entries.length - 1); if (next !== index) { index = next; notify('POP'); } },
-      goBack: function () { api.go(-1); },
-      goForward: function () { api.go(1); },
-      back: function () { api.go(-1); },
-      forward: function () { api.go(1); },
-      listen: function (listener) { listeners.push(listener); return function () { listeners = listeners.filter(function (l) { return l !== listener; }); }; },
-      block: function () { return function () {}; },
-      createHref: function (to) { return typeof to === 'string' ? to : (to.pathname || '/') + (to.search || '') + (to.hash || ''); },
+      push: function (to, state) {
+        entries = entries.slice(0, index + 1);
+        entries.push(parse(to, state));
+        index = entries.length - 1;
+        api.length = entries.length;
+        notify('PUSH');
+      },
+      replace: function (to, state) {
+        entries[index] = parse(to, state);
+        notify('REPLACE');
+      },
+      go: function (n) {
+        var next = Math.min(Math.max(index + n, 0), entries.length - 1);
+        if (next !== index) {
+          index = next;
+          notify('POP');
+        }
+      },
+      goBack: function () {
+        api.go(-1);
+      },
+      goForward: function () {
+        api.go(1);
+      },
+      back: function () {
+        api.go(-1);
+      },
+      forward: function () {
+        api.go(1);
+      },
+      listen: function (listener) {
+        listeners.push(listener);
+        return function () {
+          listeners = listeners.filter(function (l) {
+            return l !== listener;
+          });
+        };
+      },
+      block: function () {
+        return function () {};
+      },
+      createHref: function (to) {
+        return typeof to === 'string' ? to : (to.pathname || '/') + (to.search || '') + (to.hash || '');
+      },
     };
     return api;
   }
@@ -90,7 +136,13 @@
   function listen(event, callback, isPublic) {
     var entry = { event: event, callback: callback, isPublic: isPublic };
     eventListeners.push(entry);
-    return Promise.resolve({ unsubscribe: function () { eventListeners = eventListeners.filter(function (e) { return e !== entry; }); } });
+    return Promise.resolve({
+      unsubscribe: function () {
+        eventListeners = eventListeners.filter(function (e) {
+          return e !== entry;
+        });
+      },
+    });
   }
 
   function subscribe(payload) {
@@ -103,7 +155,11 @@
         closed = true;
         if (source) source.close();
         return subscriptionId.then(function (id) {
-          if (id) return post('/__bridge/realtime/unsubscribe', { subscriptionId: id }).then(function () {}, function () {});
+          if (id)
+            return post('/__bridge/realtime/unsubscribe', { subscriptionId: id }).then(
+              function () {},
+              function () {},
+            );
         });
       },
     };
@@ -111,27 +167,38 @@
       channelName: payload.channelName,
       isGlobal: !!payload.isGlobal,
       options: payload.options || {},
-    }).then(function (answer) {
-      if (closed) return answer.subscriptionId;
-      source = new EventSource('/__bridge/realtime/events/' + answer.subscriptionId);
-      source.onmessage = function (message) {
-        var data;
-        try { data = JSON.parse(message.data); } catch (e) { return; }
-        onEvent(data.payload);
-      };
-      source.onerror = function () {
-        if (closed || source.readyState !== EventSource.CLOSED) return;
-        // A frame being removed (the shell moving on) closes its streams too; that is the page
-        // going away, not an error. Its timers never run, so only a live page hears of it.
-        setTimeout(function () { onEvent(undefined, bridgeError('The realtime connection closed')); }, 0);
-      };
-      return answer.subscriptionId;
-    }, function (error) {
-      // A refused subscription (bad or expired token, no context) is reported to the callback.
-      onEvent(undefined, error);
-      return null;
+    }).then(
+      function (answer) {
+        if (closed) return answer.subscriptionId;
+        source = new EventSource('/__bridge/realtime/events/' + answer.subscriptionId);
+        source.onmessage = function (message) {
+          var data;
+          try {
+            data = JSON.parse(message.data);
+          } catch (e) {
+            return;
+          }
+          onEvent(data.payload);
+        };
+        source.onerror = function () {
+          if (closed || source.readyState !== EventSource.CLOSED) return;
+          // A frame being removed (the shell moving on) closes its streams too; that is the page
+          // going away, not an error. Its timers never run, so only a live page hears of it.
+          setTimeout(function () {
+            onEvent(undefined, bridgeError('The realtime connection closed'));
+          }, 0);
+        };
+        return answer.subscriptionId;
+      },
+      function (error) {
+        // A refused subscription (bad or expired token, no context) is reported to the callback.
+        onEvent(undefined, error);
+        return null;
+      },
+    );
+    return subscriptionId.then(function () {
+      return subscription;
     });
-    return subscriptionId.then(function () { return subscription; });
   }
 
   // Modals this page opened: id -> its onClose. The shell draws each over the whole page and
@@ -148,12 +215,16 @@
   });
   function openModal(p) {
     if (inModal) return Promise.reject(bridgeError('A modal cannot open another modal'));
-    var id = 'modal-' + (++modalSeq);
+    var id = 'modal-' + ++modalSeq;
     return post('/__bridge/modal', { resource: p.resource || null, context: p.context === undefined ? {} : p.context }).then(function (answer) {
       modalClosers[id] = p.onClose;
       toShell('openModal', {
-        modalId: id, src: answer.src, size: p.size, title: p.title || '',
-        closeOnEscape: p.closeOnEscape !== false, closeOnOverlayClick: p.closeOnOverlayClick !== false,
+        modalId: id,
+        src: answer.src,
+        size: p.size,
+        title: p.title || '',
+        closeOnEscape: p.closeOnEscape !== false,
+        closeOnOverlayClick: p.closeOnOverlayClick !== false,
       });
       return true;
     });
@@ -173,47 +244,105 @@
   var flags = {};
   var handlers = {
     invoke: function (p) {
-      return post('/__bridge/invoke', { functionKey: p.functionKey, payload: p.payload, metadata: p.metadata }).then(function (a) { return a.result; });
+      return post('/__bridge/invoke', { functionKey: p.functionKey, payload: p.payload, metadata: p.metadata }).then(function (a) {
+        return a.result;
+      });
     },
-    getContext: function () { return post('/__bridge/context').then(function (a) { return a.context; }); },
+    getContext: function () {
+      return post('/__bridge/context').then(function (a) {
+        return a.context;
+      });
+    },
     subscribeRealtimeChannel: subscribe,
     publishRealtimeChannel: function (p) {
       return post('/__bridge/realtime/publish', { channelName: p.channelName, eventPayload: p.eventPayload, options: p.options || {}, isGlobal: !!p.isGlobal });
     },
-    fetchProduct: function (p) { return post('/__bridge/fetch-product', p); },
-    getUrl: function (location) { return post('/__bridge/url', { location: location }).then(function (a) { return a.url; }); },
+    fetchProduct: function (p) {
+      return post('/__bridge/fetch-product', p);
+    },
+    getUrl: function (location) {
+      return post('/__bridge/url', { location: location }).then(function (a) {
+        return a.url;
+      });
+    },
     navigate: function (p) {
       var target = p.url;
       if (target === undefined) {
         target = {};
-        Object.keys(p).forEach(function (k) { if (k !== 'type') target[k] = p[k]; });
+        Object.keys(p).forEach(function (k) {
+          if (k !== 'type') target[k] = p[k];
+        });
       }
       return post('/__bridge/url', { location: target }).then(function (a) {
         toShell('navigate', { url: a.url, newTab: p.type === 'new-tab' });
       });
     },
-    reload: function () { toShell('reload', {}); return Promise.resolve(); },
-    showFlag: function (options) { flags[options.id] = true; toShell('showFlag', options); return Promise.resolve(); },
-    closeFlag: function (p) { delete flags[p.id]; toShell('closeFlag', { id: p.id }); return Promise.resolve(); },
-    refresh: function () { toShell('refresh', {}); return Promise.resolve(true); },
+    reload: function () {
+      toShell('reload', {});
+      return Promise.resolve();
+    },
+    showFlag: function (options) {
+      flags[options.id] = true;
+      toShell('showFlag', options);
+      return Promise.resolve();
+    },
+    closeFlag: function (p) {
+      delete flags[p.id];
+      toShell('closeFlag', { id: p.id });
+      return Promise.resolve();
+    },
+    refresh: function () {
+      toShell('refresh', {});
+      return Promise.resolve(true);
+    },
     // Only a page drawn in a modal may close (or submit) it; issue panels, admin pages and portal
     // panels are refused, as by the product.
     close: closeThisModal,
     submit: closeThisModal,
-    open: function () { return Promise.resolve(false); },
-    onClose: function () { return Promise.resolve(false); },
+    open: function () {
+      return Promise.resolve(false);
+    },
+    onClose: function () {
+      return Promise.resolve(false);
+    },
     openModal: openModal,
-    createHistory: function () { if (!history) history = memoryHistory(); return Promise.resolve(history); },
-    changeWindowTitle: function (title) { toShell('title', { title: String(title) }); return Promise.resolve(); },
-    enableTheming: function () { return Promise.resolve(); },
-    emitReadyEvent: function () { return Promise.resolve(); },
-    getFrameId: function () { return Promise.resolve(frame); },
-    emit: function (p) { if (eventChannel) eventChannel.postMessage({ event: p.event, payload: p.payload, publicOnly: false }); return Promise.resolve(); },
-    emitPublic: function (p) { if (eventChannel) eventChannel.postMessage({ event: p.event, payload: p.payload, publicOnly: true }); return Promise.resolve(); },
-    on: function (p) { return listen(p.event, p.callback, false); },
-    onPublic: function (p) { return listen(p.event, p.callback, true); },
-    emitFrontendCustomMetric: function () { return Promise.resolve(); },
-    trackObjectStoreAction: function () { return Promise.resolve(); },
+    createHistory: function () {
+      if (!history) history = memoryHistory();
+      return Promise.resolve(history);
+    },
+    changeWindowTitle: function (title) {
+      toShell('title', { title: String(title) });
+      return Promise.resolve();
+    },
+    enableTheming: function () {
+      return Promise.resolve();
+    },
+    emitReadyEvent: function () {
+      return Promise.resolve();
+    },
+    getFrameId: function () {
+      return Promise.resolve(frame);
+    },
+    emit: function (p) {
+      if (eventChannel) eventChannel.postMessage({ event: p.event, payload: p.payload, publicOnly: false });
+      return Promise.resolve();
+    },
+    emitPublic: function (p) {
+      if (eventChannel) eventChannel.postMessage({ event: p.event, payload: p.payload, publicOnly: true });
+      return Promise.resolve();
+    },
+    on: function (p) {
+      return listen(p.event, p.callback, false);
+    },
+    onPublic: function (p) {
+      return listen(p.event, p.callback, true);
+    },
+    emitFrontendCustomMetric: function () {
+      return Promise.resolve();
+    },
+    trackObjectStoreAction: function () {
+      return Promise.resolve();
+    },
   };
 
   globalThis.__bridge = {

@@ -25,10 +25,23 @@ const SSE_KEEPALIVE_MS = 15_000;
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.ico': 'image/x-icon', '.woff': 'font/woff',
-  '.woff2': 'font/woff2', '.ttf': 'font/ttf', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8', '.wasm': 'application/wasm',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.wasm': 'application/wasm',
 };
 
 export class HttpProblem extends Error {
@@ -231,7 +244,10 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
       stat = fs.statSync(file);
     } catch {
       if (!fs.existsSync(root)) {
-        return sendJson(res, 404, { code: 'RESOURCE_NOT_BUILT', message: `Resource ${resourceKey} has not been built (${path.relative(process.cwd(), root)} is missing)` });
+        return sendJson(res, 404, {
+          code: 'RESOURCE_NOT_BUILT',
+          message: `Resource ${resourceKey} has not been built (${path.relative(process.cwd(), root)} is missing)`,
+        });
       }
       return sendJson(res, 404, { code: 'NOT_FOUND', message: `No file ${relative} in resource ${resourceKey}` });
     }
@@ -373,8 +389,12 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
     const [pathname, query = ''] = String(body.restPath ?? '').split(/\?(.*)/s);
     if (!pathname.startsWith('/')) throw new HttpProblem(400, 'BAD_PATH', 'restPath must start with /');
     const answer = await jira.handle({
-      method: String(init.method ?? 'GET').toUpperCase(), path: pathname, query, headers,
-      body: init.body ?? undefined, as: { kind: 'user', accountId: frame.accountId },
+      method: String(init.method ?? 'GET').toUpperCase(),
+      path: pathname,
+      query,
+      headers,
+      body: init.body ?? undefined,
+      as: { kind: 'user', accountId: frame.accountId },
     });
     return sendJson(res, 200, {
       status: answer.status,

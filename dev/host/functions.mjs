@@ -64,7 +64,12 @@ export async function loadFunctions({ appDir, manifest, outDir = path.join(appDi
   const bundles = await withLock(`${outDir}.lock`, async () => {
     const expected = Object.fromEntries(moduleNames.map((name) => [name, path.join(outDir, `${name}.cjs`)]));
     const spec = {
-      inputs: [path.join(appDir, 'src'), path.join(appDir, 'manifest.yml'), path.join(REPO_ROOT, 'package-lock.json'), path.join(REPO_ROOT, 'dev', 'forge-bundle.mjs')],
+      inputs: [
+        path.join(appDir, 'src'),
+        path.join(appDir, 'manifest.yml'),
+        path.join(REPO_ROOT, 'package-lock.json'),
+        path.join(REPO_ROOT, 'dev', 'forge-bundle.mjs'),
+      ],
       outputs: Object.values(expected),
     };
     if (isFresh(appDir, stampFile, spec)) return expected;
@@ -155,9 +160,7 @@ export function webtriggerHeaders(headers) {
 
 function queryParameters(query) {
   const out = {};
-  const params = query instanceof URLSearchParams ? query
-    : typeof query === 'string' ? new URLSearchParams(query)
-      : null;
+  const params = query instanceof URLSearchParams ? query : typeof query === 'string' ? new URLSearchParams(query) : null;
   if (params) {
     for (const [name, value] of params) (out[name] ??= []).push(value);
     return out;
@@ -217,18 +220,23 @@ export function createInvoker({ manifest, handlers, platform, ids, siteUrl, look
       },
     };
     const backendContext = { principal: accountId ? { accountId } : undefined, installContext, license: undefined, installation: undefined };
-    const result = await platform.run({
-      kind: 'resolver',
-      functionKey: key,
-      name: `${key}:${functionName}`,
-      moduleKey: mod.key,
-      accountId,
-      uiContext: { moduleKey: mod.key, extension: fullExtension },
-      timeoutMs: timeouts.resolver ?? RESOLVER_TIMEOUT_MS,
-    }, () => handler(event, backendContext)).catch((error) => {
-      log(`resolver ${key}:${functionName} failed: ${error?.stack ?? error}`);
-      throw error;
-    });
+    const result = await platform
+      .run(
+        {
+          kind: 'resolver',
+          functionKey: key,
+          name: `${key}:${functionName}`,
+          moduleKey: mod.key,
+          accountId,
+          uiContext: { moduleKey: mod.key, extension: fullExtension },
+          timeoutMs: timeouts.resolver ?? RESOLVER_TIMEOUT_MS,
+        },
+        () => handler(event, backendContext),
+      )
+      .catch((error) => {
+        log(`resolver ${key}:${functionName} failed: ${error?.stack ?? error}`);
+        throw error;
+      });
     // What crosses to the browser is JSON.
     return result === undefined ? undefined : JSON.parse(JSON.stringify(result));
   }
@@ -253,13 +261,16 @@ export function createInvoker({ manifest, handlers, platform, ids, siteUrl, look
     const context = { installContext, principal: undefined, license: undefined, installation: undefined };
     let answer;
     try {
-      answer = await platform.run({
-        kind: 'webtrigger',
-        functionKey: trigger.functionKey,
-        name: webtriggerKey,
-        moduleKey: webtriggerKey,
-        timeoutMs: timeouts.webtrigger ?? WEBTRIGGER_TIMEOUT_MS,
-      }, () => handler(request, context));
+      answer = await platform.run(
+        {
+          kind: 'webtrigger',
+          functionKey: trigger.functionKey,
+          name: webtriggerKey,
+          moduleKey: webtriggerKey,
+          timeoutMs: timeouts.webtrigger ?? WEBTRIGGER_TIMEOUT_MS,
+        },
+        () => handler(request, context),
+      );
     } catch (error) {
       log(`webtrigger ${webtriggerKey} failed: ${error?.stack ?? error}`);
       return { status: 500, headers: {}, body: '', error: error?.message ?? String(error) };
@@ -283,16 +294,21 @@ export function createInvoker({ manifest, handlers, platform, ids, siteUrl, look
     const handler = handlers.get(trigger.functionKey);
     const event = { context: { cloudId: ids.cloudId, moduleKey: triggerKey } };
     const context = { installContext, principal: undefined, license: undefined, installation: undefined };
-    return platform.run({
-      kind: 'scheduledTrigger',
-      functionKey: trigger.functionKey,
-      name: triggerKey,
-      moduleKey: triggerKey,
-      timeoutMs: timeouts.scheduledTrigger ?? SCHEDULED_TRIGGER_TIMEOUT_MS,
-    }, () => handler(event, context)).catch((error) => {
-      log(`scheduled trigger ${triggerKey} failed: ${error?.stack ?? error}`);
-      throw error;
-    });
+    return platform
+      .run(
+        {
+          kind: 'scheduledTrigger',
+          functionKey: trigger.functionKey,
+          name: triggerKey,
+          moduleKey: triggerKey,
+          timeoutMs: timeouts.scheduledTrigger ?? SCHEDULED_TRIGGER_TIMEOUT_MS,
+        },
+        () => handler(event, context),
+      )
+      .catch((error) => {
+        log(`scheduled trigger ${triggerKey} failed: ${error?.stack ?? error}`);
+        throw error;
+      });
   }
 
   return { invokeResolver, invokeWebtrigger, invokeScheduledTrigger };

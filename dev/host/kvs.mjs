@@ -273,9 +273,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     const pageSize = Math.min(limit, QUERY_PAGE_MAX);
     const after = body.after === undefined || body.after === null ? null : decodeCursor(body.after, prefix);
     const fields = validateMetadataFields(body.options?.metadataFields);
-    const keys = [...data.keys()]
-      .filter((k) => k.startsWith(prefix) && (after === null || k > after) && live(data, k))
-      .sort();
+    const keys = [...data.keys()].filter((k) => k.startsWith(prefix) && (after === null || k > after) && live(data, k)).sort();
     const page = keys.slice(0, pageSize);
     const out = { data: page.map((k) => describe(k, data.get(k), fields)) };
     if (keys.length > pageSize) out.cursor = encodeCursor(page[page.length - 1], prefix);

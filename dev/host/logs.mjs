@@ -37,7 +37,9 @@ export function formatReadable(entry, width = 0) {
   const object = parsed(entry.message);
   let text;
   if (object && typeof object.event === 'string') {
-    const fields = Object.entries(object).filter(([name]) => name !== 'event').map(([name, value]) => `${name}=${fieldValue(value)}`);
+    const fields = Object.entries(object)
+      .filter(([name]) => name !== 'event')
+      .map(([name, value]) => `${name}=${fieldValue(value)}`);
     text = [object.event, ...fields].join(' ');
   } else {
     text = entry.message.replace(/\r?\n/g, ' ⏎ ');

@@ -87,21 +87,28 @@ try {
 }
 
 const credentials = host.incode?.credentials;
-const lines = parsed.brief ? [
-  '',
-  'Incode Identity Verification is running on a local Jira site. Open:',
-  '',
-  `    ${host.url}/`,
-  '',
-  `Switch users at the top right; "Getting started" there walks through the whole story.`,
-  `Data: ${dataDir ?? '(in memory)'}${dataDir ? ' (stop, delete it and start again for a fresh site)' : ''}. Ctrl+C stops.`,
-] : [
-  `Local Forge host: ${host.url}/`,
-  `  data:        ${dataDir ?? '(in memory)'}`,
-  `  incode:      ${parsed.incode === 'sandbox' ? `sandbox, inbox at ${host.url}/incode/` : 'live (real Incode hosts)'}`,
-  ...[...host.manifest.webtriggers.keys()].map((key) => `  webtrigger:  ${key} ${host.webtriggerUrl(key)}`),
-];
-if (credentials && !parsed.brief) lines.push(`  sandbox credentials: ${Object.entries(credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+const lines = parsed.brief
+  ? [
+      '',
+      'Incode Identity Verification is running on a local Jira site. Open:',
+      '',
+      `    ${host.url}/`,
+      '',
+      `Switch users at the top right; "Getting started" there walks through the whole story.`,
+      `Data: ${dataDir ?? '(in memory)'}${dataDir ? ' (stop, delete it and start again for a fresh site)' : ''}. Ctrl+C stops.`,
+    ]
+  : [
+      `Local Forge host: ${host.url}/`,
+      `  data:        ${dataDir ?? '(in memory)'}`,
+      `  incode:      ${parsed.incode === 'sandbox' ? `sandbox, inbox at ${host.url}/incode/` : 'live (real Incode hosts)'}`,
+      ...[...host.manifest.webtriggers.keys()].map((key) => `  webtrigger:  ${key} ${host.webtriggerUrl(key)}`),
+    ];
+if (credentials && !parsed.brief)
+  lines.push(
+    `  sandbox credentials: ${Object.entries(credentials)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 if (latencyMs && !parsed.brief) lines.push(`  latency:     ${latencyMs} ms per platform call`);
 process.stdout.write(`${lines.join('\n')}\n`);
 

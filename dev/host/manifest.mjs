@@ -9,10 +9,19 @@ const YAML = require('yaml');
 
 /** Module types that render a Custom UI resource in the product. */
 const UI_MODULE_TYPES = new Set([
-  'jira:issuePanel', 'jira:issueGlance', 'jira:issueContext', 'jira:issueActivity', 'jira:adminPage',
-  'jira:projectPage', 'jira:projectSettingsPage', 'jira:globalPage', 'jira:issueAction',
-  'jiraServiceManagement:portalRequestDetailPanel', 'jiraServiceManagement:portalRequestDetail',
-  'jiraServiceManagement:portalFooter', 'jiraServiceManagement:queuePage',
+  'jira:issuePanel',
+  'jira:issueGlance',
+  'jira:issueContext',
+  'jira:issueActivity',
+  'jira:adminPage',
+  'jira:projectPage',
+  'jira:projectSettingsPage',
+  'jira:globalPage',
+  'jira:issueAction',
+  'jiraServiceManagement:portalRequestDetailPanel',
+  'jiraServiceManagement:portalRequestDetail',
+  'jiraServiceManagement:portalFooter',
+  'jiraServiceManagement:queuePage',
 ]);
 
 /**

@@ -28,7 +28,10 @@ const SPECIFICITY = ['issue', 'pullRequest', 'content', 'board', 'repository', '
 function canonical(value) {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
 }
@@ -93,7 +96,10 @@ export function createRealtimeHub({ installationId, now = Date.now, secret = cry
       if (!Array.isArray(overrides) || overrides.some((p) => !CONTEXT_PARTS.has(p))) {
         throw new RealtimeError('INVALID_CONTEXT_OVERRIDES', 'contextOverrides must list product context properties such as "issue"');
       }
-      return `ctx:${[...new Set(overrides)].sort().map((p) => `${p}=${idOf(p)}`).join('|')}`;
+      return `ctx:${[...new Set(overrides)]
+        .sort()
+        .map((p) => `${p}=${idOf(p)}`)
+        .join('|')}`;
     }
     // The module's own context is its most specific entity: an issue panel's issue (its project
     // follows from it), a project page's project.
@@ -127,8 +133,14 @@ export function createRealtimeHub({ installationId, now = Date.now, secret = cry
       throw new RealtimeError('INVALID_PAYLOAD', 'The event payload is not JSON');
     }
     const event = {
-      channel, isGlobal: !!isGlobal, scope, tokenKey, payload,
-      eventId: crypto.randomUUID(), eventTimestamp: new Date(now()).toISOString(), at: now(),
+      channel,
+      isGlobal: !!isGlobal,
+      scope,
+      tokenKey,
+      payload,
+      eventId: crypto.randomUUID(),
+      eventTimestamp: new Date(now()).toISOString(),
+      at: now(),
     };
     const list = history.get(channel) ?? [];
     list.push(event);

@@ -137,8 +137,14 @@ function abortable(promise, signal) {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
-      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
-      (error) => { signal.removeEventListener('abort', onAbort); reject(error); },
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
     );
   });
 }
@@ -164,9 +170,16 @@ export function createFaults() {
       const entry = { nth: 1, times: 1, ...rule, seen: 0, fired: 0 };
       rules.push(entry);
       return {
-        get hits() { return entry.fired; },
-        get exhausted() { return entry.fired >= entry.times; },
-        remove() { const i = rules.indexOf(entry); if (i >= 0) rules.splice(i, 1); },
+        get hits() {
+          return entry.fired;
+        },
+        get exhausted() {
+          return entry.fired >= entry.times;
+        },
+        remove() {
+          const i = rules.indexOf(entry);
+          if (i >= 0) rules.splice(i, 1);
+        },
       };
     },
     /** The rule that fires for this call, if any (consumes it). */
@@ -257,7 +270,19 @@ export function createStats({ keep = 500 } = {}) {
  * @param {(entry: { at: number, level: string, functionKey: string, invocationId: string, message: string }) => void} [options.onFunctionLog]
  *   called with every console line a function writes (also kept in `logs`)
  */
-export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, incode, incodeMode = 'sandbox', latencyMs = 0, log = () => {}, onFunctionLog = () => {} }) {
+export function createPlatform({
+  manifest,
+  ids,
+  baseUrl,
+  jira,
+  kvs,
+  realtime,
+  incode,
+  incodeMode = 'sandbox',
+  latencyMs = 0,
+  log = () => {},
+  onFunctionLog = () => {},
+}) {
   installForgeGlobals();
   const faults = createFaults();
   const stats = createStats();
@@ -357,15 +382,20 @@ export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, in
    * that are gone from the site, or deactivated, are reported `closed`; 204 when none need action.
    */
   function reportAccounts(request) {
-    const json = (status, value) => toResponse({ status, headers: { 'content-type': 'application/json' }, body: value === undefined ? '' : JSON.stringify(value) });
+    const json = (status, value) =>
+      toResponse({ status, headers: { 'content-type': 'application/json' }, body: value === undefined ? '' : JSON.stringify(value) });
     let accounts;
     try {
       ({ accounts } = JSON.parse(request.body ?? ''));
     } catch {
       return json(400, { message: 'Request body is not JSON' });
     }
-    if (!Array.isArray(accounts) || accounts.length === 0 || accounts.length > 90
-      || accounts.some((a) => typeof a?.accountId !== 'string' || Number.isNaN(Date.parse(a?.updatedAt)))) {
+    if (
+      !Array.isArray(accounts) ||
+      accounts.length === 0 ||
+      accounts.length > 90 ||
+      accounts.some((a) => typeof a?.accountId !== 'string' || Number.isNaN(Date.parse(a?.updatedAt)))
+    ) {
       return json(400, { message: 'accounts must list 1 to 90 { accountId, updatedAt (ISO 8601) }' });
     }
     const closed = accounts.filter((a) => {
@@ -378,34 +408,40 @@ export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, in
 
   async function stargateCall(store, descriptor, path, init) {
     const request = { method: init?.method ?? 'POST', path, body: bodyText(init?.body) };
-    return platformCall(store, 'platform', request, async () => {
-      if (path.replace(/\/+$/, '') === '/app/report-accounts') {
-        if (descriptor.provider !== 'app') return proxyError(403, 'PROXY_ERR');
-        return reportAccounts(request);
-      }
-      if (path !== '/graphql') return proxyError(404, 'INVALID_REMOTE');
-      let parsed;
-      try {
-        parsed = JSON.parse(request.body ?? '');
-      } catch {
-        return toResponse({ status: 400, body: JSON.stringify({ errors: [{ message: 'Request body is not JSON' }] }) });
-      }
-      const json = (value) => toResponse({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
-      const query = String(parsed.query ?? '');
-      const vars = parsed.variables ?? {};
-      if (/createWebTriggerUrl\s*\(/.test(query)) {
-        const key = vars.input?.triggerKey;
-        if (!webtriggerKeys.has(key)) return json({ data: { createWebTriggerUrl: null }, errors: [{ message: `Unknown web trigger ${key}` }] });
-        return json({ data: { createWebTriggerUrl: { url: webtriggerUrl(key) } } });
-      }
-      if (/webTriggerUrlsByAppContext\s*\(/.test(query)) {
-        return json({ data: { webTriggerUrlsByAppContext: [...webtriggerKeys].map((k) => ({ triggerKey: k, url: webtriggerUrl(k) })) } });
-      }
-      if (/deleteWebTriggerUrl\s*\(/.test(query)) {
-        return json({ data: { deleteWebTriggerUrl: { success: false, message: 'Web trigger URLs of the local host are fixed' } } });
-      }
-      return json({ errors: [{ message: 'This GraphQL operation is not available in the local Forge host' }] });
-    }, init?.signal);
+    return platformCall(
+      store,
+      'platform',
+      request,
+      async () => {
+        if (path.replace(/\/+$/, '') === '/app/report-accounts') {
+          if (descriptor.provider !== 'app') return proxyError(403, 'PROXY_ERR');
+          return reportAccounts(request);
+        }
+        if (path !== '/graphql') return proxyError(404, 'INVALID_REMOTE');
+        let parsed;
+        try {
+          parsed = JSON.parse(request.body ?? '');
+        } catch {
+          return toResponse({ status: 400, body: JSON.stringify({ errors: [{ message: 'Request body is not JSON' }] }) });
+        }
+        const json = (value) => toResponse({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+        const query = String(parsed.query ?? '');
+        const vars = parsed.variables ?? {};
+        if (/createWebTriggerUrl\s*\(/.test(query)) {
+          const key = vars.input?.triggerKey;
+          if (!webtriggerKeys.has(key)) return json({ data: { createWebTriggerUrl: null }, errors: [{ message: `Unknown web trigger ${key}` }] });
+          return json({ data: { createWebTriggerUrl: { url: webtriggerUrl(key) } } });
+        }
+        if (/webTriggerUrlsByAppContext\s*\(/.test(query)) {
+          return json({ data: { webTriggerUrlsByAppContext: [...webtriggerKeys].map((k) => ({ triggerKey: k, url: webtriggerUrl(k) })) } });
+        }
+        if (/deleteWebTriggerUrl\s*\(/.test(query)) {
+          return json({ data: { deleteWebTriggerUrl: { success: false, message: 'Web trigger URLs of the local host are fixed' } } });
+        }
+        return json({ errors: [{ message: 'This GraphQL operation is not available in the local Forge host' }] });
+      },
+      init?.signal,
+    );
   }
 
   async function forgeFetch(store, descriptor, path, init) {
@@ -421,10 +457,16 @@ export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, in
       case 'realtime': {
         const headers = plainHeaders(init?.headers);
         const request = { method: 'POST', path, body: bodyText(init?.body), headers };
-        return platformCall(store, 'realtime', request, async () => {
-          const { status, json } = realtime.handleGraphql(request.body, headers['x-forge-context-token']);
-          return toResponse({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) });
-        }, init?.signal);
+        return platformCall(
+          store,
+          'realtime',
+          request,
+          async () => {
+            const { status, json } = realtime.handleGraphql(request.body, headers['x-forge-context-token']);
+            return toResponse({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) });
+          },
+          init?.signal,
+        );
       }
       case 'tpp':
         if (/^https?:\/\//i.test(String(path))) return egressFetch(store, String(path), init);
@@ -452,18 +494,24 @@ export function createPlatform({ manifest, ids, baseUrl, jira, kvs, realtime, in
     const parsed = new URL(url);
     const described = { method, url, host: parsed.host, path: parsed.pathname, headers, body };
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-    return platformCall(store, 'incode', described, async () => {
-      if (incodeMode === 'live') {
-        return plainFetch(url, { method, headers, body, signal });
-      }
-      const sandbox = incode();
-      if (!sandbox) throw new TypeError('fetch failed', { cause: new Error('the Incode sandbox is not running') });
-      if (sandbox.serves && !sandbox.serves(url)) {
-        // An allowed host that nobody answers for: what a DNS failure looks like to fetch.
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${parsed.hostname}`), { code: 'ENOTFOUND' }) });
-      }
-      return toResponse(await sandbox.handleApi({ url, method, headers, body }));
-    }, signal);
+    return platformCall(
+      store,
+      'incode',
+      described,
+      async () => {
+        if (incodeMode === 'live') {
+          return plainFetch(url, { method, headers, body, signal });
+        }
+        const sandbox = incode();
+        if (!sandbox) throw new TypeError('fetch failed', { cause: new Error('the Incode sandbox is not running') });
+        if (sandbox.serves && !sandbox.serves(url)) {
+          // An allowed host that nobody answers for: what a DNS failure looks like to fetch.
+          throw new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${parsed.hostname}`), { code: 'ENOTFOUND' }) });
+        }
+        return toResponse(await sandbox.handleApi({ url, method, headers, body }));
+      },
+      signal,
+    );
   }
 
   /**

@@ -151,7 +151,12 @@ export async function startHost({
   const realtime = createRealtimeHub({ installationId: ids.installationId, now });
   let sandbox = null;
   const platform = createPlatform({
-    manifest, ids, baseUrl, jira, kvs, realtime,
+    manifest,
+    ids,
+    baseUrl,
+    jira,
+    kvs,
+    realtime,
     incode: () => sandbox,
     incodeMode,
     latencyMs,
@@ -194,7 +199,10 @@ export async function startHost({
     if (!issue) throw new HttpProblem(404, 'UNKNOWN_ISSUE', `No issue ${issueKey}`);
     const project = site().projects.find((p) => p.key === issue.project) ?? null;
     if (moduleType.startsWith('jiraServiceManagement:')) {
-      return { request: { key: issue.key, typeId: project?.requestTypes ? Object.keys(project.requestTypes)[0] : undefined }, portal: { id: project?.serviceDeskId ?? undefined } };
+      return {
+        request: { key: issue.key, typeId: project?.requestTypes ? Object.keys(project.requestTypes)[0] : undefined },
+        portal: { id: project?.serviceDeskId ?? undefined },
+      };
     }
     return {
       issue: { id: issue.id, key: issue.key, type: project?.issueType?.name, typeId: project?.issueType?.id },
@@ -209,18 +217,38 @@ export async function startHost({
     if (user.accountType === 'customer') {
       return issue.reporter === user.accountId || (issue.participants ?? []).includes(user.accountId) || issue.affectedEmployee === user.accountId;
     }
-    const answer = await jira.handle({ method: 'GET', path: '/rest/api/3/mypermissions', query: { issueKey: issue.key, permissions: 'BROWSE_PROJECTS' }, as: { kind: 'user', accountId: user.accountId } });
+    const answer = await jira.handle({
+      method: 'GET',
+      path: '/rest/api/3/mypermissions',
+      query: { issueKey: issue.key, permissions: 'BROWSE_PROJECTS' },
+      as: { kind: 'user', accountId: user.accountId },
+    });
     if (answer.status !== 200) return false;
     return JSON.parse(answer.body).permissions?.BROWSE_PROJECTS?.havePermission === true;
   }
 
   function issueSummary(issue) {
-    const name = (id) => (id ? jira.users.get(id)?.displayName ?? id : null);
-    return { key: issue.key, id: issue.id, project: issue.project, summary: issue.summary, status: issue.status, reporter: name(issue.reporter), assignee: name(issue.assignee), updated: issue.updated };
+    const name = (id) => (id ? (jira.users.get(id)?.displayName ?? id) : null);
+    return {
+      key: issue.key,
+      id: issue.id,
+      project: issue.project,
+      summary: issue.summary,
+      status: issue.status,
+      reporter: name(issue.reporter),
+      assignee: name(issue.assignee),
+      updated: issue.updated,
+    };
   }
 
   async function jiraAs(accountId, method, requestPath, body) {
-    const answer = await jira.handle({ method, path: requestPath, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), as: { kind: 'user', accountId } });
+    const answer = await jira.handle({
+      method,
+      path: requestPath,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      as: { kind: 'user', accountId },
+    });
     let json;
     try {
       json = answer.body ? JSON.parse(answer.body) : null;
@@ -248,10 +276,17 @@ export async function startHost({
     }
     if (route === 'GET /__host/users') {
       return sendJson(res, 200, {
-        users: jira.users.list().filter((u) => u.active !== false).map((u) => ({
-          accountId: u.accountId, displayName: u.displayName, emailAddress: u.emailAddress, role: userRole(u),
-          locale: u.locale, timeZone: u.timeZone,
-        })),
+        users: jira.users
+          .list()
+          .filter((u) => u.active !== false)
+          .map((u) => ({
+            accountId: u.accountId,
+            displayName: u.displayName,
+            emailAddress: u.emailAddress,
+            role: userRole(u),
+            locale: u.locale,
+            timeZone: u.timeZone,
+          })),
       });
     }
     if (route === 'GET /__host/issues') {
@@ -270,12 +305,20 @@ export async function startHost({
       const sub = issueRoute[2];
       if (!sub && req.method === 'GET') {
         const app = site().app;
-        const name = (id) => (id ? jira.users.get(id)?.displayName ?? (id === app?.accountId ? app.displayName : id) : null);
+        const name = (id) => (id ? (jira.users.get(id)?.displayName ?? (id === app?.accountId ? app.displayName : id)) : null);
         const comments = issue.comments
           .filter((c) => user.accountType !== 'customer' || !c.internal)
           .map((c) => ({ id: c.id, author: name(c.author), body: c.body, text: c.text, internal: c.internal, created: c.created }));
         const transitions = user.accountType === 'customer' ? [] : issue.transitions;
-        return sendJson(res, 200, { issue: { ...issueSummary(issue), affectedEmployee: jira.users.get(issue.affectedEmployee)?.displayName ?? null, comments, transitions, properties: user.accountType === 'customer' ? {} : issue.properties } });
+        return sendJson(res, 200, {
+          issue: {
+            ...issueSummary(issue),
+            affectedEmployee: jira.users.get(issue.affectedEmployee)?.displayName ?? null,
+            comments,
+            transitions,
+            properties: user.accountType === 'customer' ? {} : issue.properties,
+          },
+        });
       }
       if (sub === '/comments' && req.method === 'POST') {
         const body = await readJson(req);
@@ -305,7 +348,18 @@ export async function startHost({
       const needsIssue = mod.type !== 'jira:adminPage' && mod.type !== 'jira:globalPage';
       if (needsIssue && !body.issueKey) throw new HttpProblem(400, 'ISSUE_REQUIRED', `Module ${mod.key} renders on an issue: pass issueKey`);
       const extension = needsIssue ? issueExtension(body.issueKey, mod.type) : {};
-      return sendJson(res, 200, bridge.issueFrame({ accountId: body.accountId, moduleKey: mod.key, extension, theme: body.theme ?? 'light', locale: body.locale, timezone: body.timezone }));
+      return sendJson(
+        res,
+        200,
+        bridge.issueFrame({
+          accountId: body.accountId,
+          moduleKey: mod.key,
+          extension,
+          theme: body.theme ?? 'light',
+          locale: body.locale,
+          timezone: body.timezone,
+        }),
+      );
     }
     const scheduled = /^\/__host\/scheduled\/([^/]+)$/.exec(url.pathname);
     if (scheduled && req.method === 'POST') {
@@ -332,7 +386,11 @@ export async function startHost({
     }
     if (route === 'GET /__host/csp-violations') return sendJson(res, 200, { violations: bridge.cspViolations });
     if (route === 'GET /__host/stats') {
-      return sendJson(res, 200, { invocations: platform.stats.invocations.slice(-50), lateCalls: platform.stats.lateCalls, jiraViolations: jira.violations ?? [] });
+      return sendJson(res, 200, {
+        invocations: platform.stats.invocations.slice(-50),
+        lateCalls: platform.stats.lateCalls,
+        jiraViolations: jira.violations ?? [],
+      });
     }
     throw new HttpProblem(404, 'NOT_FOUND', `No host endpoint ${route}`);
   }

@@ -174,9 +174,7 @@ export function App({ env }) {
         <Heading size="large" as="h1" id="page-title">
           Incode Verification Settings
         </Heading>
-        <p className="muted">
-          Connect Jira Service Management to Incode so agents can verify a caller’s identity from the ticket.
-        </p>
+        <p className="muted">Connect Jira Service Management to Incode so agents can verify a caller’s identity from the ticket.</p>
       </header>
 
       <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} warnings={warnings} env={env} />

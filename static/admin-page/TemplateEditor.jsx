@@ -79,18 +79,26 @@ export function TemplateEditor({ outcome, value, errors, onChange, variables }) 
             )}
           </FieldShell>
           <div className="chips" role="group" aria-label={`Insert a variable into the ${OUTCOME_LABELS[outcome].toLowerCase()} comment`}>
-            {variables.map((name) => [name, VARIABLE_DESCRIPTIONS[name] ?? name]).map(([name, description]) => (
-              <Button key={name} spacing="compact" onClick={() => insert(name)} title={description} aria-label={`Insert ${name}: ${description}`}>
-                {`{{${name}}}`}
-              </Button>
-            ))}
+            {variables
+              .map((name) => [name, VARIABLE_DESCRIPTIONS[name] ?? name])
+              .map(([name, description]) => (
+                <Button key={name} spacing="compact" onClick={() => insert(name)} title={description} aria-label={`Insert ${name}: ${description}`}>
+                  {`{{${name}}}`}
+                </Button>
+              ))}
           </div>
         </div>
         <div className="stack">
           <span className="preview-label" id={`${path}-preview-label`}>
             Preview
           </span>
-          <div className="comment-preview" role="region" aria-labelledby={`${path}-preview-label`} aria-busy={preview.state === 'loading'} data-testid={`preview-${outcome}`}>
+          <div
+            className="comment-preview"
+            role="region"
+            aria-labelledby={`${path}-preview-label`}
+            aria-busy={preview.state === 'loading'}
+            data-testid={`preview-${outcome}`}
+          >
             {preview.state === 'error' ? (
               <p className="muted">Preview unavailable: {preview.error.message}</p>
             ) : preview.html ? (

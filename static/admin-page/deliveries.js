@@ -63,7 +63,11 @@ const REASONS = {
 
 /** "some_code" or "someCode" → "Some code", for a code this page does not know yet. */
 function spelled(code) {
-  const words = code.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().trim();
+  const words = code
+    .replace(/_/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -77,6 +81,6 @@ export function describeDelivery({ verdict, reason }) {
     return { appearance: 'success', verdict: 'Test', reason: REASONS.test_session };
   }
   const [appearance, word] = VERDICTS[verdict] ?? ['default', spelled(String(verdict ?? 'unknown'))];
-  const words = code === '' ? '' : verdict === 'accepted' ? APPLIED[code] ?? spelled(code) : REASONS[code] ?? spelled(code);
+  const words = code === '' ? '' : verdict === 'accepted' ? (APPLIED[code] ?? spelled(code)) : (REASONS[code] ?? spelled(code));
   return { appearance, verdict: word, reason: words };
 }

@@ -221,13 +221,7 @@ export function CredentialsSection({ form, update, errs, publicSettings, announc
           onChange={(v) => update({ apiKey: v }, ['apiKey'])}
           errors={errs('apiKey')}
         />
-        <TextField
-          path="clientId"
-          label="Client ID"
-          value={form.clientId}
-          onChange={(v) => update({ clientId: v }, ['clientId'])}
-          errors={errs('clientId')}
-        />
+        <TextField path="clientId" label="Client ID" value={form.clientId} onChange={(v) => update({ clientId: v }, ['clientId'])} errors={errs('clientId')} />
         <SecretField
           path="clientSecret"
           label="Client secret"
@@ -659,7 +653,14 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
       <div className="grid-2">
         {auth.mode === 'hmac' ? (
           <>
-            <TextField path="webhookAuth.header" label="Signature header" value={auth.header} onChange={(v) => setAuth({ header: v }, 'webhookAuth.header')} errors={errs('webhookAuth.header')} helper="Looked up case-insensitively; a sha256= prefix is accepted." />
+            <TextField
+              path="webhookAuth.header"
+              label="Signature header"
+              value={auth.header}
+              onChange={(v) => setAuth({ header: v }, 'webhookAuth.header')}
+              errors={errs('webhookAuth.header')}
+              helper="Looked up case-insensitively; a sha256= prefix is accepted."
+            />
             <RadioFieldset
               path="webhookAuth.encoding"
               legend="Signature encoding"
@@ -671,17 +672,58 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
                 { value: 'base64', label: 'Base64' },
               ]}
             />
-            <TextField path="webhookAuth.timestampHeader" label="Timestamp header (optional)" value={auth.timestampHeader} onChange={(v) => setAuth({ timestampHeader: v }, 'webhookAuth.timestampHeader')} errors={errs('webhookAuth.timestampHeader')} helper="When set, the signature covers “timestamp.body” and old deliveries are refused." />
-            <TextField path="webhookAuth.toleranceSeconds" label="Timestamp tolerance (seconds)" type="number" width="small" value={auth.toleranceSeconds} onChange={(v) => setAuth({ toleranceSeconds: v }, 'webhookAuth.toleranceSeconds')} onBlur={(v) => checkOnBlur('webhookAuth.toleranceSeconds', v)} errors={errs('webhookAuth.toleranceSeconds')} helper={`${rangeText(rules, 'webhookAuth.toleranceSeconds')}.`} />
+            <TextField
+              path="webhookAuth.timestampHeader"
+              label="Timestamp header (optional)"
+              value={auth.timestampHeader}
+              onChange={(v) => setAuth({ timestampHeader: v }, 'webhookAuth.timestampHeader')}
+              errors={errs('webhookAuth.timestampHeader')}
+              helper="When set, the signature covers “timestamp.body” and old deliveries are refused."
+            />
+            <TextField
+              path="webhookAuth.toleranceSeconds"
+              label="Timestamp tolerance (seconds)"
+              type="number"
+              width="small"
+              value={auth.toleranceSeconds}
+              onChange={(v) => setAuth({ toleranceSeconds: v }, 'webhookAuth.toleranceSeconds')}
+              onBlur={(v) => checkOnBlur('webhookAuth.toleranceSeconds', v)}
+              errors={errs('webhookAuth.toleranceSeconds')}
+              helper={`${rangeText(rules, 'webhookAuth.toleranceSeconds')}.`}
+            />
           </>
         ) : null}
         {auth.mode === 'sharedSecret' ? (
-          <TextField path="webhookAuth.header" label="Secret header" value={auth.header} onChange={(v) => setAuth({ header: v }, 'webhookAuth.header')} errors={errs('webhookAuth.header')} helper="The header Incode sends the webhook secret in." />
+          <TextField
+            path="webhookAuth.header"
+            label="Secret header"
+            value={auth.header}
+            onChange={(v) => setAuth({ header: v }, 'webhookAuth.header')}
+            errors={errs('webhookAuth.header')}
+            helper="The header Incode sends the webhook secret in."
+          />
         ) : null}
         {auth.mode === 'oauth' ? (
           <>
-            <TextField path="webhookAuth.clientId" label="Client ID Incode presents" value={auth.clientId} onChange={(v) => setAuth({ clientId: v }, 'webhookAuth.clientId')} errors={errs('webhookAuth.clientId')} helper="Its client secret is the webhook secret." />
-            <TextField path="webhookAuth.tokenTtlSeconds" label="Token lifetime (seconds)" type="number" width="small" value={auth.tokenTtlSeconds} onChange={(v) => setAuth({ tokenTtlSeconds: v }, 'webhookAuth.tokenTtlSeconds')} onBlur={(v) => checkOnBlur('webhookAuth.tokenTtlSeconds', v)} errors={errs('webhookAuth.tokenTtlSeconds')} helper={`${rangeText(rules, 'webhookAuth.tokenTtlSeconds')}.`} />
+            <TextField
+              path="webhookAuth.clientId"
+              label="Client ID Incode presents"
+              value={auth.clientId}
+              onChange={(v) => setAuth({ clientId: v }, 'webhookAuth.clientId')}
+              errors={errs('webhookAuth.clientId')}
+              helper="Its client secret is the webhook secret."
+            />
+            <TextField
+              path="webhookAuth.tokenTtlSeconds"
+              label="Token lifetime (seconds)"
+              type="number"
+              width="small"
+              value={auth.tokenTtlSeconds}
+              onChange={(v) => setAuth({ tokenTtlSeconds: v }, 'webhookAuth.tokenTtlSeconds')}
+              onBlur={(v) => checkOnBlur('webhookAuth.tokenTtlSeconds', v)}
+              errors={errs('webhookAuth.tokenTtlSeconds')}
+              helper={`${rangeText(rules, 'webhookAuth.tokenTtlSeconds')}.`}
+            />
           </>
         ) : null}
         <SecretField
@@ -721,11 +763,7 @@ export function PortalSection({ form, update, errs }) {
   return (
     <Section id="portal" title="Customer portal">
       <div className="row toggle-row" data-field="portalEnabled">
-        <Toggle
-          id={id}
-          isChecked={form.portalEnabled}
-          onChange={() => update((f) => ({ portalEnabled: !f.portalEnabled }), ['portalEnabled'])}
-        />
+        <Toggle id={id} isChecked={form.portalEnabled} onChange={() => update((f) => ({ portalEnabled: !f.portalEnabled }), ['portalEnabled'])} />
         <label htmlFor={id}>Show the requester a pending verification on the customer portal</label>
       </div>
       <p className="muted small">The requester sees that a link was sent and when it expires; never the link itself.</p>

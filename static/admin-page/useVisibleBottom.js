@@ -26,14 +26,17 @@ export function useVisibleBottom(containerRef, active) {
     layer.className = 'visibility-slices';
     container.append(layer);
     const seen = new Map();
-    const observer = new IntersectionObserver((entries) => {
-      const top = container.getBoundingClientRect().top;
-      for (const entry of entries) {
-        if (entry.isIntersecting && entry.intersectionRect.height > 0) seen.set(entry.target, entry.intersectionRect.bottom - top);
-        else seen.delete(entry.target);
-      }
-      setBottom(seen.size ? Math.round(Math.max(...seen.values())) : null);
-    }, { threshold: THRESHOLDS });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        const top = container.getBoundingClientRect().top;
+        for (const entry of entries) {
+          if (entry.isIntersecting && entry.intersectionRect.height > 0) seen.set(entry.target, entry.intersectionRect.bottom - top);
+          else seen.delete(entry.target);
+        }
+        setBottom(seen.size ? Math.round(Math.max(...seen.values())) : null);
+      },
+      { threshold: THRESHOLDS },
+    );
     const lay = () => {
       observer.disconnect();
       seen.clear();

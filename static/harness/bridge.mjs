@@ -53,7 +53,8 @@ function showModal(arg) {
   url.searchParams.set('modalContext', JSON.stringify(arg.context ?? {}));
   const overlay = document.createElement('div');
   overlay.dataset.testid = 'harness-modal';
-  overlay.style.cssText = 'position:fixed;inset:0;z-index:1000;display:flex;justify-content:center;align-items:flex-start;padding-top:60px;background:rgba(9,30,66,0.54)';
+  overlay.style.cssText =
+    'position:fixed;inset:0;z-index:1000;display:flex;justify-content:center;align-items:flex-start;padding-top:60px;background:rgba(9,30,66,0.54)';
   const frame = document.createElement('iframe');
   frame.src = url.href;
   frame.title = arg.title || 'Dialog';

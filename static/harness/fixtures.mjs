@@ -8,9 +8,7 @@ const pad = (n) => String(n).padStart(2, '0');
 /** "YYYY-MM-DD HH:MM:SS" in UTC, as the core writes status texts. */
 export function utc(ms) {
   const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(
-    d.getUTCMinutes(),
-  )}:${pad(d.getUTCSeconds())}`;
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
 // The words of the status text (the ServiceNow integration's IDV Status field), in UTC.
@@ -141,10 +139,8 @@ export function panelState(now, over = {}) {
 export const DEFAULT_TEMPLATES = {
   passed:
     '✅ **Verification passed** — identity confirmed, you may proceed.\nEmployee: {{name}} ({{email}})\nIdentity ID: {{identityId}}\nSession ID: {{sessionId}}',
-  failed:
-    '❌ **Verification failed** — do not proceed, escalate for review.\nEmployee: {{name}} ({{email}})\nSession ID: {{sessionId}}',
-  manualReview:
-    '⚠️ **Manual review required** — do not proceed until review is complete.\nEmployee: {{name}} ({{email}})\nSession ID: {{sessionId}}',
+  failed: '❌ **Verification failed** — do not proceed, escalate for review.\nEmployee: {{name}} ({{email}})\nSession ID: {{sessionId}}',
+  manualReview: '⚠️ **Manual review required** — do not proceed until review is complete.\nEmployee: {{name}} ({{email}})\nSession ID: {{sessionId}}',
 };
 
 /** `Settings` of a fresh install. */
@@ -207,8 +203,7 @@ export function publicSettings(settings, secrets) {
   };
 }
 
-const WEBHOOK_URL =
-  'https://4f1c2a7e-8d3b-4c5e-9a10-6b7d2e9f0c31.hello.atlassian-dev.net/x1/Zq8rVt3kLm0PdXw7';
+const WEBHOOK_URL = 'https://4f1c2a7e-8d3b-4c5e-9a10-6b7d2e9f0c31.hello.atlassian-dev.net/x1/Zq8rVt3kLm0PdXw7';
 
 export function webhookInfo(settings) {
   const auth = settings.webhookAuth;

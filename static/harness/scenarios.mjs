@@ -50,12 +50,25 @@ function panelResolvers(extra = {}) {
       if (!w.state.current || w.state.current.id !== p.verificationId) return fail('not_found', 'No such verification.');
       const now = Date.now();
       const old = w.state.current;
-      const v = shown({ ...old, id: `${old.id}-r`, sessionId: `${old.sessionId.slice(0, 16)}deadbeef`, status: 'requested',
-        statusText: statusText('requested', now), requestedAtMs: now, updatedAtMs: now,
-        expiresAtMs: now + w.state.defaults.linkExpiryMinutes * 60_000, identityId: '',
-        history: [{ status: 'requested', atMs: now, cause: 'sent' }] });
-      const replaced = shown({ ...old, status: 'cancelled', statusText: statusText('cancelled', now), updatedAtMs: now,
-        history: [...old.history, { status: 'cancelled', atMs: now, cause: 'replaced by a new link' }] });
+      const v = shown({
+        ...old,
+        id: `${old.id}-r`,
+        sessionId: `${old.sessionId.slice(0, 16)}deadbeef`,
+        status: 'requested',
+        statusText: statusText('requested', now),
+        requestedAtMs: now,
+        updatedAtMs: now,
+        expiresAtMs: now + w.state.defaults.linkExpiryMinutes * 60_000,
+        identityId: '',
+        history: [{ status: 'requested', atMs: now, cause: 'sent' }],
+      });
+      const replaced = shown({
+        ...old,
+        status: 'cancelled',
+        statusText: statusText('cancelled', now),
+        updatedAtMs: now,
+        history: [...old.history, { status: 'cancelled', atMs: now, cause: 'replaced by a new link' }],
+      });
       w.state.history = [replaced, ...w.state.history];
       w.state.current = v;
       return ok({ verification: v });
@@ -63,8 +76,13 @@ function panelResolvers(extra = {}) {
     'panel.cancel': (p, w) => {
       if (!w.state.current || w.state.current.id !== p.verificationId) return fail('not_found', 'No such verification.');
       const now = Date.now();
-      const v = shown({ ...w.state.current, status: 'cancelled', statusText: statusText('cancelled', now), updatedAtMs: now,
-        history: [...w.state.current.history, { status: 'cancelled', atMs: now, cause: 'cancelled by agent' }] });
+      const v = shown({
+        ...w.state.current,
+        status: 'cancelled',
+        statusText: statusText('cancelled', now),
+        updatedAtMs: now,
+        history: [...w.state.current.history, { status: 'cancelled', atMs: now, cause: 'cancelled by agent' }],
+      });
       w.state.current = v;
       return ok({ verification: v });
     },
@@ -81,11 +99,16 @@ const panel = (id, title, makeState, more = {}) => ({
   onSubscribe: more.onSubscribe,
 });
 
-const withCurrent = (status, over = {}) => (now) =>
-  panelState(now, { current: verification(now, { status, ...over }), history: [verification(now, { status, ...over }), ...olderHistory(now)] });
+const withCurrent =
+  (status, over = {}) =>
+  (now) =>
+    panelState(now, { current: verification(now, { status, ...over }), history: [verification(now, { status, ...over }), ...olderHistory(now)] });
 
 const SEND_ERRORS = {
-  'employee-not-found': fail('employee_not_found', 'This email is not in your Incode employee directory. Check the address, or ask an Incode administrator to add the employee to the directory.'),
+  'employee-not-found': fail(
+    'employee_not_found',
+    'This email is not in your Incode employee directory. Check the address, or ask an Incode administrator to add the employee to the directory.',
+  ),
   'bad-credentials': fail('bad_credentials', 'Incode answered 401 Unauthorized.'),
   'incode-unavailable': fail('incode_unavailable', 'Incode answered 503.'),
   'rate-limited': fail('rate_limited', 'Incode answered 429.'),
@@ -107,12 +130,19 @@ const ISSUE_PANEL = [
   panel('setup-admin', 'Setup required (admin)', (now) => panelState(now, { setupRequired: true, isAdmin: true, canSend: false, realtime: null })),
   panel('setup-agent', 'Setup required (agent)', (now) => panelState(now, { setupRequired: true, canSend: false, realtime: null })),
   panel('cannot-send', 'Cannot send: not in an agent group', (now) =>
-    panelState(now, { canSend: false, cannotSendReason: 'Only members of help-desk-tier-1 may send verification links.', history: olderHistory(now) })),
+    panelState(now, { canSend: false, cannotSendReason: 'Only members of help-desk-tier-1 may send verification links.', history: olderHistory(now) }),
+  ),
   panel('limit-reached', 'Cannot send: limit reached', (now) =>
-    panelState(now, { canSend: false, cannotSendReason: 'The limit of 5 verification links per ticket per hour has been reached. Try again later.', current: verification(now, { status: 'expired', expiresAtMs: now - 60_000 }) })),
+    panelState(now, {
+      canSend: false,
+      cannotSendReason: 'The limit of 5 verification links per ticket per hour has been reached. Try again later.',
+      current: verification(now, { status: 'expired', expiresAtMs: now - 60_000 }),
+    }),
+  ),
   panel('form', 'Ready to send (SMS default)', (now) => panelState(now)),
   panel('form-email', 'Ready to send (email default, no person)', (now) =>
-    panelState(now, { defaults: { delivery: 'EMAIL', linkExpiryMinutes: 15 }, person: null })),
+    panelState(now, { defaults: { delivery: 'EMAIL', linkExpiryMinutes: 15 }, person: null }),
+  ),
   panel('sent', 'Link sent, countdown running', withCurrent('requested')),
   panel('in-progress', 'Employee is verifying', withCurrent('inProgress')),
   panel('passed', 'Verification passed', withCurrent('passed')),
@@ -121,14 +151,20 @@ const ISSUE_PANEL = [
   panel('expired', 'Link expired', withCurrent('expired', { expiresAtMs: Date.now() - 30_000 })),
   panel('cancelled', 'Cancelled by agent', withCurrent('cancelled')),
   ...Object.entries(SEND_ERRORS).map(([key, error]) =>
-    panel(`send-error-${key}`, `Send fails: ${error.error.code}`, (now) => panelState(now), { world: () => ({ sendError: error }) })),
+    panel(`send-error-${key}`, `Send fails: ${error.error.code}`, (now) => panelState(now), { world: () => ({ sendError: error }) }),
+  ),
   panel('live', 'Live: sent → in progress → passed (realtime)', withCurrent('requested'), {
     onSubscribe: (w, harness) => {
       const step = (status, afterMs) =>
         setTimeout(() => {
           const now = Date.now();
-          const v = shown({ ...w.state.current, status, statusText: statusText(status, now), updatedAtMs: now,
-            identityId: status === 'passed' ? '65a1f0c2e4b0a1d2c3f4e5a6' : '' });
+          const v = shown({
+            ...w.state.current,
+            status,
+            statusText: statusText(status, now),
+            updatedAtMs: now,
+            identityId: status === 'passed' ? '65a1f0c2e4b0a1d2c3f4e5a6' : '',
+          });
           w.state.current = v;
           w.state.history = [v, ...w.state.history.slice(1)];
           harness.publish(JSON.stringify({ verification: v }));
@@ -252,7 +288,11 @@ export const SCENARIOS = [...ISSUE_PANEL, ...ADMIN_PAGE, ...PORTAL_PANEL];
 export const PAGE_CONTEXT = {
   'issue-panel': {
     moduleKey: 'incode-verification-panel',
-    extension: { type: 'jira:issuePanel', issue: { id: '10042', key: 'HD-42', type: 'Service Request' }, project: { id: '10001', key: 'HD', type: 'service_desk' } },
+    extension: {
+      type: 'jira:issuePanel',
+      issue: { id: '10042', key: 'HD-42', type: 'Service Request' },
+      project: { id: '10001', key: 'HD', type: 'service_desk' },
+    },
   },
   'admin-page': { moduleKey: 'incode-settings', extension: { type: 'jira:adminPage' } },
   'portal-panel': {

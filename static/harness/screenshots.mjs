@@ -34,21 +34,27 @@ async function settle(page) {
 
 /** Per scenario: extra checks, and extra interaction shots `[suffix, async (page) => {}]`. */
 const PLAN = {
-  'issue-panel/loading': { ready: false, check: async (page, name) => {
-    await page.getByText('Loading identity verification').first().waitFor();
-    check(true, name);
-  } },
+  'issue-panel/loading': {
+    ready: false,
+    check: async (page, name) => {
+      await page.getByText('Loading identity verification').first().waitFor();
+      check(true, name);
+    },
+  },
   'issue-panel/load-error': {
     check: async (page, name) => {
       await page.getByTestId('error-notice').waitFor();
       check((await page.getByTestId('error-notice').getAttribute('data-error-code')) === 'unreachable', `${name}: error code`);
     },
     shots: [
-      ['retried', async (page, name) => {
-        await page.getByRole('button', { name: 'Try again' }).click();
-        await page.getByTestId('send-form').waitFor();
-        check(true, name);
-      }],
+      [
+        'retried',
+        async (page, name) => {
+          await page.getByRole('button', { name: 'Try again' }).click();
+          await page.getByTestId('send-form').waitFor();
+          check(true, name);
+        },
+      ],
     ],
   },
   'issue-panel/setup-admin': {
@@ -71,76 +77,116 @@ const PLAN = {
       check(subs.length === 1 && subs[0].isGlobal && subs[0].token === 'signed-realtime-token', `${name}: subscribed to the global channel with its token`);
     },
     shots: [
-      ['invalid', async (page, name) => {
-        await page.getByRole('textbox', { name: /^Corporate email/ }).fill('jane.doe@');
-        await page.getByLabel('Mobile phone (optional)').fill('555 0101');
-        await page.getByTestId('send-button').click();
-        await page.getByText('Enter a valid email address').waitFor();
-        check(await page.getByRole('textbox', { name: /^Corporate email/ }).evaluate((el) => el === document.activeElement), `${name}: focus on the first invalid field`);
-        check((await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'panel.send').length)) === 0, `${name}: nothing sent`);
-      }],
-      ['dialog', async (page, name) => {
-        await page.getByRole('textbox', { name: /^Corporate email/ }).fill('jane.doe@acme.example');
-        await page.getByLabel('Mobile phone (optional)').fill('+1 (555) 010-1234');
-        await page.getByTestId('send-button').click();
-        const dialog = modal(page).getByTestId('send-dialog');
-        await dialog.waitFor();
-        await page.waitForTimeout(400);
-        const text = await dialog.innerText();
-        check(text.includes('Send an Incode verification link to jane.doe@acme.example by SMS to +15550101234? The link expires in 10 minutes.'), `${name}: dialog wording, got ${JSON.stringify(text)}`);
-        check(await dialog.evaluate((el) => el.contains(document.activeElement)), `${name}: focus moved into the dialog`);
-      }],
-      ['sent', async (page, name) => {
-        await modal(page).getByTestId('send-dialog-confirm').click();
-        await modalClosed(page);
-        await expectStatus('requested')(page, name);
-        const calls = await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'panel.send'));
-        check(calls.length === 1 && calls[0].payload.phone === '+15550101234' && calls[0].payload.delivery === 'SMS', `${name}: send payload ${JSON.stringify(calls)}`);
-        const countdown = await page.getByTestId('verification-countdown').innerText();
-        check(/expires in (10:00|9:5\d)$/.test(countdown), `${name}: countdown shown, got ${JSON.stringify(countdown)}`);
-        await page.waitForFunction(() => document.querySelector('[data-testid="live-region"]').textContent.includes('Verification status: Link sent'));
-      }],
+      [
+        'invalid',
+        async (page, name) => {
+          await page.getByRole('textbox', { name: /^Corporate email/ }).fill('jane.doe@');
+          await page.getByLabel('Mobile phone (optional)').fill('555 0101');
+          await page.getByTestId('send-button').click();
+          await page.getByText('Enter a valid email address').waitFor();
+          check(
+            await page.getByRole('textbox', { name: /^Corporate email/ }).evaluate((el) => el === document.activeElement),
+            `${name}: focus on the first invalid field`,
+          );
+          check((await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'panel.send').length)) === 0, `${name}: nothing sent`);
+        },
+      ],
+      [
+        'dialog',
+        async (page, name) => {
+          await page.getByRole('textbox', { name: /^Corporate email/ }).fill('jane.doe@acme.example');
+          await page.getByLabel('Mobile phone (optional)').fill('+1 (555) 010-1234');
+          await page.getByTestId('send-button').click();
+          const dialog = modal(page).getByTestId('send-dialog');
+          await dialog.waitFor();
+          await page.waitForTimeout(400);
+          const text = await dialog.innerText();
+          check(
+            text.includes('Send an Incode verification link to jane.doe@acme.example by SMS to +15550101234? The link expires in 10 minutes.'),
+            `${name}: dialog wording, got ${JSON.stringify(text)}`,
+          );
+          check(await dialog.evaluate((el) => el.contains(document.activeElement)), `${name}: focus moved into the dialog`);
+        },
+      ],
+      [
+        'sent',
+        async (page, name) => {
+          await modal(page).getByTestId('send-dialog-confirm').click();
+          await modalClosed(page);
+          await expectStatus('requested')(page, name);
+          const calls = await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'panel.send'));
+          check(
+            calls.length === 1 && calls[0].payload.phone === '+15550101234' && calls[0].payload.delivery === 'SMS',
+            `${name}: send payload ${JSON.stringify(calls)}`,
+          );
+          const countdown = await page.getByTestId('verification-countdown').innerText();
+          check(/expires in (10:00|9:5\d)$/.test(countdown), `${name}: countdown shown, got ${JSON.stringify(countdown)}`);
+          await page.waitForFunction(() => document.querySelector('[data-testid="live-region"]').textContent.includes('Verification status: Link sent'));
+        },
+      ],
     ],
   },
   'issue-panel/form-email': {
     shots: [
-      ['alternate', async (page, name) => {
-        check((await page.getByRole('textbox', { name: /^Corporate email/ }).inputValue()) === '', `${name}: no person, empty email`);
-        check(await page.getByRole('radio', { name: 'Email', exact: true }).isChecked(), `${name}: email default`);
-        await page.getByRole('textbox', { name: /^Corporate email/ }).fill('sam.lee@acme.example');
-        await page.getByRole('radio', { name: 'An alternate address' }).check();
-        await page.getByLabel('Alternate email').fill('sam.lee@home.example');
-        await page.getByTestId('send-button').click();
-        await modal(page).getByTestId('send-dialog').waitFor();
-        await page.waitForTimeout(400);
-        check((await modal(page).getByTestId('send-dialog').innerText()).includes('to sam.lee@acme.example by email to sam.lee@home.example? The link expires in 15 minutes.'), `${name}: alternate wording`);
-      }],
+      [
+        'alternate',
+        async (page, name) => {
+          check((await page.getByRole('textbox', { name: /^Corporate email/ }).inputValue()) === '', `${name}: no person, empty email`);
+          check(await page.getByRole('radio', { name: 'Email', exact: true }).isChecked(), `${name}: email default`);
+          await page.getByRole('textbox', { name: /^Corporate email/ }).fill('sam.lee@acme.example');
+          await page.getByRole('radio', { name: 'An alternate address' }).check();
+          await page.getByLabel('Alternate email').fill('sam.lee@home.example');
+          await page.getByTestId('send-button').click();
+          await modal(page).getByTestId('send-dialog').waitFor();
+          await page.waitForTimeout(400);
+          check(
+            (await modal(page).getByTestId('send-dialog').innerText()).includes(
+              'to sam.lee@acme.example by email to sam.lee@home.example? The link expires in 15 minutes.',
+            ),
+            `${name}: alternate wording`,
+          );
+        },
+      ],
     ],
   },
   'issue-panel/sent': {
     check: expectStatus('requested'),
     shots: [
-      ['cancel-dialog', async (page, name) => {
-        const opener = page.getByTestId('cancel-button');
-        await opener.click();
-        await modal(page).getByTestId('cancel-dialog').waitFor();
-        await page.waitForTimeout(400);
-        check(await modal(page).getByTestId('cancel-dialog-cancel').evaluate((el) => el === document.activeElement), `${name}: focus on "Keep it"`);
-      }],
-      ['cancel-kept', async (page, name) => {
-        await page.keyboard.press('Escape');
-        await modalClosed(page);
-        await page.waitForTimeout(200);
-        check(await page.getByTestId('cancel-button').evaluate((el) => el === document.activeElement), `${name}: focus back on the Cancel button`);
-        check((await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'panel.cancel').length)) === 0, `${name}: nothing cancelled`);
-      }],
-      ['cancelled', async (page, name) => {
-        await page.getByTestId('cancel-button').click();
-        await modal(page).getByTestId('cancel-dialog-confirm').click();
-        await modalClosed(page);
-        await page.waitForSelector('[data-testid="verification-status"][data-status="cancelled"]', { timeout: 5_000 }).catch(() => {});
-        await expectStatus('cancelled')(page, name);
-      }],
+      [
+        'cancel-dialog',
+        async (page, name) => {
+          const opener = page.getByTestId('cancel-button');
+          await opener.click();
+          await modal(page).getByTestId('cancel-dialog').waitFor();
+          await page.waitForTimeout(400);
+          check(
+            await modal(page)
+              .getByTestId('cancel-dialog-cancel')
+              .evaluate((el) => el === document.activeElement),
+            `${name}: focus on "Keep it"`,
+          );
+        },
+      ],
+      [
+        'cancel-kept',
+        async (page, name) => {
+          await page.keyboard.press('Escape');
+          await modalClosed(page);
+          await page.waitForTimeout(200);
+          check(await page.getByTestId('cancel-button').evaluate((el) => el === document.activeElement), `${name}: focus back on the Cancel button`);
+          check((await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'panel.cancel').length)) === 0, `${name}: nothing cancelled`);
+        },
+      ],
+      [
+        'cancelled',
+        async (page, name) => {
+          await page.getByTestId('cancel-button').click();
+          await modal(page).getByTestId('cancel-dialog-confirm').click();
+          await modalClosed(page);
+          await page.waitForSelector('[data-testid="verification-status"][data-status="cancelled"]', { timeout: 5_000 }).catch(() => {});
+          await expectStatus('cancelled')(page, name);
+        },
+      ],
     ],
   },
   'issue-panel/in-progress': { check: expectStatus('inProgress') },
@@ -151,10 +197,13 @@ const PLAN = {
       check((await page.getByTestId('identity-id').innerText()) === '65a1f0c2e4b0a1d2c3f4e5a6', `${name}: identity id`);
     },
     shots: [
-      ['new-form', async (page) => {
-        await page.getByTestId('new-verification-button').click();
-        await page.getByTestId('send-form').waitFor();
-      }],
+      [
+        'new-form',
+        async (page) => {
+          await page.getByTestId('new-verification-button').click();
+          await page.getByTestId('send-form').waitFor();
+        },
+      ],
     ],
   },
   'issue-panel/failed': {
@@ -185,52 +234,76 @@ const PLAN = {
       check((await page.getByTestId('secret-apiKey').innerText()).includes('Not set'), `${name}: API key not set`);
     },
     shots: [
-      ['saved', async (page, name) => {
-        await page.getByLabel('API key').fill('ak_live_123');
-        await page.getByLabel('Client ID', { exact: true }).fill('acme-client');
-        await page.getByLabel('Client secret').fill('cs_456');
-        await page.getByLabel('Integration reference').fill('b2b-acme');
-        await page.getByTestId('save-button').click();
-        await page.getByTestId('save-success').waitFor();
-        check((await page.getByTestId('secret-apiKey').innerText()).includes('Set'), `${name}: API key now set`);
-        check((await page.getByLabel('API key').inputValue()) === '', `${name}: secret field emptied after save`);
-        const saves = await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'admin.saveSettings'));
-        check(saves.length === 1 && saves[0].payload.apiKey === 'ak_live_123' && !('webhookSecret' in saves[0].payload), `${name}: only typed secrets sent`);
-      }],
+      [
+        'saved',
+        async (page, name) => {
+          await page.getByLabel('API key').fill('ak_live_123');
+          await page.getByLabel('Client ID', { exact: true }).fill('acme-client');
+          await page.getByLabel('Client secret').fill('cs_456');
+          await page.getByLabel('Integration reference').fill('b2b-acme');
+          await page.getByTestId('save-button').click();
+          await page.getByTestId('save-success').waitFor();
+          check((await page.getByTestId('secret-apiKey').innerText()).includes('Set'), `${name}: API key now set`);
+          check((await page.getByLabel('API key').inputValue()) === '', `${name}: secret field emptied after save`);
+          const saves = await page.evaluate(() => window.__harness.calls.filter((c) => c.functionKey === 'admin.saveSettings'));
+          check(saves.length === 1 && saves[0].payload.apiKey === 'ak_live_123' && !('webhookSecret' in saves[0].payload), `${name}: only typed secrets sent`);
+        },
+      ],
     ],
   },
   'admin-page/configured': {
     shots: [
-      ['tested', async (page, name) => {
-        await page.getByTestId('test-credentials').click();
-        await page.getByTestId('connected').waitFor();
-        check((await page.getByTestId('connected').innerText()).includes('Connected'), `${name}: connected badge`);
-      }, 'section-credentials'],
-      ['preview-error', async (page, name) => {
-        const area = page.getByLabel('Comment when verification passes');
-        await area.fill('Hello {{employeeName}}\nSession {{sessionId');
-        await page.getByTestId('preview-errors-passed').waitFor({ timeout: 5_000 });
-        const text = await page.getByTestId('preview-errors-passed').innerText();
-        check(text.includes('Line 1, column 7') && text.includes('Line 2, column 9'), `${name}: template errors with positions, got ${JSON.stringify(text)}`);
-      }, 'section-templates'],
-      ['chip', async (page, name) => {
-        const area = page.getByLabel('Comment when verification fails');
-        await area.click();
-        await area.press('End');
-        await area.press('Control+End');
-        await page.getByRole('button', { name: /^Insert agent:/ }).nth(1).click();
-        const value = await area.inputValue();
-        check(value.endsWith('{{agent}}'), `${name}: variable inserted at the caret, got ${JSON.stringify(value.slice(-30))}`);
-        await page.waitForFunction(() => document.querySelector('[data-testid="preview-failed"]').textContent.includes('Alex Agent'), null, { timeout: 5_000 });
-      }, 'template-failed'],
-      ['send-test', async (page, name) => {
-        await page.getByRole('textbox', { name: 'Employee email' }).fill('jane.doe@acme.example');
-        await page.getByTestId('send-test').click();
-        await page.getByTestId('send-test-result').waitFor();
-        check((await page.getByTestId('send-test-result').innerText()).includes('6742be10c1e5d90012ff0001'), `${name}: session id shown`);
-        await page.getByTestId('clear-token-cache').click();
-        await page.getByTestId('section-credentials').getByText('Token cache cleared.', { exact: true }).waitFor();
-      }, 'section-credentials'],
+      [
+        'tested',
+        async (page, name) => {
+          await page.getByTestId('test-credentials').click();
+          await page.getByTestId('connected').waitFor();
+          check((await page.getByTestId('connected').innerText()).includes('Connected'), `${name}: connected badge`);
+        },
+        'section-credentials',
+      ],
+      [
+        'preview-error',
+        async (page, name) => {
+          const area = page.getByLabel('Comment when verification passes');
+          await area.fill('Hello {{employeeName}}\nSession {{sessionId');
+          await page.getByTestId('preview-errors-passed').waitFor({ timeout: 5_000 });
+          const text = await page.getByTestId('preview-errors-passed').innerText();
+          check(text.includes('Line 1, column 7') && text.includes('Line 2, column 9'), `${name}: template errors with positions, got ${JSON.stringify(text)}`);
+        },
+        'section-templates',
+      ],
+      [
+        'chip',
+        async (page, name) => {
+          const area = page.getByLabel('Comment when verification fails');
+          await area.click();
+          await area.press('End');
+          await area.press('Control+End');
+          await page
+            .getByRole('button', { name: /^Insert agent:/ })
+            .nth(1)
+            .click();
+          const value = await area.inputValue();
+          check(value.endsWith('{{agent}}'), `${name}: variable inserted at the caret, got ${JSON.stringify(value.slice(-30))}`);
+          await page.waitForFunction(() => document.querySelector('[data-testid="preview-failed"]').textContent.includes('Alex Agent'), null, {
+            timeout: 5_000,
+          });
+        },
+        'template-failed',
+      ],
+      [
+        'send-test',
+        async (page, name) => {
+          await page.getByRole('textbox', { name: 'Employee email' }).fill('jane.doe@acme.example');
+          await page.getByTestId('send-test').click();
+          await page.getByTestId('send-test-result').waitFor();
+          check((await page.getByTestId('send-test-result').innerText()).includes('6742be10c1e5d90012ff0001'), `${name}: session id shown`);
+          await page.getByTestId('clear-token-cache').click();
+          await page.getByTestId('section-credentials').getByText('Token cache cleared.', { exact: true }).waitFor();
+        },
+        'section-credentials',
+      ],
     ],
   },
   'admin-page/oauth': {
@@ -238,14 +311,18 @@ const PLAN = {
       check((await page.getByTestId('webhook-token-url').innerText()).endsWith('/token'), `${name}: token URL shown`);
     },
     shots: [
-      ['switch-mode', async (page, name) => {
-        await page.getByRole('radio', { name: /Shared secret in a header/ }).check();
-        check((await page.getByRole('textbox', { name: 'Secret header' }).inputValue()) === 'x-incode-secret', `${name}: shared secret default header`);
-        check((await page.getByTestId('webhook-token-url').count()) === 0, `${name}: no token URL outside OAuth`);
-        await page.getByRole('radio', { name: /OAuth 2.0/ }).check();
-        check((await page.getByRole('textbox', { name: 'Client ID Incode presents' }).inputValue()) === 'incode-webhooks', `${name}: OAuth values kept`);
-        await page.getByRole('radio', { name: /Shared secret in a header/ }).check();
-      }, 'section-webhook'],
+      [
+        'switch-mode',
+        async (page, name) => {
+          await page.getByRole('radio', { name: /Shared secret in a header/ }).check();
+          check((await page.getByRole('textbox', { name: 'Secret header' }).inputValue()) === 'x-incode-secret', `${name}: shared secret default header`);
+          check((await page.getByTestId('webhook-token-url').count()) === 0, `${name}: no token URL outside OAuth`);
+          await page.getByRole('radio', { name: /OAuth 2.0/ }).check();
+          check((await page.getByRole('textbox', { name: 'Client ID Incode presents' }).inputValue()) === 'incode-webhooks', `${name}: OAuth values kept`);
+          await page.getByRole('radio', { name: /Shared secret in a header/ }).check();
+        },
+        'section-webhook',
+      ],
     ],
   },
   'admin-page/transitions-error': {
@@ -256,31 +333,47 @@ const PLAN = {
   },
   'admin-page/save-errors': {
     shots: [
-      ['errors', async (page, name) => {
-        await page.getByTestId('save-button').click();
-        await page.getByTestId('save-errors').waitFor();
-        const summary = await page.getByTestId('save-errors').innerText();
-        check(summary.includes('Someone else saved the settings meanwhile'), `${name}: unplaced error in summary`);
-        const expiry = page.locator('[data-field="linkExpiryMinutes"]');
-        check((await expiry.innerText()).includes('between 5 and 60'), `${name}: expiry error inline`);
-        check((await page.locator('[data-field="templates.passed"]').innerText()).includes('Line 2, column 11'), `${name}: template error inline with position`);
-        check((await page.locator('[data-field="webhookAuth.header"]').innerText()).includes('letters, digits and dashes'), `${name}: webhook header error inline`);
-      }],
+      [
+        'errors',
+        async (page, name) => {
+          await page.getByTestId('save-button').click();
+          await page.getByTestId('save-errors').waitFor();
+          const summary = await page.getByTestId('save-errors').innerText();
+          check(summary.includes('Someone else saved the settings meanwhile'), `${name}: unplaced error in summary`);
+          const expiry = page.locator('[data-field="linkExpiryMinutes"]');
+          check((await expiry.innerText()).includes('between 5 and 60'), `${name}: expiry error inline`);
+          check(
+            (await page.locator('[data-field="templates.passed"]').innerText()).includes('Line 2, column 11'),
+            `${name}: template error inline with position`,
+          );
+          check(
+            (await page.locator('[data-field="webhookAuth.header"]').innerText()).includes('letters, digits and dashes'),
+            `${name}: webhook header error inline`,
+          );
+        },
+      ],
     ],
   },
   'admin-page/test-fails': {
     shots: [
-      ['test-failed', async (page, name) => {
-        await page.getByTestId('test-credentials').click();
-        await page.getByTestId('test-error').waitFor();
-        check((await page.getByTestId('test-error').innerText()).includes('Test credentials'), `${name}: advice shown`);
-      }, 'section-credentials'],
+      [
+        'test-failed',
+        async (page, name) => {
+          await page.getByTestId('test-credentials').click();
+          await page.getByTestId('test-error').waitFor();
+          check((await page.getByTestId('test-error').innerText()).includes('Test credentials'), `${name}: advice shown`);
+        },
+        'section-credentials',
+      ],
     ],
   },
   'portal-panel/pending-sms': {
     check: async (page, name) => {
       const text = await page.getByTestId('portal-pending').innerText();
-      check(text.includes('A help-desk agent sent you an identity verification link by SMS. Open it on your phone to complete the check; it expires at'), `${name}: wording`);
+      check(
+        text.includes('A help-desk agent sent you an identity verification link by SMS. Open it on your phone to complete the check; it expires at'),
+        `${name}: wording`,
+      );
     },
   },
   'portal-panel/none': { check: emptyPortal },
@@ -290,35 +383,38 @@ const PLAN = {
 
 const SEND_ERROR_PLAN = {
   shots: [
-    ['error', async (page, name) => {
-      await page.getByTestId('send-button').click();
-      await modal(page).getByTestId('send-dialog-confirm').click();
-      await modalClosed(page);
-      // An error about one field is said under it alone; any other above the form.
-      await page.locator('[data-testid="send-error"], .field-errors').first().waitFor();
-      await page.waitForTimeout(100);
-      const notice = await page.getByTestId('send-error').count();
-      const code = notice ? await page.getByTestId('send-error').getAttribute('data-error-code') : 'employee_not_found';
-      const text = notice ? await page.getByTestId('send-error').innerText() : await page.locator('[data-field="email"]').innerText();
-      const expected = {
-        employee_not_found: 'This email is not in your Incode employee directory',
-        bad_credentials: 'Ask a Jira admin to check the Incode credentials (Test credentials',
-        incode_unavailable: 'Try again in a minute',
-        rate_limited: 'Try again in a minute',
-        limit_reached: 'hourly limit',
-        validation: 'SMS is not enabled for this Incode integration',
-        internal: 'Jira did not accept the issue property update',
-      }[code];
-      check(expected && text.includes(expected), `${name}: advice for ${code}, got ${JSON.stringify(text)}`);
-      if (code === 'employee_not_found') {
-        check(!(await page.locator('main').innerText()).includes('Error sending verification'), `${name}: said once, under the field`);
-      }
-      if (code === 'validation') {
-        check((await page.locator('[data-field="phone"]').innerText()).includes('Incode does not accept this phone number'), `${name}: phone error inline`);
-      }
-      const focusOn = code === 'employee_not_found' ? page.getByRole('textbox', { name: /^Corporate email/ }) : page.getByTestId('send-button');
-      check(await focusOn.evaluate((el) => el === document.activeElement), `${name}: focus back where the agent acts next`);
-    }],
+    [
+      'error',
+      async (page, name) => {
+        await page.getByTestId('send-button').click();
+        await modal(page).getByTestId('send-dialog-confirm').click();
+        await modalClosed(page);
+        // An error about one field is said under it alone; any other above the form.
+        await page.locator('[data-testid="send-error"], .field-errors').first().waitFor();
+        await page.waitForTimeout(100);
+        const notice = await page.getByTestId('send-error').count();
+        const code = notice ? await page.getByTestId('send-error').getAttribute('data-error-code') : 'employee_not_found';
+        const text = notice ? await page.getByTestId('send-error').innerText() : await page.locator('[data-field="email"]').innerText();
+        const expected = {
+          employee_not_found: 'This email is not in your Incode employee directory',
+          bad_credentials: 'Ask a Jira admin to check the Incode credentials (Test credentials',
+          incode_unavailable: 'Try again in a minute',
+          rate_limited: 'Try again in a minute',
+          limit_reached: 'hourly limit',
+          validation: 'SMS is not enabled for this Incode integration',
+          internal: 'Jira did not accept the issue property update',
+        }[code];
+        check(expected && text.includes(expected), `${name}: advice for ${code}, got ${JSON.stringify(text)}`);
+        if (code === 'employee_not_found') {
+          check(!(await page.locator('main').innerText()).includes('Error sending verification'), `${name}: said once, under the field`);
+        }
+        if (code === 'validation') {
+          check((await page.locator('[data-field="phone"]').innerText()).includes('Incode does not accept this phone number'), `${name}: phone error inline`);
+        }
+        const focusOn = code === 'employee_not_found' ? page.getByRole('textbox', { name: /^Corporate email/ }) : page.getByTestId('send-button');
+        check(await focusOn.evaluate((el) => el === document.activeElement), `${name}: focus back where the agent acts next`);
+      },
+    ],
   ],
 };
 

@@ -227,10 +227,7 @@ export function App({ env }) {
                 : []
             }
           >
-            <p>
-              The app has not been configured yet. Go to Jira Settings → Apps → Incode Verification Settings and
-              enter your Incode credentials.
-            </p>
+            <p>The app has not been configured yet. Go to Jira Settings → Apps → Incode Verification Settings and enter your Incode credentials.</p>
             {state.isAdmin ? null : <p>Ask a Jira admin to complete the setup.</p>}
           </SectionMessage>
         </div>
@@ -300,7 +297,6 @@ export function App({ env }) {
       ) : null}
 
       {Array.isArray(state.history) && state.history.length > 0 ? <HistoryTable history={state.history} env={env} /> : null}
-
     </main>
   );
 }

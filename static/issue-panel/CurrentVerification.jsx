@@ -44,7 +44,9 @@ export function CurrentVerification({ verification: v, now, env, actions, action
       )}
 
       {lateResultNotice(v) ? (
-        <p className="status-late" data-testid="late-result">{lateResultNotice(v)}</p>
+        <p className="status-late" data-testid="late-result">
+          {lateResultNotice(v)}
+        </p>
       ) : null}
 
       <dl className="kv">

@@ -42,9 +42,7 @@ export function HistoryTable({ history, env }) {
           <span className="cell-stack">
             <StatusLozenge verification={v} />
             <span className="small muted">{formatDateTime(v.updatedAtMs, fmt)}</span>
-            <span className="small">
-              Identity: {v.identityId ? <code>{v.identityId}</code> : <span className="muted">none</span>}
-            </span>
+            <span className="small">Identity: {v.identityId ? <code>{v.identityId}</code> : <span className="muted">none</span>}</span>
             <span className="small">Session: {v.sessionId ? <code>{v.sessionId}</code> : <span className="muted">none</span>}</span>
           </span>
         ),

@@ -89,12 +89,7 @@ export function SendForm({ form, person, errors, sendError, onChange, onClearErr
 
         <fieldset className="fieldset" aria-describedby="delivery-hint">
           <legend>Send the link by</legend>
-          <RadioGroup
-            name="delivery"
-            options={DELIVERY_OPTIONS}
-            value={form.delivery}
-            onChange={(e) => set({ delivery: e.target.value }, 'delivery')}
-          />
+          <RadioGroup name="delivery" options={DELIVERY_OPTIONS} value={form.delivery} onChange={(e) => set({ delivery: e.target.value }, 'delivery')} />
           <p id="delivery-hint" className="muted small">
             SMS is recommended when the employee is locked out and cannot read corporate email.
           </p>
@@ -113,14 +108,7 @@ export function SendForm({ form, person, errors, sendError, onChange, onClearErr
             errors={asList(errors.phone)}
           >
             {(p) => (
-              <Textfield
-                {...p}
-                name="phone"
-                type="tel"
-                autoComplete="off"
-                value={form.phone}
-                onChange={(e) => set({ phone: e.target.value }, 'phone')}
-              />
+              <Textfield {...p} name="phone" type="tel" autoComplete="off" value={form.phone} onChange={(e) => set({ phone: e.target.value }, 'phone')} />
             )}
           </FieldShell>
         ) : (

@@ -26,8 +26,7 @@ export function newVerificationForm(panelState, verification) {
   const form = initialSendForm(panelState);
   if (!verification || typeof verification.email !== 'string' || verification.email === '') return form;
   const delivery = verification.delivery === 'EMAIL' ? 'EMAIL' : 'SMS';
-  const alternate = delivery === 'EMAIL' && verification.destination && verification.destination !== verification.email
-    ? verification.destination : '';
+  const alternate = delivery === 'EMAIL' && verification.destination && verification.destination !== verification.email ? verification.destination : '';
   return {
     ...form,
     email: verification.email,
@@ -99,18 +98,14 @@ export function sendConfirmation(payload, linkExpiryMinutes) {
 /** The confirmation question for a fresh link to the person of an earlier verification. */
 export function resendConfirmation(verification, linkExpiryMinutes) {
   const via = deliveryWord(verification.delivery);
-  const where = verification.destination && verification.destination !== verification.email
-    ? ` to ${verification.destination}` : '';
+  const where = verification.destination && verification.destination !== verification.email ? ` to ${verification.destination}` : '';
   const expiry = Number.isFinite(linkExpiryMinutes) ? ` The link expires in ${minutes(linkExpiryMinutes)}.` : '';
   return `Send a new Incode verification link to ${verification.email} by ${via}${where}?${expiry}`;
 }
 
 /** The question before cancelling. */
 export function cancelConfirmation(verification) {
-  return (
-    `Cancel the verification of ${verification.email}? ` +
-    'A result that arrives for this link afterwards will not count.'
-  );
+  return `Cancel the verification of ${verification.email}? ` + 'A result that arrives for this link afterwards will not count.';
 }
 
 const LATE_OUTCOMES = { passed: 'passed', failed: 'failed', manualReview: 'needs a manual review' };
@@ -155,8 +150,8 @@ export function verificationFromMessage(payload) {
       return null;
     }
   }
-  const found = value && typeof value === 'object' && looksLikeVerification(value.verification) ? value.verification
-    : looksLikeVerification(value) ? value : null;
+  const found =
+    value && typeof value === 'object' && looksLikeVerification(value.verification) ? value.verification : looksLikeVerification(value) ? value : null;
   if (!found) return null;
   // The actions in a published view are the publisher's; the reload that follows brings the viewer's.
   const { actions: _theirs, ...verification } = found;
@@ -171,9 +166,7 @@ export function verificationFromMessage(payload) {
 export function mergeVerification(state, verification) {
   if (!state || !verification) return state;
   const newer = (old) => !old || old.id !== verification.id || (verification.updatedAtMs ?? 0) >= (old.updatedAtMs ?? 0);
-  const current = state.current && state.current.id === verification.id && newer(state.current)
-    ? verification
-    : state.current;
+  const current = state.current && state.current.id === verification.id && newer(state.current) ? verification : state.current;
   const history = Array.isArray(state.history) ? state.history : [];
   const at = history.findIndex((h) => h.id === verification.id);
   let nextHistory = history;

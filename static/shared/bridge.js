@@ -38,13 +38,17 @@ export async function startPage() {
  */
 export async function subscribeChannel(channel, token, onMessage) {
   try {
-    const subscription = await realtime.subscribeGlobal(channel, (payload, error) => {
-      if (error) {
-        console.warn('Realtime error', error);
-        return;
-      }
-      onMessage(payload);
-    }, { token });
+    const subscription = await realtime.subscribeGlobal(
+      channel,
+      (payload, error) => {
+        if (error) {
+          console.warn('Realtime error', error);
+          return;
+        }
+        onMessage(payload);
+      },
+      { token },
+    );
     return () => {
       Promise.resolve(subscription?.unsubscribe?.()).catch(() => {});
     };

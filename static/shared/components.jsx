@@ -29,7 +29,12 @@ export function FieldShell({ path, label, helper, errors, required = false, chil
     <div className="field" data-field={path}>
       <Label htmlFor={id} id={`${id}-label`}>
         {label}
-        {required ? <span className="required" aria-hidden="true"> *</span> : null}
+        {required ? (
+          <span className="required" aria-hidden="true">
+            {' '}
+            *
+          </span>
+        ) : null}
       </Label>
       {children({
         id,
@@ -168,7 +173,13 @@ export function Loading({ label }) {
  */
 export function ErrorNotice({ error, onRetry, title, testId = 'error-notice', audience = 'agent', children }) {
   const advice = adviceFor(error, { audience });
-  const actions = onRetry ? [<SectionMessageAction key="retry" onClick={onRetry}>Try again</SectionMessageAction>] : [];
+  const actions = onRetry
+    ? [
+        <SectionMessageAction key="retry" onClick={onRetry}>
+          Try again
+        </SectionMessageAction>,
+      ]
+    : [];
   return (
     <div role="alert" data-testid={testId} data-error-code={error.code}>
       <SectionMessage appearance={advice.next === 'wait' ? 'warning' : 'error'} title={title ?? advice.title} actions={actions}>

@@ -9,8 +9,7 @@ const ADVICE = {
   employee_not_found: {
     title: 'Employee not found in Incode',
     message:
-      'This email is not in your Incode employee directory. Check the address with the caller, ' +
-      'or ask your Incode administrator to enrol the employee.',
+      'This email is not in your Incode employee directory. Check the address with the caller, ' + 'or ask your Incode administrator to enrol the employee.',
     next: 'fix',
   },
   bad_credentials: {
@@ -42,9 +41,7 @@ const ADVICE = {
   },
   setup_required: {
     title: 'Setup required',
-    message:
-      'The app has not been configured yet. Go to Jira Settings → Apps → Incode Verification Settings ' +
-      'and enter your Incode credentials.',
+    message: 'The app has not been configured yet. Go to Jira Settings → Apps → Incode Verification Settings ' + 'and enter your Incode credentials.',
     next: 'admin',
   },
   forbidden: {
@@ -74,8 +71,7 @@ const ADVICE = {
   },
   bad_response: {
     title: 'Incode sent an unexpected answer',
-    message:
-      'Try again in a minute. If it keeps happening, ask a Jira admin to check the Incode environment and base URL.',
+    message: 'Try again in a minute. If it keeps happening, ask a Jira admin to check the Incode environment and base URL.',
     next: 'retry',
   },
   not_configured: {

@@ -98,9 +98,7 @@ export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {
     if (day.format(new Date(ms)) === day.format(new Date(nowMs))) {
       return new Intl.DateTimeFormat(locale || undefined, { ...zone, timeStyle: 'short' }).format(new Date(ms));
     }
-    return new Intl.DateTimeFormat(locale || undefined, { ...zone, dateStyle: 'medium', timeStyle: 'short' }).format(
-      new Date(ms),
-    );
+    return new Intl.DateTimeFormat(locale || undefined, { ...zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
   } catch {
     return new Date(ms).toISOString();
   }

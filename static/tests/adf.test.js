@@ -7,10 +7,11 @@ const text = (t, marks) => (marks ? { type: 'text', text: t, marks: marks.map((t
 
 describe('adfToHtml', () => {
   it('renders paragraphs, hard breaks and bold text', () => {
-    const adf = doc(p(text('✅ '), text('Verification passed', ['strong']), text(' — proceed')), p(text('Identity ID: 65a1'), { type: 'hardBreak' }, text('Session ID: 6740')));
-    expect(adfToHtml(adf)).toBe(
-      '<p>✅ <strong>Verification passed</strong> — proceed</p><p>Identity ID: 65a1<br>Session ID: 6740</p>',
+    const adf = doc(
+      p(text('✅ '), text('Verification passed', ['strong']), text(' — proceed')),
+      p(text('Identity ID: 65a1'), { type: 'hardBreak' }, text('Session ID: 6740')),
     );
+    expect(adfToHtml(adf)).toBe('<p>✅ <strong>Verification passed</strong> — proceed</p><p>Identity ID: 65a1<br>Session ID: 6740</p>');
   });
 
   it('escapes every text, so a template cannot inject markup', () => {

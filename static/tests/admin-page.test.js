@@ -100,12 +100,7 @@ describe('formFromSettings / buildSettingsInput', () => {
       webhookAuth: { ...form.webhookAuth, toleranceSeconds: '10' },
     });
     expect(input).toBeNull();
-    expect(errors.map((e) => e.field)).toEqual([
-      'webhookAuth.toleranceSeconds',
-      'linkExpiryMinutes',
-      'limits.perTicketPerHour',
-      'limits.perAgentPerHour',
-    ]);
+    expect(errors.map((e) => e.field)).toEqual(['webhookAuth.toleranceSeconds', 'linkExpiryMinutes', 'limits.perTicketPerHour', 'limits.perAgentPerHour']);
     for (const e of errors) expect(ADMIN_FIELDS).toContain(e.field);
   });
 

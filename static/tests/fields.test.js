@@ -43,9 +43,7 @@ describe('placeFieldErrors', () => {
 
 describe('fieldErrorText', () => {
   it('prefixes the position inside a template', () => {
-    expect(fieldErrorText(err('templates.passed', 'Unknown variable “x”.', { line: 2, column: 11 }))).toBe(
-      'Line 2, column 11: Unknown variable “x”.',
-    );
+    expect(fieldErrorText(err('templates.passed', 'Unknown variable “x”.', { line: 2, column: 11 }))).toBe('Line 2, column 11: Unknown variable “x”.');
     expect(fieldErrorText(err('t', 'Unclosed', { line: 4 }))).toBe('Line 4: Unclosed');
     expect(fieldErrorText(err('t', 'Plain'))).toBe('Plain');
   });

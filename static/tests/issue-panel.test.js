@@ -208,13 +208,21 @@ describe('newVerificationForm', () => {
   const state = { person: { email: 'casey@acme.example' }, defaults: { delivery: 'SMS' } };
   it('starts again from the ended verification: its person and channel', () => {
     expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'EMAIL', destination: 'jane@acme.example' })).toEqual({
-      email: 'jane@acme.example', delivery: 'EMAIL', phone: '', emailTarget: 'corporate', alternateEmail: '',
+      email: 'jane@acme.example',
+      delivery: 'EMAIL',
+      phone: '',
+      emailTarget: 'corporate',
+      alternateEmail: '',
     });
     expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'EMAIL', destination: 'jane.home@mail.example' })).toMatchObject({
-      emailTarget: 'alternate', alternateEmail: 'jane.home@mail.example',
+      emailTarget: 'alternate',
+      alternateEmail: 'jane.home@mail.example',
     });
     // A masked phone is not a phone: the agent enters it again, or leaves it to the directory.
-    expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'SMS', destination: '+1 •••• •• 1234' })).toMatchObject({ delivery: 'SMS', phone: '' });
+    expect(newVerificationForm(state, { email: 'jane@acme.example', delivery: 'SMS', destination: '+1 •••• •• 1234' })).toMatchObject({
+      delivery: 'SMS',
+      phone: '',
+    });
   });
 
   it('without a verification, is the first form', () => {
@@ -224,7 +232,16 @@ describe('newVerificationForm', () => {
 
 describe('verificationFromMessage and actions', () => {
   it('drops the actions of whoever published the update (they are the publisher’s, not the viewer’s)', () => {
-    const v = { id: 'v1', sessionId: 's1', status: 'requested', statusText: 'Requested - x', updatedAtMs: 5, state: 'requested', stateName: 'Link sent', actions: { resend: true, cancel: true, newVerification: false } };
+    const v = {
+      id: 'v1',
+      sessionId: 's1',
+      status: 'requested',
+      statusText: 'Requested - x',
+      updatedAtMs: 5,
+      state: 'requested',
+      stateName: 'Link sent',
+      actions: { resend: true, cancel: true, newVerification: false },
+    };
     const got = verificationFromMessage({ verification: v });
     expect(got.actions).toBeUndefined();
     expect(got.stateName).toBe('Link sent');
@@ -242,11 +259,22 @@ describe('the confirmation modal', () => {
 
   it('keeps Tab inside the dialog', () => {
     const doc = { activeElement: null };
-    const focusable = (name) => ({ name, focus() { doc.activeElement = this; } });
+    const focusable = (name) => ({
+      name,
+      focus() {
+        doc.activeElement = this;
+      },
+    });
     const [a, b] = [focusable('a'), focusable('b')];
     const root = { ownerDocument: doc, querySelectorAll: () => [a, b], contains: (el) => el === a || el === b };
     const press = (shiftKey) => {
-      const event = { shiftKey, prevented: false, preventDefault() { this.prevented = true; } };
+      const event = {
+        shiftKey,
+        prevented: false,
+        preventDefault() {
+          this.prevented = true;
+        },
+      };
       trapTab(event, root);
       return event.prevented;
     };
@@ -262,10 +290,12 @@ describe('the confirmation modal', () => {
 
 describe('lateResultNotice', () => {
   it('says in plain words that a late result was kept and not applied', () => {
-    expect(lateResultNotice({ lateResults: [{ outcome: 'passed', reason: 'afterCancel', event: 'SESSION_SUCCEEDED', atMs: 1 }] }))
-      .toBe('Incode reported that this verification passed after the link was cancelled. It was not applied: send a new link to verify the employee.');
-    expect(lateResultNotice({ lateResults: [{ outcome: 'failed', reason: 'afterExpiry', event: 'SESSION_FAILED', atMs: 1 }] }))
-      .toMatch(/failed after the link expired\. It was not applied/);
+    expect(lateResultNotice({ lateResults: [{ outcome: 'passed', reason: 'afterCancel', event: 'SESSION_SUCCEEDED', atMs: 1 }] })).toBe(
+      'Incode reported that this verification passed after the link was cancelled. It was not applied: send a new link to verify the employee.',
+    );
+    expect(lateResultNotice({ lateResults: [{ outcome: 'failed', reason: 'afterExpiry', event: 'SESSION_FAILED', atMs: 1 }] })).toMatch(
+      /failed after the link expired\. It was not applied/,
+    );
   });
   it('is null without late results', () => {
     expect(lateResultNotice({})).toBeNull();

@@ -4,9 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import {
-  ACCOUNTS, SANDBOX_CREDENTIALS, WEBHOOK_SECRET, admin, appComments, fails, ok, panel, sandboxSettings, sendLink, startApp,
-} from './helpers.mjs';
+import { ACCOUNTS, SANDBOX_CREDENTIALS, WEBHOOK_SECRET, admin, appComments, fails, ok, panel, sandboxSettings, sendLink, startApp } from './helpers.mjs';
 
 let host;
 
@@ -24,7 +22,11 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
   const data = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
   assert.equal(data.settings.ready, false);
   assert.deepEqual(data.settings.secrets, { apiKey: 'not set', clientSecret: 'not set', webhookSecret: 'not set' });
-  assert.deepEqual(data.settings.warnings.map((w) => [w.field, w.code]), [['webhookSecret', 'webhook_secret_missing']], 'no webhook secret is a warning');
+  assert.deepEqual(
+    data.settings.warnings.map((w) => [w.field, w.code]),
+    [['webhookSecret', 'webhook_secret_missing']],
+    'no webhook secret is a warning',
+  );
   assert.ok(data.settings.missing.length >= 3, JSON.stringify(data.settings.missing));
   assert.equal(data.settings.settings.linkExpiryMinutes, 10);
   assert.equal(data.settings.apiBaseUrl, 'https://demo-api.incodesmile.com');
@@ -37,7 +39,15 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
   assert.deepEqual(data.webhook.events, events);
   assert.deepEqual(data.rules.webhookEvents, events);
   assert.ok(data.webhook.instructions.includes(data.webhook.url));
-  assert.deepEqual(data.checklist.map((i) => [i.id, i.done]), [['credentials', false], ['webhook', false], ['transitions', false], ['firstVerification', false]]);
+  assert.deepEqual(
+    data.checklist.map((i) => [i.id, i.done]),
+    [
+      ['credentials', false],
+      ['webhook', false],
+      ['transitions', false],
+      ['firstVerification', false],
+    ],
+  );
   for (const item of data.checklist) assert.ok(item.label && item.detail, 'each item says what to do');
 
   const state = ok(await panel(host, ACCOUNTS.avery, 'HELP-1', 'panel.getState'));
@@ -59,18 +69,31 @@ test('a fresh install: defaults, nothing secret set, setup required on the panel
 
 test('validation: one error per bad field, with its path; nothing is saved', async () => {
   const before = host.kvs.get('settings');
-  const error = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
-    environment: 'staging',
-    baseUrlOverride: 'https://incode.example.com',
-    linkExpiryMinutes: 3,
-    defaultDelivery: 'sms',
-    limits: { perTicketPerHour: 0, perAgentPerHour: 500 },
-    templates: { passed: 'Hello {{nmae}}', failed: '{{#if name}}unclosed', manualReview: 'fine {{name}}' },
-    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 5 },
-    apiKey: SANDBOX_CREDENTIALS.apiKey,
-  }), 'validation');
+  const error = fails(
+    await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
+      environment: 'staging',
+      baseUrlOverride: 'https://incode.example.com',
+      linkExpiryMinutes: 3,
+      defaultDelivery: 'sms',
+      limits: { perTicketPerHour: 0, perAgentPerHour: 500 },
+      templates: { passed: 'Hello {{nmae}}', failed: '{{#if name}}unclosed', manualReview: 'fine {{name}}' },
+      webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 5 },
+      apiKey: SANDBOX_CREDENTIALS.apiKey,
+    }),
+    'validation',
+  );
   const fields = error.fields.map((f) => f.field).sort();
-  for (const field of ['environment', 'baseUrlOverride', 'linkExpiryMinutes', 'defaultDelivery', 'limits.perTicketPerHour', 'limits.perAgentPerHour', 'templates.passed', 'templates.failed', 'webhookAuth.toleranceSeconds']) {
+  for (const field of [
+    'environment',
+    'baseUrlOverride',
+    'linkExpiryMinutes',
+    'defaultDelivery',
+    'limits.perTicketPerHour',
+    'limits.perAgentPerHour',
+    'templates.passed',
+    'templates.failed',
+    'webhookAuth.toleranceSeconds',
+  ]) {
     assert.ok(fields.includes(field), `an error for ${field}: ${JSON.stringify(fields)}`);
   }
   assert.ok(!fields.includes('templates.manualReview'));
@@ -82,11 +105,17 @@ test('validation: one error per bad field, with its path; nothing is saved', asy
 });
 
 test('saving: secrets are stored once, shown only as "set", and kept when left blank', async () => {
-  const saved = ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', sandboxSettings({ transitions: { passed: '', failed: '', manualReview: '' } }))).settings;
+  const saved = ok(
+    await admin(host, ACCOUNTS.alex, 'admin.saveSettings', sandboxSettings({ transitions: { passed: '', failed: '', manualReview: '' } })),
+  ).settings;
   assert.equal(saved.ready, true);
   assert.deepEqual(saved.secrets, { apiKey: 'set', clientSecret: 'set', webhookSecret: 'set' });
   assert.deepEqual(saved.warnings, []);
-  assert.deepEqual(host.kvs.getSecret('secrets'), { apiKey: SANDBOX_CREDENTIALS.apiKey, clientSecret: SANDBOX_CREDENTIALS.clientSecret, webhookSecret: WEBHOOK_SECRET });
+  assert.deepEqual(host.kvs.getSecret('secrets'), {
+    apiKey: SANDBOX_CREDENTIALS.apiKey,
+    clientSecret: SANDBOX_CREDENTIALS.clientSecret,
+    webhookSecret: WEBHOOK_SECRET,
+  });
   const revision = host.kvs.get('settings').revision;
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 15, apiKey: '', clientSecret: '' }));
   assert.equal(host.kvs.get('settings').revision, revision + 1);
@@ -125,7 +154,14 @@ test('clear cache: the next link fetches a new token', async () => {
 
 test("transitions offered are the site's workflow transition names, by workflow", async () => {
   const { workflows } = ok(await admin(host, ACCOUNTS.alex, 'admin.listTransitions'));
-  assert.deepEqual(workflows.map((w) => [w.name, w.service]), [['IT Help Desk workflow', true], ['Finance workflow', false]], "the service project's workflow first");
+  assert.deepEqual(
+    workflows.map((w) => [w.name, w.service]),
+    [
+      ['IT Help Desk workflow', true],
+      ['Finance workflow', false],
+    ],
+    "the service project's workflow first",
+  );
   const [helpDesk, finance] = workflows.map((w) => w.transitions);
   assert.deepEqual(helpDesk, ['Escalate', 'Pending', 'Reopen', 'Resolve', 'Start progress'], 'sorted, without the create transition');
   assert.deepEqual(finance, ['Back to to do', 'Mark done']);
@@ -135,7 +171,9 @@ test("transitions offered are the site's workflow transition names, by workflow"
 });
 
 test('comment preview: rendered ADF with sample values, or positioned errors', async () => {
-  const good = ok(await admin(host, ACCOUNTS.alex, 'admin.previewComment', { outcome: 'failed', template: 'Do **not** proceed: {{name}} ({{outcome}}). {{status}}' }));
+  const good = ok(
+    await admin(host, ACCOUNTS.alex, 'admin.previewComment', { outcome: 'failed', template: 'Do **not** proceed: {{name}} ({{outcome}}). {{status}}' }),
+  );
   assert.deepEqual(good.errors, []);
   assert.equal(good.adf.type, 'doc');
   const text = JSON.stringify(good.adf);
@@ -150,17 +188,33 @@ test('comment preview: rendered ADF with sample values, or positioned errors', a
 });
 
 test('a test link: its webhooks are logged as a test and touch no ticket', async () => {
-  host.incode.configureWebhook({ url: host.webtriggerUrl('incode-webhook'), mode: 'hmac', secret: WEBHOOK_SECRET, header: 'x-incode-signature', encoding: 'hex' });
+  host.incode.configureWebhook({
+    url: host.webtriggerUrl('incode-webhook'),
+    mode: 'hmac',
+    secret: WEBHOOK_SECRET,
+    header: 'x-incode-signature',
+    encoding: 'hex',
+  });
   const commentsBefore = host.jira.issues.list().reduce((n, i) => n + i.comments.length, 0);
   const { sessionId } = ok(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'avery@example.test', delivery: 'SMS', phone: '' }));
   const sms = host.incode.outbox.filter((m) => m.sessionId === sessionId);
-  assert.deepEqual(sms.map((m) => [m.channel, m.to]), [['SMS', '+12025550143']], "the directory's phone");
+  assert.deepEqual(
+    sms.map((m) => [m.channel, m.to]),
+    [['SMS', '+12025550143']],
+    "the directory's phone",
+  );
   await host.incode.complete(sessionId, 'pass');
-  assert.equal(host.jira.issues.list().reduce((n, i) => n + i.comments.length, 0), commentsBefore);
+  assert.equal(
+    host.jira.issues.list().reduce((n, i) => n + i.comments.length, 0),
+    commentsBefore,
+  );
   const { deliveries } = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries'));
   const mine = deliveries.filter((d) => d.sessionId === sessionId);
   assert.ok(mine.length >= 2);
-  assert.ok(mine.every((d) => d.verdict === 'ignored' && d.reason === 'test_session' && d.httpStatus === 202), JSON.stringify(mine));
+  assert.ok(
+    mine.every((d) => d.verdict === 'ignored' && d.reason === 'test_session' && d.httpStatus === 202),
+    JSON.stringify(mine),
+  );
   assert.equal((await checklistOf()).webhook, true, 'an authenticated delivery arrived');
   fails(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'nobody@example.test', delivery: 'EMAIL' }), 'employee_not_found');
 });
@@ -171,13 +225,19 @@ test('the delivery log: newest first, at most 50, with verdicts', async () => {
   await host.incode.complete(session.id, 'pass');
   assert.equal(appComments(host, key).length, 1);
   assert.equal((await checklistOf()).firstVerification, true);
-  const forged = await fetch(host.webtriggerUrl('incode-webhook'), { method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': '00' }, body: '{}' });
+  const forged = await fetch(host.webtriggerUrl('incode-webhook'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-incode-signature': '00' },
+    body: '{}',
+  });
   assert.equal(forged.status, 401);
   const { deliveries } = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries'));
   assert.equal(deliveries[0].verdict, 'rejected');
   const mine = deliveries.filter((d) => d.sessionId === session.id);
   assert.deepEqual(mine.map((d) => [d.eventType, d.verdict, d.status, d.httpStatus]).reverse(), [
-    ['SESSION_STARTED', 'accepted', 'inProgress', 200], ['SESSION_SUCCEEDED', 'accepted', 'passed', 200], ['IDENTITY_ENROLLED', 'ignored', 'passed', 200],
+    ['SESSION_STARTED', 'accepted', 'inProgress', 200],
+    ['SESSION_SUCCEEDED', 'accepted', 'passed', 200],
+    ['IDENTITY_ENROLLED', 'ignored', 'passed', 200],
   ]);
   assert.ok(mine.every((d) => d.issueKey === key));
   for (let i = 1; i < deliveries.length; i += 1) assert.ok(deliveries[i - 1].atMs >= deliveries[i].atMs, 'newest first');
@@ -185,7 +245,9 @@ test('the delivery log: newest first, at most 50, with verdicts', async () => {
   for (let i = 0; i < 55; i += 1) {
     const body = JSON.stringify({ note: `filler ${i}` });
     const answer = await fetch(host.webtriggerUrl('incode-webhook'), {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') }, body,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') },
+      body,
     });
     assert.equal(answer.status, 202);
   }
@@ -219,7 +281,13 @@ test('the rules the page checks come from the core: ranges with their messages, 
   const expiry = rules.numbers.find((r) => r.field === 'linkExpiryMinutes');
   assert.deepEqual([expiry.min, expiry.max], [5, 60]);
   assert.match(expiry.message, /from 5 to 60/);
-  assert.deepEqual(rules.numbers.map((r) => r.field).sort(), ['limits.perAgentPerHour', 'limits.perTicketPerHour', 'linkExpiryMinutes', 'webhookAuth.tokenTtlSeconds', 'webhookAuth.toleranceSeconds']);
+  assert.deepEqual(rules.numbers.map((r) => r.field).sort(), [
+    'limits.perAgentPerHour',
+    'limits.perTicketPerHour',
+    'linkExpiryMinutes',
+    'webhookAuth.tokenTtlSeconds',
+    'webhookAuth.toleranceSeconds',
+  ]);
   assert.equal(rules.webhookAuthDefaults.oauth.clientId, 'incode-webhooks');
   assert.deepEqual(rules.hosts.demo, { api: 'https://demo-api.incodesmile.com', auth: 'https://auth.demo.incode.com' });
   assert.equal(rules.defaults.linkExpiryMinutes, 10);
@@ -227,10 +295,16 @@ test('the rules the page checks come from the core: ranges with their messages, 
 
 test("agent groups are the site's: picked from the groups picker, a misspelt one refused", async () => {
   const { groups } = ok(await admin(host, ACCOUNTS.alex, 'admin.searchGroups', { query: 'help' }));
-  assert.deepEqual(groups.map((g) => g.name), ['helpdesk-agents']);
+  assert.deepEqual(
+    groups.map((g) => g.name),
+    ['helpdesk-agents'],
+  );
   assert.equal(typeof groups[0].groupId, 'string');
   const error = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['helpdesk-agentz'] }), 'validation');
-  assert.deepEqual(error.fields.map((f) => [f.field, f.code]), [['agentGroups', 'unknown_group']]);
+  assert.deepEqual(
+    error.fields.map((f) => [f.field, f.code]),
+    [['agentGroups', 'unknown_group']],
+  );
   assert.match(error.fields[0].message, /helpdesk-agentz/);
   const saved = ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['HELPDESK-AGENTS'] })).settings;
   assert.deepEqual(saved.settings.agentGroups, ['helpdesk-agents'], "saved with the site's spelling");
@@ -240,9 +314,15 @@ test("agent groups are the site's: picked from the groups picker, a misspelt one
 
 test("the person to verify is the reporter or one of the site's user-picker fields, by name", async () => {
   const { fields } = ok(await admin(host, ACCOUNTS.alex, 'admin.listPersonFields'));
-  assert.deepEqual(fields, [{ id: 'reporter', name: 'Reporter' }, { id: 'customfield_10050', name: 'Affected employee' }]);
+  assert.deepEqual(fields, [
+    { id: 'reporter', name: 'Reporter' },
+    { id: 'customfield_10050', name: 'Affected employee' },
+  ]);
   const error = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'customfield_10042' }), 'validation');
-  assert.deepEqual(error.fields.map((f) => [f.field, f.code]), [['personField', 'unknown_field']]);
+  assert.deepEqual(
+    error.fields.map((f) => [f.field, f.code]),
+    [['personField', 'unknown_field']],
+  );
   const notUser = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'customfield_10051' }), 'validation');
   assert.equal(notUser.fields[0].code, 'unknown_field', 'a text field is not a person');
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { personField: 'customfield_10050' }));

@@ -54,7 +54,10 @@ function assertCompletedOnce({ key, session, rule }) {
   assert.ok(rule.hits >= 1, 'the fault fired');
   const tries = attempts(session.id, 'SESSION_SUCCEEDED');
   assert.ok(tries.length >= 2, `the sandbox retried: ${JSON.stringify(tries)}`);
-  assert.ok(tries.slice(0, -1).every(([status]) => status === 503), `earlier attempts were answered 503: ${JSON.stringify(tries)}`);
+  assert.ok(
+    tries.slice(0, -1).every(([status]) => status === 503),
+    `earlier attempts were answered 503: ${JSON.stringify(tries)}`,
+  );
   assert.deepEqual(tries.at(-1), [200, true], 'the last attempt was accepted');
   const comments = appComments(host, key);
   assert.equal(comments.length, 1, 'exactly one comment');
@@ -70,14 +73,20 @@ function assertCompletedOnce({ key, session, rule }) {
 
 test('Jira answers 429 to the comment: 503, retry, one comment', async () => {
   const run = await passWithFault('Comment rate limited', ({ key }) => ({
-    target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${key}/comment`, status: 429, headers: { 'retry-after': '1' },
+    target: 'jira',
+    match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${key}/comment`,
+    status: 429,
+    headers: { 'retry-after': '1' },
   }));
   assertCompletedOnce(run);
 });
 
 test('Jira fails the transition twice with 5xx: retried until it moves, once', async () => {
   const run = await passWithFault('Transition outage', ({ key }) => ({
-    target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${key}/transitions`, status: 502, times: 2,
+    target: 'jira',
+    match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${key}/transitions`,
+    status: 502,
+    times: 2,
   }));
   assertCompletedOnce(run);
   assert.equal(attempts(run.session.id, 'SESSION_SUCCEEDED').length, 3);
@@ -85,7 +94,9 @@ test('Jira fails the transition twice with 5xx: retried until it moves, once', a
 
 test('Jira times out on the issue property: retried, the property lands', async () => {
   const run = await passWithFault('Property timeout', ({ key }) => ({
-    target: 'jira', match: (r) => r.method === 'PUT' && r.path.startsWith(`/rest/api/3/issue/${key}/properties/`), error: 'timeout',
+    target: 'jira',
+    match: (r) => r.method === 'PUT' && r.path.startsWith(`/rest/api/3/issue/${key}/properties/`),
+    error: 'timeout',
   }));
   assertCompletedOnce(run);
 });

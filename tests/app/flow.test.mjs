@@ -5,9 +5,7 @@
 // `incode-verification` property, the panel's state and a live message on the issue's channel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ACCOUNTS, appComments, captureConsole, configure, fails, ok, panel, portal, admin, publishedOn, sendLink, startApp,
-} from './helpers.mjs';
+import { ACCOUNTS, appComments, captureConsole, configure, fails, ok, panel, portal, admin, publishedOn, sendLink, startApp } from './helpers.mjs';
 
 const STATUS_TEXT = (word) => new RegExp(`^${word} - \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC$`);
 let host;
@@ -65,7 +63,10 @@ test('an email link that passes: one comment, the transition, the property, the 
   assert.equal(verification.expiresAtMs - verification.requestedAtMs, 10 * 60_000);
   assert.ok(!('appliedEvents' in verification), 'the browser never sees applied-event keys');
   const mail = host.incode.outbox.filter((m) => m.sessionId === session.id);
-  assert.deepEqual(mail.map((m) => [m.channel, m.to]), [['EMAIL', 'casey@example.test']]);
+  assert.deepEqual(
+    mail.map((m) => [m.channel, m.to]),
+    [['EMAIL', 'casey@example.test']],
+  );
   assert.equal(host.jira.issues.get(key).properties['incode-verification'].status, 'requested');
 
   await host.incode.complete(session.id, 'pass');
@@ -92,18 +93,30 @@ test('an email link that passes: one comment, the transition, the property, the 
   assert.equal(after.current.status, 'passed');
   assert.match(after.current.statusText, STATUS_TEXT('Success'));
   assert.equal(after.current.identityId, session.identityId);
-  assert.deepEqual(after.current.history.map((h) => h.status), ['requested', 'inProgress', 'passed']);
+  assert.deepEqual(
+    after.current.history.map((h) => h.status),
+    ['requested', 'inProgress', 'passed'],
+  );
 
   const live = publishedOn(host, `incode-verification:${issueId}`);
-  assert.ok(live.every((e) => e.isGlobal && e.withToken), 'published globally with the issue token');
+  assert.ok(
+    live.every((e) => e.isGlobal && e.withToken),
+    'published globally with the issue token',
+  );
   // The app publishes a JSON text; subscribers receive that text.
   const heard = received.map((m) => JSON.parse(m.payload));
-  assert.ok(heard.some((p) => p.status === 'passed' && p.verificationId === verification.id), 'the subscribed panel heard the result');
+  assert.ok(
+    heard.some((p) => p.status === 'passed' && p.verificationId === verification.id),
+    'the subscribed panel heard the result',
+  );
   subscription.close();
 
   // Every delivery was accepted first time; Jira saw only requests its spec and the app's scopes allow.
   const attempts = host.incode.deliveries.filter((d) => d.sessionId === session.id);
-  assert.ok(attempts.every((d) => d.ok && d.attempt === 1), JSON.stringify(attempts.map((d) => [d.eventType, d.status])));
+  assert.ok(
+    attempts.every((d) => d.ok && d.attempt === 1),
+    JSON.stringify(attempts.map((d) => [d.eventType, d.status])),
+  );
   assert.deepEqual(host.jira.violations, []);
 });
 
@@ -116,7 +129,10 @@ test('an SMS link to a given phone that fails: the failure comment and the "fail
   assert.notEqual(verification.destination, '+12025550199', 'the panel sees a masked phone number');
   assert.ok(verification.destination.endsWith('99'), verification.destination);
   const sms = host.incode.outbox.filter((m) => m.sessionId === session.id);
-  assert.deepEqual(sms.map((m) => [m.channel, m.to]), [['SMS', '+12025550199']]);
+  assert.deepEqual(
+    sms.map((m) => [m.channel, m.to]),
+    [['SMS', '+12025550199']],
+  );
 
   await host.incode.complete(session.id, 'fail');
 
@@ -153,7 +169,10 @@ test('manual review, then approval: one comment per outcome and both transitions
   assert.equal(issue.properties['incode-verification'].status, 'passed');
   const current = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current;
   assert.equal(current.status, 'passed');
-  assert.deepEqual(current.history.map((h) => h.status), ['requested', 'inProgress', 'manualReview', 'passed']);
+  assert.deepEqual(
+    current.history.map((h) => h.status),
+    ['requested', 'inProgress', 'manualReview', 'passed'],
+  );
 });
 
 test('a new link supersedes the open one; resend reuses the channel; cancel ends a link', async () => {
@@ -163,7 +182,11 @@ test('a new link supersedes the open one; resend reuses the channel; cancel ends
   assert.notEqual(second.sessionId, first.verification.sessionId);
   assert.equal(second.delivery, 'SMS');
   const resent = host.incode.outbox.filter((m) => m.sessionId === second.sessionId);
-  assert.deepEqual(resent.map((m) => [m.channel, m.to]), [['SMS', '+12025550177']], 'the resend goes to the same phone');
+  assert.deepEqual(
+    resent.map((m) => [m.channel, m.to]),
+    [['SMS', '+12025550177']],
+    'the resend goes to the same phone',
+  );
 
   let state = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
   assert.equal(state.current.id, second.id);
@@ -205,7 +228,12 @@ test('limits: the per-ticket and per-agent hourly limits stop sending and say wh
   assert.match(state.cannotSendReason, /limit of 2/);
 
   // The per-agent limit counts one agent's links across tickets.
-  const newAgent = (name) => host.jira.users.add({ displayName: name, emailAddress: `${name.split(' ')[0].toLowerCase()}@example.test`, groups: ['jira-servicemanagement-users-local', 'helpdesk-agents'] });
+  const newAgent = (name) =>
+    host.jira.users.add({
+      displayName: name,
+      emailAddress: `${name.split(' ')[0].toLowerCase()}@example.test`,
+      groups: ['jira-servicemanagement-users-local', 'helpdesk-agents'],
+    });
   const quinn = newAgent('Quinn Agent');
   const riley = newAgent('Riley Agent');
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { limits: { perTicketPerHour: 5, perAgentPerHour: 1 } }));
@@ -248,8 +276,14 @@ test('a link past its expiry is shown, and saved, as expired; a result Incode re
   assert.equal(appComments(host, key).length, 0);
   const after = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current;
   assert.equal(after.status, 'expired');
-  assert.deepEqual(after.history.map((h) => h.status), ['requested', 'expired']);
-  assert.deepEqual(after.lateResults.map((l) => [l.outcome, l.reason]), [['passed', 'afterExpiry']]);
+  assert.deepEqual(
+    after.history.map((h) => h.status),
+    ['requested', 'expired'],
+  );
+  assert.deepEqual(
+    after.lateResults.map((l) => [l.outcome, l.reason]),
+    [['passed', 'afterExpiry']],
+  );
 });
 
 test('the portal shows the requester a pending link, and nothing to anyone else', async () => {
@@ -271,7 +305,10 @@ test('no secret reached a log line, and every platform call was awaited', () => 
   const appLog = [...logs.lines, ...host.logs.map((entry) => entry.message)];
   const all = [...appLog, ...host.hostLog].join('\n');
   for (const secret of secrets) assert.ok(!all.includes(secret), `no log line carries ${secret}`);
-  assert.ok(appLog.some((l) => l.includes('webhook.delivery')), 'the app logged its deliveries (by code)');
+  assert.ok(
+    appLog.some((l) => l.includes('webhook.delivery')),
+    'the app logged its deliveries (by code)',
+  );
   assert.ok(!/@example\.test/.test(appLog.join('\n')), 'no email address in the app log');
   assert.deepEqual(host.stats.lateCalls, []);
 });

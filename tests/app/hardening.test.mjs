@@ -5,9 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import {
-  ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, fails, ok, panel, sendLink, startApp,
-} from './helpers.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, fails, ok, panel, sendLink, startApp } from './helpers.mjs';
 
 let host;
 
@@ -57,8 +55,14 @@ test('a weak webhook secret kept across a change of mode is refused on save, and
   const strong = host.kvs.getSecret('secrets');
   host.kvs.set('secrets', { ...strong, webhookSecret: 'k3y' }, { secret: true });
   try {
-    const refused = fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'sharedSecret', header: 'x-incode-secret' } }), 'validation');
-    assert.deepEqual(refused.fields.map((f) => [f.field, f.code]), [['webhookSecret', 'weak_secret']]);
+    const refused = fails(
+      await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'sharedSecret', header: 'x-incode-secret' } }),
+      'validation',
+    );
+    assert.deepEqual(
+      refused.fields.map((f) => [f.field, f.code]),
+      [['webhookSecret', 'weak_secret']],
+    );
     fails(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 15 }), 'validation', 'any save while it is kept');
 
     // Guessing it over the URL gets nowhere: every delivery is refused, with the reason logged.
@@ -75,10 +79,19 @@ test('a weak webhook secret kept across a change of mode is refused on save, and
     assert.equal(item.done, false);
     assert.match(item.detail, /too weak/);
     // A strong secret replaces it, in the new mode.
-    ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'sharedSecret', header: 'x-incode-secret' }, webhookSecret: WEBHOOK_SECRET }));
+    ok(
+      await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
+        webhookAuth: { mode: 'sharedSecret', header: 'x-incode-secret' },
+        webhookSecret: WEBHOOK_SECRET,
+      }),
+    );
   } finally {
     host.kvs.set('secrets', strong, { secret: true });
-    ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 } }));
+    ok(
+      await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
+        webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
+      }),
+    );
   }
 });
 
@@ -145,12 +158,18 @@ test('a pass after the agent cancelled is kept and shown, never applied', async 
   assert.deepEqual([answer.json.result, answer.json.reason], ['ignored', 'afterCancel']);
   const record = host.kvs.get(`v:${session.id}`);
   assert.equal(record.status, 'cancelled');
-  assert.deepEqual(record.lateResults.map((l) => [l.outcome, l.reason, l.event]), [['passed', 'afterCancel', 'SESSION_SUCCEEDED']]);
+  assert.deepEqual(
+    record.lateResults.map((l) => [l.outcome, l.reason, l.event]),
+    [['passed', 'afterCancel', 'SESSION_SUCCEEDED']],
+  );
   assert.equal(appComments(host, key).length, 0);
   assert.equal(host.jira.issues.get(key).status, 'Open');
   const state = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
   const shown = state.current ?? state.history.find((v) => v.id === verification.id);
-  assert.deepEqual(shown.lateResults.map((l) => l.outcome), ['passed']);
+  assert.deepEqual(
+    shown.lateResults.map((l) => l.outcome),
+    ['passed'],
+  );
   const [logged] = await deliveries();
   assert.deepEqual([logged.verdict, logged.reason, logged.status], ['ignored', 'afterCancel', 'cancelled']);
   // Incode's retry is a duplicate: still one late result.
@@ -170,12 +189,18 @@ test('a pass after the link expired is kept and shown, never applied', async () 
   assert.deepEqual([answer.json.result, answer.json.reason], ['ignored', 'afterExpiry']);
   const record = host.kvs.get(`v:${session.id}`);
   assert.equal(record.status, 'expired');
-  assert.deepEqual(record.lateResults.map((l) => [l.outcome, l.reason]), [['passed', 'afterExpiry']]);
+  assert.deepEqual(
+    record.lateResults.map((l) => [l.outcome, l.reason]),
+    [['passed', 'afterExpiry']],
+  );
   assert.equal(appComments(host, key).length, 0);
   assert.equal(host.jira.issues.get(key).status, 'Open');
   const state = ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState'));
   assert.equal(state.current.id, verification.id);
-  assert.deepEqual(state.current.lateResults.map((l) => l.outcome), ['passed']);
+  assert.deepEqual(
+    state.current.lateResults.map((l) => l.outcome),
+    ['passed'],
+  );
 });
 
 test('a storage timeout answers 503 with Retry-After, in the webhook and in a send', async () => {
@@ -194,7 +219,7 @@ test('a storage timeout answers 503 with Retry-After, in the webhook and in a se
   host.faults.clear();
 });
 
-test('when the send\'s last write fails once, the link is still recorded, so its webhooks match', async () => {
+test("when the send's last write fails once, the link is still recorded, so its webhooks match", async () => {
   const key = newRequest('Record write fails once');
   const issueId = host.jira.issues.get(key).id;
   const rule = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && String(r.body).includes(`"issue:${issueId}"`), status: 500 });
@@ -216,7 +241,11 @@ test('the webtriggers take POST only and cap the body', async () => {
   }
   const huge = JSON.stringify({ eventType: 'SESSION_STARTED', interviewId: 'x', padding: 'x'.repeat(300 * 1024) });
   assert.equal((await post(huge, { 'x-incode-signature': sign(WEBHOOK_SECRET, huge, 'hex') })).status, 413);
-  assert.equal((await post(`grant_type=client_credentials&x=${'y'.repeat(20 * 1024)}`, { 'content-type': 'application/x-www-form-urlencoded' }, { trigger: TOKEN })).status, 413);
+  assert.equal(
+    (await post(`grant_type=client_credentials&x=${'y'.repeat(20 * 1024)}`, { 'content-type': 'application/x-www-form-urlencoded' }, { trigger: TOKEN }))
+      .status,
+    413,
+  );
 });
 
 // Last: it locks authentication for this host's installation.
@@ -226,17 +255,27 @@ test('wrong secrets are throttled per installation, on the webhook and the token
   const answers = [];
   for (let i = 0; i < 60; i += 1) {
     const basic = `Basic ${Buffer.from(`incode-webhooks:guess-${i}-0123456789abcdef`).toString('base64')}`;
-    const answer = await post('grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, { trigger: TOKEN });
+    const answer = await post(
+      'grant_type=client_credentials',
+      { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+      { trigger: TOKEN },
+    );
     answers.push(answer.status);
     if (answer.status === 429) assert.ok(Number(answer.headers.get('retry-after')) > 0);
   }
   const refusedAt = answers.indexOf(429);
   assert.ok(refusedAt > 0 && refusedAt <= 40, `throttled after ${refusedAt} wrong secrets: ${answers.join(',')}`);
-  assert.ok(answers.slice(refusedAt).every((s) => s === 429), 'and from then on, every attempt');
+  assert.ok(
+    answers.slice(refusedAt).every((s) => s === 429),
+    'and from then on, every attempt',
+  );
   assert.ok(host.kvs.writes - writesBefore <= 2, `${host.kvs.writes - writesBefore} writes for 60 guesses`);
   // The right secret is not even evaluated meanwhile: a guess cannot be told from a miss.
   const right = `Basic ${Buffer.from(`incode-webhooks:${WEBHOOK_SECRET}`).toString('base64')}`;
-  assert.equal((await post('grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded', authorization: right }, { trigger: TOKEN })).status, 429);
+  assert.equal(
+    (await post('grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded', authorization: right }, { trigger: TOKEN })).status,
+    429,
+  );
   // The webhook too, on a new instance (it reads the stored marker).
   host.recycleInstances();
   const webhookAnswer = await post('{}', { authorization: 'Bearer v1.1.x' });

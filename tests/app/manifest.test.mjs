@@ -86,7 +86,10 @@ test('every function handler is exported by the bundled entry (as Forge bundles 
   });
   const raw = YAML.parse(manifestText);
   assert.deepEqual(raw.modules.scheduledTrigger, [{ key: 'incode-privacy-report', function: 'privacy-report', interval: 'week' }]);
-  assert.ok(raw.modules.webtrigger.every((w) => w.response?.type === 'dynamic'), 'webtriggers choose their status codes');
+  assert.ok(
+    raw.modules.webtrigger.every((w) => w.response?.type === 'dynamic'),
+    'webtriggers choose their status codes',
+  );
 });
 
 test('the app asks for the narrowest scopes and reaches only Incode hosts', () => {
@@ -96,13 +99,21 @@ test('the app asks for the narrowest scopes and reaches only Incode hosts', () =
     assert.ok(!raw.permissions.scopes.includes(broad), `no ${broad}`);
   }
   const backend = raw.permissions.external.fetch.backend;
-  assert.ok(backend.every((b) => typeof b === 'object' && typeof b.address === 'string'), 'egress entries are objects');
+  assert.ok(
+    backend.every((b) => typeof b === 'object' && typeof b.address === 'string'),
+    'egress entries are objects',
+  );
   assert.deepEqual(backend.map((b) => b.address).sort(), ['https://*.incode.com', 'https://*.incodesmile.com']);
   assert.equal(raw.permissions.external.fetch.client, undefined, 'the browser fetches nothing itself');
 
   const { EgressFilteringService } = require('@forge/egress');
   const egress = new EgressFilteringService(backend.map((b) => b.address));
-  for (const url of ['https://demo-api.incodesmile.com/omni/b2b/onboarding/request-new', 'https://saas-api.incodesmile.com/x', 'https://auth.demo.incode.com/oauth2/token', 'https://auth.incode.com/oauth2/token']) {
+  for (const url of [
+    'https://demo-api.incodesmile.com/omni/b2b/onboarding/request-new',
+    'https://saas-api.incodesmile.com/x',
+    'https://auth.demo.incode.com/oauth2/token',
+    'https://auth.incode.com/oauth2/token',
+  ]) {
     assert.equal(egress.isValidUrl(url), true, url);
   }
   for (const url of ['https://evil.example.com/', 'https://incodesmile.com.evil.example/', 'http://demo-api.incodesmile.com/']) {
@@ -140,11 +151,15 @@ async function lintOffline(manifest) {
   const cwd = process.cwd();
   process.chdir(appDir);
   try {
-    const files = fs.readdirSync(path.join(appDir, 'src')).filter((f) => f.endsWith('.js')).map((f) => `src/${f}`);
+    const files = fs
+      .readdirSync(path.join(appDir, 'src'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `src/${f}`);
     // The manifest linters re-run the schema validation of the FULL test above (minutes of CPU
     // for the same verdict); every linter of the source code runs.
-    const linters = (await getClientSideLintersOnly(manifest, 'development', logger, new OfflineFlags()))
-      .filter((linter) => !/ManifestLinter$/.test(linter.constructor.name));
+    const linters = (await getClientSideLintersOnly(manifest, 'development', logger, new OfflineFlags())).filter(
+      (linter) => !/ManifestLinter$/.test(linter.constructor.name),
+    );
     assert.ok(linters.some((l) => l.constructor.name === 'PermissionLinter'));
     const results = await lint(files, manifest, 'development', logger, new OfflineFlags(), { linter: { mode: 'client-side' }, linters });
     return results.flatMap((r) => r.errors.map((e) => `${r.file}:${e.line} ${e.message} (${e.reference})`));
@@ -167,6 +182,9 @@ test('forge lint really checks the routes: without a scope, the calls that need 
     const manifest = YAML.parse(manifestText);
     manifest.permissions.scopes = manifest.permissions.scopes.filter((s) => s !== scope);
     const problems = await lintOffline(manifest);
-    assert.ok(problems.some((p) => p.includes(route) && p.includes('permission-scope-required')), `${scope}: ${JSON.stringify(problems)}`);
+    assert.ok(
+      problems.some((p) => p.includes(route) && p.includes('permission-scope-required')),
+      `${scope}: ${JSON.stringify(problems)}`,
+    );
   }
 });

@@ -20,7 +20,11 @@ const runReport = () => host.invokeScheduledTrigger('incode-privacy-report');
 
 test('closed accounts are erased, open ones are kept', async () => {
   const robin = host.jira.users.add({ displayName: 'Robin Leaver', emailAddress: 'robin@example.test', accountType: 'customer' });
-  const pat = host.jira.users.add({ displayName: 'Pat Temp', emailAddress: 'pat@example.test', groups: ['jira-servicemanagement-users-local', 'helpdesk-agents'] });
+  const pat = host.jira.users.add({
+    displayName: 'Pat Temp',
+    emailAddress: 'pat@example.test',
+    groups: ['jira-servicemanagement-users-local', 'helpdesk-agents'],
+  });
   host.incode.directory.push({ name: 'Robin Leaver', email: 'robin@example.test', phone: '+12025550188' });
 
   const robinsKey = host.jira.issues.add({ project: 'HELP', summary: 'Robin locked out', reporter: robin });

@@ -6,9 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import {
-  ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, ok, panel, portal, publishedOn, sendLink, startApp,
-} from './helpers.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, ok, panel, portal, publishedOn, sendLink, startApp } from './helpers.mjs';
 
 const MAX_WAVES = 3;
 /** A webhook on a warm instance that read the settings within the last seconds. */
@@ -82,11 +80,11 @@ test('a send with the Incode token cached, and every kind of webhook, wait on at
   assert.equal(outcome.json.result, 'accepted');
   assert.ok(outcome.invocation.waves <= MAX_WAVES, `outcome webhook: ${outcome.invocation.waves} waves`);
   assert.equal(outcome.invocation.calls.realtime, 1, 'published with the token signed at send time');
-  assert.deepEqual(jiraSince(mark).sort(), [
-    'POST /rest/api/3/issue/…/comment 201',
-    'POST /rest/api/3/issue/…/transitions 204',
-    'PUT /rest/api/3/issue/…/properties/incode-verification 200',
-  ], 'the transition id chosen at send time is posted without a look-up');
+  assert.deepEqual(
+    jiraSince(mark).sort(),
+    ['POST /rest/api/3/issue/…/comment 201', 'POST /rest/api/3/issue/…/transitions 204', 'PUT /rest/api/3/issue/…/properties/incode-verification 200'],
+    'the transition id chosen at send time is posted without a look-up',
+  );
   assert.equal(host.jira.issues.get(key).status, 'In Progress');
 
   const duplicate = await deliver(session.id, 'SESSION_SUCCEEDED', { identityId: 'id-waves' });
@@ -160,7 +158,9 @@ test('a real crash between taking the lock and the last round trip (the invocati
     const post = async (eventType) => {
       const body = JSON.stringify({ eventType, interviewId: session.id, loginHint: 'casey@example.test' });
       const response = await fetch(crashing.webtriggerUrl(WEBHOOK), {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') }, body,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') },
+        body,
       });
       return { status: response.status, json: await response.json().catch(() => ({})) };
     };
@@ -173,7 +173,7 @@ test('a real crash between taking the lock and the last round trip (the invocati
     assert.ok(crashing.stats.lateCalls.length > 0, 'what it tried after dying never reached the platform');
     assert.equal(appComments(crashing, key).length, 0);
     const lock = crashing.kvs.get(`lock:${session.id}`);
-    assert.ok(lock.owner !== '' && lock.untilMs > Date.now(), 'the dead holder\'s lease is live');
+    assert.ok(lock.owner !== '' && lock.untilMs > Date.now(), "the dead holder's lease is live");
     assert.deepEqual((await post('SESSION_SUCCEEDED')).json.reason, 'busy', 'busy while the lease runs');
     // The lease runs out.
     crashing.kvs.set(`lock:${session.id}`, { ...crashing.kvs.get(`lock:${session.id}`), untilMs: Date.now() - 1 });
@@ -196,7 +196,11 @@ test('a crash after the effects landed but before the transaction: the retry fin
   // The transaction and the failure path's own write both fail: to the next delivery this looks
   // like a holder that died with its effects done and nothing recorded.
   const tx = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${session.id}"`), status: 500 });
-  const signal = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"owner":""'), status: 500 });
+  const signal = host.faults.add({
+    target: 'kvs',
+    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"owner":""'),
+    status: 500,
+  });
   const first = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(first.status, 503);
   assert.equal(tx.hits, 1);
@@ -240,7 +244,11 @@ test('an effect fails after the transaction landed: the retry (a duplicate) fini
   assert.deepEqual([first.status, first.json.reason], [503, 'effects_pending']);
   assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed', 'the event is recorded');
   assert.equal(appComments(host, key).length, 0);
-  assert.deepEqual(host.kvs.get(`lock:${session.id}`).inflight.filter((i) => i.key.endsWith(':succeeded')), [], 'the failure path ended its effects window');
+  assert.deepEqual(
+    host.kvs.get(`lock:${session.id}`).inflight.filter((i) => i.key.endsWith(':succeeded')),
+    [],
+    'the failure path ended its effects window',
+  );
   const retry = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([retry.status, retry.json.result], [200, 'duplicate']);
   assert.equal(appComments(host, key).length, 1);
@@ -256,7 +264,10 @@ test('a duplicate arriving while the first delivery may still be landing its eff
   // taken, and is answered 200 without redoing anything.
   const first = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(first.status, 200);
-  assert.ok(host.kvs.get(`lock:${session.id}`).inflight.some((i) => i.key.endsWith(':succeeded')), 'the marker lists the event');
+  assert.ok(
+    host.kvs.get(`lock:${session.id}`).inflight.some((i) => i.key.endsWith(':succeeded')),
+    'the marker lists the event',
+  );
   const mark = host.jira.requests.length;
   const replay = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([replay.status, replay.json.result], [200, 'duplicate']);
@@ -267,7 +278,11 @@ test('a duplicate arriving while the first delivery may still be landing its eff
   // to retry; after the window, the duplicate posts the comment.
   const other = await started('Comment not landed');
   host.faults.add({ target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${other.key}/comment`, status: 500 });
-  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${other.session.id}"`) && r.body.includes('"owner":""'), status: 500 });
+  host.faults.add({
+    target: 'kvs',
+    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${other.session.id}"`) && r.body.includes('"owner":""'),
+    status: 500,
+  });
   assert.equal((await deliver(other.session.id, 'SESSION_SUCCEEDED')).status, 503);
   const early = await deliver(other.session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([early.status, early.json.reason], [503, 'busy']);
@@ -290,11 +305,7 @@ test('a stored transition id Jira refuses falls back to looking the transition u
   const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(answer.status, 200);
   const calls = jiraSince(mark).filter((c) => c.includes('transitions'));
-  assert.deepEqual(calls, [
-    'POST /rest/api/3/issue/…/transitions 400',
-    'GET /rest/api/3/issue/…/transitions 200',
-    'POST /rest/api/3/issue/…/transitions 204',
-  ]);
+  assert.deepEqual(calls, ['POST /rest/api/3/issue/…/transitions 400', 'GET /rest/api/3/issue/…/transitions 200', 'POST /rest/api/3/issue/…/transitions 204']);
   assert.equal(host.jira.issues.get(key).status, 'In Progress');
   assert.equal(taken(key, 'Start progress'), 1);
 
@@ -304,7 +315,12 @@ test('a stored transition id Jira refuses falls back to looking the transition u
   const before = host.jira.requests.length;
   const outcome = await deliver(moved.session.id, 'SESSION_SUCCEEDED');
   assert.equal(outcome.status, 200, 'a transition that is not available is skipped, as before');
-  assert.deepEqual(jiraSince(before).filter((c) => c.includes('transitions')).map((c) => c.split(' ')[0]), ['POST', 'GET']);
+  assert.deepEqual(
+    jiraSince(before)
+      .filter((c) => c.includes('transitions'))
+      .map((c) => c.split(' ')[0]),
+    ['POST', 'GET'],
+  );
   assert.equal(taken(moved.key, 'Start progress'), 1, 'only the hand-made one');
   assert.equal(appComments(host, moved.key).length, 1);
 });
@@ -341,7 +357,10 @@ test('the publish token never reaches the browser', async () => {
   ok(await portal(host, ACCOUNTS.casey, key, 'portal.getState'));
   ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries'));
   ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
-  const tokens = host.kvs.keys('v:').map((k) => host.kvs.get(k).publish?.token).filter((t) => typeof t === 'string');
+  const tokens = host.kvs
+    .keys('v:')
+    .map((k) => host.kvs.get(k).publish?.token)
+    .filter((t) => typeof t === 'string');
   assert.ok(tokens.length >= 3);
   for (const answer of answers) {
     for (const t of tokens) assert.ok(!answer.includes(t), 'no resolver answer carries a publish token');
@@ -361,7 +380,10 @@ test('deliveries of one event and of another event of the session, all at once: 
     ...Array.from({ length: 2 }, () => deliver(session.id, 'IDENTITY_ENROLLED', { identityId: 'id-burst' })),
   ]);
   assert.equal(slow.hits, 1, 'one comment was posted during the burst');
-  assert.ok(burst.every((a) => a.status === 200 || a.status === 503), JSON.stringify(burst.map((a) => a.status)));
+  assert.ok(
+    burst.every((a) => a.status === 200 || a.status === 503),
+    JSON.stringify(burst.map((a) => a.status)),
+  );
   // Incode retries what was answered 503 until it is answered 200.
   for (const type of ['SESSION_SUCCEEDED', 'IDENTITY_ENROLLED']) {
     for (let attempt = 0; ; attempt += 1) {
@@ -405,7 +427,7 @@ test('a read made beside the swap is checked against the release marker, and rea
   host.kvs.set(`lock:${third.session.id}`, live);
   const busy = await deliver(third.session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([busy.status, busy.json.reason], [503, 'busy']);
-  assert.deepEqual(host.kvs.get(`lock:${third.session.id}`), live, 'the holder\'s lease was put back');
+  assert.deepEqual(host.kvs.get(`lock:${third.session.id}`), live, "the holder's lease was put back");
   assert.equal(appComments(host, third.key).length, 0);
 });
 

@@ -6,8 +6,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
 import {
-  ACCOUNTS, MODULES, SANDBOX_CREDENTIALS, WEBHOOK_SECRET, admin, appComments, captureConsole, configure, fails, invoke,
-  ok, panel, sendLink, startApp,
+  ACCOUNTS,
+  MODULES,
+  SANDBOX_CREDENTIALS,
+  WEBHOOK_SECRET,
+  admin,
+  appComments,
+  captureConsole,
+  configure,
+  fails,
+  invoke,
+  ok,
+  panel,
+  sendLink,
+  startApp,
 } from './helpers.mjs';
 
 let host;
@@ -62,7 +74,11 @@ test('agents and customers are refused on every admin resolver, and nothing chan
 
 test('a customer cannot use the agent panel, not even on their own request', async () => {
   for (const fn of ['panel.getState', 'panel.send', 'panel.resend', 'panel.cancel']) {
-    fails(await panel(host, ACCOUNTS.casey, 'HELP-1', fn, { email: 'casey@example.test', delivery: 'EMAIL', verificationId: 'x' }), 'forbidden', `${fn} as the requester`);
+    fails(
+      await panel(host, ACCOUNTS.casey, 'HELP-1', fn, { email: 'casey@example.test', delivery: 'EMAIL', verificationId: 'x' }),
+      'forbidden',
+      `${fn} as the requester`,
+    );
   }
   fails(await invoke(host, { as: undefined, module: MODULES.panel, issueKey: 'HELP-1', fn: 'panel.getState' }), 'unauthenticated');
   assert.equal(host.kvs.get(`issue:${host.jira.issues.get('HELP-1').id}`), undefined, 'nothing was recorded on the issue');
@@ -80,7 +96,10 @@ test('with agent groups set, only their members may send; others see, read-only'
   const key = host.jira.issues.add({ project: 'HELP', summary: 'Group check', reporter: ACCOUNTS.casey });
   fails(await panel(host, outsider, key, 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'forbidden');
   assert.equal(host.kvs.keys('issue:').includes(`issue:${host.jira.issues.get(key).id}`), false);
-  const { verification } = ok(await panel(host, ACCOUNTS.avery, key, 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }), 'a member of helpdesk-agents');
+  const { verification } = ok(
+    await panel(host, ACCOUNTS.avery, key, 'panel.send', { email: 'casey@example.test', delivery: 'EMAIL' }),
+    'a member of helpdesk-agents',
+  );
 
   // Whether the caller was verified is what the ticket is about: an outsider sees it, and why they cannot act.
   const seen = ok(await panel(host, outsider, key, 'panel.getState'), 'an agent outside the groups');
@@ -101,12 +120,26 @@ test('the issue always comes from the context, never from the payload', async ()
   const otherIssue = host.jira.issues.get(other);
   const { verification: onOther } = await sendLink(host, ACCOUNTS.avery, other, { email: 'drew@example.test', delivery: 'EMAIL' });
 
-  const sent = ok(await panel(host, ACCOUNTS.avery, mine, 'panel.send', {
-    email: 'casey@example.test', delivery: 'EMAIL', issueKey: other, issueId: otherIssue.id, issue: { key: other, id: otherIssue.id },
-  })).verification;
+  const sent = ok(
+    await panel(host, ACCOUNTS.avery, mine, 'panel.send', {
+      email: 'casey@example.test',
+      delivery: 'EMAIL',
+      issueKey: other,
+      issueId: otherIssue.id,
+      issue: { key: other, id: otherIssue.id },
+    }),
+  ).verification;
   assert.equal(sent.issueKey, mine, 'the link belongs to the issue the panel is open on');
-  fails(await panel(host, ACCOUNTS.avery, mine, 'panel.cancel', { verificationId: onOther.id, issueKey: other }), 'not_found', "cancelling another issue's verification");
-  fails(await panel(host, ACCOUNTS.avery, mine, 'panel.resend', { verificationId: onOther.id, issueKey: other }), 'not_found', "resending another issue's verification");
+  fails(
+    await panel(host, ACCOUNTS.avery, mine, 'panel.cancel', { verificationId: onOther.id, issueKey: other }),
+    'not_found',
+    "cancelling another issue's verification",
+  );
+  fails(
+    await panel(host, ACCOUNTS.avery, mine, 'panel.resend', { verificationId: onOther.id, issueKey: other }),
+    'not_found',
+    "resending another issue's verification",
+  );
   const state = ok(await panel(host, ACCOUNTS.avery, other, 'panel.getState'));
   assert.equal(state.current.id, onOther.id);
   assert.equal(state.current.status, 'requested', 'the other issue is untouched');
@@ -141,7 +174,10 @@ test('forged and tampered webhooks are refused before anything is read or change
   assert.equal(appComments(host, key).length, 0);
   assert.equal(host.jira.issues.get(key).status, 'Open');
   const log = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries')).deliveries;
-  assert.deepEqual(log.slice(0, 4).map((d) => [d.verdict, d.httpStatus, d.status]), Array(4).fill(['rejected', 401, '']));
+  assert.deepEqual(
+    log.slice(0, 4).map((d) => [d.verdict, d.httpStatus, d.status]),
+    Array(4).fill(['rejected', 401, '']),
+  );
   assert.equal(ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current.id, verification.id);
 });
 
@@ -151,7 +187,7 @@ const UNTRUSTED_LOG_BURST = 10;
 // forged deliveries: the throttle has its own test (hardening.test.mjs).
 const FLOOD = 15;
 
-test('a flood of forged webhooks is refused without spending the installation\'s storage writes', async () => {
+test("a flood of forged webhooks is refused without spending the installation's storage writes", async () => {
   const deliveriesLogged = () => host.kvs.keys('delivery:').length;
   const before = deliveriesLogged();
   const body = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: 'flood-session' });
@@ -164,7 +200,10 @@ test('a flood of forged webhooks is refused without spending the installation\'s
   assert.ok(logged >= 1, 'the admin page still sees that forged deliveries arrive');
   assert.ok(logged <= UNTRUSTED_LOG_BURST, `${logged} log entries for ${FLOOD} forged deliveries`);
   // An authenticated delivery is always logged, whatever the budget.
-  const { session } = await sendLink(host, ACCOUNTS.avery, host.jira.issues.add({ project: 'HELP', summary: 'After the flood', reporter: ACCOUNTS.casey }), { email: 'casey@example.test', delivery: 'EMAIL' });
+  const { session } = await sendLink(host, ACCOUNTS.avery, host.jira.issues.add({ project: 'HELP', summary: 'After the flood', reporter: ACCOUNTS.casey }), {
+    email: 'casey@example.test',
+    delivery: 'EMAIL',
+  });
   const started = JSON.stringify({ eventType: 'SESSION_STARTED', interviewId: session.id });
   assert.equal((await deliver(started, signed(started))).status, 200);
   const log = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries')).deliveries;
@@ -197,8 +236,12 @@ test('a replayed webhook changes nothing; a payload naming another issue only to
   const bystander = host.jira.issues.add({ project: 'HELP', summary: 'Bystander', reporter: ACCOUNTS.drew });
   const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
   const event = JSON.stringify({
-    eventType: 'SESSION_SUCCEEDED', interviewId: session.id, loginHint: 'casey@example.test', identityId: 'id-replay-1',
-    issueKey: bystander, issueId: host.jira.issues.get(bystander).id,
+    eventType: 'SESSION_SUCCEEDED',
+    interviewId: session.id,
+    loginHint: 'casey@example.test',
+    identityId: 'id-replay-1',
+    issueKey: bystander,
+    issueId: host.jira.issues.get(bystander).id,
   });
   const first = await deliver(event, signed(event));
   assert.equal(first.status, 200);
@@ -216,7 +259,10 @@ test('a replayed webhook changes nothing; a payload naming another issue only to
   assert.equal(appComments(host, key).length, 1, 'still exactly one comment');
   assert.deepEqual(host.kvs.get(`v:${session.id}`), recordAfterFirst);
   const log = ok(await admin(host, ACCOUNTS.alex, 'admin.getDeliveries')).deliveries;
-  assert.deepEqual(log.slice(0, 3).map((d) => d.verdict), ['duplicate', 'duplicate', 'duplicate']);
+  assert.deepEqual(
+    log.slice(0, 3).map((d) => d.verdict),
+    ['duplicate', 'duplicate', 'duplicate'],
+  );
 });
 
 test('a signed webhook for a session this site never sent is acknowledged and ignored', async () => {
@@ -233,9 +279,11 @@ test('a signed webhook for a session this site never sent is acknowledged and ig
 });
 
 test('with a timestamp header, an old signed delivery is refused as a replay', async () => {
-  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
-    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: 'x-incode-timestamp', toleranceSeconds: 300 },
-  }));
+  ok(
+    await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
+      webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: 'x-incode-timestamp', toleranceSeconds: 300 },
+    }),
+  );
   const key = host.jira.issues.add({ project: 'HELP', summary: 'Timestamped', reporter: ACCOUNTS.casey });
   const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
   const body = JSON.stringify({ eventType: 'SESSION_FAILED', interviewId: session.id, loginHint: 'casey@example.test' });
@@ -247,16 +295,21 @@ test('with a timestamp header, an old signed delivery is refused as a replay', a
   const fresh = await deliver(body, { 'x-incode-timestamp': now, 'x-incode-signature': sign(WEBHOOK_SECRET, `${now}.${body}`, 'hex') });
   assert.equal(fresh.status, 200);
   assert.equal(appComments(host, key).length, 1);
-  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
-    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
-  }));
+  ok(
+    await admin(host, ACCOUNTS.alex, 'admin.saveSettings', {
+      webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
+    }),
+  );
 });
 
 test('no resolver answer, stored value or log line carries a secret or a token', () => {
   const token = host.kvs.getSecret('token:incode')?.accessToken;
   assert.equal(typeof token, 'string', 'an Incode token is cached (as a secret)');
   const secrets = [SANDBOX_CREDENTIALS.apiKey, SANDBOX_CREDENTIALS.clientSecret, WEBHOOK_SECRET, token];
-  const stored = host.kvs.keys('').map((k) => JSON.stringify(host.kvs.get(k))).join('\n');
+  const stored = host.kvs
+    .keys('')
+    .map((k) => JSON.stringify(host.kvs.get(k)))
+    .join('\n');
   const logged = [...logs.lines, ...host.logs.map((entry) => entry.message), ...host.hostLog].join('\n');
   assert.ok(answers.length > 40, 'many answers were checked');
   for (const secret of secrets) {

@@ -11,9 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import {
-  ACCOUNTS, WEBHOOK_SECRET, admin, appComments, captureConsole, configure, ok, panel, sandboxSettings, sendLink, startApp,
-} from './helpers.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, captureConsole, configure, ok, panel, sandboxSettings, sendLink, startApp } from './helpers.mjs';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors/stored');
 const STATUS_TEXT = (word) => new RegExp(`^${word} - \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC$`);
@@ -81,7 +79,10 @@ async function deliver(host, mode, event) {
   else {
     const tokenAnswer = await fetch(host.webtriggerUrl('incode-webhook-token'), {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`incode-webhooks:${WEBHOOK_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`incode-webhooks:${WEBHOOK_SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials',
     });
     assert.equal(tokenAnswer.status, 200);
@@ -134,9 +135,13 @@ for (const [release, name, dir] of fixtureStores()) {
       // was live): Incode's retry of that event takes over carefully and finds the comment.
       for (const record of inProgress) {
         const failed = host.incode.sessions.get(record.sessionId)?.state === 'failed';
-        const answer = await deliver(host, mode, failed
-          ? { eventType: 'SESSION_FAILED', interviewId: record.sessionId, loginHint: record.email }
-          : { eventType: 'SESSION_SUCCEEDED', interviewId: record.sessionId, loginHint: record.email, identityId: `upgraded-${record.sessionId}` });
+        const answer = await deliver(
+          host,
+          mode,
+          failed
+            ? { eventType: 'SESSION_FAILED', interviewId: record.sessionId, loginHint: record.email }
+            : { eventType: 'SESSION_SUCCEEDED', interviewId: record.sessionId, loginHint: record.email, identityId: `upgraded-${record.sessionId}` },
+        );
         assert.equal(answer.status, 200, JSON.stringify(answer.json));
         assert.equal(answer.json.result, 'accepted');
         const status = failed ? 'failed' : 'passed';
@@ -145,7 +150,10 @@ for (const [release, name, dir] of fixtureStores()) {
         assert.equal(issue.properties['incode-verification'].status, status);
         assert.equal(host.kvs.get(`v:${record.sessionId}`).status, status);
       }
-      assert.ok(inProgress.some((r) => host.incode.sessions.get(r.sessionId)?.state === 'failed'), 'the dead holder\'s verification is among them');
+      assert.ok(
+        inProgress.some((r) => host.incode.sessions.get(r.sessionId)?.state === 'failed'),
+        "the dead holder's verification is among them",
+      );
 
       // A full verification: send, the employee passes in the sandbox, the webhook is accepted.
       const key = host.jira.issues.add({ project: 'HELP', summary: `After the upgrade (${name})`, reporter: ACCOUNTS.casey });
@@ -226,14 +234,19 @@ test('stored settings no release wrote: webhooks answer 503 settings_unreadable,
 
     const event = JSON.stringify({ eventType: 'SESSION_STARTED', interviewId: session.id, loginHint: 'casey@example.test' });
     const answer = await fetch(host.webtriggerUrl('incode-webhook'), {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, event, 'hex') }, body: event,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, event, 'hex') },
+      body: event,
     });
     assert.equal(answer.status, 503);
     assert.equal(answer.headers.get('retry-after'), '10');
     assert.deepEqual(await answer.json(), { result: 'error', reason: 'settings_unreadable' });
     // The functions' console lines are kept by the host, as the platform collects them.
     const appLog = [...logs.lines, ...host.logs.map((entry) => entry.message)];
-    assert.ok(appLog.some((l) => l.includes('settings_unreadable')), 'the cause is logged');
+    assert.ok(
+      appLog.some((l) => l.includes('settings_unreadable')),
+      'the cause is logged',
+    );
 
     const state = await panel(host, ACCOUNTS.avery, key, 'panel.getState');
     assert.equal(state.ok, false);

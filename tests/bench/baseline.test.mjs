@@ -71,11 +71,7 @@ test('on the whole benchmark corpus the baseline decides exactly as the core', (
       kinds.add(expected.kind === 'event' ? expected.event.type : `${expected.kind}:${expected.reason}`);
       if (expected.kind !== 'event') continue;
       const decision = core.applyEvent(fromCore, c.verification, expected.event, c.input.nowMs);
-      assert.deepStrictEqual(
-        fromBaseline.applyEvent(c.verification, expected.event, c.input.nowMs),
-        decision,
-        `decision on ${c.label}`,
-      );
+      assert.deepStrictEqual(fromBaseline.applyEvent(c.verification, expected.event, c.input.nowMs), decision, `decision on ${c.label}`);
       if (decision.kind === 'applied' && decision.actions.outcome) outcomes.add(decision.actions.outcome);
     }
     fromCore.free();
@@ -84,12 +80,18 @@ test('on the whole benchmark corpus the baseline decides exactly as the core', (
   for (const kind of ['started', 'progress', 'succeeded', 'failed', 'pendingReview', 'identityEnrolled', 'reviewApproved', 'reviewRejected']) {
     assert.ok(kinds.has(kind), `the corpus has a ${kind} event`);
   }
-  assert.ok([...kinds].some((k) => k.startsWith('rejected:')), 'the corpus has rejected deliveries');
+  assert.ok(
+    [...kinds].some((k) => k.startsWith('rejected:')),
+    'the corpus has rejected deliveries',
+  );
   assert.deepEqual([...outcomes].sort(), ['failed', 'manualReview', 'passed']);
 });
 
 test('the baseline is not the core: it renders with handlebars.js and hashes with node:crypto', () => {
-  const sources = fs.readdirSync(path.join(root, 'bench/baseline')).map((f) => fs.readFileSync(path.join(root, 'bench/baseline', f), 'utf8')).join('\n');
+  const sources = fs
+    .readdirSync(path.join(root, 'bench/baseline'))
+    .map((f) => fs.readFileSync(path.join(root, 'bench/baseline', f), 'utf8'))
+    .join('\n');
   assert.match(sources, /from 'handlebars'/);
   assert.match(sources, /timingSafeEqual/);
   assert.doesNotMatch(sources, /generated\/core|src\/core/);

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  RUNTIME_NODE_VERSION, binaryPackage, manifestNodeMajor, runtimeNode,
-} from '../../dev/runtime-node.mjs';
+import { RUNTIME_NODE_VERSION, binaryPackage, manifestNodeMajor, runtimeNode } from '../../dev/runtime-node.mjs';
 
 function manifestWith(runtime) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-node-'));
@@ -35,7 +33,7 @@ test('the Node binary package is named for the platform and architecture', () =>
   assert.throws(() => binaryPackage('aix', 'ppc64'), /no Node\.js binary package for aix-ppc64: set BENCH_NODE/);
 });
 
-test('BENCH_NODE must be a node of the runtime\'s major version', () => {
+test("BENCH_NODE must be a node of the runtime's major version", () => {
   const saved = process.env.BENCH_NODE;
   process.env.BENCH_NODE = process.execPath;
   try {

@@ -6,9 +6,7 @@
 // the deliveries table show Incode reaching the app.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ACCOUNTS, SANDBOX_CREDENTIALS, actAsEmployee, adminFrame, launchBrowser, openShell, panelFrame, shoot, startSite,
-} from './helpers.mjs';
+import { ACCOUNTS, SANDBOX_CREDENTIALS, actAsEmployee, adminFrame, launchBrowser, openShell, panelFrame, shoot, startSite } from './helpers.mjs';
 
 const SECRET = 'whsec-browser-7c2e4a9f1b3d5e6f8a0b';
 let host;
@@ -147,7 +145,13 @@ test('an invalid link expiry is shown next to its field and nothing is saved', a
   await summary.getByRole('link', { name: 'Link expiry' }).click();
   assert.equal(await frame.locator('#field-linkExpiryMinutes').evaluate((el) => el === document.activeElement), true);
   await shoot(page.locator('main#view'), 'admin--flow--validation-error--light');
-  const stored = await host.invokeResolver({ moduleKey: 'incode-settings', account: ACCOUNTS.alex, extension: {}, functionName: 'admin.getSettings', payload: {} });
+  const stored = await host.invokeResolver({
+    moduleKey: 'incode-settings',
+    account: ACCOUNTS.alex,
+    extension: {},
+    functionName: 'admin.getSettings',
+    payload: {},
+  });
   assert.equal(stored.data.settings.settings.linkExpiryMinutes, 10, 'the stored expiry is untouched');
   await fill('linkExpiryMinutes', '15');
   await inline.waitFor({ state: 'detached' });
@@ -224,14 +228,19 @@ test("agent groups are picked from the site's groups, the person to verify from 
   await options.filter({ hasText: 'Affected employee' }).click();
   await save();
   await frame.getByTestId('save-success').waitFor();
-  const stored = (await host.invokeResolver({ moduleKey: 'incode-settings', account: ACCOUNTS.alex, extension: {}, functionName: 'admin.getSettings', payload: {} })).data;
+  const stored = (
+    await host.invokeResolver({ moduleKey: 'incode-settings', account: ACCOUNTS.alex, extension: {}, functionName: 'admin.getSettings', payload: {} })
+  ).data;
   assert.deepEqual(stored.settings.settings.agentGroups, ['helpdesk-agents']);
   assert.equal(stored.settings.settings.personField, 'customfield_10050');
   await shoot(frame.getByTestId('section-who'), 'admin--flow--who--light');
   // Back to the reporter and everyone, as the rest of the story expects.
   await person.click();
   await options.filter({ hasText: 'Reporter' }).click();
-  await frame.getByTestId('section-who').getByRole('button', { name: /Remove helpdesk-agents/ }).click();
+  await frame
+    .getByTestId('section-who')
+    .getByRole('button', { name: /Remove helpdesk-agents/ })
+    .click();
   await save();
   await frame.getByTestId('save-success').waitFor();
 });
@@ -270,7 +279,9 @@ test('transitions, the webhook secret and the portal are saved', async () => {
   await frame.getByText('Show the requester a pending verification on the customer portal').click();
   await save();
   await frame.getByTestId('save-success').waitFor();
-  const stored = (await host.invokeResolver({ moduleKey: 'incode-settings', account: ACCOUNTS.alex, extension: {}, functionName: 'admin.getSettings', payload: {} })).data;
+  const stored = (
+    await host.invokeResolver({ moduleKey: 'incode-settings', account: ACCOUNTS.alex, extension: {}, functionName: 'admin.getSettings', payload: {} })
+  ).data;
   assert.deepEqual(stored.settings.settings.transitions, { passed: 'Start progress', failed: 'Escalate', manualReview: 'Pending' });
   assert.equal(stored.settings.settings.linkExpiryMinutes, 15);
   assert.equal(stored.settings.settings.portalEnabled, true);
@@ -280,7 +291,7 @@ test('transitions, the webhook secret and the portal are saved', async () => {
   assert.equal(await frame.getByTestId('checklist-credentials').getAttribute('data-done'), 'true');
 });
 
-test('the webhook registered on the sandbox dashboard brings Incode\'s events in', async () => {
+test("the webhook registered on the sandbox dashboard brings Incode's events in", async () => {
   const webhookUrl = (await frame.getByTestId('webhook-url').innerText()).trim();
   assert.equal(webhookUrl, host.webtriggerUrl('incode-webhook'));
   assert.match(await frame.getByTestId('webhook-instructions').innerText(), /x-incode-signature/);
@@ -329,7 +340,7 @@ test('the webhook registered on the sandbox dashboard brings Incode\'s events in
   assert.deepEqual(page.problems, []);
 });
 
-test('the agent\'s panel is ready to send', async () => {
+test("the agent's panel is ready to send", async () => {
   const agent = await openShell(browser, host, { user: ACCOUNTS.avery, hash: '#/issue/HELP-1' });
   const panel = await panelFrame(agent);
   await panel.getByTestId('send-form').waitFor();

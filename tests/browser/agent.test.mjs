@@ -5,8 +5,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACCOUNTS, actAsEmployee, adfText, configureSite, jiraComments, jiraStatus, launchBrowser, latestSession, newRequest,
-  openIssue, sendFromPanel, startSite, waitForStatus,
+  ACCOUNTS,
+  actAsEmployee,
+  adfText,
+  configureSite,
+  jiraComments,
+  jiraStatus,
+  launchBrowser,
+  latestSession,
+  newRequest,
+  openIssue,
+  sendFromPanel,
+  startSite,
+  waitForStatus,
 } from './helpers.mjs';
 
 // The panel polls every 10 s; a result shown sooner came through realtime.
@@ -60,14 +71,17 @@ async function shellShows(page, status, text) {
 test('an email link: confirmed, sent with a countdown, opened, passed live; comment and transition on the ticket', async () => {
   const key = newRequest(host, 'Locked out after a phone change');
   const { page, frame } = await openIssue(browser, host, key);
-  assert.equal(await frame.getByRole('textbox', { name: /^Corporate email/ }).inputValue(), 'casey@example.test', 'the reporter\'s email is filled in');
+  assert.equal(await frame.getByRole('textbox', { name: /^Corporate email/ }).inputValue(), 'casey@example.test', "the reporter's email is filled in");
 
   const question = await sendFromPanel(frame, { delivery: 'EMAIL' });
   assert.match(question, /Send an Incode verification link to casey@example\.test by email\? The link expires in 10 minutes\./);
   await waitForStatus(frame, 'requested');
   assert.match(await frame.getByTestId('verification-countdown').innerText(), /expires in (10:00|9:\d\d)/);
   const session = latestSession(host, key);
-  assert.deepEqual(host.incode.outbox.filter((m) => m.sessionId === session.id).map((m) => [m.channel, m.to]), [['EMAIL', 'casey@example.test']]);
+  assert.deepEqual(
+    host.incode.outbox.filter((m) => m.sessionId === session.id).map((m) => [m.channel, m.to]),
+    [['EMAIL', 'casey@example.test']],
+  );
   assert.ok(host.bridge.openStreams > 0, 'the panel listens on its realtime channel');
 
   const watch = await watchNavigations(page, frame);
@@ -111,7 +125,10 @@ test('an SMS link to a typed phone, failed by the employee: failed live, escalat
   assert.match(question, /by SMS to \+12025550141\?/);
   await waitForStatus(frame, 'requested');
   const session = latestSession(host, key);
-  assert.deepEqual(host.incode.outbox.filter((m) => m.sessionId === session.id).map((m) => [m.channel, m.to]), [['SMS', '+12025550141']]);
+  assert.deepEqual(
+    host.incode.outbox.filter((m) => m.sessionId === session.id).map((m) => [m.channel, m.to]),
+    [['SMS', '+12025550141']],
+  );
 
   const watch = await watchNavigations(page, frame);
   await actAsEmployee(page.context(), host, session, 'Fail the face match');

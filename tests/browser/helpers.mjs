@@ -115,15 +115,18 @@ export async function launchBrowser() {
  */
 export async function openShell(browser, host, { user = ACCOUNTS.avery, theme = 'light', hash = '', guide = false, width = 1280, height = 900 } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, locale: 'en-GB', timezoneId: 'Europe/London' });
-  await context.addInitScript(({ user, theme, guide }) => {
-    // Once per browser profile: later tabs see what the person chose since.
-    if (window.top !== window || localStorage.getItem('shell-seeded')) return;
-    localStorage.setItem('shell-seeded', '1');
-    localStorage.setItem('forge-host-user', user);
-    localStorage.setItem('forge-host-theme', theme);
-    if (guide) localStorage.removeItem('forge-host-guide');
-    else localStorage.setItem('forge-host-guide', 'dismissed');
-  }, { user, theme, guide });
+  await context.addInitScript(
+    ({ user, theme, guide }) => {
+      // Once per browser profile: later tabs see what the person chose since.
+      if (window.top !== window || localStorage.getItem('shell-seeded')) return;
+      localStorage.setItem('shell-seeded', '1');
+      localStorage.setItem('forge-host-user', user);
+      localStorage.setItem('forge-host-theme', theme);
+      if (guide) localStorage.removeItem('forge-host-guide');
+      else localStorage.setItem('forge-host-guide', 'dismissed');
+    },
+    { user, theme, guide },
+  );
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (error) => page.problems.push(`page error: ${error.message}`));
@@ -289,14 +292,26 @@ export async function actAsEmployee(context, host, session, button, { viaInbox =
 
 /** The app's comments on an issue through the Jira REST API, as `as` reads them. */
 export async function jiraComments(host, issueKey, as = ACCOUNTS.avery) {
-  const answer = await host.jira.handle({ method: 'GET', path: `/rest/api/3/issue/${issueKey}/comment`, query: 'expand=properties', headers: {}, as: { kind: 'user', accountId: as } });
+  const answer = await host.jira.handle({
+    method: 'GET',
+    path: `/rest/api/3/issue/${issueKey}/comment`,
+    query: 'expand=properties',
+    headers: {},
+    as: { kind: 'user', accountId: as },
+  });
   assert.equal(answer.status, 200, answer.body);
   return JSON.parse(answer.body).comments;
 }
 
 /** The issue's status name through the Jira REST API. */
 export async function jiraStatus(host, issueKey, as = ACCOUNTS.avery) {
-  const answer = await host.jira.handle({ method: 'GET', path: `/rest/api/3/issue/${issueKey}`, query: 'fields=status', headers: {}, as: { kind: 'user', accountId: as } });
+  const answer = await host.jira.handle({
+    method: 'GET',
+    path: `/rest/api/3/issue/${issueKey}`,
+    query: 'fields=status',
+    headers: {},
+    as: { kind: 'user', accountId: as },
+  });
   assert.equal(answer.status, 200, answer.body);
   return JSON.parse(answer.body).fields.status.name;
 }

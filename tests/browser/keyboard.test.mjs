@@ -3,9 +3,7 @@
 // focus, keeps it, and gives it back when dismissed; a confirmed action leaves focus on the result.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  configureSite, launchBrowser, latestSession, modalClosed, modalFrame, newRequest, openIssue, shoot, startSite, waitForStatus,
-} from './helpers.mjs';
+import { configureSite, launchBrowser, latestSession, modalClosed, modalFrame, newRequest, openIssue, shoot, startSite, waitForStatus } from './helpers.mjs';
 
 let host;
 let browser;

@@ -3,9 +3,7 @@
 // console clean (no errors, warnings or failed requests).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ACCOUNTS, REPO, adminFrame, launchBrowser, newRequest, openShell, panelFrame, portalFrame, shoot, startSite,
-} from './helpers.mjs';
+import { ACCOUNTS, REPO, adminFrame, launchBrowser, newRequest, openShell, panelFrame, portalFrame, shoot, startSite } from './helpers.mjs';
 
 let browser;
 let host;
@@ -27,7 +25,13 @@ test('a comment with bold text shows it bold on the issue, as the comment previe
     type: 'doc',
     version: 1,
     content: [
-      { type: 'paragraph', content: [{ type: 'text', text: 'Identity verified', marks: [{ type: 'strong' }] }, { type: 'text', text: ' for Casey.' }] },
+      {
+        type: 'paragraph',
+        content: [
+          { type: 'text', text: 'Identity verified', marks: [{ type: 'strong' }] },
+          { type: 'text', text: ' for Casey.' },
+        ],
+      },
       { type: 'paragraph', content: [{ type: 'text', text: 'Session: s-1' }, { type: 'hardBreak' }, { type: 'text', text: 'Second line' }] },
     ],
   };
@@ -97,9 +101,10 @@ test('moving around the site, and switching users, leaves the browser console cl
   await page.reload();
   await panelFrame(page);
 
-  const go = (hash) => page.evaluate((h) => {
-    location.hash = h;
-  }, hash);
+  const go = (hash) =>
+    page.evaluate((h) => {
+      location.hash = h;
+    }, hash);
   await go('#/issue/HELP-2');
   await page.locator('#issue-list a[aria-current="page"][href="#/issue/HELP-2"]').waitFor();
   await panelFrame(page);
@@ -125,7 +130,7 @@ test('moving around the site, and switching users, leaves the browser console cl
   await page.context().close();
 });
 
-test('Chrome DevTools\' request for the workspace folder is answered, not a 404', async () => {
+test("Chrome DevTools' request for the workspace folder is answered, not a 404", async () => {
   const answer = await fetch(`${host.url}/.well-known/appspecific/com.chrome.devtools.json`);
   assert.equal(answer.status, 200);
   const { workspace } = await answer.json();

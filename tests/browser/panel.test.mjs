@@ -5,8 +5,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACCOUNTS, MODULES, actAsEmployee, adfText, configureSite, jiraComments, launchBrowser, latestSession, modalClosed,
-  modalFrame, newRequest, openIssue, panelFrame, sendFromPanel, settled, shoot, startSite, waitForStatus,
+  ACCOUNTS,
+  MODULES,
+  actAsEmployee,
+  adfText,
+  configureSite,
+  jiraComments,
+  launchBrowser,
+  latestSession,
+  modalClosed,
+  modalFrame,
+  newRequest,
+  openIssue,
+  panelFrame,
+  sendFromPanel,
+  settled,
+  shoot,
+  startSite,
+  waitForStatus,
 } from './helpers.mjs';
 
 let host;

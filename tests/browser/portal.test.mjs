@@ -3,8 +3,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACCOUNTS, actAsEmployee, adminFrame, configureSite, launchBrowser, latestSession, newRequest, openIssue, openShell,
-  portalFrame, sendFromPanel, startSite, waitForStatus,
+  ACCOUNTS,
+  actAsEmployee,
+  adminFrame,
+  configureSite,
+  launchBrowser,
+  latestSession,
+  newRequest,
+  openIssue,
+  openShell,
+  portalFrame,
+  sendFromPanel,
+  startSite,
+  waitForStatus,
 } from './helpers.mjs';
 
 let host;

@@ -7,9 +7,29 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACCOUNTS, MODULES, SANDBOX_CREDENTIALS, actAsEmployee, adminFrame, configureSite, contrast, launchBrowser,
-  gotoIssue, latestSession, luminance, modalClosed, modalFrame, newRequest, openShell, panelFrame, panelSection, portalFrame,
-  sendFromPanel, settled, shoot, startSite, waitForStatus,
+  ACCOUNTS,
+  MODULES,
+  SANDBOX_CREDENTIALS,
+  actAsEmployee,
+  adminFrame,
+  configureSite,
+  contrast,
+  launchBrowser,
+  gotoIssue,
+  latestSession,
+  luminance,
+  modalClosed,
+  modalFrame,
+  newRequest,
+  openShell,
+  panelFrame,
+  panelSection,
+  portalFrame,
+  sendFromPanel,
+  settled,
+  shoot,
+  startSite,
+  waitForStatus,
 } from './helpers.mjs';
 
 const THEMES = ['light', 'dark'];
@@ -28,10 +48,25 @@ after(async () => {
 
 /** Summaries of the requests each theme works on, as a help desk would see them in the queue. */
 const SUMMARIES = {
-  light: { main: 'Locked out after a phone change', failed: 'MFA reset for a new phone', manualReview: 'New starter cannot sign in', never: 'Password reset for a shared mailbox', unknown: 'Admin account locked', limits: 'VPN token reset', portal: 'Cannot reach email on the road' },
-  dark: { main: 'Password expired while travelling', failed: 'Authenticator app moved to a new phone', manualReview: 'Contractor cannot sign in', never: 'Reset for a locked laptop', unknown: 'Service account locked', limits: 'Badge and VPN reset', portal: 'Laptop stolen, need access' },
+  light: {
+    main: 'Locked out after a phone change',
+    failed: 'MFA reset for a new phone',
+    manualReview: 'New starter cannot sign in',
+    never: 'Password reset for a shared mailbox',
+    unknown: 'Admin account locked',
+    limits: 'VPN token reset',
+    portal: 'Cannot reach email on the road',
+  },
+  dark: {
+    main: 'Password expired while travelling',
+    failed: 'Authenticator app moved to a new phone',
+    manualReview: 'Contractor cannot sign in',
+    never: 'Reset for a locked laptop',
+    unknown: 'Service account locked',
+    limits: 'Badge and VPN reset',
+    portal: 'Laptop stolen, need access',
+  },
 };
-
 
 /** Checks the frame is in `theme` with readable text, then shoots `target` as `name--theme`. */
 async function capture(page, frame, target, name, theme) {
@@ -66,43 +101,45 @@ const admin = (fn, payload = {}) => host.invokeResolver({ moduleKey: MODULES.adm
 
 test('before setup: the panel asks for setup, the settings page starts empty, errors show inline', async () => {
   // The two themes are independent here: both at once.
-  await Promise.all(THEMES.map(async (theme) => {
-    let { page, frame } = await openPanel('HELP-1', theme);
-    await frame.getByTestId('setup-required').waitFor();
-    await capture(page, frame, panelSection(page), 'panel--setup-required-agent', theme);
-    await capture(page, frame, page, 'shell--issue-setup-required', theme);
+  await Promise.all(
+    THEMES.map(async (theme) => {
+      let { page, frame } = await openPanel('HELP-1', theme);
+      await frame.getByTestId('setup-required').waitFor();
+      await capture(page, frame, panelSection(page), 'panel--setup-required-agent', theme);
+      await capture(page, frame, page, 'shell--issue-setup-required', theme);
 
-    await page.locator('#user-switcher').selectOption(ACCOUNTS.alex);
-    frame = await panelFrame(page);
-    await frame.getByRole('button', { name: 'Open Incode Verification Settings' }).waitFor();
-    await capture(page, frame, panelSection(page), 'panel--setup-required-admin', theme);
+      await page.locator('#user-switcher').selectOption(ACCOUNTS.alex);
+      frame = await panelFrame(page);
+      await frame.getByRole('button', { name: 'Open Incode Verification Settings' }).waitFor();
+      await capture(page, frame, panelSection(page), 'panel--setup-required-admin', theme);
 
-    await page.locator('#settings-link').click();
-    frame = await adminFrame(page);
-    await frame.getByTestId('checklist').waitFor();
-    await capture(page, frame, page.locator('main#view'), 'admin--fresh', theme);
-    await capture(page, frame, frame.getByTestId('checklist'), 'admin--checklist-fresh', theme);
+      await page.locator('#settings-link').click();
+      frame = await adminFrame(page);
+      await frame.getByTestId('checklist').waitFor();
+      await capture(page, frame, page.locator('main#view'), 'admin--fresh', theme);
+      await capture(page, frame, frame.getByTestId('checklist'), 'admin--checklist-fresh', theme);
 
-    await frame.getByTestId('test-credentials').click();
-    await frame.getByTestId('test-error').waitFor();
-    assert.equal(await frame.getByTestId('test-error').getAttribute('data-error-code'), 'setup_required');
-    await capture(page, frame, frame.getByTestId('section-credentials'), 'admin--test-before-saving', theme);
+      await frame.getByTestId('test-credentials').click();
+      await frame.getByTestId('test-error').waitFor();
+      assert.equal(await frame.getByTestId('test-error').getAttribute('data-error-code'), 'setup_required');
+      await capture(page, frame, frame.getByTestId('section-credentials'), 'admin--test-before-saving', theme);
 
-    await frame.locator('#field-linkExpiryMinutes').fill('99');
-    await frame.locator('#field-limits-perTicketPerHour').fill('0');
-    await frame.getByTestId('save-button').click();
-    await frame.getByTestId('save-errors').waitFor();
-    assert.match(await frame.getByTestId('save-errors').innerText(), /2 problems/);
-    await capture(page, frame, frame.getByTestId('save-errors'), 'admin--validation-summary', theme);
-    await capture(page, frame, frame.getByTestId('section-verification'), 'admin--validation-inline', theme);
-    await capture(page, frame, frame.getByTestId('section-who'), 'admin--validation-inline-limits', theme);
+      await frame.locator('#field-linkExpiryMinutes').fill('99');
+      await frame.locator('#field-limits-perTicketPerHour').fill('0');
+      await frame.getByTestId('save-button').click();
+      await frame.getByTestId('save-errors').waitFor();
+      assert.match(await frame.getByTestId('save-errors').innerText(), /2 problems/);
+      await capture(page, frame, frame.getByTestId('save-errors'), 'admin--validation-summary', theme);
+      await capture(page, frame, frame.getByTestId('section-verification'), 'admin--validation-inline', theme);
+      await capture(page, frame, frame.getByTestId('section-who'), 'admin--validation-inline-limits', theme);
 
-    await page.locator('nav a[data-route="start"]').click();
-    await page.getByTestId('guide-steps').waitFor();
-    await page.waitForTimeout(200);
-    await shoot(page, `shell--getting-started--${theme}`, { fullPage: true });
-    await page.context().close();
-  }));
+      await page.locator('nav a[data-route="start"]').click();
+      await page.getByTestId('guide-steps').waitFor();
+      await page.waitForTimeout(200);
+      await shoot(page, `shell--getting-started--${theme}`, { fullPage: true });
+      await page.context().close();
+    }),
+  );
 });
 
 test('the settings page: a failing test with its reason, ✓ Connected, and every section', async () => {
@@ -154,66 +191,71 @@ test('the settings page: a failing test with its reason, ✓ Connected, and ever
 test('the issue panel through a verification: form, dialog, sent, in progress, passed, failed, manual review', async () => {
   await ensureConfigured();
   // The two themes are independent here: both at once.
-  await Promise.all(THEMES.map(async (theme) => {
-    const key = newRequest(host, SUMMARIES[theme].main);
-    const { page, frame } = await openPanel(key, theme);
-    await frame.getByTestId('send-form').waitFor();
-    await capture(page, frame, panelSection(page), 'panel--form', theme);
+  await Promise.all(
+    THEMES.map(async (theme) => {
+      const key = newRequest(host, SUMMARIES[theme].main);
+      const { page, frame } = await openPanel(key, theme);
+      await frame.getByTestId('send-form').waitFor();
+      await capture(page, frame, panelSection(page), 'panel--form', theme);
 
-    await frame.getByRole('radio', { name: 'SMS', exact: true }).check();
-    await frame.getByLabel('Mobile phone (optional)').fill('555 0101');
-    await frame.getByRole('textbox', { name: /^Corporate email/ }).fill('casey@');
-    await frame.getByTestId('send-button').click();
-    await frame.locator('#field-email-error').waitFor();
-    await frame.locator('#field-phone-error').waitFor();
-    await capture(page, frame, panelSection(page), 'panel--form-invalid', theme);
+      await frame.getByRole('radio', { name: 'SMS', exact: true }).check();
+      await frame.getByLabel('Mobile phone (optional)').fill('555 0101');
+      await frame.getByRole('textbox', { name: /^Corporate email/ }).fill('casey@');
+      await frame.getByTestId('send-button').click();
+      await frame.locator('#field-email-error').waitFor();
+      await frame.locator('#field-phone-error').waitFor();
+      await capture(page, frame, panelSection(page), 'panel--form-invalid', theme);
 
-    await frame.getByRole('textbox', { name: /^Corporate email/ }).fill('casey@example.test');
-    await frame.getByRole('radio', { name: 'Email', exact: true }).check();
-    await frame.getByRole('radio', { name: 'An alternate address' }).check();
-    await frame.getByLabel('Alternate email').fill('casey.home@example.test');
-    await capture(page, frame, panelSection(page), 'panel--form-alternate', theme);
-    await frame.getByRole('radio', { name: /^Corporate email/ }).check();
+      await frame.getByRole('textbox', { name: /^Corporate email/ }).fill('casey@example.test');
+      await frame.getByRole('radio', { name: 'Email', exact: true }).check();
+      await frame.getByRole('radio', { name: 'An alternate address' }).check();
+      await frame.getByLabel('Alternate email').fill('casey.home@example.test');
+      await capture(page, frame, panelSection(page), 'panel--form-alternate', theme);
+      await frame.getByRole('radio', { name: /^Corporate email/ }).check();
 
-    // The confirmation is the platform's modal, over the whole page.
-    await frame.getByTestId('send-button').click();
-    let modal = await modalFrame(page);
-    await modal.getByTestId('send-dialog').waitFor();
-    await capture(page, modal, page, 'panel--dialog', theme);
-    await modal.getByTestId('send-dialog-confirm').click();
-    await modalClosed(page);
-    await waitForStatus(frame, 'requested');
-    assert.match(await frame.getByTestId('verification-countdown').innerText(), /expires in (10:00|9:\d\d)/);
-    await capture(page, frame, panelSection(page), 'panel--sent', theme);
+      // The confirmation is the platform's modal, over the whole page.
+      await frame.getByTestId('send-button').click();
+      let modal = await modalFrame(page);
+      await modal.getByTestId('send-dialog').waitFor();
+      await capture(page, modal, page, 'panel--dialog', theme);
+      await modal.getByTestId('send-dialog-confirm').click();
+      await modalClosed(page);
+      await waitForStatus(frame, 'requested');
+      assert.match(await frame.getByTestId('verification-countdown').innerText(), /expires in (10:00|9:\d\d)/);
+      await capture(page, frame, panelSection(page), 'panel--sent', theme);
 
-    const session = latestSession(host, key);
-    const employee = await page.context().newPage();
-    await employee.goto(`${host.url}/incode/session/${session.id}`);
-    await waitForStatus(frame, 'inProgress');
-    await capture(page, frame, panelSection(page), 'panel--in-progress', theme);
-    if (theme === 'light') await shoot(employee, 'sandbox--employee-page--light');
-    await employee.getByRole('button', { name: 'Complete verification (pass)' }).click();
-    await employee.getByRole('heading', { name: 'Identity verified' }).waitFor();
-    if (theme === 'light') await shoot(employee, 'sandbox--employee-done--light');
-    await employee.close();
-    await waitForStatus(frame, 'passed');
-    await capture(page, frame, panelSection(page), 'panel--passed', theme);
-    const comment = page.locator('#comment-list .comment', { hasText: 'Verification passed' });
-    await comment.waitFor({ timeout: 8_000 });
-    assert.match(await comment.innerText(), /Employee: Casey Customer \(casey@example\.test\)/);
-    await capture(page, frame, page, 'shell--issue-passed', theme);
+      const session = latestSession(host, key);
+      const employee = await page.context().newPage();
+      await employee.goto(`${host.url}/incode/session/${session.id}`);
+      await waitForStatus(frame, 'inProgress');
+      await capture(page, frame, panelSection(page), 'panel--in-progress', theme);
+      if (theme === 'light') await shoot(employee, 'sandbox--employee-page--light');
+      await employee.getByRole('button', { name: 'Complete verification (pass)' }).click();
+      await employee.getByRole('heading', { name: 'Identity verified' }).waitFor();
+      if (theme === 'light') await shoot(employee, 'sandbox--employee-done--light');
+      await employee.close();
+      await waitForStatus(frame, 'passed');
+      await capture(page, frame, panelSection(page), 'panel--passed', theme);
+      const comment = page.locator('#comment-list .comment', { hasText: 'Verification passed' });
+      await comment.waitFor({ timeout: 8_000 });
+      assert.match(await comment.innerText(), /Employee: Casey Customer \(casey@example\.test\)/);
+      await capture(page, frame, page, 'shell--issue-passed', theme);
 
-    for (const [button, status, name] of [['Fail the face match', 'failed', 'panel--failed'], ['Send to manual review', 'manualReview', 'panel--manual-review']]) {
-      const other = newRequest(host, SUMMARIES[theme][status]);
-      const next = await gotoIssue(page, other);
-      await sendFromPanel(next, { delivery: 'SMS' });
-      await waitForStatus(next, 'requested');
-      await actAsEmployee(page.context(), host, latestSession(host, other), button);
-      await waitForStatus(next, status);
-      await capture(page, next, panelSection(page), name, theme);
-    }
-    await page.context().close();
-  }));
+      for (const [button, status, name] of [
+        ['Fail the face match', 'failed', 'panel--failed'],
+        ['Send to manual review', 'manualReview', 'panel--manual-review'],
+      ]) {
+        const other = newRequest(host, SUMMARIES[theme][status]);
+        const next = await gotoIssue(page, other);
+        await sendFromPanel(next, { delivery: 'SMS' });
+        await waitForStatus(next, 'requested');
+        await actAsEmployee(page.context(), host, latestSession(host, other), button);
+        await waitForStatus(next, status);
+        await capture(page, next, panelSection(page), name, theme);
+      }
+      await page.context().close();
+    }),
+  );
 });
 
 /** Per theme, the page and the ticket with a full history, for the site-wide error states after. */
@@ -222,86 +264,90 @@ const historyPages = {};
 test('the issue panel: expired, a new link, cancelled, history, an unknown employee', async () => {
   await ensureConfigured();
   // The two themes are independent here: both at once.
-  await Promise.all(THEMES.map(async (theme) => {
-    // A link the employee never opened, past its expiry.
-    const key = newRequest(host, SUMMARIES[theme].never);
-    let { page, frame } = await openPanel(key, theme);
-    await sendFromPanel(frame, { delivery: 'EMAIL' });
-    await waitForStatus(frame, 'requested');
-    const session = latestSession(host, key);
-    const stored = host.kvs.get(`v:${session.id}`);
-    host.kvs.set(`v:${session.id}`, { ...stored, expiresAtMs: Date.now() - 1000 }, { ttlMs: 86_400_000 });
-    await page.reload();
-    frame = await panelFrame(page);
-    await waitForStatus(frame, 'expired');
-    await capture(page, frame, panelSection(page), 'panel--expired', theme);
+  await Promise.all(
+    THEMES.map(async (theme) => {
+      // A link the employee never opened, past its expiry.
+      const key = newRequest(host, SUMMARIES[theme].never);
+      let { page, frame } = await openPanel(key, theme);
+      await sendFromPanel(frame, { delivery: 'EMAIL' });
+      await waitForStatus(frame, 'requested');
+      const session = latestSession(host, key);
+      const stored = host.kvs.get(`v:${session.id}`);
+      host.kvs.set(`v:${session.id}`, { ...stored, expiresAtMs: Date.now() - 1000 }, { ttlMs: 86_400_000 });
+      await page.reload();
+      frame = await panelFrame(page);
+      await waitForStatus(frame, 'expired');
+      await capture(page, frame, panelSection(page), 'panel--expired', theme);
 
-    // A new link for the same person; then it is cancelled: the history keeps all of them.
-    // A new link for the same person: the expired one stays in the history, replaced (a result
-    // Incode still reports for it no longer counts).
-    await frame.getByTestId('new-verification-button').click();
-    await frame.getByTestId('send-button').click();
-    let modal = await modalFrame(page);
-    await modal.getByTestId('send-dialog').waitFor();
-    await modal.getByTestId('send-dialog-confirm').click();
-    await modalClosed(page);
-    await waitForStatus(frame, 'requested');
-    // Resent: the link it replaces is listed as replaced.
-    await frame.getByTestId('resend-button').click();
-    modal = await modalFrame(page);
-    await modal.getByTestId('send-dialog').waitFor();
-    await capture(page, modal, page, 'panel--resend-dialog', theme);
-    await modal.getByTestId('send-dialog-confirm').click();
-    await modalClosed(page);
-    await frame.getByTestId('verification-history').getByText('Replaced by a new link').nth(1).waitFor();
-    await waitForStatus(frame, 'requested');
-    await frame.getByTestId('cancel-button').click();
-    modal = await modalFrame(page);
-    await modal.getByTestId('cancel-dialog').waitFor();
-    await capture(page, modal, page, 'panel--cancel-dialog', theme);
-    await modal.getByTestId('cancel-dialog-confirm').click();
-    await modalClosed(page);
-    await waitForStatus(frame, 'cancelled');
-    await capture(page, frame, panelSection(page), 'panel--cancelled', theme);
-    await frame.getByTestId('new-verification-button').click();
-    await sendFromPanel(frame, { delivery: 'SMS', phone: '+44 20 7946 0155' });
-    await waitForStatus(frame, 'requested');
-    await actAsEmployee(page.context(), host, latestSession(host, key), 'Complete verification (pass)');
-    await waitForStatus(frame, 'passed');
-    const rows = frame.getByTestId('verification-history').locator('tbody tr');
-    await rows.nth(1).waitFor();
-    assert.equal(await rows.count(), 3, 'the history lists the earlier links (the expired one and the resent one replaced, the cancelled one)');
-    await capture(page, frame, panelSection(page), 'panel--history', theme);
+      // A new link for the same person; then it is cancelled: the history keeps all of them.
+      // A new link for the same person: the expired one stays in the history, replaced (a result
+      // Incode still reports for it no longer counts).
+      await frame.getByTestId('new-verification-button').click();
+      await frame.getByTestId('send-button').click();
+      let modal = await modalFrame(page);
+      await modal.getByTestId('send-dialog').waitFor();
+      await modal.getByTestId('send-dialog-confirm').click();
+      await modalClosed(page);
+      await waitForStatus(frame, 'requested');
+      // Resent: the link it replaces is listed as replaced.
+      await frame.getByTestId('resend-button').click();
+      modal = await modalFrame(page);
+      await modal.getByTestId('send-dialog').waitFor();
+      await capture(page, modal, page, 'panel--resend-dialog', theme);
+      await modal.getByTestId('send-dialog-confirm').click();
+      await modalClosed(page);
+      await frame.getByTestId('verification-history').getByText('Replaced by a new link').nth(1).waitFor();
+      await waitForStatus(frame, 'requested');
+      await frame.getByTestId('cancel-button').click();
+      modal = await modalFrame(page);
+      await modal.getByTestId('cancel-dialog').waitFor();
+      await capture(page, modal, page, 'panel--cancel-dialog', theme);
+      await modal.getByTestId('cancel-dialog-confirm').click();
+      await modalClosed(page);
+      await waitForStatus(frame, 'cancelled');
+      await capture(page, frame, panelSection(page), 'panel--cancelled', theme);
+      await frame.getByTestId('new-verification-button').click();
+      await sendFromPanel(frame, { delivery: 'SMS', phone: '+44 20 7946 0155' });
+      await waitForStatus(frame, 'requested');
+      await actAsEmployee(page.context(), host, latestSession(host, key), 'Complete verification (pass)');
+      await waitForStatus(frame, 'passed');
+      const rows = frame.getByTestId('verification-history').locator('tbody tr');
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.count(), 3, 'the history lists the earlier links (the expired one and the resent one replaced, the cancelled one)');
+      await capture(page, frame, panelSection(page), 'panel--history', theme);
 
-    // Incode does not know the employee.
-    const unknown = newRequest(host, SUMMARIES[theme].unknown, ACCOUNTS.alex);
-    const other = await openPanel(unknown, theme);
-    await sendFromPanel(other.frame, { email: 'alex@example.test', delivery: 'EMAIL' });
-    await other.frame.locator('#field-email-error').waitFor();
-    await capture(other.page, other.frame, panelSection(other.page), 'panel--employee-not-found', theme);
-    await other.page.context().close();
-    historyPages[theme] = { page, key };
-  }));
+      // Incode does not know the employee.
+      const unknown = newRequest(host, SUMMARIES[theme].unknown, ACCOUNTS.alex);
+      const other = await openPanel(unknown, theme);
+      await sendFromPanel(other.frame, { email: 'alex@example.test', delivery: 'EMAIL' });
+      await other.frame.locator('#field-email-error').waitFor();
+      await capture(other.page, other.frame, panelSection(other.page), 'panel--employee-not-found', theme);
+      await other.page.context().close();
+      historyPages[theme] = { page, key };
+    }),
+  );
 });
 
 test('the issue panel when the site says no: hourly limit, storage failure, outside the agent groups', async () => {
   await ensureConfigured();
-  const pages = await Promise.all(THEMES.map(async (theme) => {
-    if (historyPages[theme]) return { theme, ...historyPages[theme] };
-    const key = newRequest(host, SUMMARIES[theme].limits);
-    const opened = await openPanel(key, theme);
-    for (let i = 0; i < 3; i++) {
-      await sendFromPanel(opened.frame, { delivery: 'EMAIL' });
-      await waitForStatus(opened.frame, 'requested');
-      await opened.frame.getByTestId('cancel-button').click();
-      const modal = await modalFrame(opened.page);
-      await modal.getByTestId('cancel-dialog-confirm').click();
-      await modalClosed(opened.page);
-      await waitForStatus(opened.frame, 'cancelled');
-      await opened.frame.getByTestId('new-verification-button').click();
-    }
-    return { theme, page: opened.page, key };
-  }));
+  const pages = await Promise.all(
+    THEMES.map(async (theme) => {
+      if (historyPages[theme]) return { theme, ...historyPages[theme] };
+      const key = newRequest(host, SUMMARIES[theme].limits);
+      const opened = await openPanel(key, theme);
+      for (let i = 0; i < 3; i++) {
+        await sendFromPanel(opened.frame, { delivery: 'EMAIL' });
+        await waitForStatus(opened.frame, 'requested');
+        await opened.frame.getByTestId('cancel-button').click();
+        const modal = await modalFrame(opened.page);
+        await modal.getByTestId('cancel-dialog-confirm').click();
+        await modalClosed(opened.page);
+        await waitForStatus(opened.frame, 'cancelled');
+        await opened.frame.getByTestId('new-verification-button').click();
+      }
+      return { theme, page: opened.page, key };
+    }),
+  );
   const each = (fn) => Promise.all(pages.map(fn));
 
   // Three links on these tickets in the hour: with a limit of three, the panel says why it cannot send.
@@ -347,33 +393,35 @@ test('the issue panel when the site says no: hourly limit, storage failure, outs
 test('the portal panel, the deliveries table and the sandbox inbox', async () => {
   await ensureConfigured();
   // The two themes are independent here: both at once.
-  await Promise.all(THEMES.map(async (theme) => {
-    const key = newRequest(host, SUMMARIES[theme].portal);
-    const agent = await openPanel(key, theme);
-    await sendFromPanel(agent.frame, { delivery: 'SMS' });
-    await waitForStatus(agent.frame, 'requested');
-    await agent.page.context().close();
+  await Promise.all(
+    THEMES.map(async (theme) => {
+      const key = newRequest(host, SUMMARIES[theme].portal);
+      const agent = await openPanel(key, theme);
+      await sendFromPanel(agent.frame, { delivery: 'SMS' });
+      await waitForStatus(agent.frame, 'requested');
+      await agent.page.context().close();
 
-    const page = await openShell(browser, host, { user: ACCOUNTS.casey, theme, hash: `#/issue/${key}` });
-    const frame = await portalFrame(page);
-    await frame.getByTestId('portal-pending').waitFor();
-    await capture(page, frame, page.locator(`section.app-panel[data-module="${MODULES.portal}"]`), 'portal--pending', theme);
-    await capture(page, frame, page, 'shell--portal', theme);
-    await page.context().close();
+      const page = await openShell(browser, host, { user: ACCOUNTS.casey, theme, hash: `#/issue/${key}` });
+      const frame = await portalFrame(page);
+      await frame.getByTestId('portal-pending').waitFor();
+      await capture(page, frame, page.locator(`section.app-panel[data-module="${MODULES.portal}"]`), 'portal--pending', theme);
+      await capture(page, frame, page, 'shell--portal', theme);
+      await page.context().close();
 
-    const settings = await openShell(browser, host, { user: ACCOUNTS.alex, theme, hash: `#/module/${MODULES.admin}` });
-    const adminPage = await adminFrame(settings);
-    const deliveries = adminPage.getByTestId('deliveries');
-    await deliveries.getByText('SESSION_SUCCEEDED').first().waitFor();
-    await capture(settings, adminPage, deliveries, 'admin--deliveries', theme);
-    await capture(settings, adminPage, adminPage.getByTestId('checklist'), 'admin--checklist-done', theme);
-    assert.equal(await adminPage.locator('[data-testid^="checklist-"][data-done="false"]').count(), 0, 'every setup step done');
-    await settings.context().close();
-  }));
+      const settings = await openShell(browser, host, { user: ACCOUNTS.alex, theme, hash: `#/module/${MODULES.admin}` });
+      const adminPage = await adminFrame(settings);
+      const deliveries = adminPage.getByTestId('deliveries');
+      await deliveries.getByText('SESSION_SUCCEEDED').first().waitFor();
+      await capture(settings, adminPage, deliveries, 'admin--deliveries', theme);
+      await capture(settings, adminPage, adminPage.getByTestId('checklist'), 'admin--checklist-done', theme);
+      assert.equal(await adminPage.locator('[data-testid^="checklist-"][data-done="false"]').count(), 0, 'every setup step done');
+      await settings.context().close();
+    }),
+  );
   const inbox = await (await browser.newContext({ viewport: { width: 480, height: 900 } })).newPage();
   await inbox.goto(`${host.url}/incode/`);
   await inbox.getByRole('heading', { name: 'Sent verification links' }).waitFor();
-  assert.ok(await inbox.getByRole('link', { name: 'Open verification link' }).count() > 0);
+  assert.ok((await inbox.getByRole('link', { name: 'Open verification link' }).count()) > 0);
   await shoot(inbox, 'sandbox--inbox--light', { fullPage: false });
   await inbox.context().close();
 });

@@ -8,8 +8,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
-  ACCOUNTS, REPO, SANDBOX_CREDENTIALS, adminFrame, contrast, ensureUiBuilt, launchBrowser, luminance, openShell, panelFrame,
-  portalFrame, shoot, startSite,
+  ACCOUNTS,
+  REPO,
+  SANDBOX_CREDENTIALS,
+  adminFrame,
+  contrast,
+  ensureUiBuilt,
+  launchBrowser,
+  luminance,
+  openShell,
+  panelFrame,
+  portalFrame,
+  shoot,
+  startSite,
 } from './helpers.mjs';
 
 let browser;
@@ -30,8 +41,12 @@ function startCommandLine(args) {
   const child = spawn(process.execPath, [path.join(REPO, 'dev/host/main.mjs'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (chunk) => { out += chunk; });
-  child.stderr.on('data', (chunk) => { err += chunk; });
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    err += chunk;
+  });
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the host did not start: ${out} ${err}`)), 60_000);
     child.stdout.on('data', () => {
@@ -56,7 +71,7 @@ function startCommandLine(args) {
   };
 }
 
-test('the local run prints one URL, and it opens on an issue with the app\'s panel and a way to get started', async () => {
+test("the local run prints one URL, and it opens on an issue with the app's panel and a way to get started", async () => {
   const cli = startCommandLine(['--port', '0', '--memory', '--brief']);
   try {
     await cli.ready;
@@ -80,7 +95,7 @@ test('the local run prints one URL, and it opens on an issue with the app\'s pan
   }
 });
 
-test('switching users shows the agent\'s queue, the admin\'s settings and the customer\'s portal', async () => {
+test("switching users shows the agent's queue, the admin's settings and the customer's portal", async () => {
   host = await startSite();
   const page = await openShell(browser, host, { user: ACCOUNTS.avery });
   await page.waitForURL(/#\/issue\/HELP-1$/);
@@ -155,7 +170,11 @@ test('light and dark: the shell and the panel inside it switch together, with re
   const page = await openShell(browser, host, { user: ACCOUNTS.avery, hash: '#/issue/HELP-1' });
   const colours = async () => {
     const frame = await panelFrame(page);
-    const shell = await page.evaluate(() => ({ mode: document.documentElement.dataset.colorMode, bg: getComputedStyle(document.body).backgroundColor, text: getComputedStyle(document.body).color }));
+    const shell = await page.evaluate(() => ({
+      mode: document.documentElement.dataset.colorMode,
+      bg: getComputedStyle(document.body).backgroundColor,
+      text: getComputedStyle(document.body).color,
+    }));
     const panel = await frame.evaluate(() => {
       const card = document.querySelector('[data-testid="setup-required"] h2, [data-testid="setup-required"]');
       return {

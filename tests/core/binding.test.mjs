@@ -19,7 +19,10 @@ test('a value of the wrong shape throws an Error with code bad_input', () => {
     () => core.publicSettings({ environment: 'moon' }, {}),
     (error) => error instanceof Error && error.code === 'bad_input' && /settings/.test(error.message),
   );
-  assert.throws(() => core.receiveWebhook(42), (error) => error.code === 'bad_input');
+  assert.throws(
+    () => core.receiveWebhook(42),
+    (error) => error.code === 'bad_input',
+  );
 });
 
 test('expected failures are values, not exceptions', () => {
@@ -33,9 +36,16 @@ test('a Core built from settings renders every outcome to ADF', () => {
   const settings = core.defaultSettings();
   const instance = new core.Core(settings);
   const vars = {
-    name: 'Casey', email: 'casey@example.test', identityId: 'id-1', sessionId: 's-1',
-    outcome: 'passed', agent: 'Avery', issueKey: 'HELP-1', time: '2026-11-22 10:00:00 UTC',
-    delivery: 'email', status: 'Success - 2026-11-22 10:00:00',
+    name: 'Casey',
+    email: 'casey@example.test',
+    identityId: 'id-1',
+    sessionId: 's-1',
+    outcome: 'passed',
+    agent: 'Avery',
+    issueKey: 'HELP-1',
+    time: '2026-11-22 10:00:00 UTC',
+    delivery: 'email',
+    status: 'Success - 2026-11-22 10:00:00',
   };
   for (const outcome of ['passed', 'failed', 'manualReview']) {
     const rendered = instance.renderComment(outcome, vars);
@@ -68,7 +78,7 @@ test('a Core renders a custom template from its compiled form, and without it st
   assert.equal('templateCode' in core.publicSettings(compiled, {}).settings, false);
 });
 
-test('the core module carries no template parser or settings validation: those are the console module\'s', async () => {
+test("the core module carries no template parser or settings validation: those are the console module's", async () => {
   const generated = path.join(root, 'src/generated');
   const coreApi = await import(path.join(generated, 'core.js'));
   const consoleApi = await import(path.join(generated, 'console.js'));

@@ -17,14 +17,34 @@ before(async () => {
 
 const T0 = 1_795_341_600_000;
 const verification = (overrides = {}) => ({
-  id: 'ver-1', sessionId: 'sess-1', issueKey: 'HD-1', issueId: '10001', email: 'ann@example.com',
-  name: 'Ann', delivery: 'EMAIL', destination: 'ann@example.com', requestedBy: 'acc-1',
-  requestedByName: 'Sam', requestedAtMs: T0, expiresAtMs: T0 + 600_000, status: 'inProgress',
-  statusText: 'In Progress - 2026-11-22 10:00:00', updatedAtMs: T0, identityId: '',
-  history: [{ status: 'requested', atMs: T0, cause: 'sent' }], appliedEvents: [], ...overrides,
+  id: 'ver-1',
+  sessionId: 'sess-1',
+  issueKey: 'HD-1',
+  issueId: '10001',
+  email: 'ann@example.com',
+  name: 'Ann',
+  delivery: 'EMAIL',
+  destination: 'ann@example.com',
+  requestedBy: 'acc-1',
+  requestedByName: 'Sam',
+  requestedAtMs: T0,
+  expiresAtMs: T0 + 600_000,
+  status: 'inProgress',
+  statusText: 'In Progress - 2026-11-22 10:00:00',
+  updatedAtMs: T0,
+  identityId: '',
+  history: [{ status: 'requested', atMs: T0, cause: 'sent' }],
+  appliedEvents: [],
+  ...overrides,
 });
 const event = (type, overrides = {}) => ({
-  type, sessionId: 'sess-1', identityId: '', loginHint: '', rawType: type, occurredAtMs: 0, ...overrides,
+  type,
+  sessionId: 'sess-1',
+  identityId: '',
+  loginHint: '',
+  rawType: type,
+  occurredAtMs: 0,
+  ...overrides,
 });
 
 test('every character of a value comes back as it went in, through a rendered comment too', () => {
@@ -43,9 +63,7 @@ test('every character of a value comes back as it went in, through a rendered co
 
 test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, and never fails a call', () => {
   const instance = new core.Core(core.defaultSettings());
-  const decision = core.applyEvent(
-    instance, verification({ name: 'Ann \ud800 X', requestedByName: '\udfff' }), event('succeeded'), T0 + 1000,
-  );
+  const decision = core.applyEvent(instance, verification({ name: 'Ann \ud800 X', requestedByName: '\udfff' }), event('succeeded'), T0 + 1000);
   instance.free();
   assert.equal(decision.kind, 'applied');
   const comment = JSON.parse(decision.actions.comment.body);
@@ -61,7 +79,10 @@ test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, an
   const signature = createHmac('sha256', secret).update(body).digest('hex');
   const receipt = core.receiveWebhook({
     auth: { mode: 'hmac', header: 'x-sig', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
-    secret, headers: { 'x-sig': [signature] }, body, nowMs: T0,
+    secret,
+    headers: { 'x-sig': [signature] },
+    body,
+    nowMs: T0,
   });
   assert.equal(receipt.kind, 'event');
 });
@@ -69,15 +90,21 @@ test('an unpaired surrogate reads as U+FFFD, as in any string passed to wasm, an
 test('only the headers the authentication reads matter, but every header must be a string or strings', () => {
   const secret = 'shared-secret-1-0a1b2c';
   const input = (headers) => ({
-    auth: { mode: 'sharedSecret', header: 'X-Webhook-Secret' }, secret, headers,
-    body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}', nowMs: T0,
+    auth: { mode: 'sharedSecret', header: 'X-Webhook-Secret' },
+    secret,
+    headers,
+    body: '{"eventType":"SESSION_STARTED","interviewId":"s-9"}',
+    nowMs: T0,
   });
   const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`x-other-${i}`, [`v${i}`]]));
   assert.equal(core.receiveWebhook(input({ ...many, ' x-webhook-secret ': secret })).kind, 'event');
   assert.equal(core.receiveWebhook(input({ ...many, 'X-WEBHOOK-SECRET': ['wrong', secret] })).kind, 'event');
   assert.equal(core.receiveWebhook(input(many)).reason, 'missing_secret_header');
   for (const bad of [{ host: 5 }, { host: [null] }, { host: { a: 1 } }]) {
-    assert.throws(() => core.receiveWebhook(input({ ...bad, 'x-webhook-secret': secret })), (e) => e.code === 'bad_input');
+    assert.throws(
+      () => core.receiveWebhook(input({ ...bad, 'x-webhook-secret': secret })),
+      (e) => e.code === 'bad_input',
+    );
   }
 });
 
@@ -86,7 +113,10 @@ test('a Core authenticates with its own settings, passed only the headers it nam
   const cases = vectors.groups.filter((g) => g.function === 'receiveWebhook').flatMap((g) => g.cases);
   assert.ok(cases.length > 50);
   const extra = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`X-Forwarded-${i}`, [`v${i}`]]));
-  for (const { name, args: [input] } of cases) {
+  for (const {
+    name,
+    args: [input],
+  } of cases) {
     const instance = new core.Core({ ...core.defaultSettings(), webhookAuth: input.auth });
     const { auth, ...delivery } = input;
     const expected = core.receiveWebhook(input);
@@ -108,14 +138,21 @@ test('a Core authenticates with its own settings, passed only the headers it nam
   }
   // The Core drops what a caller passes beyond its names, as receiveWebhook does.
   assert.equal(instance.receiveWebhook(delivery({ ...extra, 'x-webhook-secret': 's-1-shared-0a1b2c3d' })).kind, 'event');
-  assert.throws(() => instance.receiveWebhook({ ...delivery({}), body: 42 }), (e) => e.code === 'bad_input');
+  assert.throws(
+    () => instance.receiveWebhook({ ...delivery({}), body: 42 }),
+    (e) => e.code === 'bad_input',
+  );
   instance.free();
 });
 
-test('applyEvent: the core reads only the record\'s EventRecord fields, and the rest of the record is carried over', () => {
+test("applyEvent: the core reads only the record's EventRecord fields, and the rest of the record is carried over", () => {
   const instance = new core.Core(core.defaultSettings());
   const whole = verification({ destination: '+1 •••• 1234', requestedAtMs: T0 - 5, expiresAtMs: T0 + 1, extra: { kept: [1, 2] } });
-  for (const [type, rawType] of [['succeeded', 'SESSION_SUCCEEDED'], ['started', 'onboardingStatus'], ['pendingReview', '']]) {
+  for (const [type, rawType] of [
+    ['succeeded', 'SESSION_SUCCEEDED'],
+    ['started', 'onboardingStatus'],
+    ['pendingReview', ''],
+  ]) {
     const decision = core.applyEvent(instance, whole, event(type, { rawType, identityId: 'id-9' }), T0 + 9000);
     // The same decision as from the whole record: the pick leaves out nothing the core reads
     // (a field left out would be refused as bad_input).

@@ -35,7 +35,10 @@ function call(name, args) {
   return core[name](...args);
 }
 
-const files = fs.readdirSync(vectorDir).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(vectorDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('there are vectors for every module', () => {
   for (const f of ['settings', 'templates', 'transitions', 'jira', 'webhook', 'state', 'incode']) {

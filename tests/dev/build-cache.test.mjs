@@ -95,13 +95,20 @@ describe('dev/build-core.sh', () => {
   write(repo, 'Cargo.toml', '[package]\nname = "incode-verify-core"\n');
   write(repo, 'Cargo.lock', '# lock\n');
   rewriteKeepingTime(path.join(repo, 'rust/src/lib.rs'), 'pub fn decide() {}\n');
-  write(repo, 'fake-bin/cargo', `#!/bin/sh
+  write(
+    repo,
+    'fake-bin/cargo',
+    `#!/bin/sh
 echo "cargo $*" >> "${calls}"
 mkdir -p target/wasm32-unknown-unknown/release
 printf '\\0asm%s' "$*" > target/wasm32-unknown-unknown/release/incode_verify_core.wasm
-`);
+`,
+  );
   write(repo, 'fake-bin/rustc', '#!/bin/sh\necho "rustc 1.99.0 (fake)"\n');
-  write(repo, 'fake-bin/wasm-bindgen', `#!/bin/sh
+  write(
+    repo,
+    'fake-bin/wasm-bindgen',
+    `#!/bin/sh
 [ "$1" = "--version" ] && { echo "wasm-bindgen 0.2.0"; exit 0; }
 echo "wasm-bindgen $*" >> "${calls}"
 while [ $# -gt 1 ]; do
@@ -112,7 +119,8 @@ mkdir -p "$dir"
 echo "export default new URL('\${name}_bg.wasm', import.meta.url);" > "$dir/$name.js"
 echo "export {};" > "$dir/$name.d.ts"
 cp "$1" "$dir/\${name}_bg.wasm"
-`);
+`,
+  );
   for (const tool of ['cargo', 'rustc', 'wasm-bindgen']) fs.chmodSync(path.join(bin, tool), 0o755);
 
   function build() {
@@ -136,7 +144,7 @@ cp "$1" "$dir/\${name}_bg.wasm"
     assert.equal(fs.readFileSync(path.join(repo, 'src/generated/console-bytes.js'), 'utf8'), generated);
   });
 
-  it('rebuilds after a change in the Rust sources, even one that keeps the file\'s time', () => {
+  it("rebuilds after a change in the Rust sources, even one that keeps the file's time", () => {
     rewriteKeepingTime(path.join(repo, 'rust/src/lib.rs'), 'pub fn decided() {}\n');
     assert.equal(build().calls.filter((c) => c.startsWith('cargo build')).length, 2);
     assert.deepEqual(build().calls, []);
@@ -154,7 +162,7 @@ cp "$1" "$dir/\${name}_bg.wasm"
 });
 
 describe('static/scripts/build.mjs', () => {
-  it('names each page\'s own sources, the shared code and the lockfile as its inputs, and its dist/ as output', async () => {
+  it("names each page's own sources, the shared code and the lockfile as its inputs, and its dist/ as output", async () => {
     const { pageSpec } = await import('../../static/scripts/build.mjs');
     const spec = pageSpec('portal-panel');
     const staticDir = path.join(REPO, 'static');

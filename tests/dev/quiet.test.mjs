@@ -23,7 +23,10 @@ function strayLines(output) {
 }
 
 test('importing the generated glue in Node prints no module-type warning', () => {
-  const result = spawnSync(process.execPath, ['-e', "Promise.all([import('./src/generated/core.js'), import('./src/generated/console.js')])"], { cwd: REPO, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['-e', "Promise.all([import('./src/generated/core.js'), import('./src/generated/console.js')])"], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /MODULE_TYPELESS_PACKAGE_JSON|Warning/);
 });

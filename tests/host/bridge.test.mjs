@@ -19,14 +19,14 @@ describe('Custom UI resources', () => {
   });
   after(() => host.stop());
 
-  it('serves index.html with the bridge first, the theme and Forge\'s CSP', async () => {
+  it("serves index.html with the bridge first, the theme and Forge's CSP", async () => {
     const { json: frame } = await frameFor(host, { accountId: ACCOUNTS.avery, moduleKey: 'fixture-panel', issueKey: 'HELP-1', theme: 'dark' });
     assert.match(frame.src, /^\/app\/panel\/\?frame=[\w-]{32}$/);
     const response = await fetch(`${host.url}${frame.src}`);
     assert.equal(response.status, 200);
     const html = await response.text();
     const client = html.indexOf('<script src="/__bridge/client.js?frame=');
-    assert.ok(client > 0 && client < html.indexOf('window.fixtureInline'), 'the bridge loads before the page\'s own scripts');
+    assert.ok(client > 0 && client < html.indexOf('window.fixtureInline'), "the bridge loads before the page's own scripts");
     assert.match(html, /<html data-color-mode="dark" lang="en">/);
 
     const csp = response.headers.get('content-security-policy');
@@ -42,7 +42,7 @@ describe('Custom UI resources', () => {
     assert.equal(directive('report-uri'), 'report-uri /__host/csp-report');
   });
 
-  it('serves the resource\'s other files and nothing outside it', async () => {
+  it("serves the resource's other files and nothing outside it", async () => {
     const asset = await fetch(`${host.url}/app/panel/app.js`);
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type'), /^text\/javascript/);
@@ -65,7 +65,11 @@ describe('Custom UI resources', () => {
 
   it('records CSP violation reports', async () => {
     const report = { 'csp-report': { 'violated-directive': 'style-src', 'blocked-uri': 'inline' } };
-    const sent = await fetch(`${host.url}/__host/csp-report`, { method: 'POST', headers: { 'content-type': 'application/csp-report' }, body: JSON.stringify(report) });
+    const sent = await fetch(`${host.url}/__host/csp-report`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/csp-report' },
+      body: JSON.stringify(report),
+    });
     assert.equal(sent.status, 204);
     const { violations } = await (await fetch(`${host.url}/__host/csp-violations`)).json();
     assert.deepEqual(violations.at(-1), report['csp-report']);
@@ -79,7 +83,7 @@ describe('the bridge', () => {
   });
   after(() => host.stop());
 
-  it('gives @forge/bridge the frame\'s context', async () => {
+  it("gives @forge/bridge the frame's context", async () => {
     const page = await openPage(host, { accountId: ACCOUNTS.blake, issueKey: 'HELP-3', theme: 'dark' });
     const context = await page.forge.view.getContext();
     assert.equal(context.accountId, ACCOUNTS.blake);
@@ -90,10 +94,10 @@ describe('the bridge', () => {
     assert.equal(context.extension.project.key, 'HELP');
     assert.deepEqual(context.theme, { colorMode: 'dark' });
     assert.equal(context.siteUrl, host.url);
-    assert.equal(context.locale, 'en-GB', '@forge/bridge normalises the user\'s locale');
+    assert.equal(context.locale, 'en-GB', "@forge/bridge normalises the user's locale");
   });
 
-  it('invokes the module\'s resolver as the frame\'s user, whatever the payload says', async () => {
+  it("invokes the module's resolver as the frame's user, whatever the payload says", async () => {
     const page = await openPage(host, { accountId: ACCOUNTS.avery, issueKey: 'HELP-1' });
     const answer = await page.forge.invoke('echo', { accountId: ACCOUNTS.alex, issueKey: 'HELP-9', extension: { issue: { key: 'HELP-9' } } });
     assert.equal(answer.context.accountId, ACCOUNTS.avery);
@@ -118,7 +122,7 @@ describe('the bridge', () => {
     assert.equal(context.extension.request.key, 'HELP-1');
   });
 
-  it('calls Jira as the frame\'s user through requestJira', async () => {
+  it("calls Jira as the frame's user through requestJira", async () => {
     const page = await openPage(host, { accountId: ACCOUNTS.blake, issueKey: 'HELP-1' });
     // The payload @forge/bridge's requestJira sends (it builds it with a relative `new Request`,
     // which only a browser can construct, so the test sends the same shape itself).
@@ -140,7 +144,10 @@ describe('the bridge', () => {
     await page.forge.router.open({ target: 'issue', issueKey: 'HELP-2' });
     await page.forge.showFlag({ id: 'sent', title: 'Link sent', type: 'success' }).close();
     const messages = page.shellMessages.map((m) => m.message);
-    assert.deepEqual(messages.map((m) => m.type), ['navigate', 'navigate', 'showFlag', 'closeFlag']);
+    assert.deepEqual(
+      messages.map((m) => m.type),
+      ['navigate', 'navigate', 'showFlag', 'closeFlag'],
+    );
     assert.equal(messages[0].data.url, `${host.url}/#/module/fixture-admin`);
     assert.equal(messages[1].data.url, `${host.url}/#/issue/HELP-2`);
     assert.equal(messages[1].data.newTab, true);
@@ -155,7 +162,7 @@ describe('the bridge', () => {
     assert.equal(await page.forge.view.refresh(), undefined);
   });
 
-  it('opens a modal of a resource over the page, with the opener\'s context and its own, and hands its close payload to onClose', async () => {
+  it("opens a modal of a resource over the page, with the opener's context and its own, and hands its close payload to onClose", async () => {
     const page = await openPage(host, { accountId: ACCOUNTS.avery, issueKey: 'HELP-1' });
     const closed = [];
     await new page.forge.Modal({ context: { ask: 'Send?' }, size: 'small', onClose: (payload) => closed.push(payload) }).open();
@@ -183,7 +190,12 @@ describe('the bridge', () => {
   });
 
   it('takes nothing from requests that do not carry an issued frame', async () => {
-    const post = (headers) => fetch(`${host.url}/__bridge/invoke`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ functionKey: 'whoami', payload: {} }) });
+    const post = (headers) =>
+      fetch(`${host.url}/__bridge/invoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ functionKey: 'whoami', payload: {} }),
+      });
     assert.equal((await post({})).status, 401);
     assert.equal((await post({ 'x-forge-frame': 'guess' })).status, 401);
     const context = await fetch(`${host.url}/__bridge/context`, { method: 'POST' });

@@ -16,7 +16,13 @@ describe('resolvers', () => {
 
   it('passes the platform event and context through @forge/resolver', async () => {
     const extension = { issue: { key: 'HELP-2', id: '10102', type: 'Service Request' }, project: { id: '10000', key: 'HELP', type: 'service_desk' } };
-    const answer = await host.invokeResolver({ moduleKey: 'fixture-panel', account: ACCOUNTS.avery, extension, functionName: 'echo', payload: { email: 'casey@example.test', nested: [1, { two: 2 }] } });
+    const answer = await host.invokeResolver({
+      moduleKey: 'fixture-panel',
+      account: ACCOUNTS.avery,
+      extension,
+      functionName: 'echo',
+      payload: { email: 'casey@example.test', nested: [1, { two: 2 }] },
+    });
     assert.deepEqual(answer.payload, { email: 'casey@example.test', nested: [1, { two: 2 }] });
     const { context } = answer;
     assert.equal(context.accountId, ACCOUNTS.avery);
@@ -31,7 +37,12 @@ describe('resolvers', () => {
   });
 
   it('marks portal customers and resolves the resolver from the module', async () => {
-    const answer = await host.invokeResolver({ moduleKey: 'fixture-portal', account: ACCOUNTS.casey, extension: { request: { key: 'HELP-1' } }, functionName: 'echo' });
+    const answer = await host.invokeResolver({
+      moduleKey: 'fixture-portal',
+      account: ACCOUNTS.casey,
+      extension: { request: { key: 'HELP-1' } },
+      functionName: 'echo',
+    });
     assert.equal(answer.context.accountType, 'customer');
     assert.equal(answer.context.extension.type, 'jiraServiceManagement:portalRequestDetailPanel');
     assert.deepEqual(answer.payload, {}, 'no payload reads as {} as the platform sends it');
@@ -50,12 +61,22 @@ describe('resolvers', () => {
   });
 
   it('hands webTrigger.getUrl a URL that the host serves', async () => {
-    const result = await host.invokeResolver({ moduleKey: 'fixture-admin', account: ACCOUNTS.alex, functionName: 'webtriggerUrl', payload: { key: 'fixture-hook' } });
+    const result = await host.invokeResolver({
+      moduleKey: 'fixture-admin',
+      account: ACCOUNTS.alex,
+      functionName: 'webtriggerUrl',
+      payload: { key: 'fixture-hook' },
+    });
     assert.equal(result.value, host.webtriggerUrl('fixture-hook'));
     assert.equal(result.value, `${host.url}/x/${host.ids.installationId}/fixture-hook`);
     const served = await fetch(`${result.value}?mode=status&code=202`, { method: 'POST', body: '' });
     assert.equal(served.status, 202);
-    const unknown = await host.invokeResolver({ moduleKey: 'fixture-admin', account: ACCOUNTS.alex, functionName: 'webtriggerUrl', payload: { key: 'no-such-trigger' } });
+    const unknown = await host.invokeResolver({
+      moduleKey: 'fixture-admin',
+      account: ACCOUNTS.alex,
+      functionName: 'webtriggerUrl',
+      payload: { key: 'no-such-trigger' },
+    });
     assert.equal(unknown.ok, false);
     assert.match(unknown.error.message, /Failed to get web trigger URL/);
   });
@@ -68,7 +89,7 @@ describe('webtriggers', () => {
   });
   after(() => host.stop());
 
-  it('builds Forge\'s request object and answers the handler\'s response', async () => {
+  it("builds Forge's request object and answers the handler's response", async () => {
     const answer = await host.invokeWebtrigger('fixture-hook', {
       method: 'post',
       headers: { 'X-Incode-Signature': 'sha256=ab', 'content-type': 'application/json', 'x-multi': ['1', '2'] },
@@ -102,9 +123,13 @@ describe('webtriggers', () => {
     assert.equal((await host.invokeWebtrigger('unknown-trigger')).status, 404);
   });
 
-  it('serves webtriggers over HTTP with the sender\'s header spelling', async () => {
+  it("serves webtriggers over HTTP with the sender's header spelling", async () => {
     const url = `${host.webtriggerUrl('fixture-hook')}?mode=echo`;
-    const response = await fetch(url, { method: 'POST', headers: { 'X-Incode-Signature': 'sha256=00ff', 'Content-Type': 'application/json' }, body: '{"a":1}' });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'X-Incode-Signature': 'sha256=00ff', 'Content-Type': 'application/json' },
+      body: '{"a":1}',
+    });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('x-fixture'), 'a, b');
     const request = await response.json();
@@ -120,12 +145,18 @@ describe('scheduled triggers', () => {
     const host = await startFixtureHost();
     try {
       const updatedAt = '2026-11-01T00:00:00.000Z';
-      host.kvs.set('report:accounts', [ACCOUNTS.avery, ACCOUNTS.casey, 'gone-account'].map((accountId) => ({ accountId, updatedAt })));
+      host.kvs.set(
+        'report:accounts',
+        [ACCOUNTS.avery, ACCOUNTS.casey, 'gone-account'].map((accountId) => ({ accountId, updatedAt })),
+      );
       host.jira.users.setActive(ACCOUNTS.casey, false);
       const result = await host.invokeScheduledTrigger('fixture-weekly');
       assert.deepEqual(result.event, { context: { cloudId: host.ids.cloudId, moduleKey: 'fixture-weekly' } });
       assert.equal(result.moduleKey, 'fixture-weekly');
-      assert.deepEqual(result.updates, [{ accountId: ACCOUNTS.casey, status: 'closed' }, { accountId: 'gone-account', status: 'closed' }]);
+      assert.deepEqual(result.updates, [
+        { accountId: ACCOUNTS.casey, status: 'closed' },
+        { accountId: 'gone-account', status: 'closed' },
+      ]);
       assert.equal(host.stats.last().kind, 'scheduledTrigger');
       assert.equal(host.stats.last().accountId, undefined);
 

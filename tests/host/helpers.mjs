@@ -40,7 +40,11 @@ export function incodeStandIn() {
     requests,
     async handleApi(request) {
       requests.push(request);
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ interviewId: 'int-1', url: `${baseUrl}/incode/session/int-1`, seen: request.url }) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ interviewId: 'int-1', url: `${baseUrl}/incode/session/int-1`, seen: request.url }),
+      };
     },
     handlePage(req, res) {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -78,9 +82,19 @@ export function barePlatform({ latencyMs = 0, now = Date.now, kvsFile, accountId
   const realtime = createRealtimeHub({ installationId: ids.installationId, now });
   const incode = incodeStandIn()({ baseUrl: 'http://127.0.0.1:1' });
   const platform = createPlatform({ manifest, ids, baseUrl: () => 'http://127.0.0.1:1', jira, kvs, realtime, incode: () => incode, latencyMs });
-  const run = (fn, meta = {}) => platform.run({
-    kind: 'resolver', functionKey: 'fixture-resolver', name: 'test', moduleKey: 'fixture-panel', accountId, timeoutMs: 10_000, ...meta,
-  }, fn);
+  const run = (fn, meta = {}) =>
+    platform.run(
+      {
+        kind: 'resolver',
+        functionKey: 'fixture-resolver',
+        name: 'test',
+        moduleKey: 'fixture-panel',
+        accountId,
+        timeoutMs: 10_000,
+        ...meta,
+      },
+      fn,
+    );
   return { platform, kvs, jira, realtime, incode, run, manifest };
 }
 
@@ -103,26 +117,32 @@ export function eventSourceFor(base) {
       this.controller = new AbortController();
       this.onmessage = null;
       this.onerror = null;
-      this.opened = fetch(new URL(url, base), { signal: this.controller.signal }).then(async (response) => {
-        if (!response.ok) throw new Error(`EventSource: ${response.status}`);
-        this.readyState = 1;
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for await (const chunk of response.body) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let split;
-          while ((split = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, split);
-            buffer = buffer.slice(split + 2);
-            const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-            if (data && this.onmessage) this.onmessage({ data });
+      this.opened = fetch(new URL(url, base), { signal: this.controller.signal })
+        .then(async (response) => {
+          if (!response.ok) throw new Error(`EventSource: ${response.status}`);
+          this.readyState = 1;
+          const decoder = new TextDecoder();
+          let buffer = '';
+          for await (const chunk of response.body) {
+            buffer += decoder.decode(chunk, { stream: true });
+            let split;
+            while ((split = buffer.indexOf('\n\n')) >= 0) {
+              const block = buffer.slice(0, split);
+              buffer = buffer.slice(split + 2);
+              const data = block
+                .split('\n')
+                .filter((l) => l.startsWith('data: '))
+                .map((l) => l.slice(6))
+                .join('\n');
+              if (data && this.onmessage) this.onmessage({ data });
+            }
           }
-        }
-        this.readyState = 2;
-      }).catch((error) => {
-        this.readyState = 2;
-        if (error.name !== 'AbortError' && this.onerror) this.onerror(error);
-      });
+          this.readyState = 2;
+        })
+        .catch((error) => {
+          this.readyState = 2;
+          if (error.name !== 'AbortError' && this.onerror) this.onerror(error);
+        });
     }
     close() {
       this.readyState = 2;

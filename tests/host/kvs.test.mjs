@@ -103,7 +103,10 @@ describe('KVS TTL and key policies', () => {
     now.advance(1);
     assert.equal(await run(() => kvs.get('ttl:short')), undefined);
     const page = await run(() => kvs.query().where('key', WhereConditions.beginsWith('ttl:')).getMany());
-    assert.deepEqual(page.results.map((r) => r.key), ['ttl:long', 'ttl:none']);
+    assert.deepEqual(
+      page.results.map((r) => r.key),
+      ['ttl:long', 'ttl:none'],
+    );
     now.advance(86_400_000);
     assert.equal(await run(() => kvs.get('ttl:long')), undefined);
     assert.equal(await run(() => kvs.get('ttl:none')), 'c');
@@ -120,7 +123,11 @@ describe('KVS TTL and key policies', () => {
 
   it('rejects malformed TTLs', async () => {
     const { run } = barePlatform();
-    for (const ttl of [{ value: 0, unit: 'SECONDS' }, { value: 1.5, unit: 'MINUTES' }, { value: 1, unit: 'WEEKS' }]) {
+    for (const ttl of [
+      { value: 0, unit: 'SECONDS' },
+      { value: 1.5, unit: 'MINUTES' },
+      { value: 1, unit: 'WEEKS' },
+    ]) {
       assert.equal((await rejection(() => run(() => kvs.set('k', 1, { ttl })))).code, 'BAD_REQUEST');
     }
   });
@@ -141,7 +148,14 @@ describe('KVS TTL and key policies', () => {
 
   it('FAIL_IF_EXISTS lets exactly one of many concurrent writers win', async () => {
     const { run } = barePlatform({ latencyMs: 5 });
-    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => run(() => kvs.set('once', i, { keyPolicy: 'FAIL_IF_EXISTS' })).then(() => 'won', (e) => e.code)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        run(() => kvs.set('once', i, { keyPolicy: 'FAIL_IF_EXISTS' })).then(
+          () => 'won',
+          (e) => e.code,
+        ),
+      ),
+    );
     assert.equal(outcomes.filter((o) => o === 'won').length, 1);
     assert.equal(outcomes.filter((o) => o === 'KEY_CONFLICT').length, 11);
   });
@@ -174,7 +188,10 @@ describe('KVS queries', () => {
     assert.equal(capped.results.length, 20, 'a page never holds more than 20');
     const { keys, pages } = await allPages(run, 'item:', 20);
     assert.equal(pages, 3);
-    assert.deepEqual(keys, Array.from({ length: 45 }, (_, i) => `item:${String(i).padStart(3, '0')}`));
+    assert.deepEqual(
+      keys,
+      Array.from({ length: 45 }, (_, i) => `item:${String(i).padStart(3, '0')}`),
+    );
     const single = await run(() => kvs.query().where('key', WhereConditions.beginsWith('item:044')).getOne());
     assert.deepEqual(single, { key: 'item:044', value: 44 });
   });
@@ -201,7 +218,10 @@ describe('KVS queries', () => {
     assert.equal(await run(() => kvs.getSecret('secret:apiKey')), 'k-123');
     assert.equal(await run(() => kvs.get('secret:apiKey')), undefined, 'get does not read secrets');
     const page = await run(() => kvs.query().where('key', WhereConditions.beginsWith('secret:')).getMany());
-    assert.deepEqual(page.results.map((r) => r.key), ['secret:visible']);
+    assert.deepEqual(
+      page.results.map((r) => r.key),
+      ['secret:visible'],
+    );
     const everything = await run(() => kvs.query().limit(20).getMany());
     assert.ok(!everything.results.some((r) => r.value === 'k-123'));
     await run(() => kvs.deleteSecret('secret:apiKey'));
@@ -213,12 +233,27 @@ describe('KVS queries', () => {
 describe('KVS batches and transactions', () => {
   it('batch set/get/delete report per-key success and failure', async () => {
     const { run } = barePlatform();
-    const set = await run(() => kvs.batchSet([{ key: 'b1', value: 1 }, { key: 'bad/key', value: 2 }, { key: 'b3', value: 3, options: { ttl: { value: 1, unit: 'HOURS' } } }]));
-    assert.deepEqual(set.successfulKeys.map((k) => k.key), ['b1', 'b3']);
+    const set = await run(() =>
+      kvs.batchSet([
+        { key: 'b1', value: 1 },
+        { key: 'bad/key', value: 2 },
+        { key: 'b3', value: 3, options: { ttl: { value: 1, unit: 'HOURS' } } },
+      ]),
+    );
+    assert.deepEqual(
+      set.successfulKeys.map((k) => k.key),
+      ['b1', 'b3'],
+    );
     assert.equal(set.failedKeys[0].key, 'bad/key');
     assert.equal(set.failedKeys[0].error.code, 'INVALID_KEY');
     const got = await run(() => kvs.batchGet([{ key: 'b1' }, { key: 'missing' }, { key: 'b3' }]));
-    assert.deepEqual(got.successfulKeys.map((k) => [k.key, k.value]), [['b1', 1], ['b3', 3]]);
+    assert.deepEqual(
+      got.successfulKeys.map((k) => [k.key, k.value]),
+      [
+        ['b1', 1],
+        ['b3', 3],
+      ],
+    );
     assert.deepEqual(got.failedKeys, [{ key: 'missing', error: { code: 'KEY_NOT_FOUND', message: 'Key does not exist' } }]);
     const deleted = await run(() => kvs.batchDelete([{ key: 'b1' }, { key: 'missing' }]));
     assert.deepEqual(deleted.successfulKeys, [{ key: 'b1' }]);
@@ -240,7 +275,12 @@ describe('KVS batches and transactions', () => {
     await run(() => kvs.set('tx:keep', 'original'));
     const writesBefore = store.writes;
     const cases = [
-      () => kvs.transact().set('tx:keep', 'changed').set('tx:new', 'x'.repeat(250 * 1024)).execute(),
+      () =>
+        kvs
+          .transact()
+          .set('tx:keep', 'changed')
+          .set('tx:new', 'x'.repeat(250 * 1024))
+          .execute(),
       () => kvs.transact().set('tx:keep', 'changed').delete('tx:keep').execute(),
       () => kvs.transact().set('tx:keep', 'changed').set('bad/key', 1).execute(),
       () => {
@@ -303,7 +343,15 @@ describe('KVS persistence', () => {
     const missing = store.handle('/api/v1/get', JSON.stringify({ key: 'nothing' }));
     assert.equal(missing.status, 404);
     assert.equal(JSON.parse(missing.body).code, 'KEY_NOT_FOUND');
-    const twoWheres = store.handle('/api/v1/query', JSON.stringify({ where: [{ property: 'key', condition: 'BEGINS_WITH', values: ['a'] }, { property: 'key', condition: 'BEGINS_WITH', values: ['b'] }] }));
+    const twoWheres = store.handle(
+      '/api/v1/query',
+      JSON.stringify({
+        where: [
+          { property: 'key', condition: 'BEGINS_WITH', values: ['a'] },
+          { property: 'key', condition: 'BEGINS_WITH', values: ['b'] },
+        ],
+      }),
+    );
     assert.equal(JSON.parse(twoWheres.body).code, 'QUERY_WHERE_INVALID');
     const otherField = store.handle('/api/v1/query', JSON.stringify({ where: [{ property: 'value', condition: 'BEGINS_WITH', values: ['a'] }] }));
     assert.equal(JSON.parse(otherField.body).code, 'QUERY_WHERE_FIELD_INVALID');

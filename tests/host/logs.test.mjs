@@ -17,7 +17,7 @@ describe('in the host', () => {
   });
   after(() => host.stop());
 
-  it('keeps a function\'s console output with its invocation and writes none of it to the process', async () => {
+  it("keeps a function's console output with its invocation and writes none of it to the process", async () => {
     const written = [];
     const writes = { out: process.stdout.write, err: process.stderr.write };
     process.stdout.write = (chunk, ...rest) => (written.push(String(chunk)), writes.out.call(process.stdout, '', ...rest));
@@ -32,10 +32,13 @@ describe('in the host', () => {
     assert.equal(answer.status, 204);
     assert.deepEqual(written, [], 'nothing printed');
     const entries = host.logs.filter((entry) => entry.invocationId === host.stats.last().id);
-    assert.deepEqual(entries.map(({ functionKey, level, message }) => ({ functionKey, level, message })), [
-      { functionKey: 'hook', level: 'log', message: '{"event":"fixture.logged","verdict":"accepted","count":2}' },
-      { functionKey: 'hook', level: 'warn', message: 'a plain warning' },
-    ]);
+    assert.deepEqual(
+      entries.map(({ functionKey, level, message }) => ({ functionKey, level, message })),
+      [
+        { functionKey: 'hook', level: 'log', message: '{"event":"fixture.logged","verdict":"accepted","count":2}' },
+        { functionKey: 'hook', level: 'warn', message: 'a plain warning' },
+      ],
+    );
     assert.ok(entries.every((entry) => Number.isFinite(entry.at)));
   });
 
@@ -62,18 +65,27 @@ describe('the readable format', () => {
 
   it('keeps free text, names warnings and errors, and quotes values with spaces', () => {
     assert.equal(formatReadable({ at, functionKey: 'panel-resolver', level: 'error', message: 'boom\nat x' }, 0), '12:04:31 panel-resolver ERROR boom ⏎ at x');
-    assert.equal(formatReadable({ at, functionKey: 'hook', level: 'warn', message: '{"event":"x.y","reason":"two words"}' }, 0), '12:04:31 hook WARN x.y reason="two words"');
+    assert.equal(
+      formatReadable({ at, functionKey: 'hook', level: 'warn', message: '{"event":"x.y","reason":"two words"}' }, 0),
+      '12:04:31 hook WARN x.y reason="two words"',
+    );
   });
 });
 
 describe('the command line', () => {
   /** Starts main.mjs on the fixture app with `args`, calls the logging webtrigger, stops it. */
   async function run(args) {
-    const child = spawn(process.execPath, [path.join(REPO, 'dev/host/main.mjs'), '--port', '0', '--memory', '--app', FIXTURE_DIR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(REPO, 'dev/host/main.mjs'), '--port', '0', '--memory', '--app', FIXTURE_DIR, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk) => { out += chunk; });
-    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
       const url = await new Promise((resolve, reject) => {
@@ -107,24 +119,39 @@ describe('the command line', () => {
 
   it('prints JSON lines with --log-format json, and appends them to --log-file', async () => {
     const json = await run(['--log-format', 'json']);
-    const entries = json.logged.trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(entries.map(({ function: fn, level, event, verdict, count, message }) => ({ fn, level, event, verdict, count, message })), [
-      { fn: 'hook', level: 'log', event: 'fixture.logged', verdict: 'accepted', count: 2, message: undefined },
-      { fn: 'hook', level: 'warn', event: undefined, verdict: undefined, count: undefined, message: 'a plain warning' },
-    ]);
+    const entries = json.logged
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      entries.map(({ function: fn, level, event, verdict, count, message }) => ({ fn, level, event, verdict, count, message })),
+      [
+        { fn: 'hook', level: 'log', event: 'fixture.logged', verdict: 'accepted', count: 2, message: undefined },
+        { fn: 'hook', level: 'warn', event: undefined, verdict: undefined, count: undefined, message: 'a plain warning' },
+      ],
+    );
     assert.ok(entries.every((entry) => !Number.isNaN(Date.parse(entry.time))));
 
     const file = path.join(tempDir(), 'functions.log');
     const readable = await run(['--log-file', file]);
     assert.match(readable.logged, /hook +fixture\.logged verdict=accepted/);
-    const saved = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(saved.map((e) => e.event ?? e.message), ['fixture.logged', 'a plain warning']);
+    const saved = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      saved.map((e) => e.event ?? e.message),
+      ['fixture.logged', 'a plain warning'],
+    );
   });
 
   it('refuses an unknown log format', async () => {
     const child = spawn(process.execPath, [path.join(REPO, 'dev/host/main.mjs'), '--log-format', 'xml'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
     assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 2);
     assert.match(err, /--log-format must be readable or json/);
   });

@@ -16,7 +16,13 @@ function collector() {
 }
 
 async function sign(host, claims, channel = CHANNEL, permissions) {
-  const answer = await host.invokeResolver({ moduleKey: 'fixture-panel', account: ACCOUNTS.avery, extension: { issue: { key: 'HELP-1', id: '10101' } }, functionName: 'sign', payload: { channel, claims, permissions } });
+  const answer = await host.invokeResolver({
+    moduleKey: 'fixture-panel',
+    account: ACCOUNTS.avery,
+    extension: { issue: { key: 'HELP-1', id: '10101' } },
+    functionName: 'sign',
+    payload: { channel, claims, permissions },
+  });
   assert.ok(answer.token, JSON.stringify(answer));
   return answer.token;
 }
@@ -103,7 +109,13 @@ describe('realtime from the app to pages', () => {
       await otherIssue.forge.realtime.subscribe('panel-updates', b.callback),
     ];
     await eventually(() => host.bridge.openStreams === 2, 2000, 'streams');
-    const result = await host.invokeResolver({ moduleKey: 'fixture-panel', account: ACCOUNTS.avery, extension: { issue: { key: 'HELP-1', id: '10101' } }, functionName: 'realtime', payload: { channel: 'panel-updates', event: { n: 1 } } });
+    const result = await host.invokeResolver({
+      moduleKey: 'fixture-panel',
+      account: ACCOUNTS.avery,
+      extension: { issue: { key: 'HELP-1', id: '10101' } },
+      functionName: 'realtime',
+      payload: { channel: 'panel-updates', event: { n: 1 } },
+    });
     assert.equal(result.ok, true);
     assert.ok(result.value.result.eventId);
     await eventually(() => a.events.length === 1, 2000, 'the context event');
@@ -150,7 +162,10 @@ describe('realtime hub', () => {
     hub.publish({ channel: 'c', payloadText: '"wide"', isGlobal: false, contextOverrides: ['issue'], context: panelOnIssue });
     hub.publish({ channel: 'c', payloadText: '"narrow"', isGlobal: false, context: panelOnIssue });
     assert.deepEqual(got, [['issue-wide', 'wide']]);
-    assert.throws(() => hub.publish({ channel: 'c', payloadText: '1', isGlobal: false, contextOverrides: ['nonsense'], context: panelOnIssue }), /contextOverrides/);
+    assert.throws(
+      () => hub.publish({ channel: 'c', payloadText: '1', isGlobal: false, contextOverrides: ['nonsense'], context: panelOnIssue }),
+      /contextOverrides/,
+    );
   });
 
   it('signs tokens another hub cannot verify', () => {
@@ -158,8 +173,17 @@ describe('realtime hub', () => {
     const b = createRealtimeHub({ installationId: 'i' });
     const { jwt } = a.signToken('c', { x: 1 });
     assert.doesNotThrow(() => a.verify(jwt, 'c', 'subscribe'));
-    assert.throws(() => b.verify(jwt, 'c', 'subscribe'), (e) => e.code === 'INVALID_TOKEN');
-    assert.throws(() => a.signToken('c', 'not-an-object'), (e) => e.code === 'INVALID_CLAIMS');
-    assert.throws(() => a.signToken('c', {}, ['read']), (e) => e.code === 'INVALID_PERMISSIONS');
+    assert.throws(
+      () => b.verify(jwt, 'c', 'subscribe'),
+      (e) => e.code === 'INVALID_TOKEN',
+    );
+    assert.throws(
+      () => a.signToken('c', 'not-an-object'),
+      (e) => e.code === 'INVALID_CLAIMS',
+    );
+    assert.throws(
+      () => a.signToken('c', {}, ['read']),
+      (e) => e.code === 'INVALID_PERMISSIONS',
+    );
   });
 });

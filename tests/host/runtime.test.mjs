@@ -22,7 +22,16 @@ describe('runtime through the bundled fixture app', () => {
   after(() => host.stop());
 
   it('lets egress reach allowed hosts and blocks the rest as Forge does', async () => {
-    const allowed = await host.invokeResolver({ ...panel(ACCOUNTS.alex), functionName: 'egress', payload: { url: 'https://demo-api.incodesmile.com/omni/b2b/onboarding/request-new', method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"loginHint":"casey@example.test"}' } });
+    const allowed = await host.invokeResolver({
+      ...panel(ACCOUNTS.alex),
+      functionName: 'egress',
+      payload: {
+        url: 'https://demo-api.incodesmile.com/omni/b2b/onboarding/request-new',
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"loginHint":"casey@example.test"}',
+      },
+    });
     assert.equal(allowed.ok, true);
     assert.equal(allowed.value.status, 200);
     const seen = host.incode.requests.at(-1);
@@ -58,7 +67,8 @@ describe('runtime through the bundled fixture app', () => {
     const calls = Array.from({ length: 30 }, (_, i) => {
       const account = users[i % users.length];
       const extension = { issue: { key: `HELP-${(i % 5) + 1}`, id: String(10101 + (i % 5)) } };
-      return host.invokeResolver({ ...panel(account, extension), functionName: 'whoami', payload: { pauseMs: (i * 7) % 13 } })
+      return host
+        .invokeResolver({ ...panel(account, extension), functionName: 'whoami', payload: { pauseMs: (i * 7) % 13 } })
         .then((answer) => ({ account, extension, answer }));
     });
     const results = await Promise.all(calls);
@@ -116,7 +126,11 @@ describe('live Incode', () => {
       const blocked = await host.invokeResolver({ ...panel(ACCOUNTS.alex), functionName: 'egress', payload: { url: 'https://example.com/' } });
       assert.equal(blocked.error.name, 'REQUEST_EGRESS_ALLOWLIST_ERR');
       // Whether the network answers depends on the machine; the call must simply leave the host.
-      const allowed = await host.invokeResolver({ ...panel(ACCOUNTS.alex), functionName: 'egress', payload: { url: 'https://demo-api.incodesmile.com/', timeoutMs: 3000 } });
+      const allowed = await host.invokeResolver({
+        ...panel(ACCOUNTS.alex),
+        functionName: 'egress',
+        payload: { url: 'https://demo-api.incodesmile.com/', timeoutMs: 3000 },
+      });
       if (!allowed.ok) assert.notEqual(allowed.error.name, 'REQUEST_EGRESS_ALLOWLIST_ERR');
       assert.equal(host.stats.last().calls.incode, 1);
     } finally {
@@ -180,7 +194,11 @@ describe('fault injection', () => {
       statuses.push([response.status, response.headers.get('retry-after')]);
       if (response.status === 429) assert.deepEqual(await response.json(), { errorMessages: ['Too Many Requests (injected fault)'], errors: {} });
     }
-    assert.deepEqual(statuses, [[429, '3'], [429, '3'], [200, null]]);
+    assert.deepEqual(statuses, [
+      [429, '3'],
+      [429, '3'],
+      [200, null],
+    ]);
   });
 
   it('throws timeouts and network failures into egress', async () => {
@@ -194,7 +212,7 @@ describe('fault injection', () => {
     assert.equal(network.cause.code, 'ECONNRESET');
   });
 
-  it('a delayed answer trips the caller\'s own abort signal', async () => {
+  it("a delayed answer trips the caller's own abort signal", async () => {
     const { run, platform } = barePlatform();
     platform.faults.add({ target: 'incode', delayMs: 500, status: 200 });
     const started = Date.now();

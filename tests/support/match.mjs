@@ -3,9 +3,7 @@
 // scalars: equal). Returns null on a match, or the path and reason of the first difference.
 export function subsetMismatch(actual, expected, path = '$') {
   if (expected === null || typeof expected !== 'object') {
-    return Object.is(actual, expected) || actual === expected
-      ? null
-      : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+    return Object.is(actual, expected) || actual === expected ? null : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return `${path}: expected an array, got ${JSON.stringify(actual)}`;

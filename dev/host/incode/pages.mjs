@@ -29,7 +29,7 @@ const STYLE = `
 `;
 
 export function escapeHtml(value) {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
 function layout(title, inner) {
@@ -51,38 +51,40 @@ ${inner}
 }
 
 const STATE_LABEL = {
-  created: ["Link sent", ""],
-  started: ["In progress", "wait"],
-  succeeded: ["Verified", "ok"],
-  failed: ["Failed", "bad"],
-  pendingReview: ["Under manual review", "wait"],
-  approved: ["Review approved", "ok"],
-  rejected: ["Review rejected", "bad"],
-  expired: ["Link expired", "bad"],
+  created: ['Link sent', ''],
+  started: ['In progress', 'wait'],
+  succeeded: ['Verified', 'ok'],
+  failed: ['Failed', 'bad'],
+  pendingReview: ['Under manual review', 'wait'],
+  approved: ['Review approved', 'ok'],
+  rejected: ['Review rejected', 'bad'],
+  expired: ['Link expired', 'bad'],
 };
 
 function badge(state) {
-  const [label, tone] = STATE_LABEL[state] ?? [state, ""];
+  const [label, tone] = STATE_LABEL[state] ?? [state, ''];
   return `<span class="badge ${tone}">${escapeHtml(label)}</span>`;
 }
 
 function time(ms) {
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
 export function inboxPage({ outbox, stateOf }) {
-  const items = [...outbox].reverse().map((m) => `
+  const items = [...outbox].reverse().map(
+    (m) => `
     <li>
       <div><strong>${escapeHtml(m.channel)}</strong> to ${escapeHtml(m.to)} ${badge(stateOf(m.sessionId))}</div>
       <div class="muted">${escapeHtml(m.name)} · ${escapeHtml(time(m.atMs))}</div>
       <div><a href="${escapeHtml(m.path)}">Open verification link</a></div>
-    </li>`);
+    </li>`,
+  );
   return layout(
-    "Incode sandbox inbox",
+    'Incode sandbox inbox',
     `<section class="card" aria-labelledby="inbox-title">
   <h1 id="inbox-title">Sent verification links</h1>
   <p class="muted">Messages the Incode sandbox would have sent by SMS or email. <a href="/incode/webhook">Webhook settings</a></p>
-  ${items.length ? `<ul class="inbox">${items.join("")}</ul>` : `<p>No links have been sent yet.</p>`}
+  ${items.length ? `<ul class="inbox">${items.join('')}</ul>` : `<p>No links have been sent yet.</p>`}
 </section>`,
   );
 }
@@ -90,11 +92,11 @@ export function inboxPage({ outbox, stateOf }) {
 export function sessionPage({ session, state, notice }) {
   const who = escapeHtml(session.employee.name);
   const action = escapeHtml(`/incode/session/${encodeURIComponent(session.id)}`);
-  const status = notice ? `<p role="status">${escapeHtml(notice)}</p>` : "";
+  const status = notice ? `<p role="status">${escapeHtml(notice)}</p>` : '';
   let body;
   switch (state) {
-    case "created":
-    case "started":
+    case 'created':
+    case 'started':
       body = `<section class="card" aria-labelledby="title">
   <h1 id="title">Verify your identity</h1>
   <p>Hi ${who}, your IT help desk asked you to confirm it is really you. This takes a selfie and a quick liveness check.</p>
@@ -107,7 +109,7 @@ export function sessionPage({ session, state, notice }) {
   </form>
 </section>`;
       break;
-    case "pendingReview":
+    case 'pendingReview':
       body = `<section class="card" aria-labelledby="title">
   <h1 id="title">Verification under review</h1>
   <p>Thanks ${who}. Your verification needs a manual check; your help desk will hear the outcome.</p>
@@ -122,57 +124,78 @@ export function sessionPage({ session, state, notice }) {
   </form>
 </section>`;
       break;
-    case "expired":
+    case 'expired':
       body = `<section class="card" aria-labelledby="title">
   <h1 id="title">This verification link has expired</h1>
   <p>The link was valid until ${escapeHtml(time(session.expiresAtMs))}. Ask your help desk to send a new one.</p>
 </section>`;
       break;
     default: {
-      const passed = state === "succeeded" || state === "approved";
+      const passed = state === 'succeeded' || state === 'approved';
       body = `<section class="card" aria-labelledby="title">
-  <h1 id="title">${passed ? "Identity verified" : "Verification not successful"}</h1>
+  <h1 id="title">${passed ? 'Identity verified' : 'Verification not successful'}</h1>
   <p role="status">${badge(state)}</p>
-  <p>${passed ? "You're done. You can close this page and return to your help desk." : "Your identity could not be confirmed. Your help desk will follow up with you."}</p>
+  <p>${passed ? "You're done. You can close this page and return to your help desk." : 'Your identity could not be confirmed. Your help desk will follow up with you.'}</p>
 </section>`;
     }
   }
-  return layout(state === "expired" ? "Link expired" : "Verify your identity", body);
+  return layout(state === 'expired' ? 'Link expired' : 'Verify your identity', body);
 }
 
 /** The dashboard's webhook registration, with the latest delivery attempts. */
 export function webhookPage({ config, deliveries, error, saved }) {
-  const value = (name, fallback = "") => escapeHtml(config?.[name] ?? fallback);
+  const value = (name, fallback = '') => escapeHtml(config?.[name] ?? fallback);
   const option = (name, current, choices) =>
-    choices.map(([v, label]) => `<option value="${v}"${current === v ? " selected" : ""}>${escapeHtml(label)}</option>`).join("");
-  const field = (id, label, input, hint = "") => `<label for="${id}">${escapeHtml(label)}</label>${input}${hint ? `<span class="muted">${escapeHtml(hint)}</span>` : ""}`;
-  const rows = [...deliveries].slice(-20).reverse().map((d) => `
+    choices.map(([v, label]) => `<option value="${v}"${current === v ? ' selected' : ''}>${escapeHtml(label)}</option>`).join('');
+  const field = (id, label, input, hint = '') =>
+    `<label for="${id}">${escapeHtml(label)}</label>${input}${hint ? `<span class="muted">${escapeHtml(hint)}</span>` : ''}`;
+  const rows = [...deliveries]
+    .slice(-20)
+    .reverse()
+    .map(
+      (d) => `
     <li>
-      <div><strong>${escapeHtml(d.eventType)}</strong> · attempt ${escapeHtml(d.attempt)} · ${d.ok ? '<span class="badge ok">delivered</span>' : `<span class="badge bad">${escapeHtml(d.status ?? "no answer")}</span>`}</div>
-      <div class="muted">${escapeHtml(time(d.atMs))}${d.error ? ` · ${escapeHtml(d.error)}` : ""}</div>
-    </li>`);
+      <div><strong>${escapeHtml(d.eventType)}</strong> · attempt ${escapeHtml(d.attempt)} · ${d.ok ? '<span class="badge ok">delivered</span>' : `<span class="badge bad">${escapeHtml(d.status ?? 'no answer')}</span>`}</div>
+      <div class="muted">${escapeHtml(time(d.atMs))}${d.error ? ` · ${escapeHtml(d.error)}` : ''}</div>
+    </li>`,
+    );
   return layout(
-    "Incode sandbox webhook",
+    'Incode sandbox webhook',
     `<section class="card" aria-labelledby="webhook-title">
   <h1 id="webhook-title">Webhook</h1>
   <p class="muted">Where the sandbox posts session events, as registered in the Incode dashboard.</p>
-  ${error ? `<p role="alert" class="badge bad">${escapeHtml(error)}</p>` : ""}
-  ${saved ? `<p role="status" class="badge ok">Saved</p>` : ""}
+  ${error ? `<p role="alert" class="badge bad">${escapeHtml(error)}</p>` : ''}
+  ${saved ? `<p role="status" class="badge ok">Saved</p>` : ''}
   <form method="post" action="/incode/webhook" aria-label="Webhook registration">
-    ${field("url", "URL", `<input id="url" name="url" type="url" required value="${value("url")}">`)}
-    ${field("mode", "Authentication", `<select id="mode" name="mode">${option("mode", config?.mode ?? "hmac", [["hmac", "HMAC signature"], ["sharedSecret", "Shared secret header"], ["oauth", "OAuth2 bearer token"]])}</select>`)}
-    ${field("secret", "Secret", `<input id="secret" name="secret" type="password" autocomplete="off" value="">`, config ? "Leave empty to keep the current secret." : "")}
-    ${field("header", "Header", `<input id="header" name="header" value="${value("header")}">`, "HMAC: x-incode-signature; shared secret: x-incode-secret.")}
-    ${field("encoding", "Signature encoding", `<select id="encoding" name="encoding">${option("encoding", config?.encoding ?? "hex", [["hex", "hex"], ["base64", "base64"]])}</select>`)}
-    ${field("timestampHeader", "Timestamp header (HMAC)", `<input id="timestampHeader" name="timestampHeader" value="${value("timestampHeader")}">`)}
-    ${field("tokenUrl", "Token URL (OAuth2)", `<input id="tokenUrl" name="tokenUrl" type="url" value="${value("tokenUrl")}">`)}
-    ${field("clientId", "Client id (OAuth2)", `<input id="clientId" name="clientId" value="${value("clientId")}">`)}
+    ${field('url', 'URL', `<input id="url" name="url" type="url" required value="${value('url')}">`)}
+    ${field(
+      'mode',
+      'Authentication',
+      `<select id="mode" name="mode">${option('mode', config?.mode ?? 'hmac', [
+        ['hmac', 'HMAC signature'],
+        ['sharedSecret', 'Shared secret header'],
+        ['oauth', 'OAuth2 bearer token'],
+      ])}</select>`,
+    )}
+    ${field('secret', 'Secret', `<input id="secret" name="secret" type="password" autocomplete="off" value="">`, config ? 'Leave empty to keep the current secret.' : '')}
+    ${field('header', 'Header', `<input id="header" name="header" value="${value('header')}">`, 'HMAC: x-incode-signature; shared secret: x-incode-secret.')}
+    ${field(
+      'encoding',
+      'Signature encoding',
+      `<select id="encoding" name="encoding">${option('encoding', config?.encoding ?? 'hex', [
+        ['hex', 'hex'],
+        ['base64', 'base64'],
+      ])}</select>`,
+    )}
+    ${field('timestampHeader', 'Timestamp header (HMAC)', `<input id="timestampHeader" name="timestampHeader" value="${value('timestampHeader')}">`)}
+    ${field('tokenUrl', 'Token URL (OAuth2)', `<input id="tokenUrl" name="tokenUrl" type="url" value="${value('tokenUrl')}">`)}
+    ${field('clientId', 'Client id (OAuth2)', `<input id="clientId" name="clientId" value="${value('clientId')}">`)}
     <button type="submit" class="primary">Save webhook</button>
   </form>
 </section>
 <section class="card" aria-labelledby="deliveries-title">
   <h2 id="deliveries-title">Recent deliveries</h2>
-  ${rows.length ? `<ul class="inbox">${rows.join("")}</ul>` : "<p>Nothing sent yet.</p>"}
+  ${rows.length ? `<ul class="inbox">${rows.join('')}</ul>` : '<p>Nothing sent yet.</p>'}
 </section>`,
   );
 }

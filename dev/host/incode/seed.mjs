@@ -3,10 +3,10 @@
 // Alex Admin is deliberately absent, so sending to alex@example.test yields Incode's 4301.
 
 export const SANDBOX_CREDENTIALS = Object.freeze({
-  clientId: "sandbox-client",
-  clientSecret: "sandbox-secret",
-  apiKey: "sandbox-api-key",
-  integrationReference: "sandbox-integration",
+  clientId: 'sandbox-client',
+  clientSecret: 'sandbox-secret',
+  apiKey: 'sandbox-api-key',
+  integrationReference: 'sandbox-integration',
 });
 
 /**
@@ -16,14 +16,14 @@ export const SANDBOX_CREDENTIALS = Object.freeze({
  */
 export function sandboxAdminSettings(webhookSecret, overrides = {}) {
   return {
-    environment: "demo",
+    environment: 'demo',
     apiKey: SANDBOX_CREDENTIALS.apiKey,
     clientId: SANDBOX_CREDENTIALS.clientId,
     clientSecret: SANDBOX_CREDENTIALS.clientSecret,
     integrationReference: SANDBOX_CREDENTIALS.integrationReference,
     webhookSecret,
-    webhookAuth: { mode: "hmac", header: "x-incode-signature", encoding: "hex", timestampHeader: "", toleranceSeconds: 300 },
-    transitions: { passed: "Start progress", failed: "Escalate", manualReview: "Pending" },
+    webhookAuth: { mode: 'hmac', header: 'x-incode-signature', encoding: 'hex', timestampHeader: '', toleranceSeconds: 300 },
+    transitions: { passed: 'Start progress', failed: 'Escalate', manualReview: 'Pending' },
     ...overrides,
   };
 }
@@ -31,18 +31,18 @@ export function sandboxAdminSettings(webhookSecret, overrides = {}) {
 /** Phone numbers are in the 555-01xx range reserved for fiction. */
 export function seedDirectory() {
   return [
-    { name: "Casey Customer", email: "casey@example.test", phone: "+12025550141" },
-    { name: "Drew Customer", email: "drew@example.test", phone: "+12025550142" },
-    { name: "Avery Agent", email: "avery@example.test", phone: "+12025550143" },
-    { name: "Blake Agent", email: "blake@example.test", phone: "+12025550144" },
-    { name: "Morgan Field", email: "morgan.field@example.test", phone: "+442079460155" },
+    { name: 'Casey Customer', email: 'casey@example.test', phone: '+12025550141' },
+    { name: 'Drew Customer', email: 'drew@example.test', phone: '+12025550142' },
+    { name: 'Avery Agent', email: 'avery@example.test', phone: '+12025550143' },
+    { name: 'Blake Agent', email: 'blake@example.test', phone: '+12025550144' },
+    { name: 'Morgan Field', email: 'morgan.field@example.test', phone: '+442079460155' },
   ];
 }
 
 /** Hosts the sandbox answers for, and what each one is. */
 export const INCODE_HOSTS = Object.freeze({
-  "auth.demo.incode.com": { kind: "auth", environment: "demo" },
-  "auth.incode.com": { kind: "auth", environment: "production" },
-  "demo-api.incodesmile.com": { kind: "api", environment: "demo" },
-  "saas-api.incodesmile.com": { kind: "api", environment: "production" },
+  'auth.demo.incode.com': { kind: 'auth', environment: 'demo' },
+  'auth.incode.com': { kind: 'auth', environment: 'production' },
+  'demo-api.incodesmile.com': { kind: 'api', environment: 'demo' },
+  'saas-api.incodesmile.com': { kind: 'api', environment: 'production' },
 });

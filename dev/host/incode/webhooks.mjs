@@ -3,7 +3,7 @@
 // with retries and backoff. Events of one session are delivered strictly in order: the next one
 // waits until the previous one succeeded or was given up.
 
-import { createHmac } from "node:crypto";
+import { createHmac } from 'node:crypto';
 
 export const DEFAULT_RETRY = Object.freeze({
   attempts: 5,
@@ -13,12 +13,12 @@ export const DEFAULT_RETRY = Object.freeze({
   timeoutMs: 10_000,
 });
 
-const MODES = ["hmac", "sharedSecret", "oauth"];
+const MODES = ['hmac', 'sharedSecret', 'oauth'];
 const TOKEN_MARGIN_MS = 30_000;
 
 /** Validates a dashboard webhook configuration the way the dashboard form would. */
 export function normaliseWebhookConfig(cfg) {
-  if (!cfg || typeof cfg !== "object") throw new TypeError("A webhook configuration is an object");
+  if (!cfg || typeof cfg !== 'object') throw new TypeError('A webhook configuration is an object');
   const { url, mode, secret } = cfg;
   let parsed;
   try {
@@ -26,32 +26,32 @@ export function normaliseWebhookConfig(cfg) {
   } catch {
     throw new TypeError(`Webhook URL ${JSON.stringify(url)} is not a URL`);
   }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new TypeError("Webhook URL must be http(s)");
-  if (!MODES.includes(mode)) throw new TypeError(`Webhook mode must be one of ${MODES.join(", ")}`);
-  if (typeof secret !== "string" || secret === "") throw new TypeError("A webhook secret is required");
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError('Webhook URL must be http(s)');
+  if (!MODES.includes(mode)) throw new TypeError(`Webhook mode must be one of ${MODES.join(', ')}`);
+  if (typeof secret !== 'string' || secret === '') throw new TypeError('A webhook secret is required');
   const events = cfg.events === undefined || cfg.events === null ? null : [...cfg.events];
   const base = { url: parsed.toString(), mode, secret, events };
-  if (mode === "hmac") {
-    const encoding = cfg.encoding ?? "hex";
-    if (encoding !== "hex" && encoding !== "base64") throw new TypeError("HMAC encoding must be hex or base64");
+  if (mode === 'hmac') {
+    const encoding = cfg.encoding ?? 'hex';
+    if (encoding !== 'hex' && encoding !== 'base64') throw new TypeError('HMAC encoding must be hex or base64');
     return {
       ...base,
-      header: (cfg.header ?? "x-incode-signature").toLowerCase(),
+      header: (cfg.header ?? 'x-incode-signature').toLowerCase(),
       encoding,
-      prefix: cfg.prefix ?? "",
-      timestampHeader: (cfg.timestampHeader ?? "").toLowerCase(),
+      prefix: cfg.prefix ?? '',
+      timestampHeader: (cfg.timestampHeader ?? '').toLowerCase(),
     };
   }
-  if (mode === "sharedSecret") return { ...base, header: (cfg.header ?? "x-incode-secret").toLowerCase() };
+  if (mode === 'sharedSecret') return { ...base, header: (cfg.header ?? 'x-incode-secret').toLowerCase() };
   if (!cfg.tokenUrl) throw new TypeError("OAuth webhooks need the app's token URL");
-  if (!cfg.clientId) throw new TypeError("OAuth webhooks need a client id");
+  if (!cfg.clientId) throw new TypeError('OAuth webhooks need a client id');
   new URL(cfg.tokenUrl);
   return { ...base, tokenUrl: cfg.tokenUrl, clientId: cfg.clientId };
 }
 
 /** HMAC-SHA256 of `payload` with `secret`, written as `encoding`. */
 export function sign(secret, payload, encoding) {
-  return createHmac("sha256", secret).update(payload, "utf8").digest(encoding);
+  return createHmac('sha256', secret).update(payload, 'utf8').digest(encoding);
 }
 
 export class WebhookSender {
@@ -130,13 +130,13 @@ export class WebhookSender {
     const config = this.config;
     const body = JSON.stringify(event);
     if (this.closed || !config) {
-      const reason = this.closed ? "the sandbox is closed" : "no webhook configured";
+      const reason = this.closed ? 'the sandbox is closed' : 'no webhook configured';
       this.recordAttempt({ sessionId, eventType: event.eventType, event, attempt: 0, status: null, ok: false, error: reason, final: true });
       return { delivered: false, attempts: 0, reason };
     }
     if (config.events && !config.events.includes(event.eventType)) {
-      this.recordAttempt({ sessionId, eventType: event.eventType, event, attempt: 0, status: null, ok: false, error: "event not subscribed", final: true });
-      return { delivered: false, attempts: 0, reason: "event not subscribed" };
+      this.recordAttempt({ sessionId, eventType: event.eventType, event, attempt: 0, status: null, ok: false, error: 'event not subscribed', final: true });
+      return { delivered: false, attempts: 0, reason: 'event not subscribed' };
     }
     const { attempts, baseDelayMs, factor, maxDelayMs } = this.retry;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -163,19 +163,19 @@ export class WebhookSender {
       if (outcome.ok) return { delivered: true, attempts: attempt, status: outcome.status };
       if (last) return { delivered: false, attempts: attempt, status: outcome.status, reason: outcome.error ?? `HTTP ${outcome.status}` };
       await this.sleep(delayMs);
-      if (this.closed) return { delivered: false, attempts: attempt, status: outcome.status, reason: "the sandbox is closed" };
+      if (this.closed) return { delivered: false, attempts: attempt, status: outcome.status, reason: 'the sandbox is closed' };
     }
-    return { delivered: false, attempts, reason: "unreachable" };
+    return { delivered: false, attempts, reason: 'unreachable' };
   }
 
   /** One delivery attempt; never throws. */
   async attempt(config, body) {
     const headers = {
-      "content-type": "application/json",
-      "user-agent": "Incode-Webhooks/1.0 (local sandbox)",
+      'content-type': 'application/json',
+      'user-agent': 'Incode-Webhooks/1.0 (local sandbox)',
     };
     let usedCachedToken = false;
-    if (config.mode === "hmac") {
+    if (config.mode === 'hmac') {
       if (config.timestampHeader) {
         const ts = String(Math.floor(this.now() / 1000));
         headers[config.timestampHeader] = ts;
@@ -183,7 +183,7 @@ export class WebhookSender {
       } else {
         headers[config.header] = config.prefix + sign(config.secret, body, config.encoding);
       }
-    } else if (config.mode === "sharedSecret") {
+    } else if (config.mode === 'sharedSecret') {
       headers[config.header] = config.secret;
     } else {
       usedCachedToken = this.token !== null && this.token.expiresAtMs > this.now();
@@ -193,18 +193,18 @@ export class WebhookSender {
     }
     let response;
     try {
-      response = await this.withTimeout(this.deliver({ url: config.url, method: "POST", headers, body }));
+      response = await this.withTimeout(this.deliver({ url: config.url, method: 'POST', headers, body }));
     } catch (error) {
       return { ok: false, status: null, retryable: true, error: `network error: ${error.message}` };
     }
     const status = Number(response?.status);
-    const responseBody = typeof response?.body === "string" ? response.body.slice(0, 500) : null;
+    const responseBody = typeof response?.body === 'string' ? response.body.slice(0, 500) : null;
     if (status >= 200 && status < 300) return { ok: true, status, responseBody };
-    if (status === 401 && config.mode === "oauth" && usedCachedToken) {
+    if (status === 401 && config.mode === 'oauth' && usedCachedToken) {
       // The app no longer accepts the cached token (rotated secret, restarted store): fetch a
       // new one on the next attempt.
       this.token = null;
-      return { ok: false, status, retryable: true, responseBody, error: "bearer token refused; fetching a new one" };
+      return { ok: false, status, retryable: true, responseBody, error: 'bearer token refused; fetching a new one' };
     }
     const retryable = status >= 500 || status === 408 || status === 429 || !Number.isFinite(status);
     const retryAfterMs = retryAfter(response?.headers);
@@ -215,20 +215,20 @@ export class WebhookSender {
   async bearer(config) {
     if (this.token && this.token.expiresAtMs > this.now()) return { ok: true, accessToken: this.token.accessToken };
     // Sent as most client-credentials callers do: `id:secret` verbatim, not form-encoded first.
-    const basic = Buffer.from(`${config.clientId}:${config.secret}`).toString("base64");
+    const basic = Buffer.from(`${config.clientId}:${config.secret}`).toString('base64');
     let response;
     try {
       response = await this.withTimeout(
         this.deliver({
           url: config.tokenUrl,
-          method: "POST",
+          method: 'POST',
           headers: {
             authorization: `Basic ${basic}`,
-            "content-type": "application/x-www-form-urlencoded",
-            accept: "application/json",
-            "user-agent": "Incode-Webhooks/1.0 (local sandbox)",
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+            'user-agent': 'Incode-Webhooks/1.0 (local sandbox)',
           },
-          body: "grant_type=client_credentials",
+          body: 'grant_type=client_credentials',
         }),
       );
     } catch (error) {
@@ -236,16 +236,22 @@ export class WebhookSender {
     }
     const status = Number(response?.status);
     if (status < 200 || status >= 300) {
-      return { ok: false, status: null, retryable: status >= 500 || status === 408 || status === 429, error: `token request refused: HTTP ${status}`, responseBody: String(response?.body ?? "").slice(0, 500) };
+      return {
+        ok: false,
+        status: null,
+        retryable: status >= 500 || status === 408 || status === 429,
+        error: `token request refused: HTTP ${status}`,
+        responseBody: String(response?.body ?? '').slice(0, 500),
+      };
     }
     let parsed;
     try {
       parsed = JSON.parse(response.body);
     } catch {
-      return { ok: false, status: null, retryable: false, error: "token response is not JSON" };
+      return { ok: false, status: null, retryable: false, error: 'token response is not JSON' };
     }
-    if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
-      return { ok: false, status: null, retryable: false, error: "token response has no access_token" };
+    if (typeof parsed.access_token !== 'string' || parsed.access_token === '') {
+      return { ok: false, status: null, retryable: false, error: 'token response has no access_token' };
     }
     const lifetimeMs = (Number(parsed.expires_in) > 0 ? Number(parsed.expires_in) : 300) * 1000;
     this.token = { accessToken: parsed.access_token, expiresAtMs: this.now() + Math.max(lifetimeMs - TOKEN_MARGIN_MS, 1000) };
@@ -263,7 +269,7 @@ export class WebhookSender {
 
 function retryAfter(headers) {
   if (!headers) return undefined;
-  const raw = Object.entries(headers).find(([k]) => k.toLowerCase() === "retry-after")?.[1];
+  const raw = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
   const value = Array.isArray(raw) ? raw[0] : raw;
   const seconds = Number(value);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;

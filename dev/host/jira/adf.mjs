@@ -3,46 +3,60 @@
 // allowed place, text nodes carry non-empty text, and marks are known. Jira answers any
 // violation with 400 and `errorMessages: ["INVALID_INPUT"]`.
 
-const INLINE = new Set(["text", "hardBreak", "mention", "emoji", "date", "status", "inlineCard"]);
-const LIST_ITEM_CHILDREN = ["paragraph", "bulletList", "orderedList", "codeBlock", "mediaSingle", "taskList"];
-const NESTED_BLOCKS = ["paragraph", "heading", "bulletList", "orderedList", "codeBlock", "blockquote", "rule", "panel", "mediaSingle", "mediaGroup", "decisionList", "taskList", "blockCard"];
-const TOP_BLOCKS = [...NESTED_BLOCKS, "table", "expand"];
+const INLINE = new Set(['text', 'hardBreak', 'mention', 'emoji', 'date', 'status', 'inlineCard']);
+const LIST_ITEM_CHILDREN = ['paragraph', 'bulletList', 'orderedList', 'codeBlock', 'mediaSingle', 'taskList'];
+const NESTED_BLOCKS = [
+  'paragraph',
+  'heading',
+  'bulletList',
+  'orderedList',
+  'codeBlock',
+  'blockquote',
+  'rule',
+  'panel',
+  'mediaSingle',
+  'mediaGroup',
+  'decisionList',
+  'taskList',
+  'blockCard',
+];
+const TOP_BLOCKS = [...NESTED_BLOCKS, 'table', 'expand'];
 
 /** Per node type: allowed child types (null = leaf), required attributes, whether content may be empty. */
 const NODES = {
   doc: { children: TOP_BLOCKS },
   paragraph: { children: [...INLINE], allowEmpty: true },
   heading: { children: [...INLINE], allowEmpty: true, attrs: { level: (v) => Number.isInteger(v) && v >= 1 && v <= 6 } },
-  bulletList: { children: ["listItem"] },
-  orderedList: { children: ["listItem"], optionalAttrs: { order: (v) => Number.isInteger(v) && v >= 0 } },
+  bulletList: { children: ['listItem'] },
+  orderedList: { children: ['listItem'], optionalAttrs: { order: (v) => Number.isInteger(v) && v >= 0 } },
   listItem: { children: LIST_ITEM_CHILDREN },
-  blockquote: { children: ["paragraph", "bulletList", "orderedList", "codeBlock", "mediaSingle", "mediaGroup"] },
-  codeBlock: { children: ["text"], allowEmpty: true, noMarks: true, optionalAttrs: { language: (v) => typeof v === "string" } },
+  blockquote: { children: ['paragraph', 'bulletList', 'orderedList', 'codeBlock', 'mediaSingle', 'mediaGroup'] },
+  codeBlock: { children: ['text'], allowEmpty: true, noMarks: true, optionalAttrs: { language: (v) => typeof v === 'string' } },
   rule: { children: null },
   panel: {
-    children: ["paragraph", "heading", "bulletList", "orderedList", "blockCard", "codeBlock", "mediaGroup", "mediaSingle", "decisionList", "taskList", "rule"],
-    attrs: { panelType: (v) => ["info", "note", "tip", "warning", "error", "success", "custom"].includes(v) },
+    children: ['paragraph', 'heading', 'bulletList', 'orderedList', 'blockCard', 'codeBlock', 'mediaGroup', 'mediaSingle', 'decisionList', 'taskList', 'rule'],
+    attrs: { panelType: (v) => ['info', 'note', 'tip', 'warning', 'error', 'success', 'custom'].includes(v) },
   },
-  table: { children: ["tableRow"] },
-  tableRow: { children: ["tableHeader", "tableCell"] },
+  table: { children: ['tableRow'] },
+  tableRow: { children: ['tableHeader', 'tableCell'] },
   tableHeader: { children: NESTED_BLOCKS },
   tableCell: { children: NESTED_BLOCKS },
-  expand: { children: NESTED_BLOCKS, optionalAttrs: { title: (v) => typeof v === "string" } },
-  mediaSingle: { children: ["media"] },
-  mediaGroup: { children: ["media"] },
-  media: { children: null, attrs: { type: (v) => ["file", "link", "external"].includes(v) } },
-  decisionList: { children: ["decisionItem"] },
+  expand: { children: NESTED_BLOCKS, optionalAttrs: { title: (v) => typeof v === 'string' } },
+  mediaSingle: { children: ['media'] },
+  mediaGroup: { children: ['media'] },
+  media: { children: null, attrs: { type: (v) => ['file', 'link', 'external'].includes(v) } },
+  decisionList: { children: ['decisionItem'] },
   decisionItem: { children: [...INLINE], allowEmpty: true },
-  taskList: { children: ["taskItem", "taskList"] },
-  taskItem: { children: [...INLINE], allowEmpty: true, attrs: { state: (v) => v === "TODO" || v === "DONE" } },
-  blockCard: { children: null, attrs: { url: (v) => typeof v === "string" && v !== "" } },
+  taskList: { children: ['taskItem', 'taskList'] },
+  taskItem: { children: [...INLINE], allowEmpty: true, attrs: { state: (v) => v === 'TODO' || v === 'DONE' } },
+  blockCard: { children: null, attrs: { url: (v) => typeof v === 'string' && v !== '' } },
   text: { children: null },
   hardBreak: { children: null },
-  mention: { children: null, attrs: { id: (v) => typeof v === "string" && v !== "" } },
-  emoji: { children: null, attrs: { shortName: (v) => typeof v === "string" && v !== "" } },
-  date: { children: null, attrs: { timestamp: (v) => typeof v === "string" && /^\d+$/.test(v) } },
-  status: { children: null, attrs: { text: (v) => typeof v === "string", color: (v) => ["neutral", "purple", "blue", "red", "yellow", "green"].includes(v) } },
-  inlineCard: { children: null, attrs: { url: (v) => typeof v === "string" && v !== "" } },
+  mention: { children: null, attrs: { id: (v) => typeof v === 'string' && v !== '' } },
+  emoji: { children: null, attrs: { shortName: (v) => typeof v === 'string' && v !== '' } },
+  date: { children: null, attrs: { timestamp: (v) => typeof v === 'string' && /^\d+$/.test(v) } },
+  status: { children: null, attrs: { text: (v) => typeof v === 'string', color: (v) => ['neutral', 'purple', 'blue', 'red', 'yellow', 'green'].includes(v) } },
+  inlineCard: { children: null, attrs: { url: (v) => typeof v === 'string' && v !== '' } },
 };
 
 const MARKS = {
@@ -51,22 +65,22 @@ const MARKS = {
   underline: {},
   strike: {},
   code: {},
-  link: { href: (v) => typeof v === "string" && v !== "" },
-  subsup: { type: (v) => v === "sub" || v === "sup" },
-  textColor: { color: (v) => typeof v === "string" && /^#[0-9a-fA-F]{6}$/.test(v) },
+  link: { href: (v) => typeof v === 'string' && v !== '' },
+  subsup: { type: (v) => v === 'sub' || v === 'sup' },
+  textColor: { color: (v) => typeof v === 'string' && /^#[0-9a-fA-F]{6}$/.test(v) },
 };
 
-const NODE_KEYS = new Set(["type", "content", "attrs", "marks", "text", "version"]);
+const NODE_KEYS = new Set(['type', 'content', 'attrs', 'marks', 'text', 'version']);
 
 /** Returns a list of problems (empty when `doc` is a valid ADF document). */
 export function validateAdf(doc) {
   const problems = [];
-  if (!isObject(doc)) return ["the document is not an object"];
-  if (doc.type !== "doc") problems.push(`root type is ${JSON.stringify(doc.type)}, not "doc"`);
+  if (!isObject(doc)) return ['the document is not an object'];
+  if (doc.type !== 'doc') problems.push(`root type is ${JSON.stringify(doc.type)}, not "doc"`);
   if (doc.version !== 1) problems.push(`version is ${JSON.stringify(doc.version)}, not 1`);
-  if (!Array.isArray(doc.content)) problems.push("root content is not an array");
+  if (!Array.isArray(doc.content)) problems.push('root content is not an array');
   if (problems.length) return problems;
-  checkNode(doc, "doc", problems, true);
+  checkNode(doc, 'doc', problems, true);
   return problems;
 }
 
@@ -76,16 +90,16 @@ function checkNode(node, at, problems, root = false) {
     return;
   }
   const spec = NODES[node.type];
-  if (!spec || (node.type === "doc" && !root)) {
+  if (!spec || (node.type === 'doc' && !root)) {
     problems.push(`${at}: unknown node type ${JSON.stringify(node.type)}`);
     return;
   }
   for (const key of Object.keys(node)) {
-    if (!NODE_KEYS.has(key) || (key === "version" && !root)) problems.push(`${at}: unexpected key "${key}"`);
+    if (!NODE_KEYS.has(key) || (key === 'version' && !root)) problems.push(`${at}: unexpected key "${key}"`);
   }
   checkAttrs(node, spec, at, problems);
-  if (node.type === "text") {
-    if (typeof node.text !== "string" || node.text.length === 0) {
+  if (node.type === 'text') {
+    if (typeof node.text !== 'string' || node.text.length === 0) {
       problems.push(`${at}: a text node must have non-empty text`);
     }
     if (node.marks !== undefined) checkMarks(node.marks, at, problems);
@@ -158,11 +172,11 @@ function checkMarks(marks, at, problems) {
       if (!ok(mark.attrs?.[name])) problems.push(`${where}: attrs.${name} is invalid`);
     }
   }
-  if (seen.has("code") && [...seen].some((t) => t !== "code" && t !== "link")) {
+  if (seen.has('code') && [...seen].some((t) => t !== 'code' && t !== 'link')) {
     problems.push(`${at}: the code mark combines only with link`);
   }
 }
 
 function isObject(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

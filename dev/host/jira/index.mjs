@@ -3,27 +3,27 @@
 // app's OAuth scopes, and checks every request against Atlassian's OpenAPI document. Requests
 // that do not conform are answered the way Jira would and recorded in `violations`.
 
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
-import { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, emptyState, seedState } from "./seed.mjs";
-import { SiteModel } from "./model.mjs";
-import { loadContract } from "./spec.mjs";
-import { PLATFORM_ROUTES, SERVICE_DESK_ROUTES, availableTransitions, jqlSite, performTransition } from "./routes.mjs";
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, emptyState, seedState } from './seed.mjs';
+import { SiteModel } from './model.mjs';
+import { loadContract } from './spec.mjs';
+import { PLATFORM_ROUTES, SERVICE_DESK_ROUTES, availableTransitions, jqlSite, performTransition } from './routes.mjs';
 
-export { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, GROUPS } from "./seed.mjs";
-export { loadContract } from "./spec.mjs";
-export { validateAdf } from "./adf.mjs";
+export { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, GROUPS } from './seed.mjs';
+export { loadContract } from './spec.mjs';
+export { validateAdf } from './adf.mjs';
 
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 // Atlassian's Jira platform REST specification (OpenAPI 3), kept beside the site it checks.
-export const DEFAULT_SPEC_PATH = process.env.JIRA_SPEC_PATH ?? path.join(REPO, "dev", "host", "jira", "jira-platform.v3.json");
-export const DEFAULT_MANIFEST_PATH = path.join(REPO, "manifest.yml");
+export const DEFAULT_SPEC_PATH = process.env.JIRA_SPEC_PATH ?? path.join(REPO, 'dev', 'host', 'jira', 'jira-platform.v3.json');
+export const DEFAULT_MANIFEST_PATH = path.join(REPO, 'manifest.yml');
 
-const JSON_HEADERS = { "content-type": "application/json;charset=UTF-8" };
-const NOT_CONFORMING = "Request does not conform to the Jira REST API: ";
+const JSON_HEADERS = { 'content-type': 'application/json;charset=UTF-8' };
+const NOT_CONFORMING = 'Request does not conform to the Jira REST API: ';
 
 /**
  * Creates a site.
@@ -40,18 +40,18 @@ export function createJiraSite({
   specPath = DEFAULT_SPEC_PATH,
   state,
   clock,
-  scopes = "manifest",
-  entityProperties = "manifest",
+  scopes = 'manifest',
+  entityProperties = 'manifest',
   manifestPath = DEFAULT_MANIFEST_PATH,
 } = {}) {
-  const now = typeof clock === "function" ? clock : clock?.now ? () => clock.now() : () => Date.now();
+  const now = typeof clock === 'function' ? clock : clock?.now ? () => clock.now() : () => Date.now();
   const initial = () => structuredClone(state ?? (seed ? seedState() : emptyState()));
-  const manifest = scopes === "manifest" || entityProperties === "manifest" ? readManifest(manifestPath) : null;
-  const grantedScopes = scopes === "manifest" ? manifest?.permissions?.scopes ?? [] : scopes;
+  const manifest = scopes === 'manifest' || entityProperties === 'manifest' ? readManifest(manifestPath) : null;
+  const grantedScopes = scopes === 'manifest' ? (manifest?.permissions?.scopes ?? []) : scopes;
   const indexed =
-    entityProperties === "manifest"
-      ? (manifest?.modules?.["jira:entityProperty"] ?? []).filter((m) => (m.entityType ?? "issue") === "issue")
-      : entityProperties ?? [];
+    entityProperties === 'manifest'
+      ? (manifest?.modules?.['jira:entityProperty'] ?? []).filter((m) => (m.entityType ?? 'issue') === 'issue')
+      : (entityProperties ?? []);
 
   let model = new SiteModel(initial());
   const violations = [];
@@ -73,15 +73,15 @@ export function createJiraSite({
   function respond(status, value, extraHeaders = {}) {
     return {
       status,
-      headers: { ...(value === undefined ? {} : JSON_HEADERS), "x-arequestid": randomUUID(), ...extraHeaders },
-      body: value === undefined ? "" : JSON.stringify(value),
+      headers: { ...(value === undefined ? {} : JSON_HEADERS), 'x-arequestid': randomUUID(), ...extraHeaders },
+      body: value === undefined ? '' : JSON.stringify(value),
     };
   }
 
   function scopeProblem(required, method, template) {
     if (grantedScopes === null) return null;
     if (!required.length || required.some((set) => set.every((s) => grantedScopes.includes(s)))) return null;
-    return `${method} ${template} needs the scope ${required.map((set) => set.join(" + ")).join(" or ")}; the app holds ${grantedScopes.join(", ") || "no scopes"}`;
+    return `${method} ${template} needs the scope ${required.map((set) => set.join(' + ')).join(' or ')}; the app holds ${grantedScopes.join(', ') || 'no scopes'}`;
   }
 
   function dispatch(request) {
@@ -91,13 +91,13 @@ export function createJiraSite({
     let template;
     let requiredScopes;
     let body;
-    if (request.path.startsWith("/rest/servicedeskapi/")) {
+    if (request.path.startsWith('/rest/servicedeskapi/')) {
       // The JSM REST API is not part of the platform OpenAPI document: these requests are served
       // without contract validation.
       const route = SERVICE_DESK_ROUTES.find((r) => r.method === method && r.pattern.test(request.path));
       if (!route) {
-        record("unimplemented", request, [`the local site does not serve ${method} ${request.path}`]);
-        return respond(404, { errorMessage: "null for uri: " + request.path, i18nErrorMessage: { i18nKey: "sd.error.not.found", parameters: [] } });
+        record('unimplemented', request, [`the local site does not serve ${method} ${request.path}`]);
+        return respond(404, { errorMessage: 'null for uri: ' + request.path, i18nErrorMessage: { i18nKey: 'sd.error.not.found', parameters: [] } });
       }
       const match = route.pattern.exec(request.path);
       params = Object.fromEntries(route.params.map((name, i) => [name, safeDecode(match[i + 1])]));
@@ -108,37 +108,37 @@ export function createJiraSite({
         try {
           body = JSON.parse(request.body);
         } catch {
-          return respond(400, { errorMessage: "The request body is not valid JSON.", i18nErrorMessage: { i18nKey: "sd.error.invalid.json", parameters: [] } });
+          return respond(400, { errorMessage: 'The request body is not valid JSON.', i18nErrorMessage: { i18nKey: 'sd.error.invalid.json', parameters: [] } });
         }
       }
     } else {
       const checked = contract.check(request);
       if (!checked) {
-        record("route", request, [`no operation of the Jira REST API matches ${method} ${request.path}`]);
+        record('route', request, [`no operation of the Jira REST API matches ${method} ${request.path}`]);
         return respond(404, { errorMessages: [`null for uri: ${model.base}${request.path}`], errors: {} });
       }
       template = checked.template;
       if (checked.problems.length) {
-        record("spec", request, checked.problems);
-        const unsupportedMedia = checked.problems.some((p) => p.startsWith("Content-Type"));
-        return respond(unsupportedMedia ? 415 : 400, { errorMessages: [NOT_CONFORMING + checked.problems.join("; ")], errors: {} });
+        record('spec', request, checked.problems);
+        const unsupportedMedia = checked.problems.some((p) => p.startsWith('Content-Type'));
+        return respond(unsupportedMedia ? 415 : 400, { errorMessages: [NOT_CONFORMING + checked.problems.join('; ')], errors: {} });
       }
       handler = PLATFORM_ROUTES[`${method} ${template}`];
       if (!handler) {
-        record("unimplemented", request, [`the local site does not implement ${method} ${template}`]);
+        record('unimplemented', request, [`the local site does not implement ${method} ${template}`]);
         return respond(404, { errorMessages: [`The local Jira site does not implement ${method} ${template}.`], errors: {} });
       }
       params = checked.pathParams;
-      requiredScopes = (checked.operation["x-atlassian-oauth2-scopes"] ?? []).map((s) => s.scopes);
+      requiredScopes = (checked.operation['x-atlassian-oauth2-scopes'] ?? []).map((s) => s.scopes);
       body = request.body ? JSON.parse(request.body) : undefined;
     }
 
     const principal = model.principal(request.as);
-    if (!principal) return respond(401, { errorMessages: ["Client must be authenticated to access this resource."], errors: {} });
+    if (!principal) return respond(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
     const missingScope = scopeProblem(requiredScopes, method, template);
     if (missingScope) {
-      record("scope", request, [missingScope]);
-      return respond(401, { code: 401, message: "Unauthorized; scope does not match" });
+      record('scope', request, [missingScope]);
+      return respond(401, { code: 401, message: 'Unauthorized; scope does not match' });
     }
 
     const result = handler({
@@ -150,17 +150,17 @@ export function createJiraSite({
       raw: request.body,
       now: now(),
       jqlSite: () => jqlSite(model, indexed, now),
-      recordAdf: (problems) => record("adf", request, problems),
+      recordAdf: (problems) => record('adf', request, problems),
     });
     return respond(result.status, result.body);
   }
 
   /** Answers one REST request: `{ method, path, query, headers, body, as }` → `{ status, headers, body }`. */
-  function handle({ method = "GET", path: rawPath, query, headers, body, as } = {}) {
-    const text = String(rawPath ?? "");
-    const cut = text.indexOf("?");
+  function handle({ method = 'GET', path: rawPath, query, headers, body, as } = {}) {
+    const text = String(rawPath ?? '');
+    const cut = text.indexOf('?');
     const pathname = cut < 0 ? text : text.slice(0, cut);
-    const inlineQuery = cut < 0 ? "" : text.slice(cut + 1);
+    const inlineQuery = cut < 0 ? '' : text.slice(cut + 1);
     const request = {
       method: String(method).toUpperCase(),
       path: pathname,
@@ -216,21 +216,31 @@ export function createJiraSite({
     });
   }
 
-  function addUser({ displayName, emailAddress, accountType = "atlassian", groups = [], accountId, active = true, timeZone = "Europe/London" }) {
-    if (!displayName || !emailAddress) throw new Error("addUser needs displayName and emailAddress");
-    const id = accountId ?? (accountType === "customer" ? `qm:${randomUUID()}:${randomUUID()}` : `712020:${randomUUID()}`);
+  function addUser({ displayName, emailAddress, accountType = 'atlassian', groups = [], accountId, active = true, timeZone = 'Europe/London' }) {
+    if (!displayName || !emailAddress) throw new Error('addUser needs displayName and emailAddress');
+    const id = accountId ?? (accountType === 'customer' ? `qm:${randomUUID()}:${randomUUID()}` : `712020:${randomUUID()}`);
     if (model.user(id)) throw new Error(`User ${id} already exists`);
     for (const g of groups) if (!model.group(g)) db().groups.push({ name: g, groupId: randomUUID() });
-    db().users.push({ accountId: id, accountType, displayName, emailAddress, active, timeZone, locale: "en_GB", groups: [...groups] });
+    db().users.push({ accountId: id, accountType, displayName, emailAddress, active, timeZone, locale: 'en_GB', groups: [...groups] });
     return id;
   }
 
-  function addIssue({ project = "HELP", summary, reporter, status, description = "", affectedEmployee = null, assignee = null, participants = [], requestTypeId = null }) {
+  function addIssue({
+    project = 'HELP',
+    summary,
+    reporter,
+    status,
+    description = '',
+    affectedEmployee = null,
+    assignee = null,
+    participants = [],
+    requestTypeId = null,
+  }) {
     const p = model.project(project);
     if (!p) throw new Error(`No project ${project}`);
-    if (!summary) throw new Error("addIssue needs a summary");
+    if (!summary) throw new Error('addIssue needs a summary');
     const workflow = model.workflowOf(p);
-    const initial = workflow.transitions.find((t) => t.type === "initial").to;
+    const initial = workflow.transitions.find((t) => t.type === 'initial').to;
     const statusId = status ? db().statuses.find((s) => s.name === status || s.id === status)?.id : initial;
     if (!statusId || !workflow.statuses.includes(statusId)) throw new Error(`Status ${status} is not in ${workflow.name}`);
     const counters = db().counters;
@@ -241,7 +251,7 @@ export function createJiraSite({
       key: `${p.key}-${counters.projectIssue[p.key]}`,
       projectKey: p.key,
       summary,
-      description: { type: "doc", version: 1, content: description ? [{ type: "paragraph", content: [{ type: "text", text: description }] }] : [] },
+      description: { type: 'doc', version: 1, content: description ? [{ type: 'paragraph', content: [{ type: 'text', text: description }] }] : [] },
       statusId,
       reporter: reporter ?? null,
       assignee,
@@ -262,9 +272,11 @@ export function createJiraSite({
   function transitionIssue(keyOrId, transition, { by = ACCOUNTS.alex } = {}) {
     const issue = mustIssue(keyOrId);
     const workflow = model.workflowOf(model.projectOf(issue));
-    const found = workflow.transitions.find((t) => t.type !== "initial" && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()));
+    const found = workflow.transitions.find(
+      (t) => t.type !== 'initial' && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()),
+    );
     const failed = performTransition(model, issue, found ? found.id : transition, by, now());
-    if (failed) throw new Error(failed.body.errorMessages.join(" "));
+    if (failed) throw new Error(failed.body.errorMessages.join(' '));
     return issueView(issue);
   }
 
@@ -288,7 +300,13 @@ export function createJiraSite({
       },
     },
     groups: {
-      list: () => db().groups.map((g) => ({ ...g, members: db().users.filter((u) => u.groups.includes(g.name)).map((u) => u.accountId) })),
+      list: () =>
+        db().groups.map((g) => ({
+          ...g,
+          members: db()
+            .users.filter((u) => u.groups.includes(g.name))
+            .map((u) => u.accountId),
+        })),
       addMember(name, accountId) {
         const user = model.user(accountId);
         if (!user) throw new Error(`No user ${accountId}`);
@@ -329,7 +347,7 @@ export function createJiraSite({
 function readManifest(manifestPath) {
   let text;
   try {
-    text = readFileSync(manifestPath, "utf8");
+    text = readFileSync(manifestPath, 'utf8');
   } catch (error) {
     throw new Error(`Cannot read the app manifest at ${manifestPath} (pass scopes/entityProperties explicitly): ${error.message}`, { cause: error });
   }
@@ -339,9 +357,9 @@ function readManifest(manifestPath) {
 function mergeQuery(inline, query) {
   const out = new URLSearchParams(inline);
   if (query === undefined || query === null) return out;
-  if (typeof query === "string") {
-    for (const [k, v] of new URLSearchParams(query.replace(/^\?/, ""))) out.append(k, v);
-  } else if (typeof query.entries === "function" && !(query instanceof Map) && typeof query.getAll === "function") {
+  if (typeof query === 'string') {
+    for (const [k, v] of new URLSearchParams(query.replace(/^\?/, ''))) out.append(k, v);
+  } else if (typeof query.entries === 'function' && !(query instanceof Map) && typeof query.getAll === 'function') {
     for (const [k, v] of query.entries()) out.append(k, v);
   } else {
     const entries = query instanceof Map ? query.entries() : Object.entries(query);
@@ -355,27 +373,32 @@ function mergeQuery(inline, query) {
 function headerLookup(headers) {
   const map = new Map();
   if (headers) {
-    const entries = typeof headers.entries === "function" && !(headers instanceof Map) && typeof headers.get === "function" ? headers.entries() : headers instanceof Map ? headers.entries() : Object.entries(headers);
-    for (const [k, v] of entries) map.set(k.toLowerCase(), Array.isArray(v) ? v.join(", ") : String(v));
+    const entries =
+      typeof headers.entries === 'function' && !(headers instanceof Map) && typeof headers.get === 'function'
+        ? headers.entries()
+        : headers instanceof Map
+          ? headers.entries()
+          : Object.entries(headers);
+    for (const [k, v] of entries) map.set(k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v));
   }
   return { get: (name) => map.get(name.toLowerCase()) ?? null };
 }
 
 function bodyText(body) {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === "string") return body;
-  if (body instanceof Uint8Array) return Buffer.from(body).toString("utf8");
-  if (body instanceof ArrayBuffer) return Buffer.from(body).toString("utf8");
-  throw new TypeError("The request body must be a string (serialise JSON before handing it to the site)");
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  if (body instanceof ArrayBuffer) return Buffer.from(body).toString('utf8');
+  throw new TypeError('The request body must be a string (serialise JSON before handing it to the site)');
 }
 
 function adfText(node) {
-  if (!node || typeof node !== "object") return "";
-  if (node.type === "text") return node.text ?? "";
-  if (node.type === "hardBreak") return "\n";
+  if (!node || typeof node !== 'object') return '';
+  if (node.type === 'text') return node.text ?? '';
+  if (node.type === 'hardBreak') return '\n';
   const parts = (node.content ?? []).map(adfText);
-  const blocky = ["doc", "bulletList", "orderedList", "blockquote", "panel", "listItem", "table", "tableRow", "expand"].includes(node.type);
-  return parts.join(blocky ? "\n" : "");
+  const blocky = ['doc', 'bulletList', 'orderedList', 'blockquote', 'panel', 'listItem', 'table', 'tableRow', 'expand'].includes(node.type);
+  return parts.join(blocky ? '\n' : '');
 }
 
 function safeDecode(segment) {

@@ -3,9 +3,9 @@
 // `body` is a value to serialise as JSON. Permission rules follow each operation's documentation
 // in the OpenAPI document (which status a missing permission yields differs per operation).
 
-import { validateAdf } from "./adf.mjs";
-import { compileJql, JqlError, parseJqlDate } from "./jql.mjs";
-import { PERMISSIONS, jiraTime } from "./model.mjs";
+import { validateAdf } from './adf.mjs';
+import { compileJql, JqlError, parseJqlDate } from './jql.mjs';
+import { PERMISSIONS, jiraTime } from './model.mjs';
 
 const MAX_PROPERTY_CHARS = 32_768;
 const MAX_COMMENT_CHARS = 32_767;
@@ -15,10 +15,14 @@ export const ok = (body, status = 200) => ({ status, body });
 export const noContent = (status = 204) => ({ status, body: undefined });
 export const jiraError = (status, errorMessages = [], errors = {}) => ({ status, body: { errorMessages, errors } });
 
-const ISSUE_NOT_FOUND = ["Issue does not exist or you do not have permission to see it."];
+const ISSUE_NOT_FOUND = ['Issue does not exist or you do not have permission to see it.'];
 
 function list(query, name) {
-  return query.getAll(name).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  return query
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function intParam(query, name, fallback, max = Infinity) {
@@ -43,18 +47,20 @@ function touch(issue, now) {
 function getIssue({ site, principal, params, query }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
-  return ok(site.issueJson(issue, principal, { fields: query.getAll("fields"), properties: query.getAll("properties") }));
+  return ok(site.issueJson(issue, principal, { fields: query.getAll('fields'), properties: query.getAll('properties') }));
 }
 
 function getComments({ site, principal, params, query }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
-  const startAt = intParam(query, "startAt", 0);
-  const maxResults = intParam(query, "maxResults", 100, 5000);
-  const orderBy = query.get("orderBy") ?? "created";
-  const expand = list(query, "expand");
+  const startAt = intParam(query, 'startAt', 0);
+  const maxResults = intParam(query, 'maxResults', 100, 5000);
+  const orderBy = query.get('orderBy') ?? 'created';
+  const expand = list(query, 'expand');
   const visible = issue.comments.filter((c) => site.commentVisible(c, principal));
-  const sorted = [...visible].sort((a, b) => (orderBy.startsWith("-") ? b.created - a.created || Number(b.id) - Number(a.id) : a.created - b.created || Number(a.id) - Number(b.id)));
+  const sorted = [...visible].sort((a, b) =>
+    orderBy.startsWith('-') ? b.created - a.created || Number(b.id) - Number(a.id) : a.created - b.created || Number(a.id) - Number(b.id),
+  );
   return ok({
     startAt,
     maxResults,
@@ -66,31 +72,31 @@ function getComments({ site, principal, params, query }) {
 function addComment({ site, principal, params, query, body, now, recordAdf }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
-  if (!site.can(principal, "ADD_COMMENTS", site.projectOf(issue))) {
-    return jiraError(400, [], { comment: "You do not have the permission to comment on this issue." });
+  if (!site.can(principal, 'ADD_COMMENTS', site.projectOf(issue))) {
+    return jiraError(400, [], { comment: 'You do not have the permission to comment on this issue.' });
   }
-  if (body.body === undefined || body.body === null || body.body === "") {
-    return jiraError(400, [], { comment: "Comment body can not be empty!" });
+  if (body.body === undefined || body.body === null || body.body === '') {
+    return jiraError(400, [], { comment: 'Comment body can not be empty!' });
   }
-  if (typeof body.body !== "object" || Array.isArray(body.body)) {
-    recordAdf(["the comment body is not an ADF document"]);
-    return jiraError(400, [], { comment: "Operation value must be an Atlassian Document (see the Atlassian Document Format)" });
+  if (typeof body.body !== 'object' || Array.isArray(body.body)) {
+    recordAdf(['the comment body is not an ADF document']);
+    return jiraError(400, [], { comment: 'Operation value must be an Atlassian Document (see the Atlassian Document Format)' });
   }
   const problems = validateAdf(body.body);
   if (problems.length) {
     recordAdf(problems);
-    return jiraError(400, ["INVALID_INPUT"]);
+    return jiraError(400, ['INVALID_INPUT']);
   }
   if (JSON.stringify(body.body).length > MAX_COMMENT_CHARS) {
-    return jiraError(400, [], { comment: "The entered text is too long. It exceeds the allowed limit of 32,767 characters." });
+    return jiraError(400, [], { comment: 'The entered text is too long. It exceeds the allowed limit of 32,767 characters.' });
   }
   if (issue.comments.length >= MAX_COMMENTS_PER_ISSUE) {
-    return jiraError(413, ["The issue has reached the maximum number of comments."]);
+    return jiraError(413, ['The issue has reached the maximum number of comments.']);
   }
   const properties = body.properties ?? [];
   for (const property of properties) {
-    if (typeof property.key !== "string" || property.key === "" || property.key.length > 255) {
-      return jiraError(400, [], { properties: "Property keys must be 1 to 255 characters." });
+    if (typeof property.key !== 'string' || property.key === '' || property.key.length > 255) {
+      return jiraError(400, [], { properties: 'Property keys must be 1 to 255 characters.' });
     }
     if (property.value === undefined) return jiraError(400, [], { properties: `The property '${property.key}' has no value.` });
   }
@@ -98,20 +104,20 @@ function addComment({ site, principal, params, query, body, now, recordAdf }) {
   if (body.visibility) {
     const { type, value, identifier } = body.visibility;
     const name = value ?? identifier;
-    if (type === "group") {
-      const group = site.group(name ?? "");
+    if (type === 'group') {
+      const group = site.group(name ?? '');
       if (!group) return jiraError(400, [], { commentLevel: `Group: ${name} does not exist.` });
-      if (principal.kind === "user" && !principal.user.groups.includes(group.name)) {
+      if (principal.kind === 'user' && !principal.user.groups.includes(group.name)) {
         return jiraError(400, [], { commentLevel: `You are currently not a member of the group: ${group.name}.` });
       }
-      visibility = { type: "group", value: group.name, identifier: group.groupId };
+      visibility = { type: 'group', value: group.name, identifier: group.groupId };
     } else {
-      visibility = { type: "role", value: name, identifier: name };
+      visibility = { type: 'role', value: name, identifier: name };
     }
   }
   // JSM marks a comment internal (agents only) through this comment property.
-  const internal = properties.find((p) => p.key === "sd.public.comment")?.value?.internal === true;
-  const isServiceDesk = site.projectOf(issue).projectTypeKey === "service_desk";
+  const internal = properties.find((p) => p.key === 'sd.public.comment')?.value?.internal === true;
+  const isServiceDesk = site.projectOf(issue).projectTypeKey === 'service_desk';
   const comment = {
     id: String(site.db.counters.comment++),
     authorId: principal.accountId,
@@ -124,7 +130,7 @@ function addComment({ site, principal, params, query, body, now, recordAdf }) {
   };
   issue.comments.push(comment);
   touch(issue, now);
-  return ok(site.commentJson(issue, comment, principal, list(query, "expand")), 201);
+  return ok(site.commentJson(issue, comment, principal, list(query, 'expand')), 201);
 }
 
 // ---- transitions -------------------------------------------------------------------------------
@@ -135,7 +141,7 @@ function transitionJson(site, transition, available) {
     name: transition.name,
     to: site.statusJson(transition.to),
     hasScreen: false,
-    isGlobal: transition.from.length === 0 && transition.type !== "initial",
+    isGlobal: transition.from.length === 0 && transition.type !== 'initial',
     isInitial: false,
     isAvailable: available,
     isConditional: false,
@@ -146,31 +152,32 @@ function transitionJson(site, transition, available) {
 /** The transitions of the issue's workflow that leave its current status. */
 export function availableTransitions(site, issue) {
   const workflow = site.workflowOf(site.projectOf(issue));
-  return workflow.transitions.filter((t) => t.type !== "initial" && t.to !== issue.statusId && (t.from.length === 0 || t.from.includes(issue.statusId)));
+  return workflow.transitions.filter((t) => t.type !== 'initial' && t.to !== issue.statusId && (t.from.length === 0 || t.from.includes(issue.statusId)));
 }
 
 function getTransitions({ site, principal, params, query }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
   let transitions = [];
-  if (site.can(principal, "TRANSITION_ISSUES", site.projectOf(issue))) {
+  if (site.can(principal, 'TRANSITION_ISSUES', site.projectOf(issue))) {
     const available = availableTransitions(site, issue);
-    const all = query.get("includeUnavailableTransitions") === "true"
-      ? site.workflowOf(site.projectOf(issue)).transitions.filter((t) => t.type !== "initial")
-      : available;
+    const all =
+      query.get('includeUnavailableTransitions') === 'true'
+        ? site.workflowOf(site.projectOf(issue)).transitions.filter((t) => t.type !== 'initial')
+        : available;
     transitions = all.map((t) => transitionJson(site, t, available.includes(t)));
-    const only = query.get("transitionId");
+    const only = query.get('transitionId');
     if (only) transitions = transitions.filter((t) => t.id === only);
   }
-  const expand = list(query, "expand");
-  if (expand.includes("transitions.fields")) transitions.forEach((t) => (t.fields = {}));
-  return ok({ expand: "transitions", transitions });
+  const expand = list(query, 'expand');
+  if (expand.includes('transitions.fields')) transitions.forEach((t) => (t.fields = {}));
+  return ok({ expand: 'transitions', transitions });
 }
 
 /** Moves an issue; shared by the REST operation and the host helper. Returns an error or null. */
 export function performTransition(site, issue, transitionId, actorId, now) {
   const workflow = site.workflowOf(site.projectOf(issue));
-  const transition = workflow.transitions.find((t) => t.id === String(transitionId) && t.type !== "initial");
+  const transition = workflow.transitions.find((t) => t.id === String(transitionId) && t.type !== 'initial');
   if (!transition) return jiraError(400, [`Transition id '${transitionId}' is not valid for this issue.`]);
   if (!availableTransitions(site, issue).includes(transition)) {
     return jiraError(400, [
@@ -186,11 +193,11 @@ export function performTransition(site, issue, transitionId, actorId, now) {
 function doTransition({ site, principal, params, body, now }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
-  if (!site.can(principal, "TRANSITION_ISSUES", site.projectOf(issue))) {
-    return jiraError(400, ["You do not have permission to transition this issue."]);
+  if (!site.can(principal, 'TRANSITION_ISSUES', site.projectOf(issue))) {
+    return jiraError(400, ['You do not have permission to transition this issue.']);
   }
   const id = body.transition?.id;
-  if (id === undefined || id === null || id === "") return jiraError(400, ["Missing 'transition' identifier"]);
+  if (id === undefined || id === null || id === '') return jiraError(400, ["Missing 'transition' identifier"]);
   // No transition in this site's workflows has a screen, so no field may be set on the way.
   const onScreen = { ...(body.fields ?? {}), ...(body.update ?? {}) };
   const fieldErrors = Object.fromEntries(Object.keys(onScreen).map((f) => [f, `Field '${f}' cannot be set. It is not on the appropriate screen, or unknown.`]));
@@ -228,12 +235,12 @@ function getProperty({ site, principal, params }) {
 function setProperty({ site, principal, params, raw, body, now }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
-  if (!site.can(principal, "EDIT_ISSUES", site.projectOf(issue))) {
-    return jiraError(403, ["You do not have permission to edit this issue."]);
+  if (!site.can(principal, 'EDIT_ISSUES', site.projectOf(issue))) {
+    return jiraError(403, ['You do not have permission to edit this issue.']);
   }
   const key = params.propertyKey;
-  if (key.length > 255) return jiraError(400, ["The property key is too long. It must not exceed 255 characters."]);
-  if (raw === undefined || raw === "") return jiraError(400, ["The property value must be a non-empty JSON blob."]);
+  if (key.length > 255) return jiraError(400, ['The property key is too long. It must not exceed 255 characters.']);
+  if (raw === undefined || raw === '') return jiraError(400, ['The property value must be a non-empty JSON blob.']);
   if (raw.length > MAX_PROPERTY_CHARS) {
     return jiraError(400, [`The property value is too long. It must not exceed ${MAX_PROPERTY_CHARS} characters.`]);
   }
@@ -247,7 +254,7 @@ function deleteProperty({ site, principal, params, now }) {
   const { issue, error } = browsableIssue(site, principal, params.issueIdOrKey);
   if (error) return error;
   // The spec documents 404 (not 403) for a caller who may not edit the issue.
-  if (!site.can(principal, "EDIT_ISSUES", site.projectOf(issue))) return jiraError(404, ISSUE_NOT_FOUND);
+  if (!site.can(principal, 'EDIT_ISSUES', site.projectOf(issue))) return jiraError(404, ISSUE_NOT_FOUND);
   if (!Object.hasOwn(issue.properties, params.propertyKey)) {
     return jiraError(404, [`The property with key '${params.propertyKey}' does not exist.`]);
   }
@@ -259,21 +266,21 @@ function deleteProperty({ site, principal, params, now }) {
 // ---- permissions and users ---------------------------------------------------------------------
 
 function myPermissions({ site, principal, query }) {
-  const keys = list(query, "permissions");
+  const keys = list(query, 'permissions');
   if (!keys.length) return jiraError(400, ["The 'permissions' query parameter is required. Specify the permission keys to check."]);
   const invalid = keys.filter((k) => !PERMISSIONS[k]);
-  if (invalid.length) return jiraError(400, [`Invalid permission key(s): ${invalid.join(", ")}.`]);
+  if (invalid.length) return jiraError(400, [`Invalid permission key(s): ${invalid.join(', ')}.`]);
   let project = null;
-  const issueRef = query.get("issueKey") ?? query.get("issueId");
+  const issueRef = query.get('issueKey') ?? query.get('issueId');
   if (issueRef) {
     const { issue, error } = browsableIssue(site, principal, issueRef);
     if (error) return error;
     project = site.projectOf(issue);
   } else {
-    const projectRef = query.get("projectKey") ?? query.get("projectId");
+    const projectRef = query.get('projectKey') ?? query.get('projectId');
     if (projectRef) {
       project = site.project(projectRef);
-      if (!project || !site.can(principal, "BROWSE_PROJECTS", project)) {
+      if (!project || !site.can(principal, 'BROWSE_PROJECTS', project)) {
         return jiraError(404, [`No project could be found with key '${projectRef}'.`]);
       }
     }
@@ -287,58 +294,58 @@ function myPermissions({ site, principal, query }) {
       name: definition.name,
       type: definition.type,
       description: definition.description,
-      havePermission: site.can(principal, key, definition.type === "PROJECT" ? project : null),
+      havePermission: site.can(principal, key, definition.type === 'PROJECT' ? project : null),
     };
   }
   return ok({ permissions });
 }
 
 function myself({ site, principal, query }) {
-  return ok(site.userJson(principal.accountId, principal, { full: true, expand: list(query, "expand") }));
+  return ok(site.userJson(principal.accountId, principal, { full: true, expand: list(query, 'expand') }));
 }
 
 function getUser({ site, principal, query }) {
-  if (!site.can(principal, "USER_PICKER")) {
-    return jiraError(403, ["You do not have the permission to see the specified user."]);
+  if (!site.can(principal, 'USER_PICKER')) {
+    return jiraError(403, ['You do not have the permission to see the specified user.']);
   }
-  const accountId = query.get("accountId");
-  if (!accountId) return jiraError(404, ["Specified user does not exist or you do not have required permissions"]);
-  const user = site.userJson(accountId, principal, { full: true, expand: list(query, "expand") });
+  const accountId = query.get('accountId');
+  if (!accountId) return jiraError(404, ['Specified user does not exist or you do not have required permissions']);
+  const user = site.userJson(accountId, principal, { full: true, expand: list(query, 'expand') });
   if (!user) return jiraError(404, [`Specified user does not exist or you do not have required permissions`]);
   return ok(user);
 }
 
 function getUserGroups({ site, principal, query }) {
-  if (!site.can(principal, "USER_PICKER")) {
-    return jiraError(403, ["You do not have the permission to see the specified user."]);
+  if (!site.can(principal, 'USER_PICKER')) {
+    return jiraError(403, ['You do not have the permission to see the specified user.']);
   }
-  const user = site.user(query.get("accountId"));
-  if (!user) return jiraError(404, ["Specified user does not exist or you do not have required permissions"]);
+  const user = site.user(query.get('accountId'));
+  if (!user) return jiraError(404, ['Specified user does not exist or you do not have required permissions']);
   return ok(user.groups.map((g) => site.groupJson(g)));
 }
 
 // ---- groups and fields --------------------------------------------------------------------------
 
-const escapeHtml = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escapeHtml = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** `GET /rest/api/3/groups/picker`: groups whose names contain `query`, sorted, at most `maxResults`. */
 function pickGroups({ site, principal, query }) {
-  const browses = site.db.projects.some((p) => site.can(principal, "BROWSE_PROJECTS", p));
-  const text = (query.get("query") ?? "").trim();
-  const caseInsensitive = query.get("caseInsensitive") === "true";
+  const browses = site.db.projects.some((p) => site.can(principal, 'BROWSE_PROJECTS', p));
+  const text = (query.get('query') ?? '').trim();
+  const caseInsensitive = query.get('caseInsensitive') === 'true';
   const fold = (v) => (caseInsensitive ? v.toLowerCase() : v);
-  const excluded = new Set([...list(query, "exclude"), ...list(query, "excludeId")]);
+  const excluded = new Set([...list(query, 'exclude'), ...list(query, 'excludeId')]);
   // Without "Browse users and groups" only an exact name is found.
-  const exactOnly = !site.can(principal, "USER_PICKER");
+  const exactOnly = !site.can(principal, 'USER_PICKER');
   const matching = !browses
     ? []
     : site.db.groups
         .filter((g) => !excluded.has(g.name) && !excluded.has(g.groupId))
         .filter((g) => (exactOnly ? fold(g.name) === fold(text) : fold(g.name).includes(fold(text))))
         .sort((a, b) => a.name.localeCompare(b.name));
-  const shown = matching.slice(0, intParam(query, "maxResults", 20, 1000));
+  const shown = matching.slice(0, intParam(query, 'maxResults', 20, 1000));
   const highlight = (name) => {
-    const at = text === "" ? -1 : fold(name).indexOf(fold(text));
+    const at = text === '' ? -1 : fold(name).indexOf(fold(text));
     if (at < 0) return escapeHtml(name);
     return `${escapeHtml(name.slice(0, at))}<b>${escapeHtml(name.slice(at, at + text.length))}</b>${escapeHtml(name.slice(at + text.length))}`;
   };
@@ -350,28 +357,42 @@ function pickGroups({ site, principal, query }) {
 }
 
 const SYSTEM_FIELDS = [
-  { id: "summary", name: "Summary", schema: { type: "string", system: "summary" } },
-  { id: "reporter", name: "Reporter", schema: { type: "user", system: "reporter" } },
-  { id: "assignee", name: "Assignee", schema: { type: "user", system: "assignee" } },
-  { id: "status", name: "Status", schema: { type: "status", system: "status" } },
-  { id: "description", name: "Description", schema: { type: "string", system: "description" } },
+  { id: 'summary', name: 'Summary', schema: { type: 'string', system: 'summary' } },
+  { id: 'reporter', name: 'Reporter', schema: { type: 'user', system: 'reporter' } },
+  { id: 'assignee', name: 'Assignee', schema: { type: 'user', system: 'assignee' } },
+  { id: 'status', name: 'Status', schema: { type: 'status', system: 'status' } },
+  { id: 'description', name: 'Description', schema: { type: 'string', system: 'description' } },
 ];
 
 const CUSTOM_TYPES = {
-  user: { schema: { type: "user" }, custom: "com.atlassian.jira.plugin.system.customfieldtypes:userpicker", searcher: "userpickergroupsearcher" },
-  string: { schema: { type: "string" }, custom: "com.atlassian.jira.plugin.system.customfieldtypes:textfield", searcher: "textsearcher" },
+  user: { schema: { type: 'user' }, custom: 'com.atlassian.jira.plugin.system.customfieldtypes:userpicker', searcher: 'userpickergroupsearcher' },
+  string: { schema: { type: 'string' }, custom: 'com.atlassian.jira.plugin.system.customfieldtypes:textfield', searcher: 'textsearcher' },
 };
 
 /** `GET /rest/api/3/field`: the system fields and the site's custom fields. */
 function listFields({ site }) {
   const system = SYSTEM_FIELDS.map((f) => ({
-    id: f.id, key: f.id, name: f.name, custom: false, orderable: true, navigable: true, searchable: true, clauseNames: [f.id], schema: f.schema,
+    id: f.id,
+    key: f.id,
+    name: f.name,
+    custom: false,
+    orderable: true,
+    navigable: true,
+    searchable: true,
+    clauseNames: [f.id],
+    schema: f.schema,
   }));
   const custom = site.db.fields.map((f) => {
     const type = CUSTOM_TYPES[f.type] ?? CUSTOM_TYPES.string;
-    const customId = Number(f.id.replace("customfield_", ""));
+    const customId = Number(f.id.replace('customfield_', ''));
     return {
-      id: f.id, key: f.id, name: f.name, custom: true, orderable: true, navigable: true, searchable: true,
+      id: f.id,
+      key: f.id,
+      name: f.name,
+      custom: true,
+      orderable: true,
+      navigable: true,
+      searchable: true,
       clauseNames: [`cf[${customId}]`, f.name],
       schema: { ...type.schema, custom: type.custom, customId },
     };
@@ -383,11 +404,11 @@ function listFields({ site }) {
 
 /** `GET /rest/api/3/project/search`: the projects the caller may browse, by type. */
 function searchProjects({ site, principal, query }) {
-  const types = list(query, "typeKey");
-  const startAt = intParam(query, "startAt", 0);
-  const maxResults = intParam(query, "maxResults", 50, 100);
+  const types = list(query, 'typeKey');
+  const startAt = intParam(query, 'startAt', 0);
+  const maxResults = intParam(query, 'maxResults', 50, 100);
   const visible = site.db.projects
-    .filter((p) => site.can(principal, "BROWSE_PROJECTS", p) || site.can(principal, "ADMINISTER"))
+    .filter((p) => site.can(principal, 'BROWSE_PROJECTS', p) || site.can(principal, 'ADMINISTER'))
     .filter((p) => !types.length || types.includes(p.projectTypeKey))
     .map((p) => site.projectJson(p));
   return ok({ self: `${site.base}/rest/api/3/project/search`, ...page(visible, startAt, maxResults) });
@@ -396,7 +417,7 @@ function searchProjects({ site, principal, query }) {
 /** `GET /rest/api/3/project/{projectIdOrKey}/statuses`: each issue type with its workflow's statuses. */
 function projectStatuses({ site, principal, params }) {
   const project = site.project(params.projectIdOrKey);
-  if (!project || !(site.can(principal, "BROWSE_PROJECTS", project) || site.can(principal, "ADMINISTER"))) {
+  if (!project || !(site.can(principal, 'BROWSE_PROJECTS', project) || site.can(principal, 'ADMINISTER'))) {
     return jiraError(404, [`No project could be found with key '${params.projectIdOrKey}'.`]);
   }
   const workflow = site.workflowOf(project);
@@ -419,51 +440,51 @@ function page(items, startAt, maxResults) {
 }
 
 function workflowsMatching(site, query) {
-  const text = (query.get("queryString") ?? "").toLowerCase();
-  const names = list(query, "workflowName");
-  const active = query.get("isActive");
+  const text = (query.get('queryString') ?? '').toLowerCase();
+  const names = list(query, 'workflowName');
+  const active = query.get('isActive');
   const inUse = new Set(site.db.projects.map((p) => p.workflow));
   return site.db.workflows.filter(
     (w) =>
       (!text || w.name.toLowerCase().includes(text)) &&
       (!names.length || names.includes(w.name)) &&
-      (active === null || (active === "true") === inUse.has(w.name)),
+      (active === null || (active === 'true') === inUse.has(w.name)),
   );
 }
 
 /** The classic `GET /rest/api/3/workflow/search` (deprecated, still served). */
 function searchClassicWorkflows({ site, principal, query }) {
-  if (!site.can(principal, "ADMINISTER")) {
-    return jiraError(403, ["You are not authorized to perform this action. Administrator privileges are required."]);
+  if (!site.can(principal, 'ADMINISTER')) {
+    return jiraError(403, ['You are not authorized to perform this action. Administrator privileges are required.']);
   }
-  const expand = list(query, "expand");
-  const startAt = intParam(query, "startAt", 0);
-  const maxResults = intParam(query, "maxResults", 50, 50);
+  const expand = list(query, 'expand');
+  const startAt = intParam(query, 'startAt', 0);
+  const maxResults = intParam(query, 'maxResults', 50, 50);
   const workflows = workflowsMatching(site, query).map((w) => {
     const out = { id: { name: w.name, entityId: w.entityId }, description: w.description, created: jiraTime(w.created), updated: jiraTime(w.updated) };
-    if (expand.includes("transitions")) {
-      out.transitions = w.transitions.map((t) => ({ id: t.id, name: t.name, description: "", from: t.from, to: t.to, type: t.type }));
+    if (expand.includes('transitions')) {
+      out.transitions = w.transitions.map((t) => ({ id: t.id, name: t.name, description: '', from: t.from, to: t.to, type: t.type }));
     }
-    if (expand.includes("statuses")) {
+    if (expand.includes('statuses')) {
       out.statuses = w.statuses.map((id) => ({ id, name: site.status(id).name, properties: {} }));
     }
-    if (expand.includes("default")) out.isDefault = false;
+    if (expand.includes('default')) out.isDefault = false;
     return out;
   });
   return ok({ self: `${site.base}/rest/api/3/workflow/search`, ...page(workflows, startAt, maxResults) });
 }
 
-const CATEGORY_CODE = { new: "TODO", indeterminate: "IN_PROGRESS", done: "DONE" };
+const CATEGORY_CODE = { new: 'TODO', indeterminate: 'IN_PROGRESS', done: 'DONE' };
 
 /** The current `GET /rest/api/3/workflows/search`. */
 function searchWorkflows({ site, principal, query }) {
-  const administers = site.can(principal, "ADMINISTER");
-  if (!administers && !site.can(principal, "ADMINISTER_PROJECTS")) {
+  const administers = site.can(principal, 'ADMINISTER');
+  if (!administers && !site.can(principal, 'ADMINISTER_PROJECTS')) {
     return jiraError(401, ["You don't have permission to view workflows."]);
   }
-  const expand = list(query, "expand");
-  const startAt = intParam(query, "startAt", 0);
-  const maxResults = intParam(query, "maxResults", 50, 50);
+  const expand = list(query, 'expand');
+  const startAt = intParam(query, 'startAt', 0);
+  const maxResults = intParam(query, 'maxResults', 50, 50);
   const ref = (statusId) => `status-${statusId}`;
   const matching = workflowsMatching(site, query);
   const values = matching.map((w) => {
@@ -472,18 +493,18 @@ function searchWorkflows({ site, principal, query }) {
       name: w.name,
       description: w.description,
       version: { id: `${w.entityId}-v1`, versionNumber: 1 },
-      scope: { type: "GLOBAL" },
+      scope: { type: 'GLOBAL' },
       statuses: w.statuses.map((id) => ({ statusReference: ref(id), properties: {}, deprecated: false })),
       isEditable: administers,
       created: jiraTime(w.created),
       updated: jiraTime(w.updated),
     };
-    if (expand.includes("values.transitions")) {
+    if (expand.includes('values.transitions')) {
       out.transitions = w.transitions.map((t) => ({
         id: t.id,
         name: t.name,
-        description: "",
-        type: t.type === "initial" ? "INITIAL" : t.from.length ? "DIRECTED" : "GLOBAL",
+        description: '',
+        type: t.type === 'initial' ? 'INITIAL' : t.from.length ? 'DIRECTED' : 'GLOBAL',
         toStatusReference: ref(t.to),
         links: t.from.map((from) => ({ fromStatusReference: ref(from), fromPort: 0, toPort: 1 })),
         properties: {},
@@ -499,7 +520,7 @@ function searchWorkflows({ site, principal, query }) {
     ...page(values, startAt, maxResults),
     statuses: statusIds.map((id) => {
       const s = site.status(id);
-      return { id, name: s.name, description: s.description, statusCategory: CATEGORY_CODE[s.category], statusReference: ref(id), scope: { type: "GLOBAL" } };
+      return { id, name: s.name, description: s.description, statusCategory: CATEGORY_CODE[s.category], statusReference: ref(id), scope: { type: 'GLOBAL' } };
     }),
   });
 }
@@ -507,21 +528,22 @@ function searchWorkflows({ site, principal, query }) {
 // ---- search ------------------------------------------------------------------------------------
 
 function search({ site, principal, query, body, now, jqlSite: fieldsOfSite }) {
-  const input = body && typeof body === "object" && Object.keys(body).length
-    ? {
-        jql: body.jql ?? "",
-        nextPageToken: body.nextPageToken ?? null,
-        maxResults: body.maxResults ?? 50,
-        fields: body.fields ?? [],
-        properties: body.properties ?? [],
-      }
-    : {
-        jql: query.get("jql") ?? "",
-        nextPageToken: query.get("nextPageToken"),
-        maxResults: intParam(query, "maxResults", 50),
-        fields: query.getAll("fields"),
-        properties: query.getAll("properties"),
-      };
+  const input =
+    body && typeof body === 'object' && Object.keys(body).length
+      ? {
+          jql: body.jql ?? '',
+          nextPageToken: body.nextPageToken ?? null,
+          maxResults: body.maxResults ?? 50,
+          fields: body.fields ?? [],
+          properties: body.properties ?? [],
+        }
+      : {
+          jql: query.get('jql') ?? '',
+          nextPageToken: query.get('nextPageToken'),
+          maxResults: intParam(query, 'maxResults', 50),
+          fields: query.getAll('fields'),
+          properties: query.getAll('properties'),
+        };
   let compiled;
   try {
     compiled = compileJql(input.jql, fieldsOfSite());
@@ -530,33 +552,33 @@ function search({ site, principal, query, body, now, jqlSite: fieldsOfSite }) {
     throw error;
   }
   if (!compiled.bounded) {
-    return jiraError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."]);
+    return jiraError(400, ['Unbounded JQL queries are not allowed here. Please add a search restriction to your query.']);
   }
   let offset = 0;
   if (input.nextPageToken) {
     const decoded = decodeToken(input.nextPageToken, input.jql);
-    if (decoded === null) return jiraError(400, ["The provided next page token is invalid or expired."]);
+    if (decoded === null) return jiraError(400, ['The provided next page token is invalid or expired.']);
     offset = decoded;
   }
   const maxResults = Math.min(Math.max(input.maxResults, 1), 100);
-  const ctx = { accountId: principal.kind === "user" ? principal.accountId : null, nowMs: now };
+  const ctx = { accountId: principal.kind === 'user' ? principal.accountId : null, nowMs: now };
   const hits = site.db.issues.filter((i) => site.canBrowse(principal, i) && compiled.matches(i, ctx)).sort(compiled.compare);
   const slice = hits.slice(offset, offset + maxResults);
   const isLast = offset + slice.length >= hits.length;
   return ok({
-    issues: slice.map((i) => site.issueJson(i, principal, { fields: input.fields, fallback: "id", properties: input.properties })),
+    issues: slice.map((i) => site.issueJson(i, principal, { fields: input.fields, fallback: 'id', properties: input.properties })),
     isLast,
     ...(isLast ? {} : { nextPageToken: encodeToken(offset + slice.length, input.jql) }),
   });
 }
 
 function encodeToken(offset, jql) {
-  return Buffer.from(JSON.stringify({ offset, jql })).toString("base64url");
+  return Buffer.from(JSON.stringify({ offset, jql })).toString('base64url');
 }
 
 function decodeToken(token, jql) {
   try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     return value.jql === jql && Number.isInteger(value.offset) && value.offset >= 0 ? value.offset : null;
   } catch {
     return null;
@@ -566,24 +588,24 @@ function decodeToken(token, jql) {
 /** Field access for the JQL evaluator over this site's issues. */
 export function jqlSite(site, indexedProperties, now) {
   const text = (values) => ({
-    type: "text",
+    type: 'text',
     values,
     normalise: (v) => String(v),
     equals: (a, b) => String(a).toLowerCase() === String(b).toLowerCase(),
     order: () => null,
-    sortKey: (i) => String(values(i)[0] ?? "").toLowerCase(),
+    sortKey: (i) => String(values(i)[0] ?? '').toLowerCase(),
   });
   const exact = (values, extra = {}) => ({
-    type: "exact",
+    type: 'exact',
     values,
     normalise: (v) => String(v),
     equals: (a, b) => String(a).toLowerCase() === String(b).toLowerCase(),
     order: () => null,
-    sortKey: (i) => String(values(i)[0] ?? "").toLowerCase(),
+    sortKey: (i) => String(values(i)[0] ?? '').toLowerCase(),
     ...extra,
   });
   const date = (values) => ({
-    type: "date",
+    type: 'date',
     values,
     normalise: (v) => parseJqlDate(v, now()),
     equals: (a, b) => parseJqlDate(a, now()) === b,
@@ -591,7 +613,7 @@ export function jqlSite(site, indexedProperties, now) {
     sortKey: (i) => parseJqlDate(values(i)[0] ?? 0, now()) ?? 0,
   });
   const number = (values) => ({
-    type: "number",
+    type: 'number',
     values,
     normalise: (v) => Number(v),
     equals: (a, b) => Number(a) === Number(b),
@@ -606,8 +628,8 @@ export function jqlSite(site, indexedProperties, now) {
   };
   const statusOf = (i) => site.status(i.statusId);
   const keyOrder = (i) => {
-    const [projectKey, n] = i.key.split("-");
-    return `${projectKey}-${String(n).padStart(10, "0")}`;
+    const [projectKey, n] = i.key.split('-');
+    return `${projectKey}-${String(n).padStart(10, '0')}`;
   };
   const fields = {
     project: exact((i) => {
@@ -618,7 +640,7 @@ export function jqlSite(site, indexedProperties, now) {
     issuekey: exact((i) => [i.key, i.id], { sortKey: keyOrder }),
     id: exact((i) => [i.id, i.key], { sortKey: keyOrder }),
     status: exact((i) => [statusOf(i).name, statusOf(i).id]),
-    statuscategory: exact((i) => [statusOf(i).category, { new: "To Do", indeterminate: "In Progress", done: "Done" }[statusOf(i).category]]),
+    statuscategory: exact((i) => [statusOf(i).category, { new: 'To Do', indeterminate: 'In Progress', done: 'Done' }[statusOf(i).category]]),
     reporter: exact(userValues((i) => i.reporter)),
     assignee: exact(userValues((i) => i.assignee)),
     summary: text((i) => [i.summary]),
@@ -627,10 +649,13 @@ export function jqlSite(site, indexedProperties, now) {
     updated: date((i) => [i.updated]),
   };
   for (const field of site.db.fields) {
-    const accessor = field.type === "user" ? exact(userValues((i) => i.customFields[field.id])) : exact((i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]));
+    const accessor =
+      field.type === 'user'
+        ? exact(userValues((i) => i.customFields[field.id]))
+        : exact((i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]));
     fields[field.id] = accessor;
     fields[field.name.toLowerCase()] = accessor;
-    fields[`cf[${field.id.replace("customfield_", "")}]`] = accessor;
+    fields[`cf[${field.id.replace('customfield_', '')}]`] = accessor;
   }
   const typed = { string: exact, text, number, date, user: (values) => exact((i) => values(i).flatMap((id) => userValues(() => id)(i))) };
   for (const property of indexedProperties) {
@@ -649,14 +674,16 @@ export function jqlSite(site, indexedProperties, now) {
       return { ...accessor };
     },
     checkValue(accessor, raw) {
-      if (accessor.field === "project" && !site.project(raw) && !site.db.projects.some((p) => p.name.toLowerCase() === String(raw).toLowerCase())) {
+      if (accessor.field === 'project' && !site.project(raw) && !site.db.projects.some((p) => p.name.toLowerCase() === String(raw).toLowerCase())) {
         throw new JqlError(`The value '${raw}' does not exist for the field 'project'.`);
       }
-      if (accessor.field === "status" && !site.db.statuses.some((s) => s.name.toLowerCase() === String(raw).toLowerCase() || s.id === String(raw))) {
+      if (accessor.field === 'status' && !site.db.statuses.some((s) => s.name.toLowerCase() === String(raw).toLowerCase() || s.id === String(raw))) {
         throw new JqlError(`The value '${raw}' does not exist for the field 'status'.`);
       }
-      if (accessor.type === "date" && parseJqlDate(raw, now()) === null) {
-        throw new JqlError(`Date value '${raw}' for field '${accessor.field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`);
+      if (accessor.type === 'date' && parseJqlDate(raw, now()) === null) {
+        throw new JqlError(
+          `Date value '${raw}' for field '${accessor.field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`,
+        );
       }
     },
   };
@@ -664,15 +691,17 @@ export function jqlSite(site, indexedProperties, now) {
 
 function readPath(value, path) {
   let current = [value];
-  for (const part of path.split(".")) {
-    current = current.flatMap((v) => (v && typeof v === "object" ? (Array.isArray(v[part]) ? v[part] : [v[part]]) : [])).filter((v) => v !== undefined && v !== null);
+  for (const part of path.split('.')) {
+    current = current
+      .flatMap((v) => (v && typeof v === 'object' ? (Array.isArray(v[part]) ? v[part] : [v[part]]) : []))
+      .filter((v) => v !== undefined && v !== null);
   }
-  return current.filter((v) => typeof v !== "object");
+  return current.filter((v) => typeof v !== 'object');
 }
 
 function collectText(node) {
-  if (!node || typeof node !== "object") return [];
-  if (node.type === "text") return [node.text];
+  if (!node || typeof node !== 'object') return [];
+  if (node.type === 'text') return [node.text];
   return (node.content ?? []).flatMap(collectText);
 }
 
@@ -684,7 +713,7 @@ function dateDto(ms, now) {
   const time = new Date(ms).toISOString().slice(11, 16);
   const sameDay = new Date(ms).toISOString().slice(0, 10) === new Date(now).toISOString().slice(0, 10);
   return {
-    iso8601: new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+0000"),
+    iso8601: new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000'),
     jira: jiraTime(ms),
     friendly: sameDay ? `Today ${time}` : new Date(ms).toISOString().slice(0, 10),
     epochMillis: ms,
@@ -698,17 +727,17 @@ function getCustomerRequest({ site, principal, params, now }) {
   const allowed =
     issue &&
     project.serviceDeskId &&
-    (principal.kind === "app" ||
-      site.can(principal, "SERVICEDESK_AGENT", project) ||
-      site.can(principal, "ADMINISTER_PROJECTS", project) ||
+    (principal.kind === 'app' ||
+      site.can(principal, 'SERVICEDESK_AGENT', project) ||
+      site.can(principal, 'ADMINISTER_PROJECTS', project) ||
       issue.reporter === principal.accountId ||
       issue.participants.includes(principal.accountId));
-  if (!allowed) return jsmError(404, "The request either does not exist or you do not have permission to view it.", "sd.request.error.not.found");
+  if (!allowed) return jsmError(404, 'The request either does not exist or you do not have permission to view it.', 'sd.request.error.not.found');
   const status = site.status(issue.statusId);
   const reporter = site.user(issue.reporter);
-  const seesEmail = principal.kind === "app" || principal.accountId === issue.reporter || site.can(principal, "SERVICEDESK_AGENT", project);
+  const seesEmail = principal.kind === 'app' || principal.accountId === issue.reporter || site.can(principal, 'SERVICEDESK_AGENT', project);
   return ok({
-    _expands: ["participant", "status", "sla", "requestType", "serviceDesk", "attachment", "action", "comment"],
+    _expands: ['participant', 'status', 'sla', 'requestType', 'serviceDesk', 'attachment', 'action', 'comment'],
     issueId: issue.id,
     issueKey: issue.key,
     summary: issue.summary,
@@ -724,12 +753,12 @@ function getCustomerRequest({ site, principal, params, now }) {
       _links: { self: `${site.base}/rest/api/3/user?accountId=${encodeURIComponent(reporter.accountId)}` },
     },
     requestFieldValues: [
-      { fieldId: "summary", label: "Summary", value: issue.summary },
-      { fieldId: "description", label: "Description", value: collectText(issue.description).join("\n") },
+      { fieldId: 'summary', label: 'Summary', value: issue.summary },
+      { fieldId: 'description', label: 'Description', value: collectText(issue.description).join('\n') },
     ],
     currentStatus: {
       status: status.name,
-      statusCategory: CATEGORY_CODE[status.category] === "TODO" ? "NEW" : CATEGORY_CODE[status.category] === "IN_PROGRESS" ? "INDETERMINATE" : "DONE",
+      statusCategory: CATEGORY_CODE[status.category] === 'TODO' ? 'NEW' : CATEGORY_CODE[status.category] === 'IN_PROGRESS' ? 'INDETERMINATE' : 'DONE',
       statusDate: dateDto(issue.updated, now),
     },
     _links: {
@@ -743,27 +772,27 @@ function getCustomerRequest({ site, principal, params, now }) {
 
 /** Operations under /rest/api/3, by "METHOD template" of the OpenAPI document. */
 export const PLATFORM_ROUTES = {
-  "GET /rest/api/3/issue/{issueIdOrKey}": getIssue,
-  "GET /rest/api/3/issue/{issueIdOrKey}/comment": getComments,
-  "POST /rest/api/3/issue/{issueIdOrKey}/comment": addComment,
-  "GET /rest/api/3/issue/{issueIdOrKey}/transitions": getTransitions,
-  "POST /rest/api/3/issue/{issueIdOrKey}/transitions": doTransition,
-  "GET /rest/api/3/issue/{issueIdOrKey}/properties": propertyKeys,
-  "GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}": getProperty,
-  "PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}": setProperty,
-  "DELETE /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}": deleteProperty,
-  "GET /rest/api/3/mypermissions": myPermissions,
-  "GET /rest/api/3/myself": myself,
-  "GET /rest/api/3/user": getUser,
-  "GET /rest/api/3/user/groups": getUserGroups,
-  "GET /rest/api/3/groups/picker": pickGroups,
-  "GET /rest/api/3/field": listFields,
-  "GET /rest/api/3/project/search": searchProjects,
-  "GET /rest/api/3/project/{projectIdOrKey}/statuses": projectStatuses,
-  "GET /rest/api/3/workflow/search": searchClassicWorkflows,
-  "GET /rest/api/3/workflows/search": searchWorkflows,
-  "GET /rest/api/3/search/jql": search,
-  "POST /rest/api/3/search/jql": search,
+  'GET /rest/api/3/issue/{issueIdOrKey}': getIssue,
+  'GET /rest/api/3/issue/{issueIdOrKey}/comment': getComments,
+  'POST /rest/api/3/issue/{issueIdOrKey}/comment': addComment,
+  'GET /rest/api/3/issue/{issueIdOrKey}/transitions': getTransitions,
+  'POST /rest/api/3/issue/{issueIdOrKey}/transitions': doTransition,
+  'GET /rest/api/3/issue/{issueIdOrKey}/properties': propertyKeys,
+  'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}': getProperty,
+  'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}': setProperty,
+  'DELETE /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}': deleteProperty,
+  'GET /rest/api/3/mypermissions': myPermissions,
+  'GET /rest/api/3/myself': myself,
+  'GET /rest/api/3/user': getUser,
+  'GET /rest/api/3/user/groups': getUserGroups,
+  'GET /rest/api/3/groups/picker': pickGroups,
+  'GET /rest/api/3/field': listFields,
+  'GET /rest/api/3/project/search': searchProjects,
+  'GET /rest/api/3/project/{projectIdOrKey}/statuses': projectStatuses,
+  'GET /rest/api/3/workflow/search': searchClassicWorkflows,
+  'GET /rest/api/3/workflows/search': searchWorkflows,
+  'GET /rest/api/3/search/jql': search,
+  'POST /rest/api/3/search/jql': search,
 };
 
 /**
@@ -772,5 +801,12 @@ export const PLATFORM_ROUTES = {
  * requires for it.
  */
 export const SERVICE_DESK_ROUTES = [
-  { method: "GET", template: "/rest/servicedeskapi/request/{issueIdOrKey}", pattern: /^\/rest\/servicedeskapi\/request\/([^/]+)$/, params: ["issueIdOrKey"], scopes: ["read:servicedesk-request"], handler: getCustomerRequest },
+  {
+    method: 'GET',
+    template: '/rest/servicedeskapi/request/{issueIdOrKey}',
+    pattern: /^\/rest\/servicedeskapi\/request\/([^/]+)$/,
+    params: ['issueIdOrKey'],
+    scopes: ['read:servicedesk-request'],
+    handler: getCustomerRequest,
+  },
 ];

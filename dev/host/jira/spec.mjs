@@ -4,9 +4,9 @@
 // operation's parameter and body schemas are compiled only when a request first needs them.
 // Every site created from the same file shares one compiled contract.
 
-import { readFileSync } from "node:fs";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 
 const contracts = new Map();
 
@@ -20,7 +20,7 @@ export function loadContract(specPath) {
   return contract;
 }
 
-const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 class Contract {
   constructor(specPath) {
@@ -35,7 +35,7 @@ class Contract {
     if (this.spec) return;
     let text;
     try {
-      text = readFileSync(this.specPath, "utf8");
+      text = readFileSync(this.specPath, 'utf8');
     } catch (error) {
       throw new Error(`Jira OpenAPI document not readable at ${this.specPath}: ${error.message}`, { cause: error });
     }
@@ -44,13 +44,13 @@ class Contract {
     // mode would refuse them; Ajv understands `nullable` and ignores the annotations.
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
-    this.ajv.addSchema({ $id: "jira", components: this.spec.components });
+    this.ajv.addSchema({ $id: 'jira', components: this.spec.components });
     this.templates = Object.keys(this.spec.paths).map((template) => {
-      const segments = template.split("/").slice(1);
+      const segments = template.split('/').slice(1);
       return {
         template,
         segments,
-        literalCount: segments.filter((s) => !s.startsWith("{")).length,
+        literalCount: segments.filter((s) => !s.startsWith('{')).length,
       };
     });
   }
@@ -67,7 +67,7 @@ class Contract {
    */
   match(path) {
     this.load();
-    const segments = path.split("/").slice(1);
+    const segments = path.split('/').slice(1);
     let best = null;
     for (const candidate of this.templates) {
       if (candidate.segments.length !== segments.length) continue;
@@ -75,8 +75,8 @@ class Contract {
       let ok = true;
       for (let i = 0; i < segments.length && ok; i++) {
         const want = candidate.segments[i];
-        if (want.startsWith("{") && want.endsWith("}")) {
-          if (segments[i] === "") ok = false;
+        if (want.startsWith('{') && want.endsWith('}')) {
+          if (segments[i] === '') ok = false;
           else params[want.slice(1, -1)] = safeDecode(segments[i]);
         } else if (want !== segments[i]) {
           ok = false;
@@ -105,16 +105,14 @@ class Contract {
       problems.push(`${method} is not an operation of ${found.template}`);
       return { template: found.template, operation: null, pathParams: found.params, problems };
     }
-    const declared = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map((p) =>
-      this.resolve(p),
-    );
-    for (const param of declared.filter((p) => p.in === "path")) {
+    const declared = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map((p) => this.resolve(p));
+    for (const param of declared.filter((p) => p.in === 'path')) {
       const value = found.params[param.name];
       if (value === undefined) problems.push(`path parameter ${param.name} is missing`);
       else this.checkValue(found.template, m, param, [value], problems);
     }
     const queryNames = new Set(query.keys());
-    for (const param of declared.filter((p) => p.in === "query")) {
+    for (const param of declared.filter((p) => p.in === 'query')) {
       queryNames.delete(param.name);
       const values = query.getAll(param.name);
       if (values.length === 0) {
@@ -133,11 +131,8 @@ class Contract {
   checkValue(template, method, param, values, problems) {
     const schema = param.schema ?? {};
     const validate = this.compiled(`${method} ${template} param ${param.in}:${param.name}`, schema);
-    const value =
-      schema.type === "array"
-        ? values.map((v) => coerce(v, this.resolve(schema.items ?? {})))
-        : coerce(values[values.length - 1], schema);
-    if (schema.type !== "array" && values.length > 1) {
+    const value = schema.type === 'array' ? values.map((v) => coerce(v, this.resolve(schema.items ?? {}))) : coerce(values[values.length - 1], schema);
+    if (schema.type !== 'array' && values.length > 1) {
       problems.push(`${param.in} parameter ${param.name} is given ${values.length} times`);
     }
     if (!validate(value)) {
@@ -146,24 +141,27 @@ class Contract {
   }
 
   checkBody(template, method, operation, headers, body, problems) {
-    const hasBody = body !== undefined && body !== null && body !== "";
+    const hasBody = body !== undefined && body !== null && body !== '';
     const requestBody = operation.requestBody ? this.resolve(operation.requestBody) : null;
     if (!requestBody) {
       if (hasBody) problems.push(`${method.toUpperCase()} ${template} takes no request body`);
       return;
     }
     if (!hasBody) {
-      if (requestBody.required) problems.push("a request body is required");
+      if (requestBody.required) problems.push('a request body is required');
       return;
     }
     const mediaTypes = Object.keys(requestBody.content ?? {});
-    const contentType = String(headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (!mediaTypes.includes("application/json")) {
-      problems.push(`the operation takes ${mediaTypes.join(", ")}, not a JSON body`);
+    const contentType = String(headers.get('content-type') ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
+    if (!mediaTypes.includes('application/json')) {
+      problems.push(`the operation takes ${mediaTypes.join(', ')}, not a JSON body`);
       return;
     }
-    if (contentType !== "application/json") {
-      problems.push(`Content-Type must be application/json (got "${contentType || "none"}")`);
+    if (contentType !== 'application/json') {
+      problems.push(`Content-Type must be application/json (got "${contentType || 'none'}")`);
       return;
     }
     let value;
@@ -173,7 +171,7 @@ class Contract {
       problems.push(`the body is not valid JSON: ${error.message}`);
       return;
     }
-    const schema = requestBody.content["application/json"].schema;
+    const schema = requestBody.content['application/json'].schema;
     if (!schema) return;
     const validate = this.compiled(`${method} ${template} body`, schema);
     if (!validate(value)) problems.push(`body ${describe(validate.errors)}`);
@@ -185,10 +183,10 @@ class Contract {
     if (!operation) return [`no operation ${method} ${template}`];
     const response = operation.responses?.[String(status)] ?? operation.responses?.default;
     if (!response) {
-      return [`status ${status} is not declared (${Object.keys(operation.responses).join(", ")})`];
+      return [`status ${status} is not declared (${Object.keys(operation.responses).join(', ')})`];
     }
-    const schema = this.resolve(response).content?.["application/json"]?.schema;
-    if (!schema || body === "" || body === undefined) return [];
+    const schema = this.resolve(response).content?.['application/json']?.schema;
+    if (!schema || body === '' || body === undefined) return [];
     const validate = this.compiled(`${method} ${template} response ${status}`, schema);
     return validate(JSON.parse(body)) ? [] : [`response ${describe(validate.errors)}`];
   }
@@ -205,8 +203,8 @@ class Contract {
   resolve(node) {
     let current = node;
     while (current && current.$ref) {
-      const parts = current.$ref.replace(/^#\//, "").split("/");
-      current = parts.reduce((at, part) => at?.[part.replace(/~1/g, "/").replace(/~0/g, "~")], this.spec);
+      const parts = current.$ref.replace(/^#\//, '').split('/');
+      current = parts.reduce((at, part) => at?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], this.spec);
     }
     return current;
   }
@@ -219,12 +217,12 @@ function rebase(schema) {
 
 function coerce(raw, schema) {
   switch (schema.type) {
-    case "integer":
+    case 'integer':
       return /^-?\d+$/.test(raw) ? Number(raw) : raw;
-    case "number":
-      return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-    case "boolean":
-      return raw === "true" ? true : raw === "false" ? false : raw;
+    case 'number':
+      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    case 'boolean':
+      return raw === 'true' ? true : raw === 'false' ? false : raw;
     default:
       return raw;
   }
@@ -234,16 +232,12 @@ function describe(errors) {
   return (errors ?? [])
     .slice(0, 5)
     .map((e) => {
-      const where = e.instancePath ? `${e.instancePath} ` : "";
+      const where = e.instancePath ? `${e.instancePath} ` : '';
       const extra =
-        e.keyword === "additionalProperties"
-          ? ` (${e.params.additionalProperty})`
-          : e.keyword === "enum"
-            ? ` (${e.params.allowedValues.join(", ")})`
-            : "";
+        e.keyword === 'additionalProperties' ? ` (${e.params.additionalProperty})` : e.keyword === 'enum' ? ` (${e.params.allowedValues.join(', ')})` : '';
       return `${where}${e.message}${extra}`;
     })
-    .join("; ");
+    .join('; ');
 }
 
 function safeDecode(segment) {

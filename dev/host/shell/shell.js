@@ -79,8 +79,13 @@ function showFlag(options) {
   existing?.remove();
   const type = ['success', 'warning', 'error', 'info'].includes(options.type) ? options.type : 'info';
   const close = el('button', { type: 'button', 'aria-label': 'Dismiss', onclick: () => flag.remove() }, '×');
-  const flag = el('div', { class: `flag ${type}`, 'data-flag-id': options.id },
-    close, el('strong', {}, options.title ?? ''), options.description ? el('span', {}, options.description) : null);
+  const flag = el(
+    'div',
+    { class: `flag ${type}`, 'data-flag-id': options.id },
+    close,
+    el('strong', {}, options.title ?? ''),
+    options.description ? el('span', {}, options.description) : null,
+  );
   flags.append(flag);
   if (options.isAutoDismiss !== false) setTimeout(() => flag.remove(), 8000);
 }
@@ -236,10 +241,20 @@ function drawQueue({ issues, error }) {
     return;
   }
   const current = state.route?.name === 'issue' ? state.route.key : null;
-  list.replaceChildren(...issues.map((issue) => el('li', {},
-    el('a', { href: `#/issue/${issue.key}`, 'aria-current': issue.key === current ? 'page' : null },
-      el('span', { class: 'key' }, issue.key, ' · ', issue.status),
-      el('span', { class: 'summary' }, issue.summary)))));
+  list.replaceChildren(
+    ...issues.map((issue) =>
+      el(
+        'li',
+        {},
+        el(
+          'a',
+          { href: `#/issue/${issue.key}`, 'aria-current': issue.key === current ? 'page' : null },
+          el('span', { class: 'key' }, issue.key, ' · ', issue.status),
+          el('span', { class: 'summary' }, issue.summary),
+        ),
+      ),
+    ),
+  );
   if (!issues.length) list.append(el('li', { class: 'muted' }, 'No requests.'));
 }
 
@@ -257,7 +272,9 @@ function adfNodes(node) {
   if (!node || typeof node !== 'object') return [];
   if (node.type === 'text') {
     const marks = Array.isArray(node.marks) ? node.marks : [];
-    return [marks.reduce((inner, mark) => (MARK_TAGS[mark?.type] ? el(MARK_TAGS[mark.type], {}, inner) : inner), document.createTextNode(String(node.text ?? '')))];
+    return [
+      marks.reduce((inner, mark) => (MARK_TAGS[mark?.type] ? el(MARK_TAGS[mark.type], {}, inner) : inner), document.createTextNode(String(node.text ?? ''))),
+    ];
   }
   if (node.type === 'hardBreak') return [el('br')];
   const children = (Array.isArray(node.content) ? node.content : []).flatMap(adfNodes);
@@ -266,22 +283,43 @@ function adfNodes(node) {
 
 function commentList(issue) {
   if (!issue.comments.length) return el('p', { class: 'muted' }, 'No comments yet.');
-  return el('ul', { class: 'comments' }, issue.comments.map((c) => el('li', { class: c.internal ? 'comment internal' : 'comment' },
-    el('header', {}, el('strong', {}, c.author ?? 'Unknown'), el('time', {}, formatTime(c.created)), c.internal ? el('span', { class: 'lozenge' }, 'Internal note') : null),
-    el('div', { class: 'comment-body' }, c.body ? adfNodes(c.body) : el('p', {}, c.text)))));
+  return el(
+    'ul',
+    { class: 'comments' },
+    issue.comments.map((c) =>
+      el(
+        'li',
+        { class: c.internal ? 'comment internal' : 'comment' },
+        el(
+          'header',
+          {},
+          el('strong', {}, c.author ?? 'Unknown'),
+          el('time', {}, formatTime(c.created)),
+          c.internal ? el('span', { class: 'lozenge' }, 'Internal note') : null,
+        ),
+        el('div', { class: 'comment-body' }, c.body ? adfNodes(c.body) : el('p', {}, c.text)),
+      ),
+    ),
+  );
 }
 
 function commentForm(issue) {
   const text = el('textarea', { id: 'comment-text', required: true });
   const internal = el('input', { type: 'checkbox', id: 'comment-internal', checked: !isCustomer() });
   const status = el('span', { class: 'muted', role: 'status' });
-  const form = el('form', { class: 'comment-form' },
+  const form = el(
+    'form',
+    { class: 'comment-form' },
     el('label', { for: 'comment-text' }, isCustomer() ? 'Reply to the help desk' : 'Add a comment'),
     text,
-    el('div', { class: 'row' },
+    el(
+      'div',
+      { class: 'row' },
       isCustomer() ? null : el('label', {}, internal, ' Internal note (not visible to the customer)'),
       el('button', { type: 'submit', class: 'primary' }, isCustomer() ? 'Reply' : 'Add comment'),
-      status));
+      status,
+    ),
+  );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!text.value.trim()) return;
@@ -301,39 +339,62 @@ function commentForm(issue) {
 }
 
 function statusRow(issue) {
-  const buttons = issue.transitions.map((name) => el('button', {
-    type: 'button',
-    onclick: async (event) => {
-      event.target.disabled = true;
-      try {
-        await api(`/__host/issues/${issue.key}/transitions?as=${encodeURIComponent(state.user.accountId)}`, { method: 'POST', body: JSON.stringify({ name }) });
-        await refreshIssue();
-        await renderQueue();
-      } catch (error) {
-        showFlag({ id: 'transition', title: 'Transition failed', description: error.message, type: 'error' });
-        event.target.disabled = false;
-      }
-    },
-  }, name));
-  return el('div', { class: 'status-row', id: 'status-row' }, el('span', { class: statusClass(issue.status), 'aria-label': `Status: ${issue.status}` }, issue.status), ...buttons);
+  const buttons = issue.transitions.map((name) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        onclick: async (event) => {
+          event.target.disabled = true;
+          try {
+            await api(`/__host/issues/${issue.key}/transitions?as=${encodeURIComponent(state.user.accountId)}`, {
+              method: 'POST',
+              body: JSON.stringify({ name }),
+            });
+            await refreshIssue();
+            await renderQueue();
+          } catch (error) {
+            showFlag({ id: 'transition', title: 'Transition failed', description: error.message, type: 'error' });
+            event.target.disabled = false;
+          }
+        },
+      },
+      name,
+    ),
+  );
+  return el(
+    'div',
+    { class: 'status-row', id: 'status-row' },
+    el('span', { class: statusClass(issue.status), 'aria-label': `Status: ${issue.status}` }, issue.status),
+    ...buttons,
+  );
 }
 
 /** The issue's status and fields (the right-hand column, as in Jira's issue view). */
 function issueDetails(issue) {
-  return el('div', { id: 'issue-details' },
+  return el(
+    'div',
+    { id: 'issue-details' },
     el('h2', { class: 'visually-hidden' }, 'Details'),
     statusRow(issue),
-    el('dl', { class: 'details' },
-      el('dt', {}, 'Reporter'), el('dd', {}, issue.reporter ?? '—'),
-      el('dt', {}, 'Assignee'), el('dd', {}, issue.assignee ?? 'Unassigned'),
-      el('dt', {}, 'Affected employee'), el('dd', {}, issue.affectedEmployee ?? '—'),
-      isCustomer() ? null : [el('dt', {}, 'Verification'), el('dd', { id: 'verification-field' }, verificationSummary(issue.properties?.['incode-verification']))]));
+    el(
+      'dl',
+      { class: 'details' },
+      el('dt', {}, 'Reporter'),
+      el('dd', {}, issue.reporter ?? '—'),
+      el('dt', {}, 'Assignee'),
+      el('dd', {}, issue.assignee ?? 'Unassigned'),
+      el('dt', {}, 'Affected employee'),
+      el('dd', {}, issue.affectedEmployee ?? '—'),
+      isCustomer()
+        ? null
+        : [el('dt', {}, 'Verification'), el('dd', { id: 'verification-field' }, verificationSummary(issue.properties?.['incode-verification']))],
+    ),
+  );
 }
 
 function issueActivity(issue) {
-  return el('div', { id: 'issue-activity' },
-    el('h2', {}, 'Activity'),
-    el('div', { id: 'comment-list' }, commentList(issue)));
+  return el('div', { id: 'issue-activity' }, el('h2', {}, 'Activity'), el('div', { id: 'comment-list' }, commentList(issue)));
 }
 
 async function renderIssue(key) {
@@ -350,18 +411,25 @@ async function renderIssue(key) {
   // As in Jira: the app's issue panel sits in the main column under the summary, above the
   // activity; status and fields are on the right. The portal shows its panel under the request.
   const panels = el('div', { class: 'panels' });
-  const main = el('section', { class: 'issue-main', 'aria-label': issue.summary },
+  const main = el(
+    'section',
+    { class: 'issue-main', 'aria-label': issue.summary },
     el('div', { class: 'breadcrumb' }, isCustomer() ? 'Help Center / My requests' : `Projects / IT Help Desk / ${issue.key}`),
     el('h1', {}, issue.summary),
     panels,
     issueActivity(issue),
-    commentForm(issue));
+    commentForm(issue),
+  );
   const layout = el('div', { class: 'issue' }, main, el('aside', { class: 'issue-side', 'aria-label': 'Details' }, issueDetails(issue)));
   const page = isCustomer() ? el('div', {}, el('div', { class: 'portal-banner' }, el('h1', {}, 'Help Center')), layout) : layout;
   view.replaceChildren(guideBanner() ?? '', page);
   const type = isCustomer() ? 'jiraServiceManagement:portalRequestDetailPanel' : 'jira:issuePanel';
   for (const mod of modulesOf(type)) {
-    const section = el('section', { class: 'app-panel', 'aria-label': mod.title, 'data-module': mod.key, 'data-collapsible': isCustomer() ? 'true' : null }, el('h2', {}, mod.title));
+    const section = el(
+      'section',
+      { class: 'app-panel', 'aria-label': mod.title, 'data-module': mod.key, 'data-collapsible': isCustomer() ? 'true' : null },
+      el('h2', {}, mod.title),
+    );
     panels.append(section);
     try {
       await mountFrame(section, { moduleKey: mod.key, issueKey: issue.key, title: mod.title });
@@ -401,12 +469,25 @@ function sandboxCredentialsNotice() {
     ['Client secret', credentials.clientSecret],
     ['Integration reference', credentials.integrationReference],
   ];
-  return el('aside', { class: 'notice sandbox-credentials', 'aria-labelledby': 'sandbox-credentials-title', 'data-testid': 'sandbox-credentials' },
+  return el(
+    'aside',
+    { class: 'notice sandbox-credentials', 'aria-labelledby': 'sandbox-credentials-title', 'data-testid': 'sandbox-credentials' },
     el('h2', { id: 'sandbox-credentials-title' }, 'Incode sandbox credentials'),
-    el('p', {}, 'This local site talks to the Incode sandbox, not to Incode. Enter these values below, then ',
-      el('strong', {}, 'Test credentials'), '. Any webhook secret will do: register the same one on the sandbox\u2019s ',
-      el('a', { href: '/incode/webhook', target: '_blank', rel: 'noopener' }, 'webhook settings \u2197'), '.'),
-    el('dl', { class: 'details' }, rows.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, el('code', {}, value))])));
+    el(
+      'p',
+      {},
+      'This local site talks to the Incode sandbox, not to Incode. Enter these values below, then ',
+      el('strong', {}, 'Test credentials'),
+      '. Any webhook secret will do: register the same one on the sandbox\u2019s ',
+      el('a', { href: '/incode/webhook', target: '_blank', rel: 'noopener' }, 'webhook settings \u2197'),
+      '.',
+    ),
+    el(
+      'dl',
+      { class: 'details' },
+      rows.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, el('code', {}, value))]),
+    ),
+  );
 }
 
 async function renderModule(moduleKey) {
@@ -417,16 +498,25 @@ async function renderModule(moduleKey) {
     return;
   }
   if (mod.type === 'jira:adminPage' && state.user.role !== 'admin') {
-    view.replaceChildren(el('h1', {}, mod.title), el('div', { class: 'notice', role: 'alert' }, "You don't have permission to view this page. Ask a Jira administrator.",
-      ' ', adminSwitchButton(`#/module/${encodeURIComponent(moduleKey)}`)));
+    view.replaceChildren(
+      el('h1', {}, mod.title),
+      el(
+        'div',
+        { class: 'notice', role: 'alert' },
+        "You don't have permission to view this page. Ask a Jira administrator.",
+        ' ',
+        adminSwitchButton(`#/module/${encodeURIComponent(moduleKey)}`),
+      ),
+    );
     return;
   }
   const container = el('section', { class: 'full-page' });
   view.replaceChildren(
     el('div', { class: 'breadcrumb' }, 'Apps / Manage apps'),
     el('h1', {}, mod.title),
-    mod.type === 'jira:adminPage' ? sandboxCredentialsNotice() ?? '' : '',
-    container);
+    mod.type === 'jira:adminPage' ? (sandboxCredentialsNotice() ?? '') : '',
+    container,
+  );
   await mountFrame(container, { moduleKey, title: mod.title });
 }
 
@@ -447,26 +537,42 @@ function guideDismissed() {
 /** A slim banner pointing newcomers to the guide, until dismissed. */
 function guideBanner() {
   if (guideDismissed()) return null;
-  const banner = el('div', { class: 'guide-banner', role: 'note', 'data-testid': 'guide-banner' },
+  const banner = el(
+    'div',
+    { class: 'guide-banner', role: 'note', 'data-testid': 'guide-banner' },
     // One span: the banner is a flex row, and its gap must not open between the link and its colon.
-    el('span', {}, 'A local Jira site running the Incode app offline. ', el('a', { href: '#/start' }, 'Getting started'),
-      ': configure as an admin, send a link as an agent, verify as the employee.'),
-    el('button', {
-      type: 'button',
-      class: 'link',
-      'aria-label': 'Dismiss the getting started banner',
-      onclick: () => {
-        localStorage.setItem('forge-host-guide', 'dismissed');
-        banner.remove();
+    el(
+      'span',
+      {},
+      'A local Jira site running the Incode app offline. ',
+      el('a', { href: '#/start' }, 'Getting started'),
+      ': configure as an admin, send a link as an agent, verify as the employee.',
+    ),
+    el(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        'aria-label': 'Dismiss the getting started banner',
+        onclick: () => {
+          localStorage.setItem('forge-host-guide', 'dismissed');
+          banner.remove();
+        },
       },
-    }, 'Dismiss'));
+      'Dismiss',
+    ),
+  );
   return banner;
 }
 
 function userButton(role, hash, label) {
   const user = state.users.find((u) => u.role === role);
   if (!user) return '';
-  return el('button', { type: 'button', 'data-testid': `guide-as-${role}`, onclick: () => switchUser(user.accountId, hash) }, label ?? `View as ${user.displayName}`);
+  return el(
+    'button',
+    { type: 'button', 'data-testid': `guide-as-${role}`, onclick: () => switchUser(user.accountId, hash) },
+    label ?? `View as ${user.displayName}`,
+  );
 }
 
 function renderStart() {
@@ -477,48 +583,106 @@ function renderStart() {
   const userName = (role) => state.users.find((u) => u.role === role)?.displayName ?? role;
   const firstIssue = state.firstIssue ?? 'HELP-1';
   const steps = [
-    el('li', {},
+    el(
+      'li',
+      {},
       el('strong', {}, `As ${userName('admin')}, configure the app. `),
       `Open ${admin?.title ?? 'the settings page'}, enter the sandbox credentials (environment Demo`,
-      credentials ? [', API key ', el('code', {}, credentials.apiKey), ', client ID ', el('code', {}, credentials.clientId), ', client secret ', el('code', {}, credentials.clientSecret), ', integration reference ', el('code', {}, credentials.integrationReference)] : '',
+      credentials
+        ? [
+            ', API key ',
+            el('code', {}, credentials.apiKey),
+            ', client ID ',
+            el('code', {}, credentials.clientId),
+            ', client secret ',
+            el('code', {}, credentials.clientSecret),
+            ', integration reference ',
+            el('code', {}, credentials.integrationReference),
+          ]
+        : '',
       '), press Test credentials (\u2713 Connected), type any webhook secret, optionally pick transitions and turn on the customer portal, and save. ',
-      admin ? userButton('admin', `#/module/${encodeURIComponent(admin.key)}`, `Open the settings as ${userName('admin')}`) : ''),
-    state.info.incode === 'sandbox' ? el('li', {},
-      el('strong', {}, 'Register the webhook in the Incode sandbox. '),
-      'On its ', el('a', { href: '/incode/webhook', target: '_blank', rel: 'noopener' }, 'webhook settings \u2197'),
-      ', enter the URL ', webhookUrl ? el('code', {}, webhookUrl) : 'of the incode-webhook trigger',
-      ', HMAC signature, and the same webhook secret; save.') : null,
-    el('li', {},
+      admin ? userButton('admin', `#/module/${encodeURIComponent(admin.key)}`, `Open the settings as ${userName('admin')}`) : '',
+    ),
+    state.info.incode === 'sandbox'
+      ? el(
+          'li',
+          {},
+          el('strong', {}, 'Register the webhook in the Incode sandbox. '),
+          'On its ',
+          el('a', { href: '/incode/webhook', target: '_blank', rel: 'noopener' }, 'webhook settings \u2197'),
+          ', enter the URL ',
+          webhookUrl ? el('code', {}, webhookUrl) : 'of the incode-webhook trigger',
+          ', HMAC signature, and the same webhook secret; save.',
+        )
+      : null,
+    el(
+      'li',
+      {},
       el('strong', {}, `As ${userName('agent')}, send a verification link. `),
       `Open ${firstIssue}; in the Identity verification panel check the email, choose SMS or email, press Send verification link and confirm. `,
-      userButton('agent', `#/issue/${firstIssue}`, `Open ${firstIssue} as ${userName('agent')}`)),
-    state.info.incode === 'sandbox' ? el('li', {},
-      el('strong', {}, 'Verify as the employee. '),
-      'The sandbox\u2019s ', el('a', { href: '/incode/', target: '_blank', rel: 'noopener' }, 'inbox \u2197'),
-      ' holds the link it "sent"; open it and complete, fail, or send the check to manual review (then approve or reject it there).') : null,
-    el('li', {},
+      userButton('agent', `#/issue/${firstIssue}`, `Open ${firstIssue} as ${userName('agent')}`),
+    ),
+    state.info.incode === 'sandbox'
+      ? el(
+          'li',
+          {},
+          el('strong', {}, 'Verify as the employee. '),
+          'The sandbox\u2019s ',
+          el('a', { href: '/incode/', target: '_blank', rel: 'noopener' }, 'inbox \u2197'),
+          ' holds the link it "sent"; open it and complete, fail, or send the check to manual review (then approve or reject it there).',
+        )
+      : null,
+    el(
+      'li',
+      {},
       el('strong', {}, 'Watch the ticket. '),
-      'The panel turns to the result without a reload; the request gets a comment, the configured transition and the verification status.'),
-    el('li', {},
+      'The panel turns to the result without a reload; the request gets a comment, the configured transition and the verification status.',
+    ),
+    el(
+      'li',
+      {},
       el('strong', {}, `As ${userName('customer')}, see the portal. `),
       'The reporter sees their request in the Help Center; with the customer portal turned on, a pending verification shows there. ',
-      userButton('customer', `#/issue/${firstIssue}`, `Open ${firstIssue} as ${userName('customer')}`)),
+      userButton('customer', `#/issue/${firstIssue}`, `Open ${firstIssue} as ${userName('customer')}`),
+    ),
   ];
   view.replaceChildren(
     el('h1', {}, 'Getting started'),
-    el('p', {}, 'This is a local Jira Service Management site with the Incode Identity Verification app installed, ',
-      state.info.incode === 'sandbox' ? 'and an Incode sandbox that plays Incode: it signs in the app, "sends" links to its inbox and reports results to the app\u2019s webhook.' : 'talking to the real Incode hosts.',
-      ' Switch between users at the top right.'),
+    el(
+      'p',
+      {},
+      'This is a local Jira Service Management site with the Incode Identity Verification app installed, ',
+      state.info.incode === 'sandbox'
+        ? 'and an Incode sandbox that plays Incode: it signs in the app, "sends" links to its inbox and reports results to the app\u2019s webhook.'
+        : 'talking to the real Incode hosts.',
+      ' Switch between users at the top right.',
+    ),
     el('ol', { class: 'guide-steps', 'data-testid': 'guide-steps' }, steps),
     el('h2', {}, 'This installation'),
-    el('div', { class: 'notice' },
+    el(
+      'div',
+      { class: 'notice' },
       el('p', {}, 'Web trigger URLs (the Incode webhook and its OAuth token endpoint):'),
-      el('ul', {}, Object.entries(state.info.webtriggers).map(([key, url]) => el('li', {}, el('code', {}, key), ': ', el('code', {}, url))))),
-    state.info.scheduledTriggers.length ? el('div', { class: 'notice' },
-      el('p', {}, 'Scheduled triggers (the platform runs them on their interval; run one now):'),
-      el('ul', {}, state.info.scheduledTriggers.map(({ key, interval }) => el('li', {},
-        el('code', {}, key), ` (every ${interval ?? '?'}) `,
-        el('button', { type: 'button', onclick: () => runScheduled(key) }, 'Run now'))))) : null,
+      el(
+        'ul',
+        {},
+        Object.entries(state.info.webtriggers).map(([key, url]) => el('li', {}, el('code', {}, key), ': ', el('code', {}, url))),
+      ),
+    ),
+    state.info.scheduledTriggers.length
+      ? el(
+          'div',
+          { class: 'notice' },
+          el('p', {}, 'Scheduled triggers (the platform runs them on their interval; run one now):'),
+          el(
+            'ul',
+            {},
+            state.info.scheduledTriggers.map(({ key, interval }) =>
+              el('li', {}, el('code', {}, key), ` (every ${interval ?? '?'}) `, el('button', { type: 'button', onclick: () => runScheduled(key) }, 'Run now')),
+            ),
+          ),
+        )
+      : null,
     el('p', { class: 'muted' }, 'To start over, stop the host and delete its data directory (dev/.data for dev/run.sh).'),
   );
 }
@@ -536,9 +700,11 @@ async function runScheduled(key) {
   try {
     const answer = await api(`/__host/scheduled/${encodeURIComponent(key)}`, { method: 'POST' });
     const calls = answer.invocation?.calls?.total ?? 0;
-    showFlag(answer.ok
-      ? { id: `scheduled-${key}`, title: `${key} ran`, description: `${calls} platform calls in ${answer.invocation?.durationMs ?? '?'} ms`, type: 'success' }
-      : { id: `scheduled-${key}`, title: `${key} failed`, description: answer.error, type: 'error' });
+    showFlag(
+      answer.ok
+        ? { id: `scheduled-${key}`, title: `${key} ran`, description: `${calls} platform calls in ${answer.invocation?.durationMs ?? '?'} ms`, type: 'success' }
+        : { id: `scheduled-${key}`, title: `${key} failed`, description: answer.error, type: 'error' },
+    );
   } catch (error) {
     showFlag({ id: `scheduled-${key}`, title: `${key} failed`, description: error.message, type: 'error' });
   }
@@ -598,7 +764,8 @@ function switchUser(accountId, hash) {
   state.user = user;
   localStorage.setItem('forge-host-user', user.accountId);
   document.getElementById('user-switcher').value = user.accountId;
-  if (hash && location.hash !== hash) location.hash = hash; // hashchange renders
+  if (hash && location.hash !== hash)
+    location.hash = hash; // hashchange renders
   else render();
 }
 
@@ -619,7 +786,9 @@ async function start() {
   state.user = state.users.find((u) => u.accountId === saved) ?? state.users.find((u) => u.role === 'agent') ?? state.users[0];
 
   const switcher = document.getElementById('user-switcher');
-  switcher.replaceChildren(...state.users.map((u) => el('option', { value: u.accountId, selected: u.accountId === state.user.accountId }, `${u.displayName} (${u.role})`)));
+  switcher.replaceChildren(
+    ...state.users.map((u) => el('option', { value: u.accountId, selected: u.accountId === state.user.accountId }, `${u.displayName} (${u.role})`)),
+  );
   switcher.addEventListener('change', () => switchUser(switcher.value));
 
   const admin = modulesOf('jira:adminPage')[0];

@@ -14,9 +14,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { sign } from '../../../dev/host/incode/webhooks.mjs';
-import {
-  ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, ok, panel, sandboxSettings, sendLink, startApp,
-} from '../../app/helpers.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, ok, panel, sandboxSettings, sendLink, startApp } from '../../app/helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const release = process.argv[2];
@@ -120,7 +118,8 @@ try {
   await host.incode.complete(run.session.id, 'open');
   host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${run.session.id}"`), status: 500 });
   host.faults.add({
-    target: 'kvs', nth: 2,
+    target: 'kvs',
+    nth: 2,
     match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${run.session.id}"`) && r.body.includes('"returnValue":"PREVIOUS"'),
     status: 500,
   });
@@ -131,7 +130,12 @@ try {
 
   // Delivery log verdicts besides accepted and error: duplicate, ignored, rejected, invalid.
   const replay = host.incode.deliveries.find((d) => d.sessionId === sessions.passed && d.eventType === 'SESSION_SUCCEEDED');
-  const replayBody = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: sessions.passed, loginHint: 'casey@example.test', identityId: host.incode.sessions.get(sessions.passed).identityId });
+  const replayBody = JSON.stringify({
+    eventType: 'SESSION_SUCCEEDED',
+    interviewId: sessions.passed,
+    loginHint: 'casey@example.test',
+    identityId: host.incode.sessions.get(sessions.passed).identityId,
+  });
   assert.ok(replay);
   assert.equal((await deliver(replayBody, { 'x-incode-signature': sign(WEBHOOK_SECRET, replayBody, 'hex') })).json.result, 'duplicate');
   const unknown = JSON.stringify({ eventType: 'SESSION_SUCCEEDED', interviewId: 'aaaaaaaaaaaaaaaaaaaaaaaa', loginHint: 'casey@example.test' });
@@ -148,17 +152,30 @@ try {
 
   for (const [state, sessionId] of Object.entries(sessions)) {
     const expected = {
-      requested: 'requested', inProgress: 'inProgress', passed: 'passed', failed: 'failed', manualReview: 'manualReview',
-      reviewApproved: 'passed', reviewRejected: 'failed', expired: 'expired', replacedByResend: 'cancelled',
-      cancelled: 'cancelled', careful: 'passed', liveLease: 'inProgress', testSession: undefined,
+      requested: 'requested',
+      inProgress: 'inProgress',
+      passed: 'passed',
+      failed: 'failed',
+      manualReview: 'manualReview',
+      reviewApproved: 'passed',
+      reviewRejected: 'failed',
+      expired: 'expired',
+      replacedByResend: 'cancelled',
+      cancelled: 'cancelled',
+      careful: 'passed',
+      liveLease: 'inProgress',
+      testSession: undefined,
     }[state];
     assert.equal(status(sessionId), expected, `${state}: ${sessionId}`);
   }
   assert.ok(host.kvs.getSecret('token:incode'), 'the Incode token is cached');
-  snapshot('hmac', 'HMAC webhooks (hex, no timestamp header), custom templates (compiled), portal enabled; '
-    + 'verifications in every status (the expired link: its expiry moved into the past, then marked by the panel); a live lease, released and careful lock markers, issue locks; '
-    + 'delivery log entries of every verdict; checklist, rate counters, issue/person/account indexes, '
-    + 'a test-session marker, the cached Incode token; secrets set.');
+  snapshot(
+    'hmac',
+    'HMAC webhooks (hex, no timestamp header), custom templates (compiled), portal enabled; ' +
+      'verifications in every status (the expired link: its expiry moved into the past, then marked by the panel); a live lease, released and careful lock markers, issue locks; ' +
+      'delivery log entries of every verdict; checklist, rate counters, issue/person/account indexes, ' +
+      'a test-session marker, the cached Incode token; secrets set.',
+  );
 
   // ---- Shared-secret webhooks -----------------------------------------------------------------
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { ...sandboxSettings(), webhookAuth: { mode: 'sharedSecret', header: 'x-incode-secret' } }));
@@ -171,8 +188,11 @@ try {
   await host.incode.complete(run.session.id, 'open');
   assert.equal(status(run.session.id), 'inProgress');
   await host.incode.idle();
-  snapshot('shared-secret', 'the HMAC store after the admin switched to shared-secret webhooks (default templates '
-    + 'again), with one more passed and one more in-progress verification.');
+  snapshot(
+    'shared-secret',
+    'the HMAC store after the admin switched to shared-secret webhooks (default templates ' +
+      'again), with one more passed and one more in-progress verification.',
+  );
 
   // ---- OAuth webhooks ---------------------------------------------------------------------------
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'oauth', clientId: 'incode-webhooks', tokenTtlSeconds: 600 } }));
@@ -185,8 +205,11 @@ try {
   await host.incode.complete(run.session.id, 'open');
   assert.equal(status(run.session.id), 'inProgress');
   await host.incode.idle();
-  snapshot('oauth', 'the shared-secret store after the admin switched to OAuth webhooks (only webhookAuth '
-    + 'saved), with one more failed and one more in-progress verification.');
+  snapshot(
+    'oauth',
+    'the shared-secret store after the admin switched to OAuth webhooks (only webhookAuth ' +
+      'saved), with one more failed and one more in-progress verification.',
+  );
 } finally {
   await host.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -197,7 +220,7 @@ const readme = [
   `# Stored values of release ${release}`,
   '',
   `Captured by \`node tests/vectors/gen/stored.mjs ${release}\` from the app at commit \`${commit}\`, on the local`,
-  'host: each directory is the host\'s data directory (`kvs.json`: the KVS in the host\'s persisted',
+  "host: each directory is the host's data directory (`kvs.json`: the KVS in the host's persisted",
   'format `{ version: 1, data: [[key, { value, createdAt, updatedAt, expiresAt }]], secrets: [...] }`,',
   'times in ms; `jira.json`, `incode.json`, `host.json`: the site, the sandbox and the installation).',
   'Secrets are the sandbox\'s (README "Sandbox credentials"). Never edited: a later release adds its own.',

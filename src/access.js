@@ -3,7 +3,7 @@
 // the admin named agent groups, belong to one. Admins: the global ADMINISTER permission. Customers
 // (portal): the reporter of the request.
 import api, { route } from '@forge/api';
-import { agentAccess } from './core.js';
+import { agentAccess } from './console.js';
 import { AppError } from './envelope.js';
 import { HttpFailure, jiraSend, parseJson } from './http.js';
 

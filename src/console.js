@@ -1,11 +1,12 @@
 // The console module of the Rust core: what the agent's panel and the admin page call besides the
-// core module (settings validation, comment templates, the Incode client), compiled to
-// WebAssembly. Only those two functions import it: the webhooks, the portal panel and the privacy
-// report never load this code. Embedded as base64 for the reason given in `core.js`.
+// core module (settings validation, comment templates, the Incode client, who may send and how
+// the panel shows each verification), compiled to WebAssembly. The webhooks and the privacy report
+// never load this code; the portal panel's bundle carries it (through `access.js`) but never
+// calls it. Embedded as base64 for the reason given in `core.js`.
 //
-// The module is compiled and instantiated on its first call, not at load: opening the issue panel
-// (`panel.getState`) needs only the core module, so an instance that only shows the panel never
-// compiles this one.
+// The module is compiled and instantiated on its first call, not at load: the webhook's core
+// module stays within its size budget (bench/README.md), and an instance compiles this one only
+// for a resolver that needs it (opening the panel does, since it decides who may send).
 import * as glue from './generated/console.js';
 import bytes from './generated/console-bytes.js';
 
@@ -29,6 +30,7 @@ function api() {
 const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args));
 
 export const adminRules = onFirstCall((m) => m.adminRules);
+export const agentAccess = onFirstCall((m) => m.agentAccess);
 export const cancelVerification = onFirstCall((m) => m.cancelVerification);
 export const replaceVerification = onFirstCall((m) => m.replaceVerification);
 export const commentRequest = onFirstCall((m) => m.commentRequest);
@@ -37,6 +39,7 @@ export const foundGroups = onFirstCall((m) => m.foundGroups);
 export const missingWords = onFirstCall((m) => m.missingWords);
 export const newVerification = onFirstCall((m) => m.newVerification);
 export const parseStart = onFirstCall((m) => m.parseStart);
+export const panelShown = onFirstCall((m) => m.panelShown);
 export const parseToken = onFirstCall((m) => m.parseToken);
 export const personFieldOptions = onFirstCall((m) => m.personFieldOptions);
 export const renderTemplate = onFirstCall((m) => m.renderTemplate);

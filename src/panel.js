@@ -2,8 +2,8 @@
 // is an agent of the issue in the context; the core decides, this module loads and stores.
 import { randomUUID } from 'node:crypto';
 import Resolver from '@forge/resolver';
-import { cancelVerification, newVerification, replaceVerification } from './console.js';
-import { panelShown, publicSettings } from './core.js';
+import { cancelVerification, newVerification, panelShown, replaceVerification } from './console.js';
+import { publicSettings } from './core.js';
 import { callerOf, issueOf, requireAgent } from './access.js';
 import { AppError, errorCode, fromCoreError, guarded } from './envelope.js';
 import { startSession } from './incode.js';

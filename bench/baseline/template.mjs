@@ -374,7 +374,8 @@ function walk(statements) {
 function at(node, message) {
   const line = node.loc?.start.line ?? 1;
   const column = (node.loc?.start.column ?? 0) + 1;
-  return { message: `${message} (line ${line}, column ${column})` };
+  // The position goes with the error, not into its text (the page shows it once).
+  return { message, line, column };
 }
 
 function check(node) {

@@ -32,47 +32,45 @@ test('expected failures are values, not exceptions', () => {
   assert.equal(typeof answer.error.code, 'string');
 });
 
-test('a Core built from settings renders every outcome to ADF', () => {
-  const settings = core.defaultSettings();
-  const instance = new core.Core(settings);
-  const vars = {
-    name: 'Casey',
-    email: 'casey@example.test',
-    identityId: 'id-1',
-    sessionId: 's-1',
-    outcome: 'passed',
-    agent: 'Avery',
-    issueKey: 'HELP-1',
-    time: '2026-11-22 10:00:00 UTC',
-    delivery: 'email',
-    status: 'Success - 2026-11-22 10:00:00',
+/** The comment a Core posts for an outcome event on a fresh verification, as ADF text. */
+function commentFor(instance, type) {
+  const nowMs = Date.UTC(2026, 10, 22, 10, 0, 0);
+  const record = {
+    id: 'v-1', sessionId: 's-1', issueKey: 'HELP-1', issueId: '10001', email: 'casey@example.test', name: 'Casey',
+    delivery: 'EMAIL', requestedByName: 'Avery', status: 'requested', statusText: 'Requested - 2026-11-22 09:59:00 UTC',
+    identityId: '', appliedEvents: [], expiresAtMs: nowMs + 600_000, lateResults: [],
   };
-  for (const outcome of ['passed', 'failed', 'manualReview']) {
-    const rendered = instance.renderComment(outcome, vars);
-    assert.equal(rendered.ok, true, outcome);
-    assert.equal(rendered.value.type, 'doc');
-    assert.match(JSON.stringify(rendered.value), /s-1/);
+  const event = { type, sessionId: 's-1', identityId: 'id-1', loginHint: 'casey@example.test', rawType: type, occurredAtMs: 0 };
+  const [decided, commentBody] = instance.decideEvent(record, event, nowMs);
+  assert.equal(decided.kind, 'applied', type);
+  return JSON.parse(commentBody).body;
+}
+
+test('a Core built from settings renders every outcome to ADF', () => {
+  const instance = new core.Core(core.defaultSettings());
+  for (const type of ['succeeded', 'failed', 'pendingReview']) {
+    const adf = commentFor(instance, type);
+    assert.equal(adf.type, 'doc');
+    assert.match(JSON.stringify(adf), /s-1/);
   }
   instance.free();
 });
 
 test('a Core renders a custom template from its compiled form, and without it still posts the verdict', () => {
   const custom = { ...core.defaultSettings(), templates: { passed: 'Checked {{name}}', failed: '', manualReview: '' } };
-  const vars = { name: 'Casey', email: 'casey@example.test', sessionId: 's-1', outcome: 'passed' };
   const compiled = core.compileTemplates(custom);
   assert.equal(typeof compiled.templateCode.passed.of, 'string');
   assert.equal(compiled.templateCode.failed, null);
   const saved = new core.Core(compiled);
-  assert.deepEqual(saved.renderComment('passed', vars).value.content[0].content, [{ type: 'text', text: 'Checked Casey' }]);
+  assert.match(JSON.stringify(commentFor(saved, 'succeeded')), /"text":"Checked Casey"/);
   saved.free();
   // Settings that carry a custom template without its compiled form (the core module has no
-  // parser) render nothing for that outcome, and a webhook falls back to the plain verdict.
+  // parser) cannot render it: a webhook falls back to the plain verdict.
   const bare = new core.Core(custom);
-  const refused = bare.renderComment('passed', vars);
-  assert.equal(refused.ok, false);
-  assert.equal(refused.error.code, 'template_invalid');
-  assert.match(refused.error.message, /templates\.passed: .*save the settings again/);
-  assert.equal(bare.renderComment('failed', vars).ok, true);
+  const fallback = JSON.stringify(commentFor(bare, 'succeeded'));
+  assert.doesNotMatch(fallback, /Checked Casey/);
+  assert.match(fallback, /verification passed.*Session ID: s-1/);
+  assert.match(JSON.stringify(commentFor(bare, 'failed')), /s-1/);
   bare.free();
   // The browser never sees the compiled form.
   assert.equal('templateCode' in core.publicSettings(compiled, {}).settings, false);

@@ -11,7 +11,7 @@ use crate::model::{
     VerificationStatus,
 };
 use crate::site::SiteFacts;
-use crate::{incode, jira, rules, settings, site, state, template};
+use crate::{incode, jira, panel, rules, settings, site, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
 // integers into numbers, which is what the shims and the declarations (`types.d.ts`) expect.
@@ -198,4 +198,26 @@ pub fn comment_request(
     let adf: template::AdfDoc = from_js("comment body", adf)?;
     let visibility: CommentVisibility = from_js("visibility", visibility)?;
     to_js(&jira::comment_request(issue_key, &adf, visibility))
+}
+
+/// What an agent of the issue may do, from the admin's agent groups and the caller's groups.
+#[wasm_bindgen(js_name = agentAccess, unchecked_return_type = "AgentAccess")]
+pub fn agent_access(
+    #[wasm_bindgen(unchecked_param_type = "string[]")] agent_groups: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] member_of: JsValue,
+) -> JsResult {
+    let agent_groups: Vec<String> = from_js("agent groups", agent_groups)?;
+    let member_of: Vec<String> = from_js("groups", member_of)?;
+    to_js(&panel::agent_access(&agent_groups, &member_of))
+}
+
+/// How the panel shows each verification to a caller with `access`: state, its name, actions.
+#[wasm_bindgen(js_name = panelShown, unchecked_return_type = "PanelShown[]")]
+pub fn panel_shown(
+    #[wasm_bindgen(unchecked_param_type = "ShownInput[]")] verifications: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AgentAccess")] access: JsValue,
+) -> JsResult {
+    let verifications: Vec<panel::ShownInput> = from_js("verifications", verifications)?;
+    let access: panel::AgentAccess = from_js("access", access)?;
+    to_js(&panel::shown(&verifications, &access))
 }

@@ -8,9 +8,9 @@ use wasm_bindgen::JsCast;
 
 use super::{coded_error, JsResult};
 use crate::model::{
-    EventRecord, Outcome, Parsed, SecretFlags, Secrets, Settings, Verification, WebhookAuth,
+    EventRecord, Outcome, SecretFlags, Secrets, Settings, Verification, WebhookAuth,
 };
-use crate::{jira, panel, settings, state, template, throttle, transitions, webhook};
+use crate::{jira, settings, state, template, throttle, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
 // the engine per field: about 10 us for a stored verification and 20 us for a decision, more than
@@ -347,17 +347,6 @@ impl Core {
     pub fn webhook_headers(&self) -> Vec<String> {
         webhook::wanted_header_names(&self.settings.webhook_auth)
     }
-
-    #[wasm_bindgen(js_name = renderComment, unchecked_return_type = "Parsed<AdfDoc>")]
-    pub fn render_comment(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Outcome")] outcome: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TemplateVars")] vars: JsValue,
-    ) -> JsResult {
-        let outcome: Outcome = from_js_text("outcome", &outcome)?;
-        let vars: template::TemplateVars = from_js_text("template variables", &vars)?;
-        to_js_text(&Parsed::from(self.templates.render(outcome, &vars)))
-    }
 }
 
 #[wasm_bindgen(js_name = receiveWebhook, unchecked_return_type = "WebhookReceipt")]
@@ -491,27 +480,4 @@ pub fn property_request(
 ) -> JsResult {
     let verification: Verification = from_js_text("verification", &verification)?;
     to_js_text(&jira::property_request(issue_key, &verification.shown()))
-}
-
-/// What an agent of the issue may do, from the admin's agent groups and the caller's groups: in
-/// this module, because every panel opening decides it.
-#[wasm_bindgen(js_name = agentAccess, unchecked_return_type = "AgentAccess")]
-pub fn agent_access(
-    #[wasm_bindgen(unchecked_param_type = "string[]")] agent_groups: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string[]")] member_of: JsValue,
-) -> JsResult {
-    let agent_groups: Vec<String> = from_js_text("agent groups", &agent_groups)?;
-    let member_of: Vec<String> = from_js_text("groups", &member_of)?;
-    to_js_text(&panel::agent_access(&agent_groups, &member_of))
-}
-
-/// How the panel shows each verification to a caller with `access`: state, its name, actions.
-#[wasm_bindgen(js_name = panelShown, unchecked_return_type = "PanelShown[]")]
-pub fn panel_shown(
-    #[wasm_bindgen(unchecked_param_type = "ShownInput[]")] verifications: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "AgentAccess")] access: JsValue,
-) -> JsResult {
-    let verifications: Vec<panel::ShownInput> = from_js_text("verifications", &verifications)?;
-    let access: panel::AgentAccess = from_js_text("access", &access)?;
-    to_js_text(&panel::shown(&verifications, &access))
 }

@@ -36,9 +36,20 @@ test('expected failures are values, not exceptions', () => {
 function commentFor(instance, type) {
   const nowMs = Date.UTC(2026, 10, 22, 10, 0, 0);
   const record = {
-    id: 'v-1', sessionId: 's-1', issueKey: 'HELP-1', issueId: '10001', email: 'casey@example.test', name: 'Casey',
-    delivery: 'EMAIL', requestedByName: 'Avery', status: 'requested', statusText: 'Requested - 2026-11-22 09:59:00 UTC',
-    identityId: '', appliedEvents: [], expiresAtMs: nowMs + 600_000, lateResults: [],
+    id: 'v-1',
+    sessionId: 's-1',
+    issueKey: 'HELP-1',
+    issueId: '10001',
+    email: 'casey@example.test',
+    name: 'Casey',
+    delivery: 'EMAIL',
+    requestedByName: 'Avery',
+    status: 'requested',
+    statusText: 'Requested - 2026-11-22 09:59:00 UTC',
+    identityId: '',
+    appliedEvents: [],
+    expiresAtMs: nowMs + 600_000,
+    lateResults: [],
   };
   const event = { type, sessionId: 's-1', identityId: 'id-1', loginHint: 'casey@example.test', rawType: type, occurredAtMs: 0 };
   const [decided, commentBody] = instance.decideEvent(record, event, nowMs);

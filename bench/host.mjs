@@ -183,9 +183,8 @@ async function roundTrips() {
 }
 
 /**
- * Tallies, per invocation, the KVS keys and bytes each call reads and writes and the bytes each
- * function logs. Wraps the globals the real @forge packages call, and the console the bundled
- * functions log to (as on Forge, where log bytes are billed).
+ * Tallies, per invocation, the KVS keys and bytes each call reads and writes. Wraps the global the
+ * real @forge packages call. (What each function logs the host keeps with its invocation.)
  */
 function meterUsage() {
   const usage = new Map();
@@ -205,12 +204,6 @@ function meterUsage() {
     }
     return response;
   };
-  for (const name of ['log', 'info', 'warn', 'error', 'debug']) {
-    console[name] = (...args) => {
-      const mine = tally();
-      if (mine) mine.logBytes += Buffer.byteLength(`${args.map(String).join(' ')}\n`, 'utf8');
-    };
-  }
   return usage;
 }
 

@@ -20,16 +20,21 @@ import {
 export const SETTINGS_MODULE_KEY = 'incode-settings';
 const POLL_MS = 10_000;
 
+/** @typedef {import('../shared/types.js').PanelState} PanelState */
+/** @typedef {import('../shared/types.js').ResolverError} ResolverError */
+
+/** @param {{ env: import('../shared/types.js').PageEnv }} props */
 export function App({ env }) {
-  const [phase, setPhase] = useState({ name: 'loading' });
-  const [state, setState] = useState(null);
+  const [phase, setPhase] = useState(/** @type {import('../shared/types.js').LoadPhase} */ ({ name: 'loading' }));
+  const [state, setState] = useState(/** @type {PanelState | null} */ (null));
   const [refreshFailed, setRefreshFailed] = useState(false);
-  const [form, setForm] = useState(null);
-  const [formErrors, setFormErrors] = useState({});
-  const [sendError, setSendError] = useState(null);
-  const [actionError, setActionError] = useState(null);
+  const [form, setForm] = useState(/** @type {import('./SendForm.jsx').SendFormValues | null} */ (null));
+  const [formErrors, setFormErrors] = useState(/** @type {Record<string, any[]>} */ ({}));
+  const [sendError, setSendError] = useState(/** @type {ResolverError | null} */ (null));
+  const [actionError, setActionError] = useState(/** @type {ResolverError | null} */ (null));
   const [showForm, setShowForm] = useState(false);
-  const [busy, setBusy] = useState(false);
+  // The spinner's words while an action runs, or false.
+  const [busy, setBusy] = useState(/** @type {string | false} */ (false));
   const [live, announce] = useAnnouncer();
   const seq = useRef(0);
 
@@ -208,7 +213,7 @@ export function App({ env }) {
   const formVisible = state.canSend && !state.setupRequired && (current === null || (showForm && !isActive(stateDisplay(current).state)));
 
   return (
-    <main className="page" aria-label="Identity verification" aria-busy={busy || undefined}>
+    <main className="page" aria-label="Identity verification" aria-busy={busy ? true : undefined}>
       <LiveRegion message={live.message} serial={live.serial} />
       {busy ? <Loading label={busy} /> : null}
 

@@ -11,6 +11,7 @@ import { trapTab } from './logic.js';
  * opened with `Modal`; what to ask comes in `extension.modal`). The platform draws the blanket over
  * the whole page; this page draws the dialog's header, body and footer as Atlaskit's does, keeps
  * focus inside, and answers with `view.close({ confirmed: true })`, or `view.close()` to dismiss.
+ * @param {{ env: import('../shared/types.js').PageEnv }} props
  */
 export function ConfirmPage({ env }) {
   const ask = env.context?.extension?.modal ?? {};
@@ -38,7 +39,8 @@ export function ConfirmPage({ env }) {
   return (
     <div ref={root} className="confirm" role="dialog" aria-modal="true" aria-labelledby="confirm-title" data-testid={testId}>
       <header className="confirm-header">
-        {danger ? <StatusWarningIcon label="" color="var(--ds-icon-danger, #c9372c)" /> : null}
+        {/* The icon's type lists the token variables without a fallback colour; this keeps its own. */}
+        {danger ? <StatusWarningIcon label="" color={/** @type {any} */ ('var(--ds-icon-danger, #c9372c)')} /> : null}
         <Heading size="medium" as="h1" id="confirm-title">
           {ask.title ?? 'Confirm'}
         </Heading>

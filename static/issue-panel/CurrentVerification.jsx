@@ -5,7 +5,12 @@ import { describeDuration, describeSent, formatCountdown, formatDateTime } from 
 import { stateDisplay } from '../shared/status.js';
 import { lateResultNotice } from './logic.js';
 
-/** The verification the ticket is about now: status, what it means, ids, and the actions. */
+/**
+ * The verification the ticket is about now: status, what it means, ids, and the actions.
+ * @param {{ verification: import('../shared/types.js').VerificationView, now: number, env: import('../shared/types.js').PageEnv,
+ *   actions: import('../../src/generated/core.js').PanelActions, actionError: import('../shared/types.js').ResolverError | null,
+ *   formShown: boolean, onResend: () => void, onCancel: () => void, onNew: () => void, onCopied: (message: string) => void }} props
+ */
 export function CurrentVerification({ verification: v, now, env, actions, actionError, formShown, onResend, onCancel, onNew, onCopied }) {
   const d = stateDisplay(v);
   const remaining = v.expiresAtMs - now;

@@ -11,7 +11,10 @@ const HEAD = {
   ],
 };
 
-/** Every verification of this ticket, newest first as the backend lists them. */
+/**
+ * Every verification of this ticket, newest first as the backend lists them.
+ * @param {{ history: import('../shared/types.js').VerificationView[], env: import('../shared/types.js').PageEnv }} props
+ */
 export function HistoryTable({ history, env }) {
   const fmt = { locale: env.locale, timeZone: env.timeZone };
   const rows = history.map((v) => ({

@@ -6,17 +6,26 @@ import { ErrorNotice, FieldShell } from '../shared/components.jsx';
 import { fieldDomId, fieldErrorText, placeFieldErrors } from '../shared/fields.js';
 import { SEND_FIELDS, validateSendForm } from './logic.js';
 
+/** @typedef {{ email: string, delivery: string, phone: string, emailTarget: string, alternateEmail: string }} SendFormValues */
+
 const DELIVERY_OPTIONS = [
   { name: 'delivery', value: 'SMS', label: 'SMS' },
   { name: 'delivery', value: 'EMAIL', label: 'Email' },
 ];
 
+/** @param {unknown} value @returns {any[]} */
 function asList(value) {
   if (!value) return [];
   return Array.isArray(value) ? value : [value];
 }
 
-/** The form an agent fills to send a verification link. */
+/**
+ * The form an agent fills to send a verification link.
+ * @param {{ form: SendFormValues, person: { email: string, name: string } | null, errors: Record<string, any[]>,
+ *   sendError: import('../shared/types.js').ResolverError | null, onChange: (next: SendFormValues) => void,
+ *   onClearError: (path: string) => void, onInvalid: (errors: Record<string, any[]>) => void,
+ *   onSubmit: (payload: object) => void, onHide: (() => void) | null }} props
+ */
 export function SendForm({ form, person, errors, sendError, onChange, onClearError, onInvalid, onSubmit, onHide }) {
   const set = (patch, path) => {
     onChange({ ...form, ...patch });
@@ -82,14 +91,19 @@ export function SendForm({ form, person, errors, sendError, onChange, onClearErr
               type="email"
               autoComplete="off"
               value={form.email}
-              onChange={(e) => set({ email: e.target.value }, 'email')}
+              onChange={(e) => set({ email: /** @type {HTMLInputElement} */ (e.target).value }, 'email')}
             />
           )}
         </FieldShell>
 
         <fieldset className="fieldset" aria-describedby="delivery-hint">
           <legend>Send the link by</legend>
-          <RadioGroup name="delivery" options={DELIVERY_OPTIONS} value={form.delivery} onChange={(e) => set({ delivery: e.target.value }, 'delivery')} />
+          <RadioGroup
+            name="delivery"
+            options={DELIVERY_OPTIONS}
+            value={form.delivery}
+            onChange={(e) => set({ delivery: /** @type {HTMLInputElement} */ (e.target).value }, 'delivery')}
+          />
           <p id="delivery-hint" className="muted small">
             SMS is recommended when the employee is locked out and cannot read corporate email.
           </p>
@@ -108,7 +122,14 @@ export function SendForm({ form, person, errors, sendError, onChange, onClearErr
             errors={asList(errors.phone)}
           >
             {(p) => (
-              <Textfield {...p} name="phone" type="tel" autoComplete="off" value={form.phone} onChange={(e) => set({ phone: e.target.value }, 'phone')} />
+              <Textfield
+                {...p}
+                name="phone"
+                type="tel"
+                autoComplete="off"
+                value={form.phone}
+                onChange={(e) => set({ phone: /** @type {HTMLInputElement} */ (e.target).value }, 'phone')}
+              />
             )}
           </FieldShell>
         ) : (
@@ -119,7 +140,7 @@ export function SendForm({ form, person, errors, sendError, onChange, onClearErr
                 name="emailTarget"
                 options={emailTargets}
                 value={form.emailTarget}
-                onChange={(e) => set({ emailTarget: e.target.value }, 'alternateEmail')}
+                onChange={(e) => set({ emailTarget: /** @type {HTMLInputElement} */ (e.target).value }, 'alternateEmail')}
               />
             </fieldset>
             {form.emailTarget === 'alternate' ? (
@@ -138,7 +159,7 @@ export function SendForm({ form, person, errors, sendError, onChange, onClearErr
                     type="email"
                     autoComplete="off"
                     value={form.alternateEmail}
-                    onChange={(e) => set({ alternateEmail: e.target.value }, 'alternateEmail')}
+                    onChange={(e) => set({ alternateEmail: /** @type {HTMLInputElement} */ (e.target).value }, 'alternateEmail')}
                   />
                 )}
               </FieldShell>

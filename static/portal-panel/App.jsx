@@ -9,9 +9,10 @@ const POLL_MS = 30_000;
 /**
  * The requester's view: a note while a verification link is pending, otherwise nothing at all
  * (an empty, zero-height panel). Errors stay out of the customer's sight; the console has them.
+ * @param {{ env: import('../shared/types.js').PageEnv }} props
  */
 export function App({ env }) {
-  const [state, setState] = useState(null);
+  const [state, setState] = useState(/** @type {import('../shared/types.js').PortalState | null} */ (null));
   const [loaded, setLoaded] = useState(false);
   useReadyMarker(loaded);
 

@@ -67,6 +67,7 @@ export function openModule(moduleKey) {
  * Opens the platform's modal over the whole page (`@forge/bridge` Modal, this page's own resource
  * with `context` in `extension.modal`). Resolves with what the modal submitted, or undefined when
  * it was closed; rejects when the host offers no modal.
+ * @param {any} context @param {{ size?: ConstructorParameters<typeof Modal>[0]['size'] }} [options]
  */
 export function openPlatformModal(context, { size = 'small' } = {}) {
   return new Promise((resolve, reject) => {

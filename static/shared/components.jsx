@@ -17,9 +17,13 @@ import { adviceFor } from './errors.js';
 import { fieldDomId, fieldErrorText } from './fields.js';
 import { stateDisplay } from './status.js';
 
+/** @typedef {{ id: string, 'aria-describedby'?: string, 'aria-invalid'?: boolean, isInvalid: boolean }} FieldInputProps */
+
 /**
  * Label, input, helper text and error messages for one field. `children` is called with the
  * props the input needs (`id`, `aria-describedby`, `aria-invalid`, `isInvalid`).
+ * @param {{ path: string, label: React.ReactNode, helper?: React.ReactNode, errors?: (string | import('./types.js').FieldError)[],
+ *   required?: boolean, children: (input: FieldInputProps) => React.ReactNode }} props
  */
 export function FieldShell({ path, label, helper, errors, required = false, children }) {
   const id = fieldDomId(path);
@@ -61,6 +65,7 @@ export function FieldShell({ path, label, helper, errors, required = false, chil
 /**
  * A polite live region. Each new `message` is announced, also the same text twice in a row
  * (the `serial` changes the node so screen readers notice).
+ * @param {{ message: string, serial: number }} props
  */
 export function LiveRegion({ message, serial }) {
   return (
@@ -103,9 +108,12 @@ async function copyText(text) {
   return ok;
 }
 
-/** A value in monospace with a copy button. */
+/**
+ * A value in monospace with a copy button.
+ * @param {{ label: string, value: string | null | undefined, testId?: string, onCopied?: (message: string) => void }} props
+ */
 export function CopyValue({ label, value, testId, onCopied }) {
-  const [copied, setCopied] = useState(null);
+  const [copied, setCopied] = useState(/** @type {boolean | null} */ (null));
   useEffect(() => {
     if (copied === null) return undefined;
     const id = setTimeout(() => setCopied(null), 2000);
@@ -142,7 +150,7 @@ const STATUS_ICONS = {
   question: [QuestionCircleIcon, 'var(--ds-icon-subtle, #626f86)'],
 };
 
-/** The state's icon; decorative (the headline next to it says the same in words). */
+/** The state's icon; decorative (the headline next to it says the same in words). @param {{ verification: StateOf }} props */
 export function StatusIcon({ verification }) {
   const [Icon, color] = STATUS_ICONS[stateDisplay(verification).icon] ?? STATUS_ICONS.question;
   // NOTE: the icon's type lists the token variables without a fallback colour; these keep theirs
@@ -150,12 +158,18 @@ export function StatusIcon({ verification }) {
   return <Icon label="" color={/** @type {any} */ (color)} />;
 }
 
-/** The state's one name in a lozenge: `verification` is a view, or `status` a bare status. */
+/** @typedef {{ state?: string, status?: string, stateName?: string }} StateOf */
+
+/**
+ * The state's one name in a lozenge: `verification` is a view, or `status` a bare status.
+ * @param {{ verification?: StateOf, status?: string }} props
+ */
 export function StatusLozenge({ verification, status }) {
   const d = stateDisplay(verification ?? { status });
   return <Lozenge appearance={d.lozenge}>{d.label}</Lozenge>;
 }
 
+/** @param {{ label: string }} props */
 export function Loading({ label }) {
   return (
     <div className="loading" role="status" aria-live="polite">

@@ -65,6 +65,7 @@ export function formatDateTime(ms, { locale, timeZone } = {}) {
 /**
  * "6 Dec 2026, 05:27:14 GMT" to the second, with the time zone named: for logs, where
  * several entries share a minute and the reader must know which clock is meant.
+ * @param {number} ms @param {{ locale?: string, timeZone?: string }} [viewer]
  */
 export function formatPreciseTime(ms, { locale, timeZone } = {}) {
   if (!Number.isFinite(ms) || ms <= 0) return '—';

@@ -9,6 +9,9 @@
  *   headline: string, guidance: string, active: boolean }} StateDisplay
  */
 
+/** @typedef {Omit<StateDisplay, 'state' | 'label'>} Look */
+
+/** @type {Record<string, Look>} */
 const DISPLAY = {
   requested: {
     lozenge: 'new',
@@ -76,6 +79,7 @@ const DISPLAY = {
   },
 };
 
+/** @type {Look & { label: string }} */
 const UNKNOWN = {
   label: 'Unknown',
   lozenge: 'default',

@@ -1,0 +1,30 @@
+// The resolvers' answers as the pages read them, written with the core's generated types
+// (src/generated/*.d.ts) so a change to a Rust boundary type shows up in the type check.
+// Declarations only: no page imports this module at runtime.
+
+/** @typedef {import('../../src/generated/core.js').Verification} Verification */
+/** @typedef {import('../../src/generated/core.js').PanelShown} PanelShown */
+/** @typedef {import('../../src/generated/core.js').Delivery} Delivery */
+/** @typedef {import('../../src/generated/core.js').FieldError} FieldError */
+/** @typedef {import('../../src/generated/core.js').PublicSettings} PublicSettings */
+/** @typedef {import('../../src/generated/core.js').AdminRules} AdminRules */
+/** @typedef {import('../../src/generated/core.js').Settings} Settings */
+
+/** A verification as the browser sees it (no applied-event keys), with how it is shown. @typedef {Omit<Verification, 'appliedEvents'> & PanelShown} VerificationView */
+
+/** The error half of a resolver envelope (shared/envelope.js). @typedef {{ code: string, message: string, fields?: FieldError[], [more: string]: any }} ResolverError */
+
+/**
+ * `panel.getState`'s answer (src/panel.js).
+ * @typedef {{ setupRequired: boolean, isAdmin: boolean, canSend: boolean, cannotSendReason: string | null,
+ *   defaults: { delivery: Delivery, linkExpiryMinutes: number }, person: { email: string, name: string } | null,
+ *   current: VerificationView | null, history: VerificationView[], realtime: { channel: string, token: string } | null }} PanelState
+ */
+
+/** `portal.getState`'s answer (src/portal.js). @typedef {{ enabled: boolean, pending: { expiresAtMs: number, delivery: Delivery } | null }} PortalState */
+
+/** What a page knows of where it runs (shared/bridge.js `startPage`). @typedef {{ locale?: string, timeZone?: string, context?: any }} PageEnv */
+
+/** A page's first load. @typedef {{ name: 'loading' } | { name: 'ready' } | { name: 'error', error: ResolverError }} LoadPhase */
+
+export {};

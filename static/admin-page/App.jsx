@@ -20,14 +20,26 @@ import {
 import { ADMIN_FIELDS, FIELD_LABELS, buildSettingsInput, checkNumberField, formFromSettings, isDirty } from './logic.js';
 import { useVisibleBottom } from './useVisibleBottom.js';
 
+/** @typedef {import('../shared/types.js').ResolverError} ResolverError */
+/** @typedef {import('../shared/types.js').FieldError} FieldError */
+/** @typedef {import('./logic.js').AdminForm} AdminForm */
+/**
+ * `admin.listTransitions`' workflows, as the transitions section reads them.
+ * @typedef {{ state: 'loading' | 'ready' | 'error', workflows: { name: string, service?: boolean, transitions: string[] }[],
+ *   error?: ResolverError }} TransitionsLoad
+ */
+
+/** @param {{ env: import('../shared/types.js').PageEnv }} props */
 export function App({ env }) {
-  const [phase, setPhase] = useState({ name: 'loading' });
-  const [data, setData] = useState(null);
-  const [form, setForm] = useState(null);
-  const [savedForm, setSavedForm] = useState(null);
-  const [errors, setErrors] = useState({ byField: {}, unplaced: [], count: 0 });
-  const [save, setSave] = useState({ state: 'idle' });
-  const [transitions, setTransitions] = useState({ state: 'loading', workflows: [] });
+  const [phase, setPhase] = useState(/** @type {import('../shared/types.js').LoadPhase} */ ({ name: 'loading' }));
+  const [data, setData] = useState(/** @type {import('../shared/types.js').AdminSettings | null} */ (null));
+  const [form, setForm] = useState(/** @type {AdminForm | null} */ (null));
+  const [savedForm, setSavedForm] = useState(/** @type {AdminForm | null} */ (null));
+  const [errors, setErrors] = useState(
+    /** @type {{ byField: Record<string, FieldError[]>, unplaced: FieldError[], count: number }} */ ({ byField: {}, unplaced: [], count: 0 }),
+  );
+  const [save, setSave] = useState(/** @type {{ state: 'idle' | 'invalid' | 'saving' | 'saved' | 'error', error?: ResolverError }} */ ({ state: 'idle' }));
+  const [transitions, setTransitions] = useState(/** @type {TransitionsLoad} */ ({ state: 'loading', workflows: [] }));
   const [live, announce] = useAnnouncer();
   const summaryRef = useRef(null);
   const pageRef = useRef(null);
@@ -191,28 +203,29 @@ export function App({ env }) {
           <div ref={summaryRef} tabIndex={-1} data-testid="save-errors" className="summary">
             <SectionMessage appearance="error" title={`The configuration was not saved: ${errors.count} ${errors.count === 1 ? 'problem' : 'problems'}`}>
               <ul className="error-summary">
-                {[...Object.entries(errors.byField).flatMap(([path, list]) => list.map((e) => [path, e])), ...errors.unplaced.map((e) => [null, e])].map(
-                  ([path, e], i) => (
-                    <li key={i}>
-                      {path ? (
-                        <a
-                          href={`#${fieldDomId(path)}`}
-                          onClick={(ev) => {
-                            ev.preventDefault();
-                            const el = document.getElementById(fieldDomId(path));
-                            el?.scrollIntoView({ block: 'center' });
-                            el?.focus();
-                          }}
-                        >
-                          {FIELD_LABELS[path] ?? path}
-                        </a>
-                      ) : (
-                        <strong>{FIELD_LABELS[e.field] ?? e.field}</strong>
-                      )}
-                      : {fieldErrorText(e)}
-                    </li>
-                  ),
-                )}
+                {[
+                  ...Object.entries(errors.byField).flatMap(([path, list]) => list.map((e) => /** @type {[string | null, FieldError]} */ ([path, e]))),
+                  ...errors.unplaced.map((e) => /** @type {[null, FieldError]} */ ([null, e])),
+                ].map(([path, e], i) => (
+                  <li key={i}>
+                    {path ? (
+                      <a
+                        href={`#${fieldDomId(path)}`}
+                        onClick={(ev) => {
+                          ev.preventDefault();
+                          const el = document.getElementById(fieldDomId(path));
+                          el?.scrollIntoView({ block: 'center' });
+                          el?.focus();
+                        }}
+                      >
+                        {FIELD_LABELS[path] ?? path}
+                      </a>
+                    ) : (
+                      <strong>{FIELD_LABELS[e.field] ?? e.field}</strong>
+                    )}
+                    : {fieldErrorText(e)}
+                  </li>
+                ))}
               </ul>
             </SectionMessage>
           </div>

@@ -18,9 +18,19 @@ const HEAD = {
   ],
 };
 
-/** The last webhook deliveries (newest first), to see whether Incode reaches the app. */
+/** @typedef {import('../shared/types.js').DeliveryEntry} DeliveryEntry */
+
+/**
+ * The last webhook deliveries (newest first), to see whether Incode reaches the app.
+ * @param {{ env: import('../shared/types.js').PageEnv, onLoaded?: (deliveries: DeliveryEntry[]) => void }} props
+ */
 export function Deliveries({ env, onLoaded }) {
-  const [state, setState] = useState({ state: 'loading', list: [] });
+  const [state, setState] = useState(
+    /** @type {{ state: 'loading' | 'ready' | 'error', list: DeliveryEntry[], at?: number, error?: import('../shared/types.js').ResolverError }} */ ({
+      state: 'loading',
+      list: [],
+    }),
+  );
   const loaded = useRef(onLoaded);
   loaded.current = onLoaded;
 

@@ -17,13 +17,20 @@ const COMMENT_LABELS = {
 /**
  * One outcome's comment template: the text, variable chips that insert at the caret, and a
  * live preview rendered by the core (`admin.previewComment`) with its validation errors.
+ * @param {{ outcome: import('../../src/generated/core.js').Outcome, value: string, errors: import('../shared/types.js').FieldError[],
+ *   onChange: (value: string) => void, variables: string[] }} props
  */
 export function TemplateEditor({ outcome, value, errors, onChange, variables }) {
   const path = `templates.${outcome}`;
-  const area = useRef(null);
-  const caret = useRef(null);
+  const area = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
+  const caret = useRef(/** @type {number | null} */ (null));
   const debounced = useDebounced(value, 400);
-  const [preview, setPreview] = useState({ state: 'loading' });
+  // The last preview stays shown while the next one loads.
+  const [preview, setPreview] = useState(
+    /** @type {{ state: 'loading' | 'ready' | 'error', html?: string, errors?: import('../shared/types.js').FieldError[], error?: import('../shared/types.js').ResolverError }} */ ({
+      state: 'loading',
+    }),
+  );
   const latest = useRef(0);
 
   useEffect(() => {

@@ -1,6 +1,9 @@
 // What the deliveries table says about each webhook delivery: the verdict and its reason in
 // plain words (the log stores the codes the webhook answered with).
 
+/** @typedef {import('../shared/status.js').StateDisplay['lozenge']} LozengeLook */
+
+/** @type {Record<string, [LozengeLook, string]>} */
 const VERDICTS = {
   accepted: ['success', 'Accepted'],
   duplicate: ['default', 'Repeat'],
@@ -73,7 +76,8 @@ function spelled(code) {
 
 /**
  * The lozenge and the sentence for one delivery.
- * @returns {{ appearance: string, verdict: string, reason: string }}
+ * @param {{ verdict: string, reason: string }} delivery
+ * @returns {{ appearance: LozengeLook, verdict: string, reason: string }}
  */
 export function describeDelivery({ verdict, reason }) {
   const code = typeof reason === 'string' ? reason : '';

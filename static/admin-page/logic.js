@@ -3,7 +3,9 @@
 import { parseWholeNumber } from '../shared/fields.js';
 
 /** @typedef {import('../../src/generated/core.js').Settings} Settings */
+/** The admin page's editable form (`formFromSettings`). @typedef {ReturnType<typeof formFromSettings>} AdminForm */
 
+/** @type {import('../../src/generated/core.js').Outcome[]} */
 export const OUTCOMES = ['passed', 'failed', 'manualReview'];
 
 export const OUTCOME_LABELS = {

@@ -15,6 +15,19 @@ import { formatDateTime } from '../shared/format.js';
 import { TemplateEditor } from './TemplateEditor.jsx';
 import { missingText, OUTCOMES, OUTCOME_LABELS, rangeText, resolvedHosts, switchAuthMode } from './logic.js';
 
+/** @typedef {import('../shared/types.js').FieldError} FieldError */
+/** @typedef {import('../shared/types.js').ResolverError} ResolverError */
+/** @typedef {import('./logic.js').AdminForm} AdminForm */
+/**
+ * What every section gets from the page: the form and how to change it, the field errors, the
+ * saved settings and the core's rules.
+ * @typedef {{ form: AdminForm, update: (patch: Partial<AdminForm> | ((form: AdminForm) => Partial<AdminForm>), clearPaths?: string[]) => void,
+ *   errs: (path: string) => FieldError[], publicSettings: import('../shared/types.js').PublicSettings, announce: (message: string) => void,
+ *   env: import('../shared/types.js').PageEnv, rules: import('../shared/types.js').AdminRules, checkOnBlur: (path: string, value: string) => void }} SectionProps
+ */
+/** @typedef {{ value: string, label: string }} Choice */
+
+/** @param {{ id: string, title: string, description?: string, children: React.ReactNode }} props */
 function Section({ id, title, description, children }) {
   return (
     <section className="card stack" aria-labelledby={`${id}-heading`} data-testid={`section-${id}`}>
@@ -29,6 +42,7 @@ function Section({ id, title, description, children }) {
   );
 }
 
+/** @param {{ path: string, errors: FieldError[] }} props */
 function ErrorLines({ path, errors }) {
   if (!errors.length) return null;
   return (
@@ -42,19 +56,33 @@ function ErrorLines({ path, errors }) {
   );
 }
 
-/** A radio group in a fieldset whose legend names it (focusable as the field for error links). */
+/**
+ * A radio group in a fieldset whose legend names it (focusable as the field for error links).
+ * @template {string} T
+ * @param {{ path: string, legend: string, options: { value: T, label: string }[], value: T, onChange: (value: T) => void,
+ *   errors?: FieldError[], helper?: string }} props
+ */
 function RadioFieldset({ path, legend, options, value, onChange, errors = [], helper }) {
   const id = fieldDomId(path);
   return (
     <fieldset className="fieldset" id={id} tabIndex={-1} data-field={path} aria-describedby={errors.length ? `${id}-error` : undefined}>
       <legend>{legend}</legend>
-      <RadioGroup name={path} options={options.map((o) => ({ ...o, name: path }))} value={value} onChange={(e) => onChange(e.target.value)} />
+      <RadioGroup
+        name={path}
+        options={options.map((o) => ({ ...o, name: path }))}
+        value={value}
+        onChange={(e) => onChange(/** @type {T} */ (/** @type {HTMLInputElement} */ (e.target).value))}
+      />
       {helper ? <p className="muted small">{helper}</p> : null}
       <ErrorLines path={path} errors={errors} />
     </fieldset>
   );
 }
 
+/**
+ * @param {{ path: string, label: string, value: string, onChange: (value: string) => void, onBlur?: (value: string) => void,
+ *   errors: FieldError[], helper?: string, required?: boolean, type?: string, placeholder?: string, width?: string }} props
+ */
 function TextField({ path, label, value, onChange, onBlur, errors, helper, required, type = 'text', placeholder, width }) {
   return (
     <FieldShell path={path} label={label} helper={helper} errors={errors} required={required}>
@@ -69,15 +97,19 @@ function TextField({ path, label, value, onChange, onBlur, errors, helper, requi
           width={width}
           autoComplete="off"
           spellCheck={false}
-          onChange={(e) => onChange(e.target.value)}
-          onBlur={onBlur ? (e) => onBlur(e.target.value) : undefined}
+          onChange={(e) => onChange(/** @type {HTMLInputElement} */ (e.target).value)}
+          onBlur={onBlur ? (e) => onBlur(/** @type {HTMLInputElement} */ (e.target).value) : undefined}
         />
       )}
     </FieldShell>
   );
 }
 
-/** A write-only secret: never shown, only whether one is stored; blank keeps it. */
+/**
+ * A write-only secret: never shown, only whether one is stored; blank keeps it.
+ * @param {{ path: string, label: string, flag: import('../../src/generated/core.js').SecretState, value: string,
+ *   onChange: (value: string) => void, errors: FieldError[], helper?: string }} props
+ */
 function SecretField({ path, label, flag, value, onChange, errors, helper }) {
   const isSet = flag === 'set';
   return (
@@ -103,7 +135,7 @@ function SecretField({ path, label, flag, value, onChange, errors, helper }) {
           placeholder={isSet ? 'Leave blank to keep' : ''}
           autoComplete="new-password"
           spellCheck={false}
-          onChange={(e) => onChange(e.target.value)}
+          onChange={(e) => onChange(/** @type {HTMLInputElement} */ (e.target).value)}
         />
       )}
     </FieldShell>
@@ -112,6 +144,10 @@ function SecretField({ path, label, flag, value, onChange, errors, helper }) {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * @param {{ items: import('../shared/types.js').ChecklistItem[], ready: boolean, missing: string[], warnings?: FieldError[],
+ *   env: import('../shared/types.js').PageEnv }} props
+ */
 export function Checklist({ items, ready, missing, warnings = [], env }) {
   const list = Array.isArray(items) ? items : [];
   const done = list.filter((i) => i.done).length;
@@ -127,12 +163,13 @@ export function Checklist({ items, ready, missing, warnings = [], env }) {
       </div>
       <ol className="checklist">
         {list.map((item) => (
+          // NOTE: the icons' type lists the token variables without a fallback colour; these keep theirs.
           <li key={item.id} data-done={item.done ? 'true' : 'false'} data-testid={`checklist-${item.id}`}>
             <span className="checklist-icon">
               {item.done ? (
-                <StatusSuccessIcon label="Done" color="var(--ds-icon-success, #22a06b)" />
+                <StatusSuccessIcon label="Done" color={/** @type {any} */ ('var(--ds-icon-success, #22a06b)')} />
               ) : (
-                <CheckCircleUncheckedIcon label="Not done" color="var(--ds-icon-subtle, #626f86)" />
+                <CheckCircleUncheckedIcon label="Not done" color={/** @type {any} */ ('var(--ds-icon-subtle, #626f86)')} />
               )}
             </span>
             <span>
@@ -170,6 +207,7 @@ export function Checklist({ items, ready, missing, warnings = [], env }) {
   );
 }
 
+/** @param {SectionProps & { dirty: boolean, onTested?: () => void }} props */
 export function CredentialsSection({ form, update, errs, publicSettings, announce, dirty, env, onTested, rules }) {
   const hosts = resolvedHosts(form, rules);
   // A failed test speaks of the credentials as they were: typing new ones clears it.
@@ -250,13 +288,24 @@ export function CredentialsSection({ form, update, errs, publicSettings, announc
   );
 }
 
+/**
+ * @param {{ dirty: boolean, announce: (message: string) => void, env: import('../shared/types.js').PageEnv, onTested?: () => void,
+ *   credentialsKey: string }} props
+ */
 function CredentialTools({ dirty, announce, env, onTested, credentialsKey }) {
-  const [test, setTest] = useState({ state: 'idle' });
+  const [test, setTest] = useState(
+    /** @type {{ state: 'idle' | 'running' | 'ok' | 'error', checkedAt?: number, error?: ResolverError }} */ ({ state: 'idle' }),
+  );
   useEffect(() => {
     setTest((t) => (t.state === 'error' ? { state: 'idle' } : t));
   }, [credentialsKey]);
-  const [cache, setCache] = useState({ state: 'idle' });
-  const [trial, setTrial] = useState({ email: '', delivery: 'EMAIL', phone: '', errors: {}, state: 'idle' });
+  const [cache, setCache] = useState(/** @type {{ state: 'idle' | 'running' | 'ok' | 'error', error?: ResolverError }} */ ({ state: 'idle' }));
+  const [trial, setTrial] = useState(
+    /**
+     * @type {{ email: string, delivery: string, phone: string, errors: { email?: string, phone?: string },
+     *   state: 'idle' | 'running' | 'ok' | 'error', sessionId?: string, error?: ResolverError }}
+     */ ({ email: '', delivery: 'EMAIL', phone: '', errors: {}, state: 'idle' }),
+  );
 
   const runTest = async () => {
     setTest({ state: 'running' });
@@ -336,7 +385,9 @@ function CredentialTools({ dirty, announce, env, onTested, credentialsKey }) {
                 type="email"
                 value={trial.email}
                 autoComplete="off"
-                onChange={(e) => setTrial((t) => ({ ...t, email: e.target.value, errors: { ...t.errors, email: undefined } }))}
+                onChange={(e) =>
+                  setTrial((t) => ({ ...t, email: /** @type {HTMLInputElement} */ (e.target).value, errors: { ...t.errors, email: undefined } }))
+                }
               />
             )}
           </FieldShell>
@@ -358,7 +409,13 @@ function CredentialTools({ dirty, announce, env, onTested, credentialsKey }) {
               errors={trial.errors.phone ? [trial.errors.phone] : []}
             >
               {(p) => (
-                <Textfield {...p} type="tel" value={trial.phone} autoComplete="off" onChange={(e) => setTrial((t) => ({ ...t, phone: e.target.value }))} />
+                <Textfield
+                  {...p}
+                  type="tel"
+                  value={trial.phone}
+                  autoComplete="off"
+                  onChange={(e) => setTrial((t) => ({ ...t, phone: /** @type {HTMLInputElement} */ (e.target).value }))}
+                />
               )}
             </FieldShell>
           ) : null}
@@ -391,6 +448,7 @@ function CredentialTools({ dirty, announce, env, onTested, credentialsKey }) {
   );
 }
 
+/** @param {SectionProps} props */
 export function VerificationSection({ form, update, errs, rules, checkOnBlur }) {
   return (
     <Section id="verification" title="Verification settings">
@@ -421,15 +479,18 @@ export function VerificationSection({ form, update, errs, rules, checkOnBlur }) 
   );
 }
 
-/** The groups picker: the site's groups whose names contain what was typed. */
+/** The groups picker: the site's groups whose names contain what was typed. @param {string} query @returns {Promise<Choice[]>} */
 async function searchGroups(query) {
   const answer = await call('admin.searchGroups', { query });
   if (!answer.ok || !Array.isArray(answer.data?.groups)) return [];
   return answer.data.groups.map((g) => ({ label: g.name, value: g.name }));
 }
 
+/** @param {SectionProps} props */
 export function WhoSection({ form, update, errs, rules, checkOnBlur }) {
-  const [people, setPeople] = useState({ state: 'loading', options: [] });
+  const [people, setPeople] = useState(
+    /** @type {{ state: 'loading' | 'ready' | 'error', options: Choice[], error?: ResolverError }} */ ({ state: 'loading', options: [] }),
+  );
   useEffect(() => {
     let live = true;
     call('admin.listPersonFields').then((answer) => {
@@ -526,6 +587,7 @@ export function WhoSection({ form, update, errs, rules, checkOnBlur }) {
 
 const NONE = { label: 'None (leave the status alone)', value: '' };
 
+/** @param {SectionProps & { transitions: import('./App.jsx').TransitionsLoad }} props */
 export function TransitionsSection({ form, update, errs, transitions }) {
   // One group per workflow: a help desk's transitions are not mixed with another team's.
   const groups = transitions.workflows.map((w) => ({
@@ -574,6 +636,7 @@ export function TransitionsSection({ form, update, errs, transitions }) {
   );
 }
 
+/** @param {SectionProps} props */
 export function TemplatesSection({ form, update, errs, rules }) {
   return (
     <Section
@@ -612,6 +675,7 @@ const MODE_OPTIONS = [
   { value: 'oauth', label: 'OAuth 2.0 bearer token (client credentials)' },
 ];
 
+/** @param {SectionProps & { webhook: import('../shared/types.js').WebhookInfo }} props */
 export function WebhookSection({ form, update, errs, publicSettings, webhook, announce, rules, checkOnBlur }) {
   const auth = form.webhookAuth;
   const setAuth = (patch, path) => update((f) => ({ webhookAuth: { ...f.webhookAuth, ...patch } }), [path]);
@@ -758,6 +822,7 @@ export function WebhookSection({ form, update, errs, publicSettings, webhook, an
   );
 }
 
+/** @param {SectionProps} props */
 export function PortalSection({ form, update, errs }) {
   const id = fieldDomId('portalEnabled');
   return (

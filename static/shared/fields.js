@@ -1,6 +1,8 @@
 // Field errors (`FieldError[]` from a resolver, or found on this side) mapped onto form fields,
 // and the small input checks the forms run before anything is sent.
 
+/** @typedef {import('./types.js').FieldError} FieldError */
+
 /** The DOM id of the input for a dotted field path: "templates.passed" → "field-templates-passed". */
 export function fieldDomId(path) {
   return `field-${String(path).replace(/[^A-Za-z0-9_-]+/g, '-')}`;
@@ -18,10 +20,11 @@ export function fieldErrorText(error) {
  * display order. An error goes to the field with the same path, else to the closest enclosing
  * field ("agentGroups.2" → "agentGroups"), else to the first field inside the path it names
  * ("limits" → "limits.perTicketPerHour"); what fits nowhere is `unplaced` (summary only).
- * @returns {{ byField: Record<string, object[]>, unplaced: object[], count: number }}
+ * @param {any} errors @param {string[]} knownFields
+ * @returns {{ byField: Record<string, FieldError[]>, unplaced: FieldError[], count: number }}
  */
 export function placeFieldErrors(errors, knownFields) {
-  const byField = /** @type {Record<string, object[]>} */ ({});
+  const byField = /** @type {Record<string, FieldError[]>} */ ({});
   const unplaced = [];
   const list = Array.isArray(errors) ? errors : [];
   for (const error of list) {

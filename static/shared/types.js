@@ -23,6 +23,25 @@
 
 /** `portal.getState`'s answer (src/portal.js). @typedef {{ enabled: boolean, pending: { expiresAtMs: number, delivery: Delivery } | null }} PortalState */
 
+/** One step of the admin page's setup checklist (src/admin.js). @typedef {{ id: string, done: boolean, label: string, detail: string, atMs: number | null }} ChecklistItem */
+
+/**
+ * Where Incode must send its webhooks, as the admin page shows it (src/admin.js).
+ * @typedef {{ url: string, tokenUrl: string | null, mode: import('../../src/generated/core.js').WebhookAuth['mode'], header: string,
+ *   events: string[], instructions: string }} WebhookInfo
+ */
+
+/**
+ * `admin.getSettings`'s answer (src/admin.js).
+ * @typedef {{ settings: PublicSettings, settingsUnreadable: boolean, webhook: WebhookInfo, checklist: ChecklistItem[], rules: AdminRules }} AdminSettings
+ */
+
+/**
+ * One webhook delivery as the admin page lists it (src/store.js `DeliveryEntry`).
+ * @typedef {{ atMs: number, verdict: string, reason: string, eventType: string, sessionId: string, issueKey: string, status: string,
+ *   httpStatus: number }} DeliveryEntry
+ */
+
 /** What a page knows of where it runs (shared/bridge.js `startPage`). @typedef {{ locale?: string, timeZone?: string, context?: any }} PageEnv */
 
 /** A page's first load. @typedef {{ name: 'loading' } | { name: 'ready' } | { name: 'error', error: ResolverError }} LoadPhase */

@@ -13,9 +13,6 @@ cd "$(dirname "$0")/.."
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 mkdir -p src/generated
-# The boundary types' TypeScript declarations (rust/src/types.d.ts), generated from the Rust types
-# by a native test (rust/src/typescript.rs) that both modules' `.d.ts` then include.
-WRITE_TYPES=1 cargo test --lib --quiet typescript:: >&2
 
 build_module() {
   local name=$1; shift
@@ -68,6 +65,9 @@ if node dev/build-stamp.mjs check "${stamp[@]}"; then
   exit 0
 fi
 rm -f build/core.stamp
+# The boundary types' TypeScript declarations (rust/src/types.d.ts), generated from the Rust types
+# by a native test (rust/src/typescript.rs) that both modules' `.d.ts` then include.
+WRITE_TYPES=1 cargo test --lib --quiet typescript:: >&2
 build_module core
 build_module console --features console
 # The glue is ES module code; saying so spares Node (the tests import it directly) from guessing

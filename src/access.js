@@ -3,7 +3,6 @@
 // the admin named agent groups, belong to one. Admins: the global ADMINISTER permission. Customers
 // (portal): the reporter of the request.
 import api, { route } from '@forge/api';
-import { agentAccess } from './console.js';
 import { AppError } from './envelope.js';
 import { HttpFailure, jiraSend, parseJson } from './http.js';
 
@@ -12,7 +11,7 @@ import { HttpFailure, jiraSend, parseJson } from './http.js';
 const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
 const ISSUE_ID = /^[0-9]{1,18}$/;
 
-const forbidden = (/** @type {string} */ message) => new AppError('forbidden', message);
+export const forbidden = (/** @type {string} */ message) => new AppError('forbidden', message);
 const jiraUnavailable = () => new AppError('jira_unavailable', 'Jira did not answer. Try again in a moment.', { retryable: true });
 
 /** The calling user; anonymous callers are refused. @param {any} context @returns {string} */
@@ -67,53 +66,7 @@ export async function jiraJson(send, handlers = {}) {
 }
 
 /** @param {any} answer @param {string} permission */
-const granted = (answer, permission) => answer?.permissions?.[permission]?.havePermission === true;
-
-/**
- * Refuses anyone who is not an agent of this issue. Also tells whether the agent is a Jira admin
- * (one permission check answers both). The settings may still be loading: the permission check
- * runs meanwhile, and the group look-up (only when the admin named agent groups) after.
- * @template {{ settings: import('./generated/core.js').Settings }} S
- * An agent outside the agent groups may still see (`seeOnly`, the panel's state: whether the caller
- * was verified is what the ticket is about); every action refuses them.
- * @param {any} context
- * @param {Promise<S>} loading the settings record
- * @param {{ seeOnly?: boolean }} [options]
- * @returns {Promise<{ accountId: string, issue: IssueRef, isAdmin: boolean, record: S, access: import('./generated/core.js').AgentAccess }>}
- */
-export async function requireAgent(context, loading, { seeOnly = false } = {}) {
-  // A refusal below must not leave the load's failure unhandled.
-  loading.catch(() => {});
-  const accountId = callerOf(context);
-  const issue = issueOf(context);
-  // NOTE: JSM customers hold Browse and Add Comments on their own requests through the portal
-  // role; the account type that Forge puts in the context tells them apart from agents.
-  if (context.accountType !== undefined && context.accountType !== 'licensed') {
-    throw forbidden('Only service desk agents can send identity verifications.');
-  }
-  const notVisible = () => forbidden('You cannot work on this issue.');
-  const [permissions, record] = await Promise.all([
-    jiraJson(
-      (signal) =>
-        api.asUser().requestJira(route`/rest/api/3/mypermissions?issueKey=${issue.key}&permissions=BROWSE_PROJECTS,ADD_COMMENTS,ADMINISTER`, { signal }),
-      { notFound: notVisible },
-    ),
-    loading,
-  ]);
-  if (!granted(permissions, 'BROWSE_PROJECTS') || !granted(permissions, 'ADD_COMMENTS')) throw notVisible();
-  const agentGroups = record.settings.agentGroups;
-  /** @type {string[]} */
-  let memberOf = [];
-  if (agentGroups.length > 0) {
-    const groups = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/user/groups?accountId=${accountId}`, { signal }), {
-      notFound: notVisible,
-    });
-    memberOf = Array.isArray(groups) ? groups.map((g) => g?.name).filter((name) => typeof name === 'string') : [];
-  }
-  const access = agentAccess(agentGroups, memberOf);
-  if (!access.maySend && !seeOnly) throw forbidden(access.reason ?? 'Only members of the agent groups chosen by your Jira admin can send verification links.');
-  return { accountId, issue, isAdmin: granted(permissions, 'ADMINISTER'), record, access };
-}
+export const granted = (answer, permission) => answer?.permissions?.[permission]?.havePermission === true;
 
 /** Refuses anyone without the global Administer Jira permission. @param {any} context */
 export async function requireAdmin(context) {

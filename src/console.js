@@ -1,8 +1,8 @@
 // The console module of the Rust core: what the agent's panel and the admin page call besides the
 // core module (settings validation, comment templates, the Incode client, who may send and how
-// the panel shows each verification), compiled to WebAssembly. The webhooks and the privacy report
-// never load this code; the portal panel's bundle carries it (through `access.js`) but never
-// calls it. Embedded as base64 for the reason given in `core.js`.
+// the panel shows each verification), compiled to WebAssembly. Only those two functions import it:
+// the webhooks, the portal panel and the privacy report never load this code. Embedded as base64
+// for the reason given in `core.js`.
 //
 // The module is compiled and instantiated on its first call, not at load: the webhook's core
 // module stays within its size budget (bench/README.md), and an instance compiles this one only

@@ -45,7 +45,7 @@ import { logEvent } from './log.js';
  *   last?: { key: string, type: string } | null, outcomes?: OutcomeEffects[],
  *   transitions?: Partial<Record<Outcome, KnownTransition>>, publish?: PublishToken | null }} StoredVerification
  */
-/** @typedef {{ revision: number, settings: Settings, secretsSet: SecretFlags }} SettingsRecord */
+/** `unreadable`: settings no release wrote, read as the defaults for the admin to save over. @typedef {{ revision: number, settings: Settings, secretsSet: SecretFlags, unreadable?: boolean }} SettingsRecord */
 /** `rev` counts the sends that wrote the index (the issue lock's release marker repeats it); `by`: the lock owner that wrote it. @typedef {{ current: string | null, sessions: string[], rev?: number, by?: string }} IssueIndex */
 /** @typedef {{ credentialsTestedAtMs: number | null, webhookReceivedAtMs: number | null,
  *   firstVerificationAtMs: number | null }} Checklist */

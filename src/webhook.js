@@ -362,8 +362,11 @@ export async function webhook(request) {
   if (revision !== config.revision) {
     // Saved since this instance kept the settings: authenticate again with what is stored now.
     forgetConfig();
-    const fresh = revising.status === 'fulfilled' ? await readConfig({ fresh: true }) : null;
-    if (!fresh) return answer(503, 'error', 'storage_unavailable', [lockRelease(taken, { rev: taken.rev })], asFound);
+    const unreadable = revising.status === 'rejected' && errorCode(revising.reason) === 'settings_unreadable';
+    const fresh = revising.status === 'fulfilled' ? await readConfig({ fresh: true }) : unreadable ? 'settings_unreadable' : null;
+    if (typeof fresh !== 'object' || fresh === null) {
+      return answer(503, 'error', fresh ?? 'storage_unavailable', [lockRelease(taken, { rev: taken.rev })], asFound);
+    }
     const again = authenticate(fresh.config);
     if (again.kind !== 'event' || again.event.sessionId !== sessionId || again.event.type !== event.type) {
       const reason = again.kind === 'rejected' ? again.reason : 'settings_changed';

@@ -19,7 +19,7 @@ export interface TransitionsAnswer {
  * request body, null without a comment; the property's request body; the live update's payload).
  */
 export type DecidedEvent = DecidedIgnored | DecidedApplied;
-export type DecidedIgnored = [decision: Extract<EventChange, { kind: "ignored" }>, commentBody: null, propertyBody: null, payload: null];
+export type DecidedIgnored = [decision: Exclude<EventChange, { kind: "applied" }>, commentBody: null, propertyBody: null, payload: null];
 export type DecidedApplied = [
   decision: Extract<EventChange, { kind: "applied" }>,
   commentBody: string | null,

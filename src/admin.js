@@ -2,8 +2,17 @@
 // out: the page sees only whether each one is set.
 import api, { route, webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
-import { adminRules, foundGroups, missingWords, personFieldOptions, renderTemplate, statusText, validateSettings, validateTemplate } from './console.js';
-import { publicSettings } from './core.js';
+import {
+  adminRules,
+  foundGroups,
+  missingWords,
+  personFieldOptions,
+  publicSettings,
+  renderTemplate,
+  statusText,
+  validateSettings,
+  validateTemplate,
+} from './console.js';
 import { jiraJson, requireAdmin } from './access.js';
 import { AppError, guarded } from './envelope.js';
 import { fetchToken, startSession } from './incode.js';

@@ -41,6 +41,7 @@ export const newVerification = onFirstCall((m) => m.newVerification);
 export const parseStart = onFirstCall((m) => m.parseStart);
 export const panelShown = onFirstCall((m) => m.panelShown);
 export const parseToken = onFirstCall((m) => m.parseToken);
+export const publicSettings = onFirstCall((m) => m.publicSettings);
 export const personFieldOptions = onFirstCall((m) => m.personFieldOptions);
 export const renderTemplate = onFirstCall((m) => m.renderTemplate);
 export const startRequest = onFirstCall((m) => m.startRequest);

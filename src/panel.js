@@ -2,8 +2,7 @@
 // is an agent of the issue in the context; the core decides, this module loads and stores.
 import { randomUUID } from 'node:crypto';
 import Resolver from '@forge/resolver';
-import { cancelVerification, newVerification, panelShown, replaceVerification } from './console.js';
-import { publicSettings } from './core.js';
+import { cancelVerification, newVerification, panelShown, publicSettings, replaceVerification } from './console.js';
 import { callerOf, issueOf } from './access.js';
 import { requireAgent } from './agent.js';
 import { AppError, errorCode, fromCoreError, guarded } from './envelope.js';

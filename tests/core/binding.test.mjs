@@ -91,11 +91,11 @@ test("the core module carries no template parser or settings validation: those a
   const generated = path.join(root, 'src/generated');
   const coreApi = await import(path.join(generated, 'core.js'));
   const consoleApi = await import(path.join(generated, 'console.js'));
-  for (const name of ['validateTemplate', 'renderTemplate', 'validateSettings', 'compileTemplates', 'startRequest']) {
+  for (const name of ['validateTemplate', 'renderTemplate', 'validateSettings', 'compileTemplates', 'startRequest', 'publicSettings', 'agentAccess']) {
     assert.equal(coreApi[name], undefined, `core module: ${name}`);
     assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
   }
-  for (const name of ['Core', 'receiveWebhook', 'issueWebhookToken', 'chooseTransition', 'propertyRequest', 'publicSettings']) {
+  for (const name of ['Core', 'receiveWebhook', 'issueWebhookToken', 'chooseTransition', 'propertyRequest', 'defaultSettings']) {
     assert.equal(typeof coreApi[name], 'function', `core module: ${name}`);
     assert.equal(consoleApi[name], undefined, `console module: ${name}`);
   }

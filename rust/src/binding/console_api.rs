@@ -221,3 +221,14 @@ pub fn panel_shown(
     let access: panel::AgentAccess = from_js("access", access)?;
     to_js(&panel::shown(&verifications, &access))
 }
+
+/// What the admin page and the panel may see of the settings.
+#[wasm_bindgen(js_name = publicSettings, unchecked_return_type = "PublicSettings")]
+pub fn public_settings(
+    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
+) -> JsResult {
+    let settings_value: Settings = from_js("settings", settings_value)?;
+    let flags: SecretFlags = from_js("secret flags", flags)?;
+    to_js(&settings::public_settings(&settings_value, flags))
+}

@@ -362,18 +362,6 @@ pub fn default_settings() -> JsResult {
     to_js_text(&settings::default_settings())
 }
 
-/// What the admin page and the panel may see of the settings: in this module, because every
-/// panel opening reads it and the console module is then not needed.
-#[wasm_bindgen(js_name = publicSettings, unchecked_return_type = "PublicSettings")]
-pub fn public_settings(
-    #[wasm_bindgen(unchecked_param_type = "Settings")] settings_value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "SecretFlags")] flags: JsValue,
-) -> JsResult {
-    let settings_value: Settings = from_js_text("settings", &settings_value)?;
-    let flags: SecretFlags = from_js_text("secret flags", &flags)?;
-    to_js_text(&settings::public_settings(&settings_value, flags))
-}
-
 /// Seconds to wait while failed authentications lock the webtriggers, else null.
 #[wasm_bindgen(js_name = authLockedFor)]
 pub fn auth_locked_for(

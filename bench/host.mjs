@@ -221,6 +221,8 @@ async function verificationCost() {
     for (const action of ['open', 'open', 'pass']) await host.incode.complete(verification.sessionId, action);
     const state = ok(await panel(host, ACCOUNTS.avery, issueKey, 'panel.getState'), 'opening the panel again');
     if (state.current?.status !== 'passed') throw new Error(`the verification ended ${state.current?.status}, expected passed`);
+    // Log bytes as Forge bills them: each line a function writes (the host keeps them).
+    const logBytes = (id) => host.logs.filter((l) => l.invocationId === id).reduce((sum, l) => sum + Buffer.byteLength(`${l.message}\n`, 'utf8'), 0);
     const invocations = host.stats.invocations.slice(before).map((i) => ({
       name:
         i.kind === 'webtrigger'
@@ -231,6 +233,7 @@ async function verificationCost() {
       ...emptyUsage(),
       ...usage.get(i.id),
       wallMs: i.durationMs,
+      logBytes: logBytes(i.id),
     }));
     const webhooks = invocations.filter((i) => i.name === 'webhook').length;
     if (webhooks !== 4) throw new Error(`expected four webhook deliveries, got ${webhooks}`);

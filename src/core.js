@@ -1,9 +1,9 @@
 // The core module of the Rust core: the webhook decision and what every function shares with it,
 // compiled to WebAssembly and instantiated once per function instance (`console.js` holds the
 // rest, which the webhook never loads).
-// NOTE: the module bytes are embedded in JS as a base64 string (`generated/core-bytes.js`), not a
-// `.wasm` file beside the script, because the Forge bundler rewrites `__dirname` and turns
-// `.wasm` imports into async modules.
+// NOTE: the module bytes are embedded in JS, as base64 in a comment (`generated/core-bytes.js`
+// says why), not a `.wasm` file beside the script, because the Forge bundler rewrites
+// `__dirname` and turns `.wasm` imports into async modules.
 import { initSync } from './generated/core.js';
 import bytes from './generated/core-bytes.js';
 

@@ -1,6 +1,7 @@
-// The wasm modules travel inside the bundles as base64 strings (dev/build-core.sh). This holds
-// what that depends on: the transform `forge deploy` runs on every source file keeps the bytes
-// (the local bundler skips that transform for the generated files).
+// The wasm modules travel inside the bundles as base64 in a comment (dev/build-core.sh). These
+// tests hold the two things that depend on: the transform `forge deploy` runs on every source
+// file keeps the comment (the local bundler skips that transform for the generated files), and a
+// bundle whose comment was changed fails at load with a clear error, not a wasm decoding error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -47,5 +48,15 @@ for (const name of ['core', 'console']) {
     assert.ok(Buffer.isBuffer(bytes));
     assert.ok(bytes.equals(wasm), 'the embedded bytes are the built module');
     assert.ok(WebAssembly.validate(bytes));
+  });
+
+  test(`a ${name} bundle whose comment was stripped or cut fails at load, saying so`, async () => {
+    const source = fs.readFileSync(file, 'utf8');
+    const stripped = source.replace(/\/\*[A-Za-z0-9+/=]+\*\//, '');
+    assert.notEqual(stripped, source);
+    await assert.rejects(evaluate(stripped), /embedded .* wasm module is damaged/);
+    const cut = source.replace(/([A-Za-z0-9+/=]{100})\*\//, '*/');
+    assert.notEqual(cut, source);
+    await assert.rejects(evaluate(cut), /embedded .* wasm module is damaged/);
   });
 }

@@ -63,11 +63,11 @@ function ensureCorePackage() {
   if (built.status !== 0) throw new Error('dev/build-core.sh failed');
 }
 
-/** A wasm module (`core` or `console`) exactly as the Forge bundle carries it (a base64 string). */
+/** A wasm module (`core` or `console`) exactly as the Forge bundle carries it (base64, in a comment). */
 function wasmSize(name) {
   const file = `src/generated/${name}-bytes.js`;
   const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
-  const base64 = /Buffer\.from\("([A-Za-z0-9+/=]+)", "base64"\)/.exec(text)?.[1];
+  const base64 = /\/\*([A-Za-z0-9+/=]+)\*\//.exec(text)?.[1];
   if (!base64) throw new Error(`${file} holds no embedded module`);
   const bytes = Buffer.from(base64, 'base64');
   return { raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };

@@ -26,3 +26,16 @@ export type DecidedApplied = [
   propertyBody: string,
   payload: string,
 ];
+
+/** One step of an action's plan (`rust/src/plan.rs`), performed by `src/run.js`. */
+export type Step<S, R> = {
+  reads: Read[];
+  swaps: Write[];
+  writes: Write[];
+  puts: Write[];
+  deletes: Read[];
+  effects: Effect[];
+  logs: LogLine[];
+  state?: S;
+  reply?: R;
+};

@@ -62,6 +62,16 @@ pub fn transitions_request(issue_key: &str) -> HttpRequest {
     request(Method::Get, issue_path(issue_key, &["transitions"]), None)
 }
 
+/// `GET /rest/api/3/issue/{key}/comment`: a page of the newest comments with their properties
+/// (where an event's comment carries its idempotency key).
+pub fn comments_request(issue_key: &str, start_at: u32, max_results: u32) -> HttpRequest {
+    let mut path = issue_path(issue_key, &["comment"]);
+    path.push_str(&format!(
+        "?expand=properties&orderBy=-created&startAt={start_at}&maxResults={max_results}"
+    ));
+    request(Method::Get, path, None)
+}
+
 /// `POST /rest/api/3/issue/{key}/transitions` with `{ transition: { id } }`.
 pub fn transition_request(issue_key: &str, transition_id: &str) -> HttpRequest {
     #[derive(Serialize)]

@@ -3,10 +3,13 @@
 //! Every module but `binding` is plain Rust with no I/O, no clock and no randomness: it takes
 //! values and returns decisions and request descriptions. `binding` exposes them to JavaScript.
 
+pub mod effects;
 pub mod incode;
 pub mod jira;
+pub mod lock;
 pub mod model;
 pub mod panel;
+pub mod plan;
 pub mod rules;
 pub mod settings;
 pub mod site;

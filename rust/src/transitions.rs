@@ -54,7 +54,22 @@ pub fn choose_transition(
     issue_key: &str,
     answer: &Value,
 ) -> TransitionChoice {
-    let configured = settings.transitions.get(outcome).trim();
+    choose_named(
+        outcome,
+        settings.transitions.get(outcome),
+        issue_key,
+        answer,
+    )
+}
+
+/// The same choice for the transition name configured for `outcome`.
+pub fn choose_named(
+    outcome: Outcome,
+    configured: &str,
+    issue_key: &str,
+    answer: &Value,
+) -> TransitionChoice {
+    let configured = configured.trim();
     if configured.is_empty() {
         return TransitionChoice::NoTransition {
             reason: NoTransitionReason::NotConfigured,

@@ -63,6 +63,11 @@ export type AuthFailures = { windowStartMs: number, failures: number,
  */
 lockedUntilMs: number, };
 
+/**
+ * One call the executor makes.
+ */
+export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "publish", channel: string, payload: string, token: string, };
+
 export type CommentVisibility = "internal" | "public";
 
 /**
@@ -71,6 +76,30 @@ export type CommentVisibility = "internal" | "public";
 export type CoreError = { code: string, message: string, retryable: boolean, };
 
 export type Delivery = "SMS" | "EMAIL";
+
+/**
+ * What a planner wants done outside storage.
+ */
+export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
+
+/**
+ * An effect's result, with the status of its last call (for the log).
+ */
+export type EffectResult = { ended: Ended, status: number, 
+/**
+ * Why, when it matters to the log (a transition not offered, a refused id).
+ */
+note?: string, 
+/**
+ * The answer an asking effect got.
+ */
+answer?: HttpAnswer, };
+
+/**
+ * How an effect ended. `retry`: try again later (429, 5xx, no answer); `dropped`: refused for
+ * good (the issue was deleted); `busy`: what a look-only effect saw still needs doing.
+ */
+export type Ended = "done" | "retry" | "dropped" | "busy";
 
 export type Environment = "demo" | "production";
 
@@ -132,6 +161,15 @@ export type FailureNoted = { failures: AuthFailures, markUntilMs: number | null,
  * One problem with one field.
  */
 export type FieldError = { field: string, code: string, message: string, line?: number, column?: number, };
+
+/**
+ * What a read (or a swap) found: the value (absent: `null`), or why it failed.
+ */
+export type Found = { value: unknown, 
+/**
+ * The storage failure's code (absent: the read worked).
+ */
+failed?: string, };
 
 /**
  * One header value, or several when the header was repeated (Forge sends arrays).
@@ -206,6 +244,11 @@ event: string, reason: LateReason, atMs: number, };
 
 export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 
+/**
+ * One line for the function log: an event name and a few fields (never a secret or a body).
+ */
+export type LogLine = { event: string, fields: Record<string, string | number | boolean>, };
+
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
@@ -260,6 +303,11 @@ export type PerOutcome<T> = { passed: T, failed: T, manualReview: T, };
 export type PersonFieldOption = { id: string, name: string, };
 
 /**
+ * The next call, or the end.
+ */
+export type Progress = { "next": "call", call: Call, running: Running, } | { "next": "ended", result: EffectResult, };
+
+/**
  * Settings as the browser may see them: no secret, not even masked.
  */
 export type PublicSettings = { settings: Settings, secrets: SecretStates, 
@@ -279,6 +327,16 @@ apiBaseUrl: string, authBaseUrl: string,
  * What is saved but cannot work yet (no webhook secret: no result can be authenticated).
  */
 warnings: Array<FieldError>, };
+
+/**
+ * A publish-only realtime token for an issue's channel (never sent to the browser).
+ */
+export type PublishToken = { token: string, expiresAtMs: number, };
+
+/**
+ * A stored value to read: from the KVS, or from its secret store.
+ */
+export type Read = { key: string, secret?: boolean, };
 
 /**
  * A message for the open issue panel.
@@ -316,6 +374,24 @@ export type RequestRefusal = { status: number, reason: string,
  * The `Allow` header of a 405.
  */
 allow: string | null, };
+
+/**
+ * What the executor hands back for a step: one entry per read, swap and effect, in order.
+ */
+export type Results = { 
+/**
+ * The executor's clock when the step's operations had all finished.
+ */
+nowMs: number, reads: Array<Found>, swaps: Array<Found>, 
+/**
+ * The transaction's failure code; absent when it landed (or there was none).
+ */
+writeFailed?: string, effects: Array<EffectResult>, };
+
+/**
+ * Where an effect stands between two calls.
+ */
+export type Running = { effect: Effect, stage: Stage, };
 
 export type SecretFlags = { apiKey: boolean, clientSecret: boolean, webhookSecret: boolean, 
 /**
@@ -424,6 +500,8 @@ fields: unknown, };
  */
 export type SiteGroup = { name: string, groupId: string, };
 
+export type Stage = { "at": "looking", startAt: number, } | { "at": "posting" } | { "at": "listing" } | { "at": "moving", known: boolean, } | { "at": "signing" } | { "at": "publishing" } | { "at": "asking" };
+
 /**
  * What the agent asked for: who, and how the link travels.
  */
@@ -484,6 +562,13 @@ export type TokenAnswer = { status: number, body: string, };
  * Which transition to apply for an outcome, with its request, or why there is none.
  */
 export type TransitionChoice = { "kind": "transition", id: string, name: string, request: HttpRequest, } | { "kind": "none", reason: NoTransitionReason, message: string, };
+
+/**
+ * How long a stored value lives.
+ */
+export type Ttl = { value: number, unit: TtlUnit, };
+
+export type TtlUnit = "SECONDS" | "MINUTES" | "HOURS" | "DAYS";
 
 /**
  * One verification of one person on one issue.
@@ -559,3 +644,8 @@ export type WebhookReceipt = { "kind": "rejected", status: 401, reason: string, 
  * Which webtrigger a request reached.
  */
 export type Webtrigger = "webhook" | "token";
+
+/**
+ * A value to store (already stamped with its `schemaVersion` by `stored.rs`).
+ */
+export type Write = { key: string, value: unknown, ttl?: Ttl, secret?: boolean, };

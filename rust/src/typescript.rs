@@ -11,12 +11,14 @@ use std::collections::BTreeMap;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
     CommentVisibility, EventRecord, FieldError, HttpAnswer, HttpRequest, IncodeEvent, Outcome,
     Parsed, SecretFlags, Secrets, Settings, Verification, VerificationStatus, WebhookAuth,
 };
 use crate::panel::{AgentAccess, PanelShown, ShownInput};
+use crate::plan::{Found, LogLine, Read, Results, Ttl, Write};
 use crate::rules::AdminRules;
 use crate::settings::{PublicSettings, SettingsDecision};
 use crate::site::{PersonFieldOption, SiteFacts};
@@ -76,6 +78,16 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<FailureNoted>();
     v.visit::<Webtrigger>();
     v.visit::<RequestRefusal>();
+    v.visit::<Effect>();
+    v.visit::<EffectResult>();
+    v.visit::<Progress>();
+    v.visit::<Running>();
+    v.visit::<Read>();
+    v.visit::<Write>();
+    v.visit::<Ttl>();
+    v.visit::<Found>();
+    v.visit::<LogLine>();
+    v.visit::<Results>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

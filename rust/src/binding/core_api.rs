@@ -10,7 +10,7 @@ use super::{coded_error, JsResult};
 use crate::model::{
     EventRecord, Outcome, SecretFlags, Secrets, Settings, Verification, WebhookAuth,
 };
-use crate::{jira, settings, state, template, throttle, transitions, webhook};
+use crate::{effects, jira, settings, state, template, throttle, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
 // the engine per field: about 10 us for a stored verification and 20 us for a decision, more than
@@ -468,4 +468,25 @@ pub fn property_request(
 ) -> JsResult {
     let verification: Verification = from_js_text("verification", &verification)?;
     to_js_text(&jira::property_request(issue_key, &verification.shown()))
+}
+
+/// The first call of an effect (`src/run.js` makes it).
+#[wasm_bindgen(js_name = effectBegin, unchecked_return_type = "Progress")]
+pub fn effect_begin(
+    #[wasm_bindgen(unchecked_param_type = "Effect")] effect: JsValue,
+    now_ms: f64,
+) -> JsResult {
+    let effect: effects::Effect = from_js_text("effect", &effect)?;
+    to_js_text(&effects::begin(effect, now_ms as i64))
+}
+
+/// An effect's next call, given the answer to its last one.
+#[wasm_bindgen(js_name = effectAdvance, unchecked_return_type = "Progress")]
+pub fn effect_advance(
+    #[wasm_bindgen(unchecked_param_type = "Running")] running: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "HttpAnswer")] answer: JsValue,
+) -> JsResult {
+    let running: effects::Running = from_js_text("running", &running)?;
+    let answer: crate::model::HttpAnswer = from_js_text("answer", &answer)?;
+    to_js_text(&effects::advance(running, &answer))
 }

@@ -1,0 +1,183 @@
+//! The shape every action's planner answers in. An action (a webhook delivery, a send, a cancel,
+//! saving the settings, ...) is a sequence of steps: each names what to read, swap, write and do,
+//! the executor (`src/run.js`) performs all of it concurrently and hands back the results, and
+//! the planner's `next` turns them into the next step, until one carries the reply. Every
+//! decision stays here; the executor knows only how to perform the named operations.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::effects::{Effect, EffectResult};
+
+/// How long a stored value lives.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Ttl {
+    pub value: u32,
+    pub unit: TtlUnit,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TtlUnit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl Ttl {
+    pub const fn seconds(value: u32) -> Ttl {
+        Ttl {
+            value,
+            unit: TtlUnit::Seconds,
+        }
+    }
+    pub const fn hours(value: u32) -> Ttl {
+        Ttl {
+            value,
+            unit: TtlUnit::Hours,
+        }
+    }
+    pub const fn days(value: u32) -> Ttl {
+        Ttl {
+            value,
+            unit: TtlUnit::Days,
+        }
+    }
+}
+
+/// A stored value to read: from the KVS, or from its secret store.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Read {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
+    pub secret: bool,
+}
+
+/// A value to store (already stamped with its `schemaVersion` by `stored.rs`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Write {
+    pub key: String,
+    #[cfg_attr(test, ts(type = "unknown"))]
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub ttl: Option<Ttl>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
+    pub secret: bool,
+}
+
+/// One step of an action. `state` goes back to the planner with the results; a step with a
+/// `reply` is the last (its reads, swaps, writes and effects are still performed first).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Step<S, R> {
+    #[serde(default)]
+    pub reads: Vec<Read>,
+    /// Atomic sets that return the value they replaced (how a lock is taken).
+    #[serde(default)]
+    pub swaps: Vec<Write>,
+    /// One transaction: all land, or none.
+    #[serde(default)]
+    pub writes: Vec<Write>,
+    /// Sets outside the transaction, each on its own (best effort: put a lock value back).
+    #[serde(default)]
+    pub puts: Vec<Write>,
+    #[serde(default)]
+    pub deletes: Vec<Read>,
+    #[serde(default)]
+    pub effects: Vec<Effect>,
+    /// Log lines (event name, fields) the executor writes with `logEvent`.
+    #[serde(default)]
+    pub logs: Vec<LogLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub state: Option<S>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub reply: Option<R>,
+}
+
+impl<S, R> Default for Step<S, R> {
+    fn default() -> Self {
+        Step {
+            reads: Vec::new(),
+            swaps: Vec::new(),
+            writes: Vec::new(),
+            puts: Vec::new(),
+            deletes: Vec::new(),
+            effects: Vec::new(),
+            logs: Vec::new(),
+            state: None,
+            reply: None,
+        }
+    }
+}
+
+impl<S, R> Step<S, R> {
+    /// The last step: answer.
+    pub fn reply(reply: R) -> Self {
+        Step {
+            reply: Some(reply),
+            ..Step::default()
+        }
+    }
+    /// A step that goes on with `state`.
+    pub fn then(state: S) -> Self {
+        Step {
+            state: Some(state),
+            ..Step::default()
+        }
+    }
+}
+
+/// One line for the function log: an event name and a few fields (never a secret or a body).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LogLine {
+    pub event: String,
+    #[cfg_attr(test, ts(type = "Record<string, string | number | boolean>"))]
+    pub fields: serde_json::Map<String, Value>,
+}
+
+/// What a read (or a swap) found: the value (absent: `null`), or why it failed.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Found {
+    #[serde(default)]
+    #[cfg_attr(test, ts(type = "unknown"))]
+    pub value: Value,
+    /// The storage failure's code (absent: the read worked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub failed: Option<String>,
+}
+
+/// What the executor hands back for a step: one entry per read, swap and effect, in order.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Results {
+    /// The executor's clock when the step's operations had all finished.
+    pub now_ms: i64,
+    #[serde(default)]
+    pub reads: Vec<Found>,
+    #[serde(default)]
+    pub swaps: Vec<Found>,
+    /// The transaction's failure code; absent when it landed (or there was none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub write_failed: Option<String>,
+    #[serde(default)]
+    pub effects: Vec<EffectResult>,
+}

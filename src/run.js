@@ -1,0 +1,176 @@
+// The executor of the core's plans (rust/src/plan.rs). A planner answers a step: what to read,
+// swap, write and do. This module performs all of it concurrently, hands the results back to
+// the planner, and repeats until a step has no state left; that step's reply is the answer.
+// It makes no decision of its own: it only knows how to perform each named operation.
+import api, { assumeTrustedRoute, fetch } from '@forge/api';
+import kvs from '@forge/kvs';
+import { publishGlobal, signRealtimeToken } from '@forge/realtime';
+import { effectAdvance, effectBegin } from './core.js';
+import { errorCode } from './envelope.js';
+import { logEvent } from './log.js';
+
+/** @typedef {import('./generated/core.js').Read} Read */
+/** @typedef {import('./generated/core.js').Write} Write */
+/** @typedef {import('./generated/core.js').Found} Found */
+/** @typedef {import('./generated/core.js').Results} Results */
+/** @typedef {import('./generated/core.js').Effect} Effect */
+/** @typedef {import('./generated/core.js').EffectResult} EffectResult */
+/** @typedef {import('./generated/core.js').HttpAnswer} HttpAnswer */
+/** @typedef {import('./generated/core.js').Progress} Progress */
+/** @template S, R @typedef {import('./generated/core.js').Step<S, R>} Step */
+
+/** A call that gets no answer within this long counts as failed (status 0). */
+const CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs a plan to its reply: performs `step`, then asks `next(state, results)` for the next one.
+ * @template S, R
+ * @param {Step<S, R>} step the planner's first step
+ * @param {(state: S, results: Results) => Step<S, R>} next
+ * @returns {Promise<R>}
+ */
+export async function run(step, next) {
+  for (;;) {
+    const results = await perform(step);
+    if (step.state === undefined || step.state === null) return /** @type {R} */ (step.reply);
+    step = next(step.state, results);
+  }
+}
+
+/**
+ * Performs one step: reads, swaps, the transaction, puts, deletes and effects, all at once.
+ * @param {Step<unknown, unknown>} step @returns {Promise<Results>}
+ */
+export async function perform(step) {
+  for (const line of step.logs ?? []) logEvent(line.event, line.fields);
+  const [reads, swaps, writeFailed, effects] = await Promise.all([
+    Promise.all((step.reads ?? []).map(read)),
+    Promise.all((step.swaps ?? []).map(swap)),
+    transact(step.writes ?? [], step.deletes ?? []),
+    Promise.all((step.effects ?? []).map(effect)),
+    Promise.all((step.puts ?? []).map(put)),
+  ]);
+  /** @type {Results} */
+  const results = { nowMs: Date.now(), reads, swaps, effects };
+  if (writeFailed !== null) results.writeFailed = writeFailed;
+  return results;
+}
+
+/** @param {unknown} error @returns {Found} */
+const failedWith = (error) => ({ value: null, failed: errorCode(error) || 'storage_error' });
+
+/** @param {Read} r @returns {Promise<Found>} */
+async function read(r) {
+  try {
+    const value = r.secret ? await kvs.getSecret(r.key) : await kvs.get(r.key);
+    return { value: value ?? null };
+  } catch (error) {
+    return failedWith(error);
+  }
+}
+
+/** A set that returns the value it replaced (how a lock is taken). @param {Write} w @returns {Promise<Found>} */
+async function swap(w) {
+  try {
+    /** @type {{ value?: unknown } | undefined} */
+    const result = await kvs.set(w.key, w.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...(w.ttl ? { ttl: w.ttl } : {}) });
+    return { value: result?.value ?? null };
+  } catch (error) {
+    return failedWith(error);
+  }
+}
+
+/** A best-effort set on its own. @param {Write} w */
+async function put(w) {
+  try {
+    if (w.secret) await kvs.setSecret(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
+    else await kvs.set(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
+  } catch (error) {
+    logEvent('store.put_failed', { code: errorCode(error) });
+  }
+}
+
+/**
+ * One transaction (secrets cannot join one: each is set on its own after it lands).
+ * @param {Write[]} writes @param {Read[]} deletes @returns {Promise<string | null>} the failure's code
+ */
+async function transact(writes, deletes) {
+  const plain = writes.filter((w) => !w.secret);
+  const plainDeletes = deletes.filter((d) => !d.secret);
+  try {
+    if (plain.length + plainDeletes.length > 0) {
+      const tx = kvs.transact();
+      for (const w of plain) tx.set(w.key, w.value, undefined, w.ttl ? { ttl: w.ttl } : undefined);
+      for (const d of plainDeletes) tx.delete(d.key);
+      await tx.execute();
+    }
+    await Promise.all([
+      ...writes.filter((w) => w.secret).map((w) => kvs.setSecret(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined)),
+      ...deletes.filter((d) => d.secret).map((d) => kvs.deleteSecret(d.key)),
+    ]);
+    return null;
+  } catch (error) {
+    logEvent('store.write_failed', { code: errorCode(error) });
+    return errorCode(error) || 'storage_error';
+  }
+}
+
+/** Runs one effect's calls (rust/src/effects.rs names each next one). @param {Effect} e @returns {Promise<EffectResult>} */
+async function effect(e) {
+  /** @type {Progress} */
+  let progress = effectBegin(e, Date.now());
+  while (progress.next === 'call') {
+    const answer = await call(progress.call);
+    progress = effectAdvance(progress.running, answer);
+  }
+  return progress.result;
+}
+
+/** @param {Extract<Progress, { next: 'call' }>['call']} c @returns {Promise<HttpAnswer>} */
+async function call(c) {
+  try {
+    switch (c.via) {
+      case 'jiraAsApp':
+        return await answered((signal) =>
+          api
+            .asApp()
+            .requestJira(assumeTrustedRoute(c.request.path ?? ''), { method: c.request.method, headers: c.request.headers, body: c.request.body, signal }),
+        );
+      case 'jiraAsUser':
+        return await answered((signal) =>
+          api
+            .asUser()
+            .requestJira(assumeTrustedRoute(c.request.path ?? ''), { method: c.request.method, headers: c.request.headers, body: c.request.body, signal }),
+        );
+      case 'incode':
+        return await answered((signal) => fetch(c.request.url ?? '', { method: c.request.method, headers: c.request.headers, body: c.request.body, signal }));
+      case 'signPublishToken': {
+        const signed = await signRealtimeToken(c.channel, { issueId: c.issueId }, ['publish']);
+        return { status: signed.token ? 200 : 500, body: JSON.stringify({ token: signed.token ?? null, expiresAt: signed.expiresAt ?? null }) };
+      }
+      case 'publish': {
+        const published = await publishGlobal(c.channel, c.payload, { token: c.token });
+        return { status: published.errors ? 500 : 200, body: '' };
+      }
+    }
+  } catch (error) {
+    logEvent('run.call_failed', { effect: c.via, code: errorCode(error) });
+  }
+  return { status: 0, body: '' };
+}
+
+/**
+ * An HTTP call with a deadline: its status and body, or status 0 when it did not answer in time.
+ * @param {(signal: AbortSignal) => Promise<{ status: number, text(): Promise<string> }>} send
+ * @returns {Promise<HttpAnswer>}
+ */
+async function answered(send) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), CALL_TIMEOUT_MS);
+  try {
+    const response = await send(controller.signal);
+    return { status: response.status, body: await response.text() };
+  } finally {
+    clearTimeout(timer);
+  }
+}

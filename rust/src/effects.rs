@@ -24,11 +24,9 @@ const TOKEN_MARGIN_MS: i64 = 60_000;
 /// What a planner wants done outside storage.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+// Externally tagged (`{ "postOutcomeComment": { ... } }`): reading an internally tagged enum
+// back buffers it through serde's `Content`, about 40 KB of the core module per enum.
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Effect {
     /// The outcome's comment on the ticket, exactly once: `lookFirst` looks for it by its event
     /// property before posting (a retry after an unknown end). `request`: the core's comment.
@@ -156,7 +154,7 @@ pub struct Running {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(tag = "at", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Stage {
     /// Reading the newest comments, a page from `startAt`.
     Looking {

@@ -80,7 +80,7 @@ export type Delivery = "SMS" | "EMAIL";
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
+export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -500,7 +500,7 @@ fields: unknown, };
  */
 export type SiteGroup = { name: string, groupId: string, };
 
-export type Stage = { "at": "looking", startAt: number, } | { "at": "posting" } | { "at": "listing" } | { "at": "moving", known: boolean, } | { "at": "signing" } | { "at": "publishing" } | { "at": "asking" };
+export type Stage = { "looking": { startAt: number, } } | "posting" | "listing" | { "moving": { known: boolean, } } | "signing" | "publishing" | "asking";
 
 /**
  * What the agent asked for: who, and how the link travels.

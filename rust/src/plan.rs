@@ -79,7 +79,10 @@ pub struct Write {
 /// `reply` is the last (its reads, swaps, writes and effects are still performed first).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    bound(deserialize = "S: Deserialize<'de>, R: Deserialize<'de>")
+)]
 pub struct Step<S, R> {
     #[serde(default)]
     pub reads: Vec<Read>,

@@ -12,6 +12,7 @@
 // stopping the host at any moment loses nothing; `memory: true` keeps everything in memory.
 import fs from 'node:fs';
 import path from 'node:path';
+import { createEntityStore, entityDeclarations } from './kvs-entities.mjs';
 
 export const KEY_PATTERN = /^(?!\s+$)[a-zA-Z0-9:._\s-#]+$/;
 export const MAX_KEY_LENGTH = 500;
@@ -98,7 +99,7 @@ function requireObject(body) {
 
 function rejectEntity(item) {
   if (item && (item.entityName !== undefined || item.conditions !== undefined)) {
-    throw badRequest('BAD_REQUEST', 'Custom entities are not declared by this app (no entity store in this manifest)');
+    throw badRequest('BAD_REQUEST', 'The local host does not serve custom entities in batches or transactions (entityName, conditions)');
   }
 }
 
@@ -129,15 +130,32 @@ function decodeCursor(cursor, prefix) {
 }
 
 /**
- * @param {{ file?: string, memory?: boolean, now?: () => number }} [options]
+ * @param {{ file?: string, memory?: boolean, now?: () => number, entities?: object[] }} [options]
  *   file: where to persist (created if missing); memory: true for a store that is never written.
  *   now: the clock used for TTL and metadata (tests pass a controllable one).
+ *   entities: the manifest's `app.storage.entities` (custom entities, kvs-entities.mjs).
  */
-export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
+export function createKvsStore({ file, memory = !file, now = Date.now, entities = [] } = {}) {
   /** @type {Map<string, {value: any, createdAt: number, updatedAt: number, expiresAt: number|null}>} */
   const data = new Map();
   const secrets = new Map();
   let writes = 0;
+  const entityStore = createEntityStore({
+    declarations: entityDeclarations(entities),
+    kit: {
+      badRequest,
+      notFound,
+      failure: (status, code, message) => new KvsFailure(status, code, message),
+      validateKey,
+      validateValue,
+      validateMetadataFields,
+      describe,
+      ttlToMs,
+      live: (map, key) => live(map, key),
+      write: (map, key, value, ttlMs) => write(map, key, value, ttlMs),
+      persist: () => persist(),
+    },
+  });
 
   if (!memory) {
     if (!file) throw new Error('createKvsStore: `file` is required unless `memory` is true');
@@ -156,6 +174,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     if (parsed.version !== FILE_VERSION) throw new Error(`${file}: unsupported KVS file version ${parsed.version}`);
     for (const [key, record] of parsed.data) data.set(key, record);
     for (const [key, record] of parsed.secrets) secrets.set(key, record);
+    entityStore.load(parsed.entities);
   }
 
   function persist() {
@@ -163,7 +182,12 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     if (memory) return;
     const t = now();
     const live = (map) => [...map].filter(([, r]) => r.expiresAt === null || r.expiresAt > t);
-    const text = JSON.stringify({ version: FILE_VERSION, data: live(data), secrets: live(secrets) });
+    const text = JSON.stringify({
+      version: FILE_VERSION,
+      data: live(data),
+      secrets: live(secrets),
+      entities: entityStore.dump((r) => r.expiresAt === null || r.expiresAt > t),
+    });
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
     const fd = fs.openSync(temp, 'w', 0o600);
@@ -380,6 +404,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     '/api/v1/batch/get': (b) => batchGet(b),
     '/api/v1/batch/delete': (b) => batchDelete(b),
     '/api/v1/transaction': (b, raw) => transaction(b, raw),
+    ...entityStore.routes,
   };
 
   /**
@@ -397,9 +422,6 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     });
     const route = routes[pathname];
     if (!route) {
-      if (pathname.startsWith('/api/v1/entity/')) {
-        return json(400, { code: 'BAD_REQUEST', message: 'Custom entities are not declared by this app (no entity store in this manifest)' });
-      }
       return json(404, { code: 'NOT_FOUND', message: `Unknown Forge KVS operation ${pathname}` });
     }
     let body;
@@ -439,9 +461,12 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
       write(secret ? secrets : data, key, validateValue(value), ttlMs);
       persist();
     },
+    /** The live value of a custom entity, or undefined. */
+    getEntity: (entityName, key) => entityStore.peek(entityName, key),
     clear() {
       data.clear();
       secrets.clear();
+      entityStore.clear();
       persist();
     },
     /** How many writes reached the store (each is persisted before the request answers). */

@@ -84,6 +84,7 @@ export function readManifest(appDir) {
     resources,
     uiModules,
     egress,
+    entities: raw.app?.storage?.entities ?? [],
     scopes: raw.permissions?.scopes ?? [],
     permissions: raw.permissions ?? {},
   };

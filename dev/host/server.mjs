@@ -119,7 +119,7 @@ export async function startHost({
     return url;
   };
 
-  const kvs = createKvsStore(persistDir ? { file: path.join(persistDir, 'kvs.json'), now } : { memory: true, now });
+  const kvs = createKvsStore({ ...(persistDir ? { file: path.join(persistDir, 'kvs.json') } : { memory: true }), now, entities: manifest.entities });
 
   const jiraFile = persistDir ? path.join(persistDir, 'jira.json') : null;
   let jira = jiraOverride;

@@ -12,6 +12,7 @@ import { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, emptyState, seedState } from './seed
 import { SiteModel } from './model.mjs';
 import { loadContract } from './spec.mjs';
 import { PLATFORM_ROUTES, SERVICE_DESK_ROUTES, availableTransitions, jqlSite, performTransition } from './routes.mjs';
+import { FIELD_ROUTES, appFieldDeclarations, installAppFields } from './fields.mjs';
 
 export { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, GROUPS } from './seed.mjs';
 export { loadContract } from './spec.mjs';
@@ -34,6 +35,9 @@ const NOT_CONFORMING = 'Request does not conform to the Jira REST API: ';
  *   null disables the check. Forge refuses a call outside the app's scopes with 401.
  * - `entityProperties`: the `jira:entityProperty` modules that index issue properties for JQL;
  *   "manifest" (default) reads them from manifest.yml.
+ * - `customFields`: the app's `jira:customField` modules, created as fields the app owns;
+ *   "manifest" (default) reads them from manifest.yml. `appId` names their owner (default: the
+ *   manifest's app id).
  */
 export function createJiraSite({
   seed = true,
@@ -42,11 +46,20 @@ export function createJiraSite({
   clock,
   scopes = 'manifest',
   entityProperties = 'manifest',
+  customFields = 'manifest',
+  appId,
   manifestPath = DEFAULT_MANIFEST_PATH,
 } = {}) {
   const now = typeof clock === 'function' ? clock : clock?.now ? () => clock.now() : () => Date.now();
-  const initial = () => structuredClone(state ?? (seed ? seedState() : emptyState()));
-  const manifest = scopes === 'manifest' || entityProperties === 'manifest' ? readManifest(manifestPath) : null;
+  const manifest = [scopes, entityProperties, customFields].includes('manifest') ? readManifest(manifestPath) : null;
+  const owner =
+    appId ??
+    (String(manifest?.app?.id ?? '')
+      .split('/')
+      .pop() ||
+      'local-app');
+  const appFields = customFields === 'manifest' ? appFieldDeclarations(manifest) : (customFields ?? []);
+  const initial = () => installAppFields(structuredClone(state ?? (seed ? seedState() : emptyState())), appFields, owner);
   const grantedScopes = scopes === 'manifest' ? (manifest?.permissions?.scopes ?? []) : scopes;
   const indexed =
     entityProperties === 'manifest'
@@ -123,7 +136,7 @@ export function createJiraSite({
         const unsupportedMedia = checked.problems.some((p) => p.startsWith('Content-Type'));
         return respond(unsupportedMedia ? 415 : 400, { errorMessages: [NOT_CONFORMING + checked.problems.join('; ')], errors: {} });
       }
-      handler = PLATFORM_ROUTES[`${method} ${template}`];
+      handler = PLATFORM_ROUTES[`${method} ${template}`] ?? FIELD_ROUTES[`${method} ${template}`];
       if (!handler) {
         record('unimplemented', request, [`the local site does not implement ${method} ${template}`]);
         return respond(404, { errorMessages: [`The local Jira site does not implement ${method} ${template}.`], errors: {} });
@@ -196,6 +209,9 @@ export function createJiraSite({
       reporter: issue.reporter,
       assignee: issue.assignee,
       affectedEmployee: issue.customFields[AFFECTED_EMPLOYEE_FIELD] ?? null,
+      appFields: db()
+        .fields.filter((f) => f.app)
+        .map((f) => ({ id: f.id, name: f.name, value: issue.customFields[f.id] ?? null })),
       participants: issue.participants,
       created: issue.created,
       updated: issue.updated,

@@ -385,6 +385,19 @@ function listFields({ site }) {
   const custom = site.db.fields.map((f) => {
     const type = CUSTOM_TYPES[f.type] ?? CUSTOM_TYPES.string;
     const customId = Number(f.id.replace('customfield_', ''));
+    if (f.app) {
+      return {
+        id: f.id,
+        key: f.app.key,
+        name: f.name,
+        custom: true,
+        orderable: true,
+        navigable: true,
+        searchable: true,
+        clauseNames: [`cf[${customId}]`, f.name],
+        schema: { type: f.type, custom: f.app.custom, customId },
+      };
+    }
     return {
       id: f.id,
       key: f.id,
@@ -649,10 +662,14 @@ export function jqlSite(site, indexedProperties, now) {
     updated: date((i) => [i.updated]),
   };
   for (const field of site.db.fields) {
+    const stored = (i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]);
+    // App string fields are searched as text (~) and also match exactly (=, IN).
     const accessor =
       field.type === 'user'
         ? exact(userValues((i) => i.customFields[field.id]))
-        : exact((i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]));
+        : field.app
+          ? (field.type === 'number' ? number : text)(stored)
+          : exact(stored);
     fields[field.id] = accessor;
     fields[field.name.toLowerCase()] = accessor;
     fields[`cf[${field.id.replace('customfield_', '')}]`] = accessor;

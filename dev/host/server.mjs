@@ -186,6 +186,15 @@ export async function startHost({
       scheduleSave();
     }
   };
+  // Jira runs the app's validator functions on transitions; the result crosses as JSON.
+  jira.workflows?.attachRunner?.(async (args) => {
+    try {
+      const answer = await invoker.invokeWorkflowValidator(args);
+      return answer === undefined ? undefined : JSON.parse(JSON.stringify(answer));
+    } finally {
+      scheduleSave();
+    }
+  });
   const bridge = createBridge({ manifest, ids, baseUrl, invokeResolver, realtime, jira, lookupUser, log });
 
   // --- HTTP ---
@@ -309,7 +318,9 @@ export async function startHost({
         const comments = issue.comments
           .filter((c) => user.accountType !== 'customer' || !c.internal)
           .map((c) => ({ id: c.id, author: name(c.author), body: c.body, text: c.text, internal: c.internal, created: c.created }));
-        const transitions = user.accountType === 'customer' ? [] : issue.transitions;
+        // The transitions this user is offered: workflow conditions are evaluated per user.
+        const offered = user.accountType === 'customer' ? null : await jiraAs(user.accountId, 'GET', `/rest/api/3/issue/${issue.key}/transitions`);
+        const transitions = offered?.status === 200 ? offered.json.transitions.map((t) => t.name) : [];
         return sendJson(res, 200, {
           issue: {
             ...issueSummary(issue),

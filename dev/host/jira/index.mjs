@@ -13,6 +13,7 @@ import { SiteModel } from './model.mjs';
 import { loadContract } from './spec.mjs';
 import { PLATFORM_ROUTES, SERVICE_DESK_ROUTES, availableTransitions, jqlSite, performTransition } from './routes.mjs';
 import { FIELD_ROUTES, appFieldDeclarations, installAppFields } from './fields.mjs';
+import { createWorkflowRules, workflowModuleDeclarations } from './workflow-rules.mjs';
 
 export { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, GROUPS } from './seed.mjs';
 export { loadContract } from './spec.mjs';
@@ -38,6 +39,9 @@ const NOT_CONFORMING = 'Request does not conform to the Jira REST API: ';
  * - `customFields`: the app's `jira:customField` modules, created as fields the app owns;
  *   "manifest" (default) reads them from manifest.yml. `appId` names their owner (default: the
  *   manifest's app id).
+ * - `workflowModules`: the app's `jira:workflowValidator` / `jira:workflowCondition` modules,
+ *   which an admin adds to transitions with `workflows.addRule`; "manifest" (default) reads them.
+ *   Function validators run through the runner the host attaches (`workflows.attachRunner`).
  */
 export function createJiraSite({
   seed = true,
@@ -47,11 +51,12 @@ export function createJiraSite({
   scopes = 'manifest',
   entityProperties = 'manifest',
   customFields = 'manifest',
+  workflowModules = 'manifest',
   appId,
   manifestPath = DEFAULT_MANIFEST_PATH,
 } = {}) {
   const now = typeof clock === 'function' ? clock : clock?.now ? () => clock.now() : () => Date.now();
-  const manifest = [scopes, entityProperties, customFields].includes('manifest') ? readManifest(manifestPath) : null;
+  const manifest = [scopes, entityProperties, customFields, workflowModules].includes('manifest') ? readManifest(manifestPath) : null;
   const owner =
     appId ??
     (String(manifest?.app?.id ?? '')
@@ -66,7 +71,13 @@ export function createJiraSite({
       ? (manifest?.modules?.['jira:entityProperty'] ?? []).filter((m) => (m.entityType ?? 'issue') === 'issue')
       : (entityProperties ?? []);
 
-  let model = new SiteModel(initial());
+  const rules = createWorkflowRules({
+    model: () => model,
+    modules: workflowModules === 'manifest' ? workflowModuleDeclarations(manifest) : workflowModuleDeclarations({ modules: workflowModules ?? {} }),
+    appId: owner,
+  });
+  const newModel = () => Object.assign(new SiteModel(initial()), { rules });
+  let model = newModel();
   const violations = [];
   const requests = [];
   const contract = loadContract(specPath);
@@ -154,7 +165,7 @@ export function createJiraSite({
       return respond(401, { code: 401, message: 'Unauthorized; scope does not match' });
     }
 
-    const result = handler({
+    const answer = handler({
       site: model,
       principal,
       params,
@@ -165,10 +176,15 @@ export function createJiraSite({
       jqlSite: () => jqlSite(model, indexed, now),
       recordAdf: (problems) => record('adf', request, problems),
     });
-    return respond(result.status, result.body);
+    // Only a transition that runs the app's validator functions answers asynchronously.
+    if (typeof answer?.then === 'function') return answer.then((result) => respond(result.status, result.body));
+    return respond(answer.status, answer.body);
   }
 
-  /** Answers one REST request: `{ method, path, query, headers, body, as }` → `{ status, headers, body }`. */
+  /**
+   * Answers one REST request: `{ method, path, query, headers, body, as }` → `{ status, headers,
+   * body }`, or a promise of it when a transition runs the app's validator functions.
+   */
   function handle({ method = 'GET', path: rawPath, query, headers, body, as } = {}) {
     const text = String(rawPath ?? '');
     const cut = text.indexOf('?');
@@ -182,10 +198,13 @@ export function createJiraSite({
       body: bodyText(body),
       as,
     };
+    const logged = (response) => {
+      requests.push({ atMs: now(), method: request.method, path: request.path, query: request.query.toString(), as: as ?? null, status: response.status });
+      if (requests.length > 1000) requests.splice(0, requests.length - 1000);
+      return response;
+    };
     const response = dispatch(request);
-    requests.push({ atMs: now(), method: request.method, path: request.path, query: request.query.toString(), as: as ?? null, status: response.status });
-    if (requests.length > 1000) requests.splice(0, requests.length - 1000);
-    return response;
+    return typeof response.then === 'function' ? response.then(logged) : logged(response);
   }
 
   // ---- host-only helpers (not HTTP) ----------------------------------------------------------
@@ -291,7 +310,16 @@ export function createJiraSite({
     const found = workflow.transitions.find(
       (t) => t.type !== 'initial' && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()),
     );
-    const failed = performTransition(model, issue, found ? found.id : transition, by, now());
+    if (found?.rules?.validators?.length) {
+      throw new Error(`${found.name} has workflow validators: transition through the REST API (handle) so they run`);
+    }
+    const failed = performTransition(
+      model,
+      issue,
+      found ? found.id : transition,
+      model.principal({ kind: 'user', accountId: by }) ?? { kind: 'user', accountId: by, user: null },
+      now(),
+    );
     if (failed) throw new Error(failed.body.errorMessages.join(' '));
     return issueView(issue);
   }
@@ -346,12 +374,19 @@ export function createJiraSite({
         mustIssue(keyOrId).properties[key] = structuredClone(value);
       },
     },
+    workflows: {
+      addRule: rules.addRule,
+      removeRule: rules.removeRule,
+      rules: rules.rules,
+      attachRunner: rules.attachRunner,
+      modules: () => [...rules.modules.values()].map((m) => ({ ...m })),
+    },
     addUser,
     addIssue,
     transitionIssue,
     /** Restores the initial site (seed or `state`) and forgets violations and the request log. */
     reset() {
-      model = new SiteModel(initial());
+      model = newModel();
       violations.length = 0;
       requests.length = 0;
     },

@@ -18,6 +18,7 @@ import { createInvoker, loadFunctions } from './functions.mjs';
 import { createKvsStore } from './kvs.mjs';
 import { readManifest } from './manifest.mjs';
 import { createRealtimeHub } from './realtime.mjs';
+import { realNow } from './clock.mjs';
 import { createPlatform, installForgeGlobals, plainFetch } from './runtime.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -80,7 +81,8 @@ function userRole(user) {
  * @param {boolean} [options.seed] seed the Jira site (users, projects, requests)
  * @param {string} [options.appDir] the app (manifest.yml, src/, static/)
  * @param {string} [options.outDir] where the function bundles go (default <appDir>/build/forge)
- * @param {() => number} [options.now] clock for KVS TTLs and realtime tokens
+ * @param {() => number} [options.now] clock for KVS TTLs, realtime tokens, the Jira site and the
+ *   functions' own Date (clock.mjs `createManualClock()` gives one that tests move forward)
  * @param {{ resolver?: number, webtrigger?: number }} [options.timeouts] invocation limits (ms)
  * @param {object} [options.jira] a Jira site to use instead of dev/host/jira (tests)
  * @param {(opts: object) => object} [options.createIncode] Incode sandbox factory (tests)
@@ -162,6 +164,8 @@ export async function startHost({
     latencyMs,
     log,
     onFunctionLog,
+    // The system clock stays the functions' own; any other clock becomes theirs too.
+    now: now === Date.now || now === realNow ? null : now,
   });
   const { handlers, recycle } = await loadFunctions({ appDir, manifest, outDir });
   const invoker = createInvoker({ manifest, handlers, platform, ids, siteUrl: baseUrl, lookupUser, timeouts, log });
@@ -395,6 +399,16 @@ export async function startHost({
       res.writeHead(204);
       return res.end();
     }
+    if (route === 'POST /__host/clock') {
+      if (typeof now.advance !== 'function')
+        throw new HttpProblem(409, 'SYSTEM_CLOCK', 'The host runs on the system clock; start it with a manual clock to move time');
+      const body = await readJson(req);
+      try {
+        return sendJson(res, 200, { now: now.advance(body.advanceMs) });
+      } catch (error) {
+        throw new HttpProblem(400, 'BAD_ADVANCE', error.message);
+      }
+    }
     if (route === 'GET /__host/csp-violations') return sendJson(res, 200, { violations: bridge.cspViolations });
     if (route === 'GET /__host/stats') {
       return sendJson(res, 200, {
@@ -522,6 +536,8 @@ export async function startHost({
     ids,
     kvs,
     jira,
+    /** The host's clock (`now.advance(ms)` when it is a manual one). */
+    clock: now,
     get incode() {
       return sandbox;
     },

@@ -209,7 +209,45 @@ export function createEntityStore({ declarations, kit }) {
     return { status: 200, json: out };
   }
 
+  /**
+   * Plans one transaction operation on an entity (`kind`: set, delete or check): validates it and
+   * its conditions against the stored item now, and returns what applies it. A condition that does
+   * not hold cancels the whole transaction (409; the code is the host's own).
+   */
+  function planTransaction(kind, item) {
+    const entity = declared(item.entityName);
+    kit.validateKey(item.key);
+    const table = tables.get(entity.name);
+    let value;
+    if (kind === 'set') {
+      value = kit.validateValue(item.value);
+      checkValue(entity, value);
+    }
+    if (kind === 'check' && !item.conditions) throw kit.badRequest('BAD_REQUEST', 'A transaction check needs conditions');
+    if (item.conditions) {
+      const operators = Object.keys(item.conditions);
+      if (operators.length !== 1 || !['and', 'or'].includes(operators[0]) || !Array.isArray(item.conditions[operators[0]])) {
+        throw kit.badRequest('BAD_REQUEST', 'conditions must be { and: [...] } or { or: [...] }');
+      }
+      const list = item.conditions[operators[0]];
+      for (const c of list) checkCondition(entity, c?.property, c, FILTER_CONDITIONS, 'condition');
+      const current = kit.live(table, item.key)?.value ?? {};
+      const results = list.map((c) => matches(c.condition, c.values, current[c.property]));
+      const holds = operators[0] === 'and' ? results.every(Boolean) : results.some(Boolean);
+      if (!holds) throw kit.failure(409, 'CONDITIONAL_CHECK_FAILED', `Transaction cancelled: the condition on ${entity.name} ${item.key} does not hold`);
+    }
+    const ttlMs = kind === 'set' ? kit.ttlToMs(item.options?.ttl) : null;
+    return {
+      slot: `${entity.name}\0${item.key}`,
+      apply() {
+        if (kind === 'set') kit.write(table, item.key, value, ttlMs);
+        else if (kind === 'delete') table.delete(item.key);
+      },
+    };
+  }
+
   return {
+    planTransaction,
     routes: {
       '/api/v1/entity/get': get,
       '/api/v1/entity/set': set,

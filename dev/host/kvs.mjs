@@ -99,7 +99,7 @@ function requireObject(body) {
 
 function rejectEntity(item) {
   if (item && (item.entityName !== undefined || item.conditions !== undefined)) {
-    throw badRequest('BAD_REQUEST', 'The local host does not serve custom entities in batches or transactions (entityName, conditions)');
+    throw badRequest('BAD_REQUEST', 'The local host does not serve custom entities in batches (entityName), nor conditions on plain keys');
   }
 }
 
@@ -376,8 +376,14 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
     for (const op of [...sets.map((s) => ['set', s]), ...deletes.map((d) => ['delete', d]), ...checks.map((c) => ['check', c])]) {
       const [kind, item] = op;
       requireObject(item);
+      if (item.entityName !== undefined || kind === 'check') {
+        const entityOp = entityStore.planTransaction(kind, item);
+        if (seen.has(entityOp.slot)) throw badRequest('BAD_REQUEST', `Each key can only be used once in a transaction (${item.key})`);
+        seen.add(entityOp.slot);
+        planned.push({ kind: 'entity', apply: entityOp.apply });
+        continue;
+      }
       rejectEntity(item);
-      if (kind === 'check') throw badRequest('BAD_REQUEST', 'Transaction checks need custom entity conditions, which this app does not declare');
       validateKey(item.key);
       if (seen.has(item.key)) throw badRequest('BAD_REQUEST', `Each key can only be used once in a transaction (${item.key})`);
       seen.add(item.key);
@@ -385,7 +391,8 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
       else planned.push({ kind, key: item.key });
     }
     for (const op of planned) {
-      if (op.kind === 'set') write(data, op.key, op.value, op.ttlMs);
+      if (op.kind === 'entity') op.apply();
+      else if (op.kind === 'set') write(data, op.key, op.value, op.ttlMs);
       else data.delete(op.key);
     }
     persist();

@@ -216,6 +216,52 @@ describe('custom entities: index queries', () => {
   });
 });
 
+describe('custom entities in transactions', () => {
+  it('writes entities and plain keys together, all or nothing, under conditions', async () => {
+    const { run } = barePlatform();
+    await seed(run);
+    await run(() =>
+      kvs
+        .transact()
+        .set('e5', event('HELP-1', 400, 'Success', { final: true }), { entityName: EVENTS })
+        .set('status:HELP-1', 'verified')
+        .delete('e1', { entityName: EVENTS })
+        .check('e2', { entityName: EVENTS, conditions: new Filter().and('outcome', FilterConditions.equalTo('Success')) })
+        .execute(),
+    );
+    assert.equal((await run(() => kvs.entity(EVENTS).get('e5'))).at, 400);
+    assert.equal(await run(() => kvs.get('status:HELP-1')), 'verified');
+    assert.equal(await run(() => kvs.entity(EVENTS).get('e1')), undefined);
+
+    // A condition that does not hold cancels every operation of the transaction.
+    const cancelled = await rejection(() =>
+      run(() =>
+        kvs
+          .transact()
+          .set('status:HELP-1', 'overwritten')
+          .set('e3', event('HELP-1', 200, 'Success'), { entityName: EVENTS, conditions: new Filter().and('outcome', FilterConditions.equalTo('started')) })
+          .execute(),
+      ),
+    );
+    assert.match(cancelled.message, /condition/i);
+    assert.equal(await run(() => kvs.get('status:HELP-1')), 'verified');
+    assert.equal((await run(() => kvs.entity(EVENTS).get('e3'))).outcome, 'failed');
+    const failedCheck = await rejection(() =>
+      run(() =>
+        kvs
+          .transact()
+          .set('status:HELP-1', 'overwritten')
+          .check('e4', { entityName: EVENTS, conditions: new Filter().and('final', FilterConditions.equalTo(false)) })
+          .execute(),
+      ),
+    );
+    assert.match(failedCheck.message, /condition/i);
+    assert.equal(await run(() => kvs.get('status:HELP-1')), 'verified');
+    const badValue = await rejection(() => run(() => kvs.transact().set('e6', { at: 'soon' }, { entityName: EVENTS }).execute()));
+    assert.match(badValue.message, /at.*integer/);
+  });
+});
+
 describe('custom entities: persistence', () => {
   it('survives a restart of the store', async () => {
     const dir = tempDir();

@@ -271,6 +271,50 @@ export async function startHost({
     return { status: answer.status, json };
   }
 
+  /** The workflow editor of the shell: the app's rule modules on the site's transitions (admins only). */
+  async function workflowRules(req, res, url, as) {
+    const user = jira.users.get(as);
+    if (!user) throw new HttpProblem(400, 'UNKNOWN_USER', 'Pass ?as=<accountId> of a site user');
+    if (userRole(user) !== 'admin') throw new HttpProblem(403, 'NOT_ADMIN', 'Configuring workflows needs the Administer Jira global permission');
+    const workflows = jira.workflows;
+    if (req.method === 'GET' && url.pathname === '/__host/workflow-rules') {
+      const moduleKeyOf = (rule) => rule.key.split('/').pop();
+      const shown = (rule) => ({
+        id: rule.id,
+        moduleKey: moduleKeyOf(rule),
+        configuration: JSON.parse(rule.configuration.value),
+        disabled: rule.configuration.disabled,
+      });
+      return sendJson(res, 200, {
+        modules: workflows.modules().map(({ key, type, name }) => ({ key, type, name })),
+        workflows: jira.snapshot().workflows.map((w) => ({
+          name: w.name,
+          transitions: w.transitions
+            .filter((t) => t.type !== 'initial')
+            .map((t) => ({
+              id: t.id,
+              name: t.name,
+              rules: { conditions: (t.rules?.conditions ?? []).map(shown), validators: (t.rules?.validators ?? []).map(shown) },
+            })),
+        })),
+      });
+    }
+    if (req.method !== 'POST') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    const body = await readJson(req);
+    try {
+      if (url.pathname.endsWith('/remove')) {
+        workflows.removeRule({ workflow: body.workflow, transition: body.transition, id: body.id, by: user.accountId });
+        scheduleSave();
+        return sendJson(res, 200, { ok: true });
+      }
+      const rule = workflows.addRule({ ...body, by: user.accountId });
+      scheduleSave();
+      return sendJson(res, 201, rule);
+    } catch (error) {
+      throw new HttpProblem(400, 'BAD_RULE', error.message);
+    }
+  }
+
   async function hostApi(req, res, url) {
     const route = `${req.method} ${url.pathname}`;
     const as = url.searchParams.get('as');
@@ -329,6 +373,7 @@ export async function startHost({
           issue: {
             ...issueSummary(issue),
             affectedEmployee: jira.users.get(issue.affectedEmployee)?.displayName ?? null,
+            appFields: user.accountType === 'customer' ? [] : (issue.appFields ?? []),
             comments,
             transitions,
             properties: user.accountType === 'customer' ? {} : issue.properties,
@@ -352,9 +397,15 @@ export async function startHost({
         if (!transition) throw new HttpProblem(409, 'NOT_AVAILABLE', `Transition ${body.name} is not available`);
         const answer = await jiraAs(user.accountId, 'POST', `/rest/api/3/issue/${issue.key}/transitions`, { transition: { id: transition.id } });
         scheduleSave();
-        return sendJson(res, answer.status < 300 ? 200 : answer.status, answer.json ?? { ok: true });
+        if (answer.status < 300) return sendJson(res, 200, { ok: true });
+        // Jira refused (a workflow validator, a condition): the shell shows Jira's answer. Sent
+        // as 200 so the browser does not log a failed request for an answer the page expects.
+        return sendJson(res, 200, { ok: false, status: answer.status, errorMessages: answer.json?.errorMessages ?? [], errors: answer.json?.errors ?? {} });
       }
       throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    }
+    if (url.pathname === '/__host/workflow-rules' || url.pathname === '/__host/workflow-rules/remove') {
+      return workflowRules(req, res, url, as);
     }
     if (route === 'POST /__host/frames') {
       const body = await readJson(req);

@@ -105,8 +105,8 @@ describe('a function validator on a transition', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Resolve' }),
     });
-    assert.equal(response.status, 400);
-    assert.deepEqual((await response.json()).errorMessages, ['Identity not verified (no verification).']);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { ok: false, status: 400, errorMessages: ['Identity not verified (no verification).'], errors: {} });
     assert.equal(host.jira.issues.get('HELP-2').status, 'Open');
     // Transitions without the validator are not affected.
     assert.equal((await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-2/transitions', { transition: { id: '11' } })).status, 204);
@@ -185,6 +185,52 @@ describe('an expression condition on a transition', () => {
       by: ACCOUNTS.alex,
     });
     assert.ok(!(await transitionNames(host, ACCOUNTS.avery, 'HELP-2')).includes('Start progress'));
+  });
+});
+
+describe("the shell's workflow rules page (host API)", () => {
+  let host;
+  before(async () => {
+    host = await startFixtureHost();
+  });
+  after(() => host.stop());
+
+  const hostApi = async (accountId, method, route, body) => {
+    const response = await fetch(`${host.url}${route}?as=${encodeURIComponent(accountId)}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
+  };
+
+  it('lists the app rule modules and the transitions, and lets only an admin add and remove rules', async () => {
+    assert.equal((await hostApi(ACCOUNTS.avery, 'GET', '/__host/workflow-rules')).status, 403);
+    const listed = await hostApi(ACCOUNTS.alex, 'GET', '/__host/workflow-rules');
+    assert.equal(listed.status, 200);
+    assert.deepEqual(
+      listed.json.modules.map((m) => [m.key, m.type]),
+      [
+        ['identity-verified', 'validator'],
+        ['assigned-only', 'condition'],
+      ],
+    );
+    const workflow = listed.json.workflows.find((w) => w.name === WORKFLOW);
+    assert.ok(workflow.transitions.some((t) => t.name === 'Resolve'));
+    const rule = { workflow: WORKFLOW, transition: 'Resolve', type: 'validator', moduleKey: 'identity-verified', configuration: { required: 'Success' } };
+    assert.equal((await hostApi(ACCOUNTS.avery, 'POST', '/__host/workflow-rules', rule)).status, 403);
+    const added = await hostApi(ACCOUNTS.alex, 'POST', '/__host/workflow-rules', rule);
+    assert.equal(added.status, 201);
+    assert.equal((await hostApi(ACCOUNTS.alex, 'POST', '/__host/workflow-rules', { ...rule, moduleKey: 'nope' })).status, 400);
+    const after = (await hostApi(ACCOUNTS.alex, 'GET', '/__host/workflow-rules')).json.workflows.find((w) => w.name === WORKFLOW);
+    const resolve = after.transitions.find((t) => t.name === 'Resolve');
+    assert.deepEqual(
+      resolve.rules.validators.map((r) => [r.id, r.moduleKey, r.configuration]),
+      [[added.json.id, 'identity-verified', { required: 'Success' }]],
+    );
+    const removed = await hostApi(ACCOUNTS.alex, 'POST', '/__host/workflow-rules/remove', { workflow: WORKFLOW, transition: 'Resolve', id: added.json.id });
+    assert.equal(removed.status, 200);
+    assert.deepEqual(host.jira.workflows.rules(WORKFLOW, 'Resolve').validators, []);
   });
 });
 

@@ -328,6 +328,7 @@ export async function startHost({
         webtriggers: Object.fromEntries([...manifest.webtriggers.keys()].map((k) => [k, platform.webtriggerUrl(k)])),
         modules: [...manifest.uiModules.values()].map(({ key, type, title, resource }) => ({ key, type, title, resource })),
         scheduledTriggers: [...manifest.scheduledTriggers.values()].map(({ key, interval }) => ({ key, interval })),
+        workflowRuleModules: jira.workflows?.modules?.().length ?? 0,
         sandbox: sandbox ? { credentials: sandbox.credentials ?? null } : null,
       });
     }

@@ -878,7 +878,7 @@ function parseRoute() {
 function updateNavigation() {
   const admin = modulesOf('jira:adminPage')[0];
   document.getElementById('settings-link').hidden = !admin || state.user.role !== 'admin';
-  document.getElementById('workflow-link').hidden = state.user.role !== 'admin';
+  document.getElementById('workflow-link').hidden = state.user.role !== 'admin' || !state.info.workflowRuleModules;
   const route = parseRoute();
   for (const link of document.querySelectorAll('.topbar nav a[data-route]')) {
     const current = link.dataset.route === route.name || (link.dataset.route === 'module' && route.name === 'module');

@@ -147,7 +147,7 @@ export function createJiraSite({
         const unsupportedMedia = checked.problems.some((p) => p.startsWith('Content-Type'));
         return respond(unsupportedMedia ? 415 : 400, { errorMessages: [NOT_CONFORMING + checked.problems.join('; ')], errors: {} });
       }
-      handler = PLATFORM_ROUTES[`${method} ${template}`] ?? FIELD_ROUTES[`${method} ${template}`];
+      handler = PLATFORM_ROUTES[`${method} ${template}`] ?? FIELD_ROUTES[`${method} ${template}`] ?? rules.routes[`${method} ${template}`];
       if (!handler) {
         record('unimplemented', request, [`the local site does not implement ${method} ${template}`]);
         return respond(404, { errorMessages: [`The local Jira site does not implement ${method} ${template}.`], errors: {} });

@@ -8,6 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { evaluateExpression, typed } from './expressions.mjs';
+import { jiraError } from './routes.mjs';
 
 const ENVIRONMENT = 'development';
 
@@ -181,8 +182,47 @@ export function createWorkflowRules({ model, modules, appId }) {
     return null;
   }
 
+  /** `GET /rest/api/3/workflow/rule/config`: the calling app's own rules, per workflow. */
+  function getRuleConfigs({ site, principal, query }) {
+    if (principal.kind !== 'app') return jiraError(403, ['Only Connect and Forge apps can use this operation.']);
+    const list = (name) =>
+      query
+        .getAll(name)
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean);
+    const types = list('types');
+    if (!types.length) return jiraError(400, ["The 'types' query parameter is required."]);
+    const keys = list('keys');
+    const names = list('workflowNames');
+    const withTransition = list('expand').includes('transition');
+    const wanted = (rule) => !keys.length || keys.includes(rule.key) || keys.includes(rule.key.split('/').pop());
+    const values = site.db.workflows
+      .filter((w) => !names.length || names.includes(w.name))
+      .map((w) => {
+        const of = (kind) =>
+          w.transitions.flatMap((t) =>
+            (t.rules?.[kind] ?? [])
+              .filter(wanted)
+              .map((rule) => ({ ...structuredClone(rule), ...(withTransition ? { transition: { id: Number(t.id), name: t.name } } : {}) })),
+          );
+        return {
+          workflowId: { name: w.name, draft: false },
+          postFunctions: [],
+          conditions: types.includes('condition') ? of('conditions') : [],
+          validators: types.includes('validator') ? of('validators') : [],
+        };
+      })
+      .filter((w) => w.conditions.length || w.validators.length);
+    const startAt = Math.max(Number(query.get('startAt') ?? 0), 0);
+    const maxResults = Math.min(Math.max(Number(query.get('maxResults') ?? 10), 1), 50);
+    const page = values.slice(startAt, startAt + maxResults);
+    return { status: 200, body: { isLast: startAt + page.length >= values.length, maxResults, startAt, total: values.length, values: page } };
+  }
+
   return {
     modules,
+    routes: { 'GET /rest/api/3/workflow/rule/config': getRuleConfigs },
     addRule,
     removeRule,
     rules(workflowName, transitionRef) {

@@ -686,13 +686,8 @@ export function jqlSite(site, indexedProperties, now) {
   };
   for (const field of site.db.fields) {
     const stored = (i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]);
-    // App string fields are searched as text (~) and also match exactly (=, IN).
-    const accessor =
-      field.type === 'user'
-        ? exact(userValues((i) => i.customFields[field.id]))
-        : field.app
-          ? (field.type === 'number' ? number : text)(stored)
-          : exact(stored);
+    // Forge `string` fields offer exact comparison (=, !=, IN, IS), not text search (~).
+    const accessor = field.type === 'user' ? exact(userValues((i) => i.customFields[field.id])) : field.type === 'number' ? number(stored) : exact(stored);
     fields[field.id] = accessor;
     fields[field.name.toLowerCase()] = accessor;
     fields[`cf[${field.id.replace('customfield_', '')}]`] = accessor;

@@ -60,4 +60,30 @@ describe('GET /rest/api/3/workflow/rule/config', () => {
     // Forge's gateway answers, not the operation: its 401 is not in the operation's spec.
     assert.equal(call(site, AS_APP, 'GET', '/rest/api/3/workflow/rule/config', { query: { types: 'validator' }, conform: false }).status, 401);
   });
+
+  it('leaves modifiedFields out of the validator event without the read:jira-work scope', async () => {
+    const site = createJiraSite({ manifestPath: FIXTURE_MANIFEST, scopes: ['write:jira-work'] });
+    site.workflows.addRule({
+      workflow: WORKFLOW,
+      transition: 'Resolve',
+      type: 'validator',
+      moduleKey: 'identity-verified',
+      configuration: {},
+      by: ACCOUNTS.alex,
+    });
+    const events = [];
+    site.workflows.attachRunner(async ({ event }) => {
+      events.push(event);
+      return { result: true };
+    });
+    const answer = await site.handle({
+      method: 'POST',
+      path: '/rest/api/3/issue/HELP-1/transitions',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ transition: { id: '41' } }),
+      as: as('avery'),
+    });
+    assert.equal(answer.status, 204);
+    assert.deepEqual(events[0].transition, { from: { id: '1' }, to: { id: '5' } });
+  });
 });

@@ -85,6 +85,7 @@ describe('a function validator on a transition', () => {
     assert.deepEqual(event.configuration, { field, required: 'Success' });
     assert.deepEqual(event.transition.from, { id: '1' });
     assert.deepEqual(event.transition.to, { id: '5' });
+    // The fixture holds read:jira-work, without which Jira leaves modifiedFields out.
     assert.deepEqual(event.transition.modifiedFields, {});
     assert.equal(context.installContext, `ari:cloud:jira::site/${host.ids.cloudId}`);
     assert.equal(context.principal.accountId, ACCOUNTS.avery);

@@ -75,6 +75,7 @@ export function createJiraSite({
     model: () => model,
     modules: workflowModules === 'manifest' ? workflowModuleDeclarations(manifest) : workflowModuleDeclarations({ modules: workflowModules ?? {} }),
     appId: owner,
+    attachesModifiedFields: () => grantedScopes === null || grantedScopes.includes('read:jira-work'),
   });
   const newModel = () => Object.assign(new SiteModel(initial()), { rules });
   let model = newModel();

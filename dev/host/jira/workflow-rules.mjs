@@ -38,8 +38,9 @@ const plain = (value, fallback) => (typeof value === 'string' ? value : fallback
  * @param {() => import('./model.mjs').SiteModel} options.model the current site model
  * @param {Map} options.modules from workflowModuleDeclarations()
  * @param {string} options.appId
+ * @param {() => boolean} [options.attachesModifiedFields] whether the app holds read:jira-work
  */
-export function createWorkflowRules({ model, modules, appId }) {
+export function createWorkflowRules({ model, modules, appId, attachesModifiedFields = () => true }) {
   let runner = null;
 
   function transitionOf(workflowName, transitionRef) {
@@ -162,7 +163,9 @@ export function createWorkflowRules({ model, modules, appId }) {
       const event = {
         issue: { key: issue.key },
         configuration: parseConfig(rule) ?? {},
-        transition: { from: { id: issue.statusId }, to: { id: transition.to }, modifiedFields: {} },
+        // No transition of this site has a screen, so nothing is modified on the way; Jira
+        // attaches modifiedFields only to apps that hold read:jira-work.
+        transition: { from: { id: issue.statusId }, to: { id: transition.to }, ...(attachesModifiedFields() ? { modifiedFields: {} } : {}) },
       };
       let answer;
       try {

@@ -77,6 +77,40 @@ describe('custom fields from jira:customField', () => {
     assert.equal(notConforming.status, 400, 'issue ids are numbers in the spec');
   });
 
+  it('writes several issues and fields in one request, with a changelog unless told otherwise', () => {
+    const site = fixtureSite();
+    const { id } = fieldOf(site);
+    const help1 = issueId(site, 'HELP-1');
+    const help3 = issueId(site, 'HELP-3');
+    const many = call(site, AS_APP, 'POST', '/rest/api/3/app/field/value', {
+      body: { updates: [{ customField: id, issueIds: [help1, help3], value: 'Pending' }] },
+    });
+    assert.equal(many.status, 204);
+    assert.equal(fieldValue(site, 'HELP-3', id), 'Pending');
+    assert.deepEqual(
+      site.issues.get('HELP-1').changelog.map((c) => [c.field, c.from, c.to, c.by]),
+      [[id, null, 'Pending', site.snapshot().app.accountId]],
+    );
+    const quiet = call(site, AS_APP, 'PUT', `/rest/api/3/app/field/${id}/value`, {
+      query: { generateChangelog: 'false' },
+      body: { updates: [{ issueIds: [help1], value: 'Success' }] },
+    });
+    assert.equal(quiet.status, 204);
+    assert.equal(site.issues.get('HELP-1').changelog.length, 1);
+    const twice = call(site, AS_APP, 'POST', '/rest/api/3/app/field/value', {
+      body: {
+        updates: [
+          { customField: id, issueIds: [help1], value: 'A' },
+          { customField: id, issueIds: [help1], value: 'B' },
+        ],
+      },
+    });
+    assert.equal(twice.status, 400, 'a field and issue pair appears once per request');
+    const byUser = call(site, as('alex'), 'POST', '/rest/api/3/app/field/value', { body: { updates: [{ customField: id, issueIds: [help1], value: 'x' }] } });
+    assert.equal(byUser.status, 403);
+    assert.equal(fieldValue(site, 'HELP-1', id), 'Success');
+  });
+
   it('refuses an edit of the read-only field through PUT /rest/api/3/issue/{key}, by a user or the app', () => {
     const site = fixtureSite();
     const { id } = fieldOf(site);

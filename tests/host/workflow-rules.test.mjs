@@ -133,6 +133,14 @@ describe('a function validator on a transition', () => {
     }
   });
 
+  it('runs through the host helper that transitions as a user, and the plain helper refuses to skip it', async () => {
+    const error = await host.jira.issues.transitionAsUser('HELP-4', 'Resolve', { by: ACCOUNTS.blake }).catch((e) => e);
+    assert.equal(error.status, 400);
+    assert.equal(error.message, 'Identity not verified (no verification).');
+    assert.throws(() => host.jira.issues.transition('HELP-4', 'Resolve'), /workflow validators.*transitionAsUser/);
+    assert.equal((await host.jira.issues.transitionAsUser('HELP-4', 'Start progress', { by: ACCOUNTS.blake })).status, 'In Progress');
+  });
+
   it('keeps the rules in the saved site', async () => {
     const saved = host.jira.snapshot();
     const transition = saved.workflows.find((w) => w.name === WORKFLOW).transitions.find((t) => t.name === 'Resolve');

@@ -77,31 +77,32 @@ function planAppWrites(site, principal, updates) {
   return { plan };
 }
 
-function applyWrites(plan, actorId, now) {
+function applyWrites(plan, actorId, now, query) {
+  const changelog = query.get('generateChangelog') !== 'false';
   for (const { field, issue, value } of plan) {
     const from = issue.customFields[field.id] ?? null;
     issue.customFields[field.id] = value;
     issue.changelog ??= [];
-    issue.changelog.push({ atMs: now, by: actorId, field: field.id, from, to: value });
+    if (changelog) issue.changelog.push({ atMs: now, by: actorId, field: field.id, from, to: value });
     issue.updated = Math.max(now, issue.updated + 1);
   }
 }
 
 /** `PUT /rest/api/3/app/field/{fieldIdOrKey}/value` */
-function updateAppFieldValue({ site, principal, params, body, now }) {
+function updateAppFieldValue({ site, principal, params, query, body, now }) {
   const updates = (body.updates ?? []).map((u) => ({ fieldRef: params.fieldIdOrKey, issueIds: u.issueIds, value: u.value ?? null }));
   const { plan, error } = planAppWrites(site, principal, updates);
   if (error) return error;
-  applyWrites(plan, principal.accountId, now);
+  applyWrites(plan, principal.accountId, now, query);
   return noContent();
 }
 
 /** `POST /rest/api/3/app/field/value` */
-function updateAppFieldValues({ site, principal, body, now }) {
+function updateAppFieldValues({ site, principal, query, body, now }) {
   const updates = (body.updates ?? []).map((u) => ({ fieldRef: u.customField, issueIds: u.issueIds, value: u.value ?? null }));
   const { plan, error } = planAppWrites(site, principal, updates);
   if (error) return error;
-  applyWrites(plan, principal.accountId, now);
+  applyWrites(plan, principal.accountId, now, query);
   return noContent();
 }
 

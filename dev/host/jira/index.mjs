@@ -248,6 +248,7 @@ export function createJiraSite({
       })),
       properties: issue.properties,
       history: issue.history,
+      changelog: issue.changelog ?? [],
       transitions: availableTransitions(model, issue).map((t) => t.name),
     });
   }
@@ -312,7 +313,7 @@ export function createJiraSite({
       (t) => t.type !== 'initial' && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()),
     );
     if (found?.rules?.validators?.length) {
-      throw new Error(`${found.name} has workflow validators: transition through the REST API (handle) so they run`);
+      throw new Error(`${found.name} has workflow validators: use issues.transitionAsUser so they run`);
     }
     const failed = performTransition(
       model,
@@ -322,6 +323,32 @@ export function createJiraSite({
       now(),
     );
     if (failed) throw new Error(failed.body.errorMessages.join(' '));
+    return issueView(issue);
+  }
+
+  /**
+   * Moves an issue as `by` through the REST API, so conditions and the app's validators run;
+   * resolves with the issue, or rejects with Jira's messages.
+   */
+  async function transitionAsUser(keyOrId, transition, { by = ACCOUNTS.alex } = {}) {
+    const issue = mustIssue(keyOrId);
+    const workflow = model.workflowOf(model.projectOf(issue));
+    const found = workflow.transitions.find(
+      (t) => t.type !== 'initial' && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()),
+    );
+    const answer = await handle({
+      method: 'POST',
+      path: `/rest/api/3/issue/${issue.key}/transitions`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ transition: { id: found ? found.id : String(transition) } }),
+      as: { kind: 'user', accountId: by },
+    });
+    if (answer.status !== 204) {
+      const json = answer.body ? JSON.parse(answer.body) : {};
+      throw Object.assign(new Error([...(json.errorMessages ?? []), ...Object.values(json.errors ?? {})].join(' ') || `HTTP ${answer.status}`), {
+        status: answer.status,
+      });
+    }
     return issueView(issue);
   }
 
@@ -371,6 +398,7 @@ export function createJiraSite({
       list: () => db().issues.map(issueView),
       add: addIssue,
       transition: transitionIssue,
+      transitionAsUser,
       setProperty(keyOrId, key, value) {
         mustIssue(keyOrId).properties[key] = structuredClone(value);
       },

@@ -246,8 +246,30 @@ export function createEntityStore({ declarations, kit }) {
     };
   }
 
+  /** One item of a batch operation (`kind`: set, get or delete) on an entity: its success entry. */
+  function batchItem(kind, item) {
+    const entity = declared(item.entityName);
+    kit.validateKey(item.key);
+    const table = tables.get(entity.name);
+    if (kind === 'set') {
+      const value = kit.validateValue(item.value);
+      checkValue(entity, value);
+      kit.write(table, item.key, value, kit.ttlToMs(item.options?.ttl));
+      return { changed: true, success: { key: item.key, entityName: entity.name } };
+    }
+    const record = kit.live(table, item.key);
+    if (!record) throw kit.failure(404, 'KEY_NOT_FOUND', 'Key does not exist');
+    if (kind === 'get') {
+      const fields = kit.validateMetadataFields(item.options?.metadataFields);
+      return { changed: false, success: { ...kit.describe(item.key, record, fields), entityName: entity.name } };
+    }
+    table.delete(item.key);
+    return { changed: true, success: { key: item.key, entityName: entity.name } };
+  }
+
   return {
     planTransaction,
+    batchItem,
     routes: {
       '/api/v1/entity/get': get,
       '/api/v1/entity/set': set,

@@ -99,7 +99,7 @@ function requireObject(body) {
 
 function rejectEntity(item) {
   if (item && (item.entityName !== undefined || item.conditions !== undefined)) {
-    throw badRequest('BAD_REQUEST', 'The local host does not serve custom entities in batches (entityName), nor conditions on plain keys');
+    throw badRequest('BAD_REQUEST', 'Conditions apply to custom entities only (pass entityName)');
   }
 }
 
@@ -311,21 +311,24 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
     return body;
   }
 
-  function batch(body, perItem) {
+  function batch(body, kind, perItem) {
     const successfulKeys = [];
     const failedKeys = [];
     let changed = false;
     for (const item of batchItems(body)) {
       try {
         requireObject(item);
-        rejectEntity(item);
-        validateKey(item.key);
-        const result = perItem(item);
+        // Items that name an entity go to the custom entity store; the rest are plain keys.
+        const result = item.entityName !== undefined ? entityStore.batchItem(kind, item) : (rejectEntity(item), validateKey(item.key), perItem(item));
         changed ||= result.changed;
         successfulKeys.push(result.success);
       } catch (error) {
         if (!(error instanceof KvsFailure)) throw error;
-        failedKeys.push({ key: item?.key, error: { code: error.code, message: error.message } });
+        failedKeys.push({
+          key: item?.key,
+          ...(item?.entityName !== undefined ? { entityName: item.entityName } : {}),
+          error: { code: error.code, message: error.message },
+        });
       }
     }
     if (changed) persist();
@@ -333,7 +336,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
   }
 
   function batchSet(body) {
-    return batch(body, (item) => {
+    return batch(body, 'set', (item) => {
       const value = validateValue(item.value);
       const ttlMs = ttlToMs(item.options?.ttl);
       write(data, item.key, value, ttlMs);
@@ -342,7 +345,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
   }
 
   function batchGet(body) {
-    return batch(body, (item) => {
+    return batch(body, 'get', (item) => {
       const fields = validateMetadataFields(item.options?.metadataFields);
       const record = live(data, item.key);
       if (!record) throw new KvsFailure(404, 'KEY_NOT_FOUND', 'Key does not exist');
@@ -351,7 +354,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
   }
 
   function batchDelete(body) {
-    return batch(body, (item) => {
+    return batch(body, 'delete', (item) => {
       if (!live(data, item.key)) throw new KvsFailure(404, 'KEY_NOT_FOUND', 'Key does not exist');
       data.delete(item.key);
       return { changed: true, success: { key: item.key } };

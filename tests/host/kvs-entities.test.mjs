@@ -262,6 +262,38 @@ describe('custom entities in transactions', () => {
   });
 });
 
+describe('custom entities in batches', () => {
+  it('sets, gets and deletes entities and plain keys item by item', async () => {
+    const { run } = barePlatform();
+    const set = await run(() =>
+      kvs.batchSet([
+        { key: 'b1', value: event('HELP-5', 1, 'started'), entityName: EVENTS },
+        { key: 'plain', value: 'x' },
+        { key: 'b2', value: { at: 'late' }, entityName: EVENTS },
+      ]),
+    );
+    assert.deepEqual(set.successfulKeys, [{ key: 'b1', entityName: EVENTS }, { key: 'plain' }]);
+    assert.equal(set.failedKeys.length, 1);
+    assert.equal(set.failedKeys[0].key, 'b2');
+    assert.equal(set.failedKeys[0].entityName, EVENTS);
+    assert.match(set.failedKeys[0].error.message, /at.*integer/);
+    const got = await run(() =>
+      kvs.batchGet([
+        { key: 'b1', entityName: EVENTS },
+        { key: 'plain', entityName: EVENTS },
+      ]),
+    );
+    assert.deepEqual(
+      got.successfulKeys.map((r) => [r.key, r.entityName, r.value.issueKey]),
+      [['b1', EVENTS, 'HELP-5']],
+    );
+    assert.equal(got.failedKeys[0].error.code, 'KEY_NOT_FOUND', 'a plain key is not an entity');
+    await run(() => kvs.batchDelete([{ key: 'b1', entityName: EVENTS }]));
+    assert.equal(await run(() => kvs.entity(EVENTS).get('b1')), undefined);
+    assert.equal(await run(() => kvs.get('plain')), 'x');
+  });
+});
+
 describe('custom entities: persistence', () => {
   it('survives a restart of the store', async () => {
     const dir = tempDir();

@@ -37,13 +37,18 @@ export function entityDeclarations(list = []) {
   return out;
 }
 
+// Forge documents integers as 32-bit signed and floats as 0 or within a magnitude range (a
+// millisecond timestamp is not an `integer`).
+const INT32 = [-2_147_483_648, 2_147_483_647];
+const FLOAT_MAGNITUDE = [1e-130, 1e126];
 const TYPE_CHECKS = {
   string: (v) => typeof v === 'string',
   boolean: (v) => typeof v === 'boolean',
-  integer: (v) => Number.isInteger(v),
-  float: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => Number.isInteger(v) && v >= INT32[0] && v <= INT32[1],
+  float: (v) => typeof v === 'number' && (v === 0 || (Math.abs(v) >= FLOAT_MAGNITUDE[0] && Math.abs(v) < FLOAT_MAGNITUDE[1])),
   any: () => true,
 };
+const TYPE_NAMES = { integer: 'integer (32-bit signed)', float: 'float (0 or 1e-130 <= |x| < 1e126)' };
 
 /**
  * @param {object} options
@@ -65,7 +70,9 @@ export function createEntityStore({ declarations, kit }) {
   function checkAttribute(entity, attribute, value, what = 'value') {
     const type = entity.attributes.get(attribute);
     if (!type) throw kit.badRequest('BAD_REQUEST', `The attribute ${attribute} is not declared for the entity ${entity.name}`);
-    if (!TYPE_CHECKS[type](value)) throw kit.badRequest('BAD_REQUEST', `The ${what} of ${attribute} must be of type ${type} (entity ${entity.name})`);
+    if (!TYPE_CHECKS[type](value)) {
+      throw kit.badRequest('BAD_REQUEST', `The ${what} of ${attribute} must be of type ${TYPE_NAMES[type] ?? type} (entity ${entity.name})`);
+    }
   }
 
   function checkValue(entity, value) {

@@ -49,6 +49,8 @@ describe('custom entities: set, get, delete', () => {
       [{ issueKey: 'HELP-1', at: 1, outcome: 'x', verdict: 'ok' }, /verdict.*not declared/],
       [{ issueKey: 7 }, /issueKey.*string/],
       [{ at: 1.5 }, /at.*integer/],
+      [{ at: Date.UTC(2026, 11, 6) }, /at.*integer \(32-bit signed\)/],
+      [{ score: 1e200 }, /score.*float/],
       [{ score: '0.9' }, /score.*float/],
       [{ final: 'yes' }, /final.*boolean/],
       ['just text', /object/],

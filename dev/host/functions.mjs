@@ -314,7 +314,7 @@ export function createInvoker({ manifest, handlers, platform, ids, siteUrl, look
   /**
    * Runs a `jira:workflowValidator` function as Jira does on a transition: the event carries the
    * issue, the rule's configuration and the transition; the context the installation and the
-   * user who transitions. Resolves with what the function answered.
+   * user who transitions, whose token the function does not get. Resolves with its answer.
    */
   async function invokeWorkflowValidator({ moduleKey, event, accountId }) {
     const validator = manifest.workflowValidators.get(moduleKey);
@@ -328,7 +328,9 @@ export function createInvoker({ manifest, handlers, platform, ids, siteUrl, look
           functionKey: validator.functionKey,
           name: moduleKey,
           moduleKey,
-          accountId: accountId ?? undefined,
+          // Jira calls the function, not the user's browser: no user token, so asUser() is
+          // refused as in other product events (the context still names the user).
+          accountId: undefined,
           timeoutMs: timeouts.resolver ?? RESOLVER_TIMEOUT_MS,
         },
         () => handler(event, context),

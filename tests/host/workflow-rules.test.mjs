@@ -141,6 +141,22 @@ describe('a function validator on a transition', () => {
     assert.equal((await host.jira.issues.transitionAsUser('HELP-4', 'Start progress', { by: ACCOUNTS.blake })).status, 'In Progress');
   });
 
+  it('runs the function without a user token: asUser() is refused, as in other product events', async () => {
+    host.jira.workflows.addRule({
+      workflow: WORKFLOW,
+      transition: 'Pending',
+      type: 'validator',
+      moduleKey: 'identity-verified',
+      configuration: { mode: 'asUser' },
+      by: ACCOUNTS.alex,
+    });
+    const refused = await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-5/transitions', { transition: { id: '51' } });
+    assert.equal(refused.status, 204, 'Reopen has no validator');
+    const pending = await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-5/transitions', { transition: { id: '31' } });
+    assert.equal(pending.status, 400);
+    assert.deepEqual(pending.json.errorMessages, ['asUser: NEEDS_AUTHENTICATION_ERR']);
+  });
+
   it('keeps the rules in the saved site', async () => {
     const saved = host.jira.snapshot();
     const transition = saved.workflows.find((w) => w.name === WORKFLOW).transitions.find((t) => t.name === 'Resolve');

@@ -213,6 +213,30 @@ describe('an expression condition on a transition', () => {
   });
 });
 
+describe('an expression validator on a transition', () => {
+  let host;
+  before(async () => {
+    host = await startFixtureHost();
+  });
+  after(() => host.stop());
+
+  it('refuses with the message its errorMessage expression builds, and allows when the expression holds', async () => {
+    host.jira.workflows.addRule({
+      workflow: WORKFLOW,
+      transition: 'Escalate',
+      type: 'validator',
+      moduleKey: 'summary-mentions',
+      configuration: { word: 'VPN' },
+      by: ACCOUNTS.alex,
+    });
+    const refused = await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-1/transitions', { transition: { id: '21' } });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.json.errorMessages, ['The summary must mention VPN.']);
+    // HELP-4 is "VPN access for a contractor".
+    assert.equal((await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-4/transitions', { transition: { id: '21' } })).status, 204);
+  });
+});
+
 describe("the shell's workflow rules page (host API)", () => {
   let host;
   before(async () => {
@@ -237,6 +261,7 @@ describe("the shell's workflow rules page (host API)", () => {
       listed.json.modules.map((m) => [m.key, m.type]),
       [
         ['identity-verified', 'validator'],
+        ['summary-mentions', 'validator'],
         ['assigned-only', 'condition'],
       ],
     );
@@ -279,10 +304,10 @@ describe('manifest checks for workflow rules', () => {
       const base = fs.readFileSync(path.join(import.meta.dirname, 'fixture', 'manifest.yml'), 'utf8');
       fs.writeFileSync(
         path.join(dir, 'manifest.yml'),
-        base.replace('      function: gate\n  jira:workflowCondition', '      function: nope\n  jira:workflowCondition'),
+        base.replace('      function: gate\n    - key: summary-mentions', '      function: nope\n    - key: summary-mentions'),
       );
       assert.throws(() => readManifest(dir), /identity-verified.*unknown function nope/);
-      fs.writeFileSync(path.join(dir, 'manifest.yml'), base.replace('      function: gate\n  jira:workflowCondition', '  jira:workflowCondition'));
+      fs.writeFileSync(path.join(dir, 'manifest.yml'), base.replace('      function: gate\n    - key: summary-mentions', '    - key: summary-mentions'));
       assert.throws(() => readManifest(dir), /identity-verified.*function or an expression/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

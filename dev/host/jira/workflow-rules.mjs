@@ -23,6 +23,7 @@ export function workflowModuleDeclarations(manifest) {
       functionKey: m.function ?? null,
       expression: m.expression ?? null,
       errorMessage: plain(m.errorMessage, null),
+      errorMessageExpression: typeof m.errorMessage?.expression === 'string' ? m.errorMessage.expression : null,
     });
   }
   for (const m of manifest?.modules?.['jira:workflowCondition'] ?? []) {
@@ -121,6 +122,17 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
     }
   }
 
+  /** The message an `errorMessage: { expression }` builds, or undefined. */
+  function errorMessageOf(site, rule, module, issue, transition, principal, config) {
+    if (!module.errorMessageExpression) return undefined;
+    try {
+      const message = evaluateExpression(module.errorMessageExpression, context(site, issue, transition, principal, config));
+      return typeof message === 'string' && message ? message : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Evaluates an expression rule; `{ ok, message? }`. */
   function expressionVerdict(site, rule, module, issue, transition, principal) {
     const config = parseConfig(rule);
@@ -130,7 +142,7 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
       if (value === true) return { ok: true };
       // A validator expression may answer with its error message.
       if (typeof value === 'string' && module.type === 'validator') return { ok: false, message: value };
-      return { ok: false };
+      return { ok: false, message: errorMessageOf(site, rule, module, issue, transition, principal, config) };
     } catch {
       return { ok: false };
     }

@@ -311,5 +311,35 @@ export function createInvoker({ manifest, handlers, platform, ids, siteUrl, look
       });
   }
 
-  return { invokeResolver, invokeWebtrigger, invokeScheduledTrigger };
+  /**
+   * Runs a `jira:workflowValidator` function as Jira does on a transition: the event carries the
+   * issue, the rule's configuration and the transition; the context the installation and the
+   * user who transitions, whose token the function does not get. Resolves with its answer.
+   */
+  async function invokeWorkflowValidator({ moduleKey, event, accountId }) {
+    const validator = manifest.workflowValidators.get(moduleKey);
+    if (!validator?.functionKey) throw new Error(`No function-backed jira:workflowValidator ${moduleKey} in the manifest`);
+    const handler = handlers.get(validator.functionKey);
+    const context = { installContext, principal: accountId ? { accountId } : undefined, license: undefined, installation: undefined };
+    return platform
+      .run(
+        {
+          kind: 'workflowValidator',
+          functionKey: validator.functionKey,
+          name: moduleKey,
+          moduleKey,
+          // Jira calls the function, not the user's browser: no user token, so asUser() is
+          // refused as in other product events (the context still names the user).
+          accountId: undefined,
+          timeoutMs: timeouts.resolver ?? RESOLVER_TIMEOUT_MS,
+        },
+        () => handler(event, context),
+      )
+      .catch((error) => {
+        log(`workflow validator ${moduleKey} failed: ${error?.stack ?? error}`);
+        throw error;
+      });
+  }
+
+  return { invokeResolver, invokeWebtrigger, invokeScheduledTrigger, invokeWorkflowValidator };
 }

@@ -12,6 +12,7 @@
 // stopping the host at any moment loses nothing; `memory: true` keeps everything in memory.
 import fs from 'node:fs';
 import path from 'node:path';
+import { createEntityStore, entityDeclarations } from './kvs-entities.mjs';
 
 export const KEY_PATTERN = /^(?!\s+$)[a-zA-Z0-9:._\s-#]+$/;
 export const MAX_KEY_LENGTH = 500;
@@ -98,7 +99,7 @@ function requireObject(body) {
 
 function rejectEntity(item) {
   if (item && (item.entityName !== undefined || item.conditions !== undefined)) {
-    throw badRequest('BAD_REQUEST', 'Custom entities are not declared by this app (no entity store in this manifest)');
+    throw badRequest('BAD_REQUEST', 'Conditions apply to custom entities only (pass entityName)');
   }
 }
 
@@ -129,15 +130,32 @@ function decodeCursor(cursor, prefix) {
 }
 
 /**
- * @param {{ file?: string, memory?: boolean, now?: () => number }} [options]
+ * @param {{ file?: string, memory?: boolean, now?: () => number, entities?: object[] }} [options]
  *   file: where to persist (created if missing); memory: true for a store that is never written.
  *   now: the clock used for TTL and metadata (tests pass a controllable one).
+ *   entities: the manifest's `app.storage.entities` (custom entities, kvs-entities.mjs).
  */
-export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
+export function createKvsStore({ file, memory = !file, now = Date.now, entities = [] } = {}) {
   /** @type {Map<string, {value: any, createdAt: number, updatedAt: number, expiresAt: number|null}>} */
   const data = new Map();
   const secrets = new Map();
   let writes = 0;
+  const entityStore = createEntityStore({
+    declarations: entityDeclarations(entities),
+    kit: {
+      badRequest,
+      notFound,
+      failure: (status, code, message) => new KvsFailure(status, code, message),
+      validateKey,
+      validateValue,
+      validateMetadataFields,
+      describe,
+      ttlToMs,
+      live: (map, key) => live(map, key),
+      write: (map, key, value, ttlMs) => write(map, key, value, ttlMs),
+      persist: () => persist(),
+    },
+  });
 
   if (!memory) {
     if (!file) throw new Error('createKvsStore: `file` is required unless `memory` is true');
@@ -156,6 +174,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     if (parsed.version !== FILE_VERSION) throw new Error(`${file}: unsupported KVS file version ${parsed.version}`);
     for (const [key, record] of parsed.data) data.set(key, record);
     for (const [key, record] of parsed.secrets) secrets.set(key, record);
+    entityStore.load(parsed.entities);
   }
 
   function persist() {
@@ -163,7 +182,12 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     if (memory) return;
     const t = now();
     const live = (map) => [...map].filter(([, r]) => r.expiresAt === null || r.expiresAt > t);
-    const text = JSON.stringify({ version: FILE_VERSION, data: live(data), secrets: live(secrets) });
+    const text = JSON.stringify({
+      version: FILE_VERSION,
+      data: live(data),
+      secrets: live(secrets),
+      entities: entityStore.dump((r) => r.expiresAt === null || r.expiresAt > t),
+    });
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
     const fd = fs.openSync(temp, 'w', 0o600);
@@ -287,21 +311,24 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     return body;
   }
 
-  function batch(body, perItem) {
+  function batch(body, kind, perItem) {
     const successfulKeys = [];
     const failedKeys = [];
     let changed = false;
     for (const item of batchItems(body)) {
       try {
         requireObject(item);
-        rejectEntity(item);
-        validateKey(item.key);
-        const result = perItem(item);
+        // Items that name an entity go to the custom entity store; the rest are plain keys.
+        const result = item.entityName !== undefined ? entityStore.batchItem(kind, item) : (rejectEntity(item), validateKey(item.key), perItem(item));
         changed ||= result.changed;
         successfulKeys.push(result.success);
       } catch (error) {
         if (!(error instanceof KvsFailure)) throw error;
-        failedKeys.push({ key: item?.key, error: { code: error.code, message: error.message } });
+        failedKeys.push({
+          key: item?.key,
+          ...(item?.entityName !== undefined ? { entityName: item.entityName } : {}),
+          error: { code: error.code, message: error.message },
+        });
       }
     }
     if (changed) persist();
@@ -309,7 +336,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
   }
 
   function batchSet(body) {
-    return batch(body, (item) => {
+    return batch(body, 'set', (item) => {
       const value = validateValue(item.value);
       const ttlMs = ttlToMs(item.options?.ttl);
       write(data, item.key, value, ttlMs);
@@ -318,7 +345,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
   }
 
   function batchGet(body) {
-    return batch(body, (item) => {
+    return batch(body, 'get', (item) => {
       const fields = validateMetadataFields(item.options?.metadataFields);
       const record = live(data, item.key);
       if (!record) throw new KvsFailure(404, 'KEY_NOT_FOUND', 'Key does not exist');
@@ -327,7 +354,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
   }
 
   function batchDelete(body) {
-    return batch(body, (item) => {
+    return batch(body, 'delete', (item) => {
       if (!live(data, item.key)) throw new KvsFailure(404, 'KEY_NOT_FOUND', 'Key does not exist');
       data.delete(item.key);
       return { changed: true, success: { key: item.key } };
@@ -352,8 +379,14 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     for (const op of [...sets.map((s) => ['set', s]), ...deletes.map((d) => ['delete', d]), ...checks.map((c) => ['check', c])]) {
       const [kind, item] = op;
       requireObject(item);
+      if (item.entityName !== undefined || kind === 'check') {
+        const entityOp = entityStore.planTransaction(kind, item);
+        if (seen.has(entityOp.slot)) throw badRequest('BAD_REQUEST', `Each key can only be used once in a transaction (${item.key})`);
+        seen.add(entityOp.slot);
+        planned.push({ kind: 'entity', apply: entityOp.apply });
+        continue;
+      }
       rejectEntity(item);
-      if (kind === 'check') throw badRequest('BAD_REQUEST', 'Transaction checks need custom entity conditions, which this app does not declare');
       validateKey(item.key);
       if (seen.has(item.key)) throw badRequest('BAD_REQUEST', `Each key can only be used once in a transaction (${item.key})`);
       seen.add(item.key);
@@ -361,7 +394,8 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
       else planned.push({ kind, key: item.key });
     }
     for (const op of planned) {
-      if (op.kind === 'set') write(data, op.key, op.value, op.ttlMs);
+      if (op.kind === 'entity') op.apply();
+      else if (op.kind === 'set') write(data, op.key, op.value, op.ttlMs);
       else data.delete(op.key);
     }
     persist();
@@ -380,6 +414,7 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     '/api/v1/batch/get': (b) => batchGet(b),
     '/api/v1/batch/delete': (b) => batchDelete(b),
     '/api/v1/transaction': (b, raw) => transaction(b, raw),
+    ...entityStore.routes,
   };
 
   /**
@@ -397,9 +432,6 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
     });
     const route = routes[pathname];
     if (!route) {
-      if (pathname.startsWith('/api/v1/entity/')) {
-        return json(400, { code: 'BAD_REQUEST', message: 'Custom entities are not declared by this app (no entity store in this manifest)' });
-      }
       return json(404, { code: 'NOT_FOUND', message: `Unknown Forge KVS operation ${pathname}` });
     }
     let body;
@@ -439,9 +471,12 @@ export function createKvsStore({ file, memory = !file, now = Date.now } = {}) {
       write(secret ? secrets : data, key, validateValue(value), ttlMs);
       persist();
     },
+    /** The live value of a custom entity, or undefined. */
+    getEntity: (entityName, key) => entityStore.peek(entityName, key),
     clear() {
       data.clear();
       secrets.clear();
+      entityStore.clear();
       persist();
     },
     /** How many writes reached the store (each is persisted before the request answers). */

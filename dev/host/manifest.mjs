@@ -51,6 +51,20 @@ export function readManifest(appDir) {
     scheduledTriggers.set(trigger.key, { key: trigger.key, functionKey: trigger.function, interval: trigger.interval ?? null });
   }
 
+  // Workflow rules: a validator runs a function or a Jira expression; a condition is a Jira
+  // expression only (Forge never calls a function for it, so one named there would gate nothing).
+  const workflowValidators = new Map();
+  for (const mod of modules['jira:workflowValidator'] ?? []) {
+    if (!mod.function === !mod.expression) throw new Error(`${file}: jira:workflowValidator ${mod.key} needs a function or an expression (exactly one)`);
+    if (mod.function && !functions.has(mod.function)) throw new Error(`${file}: jira:workflowValidator ${mod.key} names unknown function ${mod.function}`);
+    workflowValidators.set(mod.key, { key: mod.key, functionKey: mod.function ?? null, expression: mod.expression ?? null });
+  }
+  for (const mod of modules['jira:workflowCondition'] ?? []) {
+    if (mod.function || typeof mod.expression !== 'string') {
+      throw new Error(`${file}: jira:workflowCondition ${mod.key} needs an expression (Forge workflow conditions are Jira expressions, not functions)`);
+    }
+  }
+
   const resources = new Map();
   for (const resource of raw.resources ?? []) resources.set(resource.key, path.resolve(appDir, resource.path));
 
@@ -84,6 +98,8 @@ export function readManifest(appDir) {
     resources,
     uiModules,
     egress,
+    entities: raw.app?.storage?.entities ?? [],
+    workflowValidators,
     scopes: raw.permissions?.scopes ?? [],
     permissions: raw.permissions ?? {},
   };

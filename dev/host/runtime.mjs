@@ -22,6 +22,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import util from 'node:util';
+import { installFunctionClock, realNow } from './clock.mjs';
 
 const require = createRequire(import.meta.url);
 const { ExternalEndpointNotAllowedError, FetchError } = require('@forge/api/out/api/errors.js');
@@ -59,6 +60,8 @@ function routeConsole() {
 /** Installs the runtime globals (idempotent). Outside an invocation `fetch` is the plain one. */
 export function installForgeGlobals() {
   routeConsole();
+  // Functions of a host on a controlled clock see its time (clock.mjs); others the system's.
+  installFunctionClock(() => als.getStore()?.platform.clock?.());
   if (originalFetch) return;
   originalFetch = globalThis.fetch;
   globalThis.__forge_fetch__ = async function __forge_fetch__(descriptor, path, init) {
@@ -269,6 +272,7 @@ export function createStats({ keep = 500 } = {}) {
  * @param {(line: string) => void} [options.log]
  * @param {(entry: { at: number, level: string, functionKey: string, invocationId: string, message: string }) => void} [options.onFunctionLog]
  *   called with every console line a function writes (also kept in `logs`)
+ * @param {() => number} [options.now] the clock the functions' Date follows (default: system time)
  */
 export function createPlatform({
   manifest,
@@ -282,6 +286,7 @@ export function createPlatform({
   latencyMs = 0,
   log = () => {},
   onFunctionLog = () => {},
+  now = null,
 }) {
   installForgeGlobals();
   const faults = createFaults();
@@ -290,7 +295,7 @@ export function createPlatform({
 
   /** One console call of a function: kept (the newest LOGS_KEPT) and handed to `onFunctionLog`. */
   function functionLog(invocation, level, args) {
-    const entry = { at: Date.now(), level, functionKey: invocation.functionKey, invocationId: invocation.id, message: util.format(...args) };
+    const entry = { at: realNow(), level, functionKey: invocation.functionKey, invocationId: invocation.id, message: util.format(...args) };
     logs.push(entry);
     if (logs.length > LOGS_KEPT) logs.shift();
     onFunctionLog(entry);
@@ -527,7 +532,7 @@ export function createPlatform({
       name: meta.name,
       moduleKey: meta.moduleKey,
       accountId: meta.accountId ?? undefined,
-      startedAt: Date.now(),
+      startedAt: realNow(),
       durationMs: null,
       calls: Object.fromEntries([...FAULT_TARGETS, 'total'].map((t) => [t, 0])),
       waves: 0,
@@ -555,7 +560,7 @@ export function createPlatform({
       lambdaContext: {
         functionName: meta.functionKey,
         awsRequestId: invocation.id,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+        getRemainingTimeInMillis: () => Math.max(0, deadline - realNow()),
       },
       metrics: NOOP_METRICS,
       tracing: { traceId: crypto.randomBytes(8).toString('hex'), spanId: crypto.randomBytes(8).toString('hex') },
@@ -580,13 +585,13 @@ export function createPlatform({
     } finally {
       clearTimeout(timer);
       invocation.ended = true;
-      invocation.durationMs = Date.now() - invocation.startedAt;
+      invocation.durationMs = realNow() - invocation.startedAt;
       stats.record(invocation);
       context?.release();
     }
   }
 
-  const api = { forgeFetch, egressFetch, egressAllowed, run, faults, stats, webtriggerUrl, functionLog, logs };
+  const api = { forgeFetch, egressFetch, egressAllowed, run, faults, stats, webtriggerUrl, functionLog, logs, clock: now };
   return api;
 }
 

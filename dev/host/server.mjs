@@ -18,6 +18,7 @@ import { createInvoker, loadFunctions } from './functions.mjs';
 import { createKvsStore } from './kvs.mjs';
 import { readManifest } from './manifest.mjs';
 import { createRealtimeHub } from './realtime.mjs';
+import { realNow } from './clock.mjs';
 import { createPlatform, installForgeGlobals, plainFetch } from './runtime.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -80,7 +81,8 @@ function userRole(user) {
  * @param {boolean} [options.seed] seed the Jira site (users, projects, requests)
  * @param {string} [options.appDir] the app (manifest.yml, src/, static/)
  * @param {string} [options.outDir] where the function bundles go (default <appDir>/build/forge)
- * @param {() => number} [options.now] clock for KVS TTLs and realtime tokens
+ * @param {() => number} [options.now] clock for KVS TTLs, realtime tokens, the Jira site and the
+ *   functions' own Date (clock.mjs `createManualClock()` gives one that tests move forward)
  * @param {{ resolver?: number, webtrigger?: number }} [options.timeouts] invocation limits (ms)
  * @param {object} [options.jira] a Jira site to use instead of dev/host/jira (tests)
  * @param {(opts: object) => object} [options.createIncode] Incode sandbox factory (tests)
@@ -119,7 +121,7 @@ export async function startHost({
     return url;
   };
 
-  const kvs = createKvsStore(persistDir ? { file: path.join(persistDir, 'kvs.json'), now } : { memory: true, now });
+  const kvs = createKvsStore({ ...(persistDir ? { file: path.join(persistDir, 'kvs.json') } : { memory: true }), now, entities: manifest.entities });
 
   const jiraFile = persistDir ? path.join(persistDir, 'jira.json') : null;
   let jira = jiraOverride;
@@ -162,6 +164,8 @@ export async function startHost({
     latencyMs,
     log,
     onFunctionLog,
+    // The system clock stays the functions' own; any other clock becomes theirs too.
+    now: now === Date.now || now === realNow ? null : now,
   });
   const { handlers, recycle } = await loadFunctions({ appDir, manifest, outDir });
   const invoker = createInvoker({ manifest, handlers, platform, ids, siteUrl: baseUrl, lookupUser, timeouts, log });
@@ -186,6 +190,15 @@ export async function startHost({
       scheduleSave();
     }
   };
+  // Jira runs the app's validator functions on transitions; the result crosses as JSON.
+  jira.workflows?.attachRunner?.(async (args) => {
+    try {
+      const answer = await invoker.invokeWorkflowValidator(args);
+      return answer === undefined ? undefined : JSON.parse(JSON.stringify(answer));
+    } finally {
+      scheduleSave();
+    }
+  });
   const bridge = createBridge({ manifest, ids, baseUrl, invokeResolver, realtime, jira, lookupUser, log });
 
   // --- HTTP ---
@@ -258,6 +271,50 @@ export async function startHost({
     return { status: answer.status, json };
   }
 
+  /** The workflow editor of the shell: the app's rule modules on the site's transitions (admins only). */
+  async function workflowRules(req, res, url, as) {
+    const user = jira.users.get(as);
+    if (!user) throw new HttpProblem(400, 'UNKNOWN_USER', 'Pass ?as=<accountId> of a site user');
+    if (userRole(user) !== 'admin') throw new HttpProblem(403, 'NOT_ADMIN', 'Configuring workflows needs the Administer Jira global permission');
+    const workflows = jira.workflows;
+    if (req.method === 'GET' && url.pathname === '/__host/workflow-rules') {
+      const moduleKeyOf = (rule) => rule.key.split('/').pop();
+      const shown = (rule) => ({
+        id: rule.id,
+        moduleKey: moduleKeyOf(rule),
+        configuration: JSON.parse(rule.configuration.value),
+        disabled: rule.configuration.disabled,
+      });
+      return sendJson(res, 200, {
+        modules: workflows.modules().map(({ key, type, name }) => ({ key, type, name })),
+        workflows: jira.snapshot().workflows.map((w) => ({
+          name: w.name,
+          transitions: w.transitions
+            .filter((t) => t.type !== 'initial')
+            .map((t) => ({
+              id: t.id,
+              name: t.name,
+              rules: { conditions: (t.rules?.conditions ?? []).map(shown), validators: (t.rules?.validators ?? []).map(shown) },
+            })),
+        })),
+      });
+    }
+    if (req.method !== 'POST') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    const body = await readJson(req);
+    try {
+      if (url.pathname.endsWith('/remove')) {
+        workflows.removeRule({ workflow: body.workflow, transition: body.transition, id: body.id, by: user.accountId });
+        scheduleSave();
+        return sendJson(res, 200, { ok: true });
+      }
+      const rule = workflows.addRule({ ...body, by: user.accountId });
+      scheduleSave();
+      return sendJson(res, 201, rule);
+    } catch (error) {
+      throw new HttpProblem(400, 'BAD_RULE', error.message);
+    }
+  }
+
   async function hostApi(req, res, url) {
     const route = `${req.method} ${url.pathname}`;
     const as = url.searchParams.get('as');
@@ -271,6 +328,7 @@ export async function startHost({
         webtriggers: Object.fromEntries([...manifest.webtriggers.keys()].map((k) => [k, platform.webtriggerUrl(k)])),
         modules: [...manifest.uiModules.values()].map(({ key, type, title, resource }) => ({ key, type, title, resource })),
         scheduledTriggers: [...manifest.scheduledTriggers.values()].map(({ key, interval }) => ({ key, interval })),
+        workflowRuleModules: jira.workflows?.modules?.().length ?? 0,
         sandbox: sandbox ? { credentials: sandbox.credentials ?? null } : null,
       });
     }
@@ -309,11 +367,14 @@ export async function startHost({
         const comments = issue.comments
           .filter((c) => user.accountType !== 'customer' || !c.internal)
           .map((c) => ({ id: c.id, author: name(c.author), body: c.body, text: c.text, internal: c.internal, created: c.created }));
-        const transitions = user.accountType === 'customer' ? [] : issue.transitions;
+        // The transitions this user is offered: workflow conditions are evaluated per user.
+        const offered = user.accountType === 'customer' ? null : await jiraAs(user.accountId, 'GET', `/rest/api/3/issue/${issue.key}/transitions`);
+        const transitions = offered?.status === 200 ? offered.json.transitions.map((t) => t.name) : [];
         return sendJson(res, 200, {
           issue: {
             ...issueSummary(issue),
             affectedEmployee: jira.users.get(issue.affectedEmployee)?.displayName ?? null,
+            appFields: user.accountType === 'customer' ? [] : (issue.appFields ?? []),
             comments,
             transitions,
             properties: user.accountType === 'customer' ? {} : issue.properties,
@@ -337,9 +398,15 @@ export async function startHost({
         if (!transition) throw new HttpProblem(409, 'NOT_AVAILABLE', `Transition ${body.name} is not available`);
         const answer = await jiraAs(user.accountId, 'POST', `/rest/api/3/issue/${issue.key}/transitions`, { transition: { id: transition.id } });
         scheduleSave();
-        return sendJson(res, answer.status < 300 ? 200 : answer.status, answer.json ?? { ok: true });
+        if (answer.status < 300) return sendJson(res, 200, { ok: true });
+        // Jira refused (a workflow validator, a condition): the shell shows Jira's answer. Sent
+        // as 200 so the browser does not log a failed request for an answer the page expects.
+        return sendJson(res, 200, { ok: false, status: answer.status, errorMessages: answer.json?.errorMessages ?? [], errors: answer.json?.errors ?? {} });
       }
       throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    }
+    if (url.pathname === '/__host/workflow-rules' || url.pathname === '/__host/workflow-rules/remove') {
+      return workflowRules(req, res, url, as);
     }
     if (route === 'POST /__host/frames') {
       const body = await readJson(req);
@@ -383,6 +450,16 @@ export async function startHost({
       }
       res.writeHead(204);
       return res.end();
+    }
+    if (route === 'POST /__host/clock') {
+      if (typeof now.advance !== 'function')
+        throw new HttpProblem(409, 'SYSTEM_CLOCK', 'The host runs on the system clock; start it with a manual clock to move time');
+      const body = await readJson(req);
+      try {
+        return sendJson(res, 200, { now: now.advance(body.advanceMs) });
+      } catch (error) {
+        throw new HttpProblem(400, 'BAD_ADVANCE', error.message);
+      }
     }
     if (route === 'GET /__host/csp-violations') return sendJson(res, 200, { violations: bridge.cspViolations });
     if (route === 'GET /__host/stats') {
@@ -511,6 +588,8 @@ export async function startHost({
     ids,
     kvs,
     jira,
+    /** The host's clock (`now.advance(ms)` when it is a manual one). */
+    clock: now,
     get incode() {
       return sandbox;
     },

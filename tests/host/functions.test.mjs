@@ -193,7 +193,7 @@ describe('contract helpers', () => {
     const first = await loadFunctions({ appDir: FIXTURE_DIR, manifest, outDir: FIXTURE_OUT });
     const second = await loadFunctions({ appDir: FIXTURE_DIR, manifest, outDir: FIXTURE_OUT });
     assert.equal(second.rebuilt, false);
-    assert.deepEqual([...second.handlers.keys()].sort(), ['fixture-resolver', 'hook', 'weekly']);
+    assert.deepEqual([...second.handlers.keys()].sort(), ['fixture-resolver', 'gate', 'hook', 'weekly']);
     assert.equal(first.handlers.get('hook'), second.handlers.get('hook'), 'one loaded module, like one warm function instance');
   });
 });

@@ -77,7 +77,7 @@ export function startFixtureHost(options = {}) {
 export function barePlatform({ latencyMs = 0, now = Date.now, kvsFile, accountId = ACCOUNTS.alex } = {}) {
   const manifest = readManifest(FIXTURE_DIR);
   const ids = { installationId: 'inst-test', cloudId: 'cloud-test', environmentId: 'env-test' };
-  const kvs = createKvsStore(kvsFile ? { file: kvsFile, now } : { memory: true, now });
+  const kvs = createKvsStore({ ...(kvsFile ? { file: kvsFile } : { memory: true }), now, entities: manifest.entities });
   const jira = createJiraSite({ manifestPath: manifest.file, clock: now });
   const realtime = createRealtimeHub({ installationId: ids.installationId, now });
   const incode = incodeStandIn()({ baseUrl: 'http://127.0.0.1:1' });

@@ -12,6 +12,8 @@ import { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, emptyState, seedState } from './seed
 import { SiteModel } from './model.mjs';
 import { loadContract } from './spec.mjs';
 import { PLATFORM_ROUTES, SERVICE_DESK_ROUTES, availableTransitions, jqlSite, performTransition } from './routes.mjs';
+import { FIELD_ROUTES, appFieldDeclarations, installAppFields } from './fields.mjs';
+import { createWorkflowRules, workflowModuleDeclarations } from './workflow-rules.mjs';
 
 export { ACCOUNTS, AFFECTED_EMPLOYEE_FIELD, GROUPS } from './seed.mjs';
 export { loadContract } from './spec.mjs';
@@ -34,6 +36,12 @@ const NOT_CONFORMING = 'Request does not conform to the Jira REST API: ';
  *   null disables the check. Forge refuses a call outside the app's scopes with 401.
  * - `entityProperties`: the `jira:entityProperty` modules that index issue properties for JQL;
  *   "manifest" (default) reads them from manifest.yml.
+ * - `customFields`: the app's `jira:customField` modules, created as fields the app owns;
+ *   "manifest" (default) reads them from manifest.yml. `appId` names their owner (default: the
+ *   manifest's app id).
+ * - `workflowModules`: the app's `jira:workflowValidator` / `jira:workflowCondition` modules,
+ *   which an admin adds to transitions with `workflows.addRule`; "manifest" (default) reads them.
+ *   Function validators run through the runner the host attaches (`workflows.attachRunner`).
  */
 export function createJiraSite({
   seed = true,
@@ -42,18 +50,35 @@ export function createJiraSite({
   clock,
   scopes = 'manifest',
   entityProperties = 'manifest',
+  customFields = 'manifest',
+  workflowModules = 'manifest',
+  appId,
   manifestPath = DEFAULT_MANIFEST_PATH,
 } = {}) {
   const now = typeof clock === 'function' ? clock : clock?.now ? () => clock.now() : () => Date.now();
-  const initial = () => structuredClone(state ?? (seed ? seedState() : emptyState()));
-  const manifest = scopes === 'manifest' || entityProperties === 'manifest' ? readManifest(manifestPath) : null;
+  const manifest = [scopes, entityProperties, customFields, workflowModules].includes('manifest') ? readManifest(manifestPath) : null;
+  const owner =
+    appId ??
+    (String(manifest?.app?.id ?? '')
+      .split('/')
+      .pop() ||
+      'local-app');
+  const appFields = customFields === 'manifest' ? appFieldDeclarations(manifest) : (customFields ?? []);
+  const initial = () => installAppFields(structuredClone(state ?? (seed ? seedState() : emptyState())), appFields, owner);
   const grantedScopes = scopes === 'manifest' ? (manifest?.permissions?.scopes ?? []) : scopes;
   const indexed =
     entityProperties === 'manifest'
       ? (manifest?.modules?.['jira:entityProperty'] ?? []).filter((m) => (m.entityType ?? 'issue') === 'issue')
       : (entityProperties ?? []);
 
-  let model = new SiteModel(initial());
+  const rules = createWorkflowRules({
+    model: () => model,
+    modules: workflowModules === 'manifest' ? workflowModuleDeclarations(manifest) : workflowModuleDeclarations({ modules: workflowModules ?? {} }),
+    appId: owner,
+    attachesModifiedFields: () => grantedScopes === null || grantedScopes.includes('read:jira-work'),
+  });
+  const newModel = () => Object.assign(new SiteModel(initial()), { rules });
+  let model = newModel();
   const violations = [];
   const requests = [];
   const contract = loadContract(specPath);
@@ -123,7 +148,7 @@ export function createJiraSite({
         const unsupportedMedia = checked.problems.some((p) => p.startsWith('Content-Type'));
         return respond(unsupportedMedia ? 415 : 400, { errorMessages: [NOT_CONFORMING + checked.problems.join('; ')], errors: {} });
       }
-      handler = PLATFORM_ROUTES[`${method} ${template}`];
+      handler = PLATFORM_ROUTES[`${method} ${template}`] ?? FIELD_ROUTES[`${method} ${template}`] ?? rules.routes[`${method} ${template}`];
       if (!handler) {
         record('unimplemented', request, [`the local site does not implement ${method} ${template}`]);
         return respond(404, { errorMessages: [`The local Jira site does not implement ${method} ${template}.`], errors: {} });
@@ -141,7 +166,7 @@ export function createJiraSite({
       return respond(401, { code: 401, message: 'Unauthorized; scope does not match' });
     }
 
-    const result = handler({
+    const answer = handler({
       site: model,
       principal,
       params,
@@ -152,10 +177,15 @@ export function createJiraSite({
       jqlSite: () => jqlSite(model, indexed, now),
       recordAdf: (problems) => record('adf', request, problems),
     });
-    return respond(result.status, result.body);
+    // Only a transition that runs the app's validator functions answers asynchronously.
+    if (typeof answer?.then === 'function') return answer.then((result) => respond(result.status, result.body));
+    return respond(answer.status, answer.body);
   }
 
-  /** Answers one REST request: `{ method, path, query, headers, body, as }` → `{ status, headers, body }`. */
+  /**
+   * Answers one REST request: `{ method, path, query, headers, body, as }` → `{ status, headers,
+   * body }`, or a promise of it when a transition runs the app's validator functions.
+   */
   function handle({ method = 'GET', path: rawPath, query, headers, body, as } = {}) {
     const text = String(rawPath ?? '');
     const cut = text.indexOf('?');
@@ -169,10 +199,13 @@ export function createJiraSite({
       body: bodyText(body),
       as,
     };
+    const logged = (response) => {
+      requests.push({ atMs: now(), method: request.method, path: request.path, query: request.query.toString(), as: as ?? null, status: response.status });
+      if (requests.length > 1000) requests.splice(0, requests.length - 1000);
+      return response;
+    };
     const response = dispatch(request);
-    requests.push({ atMs: now(), method: request.method, path: request.path, query: request.query.toString(), as: as ?? null, status: response.status });
-    if (requests.length > 1000) requests.splice(0, requests.length - 1000);
-    return response;
+    return typeof response.then === 'function' ? response.then(logged) : logged(response);
   }
 
   // ---- host-only helpers (not HTTP) ----------------------------------------------------------
@@ -196,6 +229,9 @@ export function createJiraSite({
       reporter: issue.reporter,
       assignee: issue.assignee,
       affectedEmployee: issue.customFields[AFFECTED_EMPLOYEE_FIELD] ?? null,
+      appFields: db()
+        .fields.filter((f) => f.app)
+        .map((f) => ({ id: f.id, name: f.name, value: issue.customFields[f.id] ?? null })),
       participants: issue.participants,
       created: issue.created,
       updated: issue.updated,
@@ -212,6 +248,7 @@ export function createJiraSite({
       })),
       properties: issue.properties,
       history: issue.history,
+      changelog: issue.changelog ?? [],
       transitions: availableTransitions(model, issue).map((t) => t.name),
     });
   }
@@ -275,8 +312,43 @@ export function createJiraSite({
     const found = workflow.transitions.find(
       (t) => t.type !== 'initial' && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()),
     );
-    const failed = performTransition(model, issue, found ? found.id : transition, by, now());
+    if (found?.rules?.validators?.length) {
+      throw new Error(`${found.name} has workflow validators: use issues.transitionAsUser so they run`);
+    }
+    const failed = performTransition(
+      model,
+      issue,
+      found ? found.id : transition,
+      model.principal({ kind: 'user', accountId: by }) ?? { kind: 'user', accountId: by, user: null },
+      now(),
+    );
     if (failed) throw new Error(failed.body.errorMessages.join(' '));
+    return issueView(issue);
+  }
+
+  /**
+   * Moves an issue as `by` through the REST API, so conditions and the app's validators run;
+   * resolves with the issue, or rejects with Jira's messages.
+   */
+  async function transitionAsUser(keyOrId, transition, { by = ACCOUNTS.alex } = {}) {
+    const issue = mustIssue(keyOrId);
+    const workflow = model.workflowOf(model.projectOf(issue));
+    const found = workflow.transitions.find(
+      (t) => t.type !== 'initial' && (t.id === String(transition) || t.name.toLowerCase() === String(transition).toLowerCase()),
+    );
+    const answer = await handle({
+      method: 'POST',
+      path: `/rest/api/3/issue/${issue.key}/transitions`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ transition: { id: found ? found.id : String(transition) } }),
+      as: { kind: 'user', accountId: by },
+    });
+    if (answer.status !== 204) {
+      const json = answer.body ? JSON.parse(answer.body) : {};
+      throw Object.assign(new Error([...(json.errorMessages ?? []), ...Object.values(json.errors ?? {})].join(' ') || `HTTP ${answer.status}`), {
+        status: answer.status,
+      });
+    }
     return issueView(issue);
   }
 
@@ -326,16 +398,24 @@ export function createJiraSite({
       list: () => db().issues.map(issueView),
       add: addIssue,
       transition: transitionIssue,
+      transitionAsUser,
       setProperty(keyOrId, key, value) {
         mustIssue(keyOrId).properties[key] = structuredClone(value);
       },
+    },
+    workflows: {
+      addRule: rules.addRule,
+      removeRule: rules.removeRule,
+      rules: rules.rules,
+      attachRunner: rules.attachRunner,
+      modules: () => [...rules.modules.values()].map((m) => ({ ...m })),
     },
     addUser,
     addIssue,
     transitionIssue,
     /** Restores the initial site (seed or `state`) and forgets violations and the request log. */
     reset() {
-      model = new SiteModel(initial());
+      model = newModel();
       violations.length = 0;
       requests.length = 0;
     },

@@ -144,15 +144,24 @@ function transitionJson(site, transition, available) {
     isGlobal: transition.from.length === 0 && transition.type !== 'initial',
     isInitial: false,
     isAvailable: available,
-    isConditional: false,
+    isConditional: (transition.rules?.conditions ?? []).length > 0,
     isLooped: false,
   };
 }
 
-/** The transitions of the issue's workflow that leave its current status. */
-export function availableTransitions(site, issue) {
+/**
+ * The transitions of the issue's workflow that leave its current status and whose conditions
+ * hold for `principal` (null: no user, as for a view that is not anyone's).
+ */
+export function availableTransitions(site, issue, principal = null) {
   const workflow = site.workflowOf(site.projectOf(issue));
-  return workflow.transitions.filter((t) => t.type !== 'initial' && t.to !== issue.statusId && (t.from.length === 0 || t.from.includes(issue.statusId)));
+  return workflow.transitions.filter(
+    (t) =>
+      t.type !== 'initial' &&
+      t.to !== issue.statusId &&
+      (t.from.length === 0 || t.from.includes(issue.statusId)) &&
+      (!site.rules || site.rules.conditionsHold(site, issue, t, principal ?? { kind: 'none' })),
+  );
 }
 
 function getTransitions({ site, principal, params, query }) {
@@ -160,7 +169,7 @@ function getTransitions({ site, principal, params, query }) {
   if (error) return error;
   let transitions = [];
   if (site.can(principal, 'TRANSITION_ISSUES', site.projectOf(issue))) {
-    const available = availableTransitions(site, issue);
+    const available = availableTransitions(site, issue, principal);
     const all =
       query.get('includeUnavailableTransitions') === 'true'
         ? site.workflowOf(site.projectOf(issue)).transitions.filter((t) => t.type !== 'initial')
@@ -174,12 +183,18 @@ function getTransitions({ site, principal, params, query }) {
   return ok({ expand: 'transitions', transitions });
 }
 
-/** Moves an issue; shared by the REST operation and the host helper. Returns an error or null. */
-export function performTransition(site, issue, transitionId, actorId, now) {
+/** The transition `transitionId` of the issue's workflow, or null. */
+export function transitionOf(site, issue, transitionId) {
   const workflow = site.workflowOf(site.projectOf(issue));
-  const transition = workflow.transitions.find((t) => t.id === String(transitionId) && t.type !== 'initial');
+  return workflow.transitions.find((t) => t.id === String(transitionId) && t.type !== 'initial') ?? null;
+}
+
+/** Moves an issue; shared by the REST operation and the host helper. Returns an error or null. */
+export function performTransition(site, issue, transitionId, principal, now) {
+  const transition = transitionOf(site, issue, transitionId);
+  const actorId = principal.accountId;
   if (!transition) return jiraError(400, [`Transition id '${transitionId}' is not valid for this issue.`]);
-  if (!availableTransitions(site, issue).includes(transition)) {
+  if (!availableTransitions(site, issue, principal).includes(transition)) {
     return jiraError(400, [
       `It seems that you have tried to perform a workflow operation (${transition.name}) that is not valid for the current state of this issue (${issue.key}). The likely cause is that somebody has changed the issue recently, please look at the issue history for details.`,
     ]);
@@ -202,12 +217,20 @@ function doTransition({ site, principal, params, body, now }) {
   const onScreen = { ...(body.fields ?? {}), ...(body.update ?? {}) };
   const fieldErrors = Object.fromEntries(Object.keys(onScreen).map((f) => [f, `Field '${f}' cannot be set. It is not on the appropriate screen, or unknown.`]));
   if (Object.keys(fieldErrors).length) return jiraError(400, [], fieldErrors);
-  const failed = performTransition(site, issue, id, principal.accountId, now);
-  if (failed) return failed;
-  for (const property of body.properties ?? []) {
-    if (property.key && property.value !== undefined) issue.properties[property.key] = property.value;
-  }
-  return noContent();
+  const finish = () => {
+    const failed = performTransition(site, issue, id, principal, now);
+    if (failed) return failed;
+    for (const property of body.properties ?? []) {
+      if (property.key && property.value !== undefined) issue.properties[property.key] = property.value;
+    }
+    return noContent();
+  };
+  const transition = transitionOf(site, issue, id);
+  const validators = (transition?.rules?.validators ?? []).filter((r) => !r.configuration.disabled);
+  if (!validators.length || !availableTransitions(site, issue, principal).includes(transition)) return finish();
+  // The app's validators run before the move, each may refuse it with its message; the answer
+  // is then asynchronous (see `handle` in index.mjs).
+  return site.rules.validate(site, issue, transition, principal).then((message) => (message ? jiraError(400, [message]) : finish()));
 }
 
 // ---- issue properties --------------------------------------------------------------------------
@@ -385,6 +408,19 @@ function listFields({ site }) {
   const custom = site.db.fields.map((f) => {
     const type = CUSTOM_TYPES[f.type] ?? CUSTOM_TYPES.string;
     const customId = Number(f.id.replace('customfield_', ''));
+    if (f.app) {
+      return {
+        id: f.id,
+        key: f.app.key,
+        name: f.name,
+        custom: true,
+        orderable: true,
+        navigable: true,
+        searchable: true,
+        clauseNames: [`cf[${customId}]`, f.name],
+        schema: { type: f.type, custom: f.app.custom, customId },
+      };
+    }
     return {
       id: f.id,
       key: f.id,
@@ -649,10 +685,9 @@ export function jqlSite(site, indexedProperties, now) {
     updated: date((i) => [i.updated]),
   };
   for (const field of site.db.fields) {
-    const accessor =
-      field.type === 'user'
-        ? exact(userValues((i) => i.customFields[field.id]))
-        : exact((i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]));
+    const stored = (i) => (i.customFields[field.id] == null ? [] : [i.customFields[field.id]]);
+    // Forge `string` fields offer exact comparison (=, !=, IN, IS), not text search (~).
+    const accessor = field.type === 'user' ? exact(userValues((i) => i.customFields[field.id])) : field.type === 'number' ? number(stored) : exact(stored);
     fields[field.id] = accessor;
     fields[field.name.toLowerCase()] = accessor;
     fields[`cf[${field.id.replace('customfield_', '')}]`] = accessor;

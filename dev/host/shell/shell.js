@@ -347,10 +347,15 @@ function statusRow(issue) {
         onclick: async (event) => {
           event.target.disabled = true;
           try {
-            await api(`/__host/issues/${issue.key}/transitions?as=${encodeURIComponent(state.user.accountId)}`, {
+            const answer = await api(`/__host/issues/${issue.key}/transitions?as=${encodeURIComponent(state.user.accountId)}`, {
               method: 'POST',
               body: JSON.stringify({ name }),
             });
+            // Jira's refusal (a workflow validator's message, an unavailable transition).
+            if (answer?.ok === false) {
+              const reasons = [...answer.errorMessages, ...Object.values(answer.errors ?? {})];
+              throw new Error(reasons.join(' ') || `Jira answered ${answer.status}`);
+            }
             await refreshIssue();
             await renderQueue();
           } catch (error) {
@@ -386,6 +391,8 @@ function issueDetails(issue) {
       el('dd', {}, issue.assignee ?? 'Unassigned'),
       el('dt', {}, 'Affected employee'),
       el('dd', {}, issue.affectedEmployee ?? '—'),
+      // The app's own custom fields (jira:customField), as Jira lists them among the details.
+      (issue.appFields ?? []).flatMap((field) => [el('dt', {}, field.name), el('dd', { 'data-field': field.id }, field.value ?? '—')]),
       isCustomer()
         ? null
         : [el('dt', {}, 'Verification'), el('dd', { id: 'verification-field' }, verificationSummary(issue.properties?.['incode-verification']))],
@@ -710,17 +717,168 @@ async function runScheduled(key) {
   }
 }
 
+/** A rule's configuration as the editor shows it. */
+function ruleItem(workflow, transition, rule, moduleName) {
+  return el(
+    'li',
+    {},
+    el('strong', {}, moduleName(rule.moduleKey)),
+    ' ',
+    el('code', {}, JSON.stringify(rule.configuration)),
+    ' ',
+    el(
+      'button',
+      {
+        type: 'button',
+        onclick: async () => {
+          try {
+            await api(`/__host/workflow-rules/remove?as=${encodeURIComponent(state.user.accountId)}`, {
+              method: 'POST',
+              body: JSON.stringify({ workflow: workflow.name, transition: transition.id, id: rule.id }),
+            });
+            await renderWorkflow();
+          } catch (error) {
+            showFlag({ id: 'workflow-rule', title: 'Could not remove the rule', description: error.message, type: 'error' });
+          }
+        },
+      },
+      'Remove',
+    ),
+  );
+}
+
+/** The form that adds one of the app's rules to a transition, with its configuration JSON. */
+function ruleForm(data) {
+  const transition = el(
+    'select',
+    { id: 'rule-transition' },
+    data.workflows.flatMap((w) => w.transitions.map((t) => el('option', { value: JSON.stringify([w.name, t.id]) }, `${w.name} — ${t.name}`))),
+  );
+  const module = el(
+    'select',
+    { id: 'rule-module' },
+    data.modules.map((m) => el('option', { value: m.key }, `${m.type === 'condition' ? 'Condition' : 'Validator'}: ${m.name}`)),
+  );
+  const configuration = el('textarea', { id: 'rule-configuration', spellcheck: 'false' }, '{}');
+  const status = el('span', { role: 'status' });
+  return el(
+    'form',
+    {
+      class: 'comment-form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        let parsed;
+        try {
+          parsed = JSON.parse(configuration.value || '{}');
+        } catch {
+          status.textContent = 'The configuration must be JSON.';
+          return;
+        }
+        const [workflow, transitionId] = JSON.parse(transition.value);
+        const chosen = data.modules.find((m) => m.key === module.value);
+        try {
+          await api(`/__host/workflow-rules?as=${encodeURIComponent(state.user.accountId)}`, {
+            method: 'POST',
+            body: JSON.stringify({ workflow, transition: transitionId, type: chosen.type, moduleKey: chosen.key, configuration: parsed }),
+          });
+          await renderWorkflow();
+        } catch (error) {
+          status.textContent = error.message;
+        }
+      },
+    },
+    el('label', { for: 'rule-transition' }, 'Transition'),
+    transition,
+    el('label', { for: 'rule-module' }, 'Rule'),
+    module,
+    el('label', { for: 'rule-configuration' }, 'Configuration (JSON, as the rule stores it)'),
+    configuration,
+    el('div', { class: 'row' }, el('button', { type: 'submit' }, 'Add rule'), status),
+  );
+}
+
+/** The workflow editor: the app's validators and conditions on each transition (admins only). */
+async function renderWorkflow() {
+  const view = document.getElementById('view');
+  document.title = 'Workflow rules — Jira (local Forge host)';
+  if (state.user.role !== 'admin') {
+    view.replaceChildren(
+      el('h1', {}, 'Workflow rules'),
+      el(
+        'div',
+        { class: 'notice', role: 'alert' },
+        "You don't have permission to view this page. Ask a Jira administrator.",
+        ' ',
+        adminSwitchButton('#/workflow'),
+      ),
+    );
+    return;
+  }
+  let data;
+  try {
+    data = await api(`/__host/workflow-rules?as=${encodeURIComponent(state.user.accountId)}`);
+  } catch (error) {
+    view.replaceChildren(el('div', { class: 'notice error', role: 'alert' }, error.message));
+    return;
+  }
+  const moduleName = (key) => data.modules.find((m) => m.key === key)?.name ?? key;
+  const list = (workflow, transition, rules) =>
+    rules.length
+      ? el(
+          'ul',
+          { class: 'rules' },
+          rules.map((rule) => ruleItem(workflow, transition, rule, moduleName)),
+        )
+      : '—';
+  view.replaceChildren(
+    el('div', { class: 'breadcrumb' }, 'Settings / Issues / Workflows'),
+    el('h1', {}, 'Workflow rules'),
+    data.modules.length ? ruleForm(data) : el('p', {}, 'The app declares no workflow validators or conditions.'),
+    ...data.workflows.map((workflow) =>
+      el(
+        'section',
+        {},
+        el('h2', {}, workflow.name),
+        el(
+          'table',
+          { class: 'rules-table' },
+          el(
+            'thead',
+            {},
+            el('tr', {}, el('th', { scope: 'col' }, 'Transition'), el('th', { scope: 'col' }, 'Conditions'), el('th', { scope: 'col' }, 'Validators')),
+          ),
+          el(
+            'tbody',
+            {},
+            workflow.transitions.map((t) =>
+              el(
+                'tr',
+                {},
+                el('th', { scope: 'row' }, t.name),
+                el('td', {}, list(workflow, t, t.rules.conditions)),
+                el('td', {}, list(workflow, t, t.rules.validators)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'issue' && parts[1]) return { name: 'issue', key: parts[1].toUpperCase() };
   if (parts[0] === 'module' && parts[1]) return { name: 'module', key: parts[1] };
   if (parts[0] === 'start') return { name: 'start' };
+  if (parts[0] === 'workflow') return { name: 'workflow' };
   return { name: 'home' };
 }
 
 function updateNavigation() {
   const admin = modulesOf('jira:adminPage')[0];
   document.getElementById('settings-link').hidden = !admin || state.user.role !== 'admin';
+  document.getElementById('workflow-link').hidden = state.user.role !== 'admin' || !state.info.workflowRuleModules;
   const route = parseRoute();
   for (const link of document.querySelectorAll('.topbar nav a[data-route]')) {
     const current = link.dataset.route === route.name || (link.dataset.route === 'module' && route.name === 'module');
@@ -753,6 +911,7 @@ async function render() {
   } else if (state.route.name === 'issue') await renderIssue(state.route.key);
   else if (state.route.name === 'module') await renderModule(state.route.key);
   else if (state.route.name === 'start') renderStart();
+  else if (state.route.name === 'workflow') await renderWorkflow();
   else renderHome();
   document.getElementById('view').focus({ preventScroll: true });
 }

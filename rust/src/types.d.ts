@@ -101,6 +101,11 @@ answer?: HttpAnswer, };
  */
 export type Ended = "done" | "retry" | "dropped" | "busy";
 
+/**
+ * One stored value a query found.
+ */
+export type Entry = { key: string, value: unknown, };
+
 export type Environment = "demo" | "production";
 
 export type EnvironmentHosts = { demo: Hosts, production: Hosts, };
@@ -245,6 +250,11 @@ event: string, reason: LateReason, atMs: number, };
 export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 
 /**
+ * What a query found, or why it failed.
+ */
+export type Listed = { entries: Array<Entry>, failed?: string, };
+
+/**
  * One line for the function log: an event name and a few fields (never a secret or a body).
  */
 export type LogLine = { event: string, fields: Record<string, string | number | boolean>, };
@@ -334,6 +344,11 @@ warnings: Array<FieldError>, };
 export type PublishToken = { token: string, expiresAtMs: number, };
 
 /**
+ * The values whose keys begin with `prefix`, in key order: all of them, or the first `limit`.
+ */
+export type Query = { prefix: string, limit?: number, };
+
+/**
  * A stored value to read: from the KVS, or from its secret store.
  */
 export type Read = { key: string, secret?: boolean, };
@@ -386,7 +401,11 @@ nowMs: number, reads: Array<Found>, swaps: Array<Found>,
 /**
  * The transaction's failure code; absent when it landed (or there was none).
  */
-writeFailed?: string, effects: Array<EffectResult>, };
+writeFailed?: string, effects: Array<EffectResult>, 
+/**
+ * One entry per query.
+ */
+queries: Array<Listed>, };
 
 /**
  * Where an effect stands between two calls.

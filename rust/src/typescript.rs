@@ -18,7 +18,7 @@ use crate::model::{
     Parsed, SecretFlags, Secrets, Settings, Verification, VerificationStatus, WebhookAuth,
 };
 use crate::panel::{AgentAccess, PanelShown, ShownInput};
-use crate::plan::{Found, LogLine, Read, Results, Ttl, Write};
+use crate::plan::{Found, Listed, LogLine, Query, Read, Results, Ttl, Write};
 use crate::rules::AdminRules;
 use crate::settings::{PublicSettings, SettingsDecision};
 use crate::site::{PersonFieldOption, SiteFacts};
@@ -88,6 +88,8 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<Found>();
     v.visit::<LogLine>();
     v.visit::<Results>();
+    v.visit::<Query>();
+    v.visit::<Listed>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

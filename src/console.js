@@ -29,7 +29,9 @@ function api() {
  */
 const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args));
 
+export const adminNext = onFirstCall((m) => m.adminNext);
 export const adminRules = onFirstCall((m) => m.adminRules);
+export const adminStart = onFirstCall((m) => m.adminStart);
 export const agentAccess = onFirstCall((m) => m.agentAccess);
 export const cancelVerification = onFirstCall((m) => m.cancelVerification);
 export const replaceVerification = onFirstCall((m) => m.replaceVerification);

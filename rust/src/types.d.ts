@@ -23,6 +23,17 @@ export type AdfMark = { type: string, };
 export type AdfNode = { type: string, text?: string, marks?: Array<AdfMark>, content?: Array<AdfNode>, attrs?: Record<string, unknown>, };
 
 /**
+ * The resolvers of the admin page.
+ */
+export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "sendTest" | "clearTokenCache" | "listTransitions" | "searchGroups" | "listPersonFields" | "previewComment" | "getDeliveries";
+
+/**
+ * What the resolver hands over: the action, the page's payload, the clock, and (for the
+ * settings page) the webtriggers' URLs.
+ */
+export type AdminInput = { action: AdminAction, payload: unknown, nowMs: number, urls?: WebhookUrls, };
+
+/**
  * `AdminRules` in `api.d.ts`.
  */
 export type AdminRules = { numbers: Array<NumberRule>, hosts: EnvironmentHosts, webhookAuthDefaults: AuthDefaults, webhookEvents: Array<string>, 
@@ -34,6 +45,11 @@ templateVariables: Array<string>,
  * The settings of a fresh install (the page names the default link expiry, for one).
  */
 defaults: Settings, };
+
+/**
+ * Where an action stands between two steps (opaque to the executor).
+ */
+export type AdminState = { "page": unknown } | { "save": unknown } | { "test": unknown } | { "send": unknown } | { "workflows": unknown } | { "asked": AdminAction };
 
 /**
  * What an agent of the issue may do with the app, from the agent groups the admin chose.
@@ -377,9 +393,19 @@ historyEntry: HistoryEntry,
 appliedEventsDropped: number, };
 
 /**
+ * A refused action: `code` is what the page branches on, `message` is for people.
+ */
+export type Refusal = { code: string, message: string, fields?: Array<FieldError>, retryable?: boolean, };
+
+/**
  * Why an authenticated event was refused.
  */
 export type RefuseReason = "loginHintMismatch";
+
+/**
+ * `{ ok: true, data }` or `{ ok: false, error }`: the last step's reply.
+ */
+export type Reply = { ok: boolean, data?: unknown, error?: Refusal, };
 
 /**
  * A request refused before anything is read or authenticated.
@@ -658,6 +684,11 @@ body: string, nowMs: number, };
  * The verdict on one delivery.
  */
 export type WebhookReceipt = { "kind": "rejected", status: 401, reason: string, message: string, } | { "kind": "invalid", status: 400, reason: string, message: string, } | { "kind": "ignored", status: 202, reason: string, message: string, rawType: string, } | { "kind": "event", event: IncodeEvent, };
+
+/**
+ * The webtriggers' URLs, which only the platform knows (the executor asks for them).
+ */
+export type WebhookUrls = { webhookUrl: string, tokenUrl: string, };
 
 /**
  * Which webtrigger a request reached.

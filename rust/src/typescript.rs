@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::admin::{AdminInput, AdminState, Reply};
 use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
@@ -90,6 +91,9 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<Results>();
     v.visit::<Query>();
     v.visit::<Listed>();
+    v.visit::<AdminInput>();
+    v.visit::<AdminState>();
+    v.visit::<Reply>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

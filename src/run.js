@@ -2,7 +2,7 @@
 // swap, write and do. This module performs all of it concurrently, hands the results back to
 // the planner, and repeats until a step has no state left; that step's reply is the answer.
 // It makes no decision of its own: it only knows how to perform each named operation.
-import api, { assumeTrustedRoute, fetch } from '@forge/api';
+import api, { assumeTrustedRoute, fetch, privacy } from '@forge/api';
 import kvs, { WhereConditions } from '@forge/kvs';
 import { publishGlobal, signRealtimeToken } from '@forge/realtime';
 import { effectAdvance, effectBegin } from './core.js';
@@ -177,6 +177,10 @@ async function call(c) {
       case 'signPublishToken': {
         const signed = await signRealtimeToken(c.channel, { issueId: c.issueId }, ['publish']);
         return { status: signed.token ? 200 : 500, body: JSON.stringify({ token: signed.token ?? null, expiresAt: signed.expiresAt ?? null }) };
+      }
+      case 'reportPersonalData': {
+        const updates = await privacy.reportPersonalData(c.accounts);
+        return { status: 200, body: JSON.stringify(updates ?? []) };
       }
       case 'publish': {
         const published = await publishGlobal(c.channel, c.payload, { token: c.token });

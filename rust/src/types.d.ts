@@ -3,6 +3,11 @@
 // types, and the shims (src/) and the Custom UI (static/) are type-checked against them.
 
 /**
+ * An account the app stores data about, and when that data last changed (ISO 8601).
+ */
+export type AccountReport = { accountId: string, updatedAt: string, };
+
+/**
  * An ADF document (`{ type: "doc", version: 1, content }`).
  */
 export type AdfDoc = { type: AdfDocKind, version: 1, content: Array<AdfNode>, };
@@ -82,7 +87,7 @@ lockedUntilMs: number, };
 /**
  * One call the executor makes.
  */
-export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "publish", channel: string, payload: string, token: string, };
+export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "reportPersonalData", accounts: Array<AccountReport>, } | { "via": "publish", channel: string, payload: string, token: string, };
 
 export type CommentVisibility = "internal" | "public";
 
@@ -96,7 +101,7 @@ export type Delivery = "SMS" | "EMAIL";
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
+export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "reportAccounts", accounts: Array<AccountReport>, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -327,6 +332,11 @@ export type PerOutcome<T> = { passed: T, failed: T, manualReview: T, };
  * A choice for "Person to verify": the reporter or a user-picker field, by id and name.
  */
 export type PersonFieldOption = { id: string, name: string, };
+
+/**
+ * The run's lock owner, drawn by the executor.
+ */
+export type PrivacyInput = { owner: string, };
 
 /**
  * The next call, or the end.

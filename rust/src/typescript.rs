@@ -94,6 +94,7 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<AdminInput>();
     v.visit::<AdminState>();
     v.visit::<Reply>();
+    v.visit::<crate::admin::privacy::PrivacyInput>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

@@ -12,10 +12,12 @@
     clippy::indexing_slicing
 )]
 
+use incode_verify_core::admin;
 use incode_verify_core::jira;
 use incode_verify_core::model::{
     CommentVisibility, HttpRequest, Outcome, Parsed, SecretFlags, Settings, Verification,
 };
+use incode_verify_core::plan::Results;
 use incode_verify_core::settings;
 use incode_verify_core::template::{self, AdfDoc, CompiledTemplates, TemplateVars};
 use incode_verify_core::transitions::{self, TransitionChoice};
@@ -45,6 +47,24 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
 fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>) {
     let arity = |n: usize| assert_eq!(args.len(), n, "{case}: {function} takes {n} arguments");
     match function {
+        "adminStart" => {
+            arity(1);
+            planned(json(&admin::start(arg(args, 0, case))))
+        }
+        "adminNext" => {
+            arity(2);
+            let results: Results = arg(args, 1, case);
+            planned(json(&admin::next(arg(args, 0, case), &results)))
+        }
+        "privacyStart" => {
+            arity(1);
+            planned(json(&admin::privacy::start(arg(args, 0, case))))
+        }
+        "privacyNext" => {
+            arity(2);
+            let results: Results = arg(args, 1, case);
+            planned(json(&admin::privacy::next(arg(args, 0, case), &results)))
+        }
         "defaultSettings" => {
             arity(0);
             (json(&settings::default_settings()), vec![])
@@ -123,6 +143,25 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
         }
         other => panic!("{case}: no Rust function for {other}"),
     }
+}
+
+/// A planner's step, with the Jira requests it asks (their query strings left out: the contract
+/// check matches paths).
+fn planned(step: Value) -> (Value, Vec<HttpRequest>) {
+    let requests = step["effects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "askJira")
+        .map(|e| {
+            let mut request: HttpRequest = serde_json::from_value(e["request"].clone()).unwrap();
+            request.path = request
+                .path
+                .map(|p| p.split('?').next().unwrap_or_default().to_owned());
+            request
+        })
+        .collect();
+    (step, requests)
 }
 
 /// `expected` matched as a subset of `actual`: every key of an expected object must be present
@@ -211,6 +250,11 @@ fn template_vectors() {
 #[test]
 fn transition_vectors() {
     assert!(run_file("transitions.json") >= 10);
+}
+
+#[test]
+fn admin_vectors() {
+    assert!(run_file("admin.json") >= 30);
 }
 
 #[test]

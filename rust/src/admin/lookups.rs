@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -31,9 +31,21 @@ pub fn jira_get(path: String) -> HttpRequest {
     }
 }
 
-/// A query parameter's value, percent-encoded (as `route` does for a template value).
+/// What `encodeURIComponent` escapes: all but letters, digits and `-_.!~*'()`.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// A query parameter's value, percent-encoded as `route` does a template value.
 pub fn query_value(text: &str) -> String {
-    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(text, COMPONENT).to_string()
 }
 
 /// The groups picker: groups whose names contain `query`.

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod lookups;
 pub mod page;
 pub mod preview;
+pub mod privacy;
 pub mod save;
 pub mod send_test;
 pub mod workflows;

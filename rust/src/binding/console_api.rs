@@ -253,3 +253,23 @@ pub fn admin_next(
     let results: Results = from_js("results", results)?;
     to_js(&admin::next(state, &results))
 }
+
+/// The first step of the weekly personal-data report (`rust/src/admin/privacy.rs`).
+#[wasm_bindgen(js_name = privacyStart, unchecked_return_type = "Step<unknown, Reply>")]
+pub fn privacy_start(
+    #[wasm_bindgen(unchecked_param_type = "PrivacyInput")] input: JsValue,
+) -> JsResult {
+    let input: admin::privacy::PrivacyInput = from_js("privacy input", input)?;
+    to_js(&admin::privacy::start(input))
+}
+
+/// The report's next step.
+#[wasm_bindgen(js_name = privacyNext, unchecked_return_type = "Step<unknown, Reply>")]
+pub fn privacy_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: admin::privacy::PrivacyState = from_js("privacy state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&admin::privacy::next(state, &results))
+}

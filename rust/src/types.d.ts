@@ -49,7 +49,11 @@ templateVariables: Array<string>,
 /**
  * The settings of a fresh install (the page names the default link expiry, for one).
  */
-defaults: Settings, };
+defaults: Settings, 
+/**
+ * Every state a verification is shown in, in order.
+ */
+states: Array<StateRule>, };
 
 /**
  * Where an action stands between two steps (opaque to the executor).
@@ -574,6 +578,11 @@ alternateEmail: string, };
  * A started verification: Incode's session (interview) id and the link it sent.
  */
 export type StartedSession = { sessionId: string, url: string, };
+
+/**
+ * A verification state as the pages show it: its one name, and whether its link is live.
+ */
+export type StateRule = { state: ShownState, name: string, active: boolean, };
 
 /**
  * One custom template in compiled form, with the fingerprint of the source it came from.

@@ -348,6 +348,44 @@ fn check_value(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<
     }
 }
 
+/// The scopes `manifest.yml` asks for (`permissions.scopes`).
+fn manifest_scopes() -> &'static Vec<String> {
+    static SCOPES: OnceLock<Vec<String>> = OnceLock::new();
+    SCOPES.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("manifest.yml")).unwrap();
+        let mut scopes = Vec::new();
+        let mut inside = false;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed == "scopes:" {
+                inside = true;
+            } else if inside && trimmed.starts_with("- ") {
+                scopes.push(trimmed.trim_start_matches("- ").to_owned());
+            } else if inside && !trimmed.starts_with('#') && !trimmed.is_empty() {
+                inside = false;
+            }
+        }
+        scopes
+    })
+}
+
+/// Whether the app's scopes cover one of the operation's scope sets (classic or granular): the
+/// core builds the paths, so `forge lint` cannot see them and this is the check.
+fn scopes_cover(operation: &Value) -> bool {
+    let have = manifest_scopes();
+    operation["x-atlassian-oauth2-scopes"]
+        .as_array()
+        .is_none_or(|sets| {
+            sets.iter().any(|set| {
+                set["scopes"].as_array().is_some_and(|needed| {
+                    needed
+                        .iter()
+                        .all(|s| have.iter().any(|h| Some(h.as_str()) == s.as_str()))
+                })
+            })
+        })
+}
+
 fn path_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
@@ -389,6 +427,12 @@ fn check_contract(request: &HttpRequest) -> Result<(), String> {
                 method.to_uppercase()
             )
         })?;
+    if !scopes_cover(operation) {
+        return Err(format!(
+            "{} {path}: the manifest's scopes do not cover it",
+            method.to_uppercase()
+        ));
+    }
     if request.headers.get("Accept").map(String::as_str) != Some("application/json") {
         return Err("Accept: application/json is missing".into());
     }
@@ -417,6 +461,20 @@ fn check_contract(request: &HttpRequest) -> Result<(), String> {
         ));
     }
     check_value(spec, schema, &value, "body")
+}
+
+#[test]
+fn the_scope_check_needs_one_whole_scope_set() {
+    let operation = |sets: Value| serde_json::json!({ "x-atlassian-oauth2-scopes": sets });
+    assert!(scopes_cover(&operation(serde_json::json!([
+        { "scopes": ["manage:jira-configuration"] },
+        { "scopes": ["read:workflow:jira"] }
+    ]))));
+    assert!(!scopes_cover(&operation(serde_json::json!([
+        { "scopes": ["manage:jira-configuration"] },
+        { "scopes": ["read:workflow:jira", "read:nothing:jira"] }
+    ]))));
+    assert!(manifest_scopes().contains(&"read:jira-work".to_owned()));
 }
 
 #[test]

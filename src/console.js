@@ -1,8 +1,8 @@
 // The console module of the Rust core: what the agent's panel and the admin page call besides the
 // core module (settings validation, comment templates, the Incode client, who may send and how
-// the panel shows each verification), compiled to WebAssembly. Only those two functions import it:
-// the webhooks, the portal panel and the privacy report never load this code. Embedded as base64
-// for the reason given in `core.js`.
+// the panel shows each verification, the admin page's actions and the weekly personal-data
+// report), compiled to WebAssembly. Only those functions import it: the webhooks and the portal
+// panel never load this code. Embedded as base64 for the reason given in `core.js`.
 //
 // The module is compiled and instantiated on its first call, not at load: the webhook's core
 // module stays within its size budget (bench/README.md), and an instance compiles this one only
@@ -29,7 +29,9 @@ function api() {
  */
 const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args));
 
+export const adminNext = onFirstCall((m) => m.adminNext);
 export const adminRules = onFirstCall((m) => m.adminRules);
+export const adminStart = onFirstCall((m) => m.adminStart);
 export const agentAccess = onFirstCall((m) => m.agentAccess);
 export const cancelVerification = onFirstCall((m) => m.cancelVerification);
 export const replaceVerification = onFirstCall((m) => m.replaceVerification);
@@ -41,6 +43,8 @@ export const newVerification = onFirstCall((m) => m.newVerification);
 export const parseStart = onFirstCall((m) => m.parseStart);
 export const panelShown = onFirstCall((m) => m.panelShown);
 export const parseToken = onFirstCall((m) => m.parseToken);
+export const privacyNext = onFirstCall((m) => m.privacyNext);
+export const privacyStart = onFirstCall((m) => m.privacyStart);
 export const publicSettings = onFirstCall((m) => m.publicSettings);
 export const personFieldOptions = onFirstCall((m) => m.personFieldOptions);
 export const renderTemplate = onFirstCall((m) => m.renderTemplate);

@@ -2,8 +2,8 @@
 // swap, write and do. This module performs all of it concurrently, hands the results back to
 // the planner, and repeats until a step has no state left; that step's reply is the answer.
 // It makes no decision of its own: it only knows how to perform each named operation.
-import api, { assumeTrustedRoute, fetch } from '@forge/api';
-import kvs from '@forge/kvs';
+import api, { assumeTrustedRoute, fetch, privacy } from '@forge/api';
+import kvs, { WhereConditions } from '@forge/kvs';
 import { publishGlobal, signRealtimeToken } from '@forge/realtime';
 import { effectAdvance, effectBegin } from './core.js';
 import { errorCode } from './envelope.js';
@@ -12,6 +12,8 @@ import { logEvent } from './log.js';
 /** @typedef {import('./generated/core.js').Read} Read */
 /** @typedef {import('./generated/core.js').Write} Write */
 /** @typedef {import('./generated/core.js').Found} Found */
+/** @typedef {import('./generated/core.js').Query} Query */
+/** @typedef {import('./generated/core.js').Listed} Listed */
 /** @typedef {import('./generated/core.js').Results} Results */
 /** @typedef {import('./generated/core.js').Effect} Effect */
 /** @typedef {import('./generated/core.js').EffectResult} EffectResult */
@@ -20,6 +22,9 @@ import { logEvent } from './log.js';
 /** @template S, R @typedef {import('./generated/core.js').Step<S, R>} Step */
 
 /** A call that gets no answer within this long counts as failed (status 0). */
+/** The KVS answers a query at most this many values a page. */
+const QUERY_PAGE = 20;
+
 const CALL_TIMEOUT_MS = 10_000;
 
 /**
@@ -38,20 +43,21 @@ export async function run(step, next) {
 }
 
 /**
- * Performs one step: reads, swaps, the transaction, puts, deletes and effects, all at once.
+ * Performs one step: reads, swaps, the transaction, puts, deletes, queries and effects, all at once.
  * @param {Step<unknown, unknown>} step @returns {Promise<Results>}
  */
 export async function perform(step) {
   for (const line of step.logs ?? []) logEvent(line.event, line.fields);
-  const [reads, swaps, writeFailed, effects] = await Promise.all([
+  const [reads, swaps, writeFailed, effects, queries] = await Promise.all([
     Promise.all((step.reads ?? []).map(read)),
     Promise.all((step.swaps ?? []).map(swap)),
     transact(step.writes ?? [], step.deletes ?? []),
     Promise.all((step.effects ?? []).map(effect)),
+    Promise.all((step.queries ?? []).map(query)),
     Promise.all((step.puts ?? []).map(put)),
   ]);
   /** @type {Results} */
-  const results = { nowMs: Date.now(), reads, swaps, effects };
+  const results = { nowMs: Date.now(), reads, swaps, effects, queries };
   if (writeFailed !== null) results.writeFailed = writeFailed;
   return results;
 }
@@ -66,6 +72,30 @@ async function read(r) {
     return { value: value ?? null };
   } catch (error) {
     return failedWith(error);
+  }
+}
+
+/** The values under a prefix, page by page, up to the limit. @param {Query} q @returns {Promise<Listed>} */
+async function query(q) {
+  /** @type {{ key: string, value: unknown }[]} */
+  const entries = [];
+  const limit = q.limit ?? Infinity;
+  try {
+    /** @type {string | undefined} */
+    let cursor;
+    do {
+      let page = kvs
+        .query()
+        .where('key', WhereConditions.beginsWith(q.prefix))
+        .limit(Math.min(QUERY_PAGE, limit - entries.length));
+      if (cursor) page = page.cursor(cursor);
+      const answer = await page.getMany();
+      for (const r of answer.results) entries.push({ key: r.key, value: r.value });
+      cursor = answer.nextCursor;
+    } while (cursor && entries.length < limit);
+    return { entries };
+  } catch (error) {
+    return { entries: [], failed: errorCode(error) || 'storage_error' };
   }
 }
 
@@ -147,6 +177,10 @@ async function call(c) {
       case 'signPublishToken': {
         const signed = await signRealtimeToken(c.channel, { issueId: c.issueId }, ['publish']);
         return { status: signed.token ? 200 : 500, body: JSON.stringify({ token: signed.token ?? null, expiresAt: signed.expiresAt ?? null }) };
+      }
+      case 'reportPersonalData': {
+        const updates = await privacy.reportPersonalData(c.accounts);
+        return { status: 200, body: JSON.stringify(updates ?? []) };
       }
       case 'publish': {
         const published = await publishGlobal(c.channel, c.payload, { token: c.token });

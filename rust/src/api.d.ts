@@ -34,6 +34,7 @@ export type Step<S, R> = {
   writes: Write[];
   puts: Write[];
   deletes: Read[];
+  queries: Query[];
   effects: Effect[];
   logs: LogLine[];
   state?: S;

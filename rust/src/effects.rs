@@ -68,6 +68,9 @@ pub enum Effect {
     },
     /// Asks Incode (an access token, a new session): ends like `askJira`.
     AskIncode { request: HttpRequest },
+    /// Reports the Atlassian accounts the app stores data about (the weekly personal-data
+    /// report): ends `done` with the platform's answer (`[{ accountId, status }]`) in `answer`.
+    ReportAccounts { accounts: Vec<AccountReport> },
     /// Tells the issue's open panels (best effort: they also poll). `token`: the publish token
     /// prepared at send time, used while it has a minute left.
     TellPanel {
@@ -77,6 +80,15 @@ pub enum Effect {
         #[serde(default)]
         token: Option<PublishToken>,
     },
+}
+
+/// An account the app stores data about, and when that data last changed (ISO 8601).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountReport {
+    pub account_id: String,
+    pub updated_at: String,
 }
 
 /// A publish-only realtime token for an issue's channel (never sent to the browser).
@@ -101,6 +113,8 @@ pub enum Call {
     Incode { request: HttpRequest },
     /// `signRealtimeToken(channel, { issueId }, ["publish"])`; answered `{ token, expiresAt }`.
     SignPublishToken { channel: String, issue_id: String },
+    /// `privacy.reportPersonalData(accounts)`; answered 200 with the updates as JSON.
+    ReportPersonalData { accounts: Vec<AccountReport> },
     /// `publishGlobal(channel, payload, { token })`; answered 200, or 500 with the errors.
     Publish {
         channel: String,
@@ -220,6 +234,10 @@ pub fn begin(effect: Effect, now_ms: i64) -> Progress {
         Effect::AskIncode { request } => {
             let request = request.clone();
             call(effect, Stage::Asking, Call::Incode { request })
+        }
+        Effect::ReportAccounts { accounts } => {
+            let accounts = accounts.clone();
+            call(effect, Stage::Asking, Call::ReportPersonalData { accounts })
         }
         Effect::RecordStatus { request } => {
             let request = request.clone();
@@ -502,5 +520,45 @@ fn signed(effect: Effect, answer: &CallAnswer) -> Progress {
             call(effect, Stage::Publishing, publish)
         }
         _ => ended(Ended::Dropped, answer.status, Some("sign_failed".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_of_accounts_is_one_platform_call_answered_whole() {
+        let accounts = vec![AccountReport {
+            account_id: "a1".into(),
+            updated_at: "2026-12-06T09:00:00.000Z".into(),
+        }];
+        let effect = Effect::ReportAccounts {
+            accounts: accounts.clone(),
+        };
+        let Progress::Call { call, running } = begin(effect, 0) else {
+            unreachable!("a report makes a call")
+        };
+        assert_eq!(call, Call::ReportPersonalData { accounts });
+        let body = r#"[{"accountId":"a1","status":"closed"}]"#;
+        let answer = HttpAnswer {
+            status: 200,
+            body: body.into(),
+        };
+        match advance(running.clone(), &answer) {
+            Progress::Ended { result } => {
+                assert_eq!(result.ended, Ended::Done);
+                assert_eq!(result.answer.map(|a| a.body), Some(body.to_owned()));
+            }
+            other => unreachable!("{other:?}"),
+        }
+        let none = HttpAnswer {
+            status: 0,
+            body: String::new(),
+        };
+        assert!(matches!(
+            advance(running, &none),
+            Progress::Ended { result } if result.ended == Ended::Retry
+        ));
     }
 }

@@ -293,9 +293,17 @@ pub fn after_signal(
 }
 
 fn write(key: &str, value: &LockValue, ttl: Ttl) -> Write {
+    let mut value = serde_json::to_value(value).unwrap_or_default();
+    // Stamped like every stored value (`stored.rs`).
+    if let Value::Object(fields) = &mut value {
+        fields.insert(
+            "schemaVersion".to_owned(),
+            crate::stored::SCHEMA_VERSION.into(),
+        );
+    }
     Write {
         key: key.to_owned(),
-        value: serde_json::to_value(value).unwrap_or_default(),
+        value,
         ttl: Some(ttl),
         secret: false,
     }
@@ -310,6 +318,25 @@ mod tests {
 
     fn taken(previous: Value) -> Taken {
         found("lock:s1", "me", previous, NOW)
+    }
+
+    #[test]
+    fn lock_values_are_stamped_with_the_schema_version() {
+        let lease = take("lock:s1", "me", "e", NOW);
+        assert_eq!(
+            lease.value["schemaVersion"],
+            json!(crate::stored::SCHEMA_VERSION)
+        );
+        let released = release(&taken(Value::Null), &Leave::unknown(&taken(Value::Null)));
+        assert_eq!(
+            released.value["schemaVersion"],
+            json!(crate::stored::SCHEMA_VERSION)
+        );
+        assert_eq!(
+            taken(lease.value).found,
+            Found::Busy,
+            "and read back as before"
+        );
     }
 
     #[test]

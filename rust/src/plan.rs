@@ -97,6 +97,9 @@ pub struct Step<S, R> {
     pub puts: Vec<Write>,
     #[serde(default)]
     pub deletes: Vec<Read>,
+    /// Every stored value whose key begins with a prefix (the delivery log, the account index).
+    #[serde(default)]
+    pub queries: Vec<Query>,
     #[serde(default)]
     pub effects: Vec<Effect>,
     /// Log lines (event name, fields) the executor writes with `logEvent`.
@@ -118,6 +121,7 @@ impl<S, R> Default for Step<S, R> {
             writes: Vec::new(),
             puts: Vec::new(),
             deletes: Vec::new(),
+            queries: Vec::new(),
             effects: Vec::new(),
             logs: Vec::new(),
             state: None,
@@ -141,6 +145,37 @@ impl<S, R> Step<S, R> {
             ..Step::default()
         }
     }
+}
+
+/// The values whose keys begin with `prefix`, in key order: all of them, or the first `limit`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub limit: Option<u32>,
+}
+
+/// One stored value a query found.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Entry {
+    pub key: String,
+    #[cfg_attr(test, ts(type = "unknown"))]
+    pub value: Value,
+}
+
+/// What a query found, or why it failed.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Listed {
+    #[serde(default)]
+    pub entries: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub failed: Option<String>,
 }
 
 /// One line for the function log: an event name and a few fields (never a secret or a body).
@@ -183,4 +218,7 @@ pub struct Results {
     pub write_failed: Option<String>,
     #[serde(default)]
     pub effects: Vec<EffectResult>,
+    /// One entry per query.
+    #[serde(default)]
+    pub queries: Vec<Listed>,
 }

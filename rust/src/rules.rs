@@ -3,6 +3,7 @@
 //! keeping copies that drift.
 
 use crate::model::{Settings, WebhookAuth};
+use crate::panel::ShownState;
 use crate::settings::{
     self, AuthMode, DEMO_API_URL, DEMO_AUTH_URL, PRODUCTION_API_URL, PRODUCTION_AUTH_URL,
 };
@@ -62,6 +63,15 @@ pub struct AuthDefaults {
     pub oauth: WebhookAuth,
 }
 
+/// A verification state as the pages show it: its one name, and whether its link is live.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct StateRule {
+    pub state: ShownState,
+    pub name: &'static str,
+    pub active: bool,
+}
+
 /// `AdminRules` in `api.d.ts`.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -75,6 +85,8 @@ pub struct AdminRules {
     pub template_variables: Vec<&'static str>,
     /// The settings of a fresh install (the page names the default link expiry, for one).
     pub defaults: Settings,
+    /// Every state a verification is shown in, in order.
+    pub states: Vec<StateRule>,
 }
 
 /// The rules, from the same constants and functions the save-time validation uses.
@@ -110,6 +122,14 @@ pub fn admin_rules() -> AdminRules {
         webhook_events: WEBHOOK_EVENTS.to_vec(),
         template_variables: template::VARIABLES.to_vec(),
         defaults: settings::default_settings(),
+        states: ShownState::ALL
+            .iter()
+            .map(|state| StateRule {
+                state: *state,
+                name: state.name(),
+                active: state.active(),
+            })
+            .collect(),
     }
 }
 
@@ -173,5 +193,10 @@ mod tests {
         assert_eq!(json["hosts"]["demo"]["api"], DEMO_API_URL);
         assert_eq!(json["defaults"]["linkExpiryMinutes"], 10);
         assert_eq!(json["templateVariables"][0], "name");
+        assert_eq!(
+            json["states"][4],
+            serde_json::json!({ "state": "manualReview", "name": "Pending review", "active": false })
+        );
+        assert_eq!(json["states"][1]["active"], true);
     }
 }

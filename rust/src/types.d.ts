@@ -3,6 +3,11 @@
 // types, and the shims (src/) and the Custom UI (static/) are type-checked against them.
 
 /**
+ * An account the app stores data about, and when that data last changed (ISO 8601).
+ */
+export type AccountReport = { accountId: string, updatedAt: string, };
+
+/**
  * An ADF document (`{ type: "doc", version: 1, content }`).
  */
 export type AdfDoc = { type: AdfDocKind, version: 1, content: Array<AdfNode>, };
@@ -23,6 +28,17 @@ export type AdfMark = { type: string, };
 export type AdfNode = { type: string, text?: string, marks?: Array<AdfMark>, content?: Array<AdfNode>, attrs?: Record<string, unknown>, };
 
 /**
+ * The resolvers of the admin page.
+ */
+export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "sendTest" | "clearTokenCache" | "listTransitions" | "searchGroups" | "listPersonFields" | "previewComment" | "getDeliveries";
+
+/**
+ * What the resolver hands over: the action, the page's payload, the clock, and (for the
+ * settings page) the webtriggers' URLs.
+ */
+export type AdminInput = { action: AdminAction, payload: unknown, nowMs: number, urls?: WebhookUrls, };
+
+/**
  * `AdminRules` in `api.d.ts`.
  */
 export type AdminRules = { numbers: Array<NumberRule>, hosts: EnvironmentHosts, webhookAuthDefaults: AuthDefaults, webhookEvents: Array<string>, 
@@ -33,7 +49,16 @@ templateVariables: Array<string>,
 /**
  * The settings of a fresh install (the page names the default link expiry, for one).
  */
-defaults: Settings, };
+defaults: Settings, 
+/**
+ * Every state a verification is shown in, in order.
+ */
+states: Array<StateRule>, };
+
+/**
+ * Where an action stands between two steps (opaque to the executor).
+ */
+export type AdminState = { "page": unknown } | { "save": unknown } | { "test": unknown } | { "send": unknown } | { "workflows": unknown } | { "asked": AdminAction };
 
 /**
  * What an agent of the issue may do with the app, from the agent groups the admin chose.
@@ -66,7 +91,7 @@ lockedUntilMs: number, };
 /**
  * One call the executor makes.
  */
-export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "publish", channel: string, payload: string, token: string, };
+export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "reportPersonalData", accounts: Array<AccountReport>, } | { "via": "publish", channel: string, payload: string, token: string, };
 
 export type CommentVisibility = "internal" | "public";
 
@@ -80,7 +105,7 @@ export type Delivery = "SMS" | "EMAIL";
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
+export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -100,6 +125,11 @@ answer?: HttpAnswer, };
  * good (the issue was deleted); `busy`: what a look-only effect saw still needs doing.
  */
 export type Ended = "done" | "retry" | "dropped" | "busy";
+
+/**
+ * One stored value a query found.
+ */
+export type Entry = { key: string, value: unknown, };
 
 export type Environment = "demo" | "production";
 
@@ -245,6 +275,11 @@ event: string, reason: LateReason, atMs: number, };
 export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 
 /**
+ * What a query found, or why it failed.
+ */
+export type Listed = { entries: Array<Entry>, failed?: string, };
+
+/**
  * One line for the function log: an event name and a few fields (never a secret or a body).
  */
 export type LogLine = { event: string, fields: Record<string, string | number | boolean>, };
@@ -303,6 +338,11 @@ export type PerOutcome<T> = { passed: T, failed: T, manualReview: T, };
 export type PersonFieldOption = { id: string, name: string, };
 
 /**
+ * The run's lock owner, drawn by the executor.
+ */
+export type PrivacyInput = { owner: string, };
+
+/**
  * The next call, or the end.
  */
 export type Progress = { "next": "call", call: Call, running: Running, } | { "next": "ended", result: EffectResult, };
@@ -334,6 +374,11 @@ warnings: Array<FieldError>, };
 export type PublishToken = { token: string, expiresAtMs: number, };
 
 /**
+ * The values whose keys begin with `prefix`, in key order: all of them, or the first `limit`.
+ */
+export type Query = { prefix: string, limit?: number, };
+
+/**
  * A stored value to read: from the KVS, or from its secret store.
  */
 export type Read = { key: string, secret?: boolean, };
@@ -362,9 +407,19 @@ historyEntry: HistoryEntry,
 appliedEventsDropped: number, };
 
 /**
+ * A refused action: `code` is what the page branches on, `message` is for people.
+ */
+export type Refusal = { code: string, message: string, fields?: Array<FieldError>, retryable?: boolean, };
+
+/**
  * Why an authenticated event was refused.
  */
 export type RefuseReason = "loginHintMismatch";
+
+/**
+ * `{ ok: true, data }` or `{ ok: false, error }`: the last step's reply.
+ */
+export type Reply = { ok: boolean, data?: unknown, error?: Refusal, };
 
 /**
  * A request refused before anything is read or authenticated.
@@ -386,7 +441,11 @@ nowMs: number, reads: Array<Found>, swaps: Array<Found>,
 /**
  * The transaction's failure code; absent when it landed (or there was none).
  */
-writeFailed?: string, effects: Array<EffectResult>, };
+writeFailed?: string, effects: Array<EffectResult>, 
+/**
+ * One entry per query.
+ */
+queries: Array<Listed>, };
 
 /**
  * Where an effect stands between two calls.
@@ -521,6 +580,11 @@ alternateEmail: string, };
 export type StartedSession = { sessionId: string, url: string, };
 
 /**
+ * A verification state as the pages show it: its one name, and whether its link is live.
+ */
+export type StateRule = { state: ShownState, name: string, active: boolean, };
+
+/**
  * One custom template in compiled form, with the fingerprint of the source it came from.
  */
 export type StoredTemplate = { 
@@ -639,6 +703,11 @@ body: string, nowMs: number, };
  * The verdict on one delivery.
  */
 export type WebhookReceipt = { "kind": "rejected", status: 401, reason: string, message: string, } | { "kind": "invalid", status: 400, reason: string, message: string, } | { "kind": "ignored", status: 202, reason: string, message: string, rawType: string, } | { "kind": "event", event: IncodeEvent, };
+
+/**
+ * The webtriggers' URLs, which only the platform knows (the executor asks for them).
+ */
+export type WebhookUrls = { webhookUrl: string, tokenUrl: string, };
 
 /**
  * Which webtrigger a request reached.

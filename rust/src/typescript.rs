@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::admin::{AdminInput, AdminState, Reply};
 use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
@@ -18,7 +19,7 @@ use crate::model::{
     Parsed, SecretFlags, Secrets, Settings, Verification, VerificationStatus, WebhookAuth,
 };
 use crate::panel::{AgentAccess, PanelShown, ShownInput};
-use crate::plan::{Found, LogLine, Read, Results, Ttl, Write};
+use crate::plan::{Found, Listed, LogLine, Query, Read, Results, Ttl, Write};
 use crate::rules::AdminRules;
 use crate::settings::{PublicSettings, SettingsDecision};
 use crate::site::{PersonFieldOption, SiteFacts};
@@ -88,6 +89,12 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<Found>();
     v.visit::<LogLine>();
     v.visit::<Results>();
+    v.visit::<Query>();
+    v.visit::<Listed>();
+    v.visit::<AdminInput>();
+    v.visit::<AdminState>();
+    v.visit::<Reply>();
+    v.visit::<crate::admin::privacy::PrivacyInput>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

@@ -12,10 +12,12 @@
     clippy::indexing_slicing
 )]
 
+use incode_verify_core::admin;
 use incode_verify_core::jira;
 use incode_verify_core::model::{
     CommentVisibility, HttpRequest, Outcome, Parsed, SecretFlags, Settings, Verification,
 };
+use incode_verify_core::plan::Results;
 use incode_verify_core::settings;
 use incode_verify_core::template::{self, AdfDoc, CompiledTemplates, TemplateVars};
 use incode_verify_core::transitions::{self, TransitionChoice};
@@ -45,6 +47,24 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
 fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>) {
     let arity = |n: usize| assert_eq!(args.len(), n, "{case}: {function} takes {n} arguments");
     match function {
+        "adminStart" => {
+            arity(1);
+            planned(json(&admin::start(arg(args, 0, case))))
+        }
+        "adminNext" => {
+            arity(2);
+            let results: Results = arg(args, 1, case);
+            planned(json(&admin::next(arg(args, 0, case), &results)))
+        }
+        "privacyStart" => {
+            arity(1);
+            planned(json(&admin::privacy::start(arg(args, 0, case))))
+        }
+        "privacyNext" => {
+            arity(2);
+            let results: Results = arg(args, 1, case);
+            planned(json(&admin::privacy::next(arg(args, 0, case), &results)))
+        }
         "defaultSettings" => {
             arity(0);
             (json(&settings::default_settings()), vec![])
@@ -123,6 +143,25 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
         }
         other => panic!("{case}: no Rust function for {other}"),
     }
+}
+
+/// A planner's step, with the Jira requests it asks (their query strings left out: the contract
+/// check matches paths).
+fn planned(step: Value) -> (Value, Vec<HttpRequest>) {
+    let requests = step["effects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "askJira")
+        .map(|e| {
+            let mut request: HttpRequest = serde_json::from_value(e["request"].clone()).unwrap();
+            request.path = request
+                .path
+                .map(|p| p.split('?').next().unwrap_or_default().to_owned());
+            request
+        })
+        .collect();
+    (step, requests)
 }
 
 /// `expected` matched as a subset of `actual`: every key of an expected object must be present
@@ -211,6 +250,11 @@ fn template_vectors() {
 #[test]
 fn transition_vectors() {
     assert!(run_file("transitions.json") >= 10);
+}
+
+#[test]
+fn admin_vectors() {
+    assert!(run_file("admin.json") >= 30);
 }
 
 #[test]
@@ -304,6 +348,44 @@ fn check_value(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<
     }
 }
 
+/// The scopes `manifest.yml` asks for (`permissions.scopes`).
+fn manifest_scopes() -> &'static Vec<String> {
+    static SCOPES: OnceLock<Vec<String>> = OnceLock::new();
+    SCOPES.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("manifest.yml")).unwrap();
+        let mut scopes = Vec::new();
+        let mut inside = false;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed == "scopes:" {
+                inside = true;
+            } else if inside && trimmed.starts_with("- ") {
+                scopes.push(trimmed.trim_start_matches("- ").to_owned());
+            } else if inside && !trimmed.starts_with('#') && !trimmed.is_empty() {
+                inside = false;
+            }
+        }
+        scopes
+    })
+}
+
+/// Whether the app's scopes cover one of the operation's scope sets (classic or granular): the
+/// core builds the paths, so `forge lint` cannot see them and this is the check.
+fn scopes_cover(operation: &Value) -> bool {
+    let have = manifest_scopes();
+    operation["x-atlassian-oauth2-scopes"]
+        .as_array()
+        .is_none_or(|sets| {
+            sets.iter().any(|set| {
+                set["scopes"].as_array().is_some_and(|needed| {
+                    needed
+                        .iter()
+                        .all(|s| have.iter().any(|h| Some(h.as_str()) == s.as_str()))
+                })
+            })
+        })
+}
+
 fn path_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
@@ -345,6 +427,12 @@ fn check_contract(request: &HttpRequest) -> Result<(), String> {
                 method.to_uppercase()
             )
         })?;
+    if !scopes_cover(operation) {
+        return Err(format!(
+            "{} {path}: the manifest's scopes do not cover it",
+            method.to_uppercase()
+        ));
+    }
     if request.headers.get("Accept").map(String::as_str) != Some("application/json") {
         return Err("Accept: application/json is missing".into());
     }
@@ -373,6 +461,20 @@ fn check_contract(request: &HttpRequest) -> Result<(), String> {
         ));
     }
     check_value(spec, schema, &value, "body")
+}
+
+#[test]
+fn the_scope_check_needs_one_whole_scope_set() {
+    let operation = |sets: Value| serde_json::json!({ "x-atlassian-oauth2-scopes": sets });
+    assert!(scopes_cover(&operation(serde_json::json!([
+        { "scopes": ["manage:jira-configuration"] },
+        { "scopes": ["read:workflow:jira"] }
+    ]))));
+    assert!(!scopes_cover(&operation(serde_json::json!([
+        { "scopes": ["manage:jira-configuration"] },
+        { "scopes": ["read:workflow:jira", "read:nothing:jira"] }
+    ]))));
+    assert!(manifest_scopes().contains(&"read:jira-work".to_owned()));
 }
 
 #[test]

@@ -108,6 +108,50 @@ fn there_are_fixtures_of_the_first_release() {
 }
 
 #[test]
+fn there_are_fixtures_of_this_release() {
+    let stores = stores();
+    let release = format!("/stored/v{SCHEMA_VERSION}/");
+    assert!(
+        stores
+            .iter()
+            .any(|f| f.to_string_lossy().contains(&release)),
+        "{stores:?}"
+    );
+}
+
+/// The release a store was captured from (`.../stored/v2/hmac/kvs.json`: 2).
+fn release_of(file: &Path) -> u64 {
+    let dir = file
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name);
+    let name = dir.and_then(|d| d.to_str()).unwrap_or_default();
+    name.trim_start_matches('v').parse().unwrap()
+}
+
+#[test]
+fn from_the_second_release_the_admin_pages_writes_are_stamped() {
+    let mut seen = std::collections::BTreeSet::new();
+    for file in stores().iter().filter(|f| release_of(f) >= 2) {
+        for (key, value) in entries(file) {
+            if key == "settings" || key == "secrets" || key.starts_with("test:") {
+                assert_eq!(
+                    value["schemaVersion"],
+                    release_of(file),
+                    "{}: {key}",
+                    file.display()
+                );
+                seen.insert(key.split(':').next().unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["secrets", "settings", "test"]
+    );
+}
+
+#[test]
 fn every_stored_value_reads_in_the_current_version_and_loses_nothing() {
     let mut kinds = std::collections::BTreeSet::new();
     for file in stores() {
@@ -121,10 +165,10 @@ fn every_stored_value_reads_in_the_current_version_and_loses_nothing() {
                 assert_eq!(now, value, "{key}");
             } else {
                 assert_eq!(now["schemaVersion"], SCHEMA_VERSION, "{key}");
-                // Nothing of version 1 is lost or changed; the current release may add fields
-                // with their defaults (and `schemaVersion`).
+                // Nothing an earlier release stored is lost or changed; the current release may
+                // add fields with their defaults, and stamps its own `schemaVersion`.
                 assert!(
-                    keeps(&without_version(&now), &value),
+                    keeps(&without_version(&now), &without_version(&value)),
                     "{}: {key}\n now: {now}\n was: {value}",
                     file.display()
                 );

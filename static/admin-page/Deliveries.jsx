@@ -61,7 +61,7 @@ export function Deliveries({ env, onLoaded }) {
           key: 'result',
           content: (
             <span className="cell-stack">
-              {d.status ? <StatusLozenge status={d.status} /> : null}
+              {d.status ? <StatusLozenge verification={{ status: d.status, stateName: d.stateName }} /> : null}
               {described.reason ? <span className="small muted">{described.reason}</span> : null}
             </span>
           ),

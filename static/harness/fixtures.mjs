@@ -266,6 +266,7 @@ export function deliveries(now) {
     sessionId,
     issueKey,
     status,
+    stateName: STATE_NAMES[status] ?? '',
   });
   return [
     d(12, 'accepted', 'applied', 'SESSION_SUCCEEDED', '672f0aa1b3c4d50010cd7710', 'HD-12', 'passed'),

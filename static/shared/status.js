@@ -1,6 +1,7 @@
 // How each verification state is shown: lozenge, message tone, icon and what it means for the
 // agent. The state, its one name and the caller's actions come from the core with each view
-// (`state`, `stateName`, `actions`); this module only draws them.
+// (`state`, `stateName`, `actions`) and each delivery (`status`, `stateName`); this module only
+// draws them.
 
 /**
  * @typedef {{ state: string, label: string, lozenge: 'default'|'inprogress'|'moved'|'new'|'removed'|'success',
@@ -90,25 +91,13 @@ const UNKNOWN = {
   active: false,
 };
 
-// NOTE: the names the core gives each state (`rust/src/panel.rs`), for pages that get a bare
-// status without its name (the admin page's deliveries). The panel always uses the view's own.
-const NAMES = {
-  requested: 'Link sent',
-  inProgress: 'In progress',
-  passed: 'Passed',
-  failed: 'Failed',
-  manualReview: 'Pending review',
-  expired: 'Expired',
-  cancelled: 'Cancelled',
-  replaced: 'Replaced by a new link',
-};
-
 /** How a verification view (or a bare `{ status }`) is shown. @returns {StateDisplay} */
 export function stateDisplay(verification) {
   const state = verification?.state ?? verification?.status;
   const known = DISPLAY[state];
   if (!known) return { state: String(state), ...UNKNOWN };
-  const label = typeof verification.stateName === 'string' && verification.stateName !== '' ? verification.stateName : NAMES[state];
+  // The one name is the core's (`rust/src/panel.rs`), with every view and delivery: never copied here.
+  const label = typeof verification.stateName === 'string' && verification.stateName !== '' ? verification.stateName : String(state);
   return { state, label, ...known };
 }
 

@@ -37,9 +37,10 @@
  */
 
 /**
- * One webhook delivery as the admin page lists it (src/store.js `DeliveryEntry`).
+ * One webhook delivery as the admin page lists it (src/store.js `DeliveryEntry`), with the core's
+ * name of its status (`stateName`, "" without one).
  * @typedef {{ atMs: number, verdict: string, reason: string, eventType: string, sessionId: string, issueKey: string, status: string,
- *   httpStatus: number }} DeliveryEntry
+ *   stateName: string, httpStatus: number }} DeliveryEntry
  */
 
 /** What a page knows of where it runs (shared/bridge.js `startPage`). @typedef {{ locale?: string, timeZone?: string, context?: any }} PageEnv */

@@ -100,6 +100,13 @@ function pick(value, like) {
   return Object.fromEntries(Object.keys(like).map((k) => [k, pick(value[k], like[k])]));
 }
 
+test('the stores of the first release and of this one (v2: stamped settings, secrets, checklist, test markers) are all here', () => {
+  const held = fixtureStores().map(([release, name]) => `${release}/${name}`);
+  for (const release of ['v1', 'v2']) {
+    for (const name of ['hmac', 'oauth', 'shared-secret']) assert.ok(held.includes(`${release}/${name}`), `${release}/${name}: ${held}`);
+  }
+});
+
 for (const [release, name, dir] of fixtureStores()) {
   test(`the app upgraded over the ${release} "${name}" store keeps working on it`, async () => {
     const { dataDir, store } = copyStore(dir);

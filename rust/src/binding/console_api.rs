@@ -10,8 +10,9 @@ use crate::model::{
     CommentVisibility, HttpAnswer, Parsed, SecretFlags, Secrets, Settings, Verification,
     VerificationStatus,
 };
+use crate::plan::Results;
 use crate::site::SiteFacts;
-use crate::{incode, jira, panel, rules, settings, site, state, template};
+use crate::{admin, incode, jira, panel, rules, settings, site, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
 // integers into numbers, which is what the shims and the declarations (`types.d.ts`) expect.
@@ -231,4 +232,44 @@ pub fn public_settings(
     let settings_value: Settings = from_js("settings", settings_value)?;
     let flags: SecretFlags = from_js("secret flags", flags)?;
     to_js(&settings::public_settings(&settings_value, flags))
+}
+
+/// The first step of an admin action (`rust/src/admin/`), for `run` (`src/run.js`).
+#[wasm_bindgen(js_name = adminStart, unchecked_return_type = "Step<AdminState, Reply>")]
+pub fn admin_start(
+    #[wasm_bindgen(unchecked_param_type = "AdminInput")] input: JsValue,
+) -> JsResult {
+    let input: admin::AdminInput = from_js("admin input", input)?;
+    to_js(&admin::start(input))
+}
+
+/// The next step of an admin action, from the last one's state and results.
+#[wasm_bindgen(js_name = adminNext, unchecked_return_type = "Step<AdminState, Reply>")]
+pub fn admin_next(
+    #[wasm_bindgen(unchecked_param_type = "AdminState")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: admin::AdminState = from_js("admin state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&admin::next(state, &results))
+}
+
+/// The first step of the weekly personal-data report (`rust/src/admin/privacy.rs`).
+#[wasm_bindgen(js_name = privacyStart, unchecked_return_type = "Step<unknown, Reply>")]
+pub fn privacy_start(
+    #[wasm_bindgen(unchecked_param_type = "PrivacyInput")] input: JsValue,
+) -> JsResult {
+    let input: admin::privacy::PrivacyInput = from_js("privacy input", input)?;
+    to_js(&admin::privacy::start(input))
+}
+
+/// The report's next step.
+#[wasm_bindgen(js_name = privacyNext, unchecked_return_type = "Step<unknown, Reply>")]
+pub fn privacy_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: admin::privacy::PrivacyState = from_js("privacy state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&admin::privacy::next(state, &results))
 }

@@ -1,0 +1,92 @@
+//! `admin.getDeliveries`: the newest webhook deliveries (the log's keys sort newest first).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::answer::{storage_unavailable, Refusal, Reply};
+use crate::model::VerificationStatus;
+use crate::panel::status_name;
+use crate::plan::{Query, Results, Step};
+
+const DELIVERY_PREFIX: &str = "delivery:";
+/// How many deliveries the page lists.
+const DELIVERY_PAGE: u32 = 50;
+
+#[derive(Serialize)]
+struct Deliveries {
+    deliveries: Vec<Value>,
+}
+
+/// A delivery as the page shows it: with the core's name of its status (`stateName`, "" without
+/// a status), so that the page keeps no copy of the names; without the storage's bookkeeping.
+fn named(mut delivery: Value) -> Value {
+    let name = delivery
+        .get("status")
+        .and_then(|s| serde_json::from_value::<VerificationStatus>(s.clone()).ok())
+        .map_or("", status_name);
+    if let Value::Object(fields) = &mut delivery {
+        fields.remove("schemaVersion");
+        fields.insert("stateName".to_owned(), name.into());
+    }
+    delivery
+}
+
+pub fn start() -> Step<(), Reply> {
+    Step {
+        queries: vec![Query {
+            prefix: DELIVERY_PREFIX.to_owned(),
+            limit: Some(DELIVERY_PAGE),
+        }],
+        ..Step::then(())
+    }
+}
+
+pub fn listed(results: &Results) -> Step<(), Reply> {
+    let listed: Result<Deliveries, Refusal> = match results.queries.first() {
+        Some(listing) if listing.failed.is_none() => Ok(Deliveries {
+            deliveries: listing
+                .entries
+                .iter()
+                .take(DELIVERY_PAGE as usize)
+                .map(|e| named(e.value.clone()))
+                .collect(),
+        }),
+        _ => Err(storage_unavailable()),
+    };
+    Step::reply(Reply::of(listed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Entry, Listed};
+    use serde_json::json;
+
+    #[test]
+    fn each_delivery_carries_the_name_of_its_status() {
+        let results = Results {
+            queries: vec![Listed {
+                entries: vec![
+                    Entry {
+                        key: "delivery:1".into(),
+                        value: json!({ "status": "manualReview", "verdict": "accepted", "schemaVersion": 2 }),
+                    },
+                    Entry {
+                        key: "delivery:2".into(),
+                        value: json!({ "status": "", "verdict": "rejected" }),
+                    },
+                ],
+                failed: None,
+            }],
+            ..Results::default()
+        };
+        let data = listed(&results)
+            .reply
+            .and_then(|r| r.data)
+            .unwrap_or_default();
+        assert_eq!(data["deliveries"][0]["stateName"], "Pending review");
+        assert_eq!(data["deliveries"][0].get("schemaVersion"), None);
+        assert_eq!(data["deliveries"][1]["stateName"], "");
+        assert_eq!(data["deliveries"][1]["verdict"], "rejected");
+    }
+}

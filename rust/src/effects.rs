@@ -70,6 +70,17 @@ pub enum Effect {
     },
     /// Asks Incode (an access token, a new session): ends like `askJira`.
     AskIncode { request: HttpRequest },
+    /// Signs a realtime token for the issue's channel: a subscribe-only one for the browser
+    /// (`subscribe`), else a publish-only one the backend keeps. Ends `done` with
+    /// `{ token, expiresAt }` in `answer` (status 200), or `dropped`.
+    SignToken {
+        issue_id: String,
+        channel: String,
+        #[serde(default)]
+        subscribe: bool,
+    },
+    /// Waits `ms` before the action looks again (another holder has a lock it needs).
+    Wait { ms: u32 },
     /// Tells the issue's open panels (best effort: they also poll). `token`: the publish token
     /// prepared at send time, used while it has a minute left.
     TellPanel {
@@ -103,6 +114,10 @@ pub enum Call {
     Incode { request: HttpRequest },
     /// `signRealtimeToken(channel, { issueId }, ["publish"])`; answered `{ token, expiresAt }`.
     SignPublishToken { channel: String, issue_id: String },
+    /// `signRealtimeToken(channel, { issueId }, ["subscribe"])`; answered like the publish one.
+    SignSubscribeToken { channel: String, issue_id: String },
+    /// A pause of `ms`; answered 200.
+    Wait { ms: u32 },
     /// `publishGlobal(channel, payload, { token })`; answered 200, or 500 with the errors.
     Publish {
         channel: String,
@@ -222,6 +237,23 @@ pub fn begin(effect: Effect, now_ms: i64) -> Progress {
         Effect::AskIncode { request } => {
             let request = request.clone();
             call(effect, Stage::Asking, Call::Incode { request })
+        }
+        Effect::SignToken {
+            issue_id,
+            channel,
+            subscribe,
+        } => {
+            let (channel, issue_id) = (channel.clone(), issue_id.clone());
+            let sign = if *subscribe {
+                Call::SignSubscribeToken { channel, issue_id }
+            } else {
+                Call::SignPublishToken { channel, issue_id }
+            };
+            call(effect, Stage::Asking, sign)
+        }
+        Effect::Wait { ms } => {
+            let ms = *ms;
+            call(effect, Stage::Asking, Call::Wait { ms })
         }
         Effect::RecordStatus { request } => {
             let request = request.clone();
@@ -504,5 +536,58 @@ fn signed(effect: Effect, answer: &CallAnswer) -> Progress {
             call(effect, Stage::Publishing, publish)
         }
         _ => ended(Ended::Dropped, answer.status, Some("sign_failed".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_call(effect: Effect) -> (Call, Running) {
+        match begin(effect, 0) {
+            Progress::Call { call, running } => (call, running),
+            Progress::Ended { result } => unreachable!("ended at once: {result:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wait_pauses_then_ends_done() {
+        let (call, running) = first_call(Effect::Wait { ms: 150 });
+        assert_eq!(call, Call::Wait { ms: 150 });
+        let answer = HttpAnswer {
+            status: 200,
+            body: String::new(),
+        };
+        let Progress::Ended { result } = advance(running, &answer) else {
+            unreachable!("a wait makes one call");
+        };
+        assert_eq!(result.ended, Ended::Done);
+    }
+
+    #[test]
+    fn a_token_is_signed_for_subscribing_or_publishing_and_handed_back() {
+        let sign = |subscribe| Effect::SignToken {
+            issue_id: "10001".into(),
+            channel: "incode-verification:10001".into(),
+            subscribe,
+        };
+        let (call, _) = first_call(sign(true));
+        assert!(matches!(call, Call::SignSubscribeToken { .. }));
+        let (call, running) = first_call(sign(false));
+        assert!(matches!(call, Call::SignPublishToken { .. }));
+        let body = r#"{"token":"t","expiresAt":"2026-01-01T00:00:00.000Z"}"#.to_owned();
+        let answer = HttpAnswer { status: 200, body };
+        let Progress::Ended { result } = advance(running.clone(), &answer) else {
+            unreachable!("one call");
+        };
+        assert_eq!((result.ended, result.answer), (Ended::Done, Some(answer)));
+        let none = HttpAnswer {
+            status: 0,
+            body: String::new(),
+        };
+        let Progress::Ended { result } = advance(running, &none) else {
+            unreachable!("one call");
+        };
+        assert_eq!(result.ended, Ended::Retry);
     }
 }

@@ -52,6 +52,11 @@ mayChange: boolean,
  */
 reason: string | null, };
 
+/**
+ * An action's answer: `{ ok: true, data }` or `{ ok: false, error }`.
+ */
+export type Answer<T> = { ok: true, data: T, } | { ok: false, error: Refusal, };
+
 export type AuthDefaults = { hmac: WebhookAuth, sharedSecret: WebhookAuth, oauth: WebhookAuth, };
 
 /**
@@ -66,7 +71,22 @@ lockedUntilMs: number, };
 /**
  * One call the executor makes.
  */
-export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "publish", channel: string, payload: string, token: string, };
+export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "signSubscribeToken", channel: string, issueId: string, } | { "via": "wait", ms: number, } | { "via": "publish", channel: string, payload: string, token: string, };
+
+/**
+ * The caller as the invocation context names it (raw: checked here).
+ */
+export type CallerContext = { accountId: unknown, accountType: unknown, 
+/**
+ * `extension.issue.id` and `.key` (the agent's panel).
+ */
+issueId: unknown, issueKey: unknown, 
+/**
+ * `extension.request.key` (or `.issueKey`): the portal's request.
+ */
+requestKey: unknown, };
+
+export type CancelInput = { owner: string, nowMs: number, context: CallerContext, payload: unknown, };
 
 export type CommentVisibility = "internal" | "public";
 
@@ -80,7 +100,7 @@ export type Delivery = "SMS" | "EMAIL";
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
+export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "signToken", issueId: string, channel: string, subscribe: boolean, } | { "kind": "wait", ms: number, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -263,6 +283,12 @@ export type NoTransitionReason = "notConfigured" | "notAvailable";
  */
 export type NumberRule = { field: string, min: number, max: number, message: string, };
 
+export type OpenInput = { 
+/**
+ * The lock owner expiring links writes as.
+ */
+owner: string, nowMs: number, context: CallerContext, };
+
 /**
  * The three outcomes an admin maps to transitions and comment templates.
  */
@@ -282,15 +308,24 @@ resend: boolean, cancel: boolean,
  */
 newVerification: boolean, };
 
+export type PanelDefaults = { delivery: Delivery, linkExpiryMinutes: number, };
+
 /**
  * How one verification is shown to the caller.
  */
 export type PanelShown = { state: ShownState, stateName: string, actions: PanelActions, };
 
 /**
+ * What the panel shows (`PanelState`).
+ */
+export type PanelState = { setupRequired: boolean, isAdmin: boolean, canSend: boolean, cannotSendReason: string | null, defaults: PanelDefaults, person: PersonShown | null, current: VerificationView | null, history: VerificationView[], realtime: RealtimeGrant | null, };
+
+/**
  * `Parsed<T>` in TypeScript: `{ ok: true, value } | { ok: false, error }`.
  */
 export type Parsed<T> = { ok: true, value: T, } | { ok: false, error: CoreError, };
+
+export type Pending = { expiresAtMs: number, delivery: Delivery, };
 
 /**
  * One value per outcome (transition names, templates).
@@ -301,6 +336,15 @@ export type PerOutcome<T> = { passed: T, failed: T, manualReview: T, };
  * A choice for "Person to verify": the reporter or a user-picker field, by id and name.
  */
 export type PersonFieldOption = { id: string, name: string, };
+
+export type PersonShown = { email: string, name: string, };
+
+export type PortalInput = { owner: string, nowMs: number, context: CallerContext, };
+
+/**
+ * What the requester sees.
+ */
+export type PortalView = { enabled: boolean, pending: Pending | null, };
 
 /**
  * The next call, or the end.
@@ -339,6 +383,11 @@ export type PublishToken = { token: string, expiresAtMs: number, };
 export type Read = { key: string, secret?: boolean, };
 
 /**
+ * The browser's subscribe-only token for the issue's channel.
+ */
+export type RealtimeGrant = { channel: string, token: string, };
+
+/**
  * A message for the open issue panel.
  */
 export type RealtimeMessage = { channel: string, 
@@ -360,6 +409,11 @@ historyEntry: HistoryEntry,
  * appended (the record keeps at most `MAX_APPLIED_EVENTS`).
  */
 appliedEventsDropped: number, };
+
+/**
+ * Why an action was refused: the envelope's error (`src/envelope.js`).
+ */
+export type Refusal = { code: string, message: string, retryable?: boolean, resetsAtMs?: number, fields?: Array<FieldError>, };
 
 /**
  * Why an authenticated event was refused.
@@ -415,6 +469,28 @@ export type SecretUpdates = { apiKey?: string, clientSecret?: string, webhookSec
  * The secrets; "" = not set.
  */
 export type Secrets = { apiKey: string, clientSecret: string, webhookSecret: string, };
+
+/**
+ * What the executor hands the planner: the context, the payload, and the random values.
+ */
+export type SendInput = { 
+/**
+ * The lock owner this invocation writes as.
+ */
+owner: string, 
+/**
+ * The new verification's id.
+ */
+verificationId: string, nowMs: number, context: CallerContext, payload: unknown, 
+/**
+ * `panel.resend`: the payload names the verification to send again.
+ */
+resend: boolean, };
+
+/**
+ * The send's answer.
+ */
+export type Sent = { verification: VerificationView, };
 
 /**
  * The admin settings without secrets. A missing field takes its default (a stored value from a

@@ -31,6 +31,8 @@ const onFirstCall = (pick) => /** @type {F} */ ((...args) => pick(api())(...args
 
 export const adminRules = onFirstCall((m) => m.adminRules);
 export const agentAccess = onFirstCall((m) => m.agentAccess);
+export const cancelNext = onFirstCall((m) => m.cancelNext);
+export const cancelStart = onFirstCall((m) => m.cancelStart);
 export const cancelVerification = onFirstCall((m) => m.cancelVerification);
 export const replaceVerification = onFirstCall((m) => m.replaceVerification);
 export const commentRequest = onFirstCall((m) => m.commentRequest);
@@ -38,12 +40,16 @@ export const compileTemplates = onFirstCall((m) => m.compileTemplates);
 export const foundGroups = onFirstCall((m) => m.foundGroups);
 export const missingWords = onFirstCall((m) => m.missingWords);
 export const newVerification = onFirstCall((m) => m.newVerification);
+export const openNext = onFirstCall((m) => m.openNext);
+export const openStart = onFirstCall((m) => m.openStart);
 export const parseStart = onFirstCall((m) => m.parseStart);
 export const panelShown = onFirstCall((m) => m.panelShown);
 export const parseToken = onFirstCall((m) => m.parseToken);
 export const publicSettings = onFirstCall((m) => m.publicSettings);
 export const personFieldOptions = onFirstCall((m) => m.personFieldOptions);
 export const renderTemplate = onFirstCall((m) => m.renderTemplate);
+export const sendNext = onFirstCall((m) => m.sendNext);
+export const sendStart = onFirstCall((m) => m.sendStart);
 export const startRequest = onFirstCall((m) => m.startRequest);
 export const statusText = onFirstCall((m) => m.statusText);
 export const tokenRequest = onFirstCall((m) => m.tokenRequest);

@@ -1,12 +1,14 @@
 //! The customer portal's panel (`portal.getState`): when the admin turned it on, the requester
 //! of a request sees that a verification link is on its way and until when it works. Nothing
-//! else, and only their own. Loaded by the portal function with the core module alone: small.
+//! else, and only their own. Loaded by the portal function with the core module alone, so it
+//! stays small: it reads the few fields it shows, and a link past its expiry is simply not
+//! pending (the agent's panel saves it as expired, `expiry.rs`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    caller_of, expiry, is_issue_id, is_issue_key, jira_json, keys, read, refuse, value_of, Answer,
+    caller_of, is_issue_id, is_issue_key, jira_json, keys, read, refuse, value_of, Answer,
     CallerContext, Refusal,
 };
 use crate::effects::{Effect, EffectResult};
@@ -47,8 +49,6 @@ pub enum Phase {
     Read,
     Index,
     Record,
-    Expire,
-    Saved,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
@@ -61,16 +61,6 @@ pub struct PortalState {
     /// Whether the context names a request (checked after the settings, as before).
     pub has_request: bool,
     pub issue_id: String,
-    pub session_id: String,
-    pub record: Value,
-    pub held: Vec<crate::lock::Taken>,
-}
-
-/// The part of the settings the portal reads.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct PortalSettings {
-    portal_enabled: bool,
 }
 
 fn request_key(context: &CallerContext) -> Option<&str> {
@@ -151,15 +141,15 @@ pub fn next(mut st: PortalState, results: Results) -> PortalStep {
     let now = st.now_ms;
     match st.phase {
         Phase::Read => {
+            // Settings no release wrote (the admin page saves over them) are refused, as before.
             let enabled = match value_of(results.reads.first()) {
                 Ok(Value::Null) => false,
                 Ok(record) => match record.get("settings") {
-                    Some(s @ Value::Object(_)) => {
-                        match serde_json::from_value::<PortalSettings>(s.clone()) {
-                            Ok(s) => s.portal_enabled,
-                            Err(_) => return refuse(unreadable(), Vec::new()),
-                        }
-                    }
+                    Some(settings @ Value::Object(_)) => match settings.get("portalEnabled") {
+                        None | Some(Value::Null) => false,
+                        Some(Value::Bool(on)) => *on,
+                        Some(_) => return refuse(unreadable(), Vec::new()),
+                    },
                     _ => return refuse(unreadable(), Vec::new()),
                 },
                 Err(refusal) => return refuse(refusal, Vec::new()),
@@ -188,7 +178,6 @@ pub fn next(mut st: PortalState, results: Results) -> PortalStep {
             let Some(current) = index.get("current").and_then(Value::as_str) else {
                 return view(None, now);
             };
-            st.session_id = current.to_owned();
             st.phase = Phase::Record;
             Step {
                 reads: vec![read(keys::record(current))],
@@ -197,59 +186,11 @@ pub fn next(mut st: PortalState, results: Results) -> PortalStep {
         }
         Phase::Record => {
             let record = match value_of(results.reads.first()) {
-                Ok(record) => record.clone(),
+                Ok(record) => record,
                 Err(refusal) => return refuse(refusal, Vec::new()),
             };
-            if record.get("issueId").and_then(Value::as_str) != Some(st.issue_id.as_str()) {
-                return view(None, now);
-            }
-            if !expiry::due(&record, now) {
-                return view(Some(&record), now);
-            }
-            let (swaps, reads) =
-                expiry::attempt(&[st.session_id.clone()], &st.owner, results.now_ms);
-            st.record = record;
-            st.phase = Phase::Expire;
-            Step {
-                swaps,
-                reads,
-                ..Step::then(st)
-            }
-        }
-        Phase::Expire => {
-            let due = [std::mem::take(&mut st.record)];
-            let settled = expiry::settle(
-                &due,
-                &results.swaps,
-                &results.reads,
-                &st.owner,
-                results.now_ms,
-            );
-            st.record = settled.records.into_iter().next().unwrap_or_default();
-            if settled.writes.is_empty() {
-                return Step {
-                    puts: settled.puts,
-                    ..view(Some(&st.record), now)
-                };
-            }
-            st.held = settled.held;
-            st.phase = Phase::Saved;
-            Step {
-                writes: settled.writes,
-                puts: settled.puts,
-                ..Step::then(st)
-            }
-        }
-        Phase::Saved => {
-            let puts = if results.write_failed.is_some() {
-                expiry::release_unsaved(&st.held)
-            } else {
-                Vec::new()
-            };
-            Step {
-                puts,
-                ..view(Some(&st.record), now)
-            }
+            let mine = record.get("issueId").and_then(Value::as_str) == Some(st.issue_id.as_str());
+            view(mine.then_some(record), now)
         }
     }
 }
@@ -266,7 +207,11 @@ fn view(record: Option<&Value>, now: i64) -> PortalStep {
     let pending = record.and_then(|r| {
         let status = r.get("status").and_then(Value::as_str)?;
         let expires_at_ms = r.get("expiresAtMs").and_then(Value::as_i64)?;
-        let delivery = serde_json::from_value(r.get("delivery")?.clone()).ok()?;
+        let delivery = match r.get("delivery").and_then(Value::as_str) {
+            Some("SMS") => Delivery::Sms,
+            Some("EMAIL") => Delivery::Email,
+            _ => return None,
+        };
         (matches!(status, "requested" | "inProgress") && expires_at_ms > now).then_some(Pending {
             expires_at_ms,
             delivery,

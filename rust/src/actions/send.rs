@@ -510,14 +510,13 @@ fn read_all(mut st: SendState, results: &Results) -> SendStep {
         Ok(secrets) => st.secrets = serde_json::from_value(secrets.clone()).unwrap_or_default(),
         Err(refusal) => return refuse_early(&st, refusal),
     }
-    // A counter or the index unread: read again once the lock is held (and refused if that
-    // fails too).
-    match counts_of(reads.get(2), reads.get(3), st.start_ms) {
-        Ok(counts) => st.counts = counts,
-        Err(_) => st.fresh = false,
-    }
+    // A counter or the index unread: refused once the caller is checked and the lock held.
+    let counted = counts_of(reads.get(2), reads.get(3), st.start_ms).map(|c| st.counts = c);
+    let indexed = index.as_ref().map(|_| ()).ok_or_else(Refusal::storage);
     let start_ms = st.start_ms;
     let later = [
+        counted,
+        indexed,
         value_of(reads.get(5)).cloned().map(|c| st.checklist = c),
         agent::my_name(effects.get(1)).map(|n| st.agent_name = n),
         value_of(reads.get(6)).map(|t| {

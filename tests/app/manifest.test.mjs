@@ -176,7 +176,7 @@ test('forge lint (client-side source linters, offline) finds no problem', async 
 test('forge lint really checks the routes: without a scope, the calls that need it are reported', async () => {
   for (const [scope, route] of [
     ['read:jira-work', '/rest/api/3/mypermissions'],
-    ['read:jira-user', '/rest/api/3/user/groups'],
+    ['read:jira-user', '/rest/api/3/groups/picker'],
     ['read:workflow:jira', '/rest/api/3/workflows/search'],
   ]) {
     const manifest = YAML.parse(manifestText);

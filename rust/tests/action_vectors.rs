@@ -4,7 +4,12 @@
 //! answered (carried as JSON, as it crosses to the executor and back); `expect` is matched as a
 //! subset (objects by key, arrays element by element with the same length).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use incode_verify_core::actions::{cancel, open, portal, send};
 use serde::de::DeserializeOwned;

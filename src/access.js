@@ -1,15 +1,12 @@
 // Who is calling. The user, the issue and the request always come from the invocation context
-// that Forge signs, never from the payload. Agents: may browse and comment on the issue and, when
-// the admin named agent groups, belong to one. Admins: the global ADMINISTER permission. Customers
-// (portal): the reporter of the request.
+// that Forge signs, never from the payload. Admins: the global ADMINISTER permission. Agents and
+// customers (portal) are checked by the core's planners (rust/src/actions/agent.rs, portal.rs),
+// from `callerContext`.
 import api, { route } from '@forge/api';
 import { AppError } from './envelope.js';
 import { HttpFailure, jiraSend, parseJson } from './http.js';
 
 /** @typedef {{ id: string, key: string }} IssueRef */
-
-const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
-const ISSUE_ID = /^[0-9]{1,18}$/;
 
 export const forbidden = (/** @type {string} */ message) => new AppError('forbidden', message);
 const jiraUnavailable = () => new AppError('jira_unavailable', 'Jira did not answer. Try again in a moment.', { retryable: true });
@@ -23,23 +20,22 @@ export function callerOf(context) {
   return accountId;
 }
 
-/** The issue the panel is open on. @param {any} context @returns {IssueRef} */
-export function issueOf(context) {
+/**
+ * The caller and the issue or request as the invocation context names them, for a planner to
+ * check (rust/src/actions/): never from the payload.
+ * @param {any} context
+ * @returns {import('./generated/core.js').CallerContext}
+ */
+export function callerContext(context) {
   const issue = context?.extension?.issue;
-  const id = issue?.id === undefined ? '' : String(issue.id);
-  const key = typeof issue?.key === 'string' ? issue.key : '';
-  if (!ISSUE_ID.test(id) || !ISSUE_KEY.test(key)) {
-    throw new AppError('bad_context', 'Open this panel from a Jira issue.');
-  }
-  return { id, key };
-}
-
-/** The request a portal panel is open on (its key). @param {any} context @returns {string} */
-export function requestKeyOf(context) {
   const request = context?.extension?.request;
-  const key = typeof request?.key === 'string' ? request.key : typeof request?.issueKey === 'string' ? request.issueKey : '';
-  if (!ISSUE_KEY.test(key)) throw new AppError('bad_context', 'Open this panel from a request on the portal.');
-  return key;
+  return {
+    accountId: context?.accountId ?? null,
+    accountType: context?.accountType ?? null,
+    issueId: issue?.id ?? null,
+    issueKey: issue?.key ?? null,
+    requestKey: typeof request?.key === 'string' ? request.key : (request?.issueKey ?? null),
+  };
 }
 
 /**
@@ -74,18 +70,4 @@ export async function requireAdmin(context) {
   const permissions = await jiraJson((signal) => api.asUser().requestJira(route`/rest/api/3/mypermissions?permissions=ADMINISTER`, { signal }));
   if (!granted(permissions, 'ADMINISTER')) throw forbidden('Only Jira admins can change these settings.');
   return { accountId };
-}
-
-/**
- * Refuses anyone but the reporter of the portal request.
- * @param {any} context @returns {Promise<{ accountId: string, issue: IssueRef }>}
- */
-export async function requireRequester(context) {
-  const accountId = callerOf(context);
-  const key = requestKeyOf(context);
-  const notYours = () => forbidden('This request is not yours.');
-  const issue = await jiraJson((signal) => api.asApp().requestJira(route`/rest/api/3/issue/${key}?fields=reporter`, { signal }), { notFound: notYours });
-  const id = issue?.id === undefined ? '' : String(issue.id);
-  if (issue?.fields?.reporter?.accountId !== accountId || !ISSUE_ID.test(id)) throw notYours();
-  return { accountId, issue: { id, key } };
 }

@@ -23,6 +23,18 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A planner's answer (`Answer<T>`): its data, or its refusal thrown for the envelope.
+ * @template T
+ * @param {import('./generated/core.js').Answer<T>} answer
+ * @returns {T}
+ */
+export function answered(answer) {
+  if (answer.ok) return answer.data;
+  const { code, message, ...extra } = answer.error;
+  throw new AppError(code, message, extra);
+}
+
 /** An expected core failure (`CoreError`) as an AppError. */
 export function fromCoreError(/** @type {{ code: string, message: string, retryable: boolean }} */ error) {
   return new AppError(error.code, error.message, { retryable: error.retryable });

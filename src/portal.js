@@ -1,23 +1,17 @@
 // The customer portal panel: when the admin turned it on, the requester of a request sees that a
-// verification link is on its way and until when it works. Nothing else, and only their own.
+// verification link is on its way and until when it works. Nothing else, and only their own. The
+// core module plans it (rust/src/actions/portal.rs); `run` performs it.
+import { randomUUID } from 'node:crypto';
 import Resolver from '@forge/resolver';
-import { requireRequester, callerOf } from './access.js';
-import { guarded } from './envelope.js';
-import { loadSettings } from './store.js';
-import { loadIssueVerifications } from './verifications.js';
-
-const OPEN = new Set(['requested', 'inProgress']);
+import { callerContext } from './access.js';
+import { portalNext, portalStart } from './core.js';
+import { answered, guarded } from './envelope.js';
+import { run } from './run.js';
 
 /** @param {{ context: any }} request */
 async function getState({ context }) {
-  callerOf(context);
-  const record = await loadSettings();
-  if (!record.settings.portalEnabled) return { enabled: false, pending: null };
-  const requester = await requireRequester(context);
-  const nowMs = Date.now();
-  const { current } = await loadIssueVerifications(requester.issue.id, nowMs);
-  const pending = current && OPEN.has(current.status) && current.expiresAtMs > nowMs ? { expiresAtMs: current.expiresAtMs, delivery: current.delivery } : null;
-  return { enabled: true, pending };
+  const input = { owner: randomUUID(), nowMs: Date.now(), context: callerContext(context) };
+  return answered(await run(portalStart(input), portalNext));
 }
 
 export const portalResolver = new Resolver().define('portal.getState', guarded('portal.getState', getState)).getDefinitions();

@@ -1,28 +1,13 @@
-// Live updates of the issue panel. Each issue has its own global channel, narrowed by a signed
-// token whose claims name the issue: the browser gets a subscribe-only token from `getState`, and
-// the backend publishes with a publish-only token for the same claims, so an event reaches only
-// panels that were allowed to open that issue. Realtime is best effort: the panel also polls.
+// Live updates of the issue panel from the webhook. Each issue has its own global channel,
+// narrowed by a signed token whose claims name the issue: the browser gets a subscribe-only token
+// when it opens the panel, and the backend publishes with a publish-only token for the same
+// claims, so an event reaches only panels allowed to open that issue (rust/src/effects.rs
+// signs and publishes for the planned actions). Realtime is best effort: the panel also polls.
 import { publishGlobal, signRealtimeToken } from '@forge/realtime';
 import { logEvent } from './log.js';
 
 export const channelOf = (/** @type {string} */ issueId) => `incode-verification:${issueId}`;
 const claimsOf = (/** @type {string} */ issueId) => ({ issueId });
-
-/** The browser's subscribe token, or null when realtime is unavailable. @param {string} issueId */
-export async function subscribeToken(issueId) {
-  const channel = channelOf(issueId);
-  try {
-    const signed = await signRealtimeToken(channel, claimsOf(issueId), ['subscribe']);
-    if (!signed.token) {
-      logEvent('realtime.sign_failed', { issueId });
-      return null;
-    }
-    return { channel, token: /** @type {string} */ (signed.token) };
-  } catch {
-    logEvent('realtime.sign_failed', { issueId });
-    return null;
-  }
-}
 
 /**
  * An expiry as epoch milliseconds: an ISO date, or epoch seconds or milliseconds. NaN otherwise.
@@ -43,7 +28,7 @@ const TOKEN_MARGIN_MS = 60_000;
  * bookkeeping, which no resolver answer carries. Null when realtime is unavailable.
  * @param {string} issueId @returns {Promise<import('./store.js').PublishToken | null>}
  */
-export async function publishToken(issueId) {
+async function publishToken(issueId) {
   try {
     const signed = await signRealtimeToken(channelOf(issueId), claimsOf(issueId), ['publish']);
     const expiresAtMs = epochMs(signed.expiresAt);

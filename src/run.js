@@ -174,14 +174,18 @@ async function call(c) {
         );
       case 'incode':
         return await answered((signal) => fetch(c.request.url ?? '', { method: c.request.method, headers: c.request.headers, body: c.request.body, signal }));
-      case 'signPublishToken': {
-        const signed = await signRealtimeToken(c.channel, { issueId: c.issueId }, ['publish']);
+      case 'signPublishToken':
+      case 'signSubscribeToken': {
+        const signed = await signRealtimeToken(c.channel, { issueId: c.issueId }, [c.via === 'signPublishToken' ? 'publish' : 'subscribe']);
         return { status: signed.token ? 200 : 500, body: JSON.stringify({ token: signed.token ?? null, expiresAt: signed.expiresAt ?? null }) };
       }
       case 'reportPersonalData': {
         const updates = await privacy.reportPersonalData(c.accounts);
         return { status: 200, body: JSON.stringify(updates ?? []) };
       }
+      case 'wait':
+        await new Promise((resolve) => setTimeout(resolve, c.ms));
+        return { status: 200, body: '' };
       case 'publish': {
         const published = await publishGlobal(c.channel, c.payload, { token: c.token });
         return { status: published.errors ? 500 : 200, body: '' };

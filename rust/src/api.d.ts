@@ -40,3 +40,6 @@ export type Step<S, R> = {
   state?: S;
   reply?: R;
 };
+
+/** A verification as the browser sees it (no applied-event keys), with how the panel shows it. */
+export type VerificationView = Omit<Verification, "appliedEvents"> & PanelShown;

@@ -71,6 +71,17 @@ pub enum Effect {
     /// Reports the Atlassian accounts the app stores data about (the weekly personal-data
     /// report): ends `done` with the platform's answer (`[{ accountId, status }]`) in `answer`.
     ReportAccounts { accounts: Vec<AccountReport> },
+    /// Signs a realtime token for the issue's channel: a subscribe-only one for the browser
+    /// (`subscribe`), else a publish-only one the backend keeps. Ends `done` with
+    /// `{ token, expiresAt }` in `answer` (status 200), or `dropped`.
+    SignToken {
+        issue_id: String,
+        channel: String,
+        #[serde(default)]
+        subscribe: bool,
+    },
+    /// Waits `ms` before the action looks again (another holder has a lock it needs).
+    Wait { ms: u32 },
     /// Tells the issue's open panels (best effort: they also poll). `token`: the publish token
     /// prepared at send time, used while it has a minute left.
     TellPanel {
@@ -115,6 +126,10 @@ pub enum Call {
     SignPublishToken { channel: String, issue_id: String },
     /// `privacy.reportPersonalData(accounts)`; answered 200 with the updates as JSON.
     ReportPersonalData { accounts: Vec<AccountReport> },
+    /// `signRealtimeToken(channel, { issueId }, ["subscribe"])`; answered like the publish one.
+    SignSubscribeToken { channel: String, issue_id: String },
+    /// A pause of `ms`; answered 200.
+    Wait { ms: u32 },
     /// `publishGlobal(channel, payload, { token })`; answered 200, or 500 with the errors.
     Publish {
         channel: String,
@@ -238,6 +253,23 @@ pub fn begin(effect: Effect, now_ms: i64) -> Progress {
         Effect::ReportAccounts { accounts } => {
             let accounts = accounts.clone();
             call(effect, Stage::Asking, Call::ReportPersonalData { accounts })
+        }
+        Effect::SignToken {
+            issue_id,
+            channel,
+            subscribe,
+        } => {
+            let (channel, issue_id) = (channel.clone(), issue_id.clone());
+            let sign = if *subscribe {
+                Call::SignSubscribeToken { channel, issue_id }
+            } else {
+                Call::SignPublishToken { channel, issue_id }
+            };
+            call(effect, Stage::Asking, sign)
+        }
+        Effect::Wait { ms } => {
+            let ms = *ms;
+            call(effect, Stage::Asking, Call::Wait { ms })
         }
         Effect::RecordStatus { request } => {
             let request = request.clone();
@@ -560,5 +592,53 @@ mod tests {
             advance(running, &none),
             Progress::Ended { result } if result.ended == Ended::Retry
         ));
+    }
+
+    fn first_call(effect: Effect) -> (Call, Running) {
+        match begin(effect, 0) {
+            Progress::Call { call, running } => (call, running),
+            Progress::Ended { result } => unreachable!("ended at once: {result:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wait_pauses_then_ends_done() {
+        let (call, running) = first_call(Effect::Wait { ms: 150 });
+        assert_eq!(call, Call::Wait { ms: 150 });
+        let answer = HttpAnswer {
+            status: 200,
+            body: String::new(),
+        };
+        let Progress::Ended { result } = advance(running, &answer) else {
+            unreachable!("a wait makes one call");
+        };
+        assert_eq!(result.ended, Ended::Done);
+    }
+
+    #[test]
+    fn a_token_is_signed_for_subscribing_or_publishing_and_handed_back() {
+        let sign = |subscribe| Effect::SignToken {
+            issue_id: "10001".into(),
+            channel: "incode-verification:10001".into(),
+            subscribe,
+        };
+        let (call, _) = first_call(sign(true));
+        assert!(matches!(call, Call::SignSubscribeToken { .. }));
+        let (call, running) = first_call(sign(false));
+        assert!(matches!(call, Call::SignPublishToken { .. }));
+        let body = r#"{"token":"t","expiresAt":"2026-01-01T00:00:00.000Z"}"#.to_owned();
+        let answer = HttpAnswer { status: 200, body };
+        let Progress::Ended { result } = advance(running.clone(), &answer) else {
+            unreachable!("one call");
+        };
+        assert_eq!((result.ended, result.answer), (Ended::Done, Some(answer)));
+        let none = HttpAnswer {
+            status: 0,
+            body: String::new(),
+        };
+        let Progress::Ended { result } = advance(running, &none) else {
+            unreachable!("one call");
+        };
+        assert_eq!(result.ended, Ended::Retry);
     }
 }

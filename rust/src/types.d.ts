@@ -77,6 +77,11 @@ mayChange: boolean,
  */
 reason: string | null, };
 
+/**
+ * An action's answer: `{ ok: true, data }` or `{ ok: false, error }`.
+ */
+export type Answer<T> = { ok: true, data: T, } | { ok: false, error: Refusal, };
+
 export type AuthDefaults = { hmac: WebhookAuth, sharedSecret: WebhookAuth, oauth: WebhookAuth, };
 
 /**
@@ -91,7 +96,22 @@ lockedUntilMs: number, };
 /**
  * One call the executor makes.
  */
-export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "reportPersonalData", accounts: Array<AccountReport>, } | { "via": "publish", channel: string, payload: string, token: string, };
+export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "reportPersonalData", accounts: Array<AccountReport>, } | { "via": "signSubscribeToken", channel: string, issueId: string, } | { "via": "wait", ms: number, } | { "via": "publish", channel: string, payload: string, token: string, };
+
+/**
+ * The caller as the invocation context names it (raw: checked here).
+ */
+export type CallerContext = { accountId: unknown, accountType: unknown, 
+/**
+ * `extension.issue.id` and `.key` (the agent's panel).
+ */
+issueId: unknown, issueKey: unknown, 
+/**
+ * `extension.request.key` (or `.issueKey`): the portal's request.
+ */
+requestKey: unknown, };
+
+export type CancelInput = { owner: string, nowMs: number, context: CallerContext, payload: unknown, };
 
 export type CommentVisibility = "internal" | "public";
 
@@ -105,7 +125,7 @@ export type Delivery = "SMS" | "EMAIL";
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
+export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "signToken": { issueId: string, channel: string, subscribe: boolean, } } | { "wait": { ms: number, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -298,6 +318,12 @@ export type NoTransitionReason = "notConfigured" | "notAvailable";
  */
 export type NumberRule = { field: string, min: number, max: number, message: string, };
 
+export type OpenInput = { 
+/**
+ * The lock owner expiring links writes as.
+ */
+owner: string, nowMs: number, context: CallerContext, };
+
 /**
  * The three outcomes an admin maps to transitions and comment templates.
  */
@@ -317,15 +343,24 @@ resend: boolean, cancel: boolean,
  */
 newVerification: boolean, };
 
+export type PanelDefaults = { delivery: Delivery, linkExpiryMinutes: number, };
+
 /**
  * How one verification is shown to the caller.
  */
 export type PanelShown = { state: ShownState, stateName: string, actions: PanelActions, };
 
 /**
+ * What the panel shows (`PanelState`).
+ */
+export type PanelState = { setupRequired: boolean, isAdmin: boolean, canSend: boolean, cannotSendReason: string | null, defaults: PanelDefaults, person: PersonShown | null, current: VerificationView | null, history: VerificationView[], realtime: RealtimeGrant | null, };
+
+/**
  * `Parsed<T>` in TypeScript: `{ ok: true, value } | { ok: false, error }`.
  */
 export type Parsed<T> = { ok: true, value: T, } | { ok: false, error: CoreError, };
+
+export type Pending = { expiresAtMs: number, delivery: Delivery, };
 
 /**
  * One value per outcome (transition names, templates).
@@ -336,6 +371,15 @@ export type PerOutcome<T> = { passed: T, failed: T, manualReview: T, };
  * A choice for "Person to verify": the reporter or a user-picker field, by id and name.
  */
 export type PersonFieldOption = { id: string, name: string, };
+
+export type PersonShown = { email: string, name: string, };
+
+export type PortalInput = { owner: string, nowMs: number, context: CallerContext, };
+
+/**
+ * What the requester sees.
+ */
+export type PortalView = { enabled: boolean, pending: Pending | null, };
 
 /**
  * The run's lock owner, drawn by the executor.
@@ -384,6 +428,11 @@ export type Query = { prefix: string, limit?: number, };
 export type Read = { key: string, secret?: boolean, };
 
 /**
+ * The browser's subscribe-only token for the issue's channel.
+ */
+export type RealtimeGrant = { channel: string, token: string, };
+
+/**
  * A message for the open issue panel.
  */
 export type RealtimeMessage = { channel: string, 
@@ -407,9 +456,9 @@ historyEntry: HistoryEntry,
 appliedEventsDropped: number, };
 
 /**
- * A refused action: `code` is what the page branches on, `message` is for people.
+ * Why an action was refused: the envelope's error (`src/envelope.js`).
  */
-export type Refusal = { code: string, message: string, fields?: Array<FieldError>, retryable?: boolean, };
+export type Refusal = { code: string, message: string, retryable?: boolean, resetsAtMs?: number, fields?: Array<FieldError>, };
 
 /**
  * Why an authenticated event was refused.
@@ -474,6 +523,28 @@ export type SecretUpdates = { apiKey?: string, clientSecret?: string, webhookSec
  * The secrets; "" = not set.
  */
 export type Secrets = { apiKey: string, clientSecret: string, webhookSecret: string, };
+
+/**
+ * What the executor hands the planner: the context, the payload, and the random values.
+ */
+export type SendInput = { 
+/**
+ * The lock owner this invocation writes as.
+ */
+owner: string, 
+/**
+ * The new verification's id.
+ */
+verificationId: string, nowMs: number, context: CallerContext, payload: unknown, 
+/**
+ * `panel.resend`: the payload names the verification to send again.
+ */
+resend: boolean, };
+
+/**
+ * The send's answer.
+ */
+export type Sent = { verification: VerificationView, };
 
 /**
  * The admin settings without secrets. A missing field takes its default (a stored value from a

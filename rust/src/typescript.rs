@@ -11,6 +11,11 @@ use std::collections::BTreeMap;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::actions::cancel::CancelInput;
+use crate::actions::open::{OpenInput, PanelState};
+use crate::actions::portal::{PortalInput, PortalView};
+use crate::actions::send::{SendInput, Sent};
+use crate::actions::Answer;
 use crate::admin::{AdminInput, AdminState, Reply};
 use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
@@ -95,6 +100,13 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<AdminState>();
     v.visit::<Reply>();
     v.visit::<crate::admin::privacy::PrivacyInput>();
+    v.visit::<OpenInput>();
+    v.visit::<Answer<PanelState>>();
+    v.visit::<SendInput>();
+    v.visit::<Sent>();
+    v.visit::<CancelInput>();
+    v.visit::<PortalInput>();
+    v.visit::<PortalView>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

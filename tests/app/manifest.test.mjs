@@ -179,7 +179,6 @@ test('forge lint (client-side source linters, offline) finds no problem', async 
 test('forge lint really checks the routes: without a scope, the calls that need it are reported', async () => {
   for (const [scope, route] of [
     ['read:jira-work', '/rest/api/3/mypermissions'],
-    ['read:jira-user', '/rest/api/3/user/groups'],
   ]) {
     const manifest = YAML.parse(manifestText);
     manifest.permissions.scopes = manifest.permissions.scopes.filter((s) => s !== scope);

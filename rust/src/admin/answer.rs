@@ -5,55 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::effects::{EffectResult, Ended};
-use crate::model::{CoreError, FieldError, HttpAnswer};
+use crate::model::HttpAnswer;
 use crate::plan::Found;
 
-/// A refused action: `code` is what the page branches on, `message` is for people.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct Refusal {
-    pub code: String,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(test, ts(optional))]
-    pub fields: Option<Vec<FieldError>>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
-    pub retryable: bool,
-}
-
-impl Refusal {
-    pub fn new(code: &str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            code: code.to_owned(),
-            message: message.into(),
-            fields: None,
-            retryable: false,
-        }
-    }
-
-    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Refusal {
-        self.fields = Some(fields);
-        self
-    }
-
-    fn retryable(mut self) -> Refusal {
-        self.retryable = true;
-        self
-    }
-}
-
-impl From<CoreError> for Refusal {
-    fn from(error: CoreError) -> Refusal {
-        Refusal {
-            code: error.code,
-            message: error.message,
-            fields: None,
-            retryable: error.retryable,
-        }
-    }
-}
+/// A refused action: the envelope's error, one definition for every action.
+pub use crate::actions::Refusal;
 
 /// `{ ok: true, data }` or `{ ok: false, error }`: the last step's reply.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -98,19 +54,12 @@ impl Reply {
     }
 }
 
-/// The envelope's words for an outage of the app's storage (`src/envelope.js`).
-pub const STORAGE_MESSAGE: &str =
-    "The app could not reach its storage. Nothing was lost; try again in a moment.";
-
 pub fn storage_unavailable() -> Refusal {
-    Refusal::new("storage_unavailable", STORAGE_MESSAGE).retryable()
+    Refusal::storage()
 }
 
 pub fn internal() -> Refusal {
-    Refusal::new(
-        "internal",
-        "Something went wrong on our side. Try again; if it keeps failing, ask your Jira admin to check the app logs.",
-    )
+    Refusal::internal()
 }
 
 /// A read's value (`null` when absent), or the storage outage it met.
@@ -133,11 +82,10 @@ pub fn landed(write_failed: &Option<String>) -> Result<(), Refusal> {
 }
 
 fn jira_unavailable() -> Refusal {
-    Refusal::new(
+    Refusal::retryable(
         "jira_unavailable",
         "Jira did not answer. Try again in a moment.",
     )
-    .retryable()
 }
 
 /// Jira's JSON answer to an `AskJira`: 200 with JSON is the answer; no answer, 429 and 5xx are
@@ -172,11 +120,10 @@ pub fn incode_answer(result: Option<&EffectResult>) -> Result<&HttpAnswer, Refus
             answer: Some(answer),
             ..
         }) => Ok(answer),
-        _ => Err(Refusal::new(
+        _ => Err(Refusal::retryable(
             "incode_unavailable",
             "Incode could not be reached. Try again in a minute.",
-        )
-        .retryable()),
+        )),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::model::{
 };
 use crate::plan::Results;
 use crate::site::SiteFacts;
-use crate::{admin, incode, jira, panel, rules, settings, site, state, template};
+use crate::{actions, admin, incode, jira, panel, rules, settings, site, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
 // integers into numbers, which is what the shims and the declarations (`types.d.ts`) expect.
@@ -272,4 +272,60 @@ pub fn privacy_next(
     let state: admin::privacy::PrivacyState = from_js("privacy state", state)?;
     let results: Results = from_js("results", results)?;
     to_js(&admin::privacy::next(state, &results))
+}
+
+// The agent panel's actions, as planners (`rust/src/actions/`): `src/run.js` performs each step
+// and hands the results to the `…Next` function until a step carries the answer.
+
+/// Opening the panel (`panel.getState`): round trip 1.
+#[wasm_bindgen(js_name = openStart, unchecked_return_type = "Step<unknown, Answer<PanelState>>")]
+pub fn open_start(#[wasm_bindgen(unchecked_param_type = "OpenInput")] input: JsValue) -> JsResult {
+    let input: actions::open::OpenInput = from_js("open input", input)?;
+    to_js(&actions::open::start(input))
+}
+
+#[wasm_bindgen(js_name = openNext, unchecked_return_type = "Step<unknown, Answer<PanelState>>")]
+pub fn open_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: actions::open::OpenState = from_js("open state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&actions::open::next(state, results))
+}
+
+/// Sending (or resending) a link: round trip 1.
+#[wasm_bindgen(js_name = sendStart, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
+pub fn send_start(#[wasm_bindgen(unchecked_param_type = "SendInput")] input: JsValue) -> JsResult {
+    let input: actions::send::SendInput = from_js("send input", input)?;
+    to_js(&actions::send::start(input))
+}
+
+#[wasm_bindgen(js_name = sendNext, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
+pub fn send_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: actions::send::SendState = from_js("send state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&actions::send::next(state, results))
+}
+
+/// Cancelling a link: round trip 1.
+#[wasm_bindgen(js_name = cancelStart, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
+pub fn cancel_start(
+    #[wasm_bindgen(unchecked_param_type = "CancelInput")] input: JsValue,
+) -> JsResult {
+    let input: actions::cancel::CancelInput = from_js("cancel input", input)?;
+    to_js(&actions::cancel::start(input))
+}
+
+#[wasm_bindgen(js_name = cancelNext, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
+pub fn cancel_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: actions::cancel::CancelState = from_js("cancel state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&actions::cancel::next(state, results))
 }

@@ -490,3 +490,22 @@ pub fn effect_advance(
     let answer: crate::model::HttpAnswer = from_js_text("answer", &answer)?;
     to_js_text(&effects::advance(running, &answer))
 }
+
+/// The customer portal's panel (`portal.getState`): round trip 1.
+#[wasm_bindgen(js_name = portalStart, unchecked_return_type = "Step<unknown, Answer<PortalView>>")]
+pub fn portal_start(
+    #[wasm_bindgen(unchecked_param_type = "PortalInput")] input: JsValue,
+) -> JsResult {
+    let input: crate::actions::portal::PortalInput = from_js_text("portal input", &input)?;
+    to_js_text(&crate::actions::portal::start(input))
+}
+
+#[wasm_bindgen(js_name = portalNext, unchecked_return_type = "Step<unknown, Answer<PortalView>>")]
+pub fn portal_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: crate::actions::portal::PortalState = from_js_text("portal state", &state)?;
+    let results: crate::plan::Results = from_js_text("results", &results)?;
+    to_js_text(&crate::actions::portal::next(state, results))
+}

@@ -1,0 +1,193 @@
+//! Links past their expiry, saved as expired when an agent or the requester looks at them (no
+//! webhook tells the app). Each is saved under its session lock, checked again on the copy read
+//! beside the lock (a webhook may just have finished it). One attempt, no waiting: a record whose
+//! lock is held is shown expired and saved another time.
+
+use serde_json::Value;
+
+use super::{consistent, record_side, record_with, release_at, rev_of, take_lock, verification_of};
+use crate::lock::{self, Found as LockFound, Taken};
+use crate::plan::{Found, Read, Write};
+use crate::state::expire_if_due;
+
+/// Whether a stored record is past its expiry now.
+pub fn due(record: &Value, now_ms: i64) -> bool {
+    verification_of(record).is_some_and(|v| expire_if_due(&v, now_ms).is_some())
+}
+
+/// The record as shown now: expired when it is due (whether or not that was saved).
+pub fn shown(record: &Value, now_ms: i64) -> Value {
+    match verification_of(record).and_then(|v| expire_if_due(&v, now_ms)) {
+        Some(next) => record_with(record, &next, rev_of(record), None),
+        None => record.clone(),
+    }
+}
+
+/// The swaps that take the due records' locks and the reads beside them.
+pub fn attempt(session_ids: &[String], owner: &str, now_ms: i64) -> (Vec<Write>, Vec<Read>) {
+    session_ids
+        .iter()
+        .map(|id| {
+            (
+                take_lock(&super::keys::lock(id), owner, now_ms),
+                super::read(super::keys::record(id)),
+            )
+        })
+        .unzip()
+}
+
+/// What the attempt decided: the records to save with their locks' releases (one
+/// transaction), the put-backs and releases of locks not used, each record as shown now, and
+/// the locks the transaction releases (released again if it fails).
+#[derive(Debug, Default, PartialEq)]
+pub struct Settled {
+    pub writes: Vec<Write>,
+    pub puts: Vec<Write>,
+    pub records: Vec<Value>,
+    pub held: Vec<Taken>,
+}
+
+/// Settles the attempt on `due` (the records first read), from its swaps and reads in order.
+pub fn settle(
+    due: &[Value],
+    swaps: &[Found],
+    reads: &[Found],
+    owner: &str,
+    now_ms: i64,
+) -> Settled {
+    let mut out = Settled::default();
+    for (i, first) in due.iter().enumerate() {
+        let id = first.get("sessionId").and_then(Value::as_str).unwrap_or("");
+        let key = super::keys::lock(id);
+        let (Some(swap), Some(fresh)) = (swaps.get(i), reads.get(i)) else {
+            out.records.push(shown(first, now_ms));
+            continue;
+        };
+        if swap.failed.is_some() {
+            out.records.push(shown(first, now_ms));
+            continue;
+        }
+        let taken = lock::found(&key, owner, swap.value.clone(), now_ms);
+        let taken = lock::settle(taken, &record_side(&fresh.value), now_ms);
+        if taken.found == LockFound::Busy {
+            out.puts
+                .extend(lock::put_back(&taken).map(super::stamp_lock));
+            out.records.push(shown(first, now_ms));
+            continue;
+        }
+        let usable = fresh.failed.is_none()
+            && fresh.value.is_object()
+            && consistent(&taken, rev_of(&fresh.value));
+        if !usable {
+            out.puts.push(release_at(&taken, None));
+            out.records.push(shown(first, now_ms));
+            continue;
+        }
+        let record = &fresh.value;
+        match verification_of(record).and_then(|v| expire_if_due(&v, now_ms)) {
+            Some(next) => {
+                let rev = rev_of(record) + 1;
+                let saved = record_with(record, &next, rev, Some(owner));
+                out.writes.push(super::write(
+                    super::keys::record(id),
+                    saved.clone(),
+                    Some(super::RECORD_TTL),
+                ));
+                out.writes.push(release_at(&taken, Some(rev)));
+                out.held.push(taken);
+                out.records.push(saved);
+            }
+            None => {
+                out.puts.push(release_at(&taken, Some(rev_of(record))));
+                out.records.push(record.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The transaction failed: the locks it would have released are released (the records are
+/// saved another time).
+pub fn release_unsaved(held: &[Taken]) -> Vec<Write> {
+    held.iter().map(|t| release_at(t, None)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 2_000_000;
+
+    fn record(status: &str, rev: i64) -> Value {
+        json!({
+            "id": "v1", "sessionId": "s1", "issueKey": "HELP-1", "issueId": "10001", "email": "c@x.test",
+            "name": "", "delivery": "EMAIL", "destination": "c@x.test", "requestedBy": "a", "requestedByName": "",
+            "requestedAtMs": 0, "expiresAtMs": 1_000, "status": status, "statusText": "", "updatedAtMs": 0,
+            "identityId": "", "history": [], "appliedEvents": [], "rev": rev, "publish": { "token": "t", "expiresAtMs": 9 }
+        })
+    }
+
+    fn found(value: Value) -> Found {
+        Found {
+            value,
+            failed: None,
+        }
+    }
+
+    #[test]
+    fn a_due_link_is_saved_expired_under_its_lock() {
+        let first = record("requested", 2);
+        assert!(due(&first, NOW));
+        let settled = settle(
+            std::slice::from_ref(&first),
+            &[found(Value::Null)],
+            &[found(first.clone())],
+            "me",
+            NOW,
+        );
+        assert_eq!(settled.writes.len(), 2);
+        let saved = &settled.writes[0].value;
+        assert_eq!(
+            (saved["status"].clone(), saved["rev"].clone()),
+            (json!("expired"), json!(3))
+        );
+        assert_eq!(
+            saved["publish"]["token"],
+            json!("t"),
+            "the bookkeeping is kept"
+        );
+        assert_eq!(saved["schemaVersion"], json!(crate::stored::SCHEMA_VERSION));
+        assert_eq!(settled.writes[1].value["rev"], json!(3));
+        assert_eq!(settled.held.len(), 1);
+    }
+
+    #[test]
+    fn a_link_a_webhook_holds_or_finished_is_not_saved() {
+        let first = record("requested", 2);
+        let live = json!({ "owner": "webhook", "untilMs": NOW + 10_000 });
+        let busy = settle(
+            std::slice::from_ref(&first),
+            &[found(live.clone())],
+            &[found(first.clone())],
+            "me",
+            NOW,
+        );
+        assert!(busy.writes.is_empty());
+        assert_eq!(
+            busy.puts.first().map(|w| w.value["owner"].clone()),
+            Some(json!("webhook"))
+        );
+        assert_eq!(
+            busy.records[0]["status"],
+            json!("expired"),
+            "shown expired all the same"
+        );
+        let finished = record("passed", 3);
+        let marker = json!({ "owner": "", "rev": 3, "by": "webhook" });
+        let done = settle(&[first], &[found(marker)], &[found(finished)], "me", NOW);
+        assert!(done.writes.is_empty());
+        assert_eq!(done.records[0]["status"], json!("passed"));
+        assert_eq!(done.puts[0].value["rev"], json!(3));
+    }
+}

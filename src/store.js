@@ -88,14 +88,6 @@ export const keys = {
   lock: (/** @type {string} */ sessionId) => `lock:${sessionId}`,
 };
 
-// KVS keys allow only [a-zA-Z0-9:._\s-#]; identifiers from outside (session ids, account ids) are
-// checked before they become part of a key, so a crafted id can neither fail a write nor reach
-// another key's prefix.
-const KEY_PART = /^[A-Za-z0-9._-][A-Za-z0-9._:-]{0,199}$/;
-export function isKeyPart(/** @type {unknown} */ value) {
-  return typeof value === 'string' && KEY_PART.test(value);
-}
-
 export const emailHash = (/** @type {string} */ email) => createHash('sha256').update(email.trim().toLowerCase(), 'utf8').digest('hex');
 
 export const hourOf = (/** @type {number} */ ms) => Math.floor(ms / 3_600_000);
@@ -297,14 +289,6 @@ export async function updateChecklist(changes) {
 // ---------------------------------------------------------------------------------------------
 // Delivery log: keys sort newest first (inverted time), entries expire after 30 days.
 
-const TIME_SPAN = 10_000_000_000_000;
-/** The delivery log entry as one write (for a transaction). @param {DeliveryEntry} entry */
-export function deliveryWrite(entry) {
-  const inverted = String(TIME_SPAN - entry.atMs).padStart(14, '0');
-  const rand = Math.random().toString(36).slice(2, 10);
-  return { key: `delivery:${inverted}:${rand}`, value: entry, ttl: TTL.delivery };
-}
-
 /** The newest deliveries, at most `max`. @param {number} max @returns {Promise<DeliveryEntry[]>} */
 export async function listDeliveries(max) {
   /** @type {DeliveryEntry[]} */
@@ -319,7 +303,11 @@ export async function listDeliveries(max) {
     if (cursor) query = query.cursor(cursor);
     /** @type {import('@forge/kvs').ListResult<DeliveryEntry>} */
     const page = await query.getMany();
-    for (const r of page.results) out.push(r.value);
+    // The admin page sees the entry, not how it is stored (its `schemaVersion`).
+    for (const r of page.results) {
+      const { schemaVersion: _version, ...entry } = /** @type {DeliveryEntry & { schemaVersion?: number }} */ (r.value);
+      out.push(entry);
+    }
     cursor = page.nextCursor;
   } while (cursor && out.length < max);
   return out.slice(0, max);
@@ -348,11 +336,6 @@ export async function listByPrefix(prefix) {
 export async function markTestSession(sessionId, nowMs) {
   await kvs.set(keys.testSession(sessionId), { atMs: nowMs }, { ttl: TTL.testSession });
 }
-/** @param {string} sessionId */
-export async function isTestSession(sessionId) {
-  return (await kvs.get(keys.testSession(sessionId))) !== undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Locks: `lock:{sessionId}` (one writer per verification: webhook, cancel, expiry, erasure) and
 // `lock:issue.{issueId}` (one send per issue at a time).
@@ -463,34 +446,6 @@ export function lockRelease(taken, leave) {
 export async function releaseLock(taken, leave) {
   const write = lockRelease(taken, leave);
   await kvs.set(write.key, write.value, { ttl: write.ttl });
-}
-
-/**
- * A holder's last word after a failure, when it may already have released the lock (its final
- * transaction failed, or landed but an effect failed): swaps in `leave` and, when another holder
- * took the lock meanwhile, gives that holder's value back (without our effects window).
- * Best effort: without it, the lease or the window simply runs out.
- * @param {LockTaken} taken @param {{ rev: number | null, careful: boolean, inflight: Inflight[], eventKey?: string }} leave
- * @param {string} [closedKey] the event whose effects window ends now
- */
-export async function signalLock(taken, leave, closedKey) {
-  try {
-    const write = lockRelease(taken, leave);
-    /** @type {import('@forge/kvs').SetResult<any> | undefined} */
-    const result = await kvs.set(write.key, write.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ttl: write.ttl });
-    const prev = result?.value;
-    if (!prev || typeof prev !== 'object' || prev.owner === taken.owner || prev.by === taken.owner) return;
-    const nowMs = Date.now();
-    const read = readLock(prev, nowMs);
-    if (read.state === 'busy') {
-      await kvs.set(write.key, prev, { ttl: TTL.lock });
-    } else if (read.state === 'released') {
-      const inflight = read.inflight.filter((i) => i.key !== closedKey);
-      await kvs.set(write.key, { ...prev, inflight, careful: read.careful || leave.careful }, { ttl: TTL.lock });
-    }
-  } catch {
-    // The lease (or the window) runs out on its own; the next delivery is then careful.
-  }
 }
 
 /**

@@ -3,6 +3,7 @@
 //! Every module but `binding` is plain Rust with no I/O, no clock and no randomness: it takes
 //! values and returns decisions and request descriptions. `binding` exposes them to JavaScript.
 
+pub mod delivery;
 pub mod effects;
 pub mod incode;
 pub mod jira;

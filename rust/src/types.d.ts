@@ -52,6 +52,11 @@ mayChange: boolean,
  */
 reason: string | null, };
 
+/**
+ * The end of an action on a webtrigger: the response, and what the instance keeps.
+ */
+export type Answer = { response: WebtriggerResponse, memory: Memory, };
+
 export type AuthDefaults = { hmac: WebhookAuth, sharedSecret: WebhookAuth, oauth: WebhookAuth, };
 
 /**
@@ -71,11 +76,46 @@ export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jir
 export type CommentVisibility = "internal" | "public";
 
 /**
+ * The settings (with their revision) and the secrets a delivery is authenticated and applied with.
+ */
+export type Config = { revision: number, settings: Settings, secrets: Secrets, };
+
+/**
  * An expected failure with a stable code.
  */
 export type CoreError = { code: string, message: string, retryable: boolean, };
 
 export type Delivery = "SMS" | "EMAIL";
+
+/**
+ * One delivery to the webhook webtrigger, with what the executor draws and keeps.
+ */
+export type DeliveryRequest = { method: string, 
+/**
+ * The raw body, exactly as received (the binding hands it over on its own).
+ */
+body: string, 
+/**
+ * The request's headers as Forge gives them (name to string or strings).
+ */
+headers: Record<string, string[] | string>, nowMs: number, 
+/**
+ * This delivery's lock owner id, drawn by the executor.
+ */
+owner: string, 
+/**
+ * A random suffix for the delivery log's key, drawn by the executor.
+ */
+nonce: string, 
+/**
+ * What this instance kept for the installation (absent: nothing yet).
+ */
+memory?: Memory, };
+
+/**
+ * What the delivery carries from step to step.
+ */
+export type DeliveryState = { ctx: unknown, at: unknown, };
 
 /**
  * What a planner wants done outside storage.
@@ -227,6 +267,8 @@ export type IncodeToken = { accessToken: string,
  */
 refreshAtMs: number, };
 
+export type Kept = { config: Config, readAtMs: number, };
+
 /**
  * Why a result was kept beside a verification instead of applied to it.
  */
@@ -245,9 +287,23 @@ event: string, reason: LateReason, atMs: number, };
 export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 
 /**
+ * The budget for logging deliveries that failed authentication.
+ */
+export type LogBudget = { tokens: number, atMs: number, };
+
+/**
  * One line for the function log: an event name and a few fields (never a secret or a body).
  */
 export type LogLine = { event: string, fields: Record<string, string | number | boolean>, };
+
+/**
+ * What a function instance keeps for one installation between invocations.
+ */
+export type Memory = { 
+/**
+ * The settings and secrets, and when they were read.
+ */
+kept?: Kept, failures: AuthFailures, budget?: LogBudget, };
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -559,6 +615,16 @@ status: string, };
 export type TokenAnswer = { status: number, body: string, };
 
 /**
+ * One request to the token webtrigger.
+ */
+export type TokenInput = { method: string, body: string, headers: Record<string, string[] | string>, nowMs: number, memory?: Memory, };
+
+/**
+ * What the token request carries to its second step.
+ */
+export type TokenState = { body: string, authorization: string, nowMs: number, memory: Memory, };
+
+/**
  * Which transition to apply for an outcome, with its request, or why there is none.
  */
 export type TransitionChoice = { "kind": "transition", id: string, name: string, request: HttpRequest, } | { "kind": "none", reason: NoTransitionReason, message: string, };
@@ -644,6 +710,11 @@ export type WebhookReceipt = { "kind": "rejected", status: 401, reason: string, 
  * Which webtrigger a request reached.
  */
 export type Webtrigger = "webhook" | "token";
+
+/**
+ * The webtrigger's response, as Forge takes it.
+ */
+export type WebtriggerResponse = { statusCode: number, headers: { [key in string]: Array<string> }, body: string, };
 
 /**
  * A value to store (already stamped with its `schemaVersion` by `stored.rs`).

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::delivery::token::{TokenInput, TokenState};
+use crate::delivery::{Answer, DeliveryRequest, DeliveryState};
 use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
@@ -88,6 +90,11 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<Found>();
     v.visit::<LogLine>();
     v.visit::<Results>();
+    v.visit::<DeliveryRequest>();
+    v.visit::<DeliveryState>();
+    v.visit::<Answer>();
+    v.visit::<TokenInput>();
+    v.visit::<TokenState>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

@@ -95,7 +95,7 @@ test("the core module carries no template parser or settings validation: those a
     assert.equal(coreApi[name], undefined, `core module: ${name}`);
     assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
   }
-  for (const name of ['Core', 'receiveWebhook', 'issueWebhookToken', 'chooseTransition', 'propertyRequest', 'defaultSettings']) {
+  for (const name of ['Core', 'receiveWebhook', 'deliveryStart', 'tokenStart', 'chooseTransition', 'propertyRequest', 'defaultSettings']) {
     assert.equal(typeof coreApi[name], 'function', `core module: ${name}`);
     assert.equal(consoleApi[name], undefined, `console module: ${name}`);
   }

@@ -10,7 +10,7 @@ use super::{coded_error, JsResult};
 use crate::model::{
     EventRecord, Outcome, SecretFlags, Secrets, Settings, Verification, WebhookAuth,
 };
-use crate::{effects, jira, settings, state, template, throttle, transitions, webhook};
+use crate::{delivery, effects, jira, plan, settings, state, template, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
 // the engine per field: about 10 us for a stored verification and 20 us for a decision, more than
@@ -362,46 +362,6 @@ pub fn default_settings() -> JsResult {
     to_js_text(&settings::default_settings())
 }
 
-/// Seconds to wait while failed authentications lock the webtriggers, else null.
-#[wasm_bindgen(js_name = authLockedFor)]
-pub fn auth_locked_for(
-    #[wasm_bindgen(unchecked_param_type = "AuthFailures")] failures: JsValue,
-    marker_until_ms: Option<f64>,
-    now_ms: f64,
-) -> Result<Option<u32>, JsValue> {
-    let failures: throttle::AuthFailures = from_js_text("auth failures", &failures)?;
-    Ok(throttle::locked_for(
-        &failures,
-        marker_until_ms.map(|ms| ms as i64),
-        now_ms as i64,
-    ))
-}
-
-/// One more failed authentication counted; `markUntilMs` when it locked (write the marker).
-#[wasm_bindgen(js_name = authFailed, unchecked_return_type = "FailureNoted")]
-pub fn auth_failed(
-    #[wasm_bindgen(unchecked_param_type = "AuthFailures")] failures: JsValue,
-    now_ms: f64,
-) -> JsResult {
-    let failures: throttle::AuthFailures = from_js_text("auth failures", &failures)?;
-    to_js_text(&throttle::note_failure(&failures, now_ms as i64))
-}
-
-/// What a webtrigger refuses before any work (another method than POST, too large a body).
-#[wasm_bindgen(js_name = checkRequest, unchecked_return_type = "RequestRefusal | null")]
-pub fn check_request(
-    #[wasm_bindgen(unchecked_param_type = "Webtrigger")] endpoint: JsValue,
-    method: &str,
-    body_bytes: f64,
-) -> JsResult {
-    let endpoint: webhook::Webtrigger = from_js_text("webtrigger", &endpoint)?;
-    to_js_text(&webhook::check_request(
-        endpoint,
-        method,
-        body_bytes as usize,
-    ))
-}
-
 /// Which secrets are stored and whether the webhook secret is too weak to use.
 #[wasm_bindgen(js_name = secretFlags, unchecked_return_type = "SecretFlags")]
 pub fn secret_flags(
@@ -409,24 +369,6 @@ pub fn secret_flags(
 ) -> JsResult {
     let secrets: Secrets = from_js_text("secrets", &secrets)?;
     to_js_text(&SecretFlags::of(&secrets))
-}
-
-#[wasm_bindgen(js_name = issueWebhookToken, unchecked_return_type = "TokenAnswer")]
-pub fn issue_webhook_token(
-    #[wasm_bindgen(unchecked_param_type = "WebhookAuth")] auth: JsValue,
-    secret: &str,
-    authorization: &str,
-    body: &str,
-    now_ms: f64,
-) -> JsResult {
-    let auth: WebhookAuth = from_js_text("webhook auth", &auth)?;
-    to_js_text(&webhook::issue_webhook_token(
-        &auth,
-        secret,
-        authorization,
-        body,
-        now_ms as i64,
-    ))
 }
 
 #[wasm_bindgen(js_name = expireIfDue, unchecked_return_type = "Verification | null")]
@@ -489,4 +431,49 @@ pub fn effect_advance(
     let running: effects::Running = from_js_text("running", &running)?;
     let answer: crate::model::HttpAnswer = from_js_text("answer", &answer)?;
     to_js_text(&effects::advance(running, &answer))
+}
+
+/// The first step of a webhook delivery (`src/webhook.js` runs the plan). The raw body crosses
+/// on its own, copied once as a string rather than escaped into the input's JSON text.
+#[wasm_bindgen(js_name = deliveryStart, unchecked_return_type = "Step<DeliveryState, Answer>")]
+pub fn delivery_start(
+    body: String,
+    #[wasm_bindgen(unchecked_param_type = "Omit<DeliveryRequest, \"body\">")] input: JsValue,
+) -> JsResult {
+    let mut input: delivery::DeliveryRequest = from_js_text("delivery input", &input)?;
+    input.body = body;
+    to_js_text(&delivery::start(input))
+}
+
+/// A delivery's next step, given what its last one found.
+#[wasm_bindgen(js_name = deliveryNext, unchecked_return_type = "Step<DeliveryState, Answer>")]
+pub fn delivery_next(
+    #[wasm_bindgen(unchecked_param_type = "DeliveryState")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: delivery::DeliveryState = from_js_text("delivery state", &state)?;
+    let results: plan::Results = from_js_text("results", &results)?;
+    to_js_text(&delivery::next(state, results))
+}
+
+/// The first step of a request to the token webtrigger.
+#[wasm_bindgen(js_name = tokenStart, unchecked_return_type = "Step<TokenState, Answer>")]
+pub fn token_start(
+    body: String,
+    #[wasm_bindgen(unchecked_param_type = "Omit<TokenInput, \"body\">")] input: JsValue,
+) -> JsResult {
+    let mut input: delivery::token::TokenInput = from_js_text("token input", &input)?;
+    input.body = body;
+    to_js_text(&delivery::token::start(input))
+}
+
+/// The token request's answer, once the configuration is read.
+#[wasm_bindgen(js_name = tokenNext, unchecked_return_type = "Step<TokenState, Answer>")]
+pub fn token_next(
+    #[wasm_bindgen(unchecked_param_type = "TokenState")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: delivery::token::TokenState = from_js_text("token state", &state)?;
+    let results: plan::Results = from_js_text("results", &results)?;
+    to_js_text(&delivery::token::next(state, results))
 }

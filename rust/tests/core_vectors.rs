@@ -12,10 +12,12 @@
     clippy::indexing_slicing
 )]
 
+use incode_verify_core::delivery::{self, token};
 use incode_verify_core::jira;
 use incode_verify_core::model::{
     CommentVisibility, HttpRequest, Outcome, Parsed, SecretFlags, Settings, Verification,
 };
+use incode_verify_core::plan::{Results, Step};
 use incode_verify_core::settings;
 use incode_verify_core::template::{self, AdfDoc, CompiledTemplates, TemplateVars};
 use incode_verify_core::transitions::{self, TransitionChoice};
@@ -121,8 +123,32 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
             let request = jira::property_request(&key, &verification.shown());
             (json(&request), vec![request])
         }
+        "delivery" => (plan(args, case, delivery::start, delivery::next), vec![]),
+        "token" => (plan(args, case, token::start, token::next), vec![]),
         other => panic!("{case}: no Rust function for {other}"),
     }
+}
+
+/// A planner run on its vectors: `args` are the first step's input, then the results handed to
+/// each next step; answers every step, in order.
+fn plan<I: DeserializeOwned, S: serde::Serialize, R: serde::Serialize>(
+    args: &[Value],
+    case: &str,
+    start: impl Fn(I) -> Step<S, R>,
+    next: impl Fn(S, Results) -> Step<S, R>,
+) -> Value {
+    let mut step = start(arg(args, 0, case));
+    let mut steps = Vec::new();
+    for index in 1..args.len() {
+        steps.push(json(&step));
+        let state = step
+            .state
+            .take()
+            .unwrap_or_else(|| panic!("{case}: the plan ended before results {index}"));
+        step = next(state, arg(args, index, case));
+    }
+    steps.push(json(&step));
+    Value::Array(steps)
 }
 
 /// `expected` matched as a subset of `actual`: every key of an expected object must be present
@@ -216,6 +242,11 @@ fn transition_vectors() {
 #[test]
 fn jira_vectors() {
     assert!(run_file("jira.json") >= 8);
+}
+
+#[test]
+fn delivery_vectors() {
+    assert!(run_file("delivery.json") >= 20);
 }
 
 #[test]

@@ -131,9 +131,13 @@ fn typed<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, CoreError> {
 }
 
 /// A stored value of a struct kind as its type, for a planner that changes it and stores it
-/// again with `to_store`.
-pub fn read_as<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, CoreError> {
-    typed(value)
+/// again with `to_store`. Read from its JSON text: each type then has one `Deserialize` in the
+/// wasm modules (the one every boundary read uses), not a second one over `Value`.
+pub fn read_as<T: DeserializeOwned>(value: &Value) -> Result<T, CoreError> {
+    if !value.is_object() {
+        return Err(unreadable("expected an object"));
+    }
+    serde_json::from_str(&value.to_string()).map_err(|e| unreadable(e.to_string()))
 }
 
 /// What to store for `typed`, read from `original` with `read_as` (its `schemaVersion` already

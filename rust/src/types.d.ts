@@ -113,11 +113,6 @@ nonce: string,
 memory?: Memory, };
 
 /**
- * What the delivery carries from step to step.
- */
-export type DeliveryState = { ctx: unknown, at: unknown, };
-
-/**
  * What a planner wants done outside storage.
  */
 export type Effect = { "kind": "postOutcomeComment", issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } | { "kind": "findOutcomeComment", issueKey: string, eventKey: string, } | { "kind": "takeOutcomeTransition", issueKey: string, outcome: Outcome, name: string, knownId: string | null, } | { "kind": "checkOutcomeTransition", issueKey: string, outcome: Outcome, name: string, } | { "kind": "recordStatus", request: HttpRequest, } | { "kind": "askJira", request: HttpRequest, asUser: boolean, } | { "kind": "askIncode", request: HttpRequest, } | { "kind": "tellPanel", issueId: string, channel: string, payload: string, token: PublishToken | null, };
@@ -287,9 +282,10 @@ event: string, reason: LateReason, atMs: number, };
 export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 
 /**
- * The budget for logging deliveries that failed authentication.
+ * The budget for logging deliveries that failed authentication, in thousandths of an entry
+ * (whole numbers: no float formatting in the module).
  */
-export type LogBudget = { tokens: number, atMs: number, };
+export type LogBudget = { milliTokens: number, atMs: number, };
 
 /**
  * One line for the function log: an event name and a few fields (never a secret or a body).
@@ -618,11 +614,6 @@ export type TokenAnswer = { status: number, body: string, };
  * One request to the token webtrigger.
  */
 export type TokenInput = { method: string, body: string, headers: Record<string, string[] | string>, nowMs: number, memory?: Memory, };
-
-/**
- * What the token request carries to its second step.
- */
-export type TokenState = { body: string, authorization: string, nowMs: number, memory: Memory, };
 
 /**
  * Which transition to apply for an outcome, with its request, or why there is none.

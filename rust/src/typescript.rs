@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
-use crate::delivery::token::{TokenInput, TokenState};
-use crate::delivery::{Answer, DeliveryRequest, DeliveryState};
+use crate::delivery::token::TokenInput;
+use crate::delivery::{Answer, DeliveryRequest};
 use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
@@ -91,10 +91,8 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<LogLine>();
     v.visit::<Results>();
     v.visit::<DeliveryRequest>();
-    v.visit::<DeliveryState>();
     v.visit::<Answer>();
     v.visit::<TokenInput>();
-    v.visit::<TokenState>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

@@ -131,23 +131,24 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
 
 /// A planner run on its vectors: `args` are the first step's input, then the results handed to
 /// each next step; answers every step, in order.
-fn plan<I: DeserializeOwned, S: serde::Serialize, R: serde::Serialize>(
+fn plan<I: DeserializeOwned, S, R: serde::Serialize>(
     args: &[Value],
     case: &str,
     start: impl Fn(I) -> Step<S, R>,
     next: impl Fn(S, Results) -> Step<S, R>,
 ) -> Value {
+    // The state stays with the planner (the binding keeps it in the module; JavaScript sees a
+    // handle), so a step is shown without it.
     let mut step = start(arg(args, 0, case));
     let mut steps = Vec::new();
     for index in 1..args.len() {
-        steps.push(json(&step));
-        let state = step
-            .state
-            .take()
-            .unwrap_or_else(|| panic!("{case}: the plan ended before results {index}"));
+        let mut state = None;
+        steps.push(json(&step.held(|s| state = Some(s))));
+        let state =
+            state.unwrap_or_else(|| panic!("{case}: the plan ended before results {index}"));
         step = next(state, arg(args, index, case));
     }
-    steps.push(json(&step));
+    steps.push(json(&step.held(|_| ())));
     Value::Array(steps)
 }
 

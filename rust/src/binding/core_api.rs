@@ -433,47 +433,92 @@ pub fn effect_advance(
     to_js_text(&effects::advance(running, &answer))
 }
 
+/// The states of the plans under way in this instance, by handle. A plan's state stays in the
+/// module between its steps (the executor holds only the handle), so it is neither written out
+/// nor read back, and no (de)serialising code for it is in the module. A plan abandoned half-way
+/// (its invocation failed) is dropped once `PLANS_KEPT` newer ones are under way.
+struct Held<S> {
+    next: u32,
+    plans: std::collections::VecDeque<(u32, S)>,
+}
+
+const PLANS_KEPT: usize = 16;
+
+impl<S> Held<S> {
+    const fn new() -> Self {
+        Held {
+            next: 0,
+            plans: std::collections::VecDeque::new(),
+        }
+    }
+    fn keep(&mut self, state: S) -> u32 {
+        self.next = self.next.wrapping_add(1);
+        if self.plans.len() >= PLANS_KEPT {
+            self.plans.pop_front();
+        }
+        self.plans.push_back((self.next, state));
+        self.next
+    }
+    fn take(&mut self, handle: u32) -> Result<S, JsValue> {
+        let at = self.plans.iter().position(|(h, _)| *h == handle);
+        at.and_then(|at| self.plans.remove(at))
+            .map(|(_, state)| state)
+            .ok_or_else(|| coded_error("bad_input", "no plan is under way with this handle"))
+    }
+}
+
+thread_local! {
+    static DELIVERIES: std::cell::RefCell<Held<delivery::DeliveryState>> =
+        const { std::cell::RefCell::new(Held::new()) };
+    static TOKENS: std::cell::RefCell<Held<delivery::token::TokenState>> =
+        const { std::cell::RefCell::new(Held::new()) };
+}
+
 /// The first step of a webhook delivery (`src/webhook.js` runs the plan). The raw body crosses
 /// on its own, copied once as a string rather than escaped into the input's JSON text.
-#[wasm_bindgen(js_name = deliveryStart, unchecked_return_type = "Step<DeliveryState, Answer>")]
+#[wasm_bindgen(js_name = deliveryStart, unchecked_return_type = "Step<number, Answer>")]
 pub fn delivery_start(
     body: String,
     #[wasm_bindgen(unchecked_param_type = "Omit<DeliveryRequest, \"body\">")] input: JsValue,
 ) -> JsResult {
     let mut input: delivery::DeliveryRequest = from_js_text("delivery input", &input)?;
     input.body = body;
-    to_js_text(&delivery::start(input))
+    let step = delivery::start(input);
+    to_js_text(&DELIVERIES.with(|held| step.held(|s| held.borrow_mut().keep(s))))
 }
 
 /// A delivery's next step, given what its last one found.
-#[wasm_bindgen(js_name = deliveryNext, unchecked_return_type = "Step<DeliveryState, Answer>")]
+#[wasm_bindgen(js_name = deliveryNext, unchecked_return_type = "Step<number, Answer>")]
 pub fn delivery_next(
-    #[wasm_bindgen(unchecked_param_type = "DeliveryState")] state: JsValue,
+    handle: u32,
     #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
 ) -> JsResult {
-    let state: delivery::DeliveryState = from_js_text("delivery state", &state)?;
     let results: plan::Results = from_js_text("results", &results)?;
-    to_js_text(&delivery::next(state, results))
+    let state = DELIVERIES.with(|held| held.borrow_mut().take(handle))?;
+    let step = delivery::next(state, results);
+    to_js_text(&DELIVERIES.with(|held| step.held(|s| held.borrow_mut().keep(s))))
 }
 
 /// The first step of a request to the token webtrigger.
-#[wasm_bindgen(js_name = tokenStart, unchecked_return_type = "Step<TokenState, Answer>")]
+#[wasm_bindgen(js_name = tokenStart, unchecked_return_type = "Step<number, Answer>")]
 pub fn token_start(
     body: String,
     #[wasm_bindgen(unchecked_param_type = "Omit<TokenInput, \"body\">")] input: JsValue,
 ) -> JsResult {
     let mut input: delivery::token::TokenInput = from_js_text("token input", &input)?;
     input.body = body;
-    to_js_text(&delivery::token::start(input))
+    let step = delivery::token::start(input);
+    to_js_text(&TOKENS.with(|held| step.held(|s| held.borrow_mut().keep(s))))
 }
 
 /// The token request's answer, once the configuration is read.
-#[wasm_bindgen(js_name = tokenNext, unchecked_return_type = "Step<TokenState, Answer>")]
+#[wasm_bindgen(js_name = tokenNext, unchecked_return_type = "Step<number, Answer>")]
 pub fn token_next(
-    #[wasm_bindgen(unchecked_param_type = "TokenState")] state: JsValue,
+    handle: u32,
     #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
 ) -> JsResult {
-    let state: delivery::token::TokenState = from_js_text("token state", &state)?;
     let results: plan::Results = from_js_text("results", &results)?;
-    to_js_text(&delivery::token::next(state, results))
+    let state = TOKENS.with(|held| held.borrow_mut().take(handle))?;
+    let step = delivery::token::next(state, results);
+    to_js_text(&TOKENS.with(|held| step.held(|s| held.borrow_mut().keep(s))))
 }

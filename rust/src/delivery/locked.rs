@@ -4,7 +4,6 @@
 //! record write under the lock counts `rev`, repeated in the release marker; a failure after the
 //! transaction says so on the lock (`signal`), ending the event's effects window.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::reply::{self, delivery_line, delivery_write, entry, finish, line, name_of};
@@ -29,8 +28,7 @@ const RECHECK_TRANSITION_MS: i64 = 86_400_000;
 const RECORD_TTL: Ttl = Ttl::days(400);
 
 /// Where a delivery stands under the lock.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) enum Stage {
     /// An answer's transaction released the lock: released alone when it failed.
     Answered {
@@ -76,13 +74,23 @@ pub(super) enum Stage {
 }
 
 /// Which of the event's effects a result is for.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Did {
     Comment,
     Transition,
     Property,
     Panel,
+}
+
+impl Did {
+    fn name(self) -> &'static str {
+        match self {
+            Did::Comment => "comment",
+            Did::Transition => "transition",
+            Did::Property => "property",
+            Did::Panel => "panel",
+        }
+    }
 }
 
 fn locked(ctx: Context, stage: Stage) -> DeliveryState {
@@ -154,10 +162,8 @@ pub(super) fn lock_taken(
             Some(Found {
                 failed: Some(code), ..
             }) => Err(super::ConfigFailure::Unavailable(code)),
-            Some(Found { value, .. }) if !value.is_null() => stored::settings_record(value)
-                .map(|r| r.revision)
-                .map_err(|_| super::ConfigFailure::Unreadable),
-            _ => Ok(0),
+            Some(Found { value, .. }) => super::settings_of(&value).map(|(revision, _)| revision),
+            None => Ok(0),
         };
         let kept = config_in_use(&ctx).map(|c| c.revision);
         if revision.as_ref().ok() != kept.as_ref() {
@@ -497,7 +503,7 @@ fn outcome_of(
             logs.push(line(
                 event,
                 vec![
-                    ("effect", name_of(what).into()),
+                    ("effect", what.name().into()),
                     ("status", result.status.into()),
                     ("sessionId", ctx.entry.session_id.as_str().into()),
                     ("issueKey", ctx.entry.issue_key.as_str().into()),

@@ -31,9 +31,9 @@ pub use reply::{Answer, WebtriggerResponse};
 /// A warm instance uses the settings it read this recently without reading them again.
 pub const CONFIG_TTL_MS: i64 = 10_000;
 /// Unauthenticated deliveries logged to the delivery log: at most this many in a row...
-const UNTRUSTED_LOG_BURST: f64 = 10.0;
+const UNTRUSTED_LOG_BURST: i64 = 10;
 /// ...refilled at this many a minute (the others reach the function log only).
-const UNTRUSTED_LOG_PER_MINUTE: f64 = 10.0;
+const UNTRUSTED_LOG_PER_MINUTE: i64 = 10;
 
 pub(crate) const SETTINGS_KEY: &str = "settings";
 pub(crate) const SECRETS_KEY: &str = "secrets";
@@ -96,28 +96,25 @@ pub struct Config {
     pub secrets: Secrets,
 }
 
-/// The budget for logging deliveries that failed authentication.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+/// The budget for logging deliveries that failed authentication, in thousandths of an entry
+/// (whole numbers: no float formatting in the module).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct LogBudget {
-    pub tokens: f64,
+    pub milli_tokens: i64,
     pub at_ms: i64,
 }
 
-/// What the delivery carries from step to step.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+/// What the delivery carries from step to step. It never crosses to JavaScript: the binding
+/// keeps it in the module and hands the executor a handle.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DeliveryState {
-    #[cfg_attr(test, ts(type = "unknown"))]
     ctx: Context,
-    #[cfg_attr(test, ts(type = "unknown"))]
     at: At,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 struct Context {
     now_ms: i64,
     owner: String,
@@ -131,16 +128,14 @@ struct Context {
 }
 
 /// The delivery as it came, while it may have to be authenticated (again).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 struct Delivery {
     body: String,
     headers: Value,
 }
 
 /// Where the delivery stands: what the last step's results answer.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 enum At {
     /// W1 read the settings (`checklist`: it was read too; `fresh`: read again after kept
     /// settings refused the delivery).
@@ -280,15 +275,9 @@ pub(crate) fn config_of(reads: &[Found]) -> Result<(Config, Option<i64>), Config
         return Err(ConfigFailure::Unavailable(failed.to_owned()));
     }
     let value = |index: usize| reads.get(index).map_or(Value::Null, |r| r.value.clone());
-    let (revision, settings) = match value(0) {
-        Value::Null => (0, crate::settings::default_settings()),
-        stored => match stored::settings_record(stored) {
-            Ok(record) => (record.revision, record.settings),
-            Err(_) => return Err(ConfigFailure::Unreadable),
-        },
-    };
+    let (revision, settings) = settings_of(&value(0))?;
     // A secrets value no release wrote authenticates nothing.
-    let secrets: Secrets = serde_json::from_value(value(1)).unwrap_or_default();
+    let secrets: Secrets = serde_json::from_str(&value(1).to_string()).unwrap_or_default();
     let marker = value(2).get("untilMs").and_then(Value::as_i64);
     Ok((
         Config {
@@ -298,6 +287,28 @@ pub(crate) fn config_of(reads: &[Found]) -> Result<(Config, Option<i64>), Config
         },
         marker,
     ))
+}
+
+/// The stored settings record's revision and settings (none stored: the defaults), read as the
+/// functions read them (every field a release did not write takes its default).
+pub(crate) fn settings_of(stored: &Value) -> Result<(u64, Settings), ConfigFailure> {
+    #[derive(Deserialize)]
+    struct StoredSettings {
+        #[serde(default)]
+        revision: u64,
+        #[serde(default)]
+        settings: Option<Settings>,
+    }
+    if stored.is_null() {
+        return Ok((0, crate::settings::default_settings()));
+    }
+    match serde_json::from_str::<StoredSettings>(&stored.to_string()) {
+        Ok(StoredSettings {
+            revision,
+            settings: Some(settings),
+        }) => Ok((revision, settings)),
+        _ => Err(ConfigFailure::Unreadable),
+    }
 }
 
 pub(crate) enum ConfigFailure {
@@ -494,15 +505,16 @@ pub fn is_key_part(value: &str) -> bool {
 
 /// Takes one entry of the budget for logging unauthenticated deliveries; false when spent.
 fn may_log_untrusted(memory: &mut Memory, at_ms: i64) -> bool {
+    const ONE: i64 = 1000;
     let budget = memory.budget.unwrap_or(LogBudget {
-        tokens: UNTRUSTED_LOG_BURST,
+        milli_tokens: UNTRUSTED_LOG_BURST * ONE,
         at_ms,
     });
-    let refill = (at_ms - budget.at_ms) as f64 / 60_000.0 * UNTRUSTED_LOG_PER_MINUTE;
-    let tokens = UNTRUSTED_LOG_BURST.min(budget.tokens + refill.max(0.0));
-    let allowed = tokens >= 1.0;
+    let refill = (at_ms - budget.at_ms).max(0) * UNTRUSTED_LOG_PER_MINUTE * ONE / 60_000;
+    let tokens = (UNTRUSTED_LOG_BURST * ONE).min(budget.milli_tokens.saturating_add(refill));
+    let allowed = tokens >= ONE;
     memory.budget = Some(LogBudget {
-        tokens: if allowed { tokens - 1.0 } else { tokens },
+        milli_tokens: if allowed { tokens - ONE } else { tokens },
         at_ms,
     });
     allowed

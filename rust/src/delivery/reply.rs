@@ -39,8 +39,7 @@ pub struct Answer {
 }
 
 /// What the delivery log's entry says of the delivery so far.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub(super) struct Entry {
     pub event_type: String,
     pub session_id: String,

@@ -31,10 +31,8 @@ pub struct TokenInput {
     pub memory: Option<Memory>,
 }
 
-/// What the token request carries to its second step.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
+/// What the token request carries to its second step (kept in the module, like a delivery's).
+#[derive(Clone, Debug, PartialEq)]
 pub struct TokenState {
     body: String,
     authorization: String,

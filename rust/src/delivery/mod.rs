@@ -137,13 +137,8 @@ struct Delivery {
 /// Where the delivery stands: what the last step's results answer.
 #[derive(Clone, Debug, PartialEq)]
 enum At {
-    /// W1 read the settings (`checklist`: it was read too; `fresh`: read again after kept
-    /// settings refused the delivery).
-    Config {
-        delivery: Delivery,
-        checklist: bool,
-        fresh: bool,
-    },
+    /// W1 read the settings (`checklist`: it was read too).
+    Config { delivery: Delivery, checklist: bool },
     /// W2 swapped the lock and read the record (`delivery`: kept settings were used, and their
     /// revision was read too).
     Locking {
@@ -199,13 +194,13 @@ pub fn start(input: DeliveryRequest) -> Planned {
         // keeps them has seen it recorded.
         let checklist = ctx.memory.kept.is_none();
         ctx.memory.kept = None;
-        return read_config(ctx, delivery, checklist, false);
+        return read_config(ctx, delivery, checklist);
     };
     let receipt = authenticate(&kept.config, &delivery, now_ms);
     if !matches!(receipt, WebhookReceipt::Event { .. }) {
         // The settings may have changed since they were kept (a rotated secret, another mode).
         ctx.memory.kept = None;
-        return read_config(ctx, delivery, false, true);
+        return read_config(ctx, delivery, false);
     }
     received(ctx, receipt, Some(delivery))
 }
@@ -217,8 +212,7 @@ pub fn next(state: DeliveryState, results: Results) -> Planned {
         At::Config {
             delivery,
             checklist,
-            fresh,
-        } => config_read(ctx, delivery, checklist, fresh, results),
+        } => config_read(ctx, delivery, checklist, results),
         At::Locking { event, delivery } => locked::lock_taken(ctx, event, delivery, results),
         At::Refreshing {
             event,
@@ -231,7 +225,7 @@ pub fn next(state: DeliveryState, results: Results) -> Planned {
 }
 
 /// W1: the settings, the secrets and the throttle's marker (and the checklist).
-fn read_config(ctx: Context, delivery: Delivery, checklist: bool, fresh: bool) -> Planned {
+fn read_config(ctx: Context, delivery: Delivery, checklist: bool) -> Planned {
     let mut reads = config_reads();
     if checklist {
         reads.push(plain(CHECKLIST_KEY));
@@ -243,7 +237,6 @@ fn read_config(ctx: Context, delivery: Delivery, checklist: bool, fresh: bool) -
             at: At::Config {
                 delivery,
                 checklist,
-                fresh,
             },
         })
     }
@@ -332,13 +325,7 @@ impl ConfigFailure {
     }
 }
 
-fn config_read(
-    mut ctx: Context,
-    delivery: Delivery,
-    checklist: bool,
-    fresh: bool,
-    results: Results,
-) -> Planned {
+fn config_read(mut ctx: Context, delivery: Delivery, checklist: bool, results: Results) -> Planned {
     let (config, marker) = match config_of(&results.reads) {
         Ok(read) => read,
         Err(failure) => {
@@ -376,10 +363,9 @@ fn config_read(
     } else {
         ctx.config = Some(config.clone());
     }
-    if !fresh {
-        if let Some(seconds) = throttle::locked_for(&ctx.memory.failures, marker, now_ms) {
-            return reply::too_many_failures(ctx.memory, seconds);
-        }
+    // While locked, nothing is authenticated: a guess can neither succeed nor be told from a miss.
+    if let Some(seconds) = throttle::locked_for(&ctx.memory.failures, marker, now_ms) {
+        return reply::too_many_failures(ctx.memory, seconds);
     }
     let receipt = authenticate(&config, &delivery, now_ms);
     if let Some(Ok(None)) = ticked {

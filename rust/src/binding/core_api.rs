@@ -442,7 +442,7 @@ struct Held<S> {
     plans: std::collections::VecDeque<(u32, S)>,
 }
 
-const PLANS_KEPT: usize = 16;
+const PLANS_KEPT: usize = 64;
 
 impl<S> Held<S> {
     const fn new() -> Self {

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::plan::{Ttl, Write};
+use crate::stored::SCHEMA_VERSION;
 
 /// A lease: longer than any invocation may run.
 pub const LEASE_MS: i64 = 70_000;
@@ -47,6 +48,7 @@ pub struct Inflight {
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct LockValue {
+    pub schema_version: u32,
     pub owner: String,
     pub until_ms: i64,
     pub event_key: String,
@@ -133,6 +135,7 @@ impl Leave {
 /// The swap that takes `key` for `owner` (`eventKey`: what it works on).
 pub fn take(key: &str, owner: &str, event_key: &str, now_ms: i64) -> Write {
     let value = LockValue {
+        schema_version: SCHEMA_VERSION,
         owner: owner.to_owned(),
         until_ms: now_ms + LEASE_MS,
         event_key: event_key.to_owned(),
@@ -228,6 +231,7 @@ pub fn put_back(taken: &Taken) -> Option<Write> {
 /// The write that releases the lock (in a transaction, or alone).
 pub fn release(taken: &Taken, leave: &Leave) -> Write {
     let value = LockValue {
+        schema_version: SCHEMA_VERSION,
         owner: String::new(),
         until_ms: 0,
         event_key: leave.event_key.clone(),

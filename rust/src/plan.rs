@@ -138,6 +138,22 @@ impl<S, R> Step<S, R> {
             ..Step::default()
         }
     }
+    /// The same step with its state replaced by what `keep` answers for it (the binding keeps a
+    /// plan's state in the module and hands the executor a handle instead).
+    pub fn held<T>(self, keep: impl FnOnce(S) -> T) -> Step<T, R> {
+        Step {
+            reads: self.reads,
+            swaps: self.swaps,
+            writes: self.writes,
+            puts: self.puts,
+            deletes: self.deletes,
+            queries: self.queries,
+            effects: self.effects,
+            logs: self.logs,
+            state: self.state.map(keep),
+            reply: self.reply,
+        }
+    }
     /// A step that goes on with `state`.
     pub fn then(state: S) -> Self {
         Step {

@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use crate::model::{CoreError, HistoryEntry, HttpRequest, Outcome, SecretFlags, Settings};
+use crate::model::{
+    CoreError, HistoryEntry, HttpRequest, LateResult, Outcome, SecretFlags, Settings,
+};
 use crate::settings::{default_settings, default_webhook_auth, AuthMode};
 use crate::state::RealtimeMessage;
 
@@ -126,6 +128,24 @@ fn typed<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, CoreError> {
         return Err(unreadable("expected an object"));
     }
     T::deserialize(value).map_err(|e| unreadable(e.to_string()))
+}
+
+/// A stored value of a struct kind as its type, for a planner that changes it and stores it
+/// again with `to_store`. Read from its JSON text: each type then has one `Deserialize` in the
+/// wasm modules (the one every boundary read uses), not a second one over `Value`.
+pub fn read_as<T: DeserializeOwned>(value: &Value) -> Result<T, CoreError> {
+    if !value.is_object() {
+        return Err(unreadable("expected an object"));
+    }
+    serde_json::from_str(&value.to_string()).map_err(|e| unreadable(e.to_string()))
+}
+
+/// What to store for `typed`, read from `original` with `read_as` (its `schemaVersion` already
+/// set to the current one): the fields its type does not know are put back as they were.
+pub fn to_store<T: Serialize>(typed: &T, original: Value) -> Value {
+    let mut out = encode(typed).unwrap_or_default();
+    keep_unknown_of(&mut out, original, &[]);
+    out
 }
 
 fn read<T: DeserializeOwned>(value: Value) -> Result<T, CoreError> {
@@ -579,6 +599,8 @@ pub struct StoredVerification {
     pub identity_id: String,
     pub history: Vec<HistoryEntry>,
     pub applied_events: Vec<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub late_results: Field<Vec<LateResult>>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub pending: Field<PendingEffects>,
     #[serde(skip_serializing_if = "Field::is_absent")]

@@ -116,11 +116,41 @@ export type CancelInput = { owner: string, nowMs: number, context: CallerContext
 export type CommentVisibility = "internal" | "public";
 
 /**
+ * The settings (with their revision) and the secrets a delivery is authenticated and applied with.
+ */
+export type Config = { revision: number, settings: Settings, secrets: Secrets, };
+
+/**
  * An expected failure with a stable code.
  */
 export type CoreError = { code: string, message: string, retryable: boolean, };
 
 export type Delivery = "SMS" | "EMAIL";
+
+/**
+ * One delivery to the webhook webtrigger, with what the executor draws and keeps.
+ */
+export type DeliveryRequest = { method: string, 
+/**
+ * The raw body, exactly as received (the binding hands it over on its own).
+ */
+body: string, 
+/**
+ * The request's headers as Forge gives them (name to string or strings).
+ */
+headers: Record<string, string[] | string>, nowMs: number, 
+/**
+ * This delivery's lock owner id, drawn by the executor.
+ */
+owner: string, 
+/**
+ * A random suffix for the delivery log's key, drawn by the executor.
+ */
+nonce: string, 
+/**
+ * What this instance kept for the installation (absent: nothing yet).
+ */
+memory?: Memory, };
 
 /**
  * What a planner wants done outside storage.
@@ -277,6 +307,8 @@ export type IncodeToken = { accessToken: string,
  */
 refreshAtMs: number, };
 
+export type Kept = { config: Config, readAtMs: number, };
+
 /**
  * Why a result was kept beside a verification instead of applied to it.
  */
@@ -300,9 +332,24 @@ export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 export type Listed = { entries: Array<Entry>, failed?: string, };
 
 /**
+ * The budget for logging deliveries that failed authentication, in thousandths of an entry
+ * (whole numbers: no float formatting in the module).
+ */
+export type LogBudget = { milliTokens: number, atMs: number, };
+
+/**
  * One line for the function log: an event name and a few fields (never a secret or a body).
  */
 export type LogLine = { event: string, fields: Record<string, string | number | boolean>, };
+
+/**
+ * What a function instance keeps for one installation between invocations.
+ */
+export type Memory = { 
+/**
+ * The settings and secrets, and when they were read.
+ */
+kept?: Kept, failures: AuthFailures, budget?: LogBudget, };
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -694,6 +741,11 @@ status: string, };
 export type TokenAnswer = { status: number, body: string, };
 
 /**
+ * One request to the token webtrigger.
+ */
+export type TokenInput = { method: string, body: string, headers: Record<string, string[] | string>, nowMs: number, memory?: Memory, };
+
+/**
  * Which transition to apply for an outcome, with its request, or why there is none.
  */
 export type TransitionChoice = { "kind": "transition", id: string, name: string, request: HttpRequest, } | { "kind": "none", reason: NoTransitionReason, message: string, };
@@ -784,6 +836,16 @@ export type WebhookUrls = { webhookUrl: string, tokenUrl: string, };
  * Which webtrigger a request reached.
  */
 export type Webtrigger = "webhook" | "token";
+
+/**
+ * The end of an action on a webtrigger: the response, and what the instance keeps.
+ */
+export type WebtriggerAnswer = { response: WebtriggerResponse, memory: Memory, };
+
+/**
+ * The webtrigger's response, as Forge takes it.
+ */
+export type WebtriggerResponse = { statusCode: number, headers: { [key in string]: Array<string> }, body: string, };
 
 /**
  * A value to store (already stamped with its `schemaVersion` by `stored.rs`).

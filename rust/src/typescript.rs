@@ -17,6 +17,8 @@ use crate::actions::portal::{PortalInput, PortalView};
 use crate::actions::send::{SendInput, Sent};
 use crate::actions::Answer;
 use crate::admin::{AdminInput, AdminState, Reply};
+use crate::delivery::token::TokenInput;
+use crate::delivery::{Answer as WebtriggerAnswer, DeliveryRequest};
 use crate::effects::{Effect, EffectResult, Progress, Running};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
@@ -107,6 +109,9 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<CancelInput>();
     v.visit::<PortalInput>();
     v.visit::<PortalView>();
+    v.visit::<DeliveryRequest>();
+    v.visit::<WebtriggerAnswer>();
+    v.visit::<TokenInput>();
 }
 
 /// Every declarable type reached from the roots, by TypeScript name.

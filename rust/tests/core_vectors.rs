@@ -13,11 +13,12 @@
 )]
 
 use incode_verify_core::admin;
+use incode_verify_core::delivery::{self, token};
 use incode_verify_core::jira;
 use incode_verify_core::model::{
     CommentVisibility, HttpRequest, Outcome, Parsed, SecretFlags, Settings, Verification,
 };
-use incode_verify_core::plan::Results;
+use incode_verify_core::plan::{Results, Step};
 use incode_verify_core::settings;
 use incode_verify_core::template::{self, AdfDoc, CompiledTemplates, TemplateVars};
 use incode_verify_core::transitions::{self, TransitionChoice};
@@ -141,6 +142,8 @@ fn call(function: &str, args: &[Value], case: &str) -> (Value, Vec<HttpRequest>)
             let request = jira::property_request(&key, &verification.shown());
             (json(&request), vec![request])
         }
+        "delivery" => (plan(args, case, delivery::start, delivery::next), vec![]),
+        "token" => (plan(args, case, token::start, token::next), vec![]),
         other => panic!("{case}: no Rust function for {other}"),
     }
 }
@@ -152,7 +155,7 @@ fn planned(step: Value) -> (Value, Vec<HttpRequest>) {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|e| e["kind"] == "askJira")
+        .filter_map(|e| e.get("askJira"))
         .map(|e| {
             let mut request: HttpRequest = serde_json::from_value(e["request"].clone()).unwrap();
             request.path = request
@@ -162,6 +165,29 @@ fn planned(step: Value) -> (Value, Vec<HttpRequest>) {
         })
         .collect();
     (step, requests)
+}
+
+/// A planner run on its vectors: `args` are the first step's input, then the results handed to
+/// each next step; answers every step, in order.
+fn plan<I: DeserializeOwned, S, R: serde::Serialize>(
+    args: &[Value],
+    case: &str,
+    start: impl Fn(I) -> Step<S, R>,
+    next: impl Fn(S, Results) -> Step<S, R>,
+) -> Value {
+    // The state stays with the planner (the binding keeps it in the module; JavaScript sees a
+    // handle), so a step is shown without it.
+    let mut step = start(arg(args, 0, case));
+    let mut steps = Vec::new();
+    for index in 1..args.len() {
+        let mut state = None;
+        steps.push(json(&step.held(|s| state = Some(s))));
+        let state =
+            state.unwrap_or_else(|| panic!("{case}: the plan ended before results {index}"));
+        step = next(state, arg(args, index, case));
+    }
+    steps.push(json(&step.held(|_| ())));
+    Value::Array(steps)
 }
 
 /// `expected` matched as a subset of `actual`: every key of an expected object must be present
@@ -260,6 +286,11 @@ fn admin_vectors() {
 #[test]
 fn jira_vectors() {
     assert!(run_file("jira.json") >= 8);
+}
+
+#[test]
+fn delivery_vectors() {
+    assert!(run_file("delivery.json") >= 20);
 }
 
 #[test]

@@ -25,6 +25,29 @@ test('a value of the wrong shape throws an Error with code bad_input', () => {
   );
 });
 
+test("a plan's state stays in the module: the executor holds a handle, good for one next step", () => {
+  const step = core.tokenStart('grant_type=client_credentials', { method: 'POST', headers: {}, nowMs: 1_000 });
+  assert.equal(typeof step.state, 'number');
+  assert.deepEqual(
+    step.reads.map((r) => r.key),
+    ['settings', 'secrets', 'throttle:auth'],
+  );
+  const results = { nowMs: 1_010, reads: [{ value: null }, { value: null }, { value: null }], swaps: [], effects: [] };
+  const last = core.tokenNext(step.state, results);
+  assert.equal(last.state, undefined);
+  assert.equal(last.reply.response.statusCode, 400, 'no OAuth settings: token issuance is off');
+  assert.throws(
+    () => core.tokenNext(step.state, results),
+    (error) => error.code === 'bad_input',
+    'a handle is used once',
+  );
+  assert.throws(
+    () => core.deliveryNext(step.state, results),
+    (error) => error.code === 'bad_input',
+    "a token plan's handle is no delivery's",
+  );
+});
+
 test('expected failures are values, not exceptions', () => {
   const answer = core.parseStart({ status: 503, body: 'upstream down' });
   assert.equal(answer.ok, false);
@@ -95,7 +118,7 @@ test("the core module carries no template parser or settings validation: those a
     assert.equal(coreApi[name], undefined, `core module: ${name}`);
     assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
   }
-  for (const name of ['Core', 'receiveWebhook', 'issueWebhookToken', 'chooseTransition', 'propertyRequest', 'defaultSettings']) {
+  for (const name of ['Core', 'receiveWebhook', 'deliveryStart', 'tokenStart', 'chooseTransition', 'propertyRequest', 'defaultSettings']) {
     assert.equal(typeof coreApi[name], 'function', `core module: ${name}`);
     assert.equal(consoleApi[name], undefined, `console module: ${name}`);
   }

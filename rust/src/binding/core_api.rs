@@ -10,7 +10,7 @@ use super::{coded_error, JsResult};
 use crate::model::{
     EventRecord, Outcome, SecretFlags, Secrets, Settings, Verification, WebhookAuth,
 };
-use crate::{effects, jira, settings, state, template, throttle, transitions, webhook};
+use crate::{delivery, effects, jira, plan, settings, state, template, transitions, webhook};
 
 // Values cross as JSON text. serde-wasm-bindgen crosses a value field by field, a few calls into
 // the engine per field: about 10 us for a stored verification and 20 us for a decision, more than
@@ -362,46 +362,6 @@ pub fn default_settings() -> JsResult {
     to_js_text(&settings::default_settings())
 }
 
-/// Seconds to wait while failed authentications lock the webtriggers, else null.
-#[wasm_bindgen(js_name = authLockedFor)]
-pub fn auth_locked_for(
-    #[wasm_bindgen(unchecked_param_type = "AuthFailures")] failures: JsValue,
-    marker_until_ms: Option<f64>,
-    now_ms: f64,
-) -> Result<Option<u32>, JsValue> {
-    let failures: throttle::AuthFailures = from_js_text("auth failures", &failures)?;
-    Ok(throttle::locked_for(
-        &failures,
-        marker_until_ms.map(|ms| ms as i64),
-        now_ms as i64,
-    ))
-}
-
-/// One more failed authentication counted; `markUntilMs` when it locked (write the marker).
-#[wasm_bindgen(js_name = authFailed, unchecked_return_type = "FailureNoted")]
-pub fn auth_failed(
-    #[wasm_bindgen(unchecked_param_type = "AuthFailures")] failures: JsValue,
-    now_ms: f64,
-) -> JsResult {
-    let failures: throttle::AuthFailures = from_js_text("auth failures", &failures)?;
-    to_js_text(&throttle::note_failure(&failures, now_ms as i64))
-}
-
-/// What a webtrigger refuses before any work (another method than POST, too large a body).
-#[wasm_bindgen(js_name = checkRequest, unchecked_return_type = "RequestRefusal | null")]
-pub fn check_request(
-    #[wasm_bindgen(unchecked_param_type = "Webtrigger")] endpoint: JsValue,
-    method: &str,
-    body_bytes: f64,
-) -> JsResult {
-    let endpoint: webhook::Webtrigger = from_js_text("webtrigger", &endpoint)?;
-    to_js_text(&webhook::check_request(
-        endpoint,
-        method,
-        body_bytes as usize,
-    ))
-}
-
 /// Which secrets are stored and whether the webhook secret is too weak to use.
 #[wasm_bindgen(js_name = secretFlags, unchecked_return_type = "SecretFlags")]
 pub fn secret_flags(
@@ -409,24 +369,6 @@ pub fn secret_flags(
 ) -> JsResult {
     let secrets: Secrets = from_js_text("secrets", &secrets)?;
     to_js_text(&SecretFlags::of(&secrets))
-}
-
-#[wasm_bindgen(js_name = issueWebhookToken, unchecked_return_type = "TokenAnswer")]
-pub fn issue_webhook_token(
-    #[wasm_bindgen(unchecked_param_type = "WebhookAuth")] auth: JsValue,
-    secret: &str,
-    authorization: &str,
-    body: &str,
-    now_ms: f64,
-) -> JsResult {
-    let auth: WebhookAuth = from_js_text("webhook auth", &auth)?;
-    to_js_text(&webhook::issue_webhook_token(
-        &auth,
-        secret,
-        authorization,
-        body,
-        now_ms as i64,
-    ))
 }
 
 #[wasm_bindgen(js_name = expireIfDue, unchecked_return_type = "Verification | null")]
@@ -508,4 +450,94 @@ pub fn portal_next(
     let state: crate::actions::portal::PortalState = from_js_text("portal state", &state)?;
     let results: crate::plan::Results = from_js_text("results", &results)?;
     to_js_text(&crate::actions::portal::next(state, results))
+}
+
+/// The states of the plans under way in this instance, by handle. A plan's state stays in the
+/// module between its steps (the executor holds only the handle), so it is neither written out
+/// nor read back, and no (de)serialising code for it is in the module. A plan abandoned half-way
+/// (its invocation failed) is dropped once `PLANS_KEPT` newer ones are under way.
+struct Held<S> {
+    next: u32,
+    plans: std::collections::VecDeque<(u32, S)>,
+}
+
+const PLANS_KEPT: usize = 64;
+
+impl<S> Held<S> {
+    const fn new() -> Self {
+        Held {
+            next: 0,
+            plans: std::collections::VecDeque::new(),
+        }
+    }
+    fn keep(&mut self, state: S) -> u32 {
+        self.next = self.next.wrapping_add(1);
+        if self.plans.len() >= PLANS_KEPT {
+            self.plans.pop_front();
+        }
+        self.plans.push_back((self.next, state));
+        self.next
+    }
+    fn take(&mut self, handle: u32) -> Result<S, JsValue> {
+        let at = self.plans.iter().position(|(h, _)| *h == handle);
+        at.and_then(|at| self.plans.remove(at))
+            .map(|(_, state)| state)
+            .ok_or_else(|| coded_error("bad_input", "no plan is under way with this handle"))
+    }
+}
+
+thread_local! {
+    static DELIVERIES: std::cell::RefCell<Held<delivery::DeliveryState>> =
+        const { std::cell::RefCell::new(Held::new()) };
+    static TOKENS: std::cell::RefCell<Held<delivery::token::TokenState>> =
+        const { std::cell::RefCell::new(Held::new()) };
+}
+
+/// The first step of a webhook delivery (`src/webhook.js` runs the plan). The raw body crosses
+/// on its own, copied once as a string rather than escaped into the input's JSON text.
+#[wasm_bindgen(js_name = deliveryStart, unchecked_return_type = "Step<number, Answer>")]
+pub fn delivery_start(
+    body: String,
+    #[wasm_bindgen(unchecked_param_type = "Omit<DeliveryRequest, \"body\">")] input: JsValue,
+) -> JsResult {
+    let mut input: delivery::DeliveryRequest = from_js_text("delivery input", &input)?;
+    input.body = body;
+    let step = delivery::start(input);
+    to_js_text(&DELIVERIES.with(|held| step.held(|s| held.borrow_mut().keep(s))))
+}
+
+/// A delivery's next step, given what its last one found.
+#[wasm_bindgen(js_name = deliveryNext, unchecked_return_type = "Step<number, Answer>")]
+pub fn delivery_next(
+    handle: u32,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let results: plan::Results = from_js_text("results", &results)?;
+    let state = DELIVERIES.with(|held| held.borrow_mut().take(handle))?;
+    let step = delivery::next(state, results);
+    to_js_text(&DELIVERIES.with(|held| step.held(|s| held.borrow_mut().keep(s))))
+}
+
+/// The first step of a request to the token webtrigger.
+#[wasm_bindgen(js_name = tokenStart, unchecked_return_type = "Step<number, Answer>")]
+pub fn token_start(
+    body: String,
+    #[wasm_bindgen(unchecked_param_type = "Omit<TokenInput, \"body\">")] input: JsValue,
+) -> JsResult {
+    let mut input: delivery::token::TokenInput = from_js_text("token input", &input)?;
+    input.body = body;
+    let step = delivery::token::start(input);
+    to_js_text(&TOKENS.with(|held| step.held(|s| held.borrow_mut().keep(s))))
+}
+
+/// The token request's answer, once the configuration is read.
+#[wasm_bindgen(js_name = tokenNext, unchecked_return_type = "Step<number, Answer>")]
+pub fn token_next(
+    handle: u32,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let results: plan::Results = from_js_text("results", &results)?;
+    let state = TOKENS.with(|held| held.borrow_mut().take(handle))?;
+    let step = delivery::token::next(state, results);
+    to_js_text(&TOKENS.with(|held| step.held(|s| held.borrow_mut().keep(s))))
 }

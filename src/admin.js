@@ -3,7 +3,7 @@
 // is set.
 import { webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
-import { adminNext, adminStart } from './console.js';
+import * as wasm from './console.js';
 import { requireAdmin } from './access.js';
 import { AppError, guarded } from './envelope.js';
 import { run } from './run.js';
@@ -27,7 +27,7 @@ function adminAction(action, urls) {
     const asking = urls?.();
     asking?.catch(() => {});
     await requireAdmin(context);
-    const reply = await run(adminStart({ action, payload, nowMs: Date.now(), urls: await asking }), adminNext);
+    const reply = await run(wasm, wasm.adminStart({ action, payload, nowMs: Date.now(), urls: await asking }), wasm.adminNext);
     if (!reply.ok) {
       const error = reply.error ?? { code: 'internal', message: 'The action ended without an answer.' };
       throw new AppError(error.code, error.message, { fields: error.fields, retryable: error.retryable });

@@ -4,14 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import Resolver from '@forge/resolver';
 import { callerContext } from './access.js';
-import { portalNext, portalStart } from './core.js';
+import * as wasm from './console.js';
 import { answered, guarded } from './envelope.js';
 import { run } from './run.js';
 
 /** @param {{ context: any }} request */
 async function getState({ context }) {
   const input = { owner: randomUUID(), nowMs: Date.now(), context: callerContext(context) };
-  return answered(await run(portalStart(input), portalNext));
+  return answered(await run(wasm, wasm.portalStart(input), wasm.portalNext));
 }
 
 export const portalResolver = new Resolver().define('portal.getState', guarded('portal.getState', getState)).getDefinitions();

@@ -1,7 +1,7 @@
 // The weekly personal-data report (scheduled trigger): the plan (rust/src/admin/privacy.rs)
 // reports the accounts the app stores data about and erases what it holds about closed ones.
 import { randomUUID } from 'node:crypto';
-import { privacyNext, privacyStart } from './console.js';
+import * as wasm from './console.js';
 import { errorCode } from './envelope.js';
 import { logEvent } from './log.js';
 import { run } from './run.js';
@@ -13,7 +13,7 @@ import { run } from './run.js';
 export async function privacyReport() {
   try {
     // The run's lock owner: random values are drawn here, never in the core.
-    const reply = await run(privacyStart({ owner: randomUUID() }), privacyNext);
+    const reply = await run(wasm, wasm.privacyStart({ owner: randomUUID() }), wasm.privacyNext);
     if (!reply.ok) return { statusCode: 500 };
     return { statusCode: 200, body: JSON.stringify(reply.data) };
   } catch (error) {

@@ -5,7 +5,6 @@
 import api, { assumeTrustedRoute, fetch, privacy } from '@forge/api';
 import kvs, { WhereConditions } from '@forge/kvs';
 import { publishGlobal, signRealtimeToken } from '@forge/realtime';
-import { effectAdvance, effectBegin } from './core.js';
 import { errorCode } from './envelope.js';
 import { logEvent } from './log.js';
 
@@ -28,15 +27,22 @@ const QUERY_PAGE = 20;
 const CALL_TIMEOUT_MS = 10_000;
 
 /**
+ * The effects adapter of the wasm module the function loaded (the core module, or the console
+ * module, which holds it too).
+ * @typedef {{ effectBegin: (effect: Effect, nowMs: number) => Progress, effectAdvance: (running: any, answer: HttpAnswer) => Progress }} Adapter
+ */
+
+/**
  * Runs a plan to its reply: performs `step`, then asks `next(state, results)` for the next one.
  * @template S, R
+ * @param {Adapter} adapter
  * @param {Step<S, R>} step the planner's first step
  * @param {(state: S, results: Results) => Step<S, R>} next
  * @returns {Promise<R>}
  */
-export async function run(step, next) {
+export async function run(adapter, step, next) {
   for (;;) {
-    const results = await perform(step);
+    const results = await perform(adapter, step);
     if (step.state === undefined || step.state === null) return /** @type {R} */ (step.reply);
     step = next(step.state, results);
   }
@@ -44,15 +50,15 @@ export async function run(step, next) {
 
 /**
  * Performs one step: reads, swaps, the transaction, puts, deletes, queries and effects, all at once.
- * @param {Step<unknown, unknown>} step @returns {Promise<Results>}
+ * @param {Adapter} adapter @param {Step<unknown, unknown>} step @returns {Promise<Results>}
  */
-export async function perform(step) {
+export async function perform(adapter, step) {
   for (const line of step.logs ?? []) logEvent(line.event, line.fields);
   const [reads, swaps, writeFailed, effects, queries] = await Promise.all([
     Promise.all((step.reads ?? []).map(read)),
     Promise.all((step.swaps ?? []).map(swap)),
     transact(step.writes ?? [], step.deletes ?? []),
-    Promise.all((step.effects ?? []).map(effect)),
+    Promise.all((step.effects ?? []).map((e) => effect(adapter, e))),
     Promise.all((step.queries ?? []).map(query)),
     Promise.all((step.puts ?? []).map(put)),
   ]);
@@ -145,13 +151,13 @@ async function transact(writes, deletes) {
   }
 }
 
-/** Runs one effect's calls (rust/src/effects.rs names each next one). @param {Effect} e @returns {Promise<EffectResult>} */
-async function effect(e) {
+/** Runs one effect's calls (rust/src/effects.rs names each next one). @param {Adapter} adapter @param {Effect} e @returns {Promise<EffectResult>} */
+async function effect(adapter, e) {
   /** @type {Progress} */
-  let progress = effectBegin(e, Date.now());
+  let progress = adapter.effectBegin(e, Date.now());
   while (progress.next === 'call') {
     const answer = await call(progress.call);
-    progress = effectAdvance(progress.running, answer);
+    progress = adapter.effectAdvance(progress.running, answer);
   }
   return progress.result;
 }

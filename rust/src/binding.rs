@@ -32,8 +32,10 @@ fn coded_error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
-#[cfg(not(feature = "console"))]
 mod core_api;
+
+#[cfg(feature = "console")]
+mod shared_api;
 
 #[cfg(feature = "console")]
 mod console_api;

@@ -154,6 +154,21 @@ impl<S, R> Step<S, R> {
             reply: self.reply,
         }
     }
+    /// The same step with its reply turned into what `answer` makes of it.
+    pub fn map_reply<T>(self, answer: impl FnOnce(R) -> T) -> Step<S, T> {
+        Step {
+            reads: self.reads,
+            swaps: self.swaps,
+            writes: self.writes,
+            puts: self.puts,
+            deletes: self.deletes,
+            queries: self.queries,
+            effects: self.effects,
+            logs: self.logs,
+            state: self.state,
+            reply: self.reply.map(answer),
+        }
+    }
     /// A step that goes on with `state`.
     pub fn then(state: S) -> Self {
         Step {

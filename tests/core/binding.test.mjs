@@ -26,7 +26,7 @@ test('a value of the wrong shape throws an Error with code bad_input', () => {
 });
 
 test("a plan's state stays in the module: the executor holds a handle, good for one next step", () => {
-  const step = core.tokenStart('grant_type=client_credentials', { method: 'POST', headers: {}, nowMs: 1_000 });
+  const step = core.tokenStart('grant_type=client_credentials', 'installation-1', { method: 'POST', headers: {}, nowMs: 1_000 });
   assert.equal(typeof step.state, 'number');
   assert.deepEqual(
     step.reads.map((r) => r.key),
@@ -35,7 +35,7 @@ test("a plan's state stays in the module: the executor holds a handle, good for 
   const results = { nowMs: 1_010, reads: [{ value: null }, { value: null }, { value: null }], swaps: [], effects: [] };
   const last = core.tokenNext(step.state, results);
   assert.equal(last.state, undefined);
-  assert.equal(last.reply.response.statusCode, 400, 'no OAuth settings: token issuance is off');
+  assert.equal(last.reply.statusCode, 400, 'no OAuth settings: token issuance is off (the memory stays in the module)');
   assert.throws(
     () => core.tokenNext(step.state, results),
     (error) => error.code === 'bad_input',
@@ -110,25 +110,26 @@ test('a Core renders a custom template from its compiled form, and without it st
   assert.equal('templateCode' in core.publicSettings(compiled, {}).settings, false);
 });
 
-test("the core module carries no template parser or settings validation: those are the console module's", async () => {
+test("the core module holds the webhook's planner and the effects adapter only; the console module adds everything else", async () => {
   const generated = path.join(root, 'src/generated');
   const coreApi = await import(path.join(generated, 'core.js'));
   const consoleApi = await import(path.join(generated, 'console.js'));
-  for (const name of ['validateTemplate', 'renderTemplate', 'validateSettings', 'compileTemplates', 'startRequest', 'publicSettings', 'agentAccess']) {
+  const exported = (api) => Object.keys(api).filter((name) => typeof api[name] === 'function' && !['initSync', 'default'].includes(name));
+  assert.deepEqual(exported(coreApi).sort(), ['deliveryNext', 'deliveryStart', 'effectAdvance', 'effectBegin']);
+  for (const name of exported(coreApi)) assert.equal(typeof consoleApi[name], 'function', `the console module adds to the core module: ${name}`);
+  for (const name of ['Core', 'receiveWebhook', 'tokenStart', 'portalStart', 'openStart', 'sendStart', 'adminStart', 'privacyStart', 'validateTemplate', 'compileTemplates']) {
     assert.equal(coreApi[name], undefined, `core module: ${name}`);
     assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
-  }
-  for (const name of ['Core', 'receiveWebhook', 'deliveryStart', 'tokenStart', 'chooseTransition', 'propertyRequest', 'defaultSettings']) {
-    assert.equal(typeof coreApi[name], 'function', `core module: ${name}`);
-    assert.equal(consoleApi[name], undefined, `console module: ${name}`);
   }
 });
 
 test('the generated .d.ts carries the contract types and precise signatures', () => {
   const dts = fs.readFileSync(path.join(root, 'src/generated/core.d.ts'), 'utf8');
-  for (const name of ['WebhookReceipt', 'EventDecision', 'Settings', 'PublicSettings', 'Verification']) {
+  for (const name of ['WebhookReceipt', 'EventDecision', 'Settings', 'PublicSettings', 'Verification', 'Effect', 'Results']) {
     assert.match(dts, new RegExp(`export (type|interface) ${name}\\b`), name);
   }
-  assert.match(dts, /export function receiveWebhook\(input: WebhookInput\): WebhookReceipt;/);
-  assert.match(dts, /decideEvent\(record: EventRecord, event: IncodeEvent, now_ms: number\): DecidedEvent;/);
+  assert.match(dts, /export function deliveryNext\(handle: number, results: Results\): Step<number, WebtriggerResponse>;/);
+  const consoleDts = fs.readFileSync(path.join(root, 'src/generated/console.d.ts'), 'utf8');
+  assert.match(consoleDts, /export function receiveWebhook\(input: WebhookInput\): WebhookReceipt;/);
+  assert.match(consoleDts, /decideEvent\(record: EventRecord, event: IncodeEvent, now_ms: number\): DecidedEvent;/);
 });

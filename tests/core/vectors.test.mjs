@@ -16,6 +16,9 @@ before(async () => {
   core = await bundledCore('core');
 });
 
+/** Each case its own installation, so no memory carries over from another case. */
+let installations = 0;
+
 /** The planners' names in the vectors, and their exported start and next. */
 const PLANS = { delivery: ['deliveryStart', 'deliveryNext'], token: ['tokenStart', 'tokenNext'] };
 
@@ -24,8 +27,8 @@ const PLANS = { delivery: ['deliveryStart', 'deliveryNext'], token: ['tokenStart
  * executor passes it), then each next step from the one before and the results that follow.
  */
 function plan([start, next], [input, ...results]) {
-  const { body = '', ...rest } = input;
-  let step = core[start](body, rest);
+  const { body = '', memory: _kept, ...rest } = input;
+  let step = core[start](body, `vectors-${++installations}`, rest);
   const steps = [step];
   for (const found of results) {
     assert.ok(step.state !== undefined, 'the plan goes on while results follow');
@@ -78,14 +81,21 @@ test('the functions whose vectors run natively only are not in the bundle', () =
   }
 });
 
+// A webtrigger's memory stays in the module between invocations (rust/src/binding/core_api.rs):
+// the cases that start from a kept memory run natively only, and the module answers a step's
+// reply as the response alone.
+const keepsMemory = (/** @type {string} */ name, /** @type {any} */ c) => Boolean(PLANS[name] && c.args[0]?.memory);
+const responsesOf = (/** @type {any} */ steps) =>
+  Array.isArray(steps) ? steps.map((step) => (step?.reply?.response ? { ...step, reply: step.reply.response } : step)) : steps;
+
 for (const file of files) {
   const { groups } = JSON.parse(fs.readFileSync(path.join(vectorDir, file), 'utf8'));
   for (const group of groups.filter((g) => !NATIVE_ONLY.has(g.function))) {
     test(`${file}: ${group.function}`, () => {
       assert.ok(group.cases.length > 0);
-      for (const c of group.cases) {
+      for (const c of group.cases.filter((c) => !keepsMemory(group.function, c))) {
         const actual = call(group.function, c.args);
-        const mismatch = subsetMismatch(actual, c.expect);
+        const mismatch = subsetMismatch(actual, PLANS[group.function] ? responsesOf(c.expect) : c.expect);
         assert.equal(mismatch, null, `${file} ${group.function} "${c.name}": ${mismatch}`);
       }
     });

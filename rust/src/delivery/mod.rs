@@ -156,7 +156,7 @@ enum At {
     Locked(locked::Stage),
 }
 
-type Planned = Step<DeliveryState, Answer>;
+pub type Planned = Step<DeliveryState, Answer>;
 
 /// The first step of a delivery.
 pub fn start(input: DeliveryRequest) -> Planned {

@@ -40,7 +40,7 @@ pub struct TokenState {
     memory: Memory,
 }
 
-type Planned = Step<TokenState, Answer>;
+pub type Planned = Step<TokenState, Answer>;
 
 /// `{ error, error_description? }`, an OAuth error body.
 fn error_body(error: &str, description: &str) -> String {

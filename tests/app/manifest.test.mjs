@@ -177,9 +177,7 @@ test('forge lint (client-side source linters, offline) finds no problem', async 
 // The calls the core plans (the admin page's workflows, groups and fields) are built in Rust, out
 // of forge lint's sight: rust/tests/core_vectors.rs checks each against the manifest's scopes.
 test('forge lint really checks the routes: without a scope, the calls that need it are reported', async () => {
-  for (const [scope, route] of [
-    ['read:jira-work', '/rest/api/3/mypermissions'],
-  ]) {
+  for (const [scope, route] of [['read:jira-work', '/rest/api/3/mypermissions']]) {
     const manifest = YAML.parse(manifestText);
     manifest.permissions.scopes = manifest.permissions.scopes.filter((s) => s !== scope);
     const problems = await lintOffline(manifest);

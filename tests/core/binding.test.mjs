@@ -117,7 +117,18 @@ test("the core module holds the webhook's planner and the effects adapter only; 
   const exported = (api) => Object.keys(api).filter((name) => typeof api[name] === 'function' && !['initSync', 'default'].includes(name));
   assert.deepEqual(exported(coreApi).sort(), ['deliveryNext', 'deliveryStart', 'effectAdvance', 'effectBegin']);
   for (const name of exported(coreApi)) assert.equal(typeof consoleApi[name], 'function', `the console module adds to the core module: ${name}`);
-  for (const name of ['Core', 'receiveWebhook', 'tokenStart', 'portalStart', 'openStart', 'sendStart', 'adminStart', 'privacyStart', 'validateTemplate', 'compileTemplates']) {
+  for (const name of [
+    'Core',
+    'receiveWebhook',
+    'tokenStart',
+    'portalStart',
+    'openStart',
+    'sendStart',
+    'adminStart',
+    'privacyStart',
+    'validateTemplate',
+    'compileTemplates',
+  ]) {
     assert.equal(coreApi[name], undefined, `core module: ${name}`);
     assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
   }

@@ -4,7 +4,9 @@
 //   node bench/run.mjs
 //
 // 1. cold start: fresh Node processes loading each bundled function and deciding one webhook
-// 2. warm cost per webhook decision (authenticate, parse, state, render, actions): median, p99
+//    (the core: the webhook function's whole plan, W1 to W3, its steps answered in memory)
+// 2. warm cost per webhook delivery (the core: the plan with the memory a warm instance keeps;
+//    the baseline: authenticate, parse, state, render, actions): median, p99
 // 3. the wasm package's size, raw and gzipped: the core module, which the webhook loads, and the
 //    console module, which only the panel's and admin page's functions load
 // 4. on the local host with 50 ms injected into every platform call: wall time and sequential
@@ -156,6 +158,7 @@ function printWarm(warm, bySize) {
     log(`   ${name.padEnd(8)} median ${fmt(s.medianUs, 1)} us, p99 ${fmt(s.p99Us, 1)} us, mean ${fmt(s.meanUs, 1)} us`);
   }
   log(`   ratio core/baseline: median ${fmt(warm.ratio)}, p99 ${fmt(warm.p99Ratio)}`);
+  log(`   the core's deliveries that read the settings (W1, kept settings stale): ${fmt(100 * warm.core.settingsReadShare, 1)}%`);
 }
 
 function machine() {

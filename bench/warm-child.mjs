@@ -4,21 +4,37 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { buildCorpus } from './corpus.mjs';
+import verdicts from './verdict.cjs';
 
 const [coreBundle, baselineBundle, roundsArg, consoleBundle] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
+const { verdictOf } = verdicts;
+/** A comment request's path and body (the document and its visibility). */
+const commentOf = (request) => ({ method: request.method, path: request.path, body: JSON.parse(request.body) });
 const impls = { core: require(coreBundle), baseline: require(baselineBundle) };
 const corpus = buildCorpus({ seed: 7, compileTemplates: require(consoleBundle).compileTemplates });
 const settingsById = Object.fromEntries(corpus.settings.map((s) => [s.id, s.value]));
 const calls = corpus.cases.map((c) => [settingsById[c.settings], corpus.secret, c.input, c.verification, c.input.nowMs]);
 
-// Same answers, or the comparison means nothing.
+// Same outcomes, or the comparison means nothing: the status and result of the reply, and the
+// outcome comment posted (its text rendered alike). This first pass is also each installation's
+// first delivery, so the core's warm rounds run with the settings kept.
+/** Each core delivery's HTTP status, which every timed round must answer again. */
+const statuses = [];
 for (const [i, args] of calls.entries()) {
-  assert.deepStrictEqual(impls.baseline.decide(...args), impls.core.decide(...args), corpus.cases[i].label);
+  const core = impls.core.decide(...args);
+  statuses.push(core.response.statusCode);
+  const baseline = impls.baseline.decide(...args);
+  const label = corpus.cases[i].label;
+  assert.equal(verdictOf(core), verdictOf(baseline), label);
+  const posted = core.effects.find((e) => e.postOutcomeComment && !e.postOutcomeComment.lookFirst);
+  if (posted) assert.deepStrictEqual(commentOf(posted.postOutcomeComment.request), commentOf(baseline.decision.actions.comment), label);
 }
 
+// The corpus's clock starts again each round: the core's instance too (see `newInstance`).
 const WARMUP_ROUNDS = 5;
 for (let r = 0; r < WARMUP_ROUNDS; r += 1) {
+  impls.core.newInstance();
   for (const args of calls) {
     impls.core.decide(...args);
     impls.baseline.decide(...args);
@@ -28,6 +44,10 @@ for (let r = 0; r < WARMUP_ROUNDS; r += 1) {
 const rounds = Number(roundsArg) || 30;
 const samples = { core: [], baseline: [] };
 const bySize = { core: {}, baseline: {} };
+// The core's deliveries that read the settings (W1): kept settings last 10 s of the deliveries'
+// clock, an installation's deliveries in the corpus are a second apart, and a forged one reads
+// them again.
+let settingsReads = 0;
 const now = process.hrtime.bigint;
 // Each round runs the whole corpus through one implementation, then through the other (the order
 // alternating), so each runs with its own code and data warm, as a function instance does.
@@ -35,10 +55,17 @@ for (let r = 0; r < rounds; r += 1) {
   const order = r % 2 === 0 ? ['core', 'baseline'] : ['baseline', 'core'];
   for (const name of order) {
     const decide = impls[name].decide;
+    const core = name === 'core';
+    if (core) impls.core.newInstance();
     for (const [i, args] of calls.entries()) {
       const t0 = now();
-      decide(...args);
+      const answer = decide(...args);
       const ns = Number(now() - t0);
+      if (core) {
+        if (answer.response.statusCode !== statuses[i])
+          throw new Error(`round ${r}: ${corpus.cases[i].label} answered ${answer.response.statusCode}, first ${statuses[i]}`);
+        if (answer.readSettings) settingsReads += 1;
+      }
       samples[name].push(ns);
       (bySize[name][corpus.cases[i].size] ??= []).push(ns);
     }
@@ -62,6 +89,7 @@ for (const name of ['core', 'baseline']) {
     bySize: Object.fromEntries(Object.entries(bySize[name]).map(([size, v]) => [size, summary(v)])),
   };
 }
+out.core.settingsReadShare = settingsReads / samples.core.length;
 out.cases = calls.length;
 out.rounds = rounds;
 process.stdout.write(`${JSON.stringify(out)}\n`);

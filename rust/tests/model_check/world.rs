@@ -1,0 +1,335 @@
+//! The environment the planner runs in, as the model sees it: Forge KVS with exactly the
+//! guarantees the design relies on (see `GUARANTEES`), a Jira issue with its comments, workflow
+//! and property, and the realtime service. Calls may fail before they land or land with their
+//! answer lost; the planner's own code is what runs between them.
+
+use std::collections::BTreeMap;
+
+use incode_verify_core::effects::{self, Call, Effect, EffectResult, Progress, EVENT_PROPERTY};
+use incode_verify_core::model::{HttpAnswer, Method};
+use incode_verify_core::plan::{Found, Results, Step, TtlUnit, Write};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// What the model assumes of Forge KVS, each checked against the local host's KVS by
+/// tests/host/kvs-guarantees.test.mjs (D: documented by Atlassian, I: inferred).
+pub const GUARANTEES: &[&str] = &[
+    "D: a get after a set that returned answers the set's value (single-key read-your-writes)",
+    "D: a transaction's sets and deletes land together or not at all",
+    "D: set with keyPolicy OVERRIDE and returnValue PREVIOUS replaces and returns the value it replaced, atomically",
+    "I: a value read after its TTL has passed is absent",
+    "I: a call that times out may or may not have landed",
+    "D: an invocation is stopped at its time limit (a webtrigger at 55 s), before a 70 s lease runs out",
+];
+
+/// A stored value: its JSON text and when it expires.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Stored {
+    pub json: String,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Default)]
+pub struct Kvs {
+    pub plain: BTreeMap<String, Stored>,
+    pub secret: BTreeMap<String, Stored>,
+}
+
+impl Kvs {
+    fn space(&mut self, secret: bool) -> &mut BTreeMap<String, Stored> {
+        if secret {
+            &mut self.secret
+        } else {
+            &mut self.plain
+        }
+    }
+
+    pub fn get(&self, key: &str, secret: bool, now: i64) -> Value {
+        let space = if secret { &self.secret } else { &self.plain };
+        match space.get(key) {
+            Some(s) if s.expires_at.is_none_or(|at| at > now) => {
+                serde_json::from_str(&s.json).unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
+        }
+    }
+
+    pub fn set(&mut self, w: &Write, now: i64) {
+        let expires_at = w.ttl.map(|t| {
+            let unit = match t.unit {
+                TtlUnit::Seconds => 1_000,
+                TtlUnit::Minutes => 60_000,
+                TtlUnit::Hours => 3_600_000,
+                TtlUnit::Days => 86_400_000,
+            };
+            now + i64::from(t.value) * unit
+        });
+        let json = w.value.to_string();
+        self.space(w.secret)
+            .insert(w.key.clone(), Stored { json, expires_at });
+    }
+
+    pub fn delete(&mut self, key: &str, secret: bool) {
+        self.space(secret).remove(key);
+    }
+}
+
+/// The issue: comments (the event key each carries, "" for none), where it is in its workflow,
+/// its property, and how often it moved.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Default)]
+pub struct Jira {
+    pub comments: Vec<String>,
+    pub status: String,
+    pub property: Option<String>,
+    pub moves: u8,
+}
+
+/// The seeded workflow: from "Waiting for support", "Verified" (passed) and "Escalate" (failed).
+pub const START: &str = "Waiting for support";
+const WORKFLOW: &[(&str, &str, &str, &str)] = &[
+    (START, "11", "Verified", "Verified"),
+    (START, "21", "Escalate", "Escalated"),
+];
+
+/// How one call goes.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum CallFault {
+    None,
+    /// Never lands; no answer (a timeout or network failure before the platform acted).
+    Failed,
+    /// Lands, but the answer is lost (a timeout after the platform acted).
+    Lost,
+}
+
+impl Jira {
+    fn answer(&mut self, call: &Call, fault: CallFault, now: i64) -> HttpAnswer {
+        if fault == CallFault::Failed {
+            return HttpAnswer {
+                status: 0,
+                body: String::new(),
+            };
+        }
+        let answer = self.handle(call, now);
+        if fault == CallFault::Lost {
+            return HttpAnswer {
+                status: 0,
+                body: String::new(),
+            };
+        }
+        answer
+    }
+
+    fn handle(&mut self, call: &Call, now: i64) -> HttpAnswer {
+        let ok = |status: u16, body: Value| HttpAnswer {
+            status,
+            body: body.to_string(),
+        };
+        let request = match call {
+            Call::JiraAsApp { request } | Call::JiraAsUser { request } => request,
+            Call::SignPublishToken { .. } => {
+                return ok(200, json!({ "token": "t", "expiresAt": now + 3_600_000 }))
+            }
+            Call::Publish { .. } => return ok(200, Value::Null),
+            Call::Incode { .. } => return ok(500, Value::Null),
+        };
+        let path = request.path.clone().unwrap_or_default();
+        let body: Value = request
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        match (request.method, path.split('?').next().unwrap_or("")) {
+            (Method::Get, p) if p.ends_with("/comment") => {
+                let start_at = query(&path, "startAt");
+                let max = query(&path, "maxResults").max(1);
+                let newest: Vec<Value> = self
+                    .comments
+                    .iter()
+                    .rev()
+                    .skip(start_at)
+                    .take(max)
+                    .map(|key| {
+                        json!({ "properties": [{ "key": EVENT_PROPERTY, "value": { "key": key } }] })
+                    })
+                    .collect();
+                let page = json!({ "startAt": start_at, "maxResults": max,
+                    "total": self.comments.len(), "comments": newest });
+                ok(200, page)
+            }
+            (Method::Post, p) if p.ends_with("/comment") => {
+                let key = body["properties"]
+                    .as_array()
+                    .and_then(|props| {
+                        props
+                            .iter()
+                            .find(|p| p["key"] == EVENT_PROPERTY)
+                            .map(|p| p["value"]["key"].clone())
+                    })
+                    .and_then(|k| k.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                self.comments.push(key);
+                ok(201, json!({ "id": self.comments.len() }))
+            }
+            (Method::Get, p) if p.ends_with("/transitions") => {
+                let offered: Vec<Value> = WORKFLOW
+                    .iter()
+                    .filter(|(from, ..)| *from == self.status)
+                    .map(
+                        |(_, id, name, to)| json!({ "id": id, "name": name, "to": { "name": to } }),
+                    )
+                    .collect();
+                ok(200, json!({ "transitions": offered }))
+            }
+            (Method::Post, p) if p.ends_with("/transitions") => {
+                let id = body["transition"]["id"].as_str().unwrap_or("");
+                let found = WORKFLOW
+                    .iter()
+                    .find(|(from, tid, ..)| *from == self.status && *tid == id);
+                match found {
+                    Some((_, _, _, to)) => {
+                        self.status = (*to).to_owned();
+                        self.moves += 1;
+                        ok(204, Value::Null)
+                    }
+                    None => ok(400, json!({ "errorMessages": ["not available"] })),
+                }
+            }
+            (Method::Put, p) if p.contains("/properties/") => {
+                self.property = Some(body.to_string());
+                ok(200, Value::Null)
+            }
+            _ => ok(404, Value::Null),
+        }
+    }
+}
+
+fn query(path: &str, name: &str) -> usize {
+    path.split(['?', '&'])
+        .find_map(|part| {
+            part.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('='))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// How one step goes: everything lands and answers, or one operation fails.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum StepFault {
+    None,
+    /// The transaction never lands / lands with its answer lost.
+    Transaction(CallFault),
+    /// The lock swap never lands / lands with its answer lost.
+    Swap(CallFault),
+    /// The effect at this index: its first call that changes something fails or is lost.
+    Effect(usize, CallFault),
+}
+
+/// The world's part of performing a step: as `src/run.js` does, every operation of the step,
+/// answered in order.
+pub fn perform<S: Serialize, R: Serialize>(
+    kvs: &mut Kvs,
+    jira: &mut Jira,
+    step: &Step<S, R>,
+    fault: StepFault,
+    now: i64,
+) -> Results {
+    let reads = step
+        .reads
+        .iter()
+        .map(|r| Found {
+            value: kvs.get(&r.key, r.secret, now),
+            failed: None,
+        })
+        .collect();
+    let swaps = step
+        .swaps
+        .iter()
+        .map(|w| {
+            let f = match fault {
+                StepFault::Swap(f) => f,
+                _ => CallFault::None,
+            };
+            let previous = kvs.get(&w.key, w.secret, now);
+            if f != CallFault::Failed {
+                kvs.set(w, now);
+            }
+            match f {
+                CallFault::None => Found {
+                    value: previous,
+                    failed: None,
+                },
+                _ => Found {
+                    value: Value::Null,
+                    failed: Some("timeout".into()),
+                },
+            }
+        })
+        .collect();
+    let tx = match fault {
+        StepFault::Transaction(f) => f,
+        _ => CallFault::None,
+    };
+    let mut write_failed = None;
+    if !step.writes.is_empty() || !step.deletes.is_empty() {
+        if tx != CallFault::Failed {
+            for w in &step.writes {
+                kvs.set(w, now);
+            }
+            for d in &step.deletes {
+                kvs.delete(&d.key, d.secret);
+            }
+        }
+        if tx != CallFault::None {
+            write_failed = Some("timeout".to_owned());
+        }
+    }
+    for w in &step.puts {
+        kvs.set(w, now);
+    }
+    let effects = step
+        .effects
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let f = match fault {
+                StepFault::Effect(at, f) if at == i => f,
+                _ => CallFault::None,
+            };
+            run_effect(jira, e.clone(), f, now)
+        })
+        .collect();
+    Results {
+        now_ms: now,
+        reads,
+        swaps,
+        write_failed,
+        effects,
+    }
+}
+
+/// One effect's calls through the real adapter; `fault` strikes its first call that changes
+/// something (or its only call).
+fn run_effect(jira: &mut Jira, effect: Effect, fault: CallFault, now: i64) -> EffectResult {
+    let mut progress = effects::begin(effect, now);
+    let mut pending = fault;
+    loop {
+        match progress {
+            Progress::Ended { result } => return result,
+            Progress::Call { call, running } => {
+                let changes =
+                    !matches!(&call, Call::JiraAsApp { request } if request.method == Method::Get);
+                let this = if changes || matches!(call, Call::Publish { .. }) {
+                    pending
+                } else {
+                    CallFault::None
+                };
+                if this != CallFault::None {
+                    pending = CallFault::None;
+                }
+                let answer = jira.answer(&call, this, now);
+                progress = effects::advance(running, &answer);
+            }
+        }
+    }
+}

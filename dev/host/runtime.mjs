@@ -156,11 +156,13 @@ function abortable(promise, signal) {
 // faults
 
 /**
- * Fault rules: `add({ target, match?(req), nth = 1, times = 1, status?, body?, headers?, error?, delayMs? })`.
+ * Fault rules: `add({ target, match?(req), nth = 1, times = 1, status?, body?, headers?, error?, delayMs?, landed? })`.
  * A rule fires on its `nth` matching call and on the `times - 1` matching calls after it
  * (`times: Infinity` for every one). It answers `status` (with a body in the target's error
  * shape unless `body` is given), or throws: `error: 'timeout'` (the TimeoutError of an aborted
  * fetch), `'network'` (fetch failed), any other string or an Error. `delayMs` waits first.
+ * `landed: true` performs the call first and then answers with the fault: the effect stays and
+ * only its answer is lost, as when a call times out after the service applied it.
  */
 export function createFaults() {
   const rules = [];
@@ -169,6 +171,9 @@ export function createFaults() {
       if (!FAULT_TARGETS.includes(rule?.target)) throw new Error(`fault target must be one of ${FAULT_TARGETS.join(', ')}`);
       if (rule.status === undefined && rule.error === undefined && rule.delayMs === undefined) {
         throw new Error('a fault needs status, error or delayMs');
+      }
+      if (rule.landed && rule.status === undefined && rule.error === undefined) {
+        throw new Error('a landed fault needs status or error: the answer that replaces the real one');
       }
       const entry = { nth: 1, times: 1, ...rule, seen: 0, fired: 0 };
       rules.push(entry);
@@ -336,6 +341,7 @@ export function createPlatform({
       const work = (async () => {
         if (latencyMs > 0) await sleep(latencyMs);
         const fault = faults.take(target, request);
+        if (fault?.landed) await outsideInvocation(perform);
         if (fault) {
           if (fault.delayMs) await sleep(fault.delayMs);
           if (fault.error !== undefined) throw faultError(fault.error);

@@ -162,7 +162,7 @@ pub(super) fn lock_taken(
             Some(Found {
                 failed: Some(code), ..
             }) => Err(super::ConfigFailure::Unavailable(code)),
-            Some(Found { value, .. }) => super::settings_of(&value).map(|(revision, _)| revision),
+            Some(Found { value, .. }) => super::revision_of(&value),
             None => Ok(0),
         };
         let kept = config_in_use(&ctx).map(|c| c.revision);

@@ -304,6 +304,21 @@ pub(crate) fn settings_of(stored: &Value) -> Result<(u64, Settings), ConfigFailu
     }
 }
 
+/// Only the stored settings' revision, to compare with the kept one: every save changes it, so a
+/// changed value is read whole (and judged) on the path that follows.
+pub(crate) fn revision_of(stored: &Value) -> Result<u64, ConfigFailure> {
+    if stored.is_null() {
+        return Ok(0);
+    }
+    match (stored.get("revision"), stored.get("settings")) {
+        (None, Some(Value::Object(_))) => Ok(0),
+        (Some(revision), Some(Value::Object(_))) => {
+            revision.as_u64().ok_or(ConfigFailure::Unreadable)
+        }
+        _ => Err(ConfigFailure::Unreadable),
+    }
+}
+
 pub(crate) enum ConfigFailure {
     /// The storage failed (its code, for the log).
     Unavailable(String),

@@ -11,6 +11,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "common/subset.rs"]
+mod common;
+
 use incode_verify_core::actions::{cancel, open, portal, send};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -46,36 +49,9 @@ fn next(planner: &str, state: &Value, results: &Value) -> Value {
     }
 }
 
+/// The vectors' subset match (`common/subset.rs`).
 fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(want), Value::Object(got)) => {
-            for (key, value) in want {
-                let path = format!("{at}.{key}");
-                match got.get(key) {
-                    Some(found) => subset(value, found, &path)?,
-                    None if value.is_null() => {}
-                    None => return Err(format!("{path}: missing (have {actual})")),
-                }
-            }
-            Ok(())
-        }
-        (Value::Array(want), Value::Array(got)) => {
-            if want.len() != got.len() {
-                return Err(format!(
-                    "{at}: {} elements expected, {} found: {actual}",
-                    want.len(),
-                    got.len()
-                ));
-            }
-            for (index, (w, g)) in want.iter().zip(got).enumerate() {
-                subset(w, g, &format!("{at}[{index}]"))?;
-            }
-            Ok(())
-        }
-        (Value::Number(w), Value::Number(g)) if w.as_f64() == g.as_f64() => Ok(()),
-        _ if expected == actual => Ok(()),
-        _ => Err(format!("{at}: expected {expected}, found {actual}")),
-    }
+    common::subset(expected, actual, at, common::Absent::MatchesNull)
 }
 
 fn run_file(path: &PathBuf) -> usize {

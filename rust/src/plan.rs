@@ -141,21 +141,14 @@ impl<S, R> Step<S, R> {
     /// The same step with its state replaced by what `keep` answers for it (the binding keeps a
     /// plan's state in the module and hands the executor a handle instead).
     pub fn held<T>(self, keep: impl FnOnce(S) -> T) -> Step<T, R> {
-        Step {
-            reads: self.reads,
-            swaps: self.swaps,
-            writes: self.writes,
-            puts: self.puts,
-            deletes: self.deletes,
-            queries: self.queries,
-            effects: self.effects,
-            logs: self.logs,
-            state: self.state.map(keep),
-            reply: self.reply,
-        }
+        self.map(keep, |reply| reply)
     }
     /// The same step with its reply turned into what `answer` makes of it.
     pub fn map_reply<T>(self, answer: impl FnOnce(R) -> T) -> Step<S, T> {
+        self.map(|state| state, answer)
+    }
+    /// The same operations, with the state and the reply mapped.
+    fn map<T, U>(self, state: impl FnOnce(S) -> T, reply: impl FnOnce(R) -> U) -> Step<T, U> {
         Step {
             reads: self.reads,
             swaps: self.swaps,
@@ -165,8 +158,8 @@ impl<S, R> Step<S, R> {
             queries: self.queries,
             effects: self.effects,
             logs: self.logs,
-            state: self.state,
-            reply: self.reply.map(answer),
+            state: self.state.map(state),
+            reply: self.reply.map(reply),
         }
     }
     /// A step that goes on with `state`.

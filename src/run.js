@@ -119,7 +119,8 @@ async function swap(w) {
 /** A best-effort set on its own. @param {Write} w */
 async function put(w) {
   try {
-    if (w.secret) await kvs.setSecret(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
+    if (w.entity) await kvs.entity(w.entity).set(w.key, w.value);
+    else if (w.secret) await kvs.setSecret(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
     else await kvs.set(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
   } catch (error) {
     logEvent('store.put_failed', { code: errorCode(error) });
@@ -136,7 +137,7 @@ async function transact(writes, deletes) {
   try {
     if (plain.length + plainDeletes.length > 0) {
       const tx = kvs.transact();
-      for (const w of plain) tx.set(w.key, w.value, undefined, w.ttl ? { ttl: w.ttl } : undefined);
+      for (const w of plain) tx.set(w.key, w.value, w.entity ? { entityName: w.entity } : undefined, w.ttl ? { ttl: w.ttl } : undefined);
       for (const d of plainDeletes) tx.delete(d.key);
       await tx.execute();
     }

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod audit;
 pub mod delivery;
 pub mod effects;
 pub mod incode;

@@ -225,6 +225,7 @@ pub fn put_back(taken: &Taken) -> Option<Write> {
         value: taken.previous.clone(),
         ttl: Some(TTL),
         secret: false,
+        entity: None,
     })
 }
 
@@ -267,6 +268,7 @@ pub fn after_signal(
             value: previous,
             ttl: Some(TTL),
             secret: false,
+            entity: None,
         }),
         Found::Released => {
             let mut value = previous;
@@ -290,6 +292,7 @@ pub fn after_signal(
                 value,
                 ttl: Some(TTL),
                 secret: false,
+                entity: None,
             })
         }
         Found::Free | Found::Expired => None,
@@ -310,6 +313,7 @@ fn write(key: &str, value: &LockValue, ttl: Ttl) -> Write {
         value,
         ttl: Some(ttl),
         secret: false,
+        entity: None,
     }
 }
 

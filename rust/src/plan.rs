@@ -73,6 +73,10 @@ pub struct Write {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(test, ts(as = "Option<bool>", optional))]
     pub secret: bool,
+    /// The custom entity (`app.storage.entities`) the value belongs to; none: a plain key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub entity: Option<String>,
 }
 
 /// One step of an action. `state` goes back to the planner with the results; a step with a

@@ -850,4 +850,8 @@ export type WebtriggerResponse = { statusCode: number, headers: { [key in string
 /**
  * A value to store (already stamped with its `schemaVersion` by `stored.rs`).
  */
-export type Write = { key: string, value: unknown, ttl?: Ttl, secret?: boolean, };
+export type Write = { key: string, value: unknown, ttl?: Ttl, secret?: boolean, 
+/**
+ * The custom entity (`app.storage.entities`) the value belongs to; none: a plain key.
+ */
+entity?: string, };

@@ -146,6 +146,7 @@ fn seeded() -> Kvs {
             value,
             ttl: None,
             secret,
+            entity: None,
         };
         kvs.set(&w, T0);
     };

@@ -315,6 +315,7 @@ pub fn write(key: impl Into<String>, value: Value, ttl: Option<Ttl>) -> Write {
         value: stamped(value),
         ttl,
         secret: false,
+        entity: None,
     }
 }
 
@@ -344,6 +345,7 @@ pub fn token_cache(token: &crate::incode::IncodeToken, now_ms: i64) -> Option<Wr
             u32::try_from(seconds.min(TOKEN_TTL_MAX_S)).unwrap_or(1),
         )),
         secret: true,
+        entity: None,
     })
 }
 

@@ -43,6 +43,7 @@ pub fn checklist_write(
         value,
         ttl: None,
         secret: false,
+        entity: None,
     })
 }
 

@@ -153,6 +153,7 @@ pub fn settings_write(
         value,
         ttl: None,
         secret: false,
+        entity: None,
     })
 }
 
@@ -168,6 +169,7 @@ pub fn secrets_write(secrets: &Secrets) -> Result<Write, Refusal> {
         value: serde_json::to_value(&stored).map_err(|_| internal())?,
         ttl: None,
         secret: true,
+        entity: None,
     })
 }
 
@@ -189,6 +191,7 @@ pub fn token_write(access_token: &str, refresh_at_ms: i64, now_ms: i64) -> Optio
             u32::try_from(seconds.min(TOKEN_TTL_MAX_S)).unwrap_or(1),
         )),
         secret: true,
+        entity: None,
     })
 }
 

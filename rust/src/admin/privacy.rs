@@ -399,6 +399,7 @@ fn erase_person(part: &Part, record: &Value, index: &Value) -> Result<Planned, R
                 value: serde_json::to_value(&changed).map_err(|_| internal())?,
                 ttl: None,
                 secret: false,
+                entity: None,
             });
         }
     }
@@ -430,6 +431,7 @@ fn erase_agent(part: &Part, account_id: &str, record: &Value) -> Result<Planned,
             value,
             ttl: Some(RECORD_TTL),
             secret: false,
+            entity: None,
         });
     }
     Ok((writes, vec![plain(part.key.clone())]))

@@ -206,6 +206,7 @@ fn started(send: Sending, retried: bool, results: &Results) -> Result<SendStep, 
             value: serde_json::to_value(&marker).map_err(|_| internal())?,
             ttl: Some(TEST_SESSION_TTL),
             secret: false,
+            entity: None,
         }],
         logs: vec![LogLine {
             event: "admin.test_sent".into(),

@@ -744,6 +744,7 @@ fn record_write(
         value: stored::to_store(&record, original),
         ttl: Some(RECORD_TTL),
         secret: false,
+        entity: None,
     }
 }
 

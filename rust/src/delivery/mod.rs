@@ -416,6 +416,7 @@ fn tick(value: Value, now_ms: i64) -> Write {
         value: stored::to_store(&checklist, value),
         ttl: None,
         secret: false,
+        entity: None,
     }
 }
 

@@ -195,6 +195,7 @@ pub(super) fn delivery_write(ctx: &Context, entry: &DeliveryEntry) -> Write {
         value: serde_json::to_value(entry).unwrap_or_default(),
         ttl: Some(DELIVERY_TTL),
         secret: false,
+        entity: None,
     }
 }
 
@@ -282,5 +283,6 @@ pub(crate) fn throttle_marker(until_ms: i64, now_ms: i64) -> Write {
         .unwrap_or_default(),
         ttl: Some(Ttl::seconds(u32::try_from(seconds.max(1)).unwrap_or(1))),
         secret: false,
+        entity: None,
     }
 }

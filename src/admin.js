@@ -1,10 +1,10 @@
-// The settings page: every resolver refuses anyone who is not a Jira admin, then runs the
-// action's plan (rust/src/admin/). Secrets go in, never out: the page sees only whether each one
-// is set.
+// The settings page: every resolver runs the action's plan (rust/src/admin/), which first
+// refuses anyone who is not a Jira admin. Secrets go in, never out: the page sees only whether
+// each one is set.
 import { webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
 import * as wasm from './console.js';
-import { requireAdmin } from './access.js';
+import { callerContext } from './access.js';
 import { AppError, guarded } from './envelope.js';
 import { run } from './run.js';
 
@@ -18,16 +18,13 @@ async function webhookUrls() {
 }
 
 /**
- * A resolver running the admin action `action`. The admin check comes first: nothing is read
- * or done for a caller it refuses (`urls` only asks the platform, meanwhile).
+ * A resolver running the admin action `action` (`urls` only asks the platform).
  * @param {AdminAction} action @param {() => Promise<WebhookUrls>} [urls]
  */
 function adminAction(action, urls) {
   return guarded(`admin.${action}`, async ({ payload, context }) => {
-    const asking = urls?.();
-    asking?.catch(() => {});
-    await requireAdmin(context);
-    const reply = await run(wasm, wasm.adminStart({ action, payload, nowMs: Date.now(), urls: await asking }), wasm.adminNext);
+    const input = { action, caller: callerContext(context), payload, nowMs: Date.now(), urls: await urls?.() };
+    const reply = await run(wasm, wasm.adminStart(input), wasm.adminNext);
     if (!reply.ok) {
       const error = reply.error ?? { code: 'internal', message: 'The action ended without an answer.' };
       throw new AppError(error.code, error.message, { fields: error.fields, retryable: error.retryable });

@@ -36,7 +36,11 @@ export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "
  * What the resolver hands over: the action, the page's payload, the clock, and (for the
  * settings page) the webtriggers' URLs.
  */
-export type AdminInput = { action: AdminAction, payload: unknown, nowMs: number, urls?: WebhookUrls, };
+export type AdminInput = { action: AdminAction, 
+/**
+ * Who is calling, from the invocation context Forge signs.
+ */
+caller: CallerContext, payload: unknown, nowMs: number, urls?: WebhookUrls, };
 
 /**
  * `AdminRules` in `api.d.ts`.
@@ -58,7 +62,7 @@ states: Array<StateRule>, };
 /**
  * Where an action stands between two steps (opaque to the executor).
  */
-export type AdminState = { "page": unknown } | { "save": unknown } | { "test": unknown } | { "send": unknown } | { "workflows": unknown } | { "asked": AdminAction };
+export type AdminState = { "page": unknown } | { "save": unknown } | { "test": unknown } | { "send": unknown } | { "workflows": unknown } | { "asked": AdminAction } | { "admitting": unknown };
 
 /**
  * What an agent of the issue may do with the app, from the agent groups the admin chose.

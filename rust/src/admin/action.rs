@@ -9,7 +9,12 @@ use super::page::{self, WebhookUrls};
 use super::save::{self, SaveState};
 use super::send_test::{self, SendState};
 use super::{deliveries, lookups, preview};
+use crate::actions::agent::get;
+use crate::actions::{caller_of, jira_json, CallerContext, Refusal};
+use crate::effects::Effect;
 use crate::plan::{Results, Step};
+
+const NOT_AN_ADMIN: &str = "Only Jira admins can change these settings.";
 
 /// The resolvers of the admin page.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +40,8 @@ pub enum AdminAction {
 #[serde(rename_all = "camelCase")]
 pub struct AdminInput {
     pub action: AdminAction,
+    /// Who is calling, from the invocation context Forge signs.
+    pub caller: CallerContext,
     #[serde(default)]
     #[cfg_attr(test, ts(type = "unknown"))]
     pub payload: Value,
@@ -56,6 +63,8 @@ pub enum AdminState {
     Workflows(#[cfg_attr(test, ts(type = "unknown"))] super::workflows::Listing),
     /// A one-step action waiting for its results.
     Asked(AdminAction),
+    /// The action, waiting for the caller's permission.
+    Admitting(#[cfg_attr(test, ts(type = "unknown"))] Box<AdminInput>),
 }
 
 pub type AdminStep = Step<AdminState, Reply>;
@@ -76,7 +85,35 @@ fn wrap<S>(step: Step<S, Reply>, state: impl FnOnce(S) -> AdminState) -> AdminSt
     }
 }
 
+/// Every admin action starts by asking Jira, as the caller, whether they hold the global
+/// Administer Jira permission: nothing is read or done for a caller who does not.
 pub fn start(input: AdminInput) -> AdminStep {
+    if let Err(refusal) = caller_of(&input.caller) {
+        return Step::reply(Reply::refused(refusal));
+    }
+    Step {
+        effects: vec![Effect::AskJira {
+            request: get("/rest/api/3/mypermissions?permissions=ADMINISTER".to_owned()),
+            as_user: true,
+        }],
+        ..Step::then(AdminState::Admitting(Box::new(input)))
+    }
+}
+
+/// Whether the permission answer admits the caller.
+fn admitted(results: &Results) -> Result<(), Refusal> {
+    let answer = jira_json(results.effects.first(), None)?;
+    let granted = answer
+        .pointer("/permissions/ADMINISTER/havePermission")
+        .and_then(serde_json::Value::as_bool);
+    match granted {
+        Some(true) => Ok(()),
+        _ => Err(Refusal::forbidden(NOT_AN_ADMIN)),
+    }
+}
+
+/// The admitted caller's action.
+fn begin(input: AdminInput) -> AdminStep {
     let asked = |action| move |()| AdminState::Asked(action);
     match input.action {
         AdminAction::GetSettings => wrap(
@@ -103,6 +140,10 @@ pub fn start(input: AdminInput) -> AdminStep {
 pub fn next(state: AdminState, results: &Results) -> AdminStep {
     let asked = |action| move |()| AdminState::Asked(action);
     match state {
+        AdminState::Admitting(input) => match admitted(results) {
+            Ok(()) => begin(*input),
+            Err(refusal) => Step::reply(Reply::refused(refusal)),
+        },
         AdminState::Page(urls) => wrap(page::next(urls, results), AdminState::Page),
         AdminState::Save(state) => wrap(save::next(state, results), AdminState::Save),
         AdminState::Test(state) => wrap(credentials::next_test(state, results), AdminState::Test),

@@ -87,6 +87,8 @@ pub struct AdminRules {
     pub defaults: Settings,
     /// Every state a verification is shown in, in order.
     pub states: Vec<StateRule>,
+    /// The page's fields in page order, with their labels.
+    pub fields: Vec<settings::PageField>,
 }
 
 /// The rules, from the same constants and functions the save-time validation uses.
@@ -122,6 +124,7 @@ pub fn admin_rules() -> AdminRules {
         webhook_events: WEBHOOK_EVENTS.to_vec(),
         template_variables: template::VARIABLES.to_vec(),
         defaults: settings::default_settings(),
+        fields: settings::PAGE_FIELDS.to_vec(),
         states: ShownState::ALL
             .iter()
             .map(|state| StateRule {

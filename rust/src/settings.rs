@@ -992,84 +992,160 @@ fn weak_secret_message(kept: bool) -> String {
     }
 }
 
-/// Every field path in page order; errors are reported in this order.
-const FIELD_ORDER: &[&str] = &[
-    "",
-    "environment",
-    "baseUrlOverride",
-    "clientId",
-    "integrationReference",
-    "configurationId",
-    "linkExpiryMinutes",
-    "defaultDelivery",
-    "transitions",
-    "transitions.passed",
-    "transitions.failed",
-    "transitions.manualReview",
-    "templates",
-    "templates.passed",
-    "templates.failed",
-    "templates.manualReview",
-    "commentVisibility",
-    "webhookAuth",
-    "webhookAuth.mode",
-    "webhookAuth.header",
-    "webhookAuth.encoding",
-    "webhookAuth.timestampHeader",
-    "webhookAuth.toleranceSeconds",
-    "webhookAuth.clientId",
-    "webhookAuth.tokenTtlSeconds",
-    "agentGroups",
-    "personField",
-    "limits",
-    "limits.perTicketPerHour",
-    "limits.perAgentPerHour",
-    "portalEnabled",
-    "apiKey",
-    "clientSecret",
-    "webhookSecret",
+/// A field of the settings page: its path, its label on the page, and how messages name it.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PageField {
+    pub field: &'static str,
+    pub label: &'static str,
+    #[serde(skip)]
+    pub subject: &'static str,
+}
+
+const fn page_field(field: &'static str, label: &'static str, subject: &'static str) -> PageField {
+    PageField {
+        field,
+        label,
+        subject,
+    }
+}
+
+/// Every field of the settings page, in page order: the page draws them in this order and
+/// places errors on them; a save reports its errors in this order.
+pub const PAGE_FIELDS: &[PageField] = &[
+    page_field("environment", "Environment", "The environment"),
+    page_field("baseUrlOverride", "Base URL override", "The base URL"),
+    page_field("apiKey", "API key", "The API key"),
+    page_field("clientId", "Client ID", "The client ID"),
+    page_field("clientSecret", "Client secret", "The client secret"),
+    page_field(
+        "integrationReference",
+        "Integration reference",
+        "The integration reference",
+    ),
+    page_field(
+        "configurationId",
+        "Configuration ID",
+        "The configuration ID",
+    ),
+    page_field("linkExpiryMinutes", "Link expiry", "The link expiry"),
+    page_field(
+        "defaultDelivery",
+        "Default delivery method",
+        "The default delivery method",
+    ),
+    page_field("agentGroups", "Agent groups", "Agent groups"),
+    page_field("personField", "Person to verify", "The person field"),
+    page_field(
+        "limits.perTicketPerHour",
+        "Links per ticket per hour",
+        "Links per ticket per hour",
+    ),
+    page_field(
+        "limits.perAgentPerHour",
+        "Links per agent per hour",
+        "Links per agent per hour",
+    ),
+    page_field(
+        "transitions.passed",
+        "Transition when verification passes",
+        "The passed transition",
+    ),
+    page_field(
+        "transitions.failed",
+        "Transition when verification fails",
+        "The failed transition",
+    ),
+    page_field(
+        "transitions.manualReview",
+        "Transition when manual review is required",
+        "The manual review transition",
+    ),
+    page_field(
+        "templates.passed",
+        "Comment when verification passes",
+        "The passed template",
+    ),
+    page_field(
+        "templates.failed",
+        "Comment when verification fails",
+        "The failed template",
+    ),
+    page_field(
+        "templates.manualReview",
+        "Comment when manual review is required",
+        "The manual review template",
+    ),
+    page_field(
+        "commentVisibility",
+        "Comment visibility",
+        "Comment visibility",
+    ),
+    page_field(
+        "webhookAuth.mode",
+        "Webhook authentication",
+        "Webhook authentication",
+    ),
+    page_field("webhookAuth.header", "Webhook header", "The webhook header"),
+    page_field(
+        "webhookAuth.encoding",
+        "Signature encoding",
+        "The signature encoding",
+    ),
+    page_field(
+        "webhookAuth.timestampHeader",
+        "Timestamp header",
+        "The timestamp header",
+    ),
+    page_field(
+        "webhookAuth.toleranceSeconds",
+        "Timestamp tolerance",
+        "The timestamp tolerance",
+    ),
+    page_field(
+        "webhookAuth.clientId",
+        "Webhook client ID",
+        "The OAuth client ID",
+    ),
+    page_field(
+        "webhookAuth.tokenTtlSeconds",
+        "Token lifetime",
+        "The token lifetime",
+    ),
+    page_field("webhookSecret", "Webhook secret", "The webhook secret"),
+    page_field("portalEnabled", "Customer portal", "The portal setting"),
 ];
 
+/// Where an error on `field` comes in page order: a field's own place; a group (`limits`) or
+/// a part of a field (`agentGroups.2`) at the field it belongs to; the whole form first.
 fn field_rank(field: &str) -> usize {
-    FIELD_ORDER
+    let within = |group: &str, path: &str| {
+        path.strip_prefix(group)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    if field.is_empty() {
+        return 0;
+    }
+    PAGE_FIELDS
         .iter()
-        .position(|f| *f == field)
-        .unwrap_or(FIELD_ORDER.len())
+        .position(|f| within(field, f.field) || within(f.field, field))
+        .map_or(PAGE_FIELDS.len() + 1, |at| at + 1)
 }
 
 /// A field's name in messages.
 fn label(field: &str) -> String {
-    let known = match field {
-        "environment" => "The environment",
-        "baseUrlOverride" => "The base URL",
-        "clientId" => "The client ID",
-        "integrationReference" => "The integration reference",
-        "configurationId" => "The configuration ID",
-        "linkExpiryMinutes" => "The link expiry",
-        "defaultDelivery" => "The default delivery method",
+    let group = match field {
         "transitions" => "Transitions",
         "templates" => "Templates",
-        "commentVisibility" => "Comment visibility",
         "webhookAuth" => "Webhook authentication",
-        "webhookAuth.header" => "The webhook header",
-        "webhookAuth.encoding" => "The signature encoding",
-        "webhookAuth.timestampHeader" => "The timestamp header",
-        "webhookAuth.toleranceSeconds" => "The timestamp tolerance",
-        "webhookAuth.clientId" => "The OAuth client ID",
-        "webhookAuth.tokenTtlSeconds" => "The token lifetime",
-        "agentGroups" => "Agent groups",
-        "personField" => "The person field",
         "limits" => "Limits",
-        "limits.perTicketPerHour" => "Links per ticket per hour",
-        "limits.perAgentPerHour" => "Links per agent per hour",
-        "portalEnabled" => "The portal setting",
-        "apiKey" => "The API key",
-        "clientSecret" => "The client secret",
-        "webhookSecret" => "The webhook secret",
         _ => "",
     };
-    if !known.is_empty() {
-        return known.to_owned();
+    if !group.is_empty() {
+        return group.to_owned();
+    }
+    if let Some(known) = PAGE_FIELDS.iter().find(|f| f.field == field) {
+        return known.subject.to_owned();
     }
     if let Some(outcome) = field.strip_prefix("transitions.") {
         return format!("The {} transition", outcome_words(outcome));
@@ -1284,6 +1360,21 @@ mod tests {
     }
 
     #[test]
+    fn errors_rank_by_the_page_field_they_belong_to() {
+        let rank = |f| field_rank(f);
+        assert_eq!(rank(""), 0);
+        assert!(rank("environment") < rank("apiKey"));
+        assert!(rank("apiKey") < rank("clientId"));
+        assert_eq!(rank("agentGroups.2"), rank("agentGroups"));
+        assert_eq!(rank("limits"), rank("limits.perTicketPerHour"));
+        assert_eq!(rank("webhookAuth"), rank("webhookAuth.mode"));
+        assert!(rank("portalEnabled") < rank("revision"));
+        assert_eq!(label("apiKey"), "The API key");
+        assert_eq!(label("limits"), "Limits");
+        assert_eq!(label("transitions.elsewhere"), "The elsewhere transition");
+    }
+
+    #[test]
     fn wrong_types_are_field_errors() {
         let errors = reject(json!({
             "environment": 1,
@@ -1301,15 +1392,15 @@ mod tests {
             errors,
             vec![
                 pair("environment", "invalid_value"),
+                pair("apiKey", "invalid_type"),
                 pair("clientId", "invalid_type"),
                 pair("linkExpiryMinutes", "invalid_type"),
+                pair("agentGroups", "invalid_type"),
+                pair("limits.perTicketPerHour", "invalid_type"),
                 pair("transitions", "invalid_type"),
                 pair("templates.passed", "invalid_type"),
                 pair("webhookAuth", "invalid_type"),
-                pair("agentGroups", "invalid_type"),
-                pair("limits.perTicketPerHour", "invalid_type"),
                 pair("portalEnabled", "invalid_type"),
-                pair("apiKey", "invalid_type"),
             ]
         );
     }

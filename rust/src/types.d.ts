@@ -57,7 +57,11 @@ defaults: Settings,
 /**
  * Every state a verification is shown in, in order.
  */
-states: Array<StateRule>, };
+states: Array<StateRule>, 
+/**
+ * The page's fields in page order, with their labels.
+ */
+fields: Array<PageField>, };
 
 /**
  * Where an action stands between two steps (opaque to the executor).
@@ -379,6 +383,11 @@ owner: string, nowMs: number, context: CallerContext, };
  * The three outcomes an admin maps to transitions and comment templates.
  */
 export type Outcome = "passed" | "failed" | "manualReview";
+
+/**
+ * A field of the settings page: its path, its label on the page, and how messages name it.
+ */
+export type PageField = { field: string, label: string, };
 
 /**
  * What the caller may do with one verification in the panel.

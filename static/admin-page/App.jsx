@@ -17,7 +17,7 @@ import {
   WebhookSection,
   WhoSection,
 } from './sections.jsx';
-import { ADMIN_FIELDS, FIELD_LABELS, buildSettingsInput, checkNumberField, formFromSettings, isDirty } from './logic.js';
+import { adminFields, buildSettingsInput, checkNumberField, fieldLabel, formFromSettings, isDirty } from './logic.js';
 import { useVisibleBottom } from './useVisibleBottom.js';
 
 /** @typedef {import('../shared/types.js').ResolverError} ResolverError */
@@ -104,7 +104,7 @@ export function App({ env }) {
   };
 
   const showErrors = (list) => {
-    const placed = placeFieldErrors(list, ADMIN_FIELDS);
+    const placed = placeFieldErrors(list, adminFields(data.rules));
     setErrors(placed);
     setSave({ state: 'invalid' });
     announce(`${list.length} ${list.length === 1 ? 'setting needs' : 'settings need'} attention.`);
@@ -189,7 +189,7 @@ export function App({ env }) {
         <p className="muted">Connect Jira Service Management to Incode so agents can verify a caller’s identity from the ticket.</p>
       </header>
 
-      <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} warnings={warnings} env={env} />
+      <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} warnings={warnings} env={env} rules={rules} />
 
       <form
         className="stack admin-form"
@@ -218,10 +218,10 @@ export function App({ env }) {
                           el?.focus();
                         }}
                       >
-                        {FIELD_LABELS[path] ?? path}
+                        {fieldLabel(rules, path)}
                       </a>
                     ) : (
-                      <strong>{FIELD_LABELS[e.field] ?? e.field}</strong>
+                      <strong>{fieldLabel(rules, e.field)}</strong>
                     )}
                     : {fieldErrorText(e)}
                   </li>

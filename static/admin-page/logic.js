@@ -62,76 +62,20 @@ export function checkNumberField(rules, path, value) {
   return parseWholeNumber(value, rule.min, rule.max) === null ? { field: path, code: 'out_of_range', message: rule.message } : null;
 }
 
-/** The labels of the page's fields, for summaries and the setup checklist. */
-export const FIELD_LABELS = {
-  environment: 'Environment',
-  baseUrlOverride: 'Base URL override',
-  apiKey: 'API key',
-  clientId: 'Client ID',
-  clientSecret: 'Client secret',
-  integrationReference: 'Integration reference',
-  configurationId: 'Configuration ID',
-  linkExpiryMinutes: 'Link expiry',
-  defaultDelivery: 'Default delivery method',
-  agentGroups: 'Agent groups',
-  personField: 'Person to verify',
-  'limits.perTicketPerHour': 'Links per ticket per hour',
-  'limits.perAgentPerHour': 'Links per agent per hour',
-  'transitions.passed': 'Transition when verification passes',
-  'transitions.failed': 'Transition when verification fails',
-  'transitions.manualReview': 'Transition when manual review is required',
-  'templates.passed': 'Comment when verification passes',
-  'templates.failed': 'Comment when verification fails',
-  'templates.manualReview': 'Comment when manual review is required',
-  commentVisibility: 'Comment visibility',
-  'webhookAuth.mode': 'Webhook authentication',
-  'webhookAuth.header': 'Webhook header',
-  'webhookAuth.encoding': 'Signature encoding',
-  'webhookAuth.timestampHeader': 'Timestamp header',
-  'webhookAuth.toleranceSeconds': 'Timestamp tolerance',
-  'webhookAuth.clientId': 'Webhook client ID',
-  'webhookAuth.tokenTtlSeconds': 'Token lifetime',
-  webhookSecret: 'Webhook secret',
-  portalEnabled: 'Customer portal',
-};
-
-/** "Client ID, API key": what is missing, in the page's words. */
-export function missingText(missing) {
-  return missing.map((path) => FIELD_LABELS[path] ?? path).join(', ');
+/** A field's label on the page (the core's `rules.fields`), or its path. */
+export function fieldLabel(rules, path) {
+  return rules.fields.find((f) => f.field === path)?.label ?? path;
 }
 
-/** Every field path of the form, in display order (server field errors are placed on these). */
-export const ADMIN_FIELDS = [
-  'environment',
-  'baseUrlOverride',
-  'apiKey',
-  'clientId',
-  'clientSecret',
-  'integrationReference',
-  'configurationId',
-  'linkExpiryMinutes',
-  'defaultDelivery',
-  'agentGroups',
-  'personField',
-  'limits.perTicketPerHour',
-  'limits.perAgentPerHour',
-  'transitions.passed',
-  'transitions.failed',
-  'transitions.manualReview',
-  'templates.passed',
-  'templates.failed',
-  'templates.manualReview',
-  'commentVisibility',
-  'webhookAuth.mode',
-  'webhookAuth.header',
-  'webhookAuth.encoding',
-  'webhookAuth.timestampHeader',
-  'webhookAuth.toleranceSeconds',
-  'webhookAuth.clientId',
-  'webhookAuth.tokenTtlSeconds',
-  'webhookSecret',
-  'portalEnabled',
-];
+/** "Client ID, API key": what is missing, in the page's words. */
+export function missingText(rules, missing) {
+  return missing.map((path) => fieldLabel(rules, path)).join(', ');
+}
+
+/** Every field path of the form, in page order (server field errors are placed on these). */
+export function adminFields(rules) {
+  return rules.fields.map((f) => f.field);
+}
 
 function authToForm(auth, defaults) {
   const mode = auth && defaults[auth.mode] ? auth.mode : 'hmac';

@@ -146,9 +146,9 @@ function SecretField({ path, label, flag, value, onChange, errors, helper }) {
 
 /**
  * @param {{ items: import('../shared/types.js').ChecklistItem[], ready: boolean, missing: string[], warnings?: FieldError[],
- *   env: import('../shared/types.js').PageEnv }} props
+ *   env: import('../shared/types.js').PageEnv, rules: import('../shared/types.js').AdminRules }} props
  */
-export function Checklist({ items, ready, missing, warnings = [], env }) {
+export function Checklist({ items, ready, missing, warnings = [], env, rules }) {
   const list = Array.isArray(items) ? items : [];
   const done = list.filter((i) => i.done).length;
   return (
@@ -191,7 +191,7 @@ export function Checklist({ items, ready, missing, warnings = [], env }) {
       </ol>
       {!ready && Array.isArray(missing) && missing.length ? (
         <p className="muted small" data-testid="setup-missing">
-          Verifications cannot be sent until these are set: {missingText(missing)}.
+          Verifications cannot be sent until these are set: {missingText(rules, missing)}.
         </p>
       ) : null}
       {warnings.length ? (

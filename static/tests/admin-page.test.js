@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ADMIN_FIELDS,
+  adminFields,
   authDefaults,
   buildSettingsInput as buildWith,
   checkNumberField,
   formFromSettings as formWith,
   isDirty,
+  fieldLabel,
   missingText,
   rangeText,
   VARIABLE_DESCRIPTIONS,
@@ -101,7 +102,7 @@ describe('formFromSettings / buildSettingsInput', () => {
     });
     expect(input).toBeNull();
     expect(errors.map((e) => e.field)).toEqual(['webhookAuth.toleranceSeconds', 'linkExpiryMinutes', 'limits.perTicketPerHour', 'limits.perAgentPerHour']);
-    for (const e of errors) expect(ADMIN_FIELDS).toContain(e.field);
+    for (const e of errors) expect(adminFields(rules)).toContain(e.field);
   });
 
   it('checks the OAuth token lifetime', () => {
@@ -194,7 +195,14 @@ describe('the rules come from the core', () => {
   });
 
   it('names what is missing by its label', () => {
-    expect(missingText(['clientId', 'integrationReference', 'apiKey', 'clientSecret'])).toBe('Client ID, Integration reference, API key, Client secret');
+    expect(missingText(rules, ['clientId', 'integrationReference', 'apiKey', 'clientSecret'])).toBe('Client ID, Integration reference, API key, Client secret');
+  });
+
+  it('labels every field the core validates, and places every error a save can report', () => {
+    expect(adminFields(rules)).toContain('webhookAuth.tokenTtlSeconds');
+    expect(fieldLabel(rules, 'personField')).toBe('Person to verify');
+    expect(fieldLabel(rules, 'nothing.here')).toBe('nothing.here');
+    for (const rule of rules.numbers) expect(adminFields(rules)).toContain(rule.field);
   });
 });
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fieldDomId, fieldErrorText, isValidEmail, normalizePhone, parseWholeNumber, placeFieldErrors } from '../shared/fields.js';
-import { ADMIN_FIELDS } from '../admin-page/logic.js';
+import { adminFields } from '../admin-page/logic.js';
+import { adminRules } from '../../src/console.js';
+
+// The page's fields as the core lists them.
+const ADMIN_FIELDS = adminFields(adminRules());
 
 const err = (field, message = 'm', extra = {}) => ({ field, code: 'c', message, ...extra });
 

@@ -44,7 +44,7 @@ export default [
   // Code that runs in a browser page: the Custom UI, the local host's shell and bridge client,
   // and the browser tests' page callbacks.
   {
-    files: ['static/**/*.{js,jsx}', 'static/harness/**', 'dev/host/shell/**', 'dev/host/bridge-client.js', 'tests/browser/**', 'tests/host/**/static/**'],
+    files: ['static/**/*.{js,jsx}', 'dev/host/shell/**', 'dev/host/bridge-client.js', 'tests/browser/**', 'tests/host/**/static/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -43,14 +43,6 @@ describe('the built pages', () => {
     expect(text).not.toContain('in strict mode is not recommended');
   });
 
-  it.each(PAGES)('%s contains no harness code', (page) => {
-    const assets = path.join(staticDir, page, 'dist', 'assets');
-    for (const file of readdirSync(assets)) {
-      const text = readFileSync(path.join(assets, file), 'utf8');
-      expect(text.includes('__harness')).toBe(false);
-    }
-  });
-
   it('ships the issue panel icon the manifest refers to', () => {
     const manifest = readFileSync(path.join(repoDir, 'manifest.yml'), 'utf8');
     expect(manifest).toContain('icon: resource:issue-panel;icon.svg');

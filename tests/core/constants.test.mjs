@@ -63,7 +63,7 @@ function copiesIn(file, source, values) {
   return found;
 }
 
-/** The Custom UI's own sources (its tests and the screenshot harness's canned answers aside). */
+/** The Custom UI's own sources (its tests aside). */
 function uiSources() {
   const files = [];
   for (const dir of ['shared', 'admin-page', 'issue-panel', 'portal-panel']) {

@@ -1,5 +1,5 @@
-//! Links past their expiry, saved as expired when an agent or the requester looks at them (no
-//! webhook tells the app). Each is saved under its session lock, checked again on the copy read
+//! Links past their expiry, saved as expired when an agent opens the panel (no webhook tells the
+//! app; the portal only stops showing them as pending, `portal.rs`). Each is saved under its session lock, checked again on the copy read
 //! beside the lock (a webhook may just have finished it). One attempt, no waiting: a record whose
 //! lock is held is shown expired and saved another time.
 

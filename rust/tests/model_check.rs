@@ -90,6 +90,8 @@ pub struct World {
     decided: Vec<(String, String)>,
     /// The record's status was last changed by a delivery (not an agent's action).
     status_by_delivery: bool,
+    /// The issue property was last written by an agent's action (a resend's, even unrecorded).
+    property_by_agent: bool,
     violations: Vec<(Rule, String)>,
 }
 
@@ -224,7 +226,7 @@ impl Config {
         };
         let me = actors::owner(i, attempt);
         let ops = planned.ops();
-        let before = world.kvs.clone();
+        let before = world.kvs.records("v:", world.now);
         let (results, landed) =
             world::perform(&mut world.kvs, &mut world.jira, &ops, fault, world.now);
         rules::check_step(world, role, &me, &ops, &before, fault, landed);
@@ -269,6 +271,7 @@ impl Model for Config {
             released: Vec::new(),
             decided: Vec::new(),
             status_by_delivery: false,
+            property_by_agent: false,
             violations: Vec::new(),
         }]
     }
@@ -454,7 +457,7 @@ fn configurations(planners: Planners) -> Vec<Config> {
         Config {
             name: "conflicting results",
             roles: vec![delivery("SESSION_SUCCEEDED"), delivery("SESSION_FAILED")],
-            attempts: 2,
+            attempts: 3,
             faults: 0,
             ticks: 1,
             expires_at: FAR,
@@ -498,7 +501,7 @@ fn configurations(planners: Planners) -> Vec<Config> {
         Config {
             name: "cancel",
             roles: vec![delivery("SESSION_SUCCEEDED"), Role::Cancel],
-            attempts: 2,
+            attempts: 3,
             faults: 1,
             ticks: 1,
             expires_at: FAR,
@@ -508,9 +511,9 @@ fn configurations(planners: Planners) -> Vec<Config> {
         Config {
             name: "resend",
             roles: vec![delivery("SESSION_SUCCEEDED"), Role::Resend],
-            attempts: 2,
+            attempts: 3,
             faults: 1,
-            ticks: 0,
+            ticks: 1,
             expires_at: FAR,
             planners,
             reach: ("a result after the resend is kept as late", late_kept),
@@ -518,7 +521,7 @@ fn configurations(planners: Planners) -> Vec<Config> {
         Config {
             name: "expiry",
             roles: vec![delivery("SESSION_SUCCEEDED"), Role::Open],
-            attempts: 2,
+            attempts: 3,
             faults: 1,
             ticks: 1,
             expires_at: T0 + 30_000,

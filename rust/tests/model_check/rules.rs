@@ -6,7 +6,7 @@ use incode_verify_core::plan::Write;
 use serde_json::Value;
 
 use super::actors::{Ops, Role, UNKNOWN_SESSION};
-use super::world::{CallFault, Kvs, StepFault};
+use super::world::{CallFault, StepFault};
 use super::World;
 
 /// The rules a step can break (each is its own property).
@@ -59,14 +59,14 @@ fn releases(w: &Write, me: &str) -> bool {
     w.key.starts_with("lock:") && w.value["owner"] == "" && w.value["by"] == me
 }
 
-/// Checks the step `me` (in `role`) just performed with `fault`; `before` is the store as it
-/// was, `landed` whether the transaction landed.
+/// Checks the step `me` (in `role`) just performed with `fault`; `old` are the records as
+/// they were (`Kvs::records`), `landed` whether the transaction landed.
 pub fn check_step(
     world: &mut World,
     role: Role,
     me: &str,
     ops: &Ops,
-    before: &Kvs,
+    old: &[(String, Value)],
     fault: StepFault,
     landed: bool,
 ) {
@@ -84,9 +84,8 @@ pub fn check_step(
     mark_released(world, &ops.puts, me);
 
     let after = world.kvs.records("v:", now);
-    let old = before.records("v:", now);
     let mut status_changed = false;
-    for (key, was) in &old {
+    for (key, was) in old {
         let Some((_, now_is)) = after.iter().find(|(k, _)| k == key) else {
             continue;
         };
@@ -112,6 +111,12 @@ pub fn check_step(
     if status_changed {
         world.status_by_delivery = role.is_delivery();
     }
+    let property_written = ops.effects.iter().enumerate().any(|(i, e)| {
+        matches!(e, Effect::RecordStatus { .. }) && fault != StepFault::Effect(i, CallFault::Failed)
+    });
+    if property_written {
+        world.property_by_agent = !role.is_delivery();
+    }
     if let Role::Delivery {
         session, forged, ..
     } = role
@@ -119,7 +124,7 @@ pub fn check_step(
         check_effects(
             world,
             ops,
-            before,
+            old,
             session,
             forged || session == UNKNOWN_SESSION,
         );
@@ -149,7 +154,13 @@ fn written_after_release(world: &mut World, writes: &[Write], me: &str) {
 
 /// A delivery's effects: none for a forged or unknown one; for an authentic one, only those of
 /// an event accepted while the session was live (decided now, or earlier).
-fn check_effects(world: &mut World, ops: &Ops, before: &Kvs, session: &str, untrusted: bool) {
+fn check_effects(
+    world: &mut World,
+    ops: &Ops,
+    old: &[(String, Value)],
+    session: &str,
+    untrusted: bool,
+) {
     let now = world.now;
     let key = format!("v:{session}");
     let acting = ops.effects.iter().any(|e| {
@@ -174,7 +185,10 @@ fn check_effects(world: &mut World, ops: &Ops, before: &Kvs, session: &str, untr
         }
         return;
     }
-    let was = before.get(&key, false, now);
+    let was = old
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(Value::Null, |(_, v)| v.clone());
     let written = ops.writes.iter().find(|w| w.key == key).map(|w| &w.value);
     let applied = written.filter(|w| w["last"]["key"] != was["last"]["key"]);
     let mut new_status = None;
@@ -224,7 +238,8 @@ fn check_effects(world: &mut World, ops: &Ops, before: &Kvs, session: &str, untr
 
 /// Once no delivery fails any more (every authentic one answered with a success), every
 /// event the record accepted has its effects: one comment each, the ticket moved by the latest
-/// outcome, and the issue property showing the record's status when a delivery set it.
+/// outcome, and the issue property showing the record's status when a delivery set it (and no
+/// agent's action wrote the property since).
 pub fn complete_when_quiet(w: &World, roles: &[Role]) -> bool {
     let quiet = w.actors.iter().zip(roles).all(|(a, role)| match a {
         super::Actor::Answered { status, .. } => !role.genuine() || *status < 300,
@@ -253,6 +268,8 @@ pub fn effects_present(w: &World) -> bool {
         .as_deref()
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default();
-    let shown = !w.status_by_delivery || status(&property) == status(&record);
+    // An agent's later write (a cancel's, a resend's) supersedes what a delivery wrote.
+    let shown =
+        !w.status_by_delivery || w.property_by_agent || status(&property) == status(&record);
     commented && moved && shown
 }

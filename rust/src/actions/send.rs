@@ -7,9 +7,9 @@
 //!   2. the Incode start (after the token fetch when none is cached), while the issue's open
 //!      verification, which the new link supersedes, is locked and read;
 //!   3. one transaction (record, indexes, counters, checklist, the locks' releases) with the
-//!      issue property and the live update. The link went out: a failed transaction is written
-//!      once more before the send gives up (a link the app cannot match must not stay unrecorded
-//!      if a write can help).
+//!      issue property and the live update. The link went out: a failed transaction that did
+//!      not land (the new record read back is absent) is written once more before the send gives
+//!      up (a link the app cannot match must not stay unrecorded if a write can help).
 //!
 //! More round trips only when needed: the caller's groups (agent groups set), a person field
 //! other than the reporter (or a user look-up for a hidden email), a resend's verification and

@@ -188,11 +188,7 @@ describe('Forge KVS guarantees the exactly-once protocol relies on', () => {
     const { run, platform, kvs: store } = barePlatform();
     await run(() => kvs.set('entry:1', 'plain value'));
     const transaction = () =>
-      kvs
-        .transact()
-        .set('record:1', { rev: 1 })
-        .set('entry:1', { issueKey: 'HELP-1', at: 1, outcome: 'passed' }, { entityName: EVENTS })
-        .execute();
+      kvs.transact().set('record:1', { rev: 1 }).set('entry:1', { issueKey: 'HELP-1', at: 1, outcome: 'passed' }, { entityName: EVENTS }).execute();
 
     platform.faults.add({ target: 'kvs', status: 500, match: (req) => req.path === '/api/v1/transaction' });
     const failed = await rejection(() => run(transaction));

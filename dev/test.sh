@@ -16,8 +16,8 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features console --quiet -- -D warnings
 cargo test --quiet 2>&1
-# The exhaustive check of the webhook's exactly-once protocol (rust/tests/model_check.rs):
-# optimised, since it explores a few hundred thousand states.
+# The exhaustive check of the planners' protocols (rust/tests/model_check.rs): optimised, since
+# it explores a few hundred thousand states.
 cargo test --release --quiet --test model_check -- --nocapture 2>&1 | grep -v '^$'
 
 say "javascript: lint, format"

@@ -231,6 +231,20 @@ test("when the send's last write fails once, the link is still recorded, so its 
   assert.equal(ok(await panel(host, ACCOUNTS.avery, key, 'panel.getState')).current.status, 'passed');
 });
 
+test("when the send's last write lands but its answer is lost, it is read back, not written again", async () => {
+  const key = newRequest('Record write answer lost');
+  const issueId = host.jira.issues.get(key).id;
+  const mine = (r) => r.path === '/api/v1/transaction' && String(r.body).includes(`"issue:${issueId}"`);
+  const lost = host.faults.add({ target: 'kvs', match: mine, status: 500, landed: true });
+  // A second transaction would have released locks already released (another holder's by now).
+  const again = host.faults.add({ target: 'kvs', match: mine, status: 500 });
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: EMAIL, delivery: 'EMAIL' });
+  assert.equal(lost.hits, 1);
+  assert.equal(again.hits, 0, 'no second transaction');
+  assert.equal(host.kvs.get(`v:${session.id}`)?.status, 'requested', 'the record is there');
+  host.faults.clear();
+});
+
 test('the webtriggers take POST only and cap the body', async () => {
   for (const method of ['GET', 'PUT', 'DELETE']) {
     for (const trigger of [WEBHOOK, TOKEN]) {

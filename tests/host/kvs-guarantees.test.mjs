@@ -15,6 +15,12 @@
 //    https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-basic-api);
 //    that reads stop seeing it at once rather than some time later is inferred.
 // 5. A call that times out may or may not have landed: inferred (no Atlassian page says either).
+// 6. A custom entity's set in a transaction (`set(key, value, { entityName })`) lands with the
+//    transaction's other sets or not at all, in the entity's own key space (the same key as a
+//    plain value is another value): documented by Atlassian (transactions take entity sets,
+//    https://developer.atlassian.com/platform/forge/storage-reference/transactions/; custom
+//    entities are stored apart from key-value pairs,
+//    https://developer.atlassian.com/platform/forge/storage-reference/storage-api-custom-entities/).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
@@ -176,5 +182,24 @@ describe('Forge KVS guarantees the exactly-once protocol relies on', () => {
     // Losing an answer needs an answer to replace it with.
     assert.throws(() => platform.faults.add({ target: 'kvs', landed: true, delayMs: 5 }), /landed.*status or error/);
     assert.deepEqual(platform.faults.pending(), []);
+  });
+
+  it('6. an entity set in a transaction lands with it, in its own key space', async () => {
+    const { run, platform, kvs: store } = barePlatform();
+    await run(() => kvs.set('entry:1', 'plain value'));
+    const transaction = () =>
+      kvs.transact().set('record:1', { rev: 1 }).set('entry:1', { issueKey: 'HELP-1', at: 1, outcome: 'passed' }, { entityName: EVENTS }).execute();
+
+    platform.faults.add({ target: 'kvs', status: 500, match: (req) => req.path === '/api/v1/transaction' });
+    const failed = await rejection(() => run(transaction));
+    assert.equal(failed.responseDetails.status, 500);
+    assert.equal(store.get('record:1'), undefined, 'no plain set of a failed transaction lands');
+    assert.equal(store.getEntity(EVENTS, 'entry:1'), undefined, 'nor its entity set');
+
+    await run(transaction);
+    assert.deepEqual(store.get('record:1'), { rev: 1 });
+    assert.equal(store.getEntity(EVENTS, 'entry:1')?.outcome, 'passed', 'the entity set landed with it');
+    assert.equal(store.get('entry:1'), 'plain value', 'the plain value of the same key is another value');
+    assert.equal((await run(() => kvs.entity(EVENTS).get('entry:1')))?.outcome, 'passed');
   });
 });

@@ -7,9 +7,9 @@
 //!   2. the Incode start (after the token fetch when none is cached), while the issue's open
 //!      verification, which the new link supersedes, is locked and read;
 //!   3. one transaction (record, indexes, counters, checklist, the locks' releases) with the
-//!      issue property and the live update. The link went out: a failed transaction is written
-//!      once more before the send gives up (a link the app cannot match must not stay unrecorded
-//!      if a write can help).
+//!      issue property and the live update. The link went out: a failed transaction that did
+//!      not land (the new record read back is absent) is written once more before the send gives
+//!      up (a link the app cannot match must not stay unrecorded if a write can help).
 //!
 //! More round trips only when needed: the caller's groups (agent groups set), a person field
 //! other than the reporter (or a user look-up for a hidden email), a resend's verification and
@@ -196,6 +196,8 @@ pub enum Phase {
     Contact,
     Start,
     Written,
+    /// The transaction failed: the new record is read back to learn whether it landed.
+    Landed,
     Retried,
 }
 
@@ -467,6 +469,7 @@ pub fn next(mut st: SendState, results: Results) -> SendStep {
         }
         Phase::Start => started(st, &results),
         Phase::Written | Phase::Retried => written(st, &results),
+        Phase::Landed => landed(st, &results),
     }
 }
 
@@ -1256,6 +1259,52 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     }
 }
 
+fn sent(mut st: SendState) -> SendStep {
+    let logs = vec![log(
+        "send.sent",
+        &[
+            ("sessionId", Value::from(st.session_id.clone())),
+            ("issueKey", Value::from(st.issue.key.clone())),
+            ("verificationId", Value::from(st.new_id.clone())),
+        ],
+    )];
+    Step {
+        logs,
+        ..Step::reply(Answer::data(Sent {
+            verification: std::mem::take(&mut st.view),
+        }))
+    }
+}
+
+/// The new record read back after a failed transaction: there, it landed; absent, nothing did
+/// and every lock is still held, so it is written once more; unreadable, the send gives up
+/// without writing or releasing (the locks may be another holder's; unreleased, they run out).
+fn landed(mut st: SendState, results: &Results) -> SendStep {
+    match value_of(results.reads.first()) {
+        Ok(Value::Null) => {
+            st.phase = Phase::Retried;
+            Step {
+                writes: st.writes.clone(),
+                ..Step::then(st)
+            }
+        }
+        Ok(_) => sent(st),
+        Err(refusal) => {
+            let logs = vec![log(
+                "send.unconfirmed",
+                &[
+                    ("sessionId", Value::from(st.session_id.clone())),
+                    ("issueKey", Value::from(st.issue.key.clone())),
+                ],
+            )];
+            Step {
+                logs,
+                ..refuse(refusal, Vec::new())
+            }
+        }
+    }
+}
+
 fn entry(role: &str, sid: &str, issue_id: &str, hash: &str, at_ms: i64) -> Value {
     let mut fields = Map::new();
     fields.insert("role".into(), Value::from(role));
@@ -1271,27 +1320,16 @@ fn entry(role: &str, sid: &str, issue_id: &str, hash: &str, at_ms: i64) -> Value
 fn written(mut st: SendState, results: &Results) -> SendStep {
     let sid = Value::from(st.session_id.clone());
     let Some(code) = results.write_failed.clone() else {
-        let logs = vec![log(
-            "send.sent",
-            &[
-                ("sessionId", sid),
-                ("issueKey", Value::from(st.issue.key.clone())),
-                ("verificationId", Value::from(st.new_id.clone())),
-            ],
-        )];
-        return Step {
-            logs,
-            ..Step::reply(Answer::data(Sent {
-                verification: std::mem::take(&mut st.view),
-            }))
-        };
+        return sent(st);
     };
     if st.phase == Phase::Written {
-        // It only sets values: writing it once more is safe even if the first one landed.
-        st.phase = Phase::Retried;
+        // It may have landed with its answer lost, releasing the locks: another holder may have
+        // written since, so it is not written blindly once more. Only this transaction writes
+        // the new session's record: reading it back tells.
+        st.phase = Phase::Landed;
         st.first_failure = code;
         return Step {
-            writes: st.writes.clone(),
+            reads: vec![read(keys::record(&st.session_id))],
             ..Step::then(st)
         };
     }

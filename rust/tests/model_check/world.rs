@@ -10,16 +10,18 @@ use incode_verify_core::model::{HttpAnswer, Method};
 use incode_verify_core::plan::{Found, Results, Step, TtlUnit, Write};
 use serde_json::{json, Value};
 
-/// What the model assumes of Forge KVS, each held to the local host's KVS by
-/// tests/host/kvs-guarantees.test.mjs (D: documented by Atlassian, I: inferred; the test file gives
-/// the pages), and of the platform.
+/// What the model assumes of Forge KVS and the platform, each held to the local host's KVS by
+/// the numbered test of tests/host/kvs-guarantees.test.mjs (D: documented by Atlassian, I:
+/// inferred; where from). Not assumed: conditional writes (no planner issues one) and
+/// consistency across keys (every decision reads under its lock).
 pub const GUARANTEES: &[&str] = &[
-    "I: a get after a set (or delete) that returned answers its value (single-key read-your-writes)",
-    "D: a transaction's sets and deletes land together or not at all",
-    "I: a set with keyPolicy OVERRIDE and returnValue PREVIOUS replaces and returns the value it replaced, atomically",
-    "D+I: a value has expired once its TTL from its write has passed (documented); reads stop seeing it at once (inferred)",
-    "I: a call that times out may or may not have landed",
-    "D: an invocation is stopped at its time limit (a webtrigger at 55 s), before a 70 s lease runs out",
+    "I (1): a get after a set or delete that returned answers its value (single-key read-your-writes); Atlassian documents last-write-wins only (rest/v1/api-group-key-value-store)",
+    "D (2): a transaction's sets and deletes land together or not at all (storage-reference/transactions)",
+    "I (3): a set with keyPolicy OVERRIDE and returnValue PREVIOUS replaces and returns the value it replaced, atomically; the option is documented (rest/v1/api-group-key-value-store), its atomicity is not",
+    "D+I (4): a value has expired once its TTL from its write has passed (documented: runtime-reference/storage-api-basic-api); reads stop seeing it at once (inferred)",
+    "I (5): a call that times out may or may not have landed, and lands (if at all) before its caller sees the timeout",
+    "D (6): a custom entity's set in a transaction lands with its other sets or not at all, in the entity's own key space (storage-reference/transactions, storage-api-custom-entities)",
+    "D: an invocation is stopped at its time limit (a webtrigger at 55 s, a resolver at 25 s), before a 70 s lease runs out (platform limits)",
 ];
 
 /// A stored value: its JSON text and when it expires.
@@ -29,10 +31,12 @@ pub struct Stored {
     pub expires_at: Option<i64>,
 }
 
+/// The plain keys, the secret store, and the custom entities (`entity/key`): three key spaces.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Default)]
 pub struct Kvs {
     pub plain: BTreeMap<String, Stored>,
     pub secret: BTreeMap<String, Stored>,
+    pub entities: BTreeMap<String, Stored>,
 }
 
 impl Kvs {
@@ -42,6 +46,16 @@ impl Kvs {
         } else {
             &mut self.plain
         }
+    }
+
+    /// The plain records whose keys begin with `prefix`, live at `now`.
+    pub fn records(&self, prefix: &str, now: i64) -> Vec<(String, Value)> {
+        self.plain
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .map(|k| (k.clone(), self.get(k, false, now)))
+            .filter(|(_, v)| !v.is_null())
+            .collect()
     }
 
     pub fn get(&self, key: &str, secret: bool, now: i64) -> Value {
@@ -65,8 +79,15 @@ impl Kvs {
             now + i64::from(t.value) * unit
         });
         let json = w.value.to_string();
-        self.space(w.secret)
-            .insert(w.key.clone(), Stored { json, expires_at });
+        let stored = Stored { json, expires_at };
+        match &w.entity {
+            Some(entity) => {
+                self.entities.insert(format!("{entity}/{}", w.key), stored);
+            }
+            None => {
+                self.space(w.secret).insert(w.key.clone(), stored);
+            }
+        }
     }
 
     pub fn delete(&mut self, key: &str, secret: bool) {
@@ -82,7 +103,12 @@ pub struct Jira {
     pub status: String,
     pub property: Option<String>,
     pub moves: u8,
+    /// Sessions Incode started (links it sent) for a resend.
+    pub sessions_started: u8,
 }
+
+/// The session Incode starts for a resend.
+pub const NEW_SESSION: &str = "75f0c1d2e3a4b5c6d7e8f902";
 
 /// The seeded workflow: from "Waiting for support", "Verified" (passed) and "Escalate" (failed).
 pub const START: &str = "Waiting for support";
@@ -134,7 +160,21 @@ impl Jira {
                 return ok(200, json!({ "token": "t", "expiresAt": now + 3_600_000 }))
             }
             Call::ReportPersonalData { .. } => return ok(200, json!([])),
-            Call::Incode { .. } => return ok(500, Value::Null),
+            Call::Incode { request } => {
+                // A token, or a new session: Incode sends the employee a second link.
+                let url = request.url.as_deref().unwrap_or("");
+                if url.ends_with("/oauth2/token") {
+                    return ok(
+                        200,
+                        json!({ "access_token": "incode-token", "expires_in": 3600 }),
+                    );
+                }
+                self.sessions_started += 1;
+                return ok(
+                    200,
+                    json!({ "interviewId": NEW_SESSION, "url": "https://incode.example/s/2" }),
+                );
+            }
         };
         let path = request.path.clone().unwrap_or_default();
         let body: Value = request
@@ -198,6 +238,28 @@ impl Jira {
                     None => ok(400, json!({ "errorMessages": ["not available"] })),
                 }
             }
+            (Method::Get, "/rest/api/3/mypermissions") => {
+                let granted = json!({ "havePermission": true });
+                ok(
+                    200,
+                    json!({ "permissions": { "BROWSE_PROJECTS": granted, "ADD_COMMENTS": granted,
+                        "ADMINISTER": { "havePermission": false } } }),
+                )
+            }
+            (Method::Get, "/rest/api/3/myself") => ok(
+                200,
+                json!({ "accountId": "agent-1", "displayName": "Agent One" }),
+            ),
+            (Method::Get, p)
+                if p.starts_with("/rest/api/3/issue/")
+                    && !p.trim_start_matches("/rest/api/3/issue/").contains('/') =>
+            {
+                ok(
+                    200,
+                    json!({ "fields": { "reporter": { "accountId": "customer-1",
+                    "emailAddress": "jane.doe@example.com", "displayName": "Jane Doe" } } }),
+                )
+            }
             (Method::Put, p) if p.contains("/properties/") => {
                 self.property = Some(body.to_string());
                 ok(200, Value::Null)
@@ -230,14 +292,15 @@ pub enum StepFault {
 }
 
 /// The world's part of performing a step: as `src/run.js` does, every operation of the step,
-/// answered in order.
+/// answered in order (the swaps, the transaction, the puts, the effects). Also answers whether
+/// the transaction landed.
 pub fn perform<S, R>(
     kvs: &mut Kvs,
     jira: &mut Jira,
     step: &Step<S, R>,
     fault: StepFault,
     now: i64,
-) -> Results {
+) -> (Results, bool) {
     let reads = step
         .reads
         .iter()
@@ -275,8 +338,10 @@ pub fn perform<S, R>(
         _ => CallFault::None,
     };
     let mut write_failed = None;
+    let mut landed = false;
     if !step.writes.is_empty() || !step.deletes.is_empty() {
         if tx != CallFault::Failed {
+            landed = true;
             for w in &step.writes {
                 kvs.set(w, now);
             }
@@ -303,14 +368,15 @@ pub fn perform<S, R>(
             run_effect(jira, e.clone(), f, now)
         })
         .collect();
-    Results {
+    let results = Results {
         now_ms: now,
         reads,
         swaps,
         write_failed,
         effects,
         ..Results::default()
-    }
+    };
+    (results, landed)
 }
 
 /// One effect's calls through the real adapter; `fault` strikes its first call that changes
@@ -322,13 +388,15 @@ fn run_effect(jira: &mut Jira, effect: Effect, fault: CallFault, now: i64) -> Ef
         match progress {
             Progress::Ended { result } => return result,
             Progress::Call { call, running } => {
-                let changes =
-                    !matches!(&call, Call::JiraAsApp { request } if request.method == Method::Get);
-                let this = if changes || matches!(call, Call::Publish { .. }) {
-                    pending
-                } else {
-                    CallFault::None
+                // A look-up changes nothing: the fault waits for the call that does.
+                let changes = match &call {
+                    Call::JiraAsApp { request } | Call::JiraAsUser { request } => {
+                        request.method != Method::Get
+                    }
+                    Call::Incode { .. } | Call::Publish { .. } => true,
+                    _ => false,
                 };
+                let this = if changes { pending } else { CallFault::None };
                 if this != CallFault::None {
                     pending = CallFault::None;
                 }

@@ -59,12 +59,21 @@ test("a step's effects stay in the module: the executor runs each by its handle,
     secrets: { webhookSecret: corpus.secret },
     [`v:${c.verification.sessionId}`]: c.verification,
   };
-  let step = core.deliveryStart(c.input.body, 'installation-effects', { method: 'POST', headers: c.input.headers, nowMs: c.input.nowMs, owner: 'o-1', nonce: 'n-1' });
+  let step = core.deliveryStart(c.input.body, 'installation-effects', {
+    method: 'POST',
+    headers: c.input.headers,
+    nowMs: c.input.nowMs,
+    owner: 'o-1',
+    nonce: 'n-1',
+  });
   while (step.state !== undefined && step.effects.length === 0) {
     const reads = step.reads.map((r) => ({ value: stored[r.key] ?? null }));
     step = core.deliveryNext(step.state, { nowMs: c.input.nowMs, reads, swaps: step.swaps.map(() => ({ value: null })), effects: [], queries: [] });
   }
-  assert.ok(step.effects.some((e) => e.postOutcomeComment), 'the outcome comment is among the effects');
+  assert.ok(
+    step.effects.some((e) => e.postOutcomeComment),
+    'the outcome comment is among the effects',
+  );
   assert.equal(step.running.length, step.effects.length, 'one handle per effect');
   assert.equal(new Set(step.running).size, step.running.length);
   const comment = step.effects.findIndex((e) => e.postOutcomeComment);

@@ -14,10 +14,9 @@ import { logEvent } from './log.js';
 /** @typedef {import('./generated/core.js').Query} Query */
 /** @typedef {import('./generated/core.js').Listed} Listed */
 /** @typedef {import('./generated/core.js').Results} Results */
-/** @typedef {import('./generated/core.js').Effect} Effect */
 /** @typedef {import('./generated/core.js').EffectResult} EffectResult */
 /** @typedef {import('./generated/core.js').HttpAnswer} HttpAnswer */
-/** @typedef {import('./generated/core.js').Progress} Progress */
+/** @typedef {import('./generated/core.js').EffectProgress} EffectProgress */
 /** @template S, R @typedef {import('./generated/core.js').Step<S, R>} Step */
 
 /** A call that gets no answer within this long counts as failed (status 0). */
@@ -28,8 +27,9 @@ const CALL_TIMEOUT_MS = 10_000;
 
 /**
  * The effects adapter of the wasm module the function loaded (the core module, or the console
- * module, which holds it too).
- * @typedef {{ effectBegin: (effect: Effect, nowMs: number) => Progress, effectAdvance: (running: any, answer: HttpAnswer) => Progress }} Adapter
+ * module, which holds it too). A step's effects stay in the module: the step names one handle
+ * per effect (`running`), by which each is begun.
+ * @typedef {{ effectBegin: (effect: number, nowMs: number) => EffectProgress, effectAdvance: (running: number, answer: HttpAnswer) => EffectProgress }} Adapter
  */
 
 /**
@@ -58,7 +58,7 @@ export async function perform(adapter, step) {
     Promise.all((step.reads ?? []).map(read)),
     Promise.all((step.swaps ?? []).map(swap)),
     transact(step.writes ?? [], step.deletes ?? []),
-    Promise.all((step.effects ?? []).map((e) => effect(adapter, e))),
+    Promise.all((step.running ?? []).map((handle) => effect(adapter, handle))),
     Promise.all((step.queries ?? []).map(query)),
     Promise.all((step.puts ?? []).map(put)),
   ]);
@@ -152,10 +152,10 @@ async function transact(writes, deletes) {
   }
 }
 
-/** Runs one effect's calls (rust/src/effects.rs names each next one). @param {Adapter} adapter @param {Effect} e @returns {Promise<EffectResult>} */
-async function effect(adapter, e) {
-  /** @type {Progress} */
-  let progress = adapter.effectBegin(e, Date.now());
+/** Runs one effect's calls (rust/src/effects.rs names each next one). @param {Adapter} adapter @param {number} handle @returns {Promise<EffectResult>} */
+async function effect(adapter, handle) {
+  /** @type {EffectProgress} */
+  let progress = adapter.effectBegin(handle, Date.now());
   while (progress.next === 'call') {
     const answer = await call(progress.call);
     progress = adapter.effectAdvance(progress.running, answer);
@@ -163,7 +163,7 @@ async function effect(adapter, e) {
   return progress.result;
 }
 
-/** @param {Extract<Progress, { next: 'call' }>['call']} c @returns {Promise<HttpAnswer>} */
+/** @param {Extract<EffectProgress, { next: 'call' }>['call']} c @returns {Promise<HttpAnswer>} */
 async function call(c) {
   try {
     switch (c.via) {

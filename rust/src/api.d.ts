@@ -36,10 +36,15 @@ export type Step<S, R> = {
   deletes: Read[];
   queries: Query[];
   effects: Effect[];
+  /** Beside each effect, the handle it is kept under in the module (`effectBegin` runs it). */
+  running: number[];
   logs: LogLine[];
   state?: S;
   reply?: R;
 };
+
+/** An effect's next call, with the handle it goes on under (`effectAdvance`), or its end. */
+export type EffectProgress = { next: "call"; call: Call; running: number } | { next: "ended"; result: EffectResult };
 
 /** A verification as the browser sees it (no applied-event keys), with how the panel shows it. */
 export type VerificationView = Omit<Verification, "appliedEvents"> & PanelShown;

@@ -147,7 +147,7 @@ pub fn take(key: &str, owner: &str, event_key: &str, now_ms: i64) -> Write {
 /// Reads what the swap replaced. A value no release wrote reads as free.
 pub fn found(key: &str, owner: &str, previous: Value, now_ms: i64) -> Taken {
     let lock: Option<LockValue> = match &previous {
-        Value::Object(_) => serde_json::from_value(previous.clone()).ok(),
+        Value::Object(_) => LockValue::deserialize(&previous).ok(),
         _ => None,
     };
     let mut taken = Taken {

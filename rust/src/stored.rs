@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use crate::model::{
-    CoreError, HistoryEntry, HttpRequest, LateResult, Outcome, SecretFlags, Settings,
+    CoreError, Delivery, EventRecord, HistoryEntry, HttpRequest, LateResult, Outcome, SecretFlags,
+    Settings, VerificationStatus,
 };
 use crate::settings::{default_settings, default_webhook_auth, AuthMode};
 use crate::state::RealtimeMessage;
@@ -131,13 +132,66 @@ fn typed<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, CoreError> {
 }
 
 /// A stored value of a struct kind as its type, for a planner that changes it and stores it
-/// again with `to_store`. Read from its JSON text: each type then has one `Deserialize` in the
-/// wasm modules (the one every boundary read uses), not a second one over `Value`.
+/// again with `to_store`. Read from the value itself: writing it out as text to parse that again
+/// cost a delivery more than its decision (bench/README.md).
 pub fn read_as<T: DeserializeOwned>(value: &Value) -> Result<T, CoreError> {
     if !value.is_object() {
         return Err(unreadable("expected an object"));
     }
-    serde_json::from_str(&value.to_string()).map_err(|e| unreadable(e.to_string()))
+    T::deserialize(value).map_err(|e| unreadable(e.to_string()))
+}
+
+/// The fields of a verification record the event decision reads (`EventRecord`), taken from the
+/// record already read as `StoredVerification` rather than read a second time. Unreadable where
+/// reading the stored value as an `EventRecord` fails: a field it requires is absent, a delivery
+/// or status no release wrote, `lateResults` null.
+pub fn event_record(stored: &Value, record: &StoredVerification) -> Result<EventRecord, CoreError> {
+    const REQUIRED: [&str; 12] = [
+        "id",
+        "sessionId",
+        "issueKey",
+        "issueId",
+        "email",
+        "name",
+        "delivery",
+        "requestedByName",
+        "status",
+        "statusText",
+        "identityId",
+        "appliedEvents",
+    ];
+    if let Some(absent) = REQUIRED.iter().find(|k| stored.get(**k).is_none()) {
+        return Err(unreadable(format!("missing field `{absent}`")));
+    }
+    let late_results = match &record.late_results {
+        Field::Absent => Vec::new(),
+        Field::Null => return Err(unreadable("lateResults: null")),
+        Field::Set(results) => results.clone(),
+    };
+    fn named(text: &str) -> serde::de::value::StrDeserializer<'_, serde::de::value::Error> {
+        serde::de::value::StrDeserializer::new(text)
+    }
+    Ok(EventRecord {
+        id: record.id.clone(),
+        session_id: record.session_id.clone(),
+        issue_key: record.issue_key.clone(),
+        issue_id: record.issue_id.clone(),
+        email: record.email.clone(),
+        name: record.name.clone(),
+        delivery: Delivery::deserialize(named(&record.delivery))
+            .map_err(|e| unreadable(e.to_string()))?,
+        requested_by_name: record.requested_by_name.clone(),
+        status: VerificationStatus::deserialize(named(&record.status))
+            .map_err(|e| unreadable(e.to_string()))?,
+        status_text: record.status_text.clone(),
+        identity_id: record.identity_id.clone(),
+        applied_events: record.applied_events.clone(),
+        expires_at_ms: match stored.get("expiresAtMs") {
+            Some(_) => record.expires_at_ms,
+            None => i64::MAX,
+        },
+        late_results,
+    })
 }
 
 /// What to store for `typed`, read from `original` with `read_as` (its `schemaVersion` already
@@ -708,6 +762,65 @@ mod tests {
             out.get("future"),
             Some(&json!({ "a": 1 })),
             "unknown fields are kept"
+        );
+    }
+
+    #[test]
+    fn the_event_record_is_what_reading_the_record_as_one_would_give() {
+        let full = json!({
+            "id": "v-1", "sessionId": "s-1", "issueKey": "HD-1", "issueId": "10001",
+            "email": "a@example.com", "name": "Ann", "delivery": "SMS", "requestedByName": "Bo",
+            "status": "inProgress", "statusText": "In progress", "identityId": "",
+            "appliedEvents": ["k1"], "expiresAtMs": 5, "history": [], "future": 1
+        });
+        let with = |change: &dyn Fn(&mut Map<String, Value>)| {
+            let mut value = full.clone();
+            if let Value::Object(fields) = &mut value {
+                change(fields);
+            }
+            value
+        };
+        let cases = [
+            full.clone(),
+            with(&|f| {
+                f.remove("expiresAtMs");
+            }),
+            with(&|f| {
+                f.remove("id");
+            }),
+            with(&|f| {
+                f.remove("delivery");
+            }),
+            with(&|f| {
+                f.remove("status");
+            }),
+            with(&|f| {
+                f.insert("status".into(), json!("lost"));
+            }),
+            with(&|f| {
+                f.insert("delivery".into(), json!("PIGEON"));
+            }),
+            with(&|f| {
+                f.insert("lateResults".into(), Value::Null);
+            }),
+            with(&|f| {
+                f.insert(
+                    "lateResults".into(),
+                    json!([{ "outcome": "failed", "event": "SESSION_FAILED", "atMs": 3, "reason": "afterCancel" }]),
+                );
+            }),
+        ];
+        let mut readable = 0;
+        for value in cases {
+            let expected = serde_json::from_value::<EventRecord>(value.clone()).ok();
+            readable += usize::from(expected.is_some());
+            let record = read_as::<StoredVerification>(&value);
+            let actual = record.and_then(|r| event_record(&value, &r)).ok();
+            assert_eq!(actual, expected, "{value}");
+        }
+        assert_eq!(
+            readable, 3,
+            "the full record, without expiresAtMs, with late results"
         );
     }
 

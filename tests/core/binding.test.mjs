@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundledCore } from '../support/bundled-core.mjs';
+import { buildCorpus } from '../../bench/corpus.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let core;
@@ -45,6 +46,58 @@ test("a plan's state stays in the module: the executor holds a handle, good for 
     () => core.deliveryNext(step.state, results),
     (error) => error.code === 'bad_input',
     "a token plan's handle is no delivery's",
+  );
+});
+
+test("a step's effects stay in the module: the executor runs each by its handle, once", () => {
+  // A passed session delivered as the webhook function would (the benchmark's corpus: settings,
+  // signed request and stored record), up to the step that commits with the event's effects.
+  const corpus = buildCorpus({ seed: 3, perType: 1, compileTemplates: core.compileTemplates });
+  const c = corpus.cases.find((x) => x.type === 'succeeded' && !x.forged);
+  const stored = {
+    settings: { revision: 1, settings: corpus.settings.find((s) => s.id === c.settings).value, secretsSet: {} },
+    secrets: { webhookSecret: corpus.secret },
+    [`v:${c.verification.sessionId}`]: c.verification,
+  };
+  let step = core.deliveryStart(c.input.body, 'installation-effects', {
+    method: 'POST',
+    headers: c.input.headers,
+    nowMs: c.input.nowMs,
+    owner: 'o-1',
+    nonce: 'n-1',
+  });
+  while (step.state !== undefined && step.effects.length === 0) {
+    const reads = step.reads.map((r) => ({ value: stored[r.key] ?? null }));
+    step = core.deliveryNext(step.state, { nowMs: c.input.nowMs, reads, swaps: step.swaps.map(() => ({ value: null })), effects: [], queries: [] });
+  }
+  assert.ok(
+    step.effects.some((e) => e.postOutcomeComment),
+    'the outcome comment is among the effects',
+  );
+  assert.equal(step.running.length, step.effects.length, 'one handle per effect');
+  assert.equal(new Set(step.running).size, step.running.length);
+  const comment = step.effects.findIndex((e) => e.postOutcomeComment);
+  const first = core.effectBegin(step.running[comment], c.input.nowMs);
+  assert.equal(first.next, 'call');
+  assert.equal(first.call.via, 'jiraAsApp');
+  assert.match(first.call.request.path, new RegExp(`/issue/${step.effects[comment].postOutcomeComment.issueKey}/comment`));
+  assert.throws(
+    () => core.effectBegin(step.running[comment], c.input.nowMs),
+    (error) => error.code === 'bad_input',
+    'an effect is begun once',
+  );
+  assert.throws(
+    () => core.effectBegin(first.running, c.input.nowMs),
+    (error) => error.code === 'bad_input',
+    'a running effect goes on with effectAdvance only',
+  );
+  const posted = core.effectAdvance(first.running, { status: 201, body: '{}' });
+  assert.equal(posted.next, 'ended');
+  assert.equal(posted.result.ended, 'done');
+  assert.throws(
+    () => core.effectAdvance(first.running, { status: 201, body: '{}' }),
+    (error) => error.code === 'bad_input',
+    'an answer is handed back once',
   );
 });
 

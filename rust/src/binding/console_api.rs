@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use super::core_api::crossing;
 use super::{coded_error, JsResult};
 use crate::model::{
     CommentVisibility, HttpAnswer, Parsed, SecretFlags, Secrets, Settings, Verification,
@@ -240,7 +241,7 @@ pub fn admin_start(
     #[wasm_bindgen(unchecked_param_type = "AdminInput")] input: JsValue,
 ) -> JsResult {
     let input: admin::AdminInput = from_js("admin input", input)?;
-    to_js(&admin::start(input))
+    to_js(&crossing(admin::start(input)))
 }
 
 /// The next step of an admin action, from the last one's state and results.
@@ -251,7 +252,7 @@ pub fn admin_next(
 ) -> JsResult {
     let state: admin::AdminState = from_js("admin state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&admin::next(state, &results))
+    to_js(&crossing(admin::next(state, &results)))
 }
 
 /// The first step of the weekly personal-data report (`rust/src/admin/privacy.rs`).
@@ -260,7 +261,7 @@ pub fn privacy_start(
     #[wasm_bindgen(unchecked_param_type = "PrivacyInput")] input: JsValue,
 ) -> JsResult {
     let input: admin::privacy::PrivacyInput = from_js("privacy input", input)?;
-    to_js(&admin::privacy::start(input))
+    to_js(&crossing(admin::privacy::start(input)))
 }
 
 /// The report's next step.
@@ -271,7 +272,7 @@ pub fn privacy_next(
 ) -> JsResult {
     let state: admin::privacy::PrivacyState = from_js("privacy state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&admin::privacy::next(state, &results))
+    to_js(&crossing(admin::privacy::next(state, &results)))
 }
 
 // The agent panel's actions, as planners (`rust/src/actions/`): `src/run.js` performs each step
@@ -281,7 +282,7 @@ pub fn privacy_next(
 #[wasm_bindgen(js_name = openStart, unchecked_return_type = "Step<unknown, Answer<PanelState>>")]
 pub fn open_start(#[wasm_bindgen(unchecked_param_type = "OpenInput")] input: JsValue) -> JsResult {
     let input: actions::open::OpenInput = from_js("open input", input)?;
-    to_js(&actions::open::start(input))
+    to_js(&crossing(actions::open::start(input)))
 }
 
 #[wasm_bindgen(js_name = openNext, unchecked_return_type = "Step<unknown, Answer<PanelState>>")]
@@ -291,14 +292,14 @@ pub fn open_next(
 ) -> JsResult {
     let state: actions::open::OpenState = from_js("open state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&actions::open::next(state, results))
+    to_js(&crossing(actions::open::next(state, results)))
 }
 
 /// Sending (or resending) a link: round trip 1.
 #[wasm_bindgen(js_name = sendStart, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
 pub fn send_start(#[wasm_bindgen(unchecked_param_type = "SendInput")] input: JsValue) -> JsResult {
     let input: actions::send::SendInput = from_js("send input", input)?;
-    to_js(&actions::send::start(input))
+    to_js(&crossing(actions::send::start(input)))
 }
 
 #[wasm_bindgen(js_name = sendNext, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
@@ -308,7 +309,7 @@ pub fn send_next(
 ) -> JsResult {
     let state: actions::send::SendState = from_js("send state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&actions::send::next(state, results))
+    to_js(&crossing(actions::send::next(state, results)))
 }
 
 /// Cancelling a link: round trip 1.
@@ -317,7 +318,7 @@ pub fn cancel_start(
     #[wasm_bindgen(unchecked_param_type = "CancelInput")] input: JsValue,
 ) -> JsResult {
     let input: actions::cancel::CancelInput = from_js("cancel input", input)?;
-    to_js(&actions::cancel::start(input))
+    to_js(&crossing(actions::cancel::start(input)))
 }
 
 #[wasm_bindgen(js_name = cancelNext, unchecked_return_type = "Step<unknown, Answer<Sent>>")]
@@ -327,5 +328,5 @@ pub fn cancel_next(
 ) -> JsResult {
     let state: actions::cancel::CancelState = from_js("cancel state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&actions::cancel::next(state, results))
+    to_js(&crossing(actions::cancel::next(state, results)))
 }

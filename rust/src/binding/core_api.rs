@@ -1,5 +1,5 @@
 //! The core module's API: the webhook delivery's planner (`deliveryStart`, `deliveryNext`) and
-//! the effects adapter its executor runs (`effectBegin`, `effectAdvance`). Nothing else: this is
+//! the effects adapter its executor runs (`effectBegin`, `effectAdvance`, on effects kept here). Nothing else: this is
 //! all the webhook function loads, and it has a 150 KiB gzipped budget. The console module adds
 //! `shared_api.rs` and `console_api.rs` on top of it.
 
@@ -202,25 +202,88 @@ pub(super) fn wrong_shape(what: &str, reason: &str) -> JsValue {
     )
 }
 
-/// The first call of an effect (`src/run.js` makes it).
-#[wasm_bindgen(js_name = effectBegin, unchecked_return_type = "Progress")]
-pub fn effect_begin(
-    #[wasm_bindgen(unchecked_param_type = "Effect")] effect: JsValue,
-    now_ms: f64,
-) -> JsResult {
-    let effect: effects::Effect = from_js_text("effect", &effect)?;
-    to_js_text(&effects::begin(effect, now_ms as i64))
+/// The effects of the steps that crossed, kept in the module like a plan's state: a step
+/// crosses with one handle per effect (`running`, beside `effects`), the executor begins each by
+/// its handle and hands back each call's answer. An effect is never read back from JavaScript,
+/// so its reading code is not in the module (about 14 KiB gzipped of the core module with the
+/// running state's; bench/README.md).
+enum Kept {
+    Planned(effects::Effect),
+    Running(effects::Running),
+}
+
+/// A step performs a handful of effects; the oldest are dropped past this many (an abandoned
+/// invocation's, or those of a step whose effects the caller did not run).
+const EFFECTS_KEPT: usize = 256;
+
+thread_local! {
+    static EFFECTS: std::cell::RefCell<Held<Kept>> =
+        const { std::cell::RefCell::new(Held::new(EFFECTS_KEPT)) };
+}
+
+/// A step as it crosses: its operations, and the handle of each of its effects, kept here.
+#[derive(Serialize)]
+pub(super) struct Crossing<S, R> {
+    #[serde(flatten)]
+    step: plan::Step<S, R>,
+    running: Vec<u32>,
+}
+
+/// Keeps a step's effects in the module for the executor to run by handle.
+pub(super) fn crossing<S, R>(step: plan::Step<S, R>) -> Crossing<S, R> {
+    let running = EFFECTS.with(|held| {
+        let mut held = held.borrow_mut();
+        let effects = step.effects.iter().cloned();
+        effects.map(|e| held.keep(Kept::Planned(e))).collect()
+    });
+    Crossing { step, running }
+}
+
+/// An effect's next call (with the handle it goes on under) or its end.
+#[derive(Serialize)]
+#[serde(tag = "next", rename_all = "camelCase")]
+enum Crossed {
+    Call { call: effects::Call, running: u32 },
+    Ended { result: effects::EffectResult },
+}
+
+fn progress(progress: effects::Progress) -> JsResult {
+    let crossed = match progress {
+        effects::Progress::Call { call, running } => Crossed::Call {
+            call,
+            running: EFFECTS.with(|held| held.borrow_mut().keep(Kept::Running(running))),
+        },
+        effects::Progress::Ended { result } => Crossed::Ended { result },
+    };
+    to_js_text(&crossed)
+}
+
+/// The effect kept under `handle`, when it is one that has (`running`) or has not begun.
+fn kept_effect(handle: u32, running: bool) -> Result<Kept, JsValue> {
+    let begun = |kept: &Kept| matches!(kept, Kept::Running(_)) == running;
+    EFFECTS.with(|held| held.borrow_mut().take_if(handle, begun))
+}
+
+/// The first call of a step's effect, by its handle (`src/run.js` makes it).
+#[wasm_bindgen(js_name = effectBegin, unchecked_return_type = "EffectProgress")]
+pub fn effect_begin(effect: u32, now_ms: f64) -> JsResult {
+    match kept_effect(effect, false)? {
+        Kept::Planned(effect) => progress(effects::begin(effect, now_ms as i64)),
+        Kept::Running(_) => Err(coded_error("internal", "an effect under way was begun")),
+    }
 }
 
 /// An effect's next call, given the answer to its last one.
-#[wasm_bindgen(js_name = effectAdvance, unchecked_return_type = "Progress")]
+#[wasm_bindgen(js_name = effectAdvance, unchecked_return_type = "EffectProgress")]
 pub fn effect_advance(
-    #[wasm_bindgen(unchecked_param_type = "Running")] running: JsValue,
+    running: u32,
     #[wasm_bindgen(unchecked_param_type = "HttpAnswer")] answer: JsValue,
 ) -> JsResult {
-    let running: effects::Running = from_js_text("running", &running)?;
     let answer: crate::model::HttpAnswer = from_js_text("answer", &answer)?;
-    to_js_text(&effects::advance(running, &answer))
+    match kept_effect(running, true)? {
+        Kept::Running(running) => progress(effects::advance(running, &answer)),
+        Kept::Planned(_) => Err(coded_error("internal", "an effect not begun was advanced")),
+    }
 }
 
 /// The states of the plans under way in this instance, by handle. A plan's state stays in the
@@ -229,37 +292,50 @@ pub fn effect_advance(
 /// (its invocation failed) is dropped once `PLANS_KEPT` newer ones are under way.
 pub(super) struct Held<S> {
     next: u32,
+    kept: usize,
     plans: std::collections::VecDeque<(u32, S)>,
 }
 
-const PLANS_KEPT: usize = 64;
+pub(super) const PLANS_KEPT: usize = 64;
 
 impl<S> Held<S> {
-    pub(super) const fn new() -> Self {
+    pub(super) const fn new(kept: usize) -> Self {
         Held {
             next: 0,
+            kept,
             plans: std::collections::VecDeque::new(),
         }
     }
     pub(super) fn keep(&mut self, state: S) -> u32 {
         self.next = self.next.wrapping_add(1);
-        if self.plans.len() >= PLANS_KEPT {
+        if self.plans.len() >= self.kept {
             self.plans.pop_front();
         }
         self.plans.push_back((self.next, state));
         self.next
     }
     pub(super) fn take(&mut self, handle: u32) -> Result<S, JsValue> {
-        let at = self.plans.iter().position(|(h, _)| *h == handle);
+        self.take_if(handle, |_| true)
+    }
+    /// What is kept under `handle`, when `wanted` accepts it (else it stays).
+    pub(super) fn take_if(
+        &mut self,
+        handle: u32,
+        wanted: impl Fn(&S) -> bool,
+    ) -> Result<S, JsValue> {
+        let at = self
+            .plans
+            .iter()
+            .position(|(h, kept)| *h == handle && wanted(kept));
         at.and_then(|at| self.plans.remove(at))
             .map(|(_, state)| state)
-            .ok_or_else(|| coded_error("bad_input", "no plan is under way with this handle"))
+            .ok_or_else(|| coded_error("bad_input", "nothing is under way with this handle"))
     }
 }
 
 thread_local! {
     static DELIVERIES: std::cell::RefCell<Held<(String, delivery::DeliveryState)>> =
-        const { std::cell::RefCell::new(Held::new()) };
+        const { std::cell::RefCell::new(Held::new(PLANS_KEPT)) };
 }
 
 /// What a delivery's executor hands over besides the body (`DeliveryRequest` without the
@@ -315,7 +391,7 @@ fn delivery_step(installation: String, step: delivery::Planned) -> JsResult {
         MEMORIES.with(|m| m.borrow_mut().remember(installation, answer.memory));
         answer.response
     });
-    to_js_text(&step)
+    to_js_text(&crossing(step))
 }
 
 /// The first step of a webhook delivery (`src/webhook.js` runs the plan). The raw body crosses

@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::core_api::{
-    from_js_text, json_text, rust_string, to_js_text, wrong_shape, Held, Memories,
+    crossing, from_js_text, json_text, rust_string, to_js_text, wrong_shape, Held, Memories,
+    PLANS_KEPT,
 };
 use super::JsResult;
 use crate::model::{
@@ -17,7 +18,7 @@ use crate::{delivery, jira, plan, settings, state, template, transitions, webhoo
 
 thread_local! {
     static TOKENS: std::cell::RefCell<Held<(String, delivery::token::TokenState)>> =
-        const { std::cell::RefCell::new(Held::new()) };
+        const { std::cell::RefCell::new(Held::new(PLANS_KEPT)) };
     static TOKEN_MEMORIES: std::cell::RefCell<Memories> =
         const { std::cell::RefCell::new(Memories::new()) };
 }
@@ -230,7 +231,7 @@ pub fn portal_start(
     #[wasm_bindgen(unchecked_param_type = "PortalInput")] input: JsValue,
 ) -> JsResult {
     let input: crate::actions::portal::PortalInput = from_js_text("portal input", &input)?;
-    to_js_text(&crate::actions::portal::start(input))
+    to_js_text(&crossing(crate::actions::portal::start(input)))
 }
 
 #[wasm_bindgen(js_name = portalNext, unchecked_return_type = "Step<unknown, Answer<PortalView>>")]
@@ -240,7 +241,7 @@ pub fn portal_next(
 ) -> JsResult {
     let state: crate::actions::portal::PortalState = from_js_text("portal state", &state)?;
     let results: crate::plan::Results = from_js_text("results", &results)?;
-    to_js_text(&crate::actions::portal::next(state, results))
+    to_js_text(&crossing(crate::actions::portal::next(state, results)))
 }
 
 /// What the token webtrigger's executor hands over besides the body (the memory stays here).
@@ -263,7 +264,7 @@ fn token_step(installation: String, step: delivery::token::Planned) -> JsResult 
         TOKEN_MEMORIES.with(|m| m.borrow_mut().remember(installation, answer.memory));
         answer.response
     });
-    to_js_text(&step)
+    to_js_text(&crossing(step))
 }
 
 /// The first step of a request to the token webtrigger (`src/token.js`).

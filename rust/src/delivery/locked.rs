@@ -533,7 +533,7 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
         };
     }
     let read = stored::read_as::<StoredVerification>(&value)
-        .and_then(|rec| stored::read_as::<EventRecord>(&value).map(|er| (rec, er)));
+        .and_then(|rec| stored::event_record(&value, &rec).map(|er| (rec, er)));
     let config = config_in_use(&ctx).cloned();
     let (Ok((rec, er)), Some(config)) = (read, config) else {
         let release = vec![lock::release(&taken, &Leave::unknown(&taken))];

@@ -270,7 +270,7 @@ pub(crate) fn config_of(reads: &[Found]) -> Result<(Config, Option<i64>), Config
     let value = |index: usize| reads.get(index).map_or(Value::Null, |r| r.value.clone());
     let (revision, settings) = settings_of(&value(0))?;
     // A secrets value no release wrote authenticates nothing.
-    let secrets: Secrets = serde_json::from_str(&value(1).to_string()).unwrap_or_default();
+    let secrets = Secrets::deserialize(&value(1)).unwrap_or_default();
     let marker = value(2).get("untilMs").and_then(Value::as_i64);
     Ok((
         Config {
@@ -295,7 +295,7 @@ pub(crate) fn settings_of(stored: &Value) -> Result<(u64, Settings), ConfigFailu
     if stored.is_null() {
         return Ok((0, crate::settings::default_settings()));
     }
-    match serde_json::from_str::<StoredSettings>(&stored.to_string()) {
+    match StoredSettings::deserialize(stored) {
         Ok(StoredSettings {
             revision,
             settings: Some(settings),

@@ -57,8 +57,14 @@ pub enum Effect {
         outcome: Outcome,
         name: String,
     },
-    /// The ticket's verification status (the issue property), written whole.
-    RecordStatus { request: HttpRequest },
+    /// The ticket's verification status: the app's read-only field "Identity verification"
+    /// (`text`, written by the issue's id), then the issue property (`request`) that JQL
+    /// searches by outcome and date. Neither is read back for a decision.
+    RecordStatus {
+        issue_id: String,
+        text: String,
+        request: HttpRequest,
+    },
     /// Asks Jira something (an issue's person field, its transitions, the caller's permissions):
     /// ends `done` with Jira's answer in `answer`, whatever its status, or `retry` with none.
     AskJira {
@@ -91,6 +97,17 @@ pub enum Effect {
         #[serde(default)]
         token: Option<PublishToken>,
     },
+}
+
+impl Effect {
+    /// Records `verification`'s status on the issue `issue_key`: the field and the property.
+    pub fn record_status(issue_key: &str, verification: &crate::model::Shown) -> Effect {
+        Effect::RecordStatus {
+            issue_id: verification.issue_id.to_owned(),
+            text: verification.status_text.to_owned(),
+            request: jira::property_request(issue_key, verification),
+        }
+    }
 }
 
 /// An account the app stores data about, and when that data last changed (ISO 8601).
@@ -130,6 +147,10 @@ pub enum Call {
     SignSubscribeToken { channel: String, issue_id: String },
     /// A pause of `ms`; answered 200.
     Wait { ms: u32 },
+    /// `PUT /rest/api/3/app/field/{field}/value` as the app, `field` being the key Forge gives
+    /// the app's `jira:customField` module `moduleKey` in this environment (only the runtime
+    /// knows the app id and environment); `body` is Jira's request body.
+    SetAppField { module_key: String, body: String },
     /// `publishGlobal(channel, payload, { token })`; answered 200, or 500 with the errors.
     Publish {
         channel: String,
@@ -190,6 +211,12 @@ pub enum Stage {
         start_at: u32,
     },
     Posting,
+    /// Writing the app field; the property follows.
+    Recording,
+    /// The field answered `field`; writing the property.
+    Recorded {
+        field: u16,
+    },
     /// Reading the issue's transitions.
     Listing,
     /// Posting a transition; `known`: the id chosen at send time.
@@ -271,9 +298,12 @@ pub fn begin(effect: Effect, now_ms: i64) -> Progress {
             let ms = *ms;
             call(effect, Stage::Asking, Call::Wait { ms })
         }
-        Effect::RecordStatus { request } => {
-            let request = request.clone();
-            call(effect, Stage::Posting, Call::JiraAsApp { request })
+        Effect::RecordStatus { issue_id, text, .. } => {
+            let set = Call::SetAppField {
+                module_key: jira::STATUS_FIELD.to_owned(),
+                body: jira::field_value_body(issue_id, text),
+            };
+            call(effect, Stage::Recording, set)
         }
         Effect::TellPanel {
             channel,
@@ -326,6 +356,25 @@ pub fn advance(running: Running, answer: &CallAnswer) -> Progress {
             look(effect, next)
         }
         Stage::Posting => classify(status),
+        Stage::Recording if status == 0 || status == 429 || status >= 500 => {
+            ended(Ended::Retry, status, Some("field_unavailable".into()))
+        }
+        Stage::Recording => {
+            let Effect::RecordStatus { request, .. } = &effect else {
+                return ended(Ended::Dropped, status, None);
+            };
+            let request = request.clone();
+            call(
+                effect,
+                Stage::Recorded { field: status },
+                Call::JiraAsApp { request },
+            )
+        }
+        Stage::Recorded { field } if !ok(field) && ok(status) => {
+            // The property landed; the field was refused for good (the issue is gone).
+            ended(Ended::Dropped, field, Some("field_refused".into()))
+        }
+        Stage::Recorded { .. } => classify(status),
         Stage::Asking if status == 0 => ended(Ended::Retry, 0, None),
         Stage::Asking => Progress::Ended {
             result: EffectResult {
@@ -640,5 +689,70 @@ mod tests {
             unreachable!("one call");
         };
         assert_eq!(result.ended, Ended::Retry);
+    }
+
+    #[test]
+    fn the_status_is_written_to_the_app_field_then_to_the_property() {
+        let property = jira::property_request(
+            "HELP-1",
+            &crate::model::Shown {
+                id: "v1",
+                session_id: "s1",
+                issue_key: "HELP-1",
+                issue_id: "10001",
+                email: "",
+                name: "",
+                delivery: crate::model::Delivery::Email,
+                requested_by_name: "",
+                status: crate::model::VerificationStatus::Passed,
+                status_text: "Success - 2026-12-06 10:04:31 UTC",
+                identity_id: "",
+                updated_at_ms: 0,
+            },
+        );
+        let effect = Effect::RecordStatus {
+            issue_id: "10001".into(),
+            text: "Success - 2026-12-06 10:04:31 UTC".into(),
+            request: property.clone(),
+        };
+        let (call, running) = first_call(effect);
+        assert_eq!(
+            call,
+            Call::SetAppField {
+                module_key: jira::STATUS_FIELD.into(),
+                body: r#"{"updates":[{"issueIds":[10001],"value":"Success - 2026-12-06 10:04:31 UTC"}]}"#
+                    .into(),
+            }
+        );
+        let answer = |status| HttpAnswer {
+            status,
+            body: String::new(),
+        };
+        let ended = |p: Progress| match p {
+            Progress::Ended { result } => (result.ended, result.note),
+            Progress::Call { call, .. } => unreachable!("{call:?}"),
+        };
+        // Jira down for the field: retried whole (the property is written with it then).
+        assert_eq!(
+            ended(advance(running.clone(), &answer(503))),
+            (Ended::Retry, Some("field_unavailable".into()))
+        );
+        let Progress::Call {
+            call,
+            running: then,
+        } = advance(running.clone(), &answer(204))
+        else {
+            unreachable!("the property follows the field");
+        };
+        assert_eq!(call, Call::JiraAsApp { request: property });
+        assert_eq!(ended(advance(then, &answer(200))), (Ended::Done, None));
+        // The field refused for good: the property is still written, the end says so.
+        let Progress::Call { running: then, .. } = advance(running, &answer(404)) else {
+            unreachable!("the property follows a refused field");
+        };
+        assert_eq!(
+            ended(advance(then, &answer(200))),
+            (Ended::Dropped, Some("field_refused".into()))
+        );
     }
 }

@@ -15,6 +15,35 @@ use std::collections::BTreeMap;
 /// `jira:entityProperty` module).
 pub const PROPERTY_KEY: &str = "incode-verification";
 
+/// The `jira:customField` module (manifest.yml) that shows the verification status: read-only
+/// for people, written only by the app, searchable in JQL, a possible queue column.
+pub const STATUS_FIELD: &str = "incode-verification-status";
+
+/// The body of `PUT /rest/api/3/app/field/{field}/value` that sets the status field of one
+/// issue to `text` (`state::status_text`). Jira takes issue ids as numbers.
+pub fn field_value_body(issue_id: &str, text: &str) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Update<'a> {
+        issue_ids: [serde_json::Value; 1],
+        value: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Updates<'a> {
+        updates: [Update<'a>; 1],
+    }
+    let id = issue_id.parse::<u64>().map_or_else(
+        |_| serde_json::Value::from(issue_id),
+        serde_json::Value::from,
+    );
+    to_json(&Updates {
+        updates: [Update {
+            issue_ids: [id],
+            value: text,
+        }],
+    })
+}
+
 /// The JSM comment property that decides whether a comment is internal (agents only).
 const JSM_COMMENT_PROPERTY: &str = "sd.public.comment";
 

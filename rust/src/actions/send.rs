@@ -1234,9 +1234,7 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     let mut payload = Map::new();
     payload.insert("verification".into(), view.clone());
     let effects = vec![
-        Effect::RecordStatus {
-            request: crate::jira::property_request(&issue.key, &verification.shown()),
-        },
+        Effect::record_status(&issue.key, &verification.shown()),
         Effect::TellPanel {
             issue_id: issue.id.clone(),
             channel: super::channel_of(&issue.id),

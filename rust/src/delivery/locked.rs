@@ -12,7 +12,6 @@ use super::{
     DeliveryState, Kept, Planned,
 };
 use crate::effects::{Effect, EffectResult, Ended, PublishToken};
-use crate::jira;
 use crate::lock::{self, Found as LockFound, Inflight, Leave, Side, Taken, EFFECTS_WINDOW_MS};
 use crate::model::{EventRecord, IncodeEvent, Shown};
 use crate::plan::{Found, Results, Step, Ttl, Write};
@@ -677,6 +676,8 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             }
             did.push(Did::Property);
             effects.push(Effect::RecordStatus {
+                issue_id: next.issue_id.clone(),
+                text: next.status_text.clone(),
                 request: actions.property,
             });
             did.push(Did::Panel);
@@ -835,9 +836,7 @@ fn duplicate(
             updated_at_ms: rec.updated_at_ms,
         };
         did.push(Did::Property);
-        effects.push(Effect::RecordStatus {
-            request: jira::property_request(&issue_key, &shown),
-        });
+        effects.push(Effect::record_status(&issue_key, &shown));
     }
     let leave = Leave {
         rev: Some(unchanged),

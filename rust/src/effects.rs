@@ -58,13 +58,12 @@ pub enum Effect {
         name: String,
     },
     /// The ticket's verification status: the app's read-only field "Identity verification"
-    /// (`text`, written by the issue's id), then the issue property (`request`) that JQL
-    /// searches by outcome and date. Neither is read back for a decision.
-    RecordStatus {
-        issue_id: String,
-        text: String,
-        request: HttpRequest,
-    },
+    /// (`text`, written by the issue's id; only the app can write it). Never read back for a
+    /// decision.
+    RecordStatus { issue_id: String, text: String },
+    /// The issue property JQL searches by outcome and date (`request`), written beside the
+    /// field. Anyone with Edit Issues can write it: nothing reads it for a decision.
+    IndexStatus { request: HttpRequest },
     /// Asks Jira something (an issue's person field, its transitions, the caller's permissions):
     /// ends `done` with Jira's answer in `answer`, whatever its status, or `retry` with none.
     AskJira {
@@ -100,11 +99,16 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// Records `verification`'s status on the issue `issue_key`: the field and the property.
-    pub fn record_status(issue_key: &str, verification: &crate::model::Shown) -> Effect {
+    /// `verification`'s status in the issue's field.
+    pub fn record_status(verification: &crate::model::Shown) -> Effect {
         Effect::RecordStatus {
             issue_id: verification.issue_id.to_owned(),
             text: verification.status_text.to_owned(),
+        }
+    }
+    /// `verification`'s status in the property of the issue `issue_key`.
+    pub fn index_status(issue_key: &str, verification: &crate::model::Shown) -> Effect {
+        Effect::IndexStatus {
             request: jira::property_request(issue_key, verification),
         }
     }
@@ -211,12 +215,6 @@ pub enum Stage {
         start_at: u32,
     },
     Posting,
-    /// Writing the app field; the property follows.
-    Recording,
-    /// The field answered `field`; writing the property.
-    Recorded {
-        field: u16,
-    },
     /// Reading the issue's transitions.
     Listing,
     /// Posting a transition; `known`: the id chosen at send time.
@@ -303,7 +301,11 @@ pub fn begin(effect: Effect, now_ms: i64) -> Progress {
                 module_key: jira::STATUS_FIELD.to_owned(),
                 body: jira::field_value_body(issue_id, text),
             };
-            call(effect, Stage::Recording, set)
+            call(effect, Stage::Posting, set)
+        }
+        Effect::IndexStatus { request } => {
+            let request = request.clone();
+            call(effect, Stage::Posting, Call::JiraAsApp { request })
         }
         Effect::TellPanel {
             channel,
@@ -356,25 +358,6 @@ pub fn advance(running: Running, answer: &CallAnswer) -> Progress {
             look(effect, next)
         }
         Stage::Posting => classify(status),
-        Stage::Recording if status == 0 || status == 429 || status >= 500 => {
-            ended(Ended::Retry, status, Some("field_unavailable".into()))
-        }
-        Stage::Recording => {
-            let Effect::RecordStatus { request, .. } = &effect else {
-                return ended(Ended::Dropped, status, None);
-            };
-            let request = request.clone();
-            call(
-                effect,
-                Stage::Recorded { field: status },
-                Call::JiraAsApp { request },
-            )
-        }
-        Stage::Recorded { field } if !ok(field) && ok(status) => {
-            // The property landed; the field was refused for good (the issue is gone).
-            ended(Ended::Dropped, field, Some("field_refused".into()))
-        }
-        Stage::Recorded { .. } => classify(status),
         Stage::Asking if status == 0 => ended(Ended::Retry, 0, None),
         Stage::Asking => Progress::Ended {
             result: EffectResult {
@@ -692,28 +675,10 @@ mod tests {
     }
 
     #[test]
-    fn the_status_is_written_to_the_app_field_then_to_the_property() {
-        let property = jira::property_request(
-            "HELP-1",
-            &crate::model::Shown {
-                id: "v1",
-                session_id: "s1",
-                issue_key: "HELP-1",
-                issue_id: "10001",
-                email: "",
-                name: "",
-                delivery: crate::model::Delivery::Email,
-                requested_by_name: "",
-                status: crate::model::VerificationStatus::Passed,
-                status_text: "Success - 2026-12-06 10:04:31 UTC",
-                identity_id: "",
-                updated_at_ms: 0,
-            },
-        );
+    fn the_status_is_written_to_the_app_field_by_the_issue_id() {
         let effect = Effect::RecordStatus {
             issue_id: "10001".into(),
             text: "Success - 2026-12-06 10:04:31 UTC".into(),
-            request: property.clone(),
         };
         let (call, running) = first_call(effect);
         assert_eq!(
@@ -724,35 +689,18 @@ mod tests {
                     .into(),
             }
         );
-        let answer = |status| HttpAnswer {
-            status,
-            body: String::new(),
-        };
-        let ended = |p: Progress| match p {
-            Progress::Ended { result } => (result.ended, result.note),
+        let ended = |status| match advance(
+            running.clone(),
+            &HttpAnswer {
+                status,
+                body: String::new(),
+            },
+        ) {
+            Progress::Ended { result } => result.ended,
             Progress::Call { call, .. } => unreachable!("{call:?}"),
         };
-        // Jira down for the field: retried whole (the property is written with it then).
-        assert_eq!(
-            ended(advance(running.clone(), &answer(503))),
-            (Ended::Retry, Some("field_unavailable".into()))
-        );
-        let Progress::Call {
-            call,
-            running: then,
-        } = advance(running.clone(), &answer(204))
-        else {
-            unreachable!("the property follows the field");
-        };
-        assert_eq!(call, Call::JiraAsApp { request: property });
-        assert_eq!(ended(advance(then, &answer(200))), (Ended::Done, None));
-        // The field refused for good: the property is still written, the end says so.
-        let Progress::Call { running: then, .. } = advance(running, &answer(404)) else {
-            unreachable!("the property follows a refused field");
-        };
-        assert_eq!(
-            ended(advance(then, &answer(200))),
-            (Ended::Dropped, Some("field_refused".into()))
-        );
+        assert_eq!(ended(204), Ended::Done);
+        assert_eq!(ended(503), Ended::Retry);
+        assert_eq!(ended(404), Ended::Dropped);
     }
 }

@@ -20,28 +20,23 @@ pub const PROPERTY_KEY: &str = "incode-verification";
 pub const STATUS_FIELD: &str = "incode-verification-status";
 
 /// The body of `PUT /rest/api/3/app/field/{field}/value` that sets the status field of one
-/// issue to `text` (`state::status_text`). Jira takes issue ids as numbers.
+/// issue to `text` (`state::status_text`). Jira takes issue ids as numbers. Written by hand: the
+/// webhook's module carries it, and a derived serializer would cost more than the text.
 pub fn field_value_body(issue_id: &str, text: &str) -> String {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Update<'a> {
-        issue_ids: [serde_json::Value; 1],
-        value: &'a str,
-    }
-    #[derive(Serialize)]
-    struct Updates<'a> {
-        updates: [Update<'a>; 1],
-    }
-    let id = issue_id.parse::<u64>().map_or_else(
-        |_| serde_json::Value::from(issue_id),
-        serde_json::Value::from,
-    );
-    to_json(&Updates {
-        updates: [Update {
-            issue_ids: [id],
-            value: text,
-        }],
-    })
+    let numeric = !issue_id.is_empty() && issue_id.bytes().all(|b| b.is_ascii_digit());
+    let id = if numeric {
+        issue_id.to_owned()
+    } else {
+        json_string(issue_id)
+    };
+    format!(
+        r#"{{"updates":[{{"issueIds":[{id}],"value":{}}}]}}"#,
+        json_string(text)
+    )
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 /// The JSM comment property that decides whether a comment is internal (agents only).
@@ -411,6 +406,19 @@ mod tests {
             hostile.path.as_deref(),
             Some("/rest/api/3/issue/HD-1%2F%2E%2E%2F%2E%2E%2Fx%3Fy/transitions")
         );
+    }
+
+    #[test]
+    fn the_field_body_sets_one_issue_by_its_numeric_id() {
+        assert_eq!(
+            field_value_body("10001", "Success - 2026-12-06 10:04:31 UTC"),
+            r#"{"updates":[{"issueIds":[10001],"value":"Success - 2026-12-06 10:04:31 UTC"}]}"#
+        );
+        // Anything but digits stays a string (Jira refuses it rather than another issue).
+        let odd: serde_json::Value =
+            serde_json::from_str(&field_value_body("1,2", "a \"b\"")).unwrap_or_default();
+        assert_eq!(odd["updates"][0]["issueIds"][0], "1,2");
+        assert_eq!(odd["updates"][0]["value"], "a \"b\"");
     }
 
     #[test]

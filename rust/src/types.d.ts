@@ -155,7 +155,7 @@ memory?: Memory, };
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { issueId: string, text: string, request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "signToken": { issueId: string, channel: string, subscribe: boolean, } } | { "wait": { ms: number, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
+export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { issueId: string, text: string, } } | { "indexStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "signToken": { issueId: string, channel: string, subscribe: boolean, } } | { "wait": { ms: number, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -729,7 +729,7 @@ fields: unknown, };
  */
 export type SiteGroup = { name: string, groupId: string, };
 
-export type Stage = { "looking": { startAt: number, } } | "posting" | "recording" | { "recorded": { field: number, } } | "listing" | { "moving": { known: boolean, } } | "signing" | "publishing" | "asking";
+export type Stage = { "looking": { startAt: number, } } | "posting" | "listing" | { "moving": { known: boolean, } } | "signing" | "publishing" | "asking";
 
 /**
  * What the agent asked for: who, and how the link travels.

@@ -290,7 +290,13 @@ fn expired_status(st: &OpenState) -> Vec<Effect> {
         .filter_map(verification_of)
         .filter(|v| current.as_deref() == Some(v.session_id.as_str()) && saved(&v.session_id))
         .filter(|v| v.status == crate::model::VerificationStatus::Expired)
-        .map(|v| Effect::record_status(&st.issue.key, &v.shown()))
+        .flat_map(|v| {
+            let shown = v.shown();
+            [
+                Effect::record_status(&shown),
+                Effect::index_status(&st.issue.key, &shown),
+            ]
+        })
         .collect()
 }
 

@@ -678,7 +678,6 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             effects.push(Effect::RecordStatus {
                 issue_id: next.issue_id.clone(),
                 text: next.status_text.clone(),
-                request: actions.property,
             });
             did.push(Did::Panel);
             effects.push(Effect::TellPanel {
@@ -689,6 +688,10 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
                     token: p.token.clone(),
                     expires_at_ms: p.expires_at_ms,
                 }),
+            });
+            did.push(Did::Property);
+            effects.push(Effect::IndexStatus {
+                request: actions.property,
             });
             let done = entry(&ctx, 200, "accepted", &kind);
             let mut inflight = taken.inflight.clone();
@@ -836,7 +839,9 @@ fn duplicate(
             updated_at_ms: rec.updated_at_ms,
         };
         did.push(Did::Property);
-        effects.push(Effect::record_status(&issue_key, &shown));
+        effects.push(Effect::record_status(&shown));
+        did.push(Did::Property);
+        effects.push(Effect::index_status(&issue_key, &shown));
     }
     let leave = Leave {
         rev: Some(unchanged),

@@ -139,6 +139,8 @@ async function transact(writes, deletes, claims) {
     if (plain.length + plainDeletes.length > 0) {
       const tx = kvs.transact();
       for (const w of plain) {
+        // Typed loosely: the filter is over the entity's attributes, the value stays `unknown` here.
+        /** @type {any} */
         const conditions = claims.includes(w.key) ? new Filter().and('schemaVersion', FilterConditions.notExists()) : undefined;
         tx.set(w.key, w.value, w.entity ? { entityName: w.entity, conditions } : undefined, w.ttl ? { ttl: w.ttl } : undefined);
       }

@@ -53,6 +53,17 @@ pub struct GateConfigCheck {
 /// of range is an error placed at that field (the gate refuses to pass on such a rule).
 pub fn check(value: &Value) -> GateConfigCheck {
     let empty = Map::new();
+    // Jira keeps a rule's configuration as JSON text; a caller may hand it over still as text.
+    if let Value::String(text) = value {
+        return match serde_json::from_str::<Value>(text) {
+            Ok(parsed) if !parsed.is_string() => check(&parsed),
+            _ => refused(vec![FieldError::new(
+                "configuration",
+                "invalid",
+                "The rule's configuration must be an object.",
+            )]),
+        };
+    }
     let fields = match value {
         Value::Null => &empty,
         Value::Object(fields) => fields,
@@ -129,6 +140,9 @@ mod tests {
             super::check(&Value::Null).config,
             Some(GateConfig::default())
         );
+        // As Jira stores it: JSON text.
+        let text = super::check(&json!("{\"withinMinutes\":10}")).config;
+        assert_eq!(text.map(|c| c.within_minutes), Some(10));
         let set = super::check(&json!({ "withinMinutes": 5, "samePerson": false, "once": true }));
         assert_eq!(
             set.config,
@@ -151,5 +165,9 @@ mod tests {
         let fields: Vec<_> = check.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["samePerson", "once"]);
         assert_eq!(super::check(&json!([1])).errors[0].field, "configuration");
+        assert_eq!(
+            super::check(&json!("\"{}\"")).errors[0].field,
+            "configuration"
+        );
     }
 }

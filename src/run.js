@@ -2,8 +2,8 @@
 // swap, write and do. This module performs all of it concurrently, hands the results back to
 // the planner, and repeats until a step has no state left; that step's reply is the answer.
 // It makes no decision of its own: it only knows how to perform each named operation.
-import api, { assumeTrustedRoute, fetch, privacy } from '@forge/api';
-import kvs, { WhereConditions } from '@forge/kvs';
+import api, { assumeTrustedRoute, fetch, getAppContext, privacy, route } from '@forge/api';
+import kvs, { Filter, FilterConditions, WhereConditions } from '@forge/kvs';
 import { publishGlobal, signRealtimeToken } from '@forge/realtime';
 import { errorCode } from './envelope.js';
 import { logEvent } from './log.js';
@@ -57,7 +57,7 @@ export async function perform(adapter, step) {
   const [reads, swaps, writeFailed, effects, queries] = await Promise.all([
     Promise.all((step.reads ?? []).map(read)),
     Promise.all((step.swaps ?? []).map(swap)),
-    transact(step.writes ?? [], step.deletes ?? []),
+    transact(step.writes ?? [], step.deletes ?? [], step.claims ?? []),
     Promise.all((step.running ?? []).map((handle) => effect(adapter, handle))),
     Promise.all((step.queries ?? []).map(query)),
     Promise.all((step.puts ?? []).map(put)),
@@ -128,16 +128,22 @@ async function put(w) {
 }
 
 /**
- * One transaction (secrets cannot join one: each is set on its own after it lands).
- * @param {Write[]} writes @param {Read[]} deletes @returns {Promise<string | null>} the failure's code
+ * One transaction (secrets cannot join one: each is set on its own after it lands). A claimed
+ * entity key is set only while nothing is stored under it (every stored value has a schemaVersion).
+ * @param {Write[]} writes @param {Read[]} deletes @param {string[]} claims @returns {Promise<string | null>} the failure's code
  */
-async function transact(writes, deletes) {
+async function transact(writes, deletes, claims) {
   const plain = writes.filter((w) => !w.secret);
   const plainDeletes = deletes.filter((d) => !d.secret);
   try {
     if (plain.length + plainDeletes.length > 0) {
       const tx = kvs.transact();
-      for (const w of plain) tx.set(w.key, w.value, w.entity ? { entityName: w.entity } : undefined, w.ttl ? { ttl: w.ttl } : undefined);
+      for (const w of plain) {
+        // Typed loosely: the filter is over the entity's attributes, the value stays `unknown` here.
+        /** @type {any} */
+        const conditions = claims.includes(w.key) ? new Filter().and('schemaVersion', FilterConditions.notExists()) : undefined;
+        tx.set(w.key, w.value, w.entity ? { entityName: w.entity, conditions } : undefined, w.ttl ? { ttl: w.ttl } : undefined);
+      }
       for (const d of plainDeletes) tx.delete(d.key);
       await tx.execute();
     }
@@ -179,6 +185,15 @@ async function call(c) {
             .asUser()
             .requestJira(assumeTrustedRoute(c.request.path ?? ''), { method: c.request.method, headers: c.request.headers, body: c.request.body, signal }),
         );
+      case 'setAppField': {
+        // Forge keys an app's field by the app, the environment and the module.
+        const { appAri, environmentType } = getAppContext();
+        const field = `${appAri.appId}__${environmentType}__${c.moduleKey}`;
+        const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+        return await answered((signal) =>
+          api.asApp().requestJira(route`/rest/api/3/app/field/${field}/value`, { method: 'PUT', headers, body: c.body, signal }),
+        );
+      }
       case 'incode':
         return await answered((signal) => fetch(c.request.url ?? '', { method: c.request.method, headers: c.request.headers, body: c.request.body, signal }));
       case 'signPublishToken':

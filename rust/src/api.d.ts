@@ -34,6 +34,8 @@ export type Step<S, R> = {
   writes: Write[];
   puts: Write[];
   deletes: Read[];
+  /** Entity keys the transaction may only create (a conditional write). */
+  claims?: string[];
   queries: Query[];
   effects: Effect[];
   /** Beside each effect, the handle it is kept under in the module (`effectBegin` runs it). */

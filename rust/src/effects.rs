@@ -57,8 +57,13 @@ pub enum Effect {
         outcome: Outcome,
         name: String,
     },
-    /// The ticket's verification status (the issue property), written whole.
-    RecordStatus { request: HttpRequest },
+    /// The ticket's verification status: the app's read-only field "Identity verification"
+    /// (`text`, written by the issue's id; only the app can write it). Never read back for a
+    /// decision.
+    RecordStatus { issue_id: String, text: String },
+    /// The issue property JQL searches by outcome and date (`request`), written beside the
+    /// field. Anyone with Edit Issues can write it: nothing reads it for a decision.
+    IndexStatus { request: HttpRequest },
     /// Asks Jira something (an issue's person field, its transitions, the caller's permissions):
     /// ends `done` with Jira's answer in `answer`, whatever its status, or `retry` with none.
     AskJira {
@@ -91,6 +96,22 @@ pub enum Effect {
         #[serde(default)]
         token: Option<PublishToken>,
     },
+}
+
+impl Effect {
+    /// `verification`'s status in the issue's field.
+    pub fn record_status(verification: &crate::model::Shown) -> Effect {
+        Effect::RecordStatus {
+            issue_id: verification.issue_id.to_owned(),
+            text: verification.status_text.to_owned(),
+        }
+    }
+    /// `verification`'s status in the property of the issue `issue_key`.
+    pub fn index_status(issue_key: &str, verification: &crate::model::Shown) -> Effect {
+        Effect::IndexStatus {
+            request: jira::property_request(issue_key, verification),
+        }
+    }
 }
 
 /// An account the app stores data about, and when that data last changed (ISO 8601).
@@ -130,6 +151,10 @@ pub enum Call {
     SignSubscribeToken { channel: String, issue_id: String },
     /// A pause of `ms`; answered 200.
     Wait { ms: u32 },
+    /// `PUT /rest/api/3/app/field/{field}/value` as the app, `field` being the key Forge gives
+    /// the app's `jira:customField` module `moduleKey` in this environment (only the runtime
+    /// knows the app id and environment); `body` is Jira's request body.
+    SetAppField { module_key: String, body: String },
     /// `publishGlobal(channel, payload, { token })`; answered 200, or 500 with the errors.
     Publish {
         channel: String,
@@ -271,7 +296,14 @@ pub fn begin(effect: Effect, now_ms: i64) -> Progress {
             let ms = *ms;
             call(effect, Stage::Asking, Call::Wait { ms })
         }
-        Effect::RecordStatus { request } => {
+        Effect::RecordStatus { issue_id, text, .. } => {
+            let set = Call::SetAppField {
+                module_key: jira::STATUS_FIELD.to_owned(),
+                body: jira::field_value_body(issue_id, text),
+            };
+            call(effect, Stage::Posting, set)
+        }
+        Effect::IndexStatus { request } => {
             let request = request.clone();
             call(effect, Stage::Posting, Call::JiraAsApp { request })
         }
@@ -640,5 +672,35 @@ mod tests {
             unreachable!("one call");
         };
         assert_eq!(result.ended, Ended::Retry);
+    }
+
+    #[test]
+    fn the_status_is_written_to_the_app_field_by_the_issue_id() {
+        let effect = Effect::RecordStatus {
+            issue_id: "10001".into(),
+            text: "Success - 2026-12-06 10:04:31 UTC".into(),
+        };
+        let (call, running) = first_call(effect);
+        assert_eq!(
+            call,
+            Call::SetAppField {
+                module_key: jira::STATUS_FIELD.into(),
+                body: r#"{"updates":[{"issueIds":[10001],"value":"Success - 2026-12-06 10:04:31 UTC"}]}"#
+                    .into(),
+            }
+        );
+        let ended = |status| match advance(
+            running.clone(),
+            &HttpAnswer {
+                status,
+                body: String::new(),
+            },
+        ) {
+            Progress::Ended { result } => result.ended,
+            Progress::Call { call, .. } => unreachable!("{call:?}"),
+        };
+        assert_eq!(ended(204), Ended::Done);
+        assert_eq!(ended(503), Ended::Retry);
+        assert_eq!(ended(404), Ended::Dropped);
     }
 }

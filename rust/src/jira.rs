@@ -15,6 +15,30 @@ use std::collections::BTreeMap;
 /// `jira:entityProperty` module).
 pub const PROPERTY_KEY: &str = "incode-verification";
 
+/// The `jira:customField` module (manifest.yml) that shows the verification status: read-only
+/// for people, written only by the app, searchable in JQL, a possible queue column.
+pub const STATUS_FIELD: &str = "incode-verification-status";
+
+/// The body of `PUT /rest/api/3/app/field/{field}/value` that sets the status field of one
+/// issue to `text` (`state::status_text`). Jira takes issue ids as numbers. Written by hand: the
+/// webhook's module carries it, and a derived serializer would cost more than the text.
+pub fn field_value_body(issue_id: &str, text: &str) -> String {
+    let numeric = !issue_id.is_empty() && issue_id.bytes().all(|b| b.is_ascii_digit());
+    let id = if numeric {
+        issue_id.to_owned()
+    } else {
+        json_string(issue_id)
+    };
+    format!(
+        r#"{{"updates":[{{"issueIds":[{id}],"value":{}}}]}}"#,
+        json_string(text)
+    )
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
 /// The JSM comment property that decides whether a comment is internal (agents only).
 const JSM_COMMENT_PROPERTY: &str = "sd.public.comment";
 
@@ -382,6 +406,19 @@ mod tests {
             hostile.path.as_deref(),
             Some("/rest/api/3/issue/HD-1%2F%2E%2E%2F%2E%2E%2Fx%3Fy/transitions")
         );
+    }
+
+    #[test]
+    fn the_field_body_sets_one_issue_by_its_numeric_id() {
+        assert_eq!(
+            field_value_body("10001", "Success - 2026-12-06 10:04:31 UTC"),
+            r#"{"updates":[{"issueIds":[10001],"value":"Success - 2026-12-06 10:04:31 UTC"}]}"#
+        );
+        // Anything but digits stays a string (Jira refuses it rather than another issue).
+        let odd: serde_json::Value =
+            serde_json::from_str(&field_value_body("1,2", "a \"b\"")).unwrap_or_default();
+        assert_eq!(odd["updates"][0]["issueIds"][0], "1,2");
+        assert_eq!(odd["updates"][0]["value"], "a \"b\"");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod delivery;
 pub mod effects;
+pub mod gate;
 pub mod incode;
 pub mod jira;
 pub mod lock;

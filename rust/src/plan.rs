@@ -101,6 +101,12 @@ pub struct Step<S, R> {
     pub puts: Vec<Write>,
     #[serde(default)]
     pub deletes: Vec<Read>,
+    /// Keys of custom-entity writes in the transaction that may only create: the transaction
+    /// fails when a value is already stored under one (a conditional write: two concurrent
+    /// claims of the same key, one lands).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
+    pub claims: Vec<String>,
     /// Every stored value whose key begins with a prefix (the delivery log, the account index).
     #[serde(default)]
     pub queries: Vec<Query>,
@@ -125,6 +131,7 @@ impl<S, R> Default for Step<S, R> {
             writes: Vec::new(),
             puts: Vec::new(),
             deletes: Vec::new(),
+            claims: Vec::new(),
             queries: Vec::new(),
             effects: Vec::new(),
             logs: Vec::new(),
@@ -159,6 +166,7 @@ impl<S, R> Step<S, R> {
             writes: self.writes,
             puts: self.puts,
             deletes: self.deletes,
+            claims: self.claims,
             queries: self.queries,
             effects: self.effects,
             logs: self.logs,

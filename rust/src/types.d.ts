@@ -104,7 +104,7 @@ lockedUntilMs: number, };
 /**
  * One call the executor makes.
  */
-export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "reportPersonalData", accounts: Array<AccountReport>, } | { "via": "signSubscribeToken", channel: string, issueId: string, } | { "via": "wait", ms: number, } | { "via": "publish", channel: string, payload: string, token: string, };
+export type Call = { "via": "jiraAsApp", request: HttpRequest, } | { "via": "jiraAsUser", request: HttpRequest, } | { "via": "incode", request: HttpRequest, } | { "via": "signPublishToken", channel: string, issueId: string, } | { "via": "reportPersonalData", accounts: Array<AccountReport>, } | { "via": "signSubscribeToken", channel: string, issueId: string, } | { "via": "wait", ms: number, } | { "via": "setAppField", moduleKey: string, body: string, } | { "via": "publish", channel: string, payload: string, token: string, };
 
 /**
  * The caller as the invocation context names it (raw: checked here).
@@ -163,7 +163,7 @@ memory?: Memory, };
 /**
  * What a planner wants done outside storage.
  */
-export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "signToken": { issueId: string, channel: string, subscribe: boolean, } } | { "wait": { ms: number, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
+export type Effect = { "postOutcomeComment": { issueKey: string, eventKey: string, request: HttpRequest, lookFirst: boolean, } } | { "findOutcomeComment": { issueKey: string, eventKey: string, } } | { "takeOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, knownId: string | null, } } | { "checkOutcomeTransition": { issueKey: string, outcome: Outcome, name: string, } } | { "recordStatus": { issueId: string, text: string, } } | { "indexStatus": { request: HttpRequest, } } | { "askJira": { request: HttpRequest, asUser: boolean, } } | { "askIncode": { request: HttpRequest, } } | { "reportAccounts": { accounts: Array<AccountReport>, } } | { "signToken": { issueId: string, channel: string, subscribe: boolean, } } | { "wait": { ms: number, } } | { "tellPanel": { issueId: string, channel: string, payload: string, token: PublishToken | null, } };
 
 /**
  * An effect's result, with the status of its last call (for the log).
@@ -258,6 +258,58 @@ export type Found = { value: unknown,
  * The storage failure's code (absent: the read worked).
  */
 failed?: string, };
+
+/**
+ * A rule's configuration, every field with its default filled in.
+ */
+export type GateConfig = { 
+/**
+ * The passed verification is at most this many minutes old.
+ */
+withinMinutes: number, 
+/**
+ * The person verified is the person on the ticket (the panel's person field).
+ */
+samePerson: boolean, 
+/**
+ * A verification opens one gated transition (of the rules that say so) only.
+ */
+once: boolean, };
+
+/**
+ * What the configuration page (and the gate) make of a stored configuration.
+ */
+export type GateConfigCheck = { 
+/**
+ * The configuration, defaults filled in; absent when it has errors.
+ */
+config?: GateConfig, errors: Array<FieldError>, };
+
+/**
+ * What Jira's transition event carries, with the executor's clock.
+ */
+export type GateInput = { nowMs: number, 
+/**
+ * `event.issue.key`.
+ */
+issueKey: string, 
+/**
+ * The user who transitions (`context.principal.accountId`); empty when Jira names none.
+ */
+accountId: string, 
+/**
+ * The rule's stored configuration (`event.configuration`).
+ */
+configuration: unknown, 
+/**
+ * The status the transition leads to (`event.transition.to.id`): names the decision.
+ */
+toStatus: string, };
+
+/**
+ * Jira's answer to a validator: `{ result: true }` or `{ result: false, errorMessage }`.
+ */
+export type GateVerdict = { result: boolean, errorMessage?: string, };
 
 /**
  * One header value, or several when the header was repeated (Forge sends arrays).

@@ -20,6 +20,7 @@ use crate::admin::{AdminInput, AdminState, Reply};
 use crate::delivery::token::TokenInput;
 use crate::delivery::{Answer as WebtriggerAnswer, DeliveryRequest};
 use crate::effects::{Effect, EffectResult, Progress, Running};
+use crate::gate::{GateConfig, GateConfigCheck, GateInput, GateVerdict};
 use crate::incode::{IncodeToken, StartVerificationInput, StartedSession};
 use crate::model::{
     CommentVisibility, EventRecord, FieldError, HttpAnswer, HttpRequest, IncodeEvent, Outcome,
@@ -107,6 +108,10 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<SendInput>();
     v.visit::<Sent>();
     v.visit::<CancelInput>();
+    v.visit::<GateInput>();
+    v.visit::<GateVerdict>();
+    v.visit::<GateConfig>();
+    v.visit::<GateConfigCheck>();
     v.visit::<PortalInput>();
     v.visit::<PortalView>();
     v.visit::<DeliveryRequest>();

@@ -15,6 +15,7 @@
 mod common;
 
 use incode_verify_core::actions::{cancel, open, portal, send};
+use incode_verify_core::gate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -34,6 +35,7 @@ fn start(planner: &str, input: &Value) -> Value {
         "open" => json(&open::start(typed(input, "open input"))),
         "cancel" => json(&cancel::start(typed(input, "cancel input"))),
         "portal" => json(&portal::start(typed(input, "portal input"))),
+        "gate" => json(&gate::start(typed(input, "gate input"))),
         other => panic!("no planner {other}"),
     }
 }
@@ -45,6 +47,7 @@ fn next(planner: &str, state: &Value, results: &Value) -> Value {
         "open" => json(&open::next(typed(state, "open state"), results)),
         "cancel" => json(&cancel::next(typed(state, "cancel state"), results)),
         "portal" => json(&portal::next(typed(state, "portal state"), results)),
+        "gate" => json(&gate::next(typed(state, "gate state"), results)),
         other => panic!("no planner {other}"),
     }
 }

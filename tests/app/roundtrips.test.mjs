@@ -82,7 +82,12 @@ test('a send with the Incode token cached, and every kind of webhook, wait on at
   assert.equal(outcome.invocation.calls.realtime, 1, 'published with the token signed at send time');
   assert.deepEqual(
     jiraSince(mark).sort(),
-    ['POST /rest/api/3/issue/…/comment 201', 'POST /rest/api/3/issue/…/transitions 204', 'PUT /rest/api/3/issue/…/properties/incode-verification 200'],
+    [
+      'POST /rest/api/3/issue/…/comment 201',
+      'POST /rest/api/3/issue/…/transitions 204',
+      `PUT /rest/api/3/app/field/${host.manifest.appId}__DEVELOPMENT__incode-verification-status/value 204`,
+      'PUT /rest/api/3/issue/…/properties/incode-verification 200',
+    ],
     'the transition id chosen at send time is posted without a look-up',
   );
   assert.equal(host.jira.issues.get(key).status, 'In Progress');

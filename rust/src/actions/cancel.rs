@@ -296,15 +296,14 @@ fn decide(mut st: CancelState, taken: Taken, record: &Value, now: i64) -> Cancel
         .get("publish")
         .and_then(|p| serde_json::from_value(p.clone()).ok());
     st.effects = vec![
-        Effect::RecordStatus {
-            request: crate::jira::property_request(&st.issue.key, &cancelled.shown()),
-        },
+        Effect::record_status(&cancelled.shown()),
         Effect::TellPanel {
             issue_id: st.issue.id.clone(),
             channel: super::channel_of(&st.issue.id),
             payload: Value::Object(payload).to_string(),
             token,
         },
+        Effect::index_status(&st.issue.key, &cancelled.shown()),
     ];
     st.view = view;
     let writes = vec![

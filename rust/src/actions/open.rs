@@ -267,17 +267,37 @@ pub fn next(mut st: OpenState, results: Results) -> OpenStep {
         }
         Phase::Saved => {
             // Not saved: shown expired all the same, saved another time.
-            let puts = if results.write_failed.is_some() {
-                expiry::release_unsaved(&st.held)
+            let (puts, effects) = if results.write_failed.is_some() {
+                (expiry::release_unsaved(&st.held), Vec::new())
             } else {
-                Vec::new()
+                (Vec::new(), expired_status(&st))
             };
-            Step {
-                puts,
-                ..answer(st, Vec::new())
-            }
+            let mut step = answer(st, Vec::new());
+            step.puts = puts;
+            step.effects.extend(effects);
+            step
         }
     }
+}
+
+/// The issue's status field once its current verification was saved as expired (an older one
+/// expiring changes nothing the ticket shows).
+fn expired_status(st: &OpenState) -> Vec<Effect> {
+    let current = st.index.as_ref().and_then(|i| i.current.clone());
+    let saved = |id: &str| st.held.iter().any(|t| t.key == keys::lock(id));
+    st.records
+        .iter()
+        .filter_map(verification_of)
+        .filter(|v| current.as_deref() == Some(v.session_id.as_str()) && saved(&v.session_id))
+        .filter(|v| v.status == crate::model::VerificationStatus::Expired)
+        .flat_map(|v| {
+            let shown = v.shown();
+            [
+                Effect::record_status(&shown),
+                Effect::index_status(&st.issue.key, &shown),
+            ]
+        })
+        .collect()
 }
 
 /// The caller's access, then the issue's records (and a person field other than the reporter).

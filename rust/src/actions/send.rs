@@ -1237,15 +1237,14 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     let mut payload = Map::new();
     payload.insert("verification".into(), view.clone());
     let effects = vec![
-        Effect::RecordStatus {
-            request: crate::jira::property_request(&issue.key, &verification.shown()),
-        },
+        Effect::record_status(&verification.shown()),
         Effect::TellPanel {
             issue_id: issue.id.clone(),
             channel: super::channel_of(&issue.id),
             payload: Value::Object(payload).to_string(),
             token: st.publish.clone(),
         },
+        Effect::index_status(&issue.key, &verification.shown()),
     ];
     st.phase = Phase::Written;
     st.writes = writes.clone();

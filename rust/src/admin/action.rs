@@ -71,18 +71,7 @@ pub type AdminStep = Step<AdminState, Reply>;
 
 /// Carries a step over to the admin state.
 fn wrap<S>(step: Step<S, Reply>, state: impl FnOnce(S) -> AdminState) -> AdminStep {
-    Step {
-        reads: step.reads,
-        swaps: step.swaps,
-        writes: step.writes,
-        puts: step.puts,
-        deletes: step.deletes,
-        queries: step.queries,
-        effects: step.effects,
-        logs: step.logs,
-        state: step.state.map(state),
-        reply: step.reply,
-    }
+    step.held(state)
 }
 
 /// Every admin action starts by asking Jira, as the caller, whether they hold the global

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::plan::Results;
 use crate::site::SiteFacts;
-use crate::{actions, admin, incode, jira, panel, rules, settings, site, state, template};
+use crate::{actions, admin, gate, incode, jira, panel, rules, settings, site, state, template};
 
 // NOTE: the JSON-compatible serializer turns maps into plain objects (not `Map`) and 64-bit
 // integers into numbers, which is what the shims and the declarations (`types.d.ts`) expect.
@@ -329,4 +329,31 @@ pub fn cancel_next(
     let state: actions::cancel::CancelState = from_js("cancel state", state)?;
     let results: Results = from_js("results", results)?;
     to_js(&crossing(actions::cancel::next(state, results)))
+}
+
+/// The workflow gate "Identity verified": round trip 1 (`rust/src/gate/`).
+#[wasm_bindgen(js_name = gateStart, unchecked_return_type = "Step<unknown, GateVerdict>")]
+pub fn gate_start(#[wasm_bindgen(unchecked_param_type = "GateInput")] input: JsValue) -> JsResult {
+    let input: gate::GateInput = from_js("gate input", input)?;
+    to_js(&gate::start(input))
+}
+
+#[wasm_bindgen(js_name = gateNext, unchecked_return_type = "Step<unknown, GateVerdict>")]
+pub fn gate_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: gate::GateState = from_js("gate state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&gate::next(state, results))
+}
+
+/// A gate rule's configuration as its configuration page shows it: defaults filled in, or the
+/// errors at their fields.
+#[wasm_bindgen(js_name = gateConfigCheck, unchecked_return_type = "GateConfigCheck")]
+pub fn gate_config_check(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] configuration: JsValue,
+) -> JsResult {
+    let configuration: serde_json::Value = from_js("gate configuration", configuration)?;
+    to_js(&gate::config::check(&configuration))
 }

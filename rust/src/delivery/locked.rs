@@ -12,7 +12,6 @@ use super::{
     DeliveryState, Kept, Planned,
 };
 use crate::effects::{Effect, EffectResult, Ended, PublishToken};
-use crate::jira;
 use crate::lock::{self, Found as LockFound, Inflight, Leave, Side, Taken, EFFECTS_WINDOW_MS};
 use crate::model::{EventRecord, IncodeEvent, Shown};
 use crate::plan::{Found, Results, Step, Ttl, Write};
@@ -677,7 +676,8 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             }
             did.push(Did::Property);
             effects.push(Effect::RecordStatus {
-                request: actions.property,
+                issue_id: next.issue_id.clone(),
+                text: next.status_text.clone(),
             });
             did.push(Did::Panel);
             effects.push(Effect::TellPanel {
@@ -688,6 +688,10 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
                     token: p.token.clone(),
                     expires_at_ms: p.expires_at_ms,
                 }),
+            });
+            did.push(Did::Property);
+            effects.push(Effect::IndexStatus {
+                request: actions.property,
             });
             let done = entry(&ctx, 200, "accepted", &kind);
             let mut inflight = taken.inflight.clone();
@@ -835,9 +839,9 @@ fn duplicate(
             updated_at_ms: rec.updated_at_ms,
         };
         did.push(Did::Property);
-        effects.push(Effect::RecordStatus {
-            request: jira::property_request(&issue_key, &shown),
-        });
+        effects.push(Effect::record_status(&shown));
+        did.push(Did::Property);
+        effects.push(Effect::index_status(&issue_key, &shown));
     }
     let leave = Leave {
         rev: Some(unchanged),

@@ -26,8 +26,9 @@ function adminAction(action, urls) {
   return guarded(`admin.${action}`, async ({ payload, context }) => {
     const asking = urls?.();
     asking?.catch(() => {});
-    await requireAdmin(context);
-    const reply = await run(wasm, wasm.adminStart({ action, payload, nowMs: Date.now(), urls: await asking }), wasm.adminNext);
+    const { accountId } = await requireAdmin(context);
+    const input = { action, payload, nowMs: Date.now(), urls: await asking, actorAccountId: accountId };
+    const reply = await run(wasm, wasm.adminStart(input), wasm.adminNext);
     if (!reply.ok) {
       const error = reply.error ?? { code: 'internal', message: 'The action ended without an answer.' };
       throw new AppError(error.code, error.message, { fields: error.fields, retryable: error.retryable });
@@ -47,4 +48,5 @@ export const adminResolver = new Resolver()
   .define('admin.listPersonFields', adminAction('listPersonFields'))
   .define('admin.previewComment', adminAction('previewComment'))
   .define('admin.getDeliveries', adminAction('getDeliveries'))
+  .define('admin.report', adminAction('report'))
   .getDefinitions();

@@ -26,6 +26,7 @@ pub enum AdminAction {
     ListPersonFields,
     PreviewComment,
     GetDeliveries,
+    Report,
 }
 
 /// What the resolver hands over: the action, the page's payload, the clock, and (for the
@@ -42,6 +43,9 @@ pub struct AdminInput {
     #[serde(default)]
     #[cfg_attr(test, ts(optional))]
     pub urls: Option<WebhookUrls>,
+    /// The admin calling (from the invocation context), for the audit trail.
+    #[serde(default)]
+    pub actor_account_id: String,
 }
 
 /// Where an action stands between two steps (opaque to the executor).
@@ -54,6 +58,7 @@ pub enum AdminState {
     Test(#[cfg_attr(test, ts(type = "unknown"))] TestState),
     Send(#[cfg_attr(test, ts(type = "unknown"))] SendState),
     Workflows(#[cfg_attr(test, ts(type = "unknown"))] super::workflows::Listing),
+    Report(#[cfg_attr(test, ts(type = "unknown"))] super::report::ReportState),
     /// A one-step action waiting for its results.
     Asked(AdminAction),
 }
@@ -62,18 +67,7 @@ pub type AdminStep = Step<AdminState, Reply>;
 
 /// Carries a step over to the admin state.
 fn wrap<S>(step: Step<S, Reply>, state: impl FnOnce(S) -> AdminState) -> AdminStep {
-    Step {
-        reads: step.reads,
-        swaps: step.swaps,
-        writes: step.writes,
-        puts: step.puts,
-        deletes: step.deletes,
-        queries: step.queries,
-        effects: step.effects,
-        logs: step.logs,
-        state: step.state.map(state),
-        reply: step.reply,
-    }
+    step.held(state)
 }
 
 pub fn start(input: AdminInput) -> AdminStep {
@@ -83,8 +77,14 @@ pub fn start(input: AdminInput) -> AdminStep {
             page::start(input.urls.unwrap_or_default()),
             AdminState::Page,
         ),
-        AdminAction::SaveSettings => wrap(save::start(input.payload), AdminState::Save),
-        AdminAction::TestCredentials => wrap(credentials::start_test(), AdminState::Test),
+        AdminAction::SaveSettings => wrap(
+            save::start(input.payload, input.actor_account_id),
+            AdminState::Save,
+        ),
+        AdminAction::TestCredentials => wrap(
+            credentials::start_test(input.actor_account_id),
+            AdminState::Test,
+        ),
         AdminAction::SendTest => wrap(send_test::start(input.payload), AdminState::Send),
         AdminAction::ClearTokenCache => wrap(credentials::start_clear(), asked(input.action)),
         AdminAction::ListTransitions => wrap(super::workflows::start(), AdminState::Workflows),
@@ -97,6 +97,10 @@ pub fn start(input: AdminInput) -> AdminStep {
             asked(input.action),
         ),
         AdminAction::GetDeliveries => wrap(deliveries::start(), asked(input.action)),
+        AdminAction::Report => wrap(
+            super::report::start(&input.payload, input.now_ms),
+            AdminState::Report,
+        ),
     }
 }
 
@@ -111,6 +115,7 @@ pub fn next(state: AdminState, results: &Results) -> AdminStep {
             super::workflows::next(listing, results),
             AdminState::Workflows,
         ),
+        AdminState::Report(state) => wrap(super::report::next(state, results), AdminState::Report),
         AdminState::Asked(action) => {
             let step = match action {
                 AdminAction::ClearTokenCache => credentials::cleared(results),

@@ -59,7 +59,7 @@ impl Trail {
             .entries
             .iter()
             .filter(|(_, e)| match partition_of(&q.index) {
-                Some(attr) => Trail::attribute(e, attr) == Value::from(q.partition[0].as_str()),
+                Some(attr) => Trail::attribute(e, attr) == q.partition[0].as_str(),
                 None => q.partition.is_empty(),
             })
             .filter(|(_, e)| e.at_ms >= q.range[0] && e.at_ms <= q.range[1])

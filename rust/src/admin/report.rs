@@ -150,6 +150,7 @@ pub struct ReportAnswer {
 
 /// Between two pages of one call.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct ReportState {
     request: ReportRequest,
     started_ms: i64,
@@ -203,7 +204,10 @@ pub fn request_of(payload: &Value) -> Result<ReportRequest, Refusal> {
         return Err(bad("A filter value is not valid."));
     }
     if let Some(totals) = &request.totals {
-        let sorted = totals.durations.windows(2).all(|w| w[0][0] < w[1][0]);
+        let sorted = totals
+            .durations
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a[0] < b[0]));
         if !sorted
             || totals.durations.len() > BUCKETS_MAX
             || totals.agents.len() > CHOICES_MAX

@@ -336,8 +336,7 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
             let mut writes = vec![lock::release(&taken, &leave)];
             if marker.value.is_null() {
                 let sid = ctx.entry.session_id.clone();
-                let mut unknown = Value::Object(serde_json::Map::new());
-                unknown["sessionId"] = Value::from(sid.as_str());
+                let unknown = serde_json::json!({ "sessionId": sid });
                 writes.push(audit_write(
                     &ctx,
                     Action::IgnoredResult,

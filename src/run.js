@@ -57,13 +57,16 @@ export async function run(adapter, step, next) {
  */
 export async function perform(adapter, step) {
   for (const line of step.logs ?? []) logEvent(line.event, line.fields);
+  // The custom entity operations: left out of the generated `Step` (the core module never plans
+  // them, rust/src/plan.rs), planned by the console module's planners.
+  const { entityQueries = [], entityDeletes = [] } = /** @type {{ entityQueries?: EntityQuery[], entityDeletes?: EntityKey[] }} */ (step);
   const [reads, swaps, writeFailed, effects, queries, entityPages] = await Promise.all([
     Promise.all((step.reads ?? []).map(read)),
     Promise.all((step.swaps ?? []).map(swap)),
-    transact(step.writes ?? [], step.deletes ?? [], step.entityDeletes ?? []),
+    transact(step.writes ?? [], step.deletes ?? [], entityDeletes),
     Promise.all((step.effects ?? []).map((e) => effect(adapter, e))),
     Promise.all((step.queries ?? []).map(query)),
-    Promise.all((step.entityQueries ?? []).map(entityQuery)),
+    Promise.all(entityQueries.map(entityQuery)),
     Promise.all((step.puts ?? []).map(put)),
   ]);
   /** @type {Results} */

@@ -44,10 +44,10 @@ export function filterOf(form) {
 /**
  * Calls the report resolver from the start to the last cursor for `part` (totals or csv),
  * handing back the totals it answered; `onCall` sees each answer (progress).
- * @param {(payload: ReportRequest) => Promise<{ ok: true, data: ReportAnswer } | { ok: false, error: any }>} ask
+ * @param {(payload: ReportRequest) => Promise<{ ok: boolean, data?: any, error?: any }>} ask
  * @param {ReportFilter} filter @param {'totals' | 'csv'} part
  * @param {(answer: ReportAnswer, calls: number) => void} [onCall]
- * @returns {Promise<{ ok: true, answers: ReportAnswer[] } | { ok: false, error: any }>}
+ * @returns {Promise<{ ok: true, answers: ReportAnswer[], error?: undefined } | { ok: false, error: any }>}
  */
 export async function collect(ask, filter, part, onCall) {
   /** @type {ReportAnswer[]} */
@@ -60,11 +60,13 @@ export async function collect(ask, filter, part, onCall) {
     /** @type {ReportRequest} */
     const request = { filter, part, cursor, totals };
     const answer = await ask(request);
-    if (!answer.ok) return answer;
-    answers.push(answer.data);
-    onCall?.(answer.data, answers.length);
-    cursor = answer.data.cursor ?? undefined;
-    totals = answer.data.totals ?? undefined;
+    if (!answer.ok) return { ok: false, error: answer.error };
+    /** @type {ReportAnswer} */
+    const data = answer.data;
+    answers.push(data);
+    onCall?.(data, answers.length);
+    cursor = data.cursor ?? undefined;
+    totals = data.totals ?? undefined;
     if (!cursor) return { ok: true, answers };
   }
 }

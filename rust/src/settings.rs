@@ -1328,6 +1328,20 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_retention_is_checked_and_older_settings_read_as_400_days() {
+        for bad in [json!(29), json!(3651), json!(400.5)] {
+            let errors = reject(json!({ "auditRetentionDays": bad }));
+            assert_eq!(errors.len(), 1, "{bad}");
+            assert_eq!(errors[0].0, "auditRetentionDays");
+        }
+        accept(&default_settings(), json!({"auditRetentionDays": 30}));
+        accept(&default_settings(), json!({"auditRetentionDays": 3650}));
+        let older: Settings = serde_json::from_value(json!({ "clientId": "c" }))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(older.audit_retention_days, 400);
+    }
+
+    #[test]
     fn numeric_ranges() {
         assert_eq!(
             reject(json!({"linkExpiryMinutes": 4})),

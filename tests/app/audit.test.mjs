@@ -97,3 +97,53 @@ test('only Jira admins read the report; its totals count what the trail holds', 
   const rows = (await collect(ACCOUNTS.alex, year(), 'rows')).flatMap((a) => a.rows);
   assert.equal(rows.length, all.length);
 });
+
+test('the daily retention run removes entries older than the setting, and only those', async () => {
+  const now = Date.now();
+  const old = { schemaVersion: 2, action: 'sent', atMs: now - 401 * DAY, projectKey: 'HELP', actorAccountId: 'a', personAccountId: 'p', outcome: 'requested' };
+  host.kvs.seedEntity('audit', [
+    ['sent:old-1', old],
+    ['sent:old-2', { ...old, atMs: now - 500 * DAY }],
+    ['sent:young', { ...old, atMs: now - 399 * DAY }],
+  ]);
+  const kept = entries().length - 2;
+  const answer = await host.invokeScheduledTrigger('incode-audit-retention');
+  assert.equal(answer.statusCode, 200);
+  assert.deepEqual(JSON.parse(answer.body), { removed: 2, done: true });
+  assert.equal(host.kvs.getEntity('audit', 'sent:old-1'), undefined);
+  assert.equal(host.kvs.getEntity('audit', 'sent:old-2'), undefined);
+  assert.ok(host.kvs.getEntity('audit', 'sent:young'));
+  assert.equal(entries().length, kept);
+});
+
+test("a closed account's entries keep the fact and lose the person, and the totals stay", async () => {
+  const casey = ACCOUNTS.casey;
+  const naming = () => entries().filter((e) => e.personAccountId === casey);
+  const before = naming();
+  assert.ok(before.length >= 2, 'the verifications above name the person');
+  const filter = year();
+  const totals = async () => {
+    let cursor;
+    let acc;
+    for (;;) {
+      const data = ok(await admin(host, ACCOUNTS.alex, 'admin.report', { filter, part: 'totals', cursor, totals: acc }));
+      if (!data.cursor) return data.summary;
+      cursor = data.cursor;
+      acc = data.totals;
+    }
+  };
+  const summaryBefore = await totals();
+  host.jira.users.setActive(casey, false);
+  const answer = await host.invokeScheduledTrigger('incode-privacy-report');
+  assert.equal(answer.statusCode, 200);
+  assert.deepEqual(naming(), []);
+  for (const { key } of before) {
+    const e = host.kvs.getEntity('audit', key);
+    assert.equal(e.erased, true, key);
+    assert.equal(e.personEmail, '');
+    assert.equal(e.personName, '');
+    assert.ok(e.issueKey && e.action, 'the fact stays');
+  }
+  assert.ok(!JSON.stringify(entries()).includes('casey@example.test'), 'the email is nowhere in the trail');
+  assert.deepEqual(await totals(), summaryBefore);
+});

@@ -44,4 +44,5 @@ export const adminResolver = new Resolver()
   .define('admin.listPersonFields', adminAction('listPersonFields'))
   .define('admin.previewComment', adminAction('previewComment'))
   .define('admin.getDeliveries', adminAction('getDeliveries'))
+  .define('admin.report', adminAction('report'))
   .getDefinitions();

@@ -21,3 +21,18 @@ export async function privacyReport() {
     return { statusCode: 500 };
   }
 }
+
+/**
+ * The daily retention run of the audit trail: removes entries older than the admin's setting,
+ * a bounded amount per run (the plan stops in time and the next run goes on).
+ */
+export async function auditRetention() {
+  try {
+    const reply = await run(wasm, wasm.retentionStart({ nowMs: Date.now() }), wasm.retentionNext);
+    if (!reply.ok) return { statusCode: 500 };
+    return { statusCode: 200, body: JSON.stringify(reply.data) };
+  } catch (error) {
+    logEvent('audit.retention_failed', { code: errorCode(error) });
+    return { statusCode: 500 };
+  }
+}

@@ -3,7 +3,7 @@
 // the planner, and repeats until a step has no state left; that step's reply is the answer.
 // It makes no decision of its own: it only knows how to perform each named operation.
 import api, { assumeTrustedRoute, fetch, getAppContext, privacy, route } from '@forge/api';
-import kvs, { Filter, FilterConditions, WhereConditions } from '@forge/kvs';
+import kvs, { Filter, FilterConditions, Sort, WhereConditions } from '@forge/kvs';
 import { publishGlobal, signRealtimeToken } from '@forge/realtime';
 import { errorCode } from './envelope.js';
 import { logEvent } from './log.js';
@@ -13,6 +13,9 @@ import { logEvent } from './log.js';
 /** @typedef {import('./generated/core.js').Found} Found */
 /** @typedef {import('./generated/core.js').Query} Query */
 /** @typedef {import('./generated/core.js').Listed} Listed */
+/** @typedef {import('./generated/core.js').EntityQuery} EntityQuery */
+/** @typedef {import('./generated/core.js').EntityPage} EntityPage */
+/** @typedef {import('./generated/core.js').EntityKey} EntityKey */
 /** @typedef {import('./generated/core.js').Results} Results */
 /** @typedef {import('./generated/core.js').EffectResult} EffectResult */
 /** @typedef {import('./generated/core.js').HttpAnswer} HttpAnswer */
@@ -54,16 +57,21 @@ export async function run(adapter, step, next) {
  */
 export async function perform(adapter, step) {
   for (const line of step.logs ?? []) logEvent(line.event, line.fields);
-  const [reads, swaps, writeFailed, effects, queries] = await Promise.all([
+  // The custom entity operations: left out of the generated `Step` (the core module never plans
+  // them, rust/src/plan.rs), planned by the console module's planners.
+  const { entityQueries = [], entityDeletes = [] } = /** @type {{ entityQueries?: EntityQuery[], entityDeletes?: EntityKey[] }} */ (step);
+  const [reads, swaps, writeFailed, effects, queries, entityPages] = await Promise.all([
     Promise.all((step.reads ?? []).map(read)),
     Promise.all((step.swaps ?? []).map(swap)),
-    transact(step.writes ?? [], step.deletes ?? [], step.claims ?? []),
+    transact(step.writes ?? [], step.deletes ?? [], step.claims ?? [], entityDeletes),
     Promise.all((step.running ?? []).map((handle) => effect(adapter, handle))),
     Promise.all((step.queries ?? []).map(query)),
+    Promise.all(entityQueries.map(entityQuery)),
     Promise.all((step.puts ?? []).map(put)),
   ]);
   /** @type {Results} */
   const results = { nowMs: Date.now(), reads, swaps, effects, queries };
+  if (entityPages.length > 0) results.entityPages = entityPages;
   if (writeFailed !== null) results.writeFailed = writeFailed;
   return results;
 }
@@ -105,6 +113,33 @@ async function query(q) {
   }
 }
 
+/** One page of a custom entity's index. @param {EntityQuery} q @returns {Promise<EntityPage>} */
+async function entityQuery(q) {
+  try {
+    let page = kvs
+      .entity(q.entity)
+      .query()
+      .index(q.index, q.partition.length > 0 ? { partition: q.partition } : undefined)
+      .where(WhereConditions.between(q.range[0], q.range[1]))
+      .sort(q.descending ? Sort.DESC : Sort.ASC)
+      .limit(q.limit);
+    if (q.filters.length > 0) {
+      /** @type {any} */
+      let filters = new Filter();
+      for (const f of q.filters) filters = filters.and(f.property, FilterConditions.equalTo(f.value));
+      page = page.filters(filters);
+    }
+    if (q.cursor) page = page.cursor(q.cursor);
+    const answer = await page.getMany();
+    /** @type {EntityPage} */
+    const found = { entries: answer.results.map((r) => ({ key: r.key, value: r.value })) };
+    if (answer.nextCursor) found.cursor = answer.nextCursor;
+    return found;
+  } catch (error) {
+    return { entries: [], failed: errorCode(error) || 'storage_error' };
+  }
+}
+
 /** A set that returns the value it replaced (how a lock is taken). @param {Write} w @returns {Promise<Found>} */
 async function swap(w) {
   try {
@@ -130,13 +165,14 @@ async function put(w) {
 /**
  * One transaction (secrets cannot join one: each is set on its own after it lands). A claimed
  * entity key is set only while nothing is stored under it (every stored value has a schemaVersion).
- * @param {Write[]} writes @param {Read[]} deletes @param {string[]} claims @returns {Promise<string | null>} the failure's code
+ * @param {Write[]} writes @param {Read[]} deletes @param {string[]} claims @param {EntityKey[]} entityDeletes
+ * @returns {Promise<string | null>} the failure's code
  */
-async function transact(writes, deletes, claims) {
+async function transact(writes, deletes, claims, entityDeletes) {
   const plain = writes.filter((w) => !w.secret);
   const plainDeletes = deletes.filter((d) => !d.secret);
   try {
-    if (plain.length + plainDeletes.length > 0) {
+    if (plain.length + plainDeletes.length + entityDeletes.length > 0) {
       const tx = kvs.transact();
       for (const w of plain) {
         // Typed loosely: the filter is over the entity's attributes, the value stays `unknown` here.
@@ -145,6 +181,7 @@ async function transact(writes, deletes, claims) {
         tx.set(w.key, w.value, w.entity ? { entityName: w.entity, conditions } : undefined, w.ttl ? { ttl: w.ttl } : undefined);
       }
       for (const d of plainDeletes) tx.delete(d.key);
+      for (const d of entityDeletes) tx.delete(d.key, { entityName: d.entity });
       await tx.execute();
     }
     await Promise.all([

@@ -294,6 +294,10 @@ export function createEntityStore({ declarations, kit }) {
     clear: () => tables.forEach((t) => t.clear()),
     /** Host-side peek: the live value of an entity, or undefined. */
     peek: (name, key) => kit.live(tables.get(name) ?? new Map(), key)?.value,
+    /** Host-side: the live keys of an entity, sorted. */
+    keys: (name) => [...(tables.get(name) ?? new Map()).keys()].filter((k) => kit.live(tables.get(name), k)).sort(),
+    /** Host-side seeding (tests): a set checked as the service checks one. */
+    seed: (name, key, value) => batchItem('set', { entityName: name, key, value }),
   };
 }
 

@@ -473,6 +473,13 @@ export function createKvsStore({ file, memory = !file, now = Date.now, entities 
     },
     /** The live value of a custom entity, or undefined. */
     getEntity: (entityName, key) => entityStore.peek(entityName, key),
+    /** The live keys of a custom entity. */
+    entityKeys: (entityName) => entityStore.keys(entityName),
+    /** Sets many values of a custom entity at once (a test's history), persisted once. */
+    seedEntity(entityName, entries) {
+      for (const [key, value] of entries) entityStore.seed(entityName, key, value);
+      persist();
+    },
     clear() {
       data.clear();
       secrets.clear();

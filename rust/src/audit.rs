@@ -6,11 +6,34 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use crate::plan::Write;
 use crate::stored::SCHEMA_VERSION;
 
 /// The custom entity that holds the trail.
 pub const ENTITY: &str = "audit";
+/// What an entry says of an actor whose account was closed.
+const FORMER_USER: &str = "Former user";
+/// The largest time an index range reaches (a float attribute stays below 1e126).
+pub const END_OF_TIME_MS: f64 = 1e15;
+
+/// One page of the entries that name `account_id`, as the person verified or as the actor.
+pub fn naming(account_id: &str, limit: u32) -> Vec<crate::plan::EntityQuery> {
+    ["by-person", "by-actor"]
+        .iter()
+        .map(|index| crate::plan::EntityQuery {
+            entity: ENTITY.to_owned(),
+            index: (*index).to_owned(),
+            partition: vec![account_id.to_owned()],
+            range: [0.0, END_OF_TIME_MS],
+            filters: Vec::new(),
+            descending: false,
+            cursor: None,
+            limit,
+        })
+        .collect()
+}
 
 /// What an entry records.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -42,6 +65,7 @@ pub enum Action {
 /// a partitioned index needs its partition attribute on every entry).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "AuditEntry"))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Entry {
     pub schema_version: u32,
@@ -68,9 +92,73 @@ pub struct Entry {
     pub detail: String,
     /// Set when the person's account was closed and their personal data removed.
     pub erased: bool,
+    /// For a result: the time from the link's send to it (ms); 0 otherwise.
+    pub duration_ms: f64,
 }
 
 impl Entry {
+    /// An entry about the verification `record` (its stored value), at `at_ms`. Its actor is
+    /// the agent who sent the link: results, expiries and late results are counted against the
+    /// agent whose verification they close.
+    pub fn of_record(action: Action, record: &Value, at_ms: i64) -> Entry {
+        let text = |field: &str| {
+            record
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let issue_key = text("issueKey");
+        let sent_at = record.get("requestedAtMs").and_then(Value::as_i64);
+        let duration_ms = match (action, sent_at) {
+            (Action::Outcome, Some(sent)) if sent > 0 => (at_ms - sent).max(0) as f64,
+            _ => 0.0,
+        };
+        Entry {
+            action,
+            at_ms: at_ms as f64,
+            actor_account_id: text("requestedBy"),
+            actor_name: text("requestedByName"),
+            issue_id: text("issueId"),
+            project_key: project_of(&issue_key).to_owned(),
+            issue_key,
+            person_account_id: text("personAccountId"),
+            person_email: text("email"),
+            person_name: text("name"),
+            channel: text("delivery"),
+            session_id: text("sessionId"),
+            identity_id: text("identityId"),
+            outcome: text("status"),
+            duration_ms,
+            ..Entry::default()
+        }
+    }
+
+    /// The same entry with what it held of a closed account removed: as the person verified,
+    /// their account id, email, name and Incode identity; as the actor, their account id and
+    /// name. The fact stays (action, time, outcome, ticket, channel).
+    pub fn erased(mut self, account_id: &str) -> Entry {
+        if !account_id.is_empty() && self.person_account_id == account_id {
+            self.person_account_id.clear();
+            self.person_email.clear();
+            self.person_name.clear();
+            self.identity_id.clear();
+            self.erased = true;
+        }
+        if !account_id.is_empty() && self.actor_account_id == account_id {
+            self.actor_account_id.clear();
+            self.actor_name = FORMER_USER.to_owned();
+            self.erased = true;
+        }
+        self
+    }
+
+    /// The same entry with `detail` set.
+    pub fn because(mut self, detail: impl Into<String>) -> Entry {
+        self.detail = detail.into();
+        self
+    }
+
     /// The write that appends this entry under `key` (a name of the change it records, so that
     /// writing it twice leaves one entry).
     pub fn write(mut self, key: impl Into<String>) -> Write {
@@ -83,6 +171,13 @@ impl Entry {
             entity: Some(ENTITY.to_owned()),
         }
     }
+}
+
+/// The project key of an issue key (`HD-12` -> `HD`).
+pub fn project_of(issue_key: &str) -> &str {
+    issue_key
+        .rsplit_once('-')
+        .map_or("", |(project, _)| project)
 }
 
 #[cfg(test)]

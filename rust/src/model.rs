@@ -223,6 +223,9 @@ pub struct Settings {
     pub limits: Limits,
     /// Show the requester a pending verification on the customer portal.
     pub portal_enabled: bool,
+    /// Days the audit trail keeps an entry, 30..3650, default 400 (settings stored before the
+    /// trail existed read as the default).
+    pub audit_retention_days: u32,
     /// The custom templates compiled when the settings were saved (`template::template_code`):
     /// the core module has no template parser. Absent when every template is the default.
     #[serde(default, skip_serializing_if = "crate::template::no_template_code")]

@@ -59,6 +59,14 @@ pub struct Read {
     pub secret: bool,
 }
 
+/// A custom entity's value, by key (for a delete in the transaction).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct EntityKey {
+    pub entity: String,
+    pub key: String,
+}
+
 /// A value to store (already stamped with its `schemaVersion` by `stored.rs`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -107,9 +115,25 @@ pub struct Step<S, R> {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
     pub claims: Vec<String>,
+    /// Custom entity values removed in the same transaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<EntityKey>>", optional))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", not(feature = "console")),
+        serde(skip_serializing)
+    )]
+    pub entity_deletes: Vec<EntityKey>,
     /// Every stored value whose key begins with a prefix (the delivery log, the account index).
     #[serde(default)]
     pub queries: Vec<Query>,
+    /// Pages of a custom entity's index (the audit trail), each from its cursor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<EntityQuery>>", optional))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", not(feature = "console")),
+        serde(skip_serializing)
+    )]
+    pub entity_queries: Vec<EntityQuery>,
     #[serde(default)]
     pub effects: Vec<Effect>,
     /// Log lines (event name, fields) the executor writes with `logEvent`.
@@ -132,7 +156,9 @@ impl<S, R> Default for Step<S, R> {
             puts: Vec::new(),
             deletes: Vec::new(),
             claims: Vec::new(),
+            entity_deletes: Vec::new(),
             queries: Vec::new(),
+            entity_queries: Vec::new(),
             effects: Vec::new(),
             logs: Vec::new(),
             state: None,
@@ -167,7 +193,9 @@ impl<S, R> Step<S, R> {
             puts: self.puts,
             deletes: self.deletes,
             claims: self.claims,
+            entity_deletes: self.entity_deletes,
             queries: self.queries,
+            entity_queries: self.entity_queries,
             effects: self.effects,
             logs: self.logs,
             state: self.state.map(state),
@@ -192,6 +220,54 @@ pub struct Query {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub limit: Option<u32>,
+}
+
+// The core module (the webhook's) never plans or reads a custom entity's index: built for it
+// alone, the fields that carry them are left out of its (de)serializers, which keeps its size.
+
+/// One page of a custom entity's index: the entries whose range attribute lies in `range`
+/// (inclusive), within the index's partition, that match every `filter`, in order.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct EntityQuery {
+    pub entity: String,
+    pub index: String,
+    #[serde(default)]
+    pub partition: Vec<String>,
+    /// `[from, to]` of the range attribute, both included.
+    pub range: [f64; 2],
+    /// Attributes that must equal a value.
+    #[serde(default)]
+    pub filters: Vec<Equals>,
+    pub descending: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Equals {
+    pub property: String,
+    #[cfg_attr(test, ts(type = "string | boolean | number"))]
+    pub value: Value,
+}
+
+/// What an entity query found: the page, the cursor of the next one (none: the last), or why
+/// it failed.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct EntityPage {
+    #[serde(default)]
+    pub entries: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub failed: Option<String>,
 }
 
 /// One stored value a query found.
@@ -257,4 +333,12 @@ pub struct Results {
     /// One entry per query.
     #[serde(default)]
     pub queries: Vec<Listed>,
+    /// One page per entity query.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<EntityPage>>", optional))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", not(feature = "console")),
+        serde(skip_deserializing)
+    )]
+    pub entity_pages: Vec<EntityPage>,
 }

@@ -22,8 +22,9 @@ pub const WEBHOOK_EVENTS: [&str; 6] = [
 ];
 
 /// The whole-number fields and their ranges, in page order.
-pub const NUMBER_FIELDS: [&str; 5] = [
+pub const NUMBER_FIELDS: [&str; 6] = [
     "linkExpiryMinutes",
+    "auditRetentionDays",
     "limits.perTicketPerHour",
     "limits.perAgentPerHour",
     "webhookAuth.toleranceSeconds",

@@ -69,6 +69,7 @@ pub fn default_settings() -> Settings {
             per_agent_per_hour: 20,
         },
         portal_enabled: false,
+        audit_retention_days: 400,
         template_code: PerOutcome::default(),
     }
 }
@@ -399,6 +400,11 @@ fn merge(check: &mut Check, settings: &mut Settings, input: &Map<String, Value>)
             s.link_expiry_minutes = n;
         }
     }
+    if let Some(v) = input.get("auditRetentionDays") {
+        if let Some(n) = check.number("auditRetentionDays", v) {
+            s.audit_retention_days = n;
+        }
+    }
     if let Some(v) = input.get("defaultDelivery") {
         let options = [("SMS", Delivery::Sms), ("EMAIL", Delivery::Email)];
         if let Some(d) = check.choice("defaultDelivery", v, &options) {
@@ -633,6 +639,7 @@ fn check_settings(check: &mut Check, s: &Settings) {
     );
     check_plain(check, "configurationId", &s.configuration_id, MAX_ID_CHARS);
     check_range(check, "linkExpiryMinutes", s.link_expiry_minutes);
+    check_range(check, "auditRetentionDays", s.audit_retention_days);
     for outcome in Outcome::ALL {
         let field = format!("transitions.{}", outcome.key());
         check_plain(
@@ -761,6 +768,7 @@ fn check_range(check: &mut Check, field: &str, value: u32) {
 pub(crate) fn range_of(field: &str) -> (u32, u32) {
     match field {
         "linkExpiryMinutes" => (5, 60),
+        "auditRetentionDays" => (30, 3650),
         "webhookAuth.toleranceSeconds" => (30, 3600),
         "webhookAuth.tokenTtlSeconds" => (60, 86_400),
         _ => (1, 100),
@@ -772,6 +780,9 @@ pub(crate) fn range_message(field: &str, min: u32, max: u32) -> String {
         "linkExpiryMinutes" => {
             format!("The link expiry must be a whole number of minutes from {min} to {max}.")
         }
+        "auditRetentionDays" => format!(
+            "The audit trail's retention must be a whole number of days from {min} to {max}."
+        ),
         "webhookAuth.toleranceSeconds" => {
             format!("The timestamp tolerance must be from {min} to {max} seconds.")
         }
@@ -1029,6 +1040,11 @@ pub const PAGE_FIELDS: &[PageField] = &[
         "The configuration ID",
     ),
     page_field("linkExpiryMinutes", "Link expiry", "The link expiry"),
+    page_field(
+        "auditRetentionDays",
+        "Audit retention",
+        "The audit retention",
+    ),
     page_field(
         "defaultDelivery",
         "Default delivery method",
@@ -1403,6 +1419,20 @@ mod tests {
                 pair("portalEnabled", "invalid_type"),
             ]
         );
+    }
+
+    #[test]
+    fn the_audit_retention_is_checked_and_older_settings_read_as_400_days() {
+        for bad in [json!(29), json!(3651), json!(400.5)] {
+            let errors = reject(json!({ "auditRetentionDays": bad }));
+            assert_eq!(errors.len(), 1, "{bad}");
+            assert_eq!(errors[0].0, "auditRetentionDays");
+        }
+        accept(&default_settings(), json!({"auditRetentionDays": 30}));
+        accept(&default_settings(), json!({"auditRetentionDays": 3650}));
+        let older: Settings = serde_json::from_value(json!({ "clientId": "c" }))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(older.audit_retention_days, 400);
     }
 
     #[test]

@@ -8,6 +8,11 @@
 export type AccountReport = { accountId: string, updatedAt: string, };
 
 /**
+ * What an entry records.
+ */
+export type Action = "sent" | "resent" | "cancelled" | "expired" | "outcome" | "lateResult" | "ignoredResult" | "gatePassed" | "gateRefused" | "credentialsTested" | "settingsChanged";
+
+/**
  * An ADF document (`{ type: "doc", version: 1, content }`).
  */
 export type AdfDoc = { type: AdfDocKind, version: 1, content: Array<AdfNode>, };
@@ -30,7 +35,7 @@ export type AdfNode = { type: string, text?: string, marks?: Array<AdfMark>, con
 /**
  * The resolvers of the admin page.
  */
-export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "sendTest" | "clearTokenCache" | "listTransitions" | "searchGroups" | "listPersonFields" | "previewComment" | "getDeliveries";
+export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "sendTest" | "clearTokenCache" | "listTransitions" | "searchGroups" | "listPersonFields" | "previewComment" | "getDeliveries" | "report";
 
 /**
  * What the resolver hands over: the action, the page's payload, the clock, and (for the
@@ -66,7 +71,7 @@ fields: Array<PageField>, };
 /**
  * Where an action stands between two steps (opaque to the executor).
  */
-export type AdminState = { "page": unknown } | { "save": unknown } | { "test": unknown } | { "send": unknown } | { "workflows": unknown } | { "asked": AdminAction } | { "admitting": unknown };
+export type AdminState = { "page": unknown } | { "save": unknown } | { "test": unknown } | { "send": unknown } | { "workflows": unknown } | { "report": unknown } | { "asked": AdminAction } | { "admitting": unknown };
 
 /**
  * What an agent of the issue may do with the app, from the agent groups the admin chose.
@@ -89,6 +94,44 @@ reason: string | null, };
  * An action's answer: `{ ok: true, data }` or `{ ok: false, error }`.
  */
 export type Answer<T> = { ok: true, data: T, } | { ok: false, error: Refusal, };
+
+/**
+ * One entry. Empty strings stand for "not known" (custom entity indexes skip absent values, and
+ * a partitioned index needs its partition attribute on every entry).
+ */
+export type AuditEntry = { schemaVersion: number, action: Action, 
+/**
+ * When it happened (epoch ms; a `float` attribute, as Forge's integers are 32-bit).
+ */
+atMs: number, 
+/**
+ * The account that acted (the agent or the admin); empty for Incode and the app itself.
+ */
+actorAccountId: string, actorName: string, issueId: string, issueKey: string, projectKey: string, 
+/**
+ * The person verified, as the admin sees them.
+ */
+personAccountId: string, personEmail: string, personName: string, 
+/**
+ * "EMAIL" or "SMS".
+ */
+channel: string, sessionId: string, identityId: string, 
+/**
+ * The verification's status after this entry (`model::VerificationStatus`), if any.
+ */
+outcome: string, 
+/**
+ * Why, in a sentence (a refusal's reason, the fields a save changed, ...).
+ */
+detail: string, 
+/**
+ * Set when the person's account was closed and their personal data removed.
+ */
+erased: boolean, 
+/**
+ * For a result: the time from the link's send to it (ms); 0 otherwise.
+ */
+durationMs: number, };
 
 export type AuthDefaults = { hmac: WebhookAuth, sharedSecret: WebhookAuth, oauth: WebhookAuth, };
 
@@ -185,6 +228,31 @@ answer?: HttpAnswer, };
 export type Ended = "done" | "retry" | "dropped" | "busy";
 
 /**
+ * A custom entity's value, by key (for a delete in the transaction).
+ */
+export type EntityKey = { entity: string, key: string, };
+
+/**
+ * What an entity query found: the page, the cursor of the next one (none: the last), or why
+ * it failed.
+ */
+export type EntityPage = { entries: Array<Entry>, cursor?: string, failed?: string, };
+
+/**
+ * One page of a custom entity's index: the entries whose range attribute lies in `range`
+ * (inclusive), within the index's partition, that match every `filter`, in order.
+ */
+export type EntityQuery = { entity: string, index: string, partition: Array<string>, 
+/**
+ * `[from, to]` of the range attribute, both included.
+ */
+range: [number, number], 
+/**
+ * Attributes that must equal a value.
+ */
+filters: Array<Equals>, descending: boolean, cursor?: string, limit: number, };
+
+/**
  * One stored value a query found.
  */
 export type Entry = { key: string, value: unknown, };
@@ -192,6 +260,8 @@ export type Entry = { key: string, value: unknown, };
 export type Environment = "demo" | "production";
 
 export type EnvironmentHosts = { demo: Hosts, production: Hosts, };
+
+export type Equals = { property: string, value: string | boolean | number, };
 
 /**
  * What the shim does after an applied event.
@@ -583,6 +653,53 @@ export type RefuseReason = "loginHintMismatch";
 export type Reply = { ok: boolean, data?: unknown, error?: Refusal, };
 
 /**
+ * A call's answer: what it read, and where to go on from (none: the end).
+ */
+export type ReportAnswer = { cursor?: string, rows: Array<ReportRow>, totals?: Totals, 
+/**
+ * With the last call of the totals.
+ */
+summary?: Summary, 
+/**
+ * The CSV lines of this call (RFC 4180, CRLF).
+ */
+csv: string, 
+/**
+ * Entries read by this call (for the page's progress).
+ */
+read: number, };
+
+/**
+ * What the report shows: a period (epoch ms, both included), and optionally one project, one
+ * agent (the account that acted) and one outcome.
+ */
+export type ReportFilter = { fromMs: number, toMs: number, projectKey: string, actorAccountId: string, outcome: string, };
+
+export type ReportPart = "rows" | "totals" | "csv";
+
+/**
+ * What the page asks for.
+ */
+export type ReportRequest = { filter: ReportFilter, part: ReportPart, 
+/**
+ * Where the last call stopped (none: from the start).
+ */
+cursor?: string, 
+/**
+ * The totals so far (`part: totals`, after the first call).
+ */
+totals?: Totals, };
+
+/**
+ * One row of the list.
+ */
+export type ReportRow = { key: string, 
+/**
+ * The time, ISO 8601 UTC.
+ */
+at: string, entry: AuditEntry, };
+
+/**
  * A request refused before anything is read or authenticated.
  */
 export type RequestRefusal = { status: number, reason: string, 
@@ -606,7 +723,13 @@ writeFailed?: string, effects: Array<EffectResult>,
 /**
  * One entry per query.
  */
-queries: Array<Listed>, };
+queries: Array<Listed>, 
+/**
+ * One page per entity query.
+ */
+entityPages?: Array<EntityPage>, };
+
+export type RetentionInput = { nowMs: number, };
 
 /**
  * Where an effect stands between two calls.
@@ -700,6 +823,11 @@ limits: Limits,
  */
 portalEnabled: boolean, 
 /**
+ * Days the audit trail keeps an entry, 30..3650, default 400 (settings stored before the
+ * trail existed read as the default).
+ */
+auditRetentionDays: number, 
+/**
  * The custom templates compiled when the settings were saved (`template::template_code`):
  * the core module has no template parser. Absent when every template is the default.
  */
@@ -776,6 +904,19 @@ export type StoredTemplate = {
  */
 of: string, nodes: Array<TemplateNode>, };
 
+/**
+ * The totals as the page shows them (numbers and their text).
+ */
+export type Summary = { verifications: number, results: number, passed: number, failures: number, manualReviews: number, gateRefused: number, 
+/**
+ * Passed of passed and failed, in tenths of a percent (none: no such result).
+ */
+passRatePermille: number | null, passRate: string, 
+/**
+ * The median time from send to result, in seconds (none: no result).
+ */
+medianSeconds: number | null, median: string, };
+
 /** Literal text, a variable, or an `{{#if}}` / `{{#unless}}` block. */
 export type TemplateNode = string | { var: string } | { if: string, then: Array<TemplateNode>, else: Array<TemplateNode> } | { unless: string, then: Array<TemplateNode>, else: Array<TemplateNode> };
 
@@ -809,6 +950,31 @@ export type TokenAnswer = { status: number, body: string, };
  * One request to the token webtrigger.
  */
 export type TokenInput = { method: string, body: string, headers: Record<string, string[] | string>, nowMs: number, memory?: Memory, };
+
+/**
+ * The totals so far: plain counts and the durations' histogram, folded call after call.
+ */
+export type Totals = { 
+/**
+ * Entries the filter matched.
+ */
+entries: number, 
+/**
+ * Links sent (and sent again).
+ */
+verifications: number, 
+/**
+ * Results applied: passed, failed, sent to manual review.
+ */
+results: number, passed: number, failed: number, manualReviews: number, gateRefused: number, 
+/**
+ * Time from send to result: `[bucket (bucket_of), count]`, by bucket.
+ */
+durations: Array<[number, number]>, 
+/**
+ * The agents and projects seen (the filter's choices): account id to name, keys.
+ */
+agents: { [key in string]: string }, projects: Array<string>, };
 
 /**
  * Which transition to apply for an outcome, with its request, or why there is none.

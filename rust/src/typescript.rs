@@ -103,6 +103,13 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<AdminState>();
     v.visit::<Reply>();
     v.visit::<crate::admin::privacy::PrivacyInput>();
+    v.visit::<crate::admin::retention::RetentionInput>();
+    v.visit::<crate::admin::report::ReportRequest>();
+    v.visit::<crate::admin::report::ReportAnswer>();
+    v.visit::<crate::audit::Entry>();
+    v.visit::<crate::plan::EntityQuery>();
+    v.visit::<crate::plan::EntityPage>();
+    v.visit::<crate::plan::EntityKey>();
     v.visit::<OpenInput>();
     v.visit::<Answer<PanelState>>();
     v.visit::<SendInput>();

@@ -7,6 +7,7 @@ import { ErrorNotice, Loading, LiveRegion, useAnnouncer } from '../shared/compon
 import { fieldDomId, fieldErrorText, placeFieldErrors } from '../shared/fields.js';
 import { useReadyMarker } from '../shared/hooks.js';
 import { Deliveries } from './Deliveries.jsx';
+import { Report } from './Report.jsx';
 import {
   Checklist,
   CredentialsSection,
@@ -277,6 +278,7 @@ export function App({ env }) {
       </form>
 
       <Deliveries env={env} onLoaded={onDeliveries} />
+      <Report env={env} />
     </main>
   );
 }

@@ -101,6 +101,7 @@ export function formFromSettings(settings, rules) {
     integrationReference: settings.integrationReference ?? '',
     configurationId: settings.configurationId ?? '',
     linkExpiryMinutes: String(settings.linkExpiryMinutes ?? ''),
+    auditRetentionDays: String(settings.auditRetentionDays ?? ''),
     defaultDelivery: settings.defaultDelivery,
     transitions: { passed: '', failed: '', manualReview: '', ...settings.transitions },
     templates: { passed: '', failed: '', manualReview: '', ...settings.templates },
@@ -191,6 +192,7 @@ export function buildSettingsInput(form, rules) {
     integrationReference: form.integrationReference.trim(),
     configurationId: form.configurationId.trim(),
     linkExpiryMinutes: number('linkExpiryMinutes', form.linkExpiryMinutes),
+    auditRetentionDays: number('auditRetentionDays', form.auditRetentionDays),
     defaultDelivery: form.defaultDelivery,
     transitions: {
       passed: form.transitions.passed.trim(),

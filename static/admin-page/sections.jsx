@@ -463,6 +463,17 @@ export function VerificationSection({ form, update, errs, rules, checkOnBlur }) 
         errors={errs('linkExpiryMinutes')}
         helper={`How long the verification link stays valid: ${rangeText(rules, 'linkExpiryMinutes')} minutes (default ${rules.defaults.linkExpiryMinutes}).`}
       />
+      <TextField
+        path="auditRetentionDays"
+        label="Audit retention (days)"
+        type="number"
+        width="small"
+        value={form.auditRetentionDays}
+        onChange={(v) => update({ auditRetentionDays: v }, ['auditRetentionDays'])}
+        onBlur={(v) => checkOnBlur('auditRetentionDays', v)}
+        errors={errs('auditRetentionDays')}
+        helper={`How long the verification report keeps each entry: ${rangeText(rules, 'auditRetentionDays')} days (default ${rules.defaults.auditRetentionDays}); older entries are removed daily.`}
+      />
       <RadioFieldset
         path="defaultDelivery"
         legend="Default delivery method"

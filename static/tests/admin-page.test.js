@@ -40,6 +40,7 @@ const settings = () => ({
   personField: 'reporter',
   limits: { perTicketPerHour: 5, perAgentPerHour: 30 },
   portalEnabled: false,
+  auditRetentionDays: 400,
 });
 
 describe('formFromSettings / buildSettingsInput', () => {

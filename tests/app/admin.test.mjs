@@ -284,7 +284,12 @@ test('the rules the page checks come from the core: ranges with their messages, 
   const expiry = rules.numbers.find((r) => r.field === 'linkExpiryMinutes');
   assert.deepEqual([expiry.min, expiry.max], [5, 60]);
   assert.match(expiry.message, /from 5 to 60/);
+  const retention = rules.numbers.find((r) => r.field === 'auditRetentionDays');
+  assert.deepEqual([retention.min, retention.max], [30, 3650]);
+  assert.match(retention.message, /retention must be a whole number of days from 30 to 3650/);
+  assert.equal(rules.defaults.auditRetentionDays, 400);
   assert.deepEqual(rules.numbers.map((r) => r.field).sort(), [
+    'auditRetentionDays',
     'limits.perAgentPerHour',
     'limits.perTicketPerHour',
     'linkExpiryMinutes',

@@ -71,7 +71,7 @@ test('@forge/manifest FULL validation passes', async () => {
 test('every function handler is exported by the bundled entry (as Forge bundles it)', async () => {
   const manifest = readManifest(REPO);
   const { handlers, bundles } = await loadFunctions({ appDir: REPO, manifest });
-  assert.deepEqual([...handlers.keys()].sort(), ['admin-resolver', 'gate', 'panel-resolver', 'portal-resolver', 'privacy-report', 'webhook', 'webhook-token']);
+  assert.deepEqual([...handlers.keys()].sort(), ['admin-resolver', 'audit-retention', 'gate', 'panel-resolver', 'portal-resolver', 'privacy-report', 'webhook', 'webhook-token']);
   // Each handler's file is its own bundle, carrying only the wasm module its code imports: the
   // webhook loads the core module alone (its size budget); every other function the console
   // module, which holds all of the core module too.
@@ -85,9 +85,13 @@ test('every function handler is exported by the bundled entry (as Forge bundles 
     'webhook-token': ['console'],
     'privacy-report': ['console'],
     gate: ['console'],
+    'audit-retention': ['console'],
   });
   const raw = YAML.parse(manifestText);
-  assert.deepEqual(raw.modules.scheduledTrigger, [{ key: 'incode-privacy-report', function: 'privacy-report', interval: 'week' }]);
+  assert.deepEqual(raw.modules.scheduledTrigger, [
+    { key: 'incode-privacy-report', function: 'privacy-report', interval: 'week' },
+    { key: 'incode-audit-retention', function: 'audit-retention', interval: 'day' },
+  ]);
   assert.ok(
     raw.modules.webtrigger.every((w) => w.response?.type === 'dynamic'),
     'webtriggers choose their status codes',

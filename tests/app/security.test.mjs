@@ -53,6 +53,7 @@ const ADMIN_RESOLVERS = [
   ['admin.listTransitions', {}],
   ['admin.previewComment', { outcome: 'passed', template: '{{name}}' }],
   ['admin.getDeliveries', {}],
+  ['admin.report', { filter: { fromMs: 0, toMs: Date.now() }, part: 'rows' }],
 ];
 
 test('agents and customers are refused on every admin resolver, and nothing changes', async () => {

@@ -2,6 +2,7 @@
 //! agent's cancel and a webhook never overwrite each other. A webhook holding the lock is waited
 //! for briefly (4 s); still held, the agent is told to try again.
 
+use crate::audit::{Action, Entry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -306,7 +307,11 @@ fn decide(mut st: CancelState, taken: Taken, record: &Value, now: i64) -> Cancel
         Effect::index_status(&st.issue.key, &cancelled.shown()),
     ];
     st.view = view;
+    let mut trail = Entry::of_record(Action::Cancelled, &saved, now).because(by);
+    trail.actor_account_id.clone_from(&st.account_id);
+    trail.actor_name.clone_from(&st.agent_name);
     let writes = vec![
+        trail.write(format!("cancelled:{}", st.session_id)),
         super::write(keys::record(&st.session_id), saved, Some(super::RECORD_TTL)),
         release_at(&taken, Some(rev)),
     ];

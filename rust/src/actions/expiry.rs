@@ -3,6 +3,7 @@
 //! beside the lock (a webhook may just have finished it). One attempt, no waiting: a record whose
 //! lock is held is shown expired and saved another time.
 
+use crate::audit::{Action, Entry};
 use serde_json::Value;
 
 use super::{consistent, record_side, record_with, release_at, rev_of, take_lock, verification_of};
@@ -94,6 +95,12 @@ pub fn settle(
                     Some(super::RECORD_TTL),
                 ));
                 out.writes.push(release_at(&taken, Some(rev)));
+                // Whoever noticed the expiry (a panel, the portal, a webhook), it is the link's.
+                out.writes.push(
+                    Entry::of_record(Action::Expired, &saved, now_ms)
+                        .because("link expired")
+                        .write(format!("expired:{id}")),
+                );
                 out.held.push(taken);
                 out.records.push(saved);
             }
@@ -146,8 +153,14 @@ mod tests {
             "me",
             NOW,
         );
-        assert_eq!(settled.writes.len(), 2);
+        assert_eq!(settled.writes.len(), 3);
         let saved = &settled.writes[0].value;
+        let trail = &settled.writes[2];
+        assert_eq!(
+            (trail.key.as_str(), trail.entity.as_deref()),
+            ("expired:s1", Some("audit"))
+        );
+        assert_eq!(trail.value["action"], "expired");
         assert_eq!(
             (saved["status"].clone(), saved["rev"].clone()),
             (json!("expired"), json!(3))

@@ -15,6 +15,7 @@
 //! other than the reporter (or a user look-up for a hidden email), a resend's verification and
 //! contact, a lock held by someone else (waited for, up to 4 s), a read to repeat.
 
+use crate::audit::{Action, Entry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -1122,6 +1123,15 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
         _ => Map::new(),
     };
     record.insert("pending".into(), Value::Null);
+    // Who the person is, for the audit trail's entries about this verification (and erasure).
+    let person_account = same_person
+        .as_ref()
+        .map(|p| p.account_id.clone())
+        .unwrap_or_default();
+    record.insert(
+        "personAccountId".into(),
+        Value::from(person_account.clone()),
+    );
     record.insert("rev".into(), Value::from(0));
     record.insert("transitions".into(), Value::Object(st.transitions.clone()));
     record.insert(
@@ -1142,12 +1152,16 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     };
     let ttl = Some(super::RECORD_TTL);
     let hour = st.counts.hour;
-    let person_account = same_person
-        .as_ref()
-        .map(|p| p.account_id.clone())
-        .unwrap_or_default();
+    let action = if st.resend {
+        Action::Resent
+    } else {
+        Action::Sent
+    };
+    let record = Value::Object(record);
+    let trail = Entry::of_record(action, &record, at_ms).write(format!("sent:{sid}"));
     let mut writes = vec![
-        write(keys::record(&sid), Value::Object(record), ttl),
+        trail,
+        write(keys::record(&sid), record, ttl),
         write(
             keys::issue(&issue.id),
             object(vec![
@@ -1207,6 +1221,11 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
             Some(cancelled) => {
                 let rev = rev_of(previous) + 1;
                 let superseded = record_with(previous, &cancelled, rev, Some(&taken.owner));
+                let mut trail = Entry::of_record(Action::Cancelled, &superseded, at_ms)
+                    .because("superseded by a new link");
+                trail.actor_account_id.clone_from(&account);
+                trail.actor_name.clone_from(&st.agent_name);
+                writes.push(trail.write(format!("cancelled:{}", cancelled.session_id)));
                 writes.push(write(keys::record(&cancelled.session_id), superseded, ttl));
                 writes.push(release_at(taken, Some(rev)));
             }

@@ -31,6 +31,7 @@ pub enum AdminAction {
     ListPersonFields,
     PreviewComment,
     GetDeliveries,
+    Report,
 }
 
 /// What the resolver hands over: the action, the page's payload, the clock, and (for the
@@ -61,6 +62,7 @@ pub enum AdminState {
     Test(#[cfg_attr(test, ts(type = "unknown"))] TestState),
     Send(#[cfg_attr(test, ts(type = "unknown"))] SendState),
     Workflows(#[cfg_attr(test, ts(type = "unknown"))] super::workflows::Listing),
+    Report(#[cfg_attr(test, ts(type = "unknown"))] super::report::ReportState),
     /// A one-step action waiting for its results.
     Asked(AdminAction),
     /// The action, waiting for the caller's permission.
@@ -104,13 +106,20 @@ fn admitted(results: &Results) -> Result<(), Refusal> {
 /// The admitted caller's action.
 fn begin(input: AdminInput) -> AdminStep {
     let asked = |action| move |()| AdminState::Asked(action);
+    // The admitted caller, for the audit trail.
+    let actor = input
+        .caller
+        .account_id
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     match input.action {
         AdminAction::GetSettings => wrap(
             page::start(input.urls.unwrap_or_default()),
             AdminState::Page,
         ),
-        AdminAction::SaveSettings => wrap(save::start(input.payload), AdminState::Save),
-        AdminAction::TestCredentials => wrap(credentials::start_test(), AdminState::Test),
+        AdminAction::SaveSettings => wrap(save::start(input.payload, actor), AdminState::Save),
+        AdminAction::TestCredentials => wrap(credentials::start_test(actor), AdminState::Test),
         AdminAction::SendTest => wrap(send_test::start(input.payload), AdminState::Send),
         AdminAction::ClearTokenCache => wrap(credentials::start_clear(), asked(input.action)),
         AdminAction::ListTransitions => wrap(super::workflows::start(), AdminState::Workflows),
@@ -123,6 +132,10 @@ fn begin(input: AdminInput) -> AdminStep {
             asked(input.action),
         ),
         AdminAction::GetDeliveries => wrap(deliveries::start(), asked(input.action)),
+        AdminAction::Report => wrap(
+            super::report::start(&input.payload, input.now_ms),
+            AdminState::Report,
+        ),
     }
 }
 
@@ -141,6 +154,7 @@ pub fn next(state: AdminState, results: &Results) -> AdminStep {
             super::workflows::next(listing, results),
             AdminState::Workflows,
         ),
+        AdminState::Report(state) => wrap(super::report::next(state, results), AdminState::Report),
         AdminState::Asked(action) => {
             let step = match action {
                 AdminAction::ClearTokenCache => credentials::cleared(results),

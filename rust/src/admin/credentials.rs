@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::answer::{found, incode_answer, landed, Refusal, Reply};
 use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_read, settings_read, token_write, TOKEN_KEY};
+use crate::audit::{Action, Entry};
 use crate::effects::Effect;
 use crate::incode::{parse_token, token_request};
 use crate::plan::{Read, Results, Step};
@@ -14,15 +15,19 @@ use crate::plan::{Read, Results, Step};
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum TestState {
-    Reading,
+    /// `actor`: the admin testing, for the audit trail.
+    Reading {
+        #[serde(default)]
+        actor: String,
+    },
     /// Incode is asked for a token; `checklist`: the stored checklist.
     Asking {
         checklist: Value,
+        #[serde(default)]
+        actor: String,
     },
     /// The token and the tick are landing.
-    Landing {
-        checked_at: i64,
-    },
+    Landing { checked_at: i64 },
 }
 
 #[derive(Serialize)]
@@ -34,17 +39,41 @@ struct Connected {
 
 type TestStep = Step<TestState, Reply>;
 
-pub fn start_test() -> TestStep {
+pub fn start_test(actor: String) -> TestStep {
     Step {
         reads: vec![settings_read(), secrets_read(), checklist_read()],
-        ..Step::then(TestState::Reading)
+        ..Step::then(TestState::Reading { actor })
     }
 }
 
 pub fn next_test(state: TestState, results: &Results) -> TestStep {
     let step = match state {
-        TestState::Reading => ask(results),
-        TestState::Asking { checklist } => tested(&checklist, results),
+        TestState::Reading { actor } => ask(results, actor),
+        TestState::Asking { checklist, actor } => {
+            // Each test is recorded, whatever Incode answered (a failure changes nothing else).
+            let trail = |outcome: &str, detail: &str| {
+                Entry {
+                    action: Action::CredentialsTested,
+                    at_ms: results.now_ms as f64,
+                    actor_account_id: actor.clone(),
+                    outcome: outcome.to_owned(),
+                    detail: detail.to_owned(),
+                    ..Entry::default()
+                }
+                .write(format!("credentials:{}:{}", results.now_ms, actor))
+            };
+            match tested(&checklist, results) {
+                Ok(mut step) => {
+                    step.writes.push(trail("connected", ""));
+                    return step;
+                }
+                Err(refusal) => {
+                    let mut step = Step::reply(Reply::refused(refusal.clone()));
+                    step.puts.push(trail("failed", &refusal.code));
+                    return step;
+                }
+            }
+        }
         TestState::Landing { checked_at } => landed(&results.write_failed).map(|()| {
             Step::reply(Reply::data(&Connected {
                 connected: true,
@@ -55,7 +84,7 @@ pub fn next_test(state: TestState, results: &Results) -> TestStep {
     step.unwrap_or_else(|refusal| Step::reply(Reply::refused(refusal)))
 }
 
-fn ask(results: &Results) -> Result<TestStep, Refusal> {
+fn ask(results: &Results, actor: String) -> Result<TestStep, Refusal> {
     let config = read_config(results.reads.first(), results.reads.get(1), false)?;
     let checklist = found(results.reads.get(2))?.clone();
     if config.secrets.client_secret.is_empty() || config.settings.client_id.is_empty() {
@@ -68,7 +97,7 @@ fn ask(results: &Results) -> Result<TestStep, Refusal> {
         effects: vec![Effect::AskIncode {
             request: token_request(&config.settings, &config.secrets),
         }],
-        ..Step::then(TestState::Asking { checklist })
+        ..Step::then(TestState::Asking { checklist, actor })
     })
 }
 

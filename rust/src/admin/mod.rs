@@ -13,6 +13,8 @@ pub mod lookups;
 pub mod page;
 pub mod preview;
 pub mod privacy;
+pub mod report;
+pub mod retention;
 pub mod save;
 pub mod send_test;
 pub mod workflows;

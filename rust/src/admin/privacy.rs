@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::answer::{internal, Refusal, Reply};
+use crate::audit;
 use crate::effects::{AccountReport, Effect, Ended};
 use crate::jira::iso_utc;
 use crate::lock::{self, Found as LockFound, Leave, Side};
@@ -17,6 +18,8 @@ use crate::plan::{Entry, LogLine, Query, Read, Results, Step, Ttl, Write};
 use crate::stored::{self, AccountEntry, IssueIndex, Kind, StoredVerification, SCHEMA_VERSION};
 
 const ACCOUNT_PREFIX: &str = "account:";
+/// Audit entries read per index and rewritten per transaction (two indexes: at most 24 writes).
+const TRAIL_PAGE: u32 = 12;
 /// How long a verification record lives (as when it was sent).
 const RECORD_TTL: Ttl = Ttl::days(400);
 /// What an agent's records say once their account is closed.
@@ -44,6 +47,10 @@ pub struct Part {
 pub struct Account {
     account_id: String,
     parts: Vec<Part>,
+    /// The audit trail's entries naming the account are rewritten (first, so that a failure
+    /// leaves the account in the index for next week's report).
+    #[serde(default)]
+    trail_erased: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -53,6 +60,10 @@ pub enum Stage {
     Taking,
     /// The erasure's transaction (with the lock's release) is landing.
     Landing { release: Write },
+    /// A page of the audit entries naming the account is being read.
+    Trail,
+    /// Those entries, rewritten without the account's data, are landing.
+    TrailLanding,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -146,6 +157,7 @@ fn by_account(entries: &[Entry]) -> Vec<Account> {
         match accounts.iter_mut().find(|a| a.account_id == account_id) {
             Some(account) => account.parts.push(part),
             None => accounts.push(Account {
+                trail_erased: false,
                 account_id: account_id.to_owned(),
                 parts: vec![part],
             }),
@@ -226,6 +238,16 @@ fn advance(
     puts: Vec<Write>,
     mut logs: Vec<LogLine>,
 ) -> PrivacyStep {
+    if let Some(account) = erasure.queue.first().filter(|a| !a.trail_erased) {
+        let entity_queries = audit::naming(&account.account_id, TRAIL_PAGE);
+        erasure.stage = Stage::Trail;
+        return Step {
+            entity_queries,
+            puts,
+            logs,
+            ..Step::then(PrivacyState::Erasing(erasure))
+        };
+    }
     let Some(part) = erasure.queue.first().and_then(|a| a.parts.first()) else {
         logs.push(log(
             "privacy.reported",
@@ -297,6 +319,46 @@ fn erasing(mut erasure: Erasure, results: &Results) -> PrivacyStep {
             advance(erasure, now_ms, Vec::new(), Vec::new())
         }
         Stage::Taking => taken(erasure, results),
+        Stage::Trail => trail_read(erasure, results),
+        Stage::TrailLanding => {
+            if results.write_failed.is_some() {
+                return give_up(erasure, "storage_unavailable", now_ms, Vec::new());
+            }
+            // Read again: the rewritten entries have left the account's partitions.
+            advance(erasure, now_ms, Vec::new(), Vec::new())
+        }
+    }
+}
+
+/// A page of the account's audit entries: rewritten without its data, or (none left) done.
+fn trail_read(mut erasure: Erasure, results: &Results) -> PrivacyStep {
+    let now_ms = results.now_ms;
+    let Some(account_id) = erasure.queue.first().map(|a| a.account_id.clone()) else {
+        return advance(erasure, now_ms, Vec::new(), Vec::new());
+    };
+    if results.entity_pages.len() != 2 || results.entity_pages.iter().any(|p| p.failed.is_some()) {
+        return give_up(erasure, "storage_unavailable", now_ms, Vec::new());
+    }
+    let mut writes: Vec<Write> = Vec::new();
+    for found in results.entity_pages.iter().flat_map(|p| &p.entries) {
+        if writes.iter().any(|w| w.key == found.key) {
+            continue;
+        }
+        let Ok(entry) = serde_json::from_value::<audit::Entry>(found.value.clone()) else {
+            return give_up(erasure, "stored_unreadable", now_ms, Vec::new());
+        };
+        writes.push(entry.erased(&account_id).write(found.key.clone()));
+    }
+    if writes.is_empty() {
+        if let Some(account) = erasure.queue.first_mut() {
+            account.trail_erased = true;
+        }
+        return advance(erasure, now_ms, Vec::new(), Vec::new());
+    }
+    erasure.stage = Stage::TrailLanding;
+    Step {
+        writes,
+        ..Step::then(PrivacyState::Erasing(erasure))
     }
 }
 

@@ -13,6 +13,7 @@ use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_of, secrets_read, secrets_write, settings_read};
 use super::config::{settings_write, Config, TOKEN_KEY};
 use super::lookups::{fields_request, groups_request};
+use crate::audit::{Action, Entry};
 use crate::effects::Effect;
 use crate::model::{Secrets, Settings};
 use crate::plan::{Found, LogLine, Read, Results, Step, Write};
@@ -31,8 +32,12 @@ const GROUPS_PER_NAME: u32 = 50;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum SaveState {
-    /// The stored settings are being read.
-    Reading { payload: Value },
+    /// The stored settings are being read (`actor`: the admin saving, for the audit trail).
+    Reading {
+        payload: Value,
+        #[serde(default)]
+        actor: String,
+    },
     /// The site is being asked about the names the settings use; the secrets are read again.
     Checking {
         payload: Value,
@@ -40,6 +45,8 @@ pub enum SaveState {
         settings: Settings,
         rest: Map<String, Value>,
         groups_asked: usize,
+        #[serde(default)]
+        actor: String,
     },
     /// The secrets are landing; the settings follow.
     Secrets { then: Landing },
@@ -60,7 +67,7 @@ pub struct Landing {
 
 type SaveStep = Step<SaveState, Reply>;
 
-pub fn start(payload: Value) -> SaveStep {
+pub fn start(payload: Value, actor: String) -> SaveStep {
     if !payload.is_object() {
         return Step::reply(Reply::refused(
             Refusal::new("validation", "Nothing to save.").with_fields(Vec::new()),
@@ -68,20 +75,30 @@ pub fn start(payload: Value) -> SaveStep {
     }
     Step {
         reads: vec![settings_read()],
-        ..Step::then(SaveState::Reading { payload })
+        ..Step::then(SaveState::Reading { payload, actor })
     }
 }
 
 pub fn next(state: SaveState, results: &Results) -> SaveStep {
     let step = match state {
-        SaveState::Reading { payload } => check_site(payload, results),
+        SaveState::Reading { payload, actor } => check_site(payload, actor, results),
         SaveState::Checking {
             payload,
             revision,
             settings,
             rest,
             groups_asked,
-        } => save(&payload, revision, &settings, &rest, groups_asked, results),
+            actor,
+        } => {
+            let asked = Asked {
+                revision,
+                current: &settings,
+                rest: &rest,
+                groups_asked,
+                actor,
+            };
+            save(&payload, asked, results)
+        }
         SaveState::Secrets { then } => landed(&results.write_failed).map(|()| land_settings(then)),
         SaveState::Settings { saved, revision } => landed(&results.write_failed).map(|()| {
             let mut fields = Map::new();
@@ -130,7 +147,7 @@ fn group_names(payload: &Value, stored: &[String]) -> Vec<String> {
     wanted
 }
 
-fn check_site(payload: Value, results: &Results) -> Result<SaveStep, Refusal> {
+fn check_site(payload: Value, actor: String, results: &Results) -> Result<SaveStep, Refusal> {
     // Over settings no release wrote, the defaults: saving is how the admin repairs them.
     let Config {
         revision,
@@ -159,18 +176,28 @@ fn check_site(payload: Value, results: &Results) -> Result<SaveStep, Refusal> {
             settings,
             rest,
             groups_asked: names.len(),
+            actor,
         })
     })
 }
 
-fn save(
-    payload: &Value,
+/// What the save was checked against.
+struct Asked<'a> {
     revision: u64,
-    current: &Settings,
-    rest: &Map<String, Value>,
+    current: &'a Settings,
+    rest: &'a Map<String, Value>,
     groups_asked: usize,
-    results: &Results,
-) -> Result<SaveStep, Refusal> {
+    actor: String,
+}
+
+fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep, Refusal> {
+    let Asked {
+        revision,
+        current,
+        rest,
+        groups_asked,
+        actor,
+    } = asked;
     let stored = secrets_of(results.reads.first())?;
     let checklist = found(results.reads.get(1))?;
     let mut groups = Vec::new();
@@ -213,7 +240,31 @@ fn save(
         || settings.base_url_override != current.base_url_override
         || settings.client_id != current.client_id;
     let secrets_set = crate::model::SecretFlags::of(&secrets);
-    let mut writes = vec![settings_write(revision + 1, &settings, secrets_set, rest)?];
+    let mut changed = changed_fields(current, &settings);
+    for (name, update) in [
+        ("apiKey", &updates.api_key),
+        ("clientSecret", &updates.client_secret),
+        ("webhookSecret", &updates.webhook_secret),
+    ] {
+        if update.is_some() {
+            changed.push(name.to_owned());
+        }
+    }
+    let trail = Entry {
+        action: Action::SettingsChanged,
+        at_ms: results.now_ms as f64,
+        actor_account_id: actor,
+        detail: if changed.is_empty() {
+            "saved unchanged".to_owned()
+        } else {
+            format!("changed: {}", changed.join(", "))
+        },
+        ..Entry::default()
+    };
+    let mut writes = vec![
+        settings_write(revision + 1, &settings, secrets_set, rest)?,
+        trail.write(format!("settings:{}", revision + 1)),
+    ];
     let mut deletes = Vec::new();
     if credentials_changed {
         writes.push(checklist_write(checklist, |c| {
@@ -240,6 +291,20 @@ fn save(
         writes: vec![secrets_write(&secrets)?],
         ..Step::then(SaveState::Secrets { then })
     })
+}
+
+/// The names of the settings a save changes (never their values: a template may say anything).
+fn changed_fields(before: &Settings, after: &Settings) -> Vec<String> {
+    let (Ok(Value::Object(before)), Ok(Value::Object(after))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Vec::new();
+    };
+    after
+        .iter()
+        .filter(|(name, value)| before.get(*name) != Some(*value))
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// The settings record, the checklist and the token's removal; the token (a secret) goes once

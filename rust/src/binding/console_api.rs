@@ -275,6 +275,26 @@ pub fn privacy_next(
     to_js(&crossing(admin::privacy::next(state, &results)))
 }
 
+/// The first step of the audit trail's daily retention run (`rust/src/admin/retention.rs`).
+#[wasm_bindgen(js_name = retentionStart, unchecked_return_type = "Step<unknown, Reply>")]
+pub fn retention_start(
+    #[wasm_bindgen(unchecked_param_type = "RetentionInput")] input: JsValue,
+) -> JsResult {
+    let input: admin::retention::RetentionInput = from_js("retention input", input)?;
+    to_js(&admin::retention::start(input))
+}
+
+/// The retention run's next step.
+#[wasm_bindgen(js_name = retentionNext, unchecked_return_type = "Step<unknown, Reply>")]
+pub fn retention_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: admin::retention::RetentionState = from_js("retention state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&admin::retention::next(state, &results))
+}
+
 // The agent panel's actions, as planners (`rust/src/actions/`): `src/run.js` performs each step
 // and hands the results to the `…Next` function until a step carries the answer.
 

@@ -11,9 +11,10 @@ use super::{
     authenticate, config_in_use, config_of, plain, record_key, At, Context, Delivery,
     DeliveryState, Kept, Planned,
 };
+use crate::audit::{self, Action};
 use crate::effects::{Effect, EffectResult, Ended, PublishToken};
 use crate::lock::{self, Found as LockFound, Inflight, Leave, Side, Taken, EFFECTS_WINDOW_MS};
-use crate::model::{EventRecord, IncodeEvent, Shown};
+use crate::model::{EventRecord, IncodeEvent, IncodeEventType, Shown};
 use crate::plan::{Found, Results, Step, Ttl, Write};
 use crate::state::{decide_event, EventChange, IgnoreReason};
 use crate::stored::{self, DeliveryEntry, Field, LastEvent, OutcomeEffects, StoredVerification};
@@ -38,8 +39,12 @@ pub(super) enum Stage {
     },
     /// The record read beside the swap was stale: read again.
     Rereading { event: IncodeEvent, taken: Taken },
-    /// No record: is it an admin's test session?
-    TestSession { taken: Taken, careful: bool },
+    /// No record: is it an admin's test session? (`kind`: the event's, for the audit entry)
+    TestSession {
+        taken: Taken,
+        careful: bool,
+        kind: String,
+    },
     /// A late result's transaction.
     Late { taken: Taken, reason: String },
     /// A duplicate's transaction with the checks of its event's effects.
@@ -307,7 +312,11 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
                 None => decide(ctx, event, taken, record.value),
             }
         }
-        Stage::TestSession { taken, careful } => {
+        Stage::TestSession {
+            taken,
+            careful,
+            kind,
+        } => {
             let marker = results.reads.into_iter().next().unwrap_or_default();
             if marker.failed.is_some() {
                 return unsure(ctx, taken);
@@ -323,8 +332,19 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
                 careful,
                 ..Leave::unknown(&taken)
             };
-            let release = vec![lock::release(&taken, &leave)];
-            reply::answer(ctx, 202, "ignored", reason, release, Some(taken))
+            let mut writes = vec![lock::release(&taken, &leave)];
+            if marker.value.is_null() {
+                let sid = ctx.entry.session_id.clone();
+                let unknown = serde_json::json!({ "sessionId": sid });
+                writes.push(audit_write(
+                    &ctx,
+                    Action::IgnoredResult,
+                    &unknown,
+                    &kind,
+                    reason,
+                ));
+            }
+            reply::answer(ctx, 202, "ignored", reason, writes, Some(taken))
         }
         Stage::Late { taken, reason } => {
             if !failed {
@@ -526,9 +546,17 @@ fn outcome_of(
 fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> Planned {
     if value.is_null() {
         let careful = taken.careful;
+        let kind = name_of(&event.kind);
         return Step {
             reads: vec![plain(&format!("test:{}", event.session_id))],
-            ..Step::then(locked(ctx, Stage::TestSession { taken, careful }))
+            ..Step::then(locked(
+                ctx,
+                Stage::TestSession {
+                    taken,
+                    careful,
+                    kind,
+                },
+            ))
         };
     }
     let read = stored::read_as::<StoredVerification>(&value)
@@ -557,22 +585,31 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
     match change {
         EventChange::Refused { reason } => {
             // Answered 200 so that Incode does not retry an event that will never be applied.
-            let release = vec![lock::release(&taken, &at_rev(unchanged))];
-            reply::answer(
-                ctx,
-                200,
-                "rejected",
-                &name_of(&reason),
-                release,
-                Some(taken),
-            )
+            let reason = name_of(&reason);
+            let kind = name_of(&event.kind);
+            let release = vec![
+                lock::release(&taken, &at_rev(unchanged)),
+                audit_write(&ctx, Action::IgnoredResult, &value, &kind, &reason),
+            ];
+            reply::answer(ctx, 200, "rejected", &reason, release, Some(taken))
         }
         EventChange::Ignored {
             reason: IgnoreReason::Duplicate,
         } => duplicate(ctx, &event, taken, &rec, &er, careful, &config.settings),
         EventChange::Ignored { reason } => {
-            let release = vec![lock::release(&taken, &at_rev(unchanged))];
-            reply::answer(ctx, 200, "ignored", &name_of(&reason), release, Some(taken))
+            let reason = name_of(&reason);
+            let mut release = vec![lock::release(&taken, &at_rev(unchanged))];
+            if is_result(event.kind) {
+                let kind = name_of(&event.kind);
+                release.push(audit_write(
+                    &ctx,
+                    Action::IgnoredResult,
+                    &value,
+                    &kind,
+                    &reason,
+                ));
+            }
+            reply::answer(ctx, 200, "ignored", &reason, release, Some(taken))
         }
         EventChange::Late {
             idempotency_key,
@@ -592,9 +629,11 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             let applied = &mut kept.applied_events;
             applied.drain(..applied_events_dropped.min(applied.len()));
             applied.push(idempotency_key);
+            let kind = name_of(&event.kind);
+            let trail = audit_write(&ctx, Action::LateResult, &value, &kind, &reason);
             let record = record_write(&ctx, &taken, kept, careful, rev, value);
             let done = entry(&ctx, 200, "ignored", &reason);
-            let mut writes = vec![record, lock::release(&taken, &at_rev(rev))];
+            let mut writes = vec![record, lock::release(&taken, &at_rev(rev)), trail];
             writes.extend(ctx.extra.iter().cloned());
             writes.push(delivery_write(&ctx, &done));
             Step {
@@ -611,6 +650,15 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             let key = idempotency_key;
             let rev = unchanged + 1;
             let kind = name_of(&event.kind);
+            let status = name_of(&change.status);
+            let trail = actions.outcome.map(|_| {
+                let mut outcome = audit::Entry::of_record(Action::Outcome, &value, ctx.now_ms);
+                outcome.outcome.clone_from(&status);
+                outcome.identity_id.clone_from(&change.identity_id);
+                outcome
+                    .because(kind.as_str())
+                    .write(format!("outcome:{key}"))
+            });
             let mut next = rec;
             next.status = name_of(&change.status);
             next.status_text = change.status_text;
@@ -707,6 +755,7 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             };
             let record = record_write(&ctx, &taken, next, careful, rev, value);
             let mut writes = vec![record, lock::release(&taken, &release)];
+            writes.extend(trail);
             writes.push(delivery_write(&ctx, &done));
             writes.extend(ctx.extra.iter().cloned());
             Step {
@@ -728,6 +777,27 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             }
         }
     }
+}
+
+/// The audit entry of a result that was not applied (late, refused, for no verification), under
+/// a key naming the session and the event, so Incode's retries of it leave one entry.
+fn audit_write(ctx: &Context, action: Action, record: &Value, kind: &str, why: &str) -> Write {
+    let prefix = match action {
+        Action::LateResult => "late",
+        _ => "ignored",
+    };
+    let key = format!("{prefix}:{}:{kind}", ctx.entry.session_id);
+    audit::Entry::of_record(action, record, ctx.now_ms)
+        .because(why)
+        .write(key)
+}
+
+/// Whether an event reports a result (not a step of the session).
+fn is_result(kind: IncodeEventType) -> bool {
+    !matches!(
+        kind,
+        IncodeEventType::Started | IncodeEventType::Progress | IncodeEventType::IdentityEnrolled
+    )
 }
 
 /// The record as written under the lock: its `rev`, the owner that wrote it, `careful`.

@@ -1,7 +1,7 @@
 use super::*;
 use crate::effects::EffectResult;
 use crate::model::HttpAnswer;
-use crate::plan::{Found, Listed};
+use crate::plan::{EntityPage, Found, Listed};
 use serde_json::json;
 
 const NOW: i64 = 1_800_000_000_000;
@@ -77,6 +77,25 @@ fn landed() -> Results {
     }
 }
 
+/// The audit trail has no entry naming the account (both indexes answer an empty page).
+fn no_trail() -> Results {
+    Results {
+        now_ms: NOW,
+        entity_pages: vec![EntityPage::default(), EntityPage::default()],
+        ..Results::default()
+    }
+}
+
+/// Past the account's trail, which names nothing: the step after it.
+fn past_trail(step: &PrivacyStep) -> PrivacyStep {
+    assert_eq!(
+        step.entity_queries.len(),
+        2,
+        "the trail is read first: {step:?}"
+    );
+    next(state(step), &no_trail())
+}
+
 fn state(step: &PrivacyStep) -> PrivacyState {
     step.state
         .clone()
@@ -105,7 +124,9 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
     );
 
     let answer = json!([{ "accountId": "robin", "status": "closed" }, { "accountId": "pat", "status": "closed" }, { "accountId": "avery", "status": "updated" }]);
-    let take = next(state(&report), &reported(answer));
+    let trail = next(state(&report), &reported(answer));
+    assert_eq!(trail.entity_queries[0].partition, ["robin"]);
+    let take = past_trail(&trail);
     assert_eq!(take.swaps[0].key, "lock:s1");
     assert_eq!(
         take.reads
@@ -130,7 +151,7 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
     assert_eq!(erase.writes[1].value["by"], "me");
 
     // The agent: their name and id leave the record they sent; another's record stays as it is.
-    let take = next(state(&erase), &landed());
+    let take = past_trail(&next(state(&erase), &landed()));
     assert_eq!(take.swaps[0].key, "lock:s2");
     let sent = json!({ "sessionId": "s2", "requestedBy": "pat", "requestedByName": "Pat", "email": "c@x" });
     let erase = next(state(&take), &swapped(Value::Null, vec![sent]));
@@ -160,7 +181,7 @@ fn a_busy_verification_or_a_failed_write_leaves_the_account_for_next_week() {
     let first = start(PrivacyInput { owner: "me".into() });
     let report = next(state(&first), &listed());
     let answer = json!([{ "accountId": "robin", "status": "closed" }, { "accountId": "pat", "status": "closed" }]);
-    let take = next(state(&report), &reported(answer));
+    let take = past_trail(&next(state(&report), &reported(answer)));
     let lease = json!({ "owner": "webhook", "untilMs": NOW + 10_000 });
     let busy = next(
         state(&take),
@@ -171,6 +192,7 @@ fn a_busy_verification_or_a_failed_write_leaves_the_account_for_next_week() {
     );
     assert_eq!(busy.puts[0].value, lease, "the holder's lease is put back");
     assert_eq!(busy.logs[0].fields["code"], "busy");
+    let busy = past_trail(&busy);
     assert_eq!(busy.swaps[0].key, "lock:s2", "on to the next account");
     let erase = next(
         state(&busy),
@@ -205,4 +227,64 @@ fn a_report_the_platform_refused_fails_the_run() {
     let done = next(state(&report), &refused);
     assert_eq!(done.reply.map(|r| r.ok), Some(false));
     assert_eq!(done.logs[0].event, "privacy.failed");
+}
+
+#[test]
+fn a_closed_accounts_audit_entries_keep_the_fact_and_lose_the_person() {
+    let first = start(PrivacyInput { owner: "me".into() });
+    let report = next(state(&first), &listed());
+    let answer = json!([{ "accountId": "robin", "status": "closed" }]);
+    let trail = next(state(&report), &reported(answer));
+    let entry = json!({ "action": "outcome", "atMs": 5.0, "actorAccountId": "avery", "actorName": "Avery",
+        "issueKey": "HD-1", "projectKey": "HD", "personAccountId": "robin", "personEmail": "robin@x",
+        "personName": "Robin", "identityId": "id-1", "outcome": "passed", "sessionId": "s1" });
+    let page = EntityPage {
+        entries: vec![Entry {
+            key: "outcome:s1:succeeded".into(),
+            value: entry,
+        }],
+        ..EntityPage::default()
+    };
+    let found = Results {
+        now_ms: NOW,
+        entity_pages: vec![page.clone(), page],
+        ..Results::default()
+    };
+    let rewrite = next(state(&trail), &found);
+    assert_eq!(
+        rewrite.writes.len(),
+        1,
+        "an entry found twice is written once"
+    );
+    let w = &rewrite.writes[0];
+    assert_eq!(w.entity.as_deref(), Some("audit"));
+    assert_eq!(w.key, "outcome:s1:succeeded");
+    for (field, kept) in [
+        ("action", "outcome"),
+        ("outcome", "passed"),
+        ("issueKey", "HD-1"),
+        ("actorName", "Avery"),
+    ] {
+        assert_eq!(w.value[field], kept, "{field}");
+    }
+    for gone in ["personAccountId", "personEmail", "personName", "identityId"] {
+        assert_eq!(w.value[gone], "", "{gone}");
+    }
+    assert_eq!(w.value["erased"], true);
+    // Read again once the rewrite landed: nothing names the account any more, on to its records.
+    let again = next(state(&rewrite), &landed());
+    assert_eq!(again.entity_queries.len(), 2);
+    let take = next(state(&again), &no_trail());
+    assert_eq!(take.swaps[0].key, "lock:s1");
+    // A failed rewrite leaves the account (and its index entries) for next week's report.
+    let failed = Results {
+        write_failed: Some("KVS".into()),
+        ..landed()
+    };
+    let done = next(state(&rewrite), &failed);
+    assert_eq!(done.logs[0].event, "privacy.erase_failed");
+    assert_eq!(
+        done.reply.and_then(|r| r.data),
+        Some(json!({ "closed": 0 }))
+    );
 }

@@ -56,9 +56,48 @@ const TYPE_NAMES = { integer: 'integer (32-bit signed)', float: 'float (0 or 1e-
  * @param {object} options.kit the KVS store's shared pieces: badRequest, notFound, validateKey,
  *   validateValue, validateMetadataFields, describe, live, write, persist, ttlToMs
  */
+/** A table of one entity that counts its changes (so a sorted index of it knows when it is stale). */
+class Table extends Map {
+  version = 0;
+  set(key, value) {
+    this.version += 1;
+    return super.set(key, value);
+  }
+  delete(key) {
+    this.version += 1;
+    return super.delete(key);
+  }
+  clear() {
+    this.version += 1;
+    super.clear();
+  }
+}
+
+const order = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
+const comparePositions = (a, b) => order(a[0], b[0]) || order(a[1], b[1]);
+
+/** Where to go on after the cursor's position: the first entry past it in the walking direction. */
+function firstAfter(rows, after, descending) {
+  // The first ascending index whose position is greater than `after` (binary search).
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (comparePositions(rows[mid].position, after) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (!descending) return lo;
+  // Descending: the last index whose position is less than `after`.
+  let at = lo - 1;
+  while (at >= 0 && comparePositions(rows[at].position, after) >= 0) at -= 1;
+  return at;
+}
+
 export function createEntityStore({ declarations, kit }) {
-  /** @type {Map<string, Map<string, object>>} entity name -> key -> record */
-  const tables = new Map([...declarations.keys()].map((name) => [name, new Map()]));
+  /** @type {Map<string, Table>} entity name -> key -> record */
+  const tables = new Map([...declarations.keys()].map((name) => [name, new Table()]));
+  /** Each index's entries in ascending order, per entity, index and partition, while its table is unchanged. */
+  const sortedIndexes = new Map();
 
   function declared(name) {
     if (typeof name !== 'string') throw kit.badRequest('BAD_REQUEST', 'entityName must be a string');
@@ -193,27 +232,45 @@ export function createEntityStore({ declarations, kit }) {
     const after = body.cursor === undefined || body.cursor === null ? null : decodeCursor(body.cursor, shape, kit);
 
     const table = tables.get(entity.name);
-    const sign = sort === 'DESC' ? -1 : 1;
-    const order = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
-    // Items without the index's attributes are not in the index (a sparse index).
-    const rows = [...table.keys()]
-      .map((key) => ({ key, record: kit.live(table, key) }))
-      .filter(({ record }) => record && record.value[index.range] !== undefined)
-      .filter(({ record }) => index.partition.every((attr, i) => record.value[attr] === partition[i]))
-      .filter(({ record }) => body.range === undefined || matches(body.range.condition, body.range.values, record.value[index.range]))
-      .filter(({ record }) => {
-        if (!filters.length) return true;
-        const results = filters.map((f) => matches(f.condition, f.values, record.value[f.property]));
-        return filterOperator[0] === 'and' ? results.every(Boolean) : results.some(Boolean);
-      })
-      .map(({ key, record }) => ({ key, record, position: [record.value[index.range], key] }))
-      .sort((x, y) => sign * (order(x.position[0], y.position[0]) || order(x.position[1], y.position[1])));
-    const start = after === null ? 0 : rows.findIndex((r) => sign * (order(r.position[0], after[0]) || order(r.position[1], after[1])) > 0);
-    const remaining = start < 0 ? [] : rows.slice(start);
-    const page = remaining.slice(0, limit);
+    const wanted = (record) => {
+      if (body.range !== undefined && !matches(body.range.condition, body.range.values, record.value[index.range])) return false;
+      if (!filters.length) return true;
+      const results = filters.map((f) => matches(f.condition, f.values, record.value[f.property]));
+      return filterOperator[0] === 'and' ? results.every(Boolean) : results.some(Boolean);
+    };
+    // Walk the index from just after the cursor, in the asked order, until one more than a page
+    // matches (then there is a next page).
+    const rows = indexRows(entity, index, partition);
+    const descending = sort === 'DESC';
+    let at = after === null ? (descending ? rows.length - 1 : 0) : firstAfter(rows, after, descending);
+    const page = [];
+    let more = false;
+    for (; at >= 0 && at < rows.length; at += descending ? -1 : 1) {
+      const record = kit.live(table, rows[at].key);
+      if (!record || !wanted(record)) continue;
+      if (page.length === limit) {
+        more = true;
+        break;
+      }
+      page.push({ ...rows[at], record });
+    }
     const out = { data: page.map(({ key, record }) => kit.describe(key, record, fields)) };
-    if (remaining.length > limit) out.cursor = encodeCursor(page[page.length - 1].position, shape);
+    if (more) out.cursor = encodeCursor(page[page.length - 1].position, shape);
     return { status: 200, json: out };
+  }
+
+  /** The index's entries `{ key, position: [range value, key] }`, ascending (items without the range attribute are not in it: a sparse index). */
+  function indexRows(entity, index, partition) {
+    const table = tables.get(entity.name);
+    const id = JSON.stringify([entity.name, index.name, partition]);
+    const cached = sortedIndexes.get(id);
+    if (cached && cached.version === table.version) return cached.rows;
+    const rows = [...table.entries()]
+      .filter(([, record]) => record.value[index.range] !== undefined && index.partition.every((attr, i) => record.value[attr] === partition[i]))
+      .map(([key, record]) => ({ key, position: [record.value[index.range], key] }))
+      .sort((x, y) => comparePositions(x.position, y.position));
+    sortedIndexes.set(id, { version: table.version, rows });
+    return rows;
   }
 
   /**

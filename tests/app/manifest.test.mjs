@@ -37,6 +37,8 @@ before(() => {
   manifestText = fs.readFileSync(path.join(REPO, 'manifest.yml'), 'utf8');
   fs.writeFileSync(path.join(appDir, 'manifest.yml'), manifestText);
   fs.symlinkSync(path.join(REPO, 'src'), path.join(appDir, 'src'));
+  fs.mkdirSync(path.join(appDir, 'probe'));
+  fs.copyFileSync(path.join(REPO, 'tests/app/fixtures/lint-probe.js'), path.join(appDir, 'probe/lint-probe.js'));
   fs.writeFileSync(path.join(appDir, 'package.json'), fs.readFileSync(path.join(REPO, 'package.json')));
   for (const resource of YAML.parse(manifestText).resources) {
     const target = path.join(appDir, resource.path);
@@ -71,7 +73,16 @@ test('@forge/manifest FULL validation passes', async () => {
 test('every function handler is exported by the bundled entry (as Forge bundles it)', async () => {
   const manifest = readManifest(REPO);
   const { handlers, bundles } = await loadFunctions({ appDir: REPO, manifest });
-  assert.deepEqual([...handlers.keys()].sort(), ['admin-resolver', 'audit-retention', 'gate', 'panel-resolver', 'portal-resolver', 'privacy-report', 'webhook', 'webhook-token']);
+  assert.deepEqual([...handlers.keys()].sort(), [
+    'admin-resolver',
+    'audit-retention',
+    'gate',
+    'panel-resolver',
+    'portal-resolver',
+    'privacy-report',
+    'webhook',
+    'webhook-token',
+  ]);
   // Each handler's file is its own bundle, carrying only the wasm module its code imports: the
   // webhook loads the core module alone (its size budget); every other function the console
   // module, which holds all of the core module too.
@@ -127,8 +138,11 @@ test('the app asks for the narrowest scopes and reaches only Incode hosts', () =
   }
 });
 
-/** Runs @forge/lint's client-side linters offline; returns the problems as "file:line message". */
-async function lintOffline(manifest) {
+/**
+ * Runs @forge/lint's client-side linters offline over the app's sources (and `extra` files);
+ * returns the problems as "file:line message".
+ */
+async function lintOffline(manifest, extra = []) {
   const empty = path.join(appDir, 'empty-spec.json');
   fs.writeFileSync(empty, JSON.stringify({ paths: {} }));
   Object.assign(process.env, {
@@ -160,7 +174,8 @@ async function lintOffline(manifest) {
     const files = fs
       .readdirSync(path.join(appDir, 'src'))
       .filter((f) => f.endsWith('.js'))
-      .map((f) => `src/${f}`);
+      .map((f) => `src/${f}`)
+      .concat(extra);
     // The manifest linters re-run the schema validation of the FULL test above (minutes of CPU
     // for the same verdict); every linter of the source code runs.
     const linters = (await getClientSideLintersOnly(manifest, 'development', logger, new OfflineFlags())).filter(
@@ -179,13 +194,13 @@ test('forge lint (client-side source linters, offline) finds no problem', async 
   assert.deepEqual(await lintOffline(YAML.parse(manifestText)), []);
 });
 
-// The calls the core plans (the admin page's workflows, groups and fields) are built in Rust, out
-// of forge lint's sight: rust/tests/core_vectors.rs checks each against the manifest's scopes.
+// The calls the core plans are built in Rust, out of forge lint's sight: rust/tests/core_vectors.rs
+// checks each against the manifest's scopes. This shows the linter does check the routes it sees.
 test('forge lint really checks the routes: without a scope, the calls that need it are reported', async () => {
   for (const [scope, route] of [['read:jira-work', '/rest/api/3/mypermissions']]) {
     const manifest = YAML.parse(manifestText);
     manifest.permissions.scopes = manifest.permissions.scopes.filter((s) => s !== scope);
-    const problems = await lintOffline(manifest);
+    const problems = await lintOffline(manifest, ['probe/lint-probe.js']);
     assert.ok(
       problems.some((p) => p.includes(route) && p.includes('permission-scope-required')),
       `${scope}: ${JSON.stringify(problems)}`,

@@ -281,7 +281,7 @@ pub fn retention_start(
     #[wasm_bindgen(unchecked_param_type = "RetentionInput")] input: JsValue,
 ) -> JsResult {
     let input: admin::retention::RetentionInput = from_js("retention input", input)?;
-    to_js(&admin::retention::start(input))
+    to_js(&crossing(admin::retention::start(input)))
 }
 
 /// The retention run's next step.
@@ -292,7 +292,7 @@ pub fn retention_next(
 ) -> JsResult {
     let state: admin::retention::RetentionState = from_js("retention state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&admin::retention::next(state, &results))
+    to_js(&crossing(admin::retention::next(state, &results)))
 }
 
 // The agent panel's actions, as planners (`rust/src/actions/`): `src/run.js` performs each step
@@ -355,7 +355,7 @@ pub fn cancel_next(
 #[wasm_bindgen(js_name = gateStart, unchecked_return_type = "Step<unknown, GateVerdict>")]
 pub fn gate_start(#[wasm_bindgen(unchecked_param_type = "GateInput")] input: JsValue) -> JsResult {
     let input: gate::GateInput = from_js("gate input", input)?;
-    to_js(&gate::start(input))
+    to_js(&crossing(gate::start(input)))
 }
 
 #[wasm_bindgen(js_name = gateNext, unchecked_return_type = "Step<unknown, GateVerdict>")]
@@ -365,7 +365,7 @@ pub fn gate_next(
 ) -> JsResult {
     let state: gate::GateState = from_js("gate state", state)?;
     let results: Results = from_js("results", results)?;
-    to_js(&gate::next(state, results))
+    to_js(&crossing(gate::next(state, results)))
 }
 
 /// A gate rule's configuration as its configuration page shows it: defaults filled in, or the

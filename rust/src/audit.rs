@@ -96,6 +96,25 @@ pub struct Entry {
     pub duration_ms: f64,
 }
 
+impl Action {
+    /// The action in the report's words.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Sent => "Link sent",
+            Action::Resent => "Link resent",
+            Action::Cancelled => "Cancelled",
+            Action::Expired => "Link expired",
+            Action::Outcome => "Result",
+            Action::LateResult => "Late result (kept, not applied)",
+            Action::IgnoredResult => "Result not applied",
+            Action::GatePassed => "Gated transition allowed",
+            Action::GateRefused => "Gated transition refused",
+            Action::CredentialsTested => "Credentials tested",
+            Action::SettingsChanged => "Settings changed",
+        }
+    }
+}
+
 impl Entry {
     /// An entry about the verification `record` (its stored value), at `at_ms`. Its actor is
     /// the agent who sent the link: results, expiries and late results are counted against the

@@ -697,7 +697,11 @@ export type ReportRow = { key: string,
 /**
  * The time, ISO 8601 UTC.
  */
-at: string, entry: AuditEntry, };
+at: string, 
+/**
+ * What happened and the status after it, in the words the app uses everywhere.
+ */
+actionName: string, outcomeName: string, entry: AuditEntry, };
 
 /**
  * A request refused before anything is read or authenticated.

@@ -278,7 +278,7 @@ export function App({ env }) {
       </form>
 
       <Deliveries env={env} onLoaded={onDeliveries} />
-      <Report env={env} />
+      <Report env={env} rules={rules} />
     </main>
   );
 }

@@ -6,7 +6,7 @@ import Select from '@atlaskit/select';
 import Textfield from '@atlaskit/textfield';
 import { call } from '../shared/bridge.js';
 import { ErrorNotice } from '../shared/components.jsx';
-import { OUTCOME_CHOICES, collect, csvFileName, defaultForm, filterOf } from './report.js';
+import { collect, csvFileName, defaultForm, filterOf, outcomeChoices } from './report.js';
 
 /** @typedef {import('./report.js').ReportForm} ReportForm */
 /** @typedef {import('../../src/generated/core.js').ReportAnswer} ReportAnswer */
@@ -61,8 +61,8 @@ function cellsOf(row) {
     key: row.key,
     cells: [
       { key: 'at', content: <span className="nowrap">{row.at.replace('T', ' ').replace('Z', '')}</span> },
-      { key: 'action', content: <code>{e.action}</code> },
-      { key: 'outcome', content: e.outcome ? <Lozenge>{e.outcome}</Lozenge> : '—' },
+      { key: 'action', content: row.actionName },
+      { key: 'outcome', content: e.outcome ? <Lozenge>{row.outcomeName}</Lozenge> : '—' },
       { key: 'ticket', content: e.issueKey || '—' },
       { key: 'agent', content: e.actorName || e.actorAccountId || '—' },
       { key: 'person', content: e.erased ? <em className="muted">erased</em> : e.personName || e.personEmail || '—' },
@@ -75,9 +75,10 @@ function cellsOf(row) {
 /**
  * The verification report over the audit trail: filter, totals, the list page by page, and a
  * CSV export of what the filter shows. Every figure and cell comes from the core.
- * @param {{ env: import('../shared/types.js').PageEnv }} props
+ * @param {{ env: import('../shared/types.js').PageEnv, rules: import('../shared/types.js').AdminRules }} props
  */
-export function Report({ env: _env }) {
+export function Report({ env: _env, rules }) {
+  const outcomes = outcomeChoices(rules);
   const [form, setForm] = useState(/** @type {ReportForm} */ (defaultForm(Date.now())));
   const [summary, setSummary] = useState(/** @type {Summary | null} */ (null));
   const [choices, setChoices] = useState(/** @type {{ agents: Record<string, string>, projects: string[] }} */ ({ agents: {}, projects: [] }));
@@ -212,8 +213,8 @@ export function Report({ env: _env }) {
           <Select
             inputId="report-outcome"
             aria-label="Outcome"
-            options={[...OUTCOME_CHOICES]}
-            value={OUTCOME_CHOICES.find((o) => o.value === form.outcome) ?? OUTCOME_CHOICES[0]}
+            options={outcomes}
+            value={outcomes.find((o) => o.value === form.outcome) ?? outcomes[0]}
             onChange={(o) => edit({ outcome: o?.value ?? '' })}
           />
         </div>

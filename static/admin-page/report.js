@@ -10,16 +10,14 @@
 
 const DAY_MS = 86_400_000;
 
-/** The outcomes the filter offers (the verification statuses an entry ends with). */
-export const OUTCOME_CHOICES = Object.freeze([
-  { value: '', label: 'Any outcome' },
-  { value: 'passed', label: 'Passed' },
-  { value: 'failed', label: 'Failed' },
-  { value: 'manualReview', label: 'Manual review' },
-  { value: 'cancelled', label: 'Cancelled' },
-  { value: 'expired', label: 'Expired' },
-  { value: 'requested', label: 'Sent' },
-]);
+/**
+ * The outcomes the filter offers: the verification states an entry ends with, named as the core
+ * names them everywhere (`rules.states`).
+ * @param {import('../shared/types.js').AdminRules} rules
+ */
+export function outcomeChoices(rules) {
+  return [{ value: '', label: 'Any outcome' }, ...rules.states.filter((s) => s.state !== 'replaced').map((s) => ({ value: s.state, label: s.name }))];
+}
 
 /** `YYYY-MM-DD` of an epoch ms, in UTC. @param {number} ms */
 export const dayOf = (ms) => new Date(ms).toISOString().slice(0, 10);

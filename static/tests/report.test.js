@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { collect, csvFileName, defaultForm, filterOf } from '../admin-page/report.js';
+import { collect, csvFileName, defaultForm, filterOf, outcomeChoices } from '../admin-page/report.js';
+import { adminRules } from '../../src/console.js';
+
+describe('the outcome filter', () => {
+  it('offers every state by the core name, after "any"', () => {
+    const choices = outcomeChoices(adminRules());
+    expect(choices[0]).toEqual({ value: '', label: 'Any outcome' });
+    expect(choices).toContainEqual({ value: 'manualReview', label: 'Pending review' });
+    expect(choices.map((c) => c.value)).not.toContain('replaced');
+  });
+});
 
 describe('the report filter', () => {
   it('covers whole UTC days, the end day included', () => {

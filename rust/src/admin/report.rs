@@ -123,6 +123,9 @@ pub struct ReportRow {
     pub key: String,
     /// The time, ISO 8601 UTC.
     pub at: String,
+    /// What happened and the status after it, in the words the app uses everywhere.
+    pub action_name: &'static str,
+    pub outcome_name: String,
     pub entry: Entry,
 }
 
@@ -329,6 +332,8 @@ fn answer(state: ReportState, cursor: Option<String>) -> ReportAnswer {
                 .map(|(key, entry)| ReportRow {
                     key,
                     at: iso_utc(entry.at_ms as i64),
+                    action_name: entry.action.name(),
+                    outcome_name: outcome_name(&entry.outcome),
                     entry,
                 })
                 .collect();
@@ -480,6 +485,20 @@ fn csv_header() -> String {
     format!("{}\r\n", cells.join(","))
 }
 
+/// A verification status by the name of its state (`panel::ShownState`), or as it is stored.
+pub fn outcome_name(outcome: &str) -> String {
+    crate::panel::ShownState::ALL
+        .into_iter()
+        .find(|state| {
+            serde_json::to_value(state)
+                .ok()
+                .as_ref()
+                .and_then(Value::as_str)
+                == Some(outcome)
+        })
+        .map_or_else(|| outcome.to_owned(), |state| state.name().to_owned())
+}
+
 /// One entry as a CSV line, the columns of `CSV_COLUMNS`.
 pub fn csv_line(entry: &Entry) -> String {
     let action = match serde_json::to_value(entry.action) {
@@ -531,6 +550,14 @@ pub fn csv_cell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_name_the_action_and_the_state_in_the_app_s_words() {
+        assert_eq!(outcome_name("manualReview"), "Pending review");
+        assert_eq!(outcome_name("requested"), "Link sent");
+        assert_eq!(outcome_name("connected"), "connected");
+        assert_eq!(Action::GateRefused.name(), "Gated transition refused");
+    }
 
     #[test]
     fn cells_are_quoted_and_formulas_neutralised() {

@@ -13,7 +13,11 @@
 //!   came after the session was cancelled or expired;
 //! - liveness, checked at quiescent states: once every authentic delivery has been answered with
 //!   a success (Incode stopped retrying, nothing else running), every event the record accepted
-//!   has all its effects. (Stateright's `eventually` misses paths that join a state already seen,
+//!   has all its effects: one comment each, the ticket moved, and the app's status field (what
+//!   people read) and the issue property (what JQL searches) following the record's status;
+//! - the audit trail, at the same quiescent states: one entry per applied outcome under its
+//!   event's key, none for a forged delivery, and an unknown session's delivery only ever
+//!   recorded as ignored. (Stateright's `eventually` misses paths that join a state already seen,
 //!   so it is not used.)
 //!
 //! Several bounded configurations, each printed with its bounds, states and time.
@@ -92,6 +96,8 @@ pub struct World {
     status_by_delivery: bool,
     /// The issue property was last written by an agent's action (a resend's, even unrecorded).
     property_by_agent: bool,
+    /// The app's status field was last written by an agent's action.
+    field_by_agent: bool,
     violations: Vec<(Rule, String)>,
 }
 
@@ -206,6 +212,7 @@ fn faults_of(step: &Planned) -> Vec<StepFault> {
                 Effect::PostOutcomeComment { .. }
                     | Effect::TakeOutcomeTransition { .. }
                     | Effect::RecordStatus { .. }
+                    | Effect::IndexStatus { .. }
                     | Effect::AskIncode { .. }
             );
             if changes {
@@ -252,6 +259,8 @@ fn broke(rule: Rule) -> fn(&Config, &World) -> bool {
 
 const LIVENESS: &str = "once deliveries stop failing, every accepted event has its effects";
 const ONE_COMMENT: &str = "no event gets two comments";
+const AUDITED: &str =
+    "once deliveries stop failing, each applied outcome has one audit entry, no untrusted one";
 
 impl Model for Config {
     type State = World;
@@ -272,6 +281,7 @@ impl Model for Config {
             decided: Vec::new(),
             status_by_delivery: false,
             property_by_agent: false,
+            field_by_agent: false,
             violations: Vec::new(),
         }]
     }
@@ -367,6 +377,9 @@ impl Model for Config {
         properties.push(Property::always(LIVENESS, |c: &Config, w: &World| {
             rules::complete_when_quiet(w, &c.roles)
         }));
+        properties.push(Property::always(AUDITED, |c: &Config, w: &World| {
+            rules::audited_when_quiet(w, &c.roles)
+        }));
         properties.push(Property::sometimes(
             self.reach.0,
             |c: &Config, w: &World| (c.reach.1)(w),
@@ -395,13 +408,15 @@ fn check(config: Config, until: Option<&'static str>) -> (usize, Vec<String>, f6
         .map(|(name, path)| {
             let last = path.last_state();
             format!(
-                "{name}: {:?}\n  actions: {:?}\n  comments: {:?}, issue: {} (moved {}), property: {:?}, records: {:?}, actors: {:?}",
+                "{name}: {:?} {:?}\n  actions: {:?}\n  comments: {:?}, issue: {} (moved {}), property: {:?}, field: {:?}, records: {:?}, actors: {:?}",
                 last.violations,
+                rules::audit_violation(last),
                 path.clone().into_actions(),
                 last.jira.comments,
                 last.jira.status,
                 last.jira.moves,
                 last.jira.property,
+                last.jira.field,
                 last.kvs.records("v:", last.now).iter().map(|(k, v)| format!("{k} {} rev {}", v["status"], v["rev"])).collect::<Vec<_>>(),
                 last.actors.iter().map(|a| match a {
                     Actor::Running { attempt, .. } => format!("running (attempt {attempt})"),
@@ -601,6 +616,57 @@ fn forged_and_unknown_deliveries() {
     keeps_every_rule("untrusted");
 }
 
+/// The model's transaction: a claim on a taken entity key lands nothing (not even the entity
+/// deletes); otherwise the sets, the deletes and the entity deletes land together.
+#[test]
+fn a_claimed_key_fails_the_whole_transaction() {
+    use incode_verify_core::plan::EntityKey;
+    let entry = |key: &str| Write {
+        key: key.into(),
+        value: json!({ "schemaVersion": 2 }),
+        ttl: None,
+        secret: false,
+        entity: Some("audit".into()),
+    };
+    let mut kvs = Kvs::default();
+    kvs.set(&entry("gate:1"), T0);
+    kvs.set(&entry("old:1"), T0);
+    let mut jira = Jira::default();
+    let claiming = |key: &str| actors::Ops {
+        writes: vec![entry(key), entry("other:1")],
+        claims: vec![key.into()],
+        entity_deletes: vec![EntityKey {
+            entity: "audit".into(),
+            key: "old:1".into(),
+        }],
+        ..actors::Ops::default()
+    };
+    let (results, landed) = world::perform(
+        &mut kvs,
+        &mut jira,
+        &claiming("gate:1"),
+        StepFault::None,
+        T0,
+    );
+    assert!(!landed);
+    assert_eq!(
+        results.write_failed.as_deref(),
+        Some("CONDITIONAL_CHECK_FAILED")
+    );
+    assert!(kvs.entity("audit", "other:1").is_none());
+    assert!(kvs.entity("audit", "old:1").is_some());
+    let (results, landed) = world::perform(
+        &mut kvs,
+        &mut jira,
+        &claiming("gate:2"),
+        StepFault::None,
+        T0,
+    );
+    assert!(landed && results.write_failed.is_none());
+    assert!(kvs.entity("audit", "gate:2").is_some() && kvs.entity("audit", "other:1").is_some());
+    assert!(kvs.entity("audit", "old:1").is_none());
+}
+
 /// Runs the configuration `name` with broken `planners` until `property` fails, and checks
 /// that it did.
 fn caught(name: &str, planners: Planners, property: &'static str) {
@@ -713,7 +779,7 @@ fn a_record_written_after_the_release_is_caught() {
     caught("duplicates", planners, rules::RULES[0].1);
 }
 
-/// A duplicate that does not write the issue property again leaves it missing when the first
+/// A duplicate that does not write the status field again leaves it missing when the first
 /// delivery's write failed: the liveness check at quiescent states catches it.
 #[test]
 fn a_duplicate_that_does_not_finish_the_effects_is_caught() {
@@ -730,6 +796,41 @@ fn a_duplicate_that_does_not_finish_the_effects_is_caught() {
         ..REAL
     };
     caught("duplicates", planners, LIVENESS);
+}
+
+/// The same for the issue property: a duplicate that does not write it again leaves the index
+/// behind the record.
+#[test]
+fn a_duplicate_that_does_not_finish_the_index_is_caught() {
+    fn lazy(state: DeliveryState, results: Results) -> delivery::Planned {
+        let mut step = delivery::next(state, results);
+        if !step.writes.iter().any(|w| w.key.starts_with("v:")) {
+            step.effects
+                .retain(|e| !matches!(e, Effect::IndexStatus { .. }));
+        }
+        step
+    }
+    let planners = Planners {
+        delivery_next: lazy,
+        ..REAL
+    };
+    caught("duplicates", planners, LIVENESS);
+}
+
+/// A delivery whose transaction leaves out the outcome's audit entry applies an outcome the
+/// trail never shows.
+#[test]
+fn an_outcome_without_its_audit_entry_is_caught() {
+    fn untraced(state: DeliveryState, results: Results) -> delivery::Planned {
+        let mut step = delivery::next(state, results);
+        step.writes.retain(|w| !w.key.starts_with("outcome:"));
+        step
+    }
+    let planners = Planners {
+        delivery_next: untraced,
+        ..REAL
+    };
+    caught("duplicates", planners, AUDITED);
 }
 
 /// An action as the checker prints it (`Step(0, Transaction(Lost))`, `Retry(1)`, `Tick`).

@@ -21,6 +21,10 @@
 //    https://developer.atlassian.com/platform/forge/storage-reference/transactions/; custom
 //    entities are stored apart from key-value pairs,
 //    https://developer.atlassian.com/platform/forge/storage-reference/storage-api-custom-entities/).
+// 7. An entity set under a condition that does not hold (a claim: nothing may be stored under the
+//    key yet) cancels the whole transaction, its entity deletes included; when it holds they all
+//    land: documented by Atlassian (conditional operations in transactions,
+//    https://developer.atlassian.com/platform/forge/storage-reference/transactions/).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
@@ -201,5 +205,29 @@ describe('Forge KVS guarantees the exactly-once protocol relies on', () => {
     assert.equal(store.getEntity(EVENTS, 'entry:1')?.outcome, 'passed', 'the entity set landed with it');
     assert.equal(store.get('entry:1'), 'plain value', 'the plain value of the same key is another value');
     assert.equal((await run(() => kvs.entity(EVENTS).get('entry:1')))?.outcome, 'passed');
+  });
+
+  it('7. a claim on a taken entity key cancels the transaction, entity deletes included', async () => {
+    const { run, kvs: store } = barePlatform();
+    const entry = (outcome) => ({ issueKey: 'HELP-1', at: 1, outcome });
+    await run(() => kvs.transact().set('claim:1', entry('passed'), { entityName: EVENTS }).set('old:1', entry('failed'), { entityName: EVENTS }).execute());
+    const claim = (key) => () =>
+      kvs
+        .transact()
+        .set(key, entry('claimed'), { entityName: EVENTS, conditions: new Filter().and('outcome', FilterConditions.notExists()) })
+        .set('record:1', { rev: 2 })
+        .delete('old:1', { entityName: EVENTS })
+        .execute();
+
+    const refused = await rejection(() => run(claim('claim:1')));
+    assert.match(refused.message, /condition/i);
+    assert.equal(store.getEntity(EVENTS, 'claim:1')?.outcome, 'passed', 'the claimed key keeps its value');
+    assert.equal(store.get('record:1'), undefined, 'no set of the cancelled transaction lands');
+    assert.equal(store.getEntity(EVENTS, 'old:1')?.outcome, 'failed', 'nor its entity delete');
+
+    await run(claim('claim:2'));
+    assert.equal(store.getEntity(EVENTS, 'claim:2')?.outcome, 'claimed');
+    assert.deepEqual(store.get('record:1'), { rev: 2 });
+    assert.equal(store.getEntity(EVENTS, 'old:1'), undefined, 'the entity delete landed with it');
   });
 });

@@ -111,11 +111,33 @@ pub fn check_step(
     if status_changed {
         world.status_by_delivery = role.is_delivery();
     }
-    let property_written = ops.effects.iter().enumerate().any(|(i, e)| {
-        matches!(e, Effect::RecordStatus { .. }) && fault != StepFault::Effect(i, CallFault::Failed)
-    });
-    if property_written {
+    let written = |field: bool| {
+        ops.effects.iter().enumerate().any(|(i, e)| {
+            let this = match e {
+                Effect::RecordStatus { .. } => field,
+                Effect::IndexStatus { .. } => !field,
+                _ => false,
+            };
+            this && fault != StepFault::Effect(i, CallFault::Failed)
+        })
+    };
+    if written(false) {
         world.property_by_agent = !role.is_delivery();
+    }
+    if written(true) {
+        world.field_by_agent = !role.is_delivery();
+    }
+    if let Role::Delivery { forged: true, .. } = role {
+        // An unauthenticated delivery leaves no trace in the audit trail.
+        if ops
+            .writes
+            .iter()
+            .chain(&ops.puts)
+            .any(|w| w.entity.is_some())
+        {
+            let text = "a forged delivery wrote an audit entry".to_owned();
+            world.violations.push((Rule::Effect, text));
+        }
     }
     if let Role::Delivery {
         session, forged, ..
@@ -169,6 +191,7 @@ fn check_effects(
             Effect::PostOutcomeComment { .. }
                 | Effect::TakeOutcomeTransition { .. }
                 | Effect::RecordStatus { .. }
+                | Effect::IndexStatus { .. }
                 | Effect::TellPanel { .. }
         )
     });
@@ -192,11 +215,13 @@ fn check_effects(
     let written = ops.writes.iter().find(|w| w.key == key).map(|w| &w.value);
     let applied = written.filter(|w| w["last"]["key"] != was["last"]["key"]);
     let mut new_status = None;
+    let mut new_text = None;
     if let Some(record) = applied {
         let event = record["last"]["key"].as_str().unwrap_or("").to_owned();
         if live(&was, now) {
             world.decided.push((event, status(record).to_owned()));
             new_status = Some(status(record).to_owned());
+            new_text = record["statusText"].as_str().map(str::to_owned);
         } else if status(record) != status(&was) {
             let text = format!("{event} applied to a {} session", status(&was));
             world.violations.push((Rule::Effect, text));
@@ -213,7 +238,16 @@ fn check_effects(
                 (!world.decided.iter().any(|(_, s)| name == s.as_str()))
                     .then(|| format!("a transition for {name}, never accepted on a live session"))
             }
-            Effect::RecordStatus { request } => {
+            Effect::RecordStatus { text, .. } => {
+                let own = was["statusText"] == text.as_str() || new_text.as_ref() == Some(text);
+                (!own).then(|| {
+                    format!(
+                        "the status field says {text:?}, the record {:?}",
+                        was["statusText"]
+                    )
+                })
+            }
+            Effect::IndexStatus { request } => {
                 let body: Value = request
                     .body
                     .as_deref()
@@ -238,15 +272,10 @@ fn check_effects(
 
 /// Once no delivery fails any more (every authentic one answered with a success), every
 /// event the record accepted has its effects: one comment each, the ticket moved by the latest
-/// outcome, and the issue property showing the record's status when a delivery set it (and no
-/// agent's action wrote the property since).
+/// outcome, and the issue property and the app's status field showing the record's status when a
+/// delivery set it (and no agent's action wrote them since).
 pub fn complete_when_quiet(w: &World, roles: &[Role]) -> bool {
-    let quiet = w.actors.iter().zip(roles).all(|(a, role)| match a {
-        super::Actor::Answered { status, .. } => !role.genuine() || *status < 300,
-        super::Actor::Gone { .. } => !role.genuine(),
-        _ => false,
-    });
-    !quiet || effects_present(w)
+    !quiet(w, roles) || effects_present(w)
 }
 
 /// Every accepted event's effects are there.
@@ -269,7 +298,59 @@ pub fn effects_present(w: &World) -> bool {
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default();
     // An agent's later write (a cancel's, a resend's) supersedes what a delivery wrote.
-    let shown =
+    let indexed =
         !w.status_by_delivery || w.property_by_agent || status(&property) == status(&record);
-    commented && moved && shown
+    let shown = !w.status_by_delivery
+        || w.field_by_agent
+        || w.jira.field.as_deref() == record["statusText"].as_str();
+    commented && moved && indexed && shown
+}
+
+/// Once no delivery fails any more, the audit trail holds exactly one entry per outcome the
+/// records applied (under `outcome:{event key}`, saying that outcome) and nothing of a forged
+/// delivery's; an unknown session's delivery is only ever recorded as ignored.
+pub fn audited_when_quiet(w: &World, roles: &[Role]) -> bool {
+    !quiet(w, roles) || audit_violation(w).is_none()
+}
+
+/// What is wrong with the audit trail, if anything.
+pub fn audit_violation(w: &World) -> Option<String> {
+    let mut applied = Vec::new();
+    for (_, record) in w.kvs.records("v:", w.now) {
+        for o in record["outcomes"].as_array().into_iter().flatten() {
+            let key = o["key"].as_str().unwrap_or("");
+            applied.push(format!("outcome:{key}"));
+            let Some(entry) = w.kvs.entity("audit", &format!("outcome:{key}")) else {
+                return Some(format!("no audit entry for the applied outcome {key}"));
+            };
+            if entry["action"] != "outcome" || entry["sessionId"] != record["sessionId"] {
+                return Some(format!("the audit entry of {key} is {entry}"));
+            }
+        }
+    }
+    for (key, stored) in &w.kvs.entities {
+        let entry: Value = serde_json::from_str(&stored.json).unwrap_or_default();
+        let key = key.strip_prefix("audit/").unwrap_or(key);
+        if entry["action"] == "outcome" && !applied.iter().any(|a| a == key) {
+            return Some(format!(
+                "an outcome audit entry {key} of no applied outcome"
+            ));
+        }
+        let unknown = entry["sessionId"] == UNKNOWN_SESSION || key.contains(UNKNOWN_SESSION);
+        if unknown && entry["action"] != "ignoredResult" {
+            return Some(format!(
+                "an audit entry {key} for an unknown session: {entry}"
+            ));
+        }
+    }
+    None
+}
+
+/// No delivery fails any more: every authentic one answered with a success, nothing running.
+fn quiet(w: &World, roles: &[Role]) -> bool {
+    w.actors.iter().zip(roles).all(|(a, role)| match a {
+        super::Actor::Answered { status, .. } => !role.genuine() || *status < 300,
+        super::Actor::Gone { .. } => !role.genuine(),
+        _ => false,
+    })
 }

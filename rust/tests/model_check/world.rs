@@ -1,6 +1,6 @@
 //! The environment the planner runs in, as the model sees it: Forge KVS with exactly the
-//! guarantees the design relies on (see `GUARANTEES`), a Jira issue with its comments, workflow
-//! and property, and the realtime service. Calls may fail before they land or land with their
+//! guarantees the design relies on (see `GUARANTEES`), a Jira issue with its comments, workflow,
+//! property and the app's status field, and the realtime service. Calls may fail before they land or land with their
 //! answer lost; the planner's own code is what runs between them.
 
 use std::collections::BTreeMap;
@@ -21,6 +21,7 @@ pub const GUARANTEES: &[&str] = &[
     "D+I (4): a value has expired once its TTL from its write has passed (documented: runtime-reference/storage-api-basic-api); reads stop seeing it at once (inferred)",
     "I (5): a call that times out may or may not have landed, and lands (if at all) before its caller sees the timeout",
     "D (6): a custom entity's set in a transaction lands with its other sets or not at all, in the entity's own key space (storage-reference/transactions, storage-api-custom-entities)",
+    "D (7): a transaction whose conditional entity set finds a value under its key lands nothing; its entity deletes land with its sets (storage-reference/transactions)",
     "D: an invocation is stopped at its time limit (a webtrigger at 55 s, a resolver at 25 s), before a 70 s lease runs out (platform limits)",
 ];
 
@@ -93,15 +94,24 @@ impl Kvs {
     pub fn delete(&mut self, key: &str, secret: bool) {
         self.space(secret).remove(key);
     }
+
+    /// The stored value of `entity` under `key`, if any (entities have no TTL).
+    pub fn entity(&self, entity: &str, key: &str) -> Option<Value> {
+        self.entities
+            .get(&format!("{entity}/{key}"))
+            .and_then(|s| serde_json::from_str(&s.json).ok())
+    }
 }
 
 /// The issue: comments (the event key each carries, "" for none), where it is in its workflow,
-/// its property, and how often it moved.
+/// its property, the app's status field (the text people read), and how often it moved.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Default)]
 pub struct Jira {
     pub comments: Vec<String>,
     pub status: String,
     pub property: Option<String>,
+    /// The app's status field (`jira:customField`), written only through `SetAppField`.
+    pub field: Option<String>,
     pub moves: u8,
     /// Sessions Incode started (links it sent) for a resend.
     pub sessions_started: u8,
@@ -160,6 +170,19 @@ impl Jira {
                 return ok(200, json!({ "token": "t", "expiresAt": now + 3_600_000 }))
             }
             Call::ReportPersonalData { .. } => return ok(200, json!([])),
+            Call::SetAppField { module_key, body } => {
+                // Jira's app field endpoint: one update of this issue, by its numeric id.
+                let body: Value = serde_json::from_str(body).unwrap_or_default();
+                let update = &body["updates"][0];
+                let ours = module_key == incode_verify_core::jira::STATUS_FIELD
+                    && update["issueIds"]
+                        == json!([super::actors::ISSUE_ID.parse::<u64>().unwrap_or(0)]);
+                let Some(text) = update["value"].as_str().filter(|_| ours) else {
+                    return ok(400, json!({ "errorMessages": ["bad update"] }));
+                };
+                self.field = Some(text.to_owned());
+                return ok(204, Value::Null);
+            }
             Call::Incode { request } => {
                 // A token, or a new session: Incode sends the employee a second link.
                 let url = request.url.as_deref().unwrap_or("");
@@ -339,18 +362,32 @@ pub fn perform<S, R>(
     };
     let mut write_failed = None;
     let mut landed = false;
-    if !step.writes.is_empty() || !step.deletes.is_empty() {
-        if tx != CallFault::Failed {
-            landed = true;
-            for w in &step.writes {
-                kvs.set(w, now);
+    if !step.writes.is_empty() || !step.deletes.is_empty() || !step.entity_deletes.is_empty() {
+        // A claimed entity key already holding a value fails the whole transaction.
+        let claimed = step.writes.iter().any(|w| {
+            step.claims.contains(&w.key)
+                && w.entity
+                    .as_deref()
+                    .is_some_and(|e| kvs.entity(e, &w.key).is_some())
+        });
+        if claimed && tx != CallFault::Failed {
+            write_failed = Some("CONDITIONAL_CHECK_FAILED".to_owned());
+        } else {
+            if tx != CallFault::Failed {
+                landed = true;
+                for w in &step.writes {
+                    kvs.set(w, now);
+                }
+                for d in &step.deletes {
+                    kvs.delete(&d.key, d.secret);
+                }
+                for d in &step.entity_deletes {
+                    kvs.entities.remove(&format!("{}/{}", d.entity, d.key));
+                }
             }
-            for d in &step.deletes {
-                kvs.delete(&d.key, d.secret);
+            if tx != CallFault::None {
+                write_failed = Some("timeout".to_owned());
             }
-        }
-        if tx != CallFault::None {
-            write_failed = Some("timeout".to_owned());
         }
     }
     for w in &step.puts {
@@ -393,7 +430,7 @@ fn run_effect(jira: &mut Jira, effect: Effect, fault: CallFault, now: i64) -> Ef
                     Call::JiraAsApp { request } | Call::JiraAsUser { request } => {
                         request.method != Method::Get
                     }
-                    Call::Incode { .. } | Call::Publish { .. } => true,
+                    Call::Incode { .. } | Call::Publish { .. } | Call::SetAppField { .. } => true,
                     _ => false,
                 };
                 let this = if changes { pending } else { CallFault::None };

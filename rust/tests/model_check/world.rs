@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 /// What the model assumes of Forge KVS and the platform, each held to the local host's KVS by
 /// the numbered test of tests/host/kvs-guarantees.test.mjs (D: documented by Atlassian, I:
-/// inferred; where from). Not assumed: conditional writes (no planner issues one) and
-/// consistency across keys (every decision reads under its lock).
+/// inferred; where from). Not assumed: conditional writes on plain keys (only custom entities
+/// have them, 7) and consistency across keys (every decision reads under its lock).
 pub const GUARANTEES: &[&str] = &[
     "I (1): a get after a set or delete that returned answers its value (single-key read-your-writes); Atlassian documents last-write-wins only (rest/v1/api-group-key-value-store)",
     "D (2): a transaction's sets and deletes land together or not at all (storage-reference/transactions)",

@@ -175,9 +175,11 @@ describe("the settings page's reads of the site", () => {
     assert.deepEqual(check('/rest/api/3/groups/picker', '/rest/api/3/groups/picker', { query: 'HELP' }).groups, [], 'case-sensitive unless asked');
     const fields = check('/rest/api/3/field', '/rest/api/3/field');
     const custom = fields.filter((f) => f.custom).map((f) => [f.name, f.schema.type]);
+    // The site's own custom fields, and the app's (manifest `jira:customField`), as Jira lists them.
     assert.deepEqual(custom, [
       ['Affected employee', 'user'],
       ['Cost centre', 'string'],
+      ['Identity verification', 'string'],
     ]);
     const projects = check('/rest/api/3/project/search', '/rest/api/3/project/search', { typeKey: 'service_desk' });
     assert.deepEqual(

@@ -46,3 +46,7 @@ export const adminResolver = new Resolver()
   .define('admin.getDeliveries', adminAction('getDeliveries'))
   .define('admin.report', adminAction('report'))
   .getDefinitions();
+
+// The "Identity verified" rule's configuration pages (create, edit, view in the workflow
+// editor): Jira admins only, like the settings page.
+export const gateRuleResolver = new Resolver().define('admin.gateRule', adminAction('gateRule')).getDefinitions();

@@ -35,7 +35,7 @@ export type AdfNode = { type: string, text?: string, marks?: Array<AdfMark>, con
 /**
  * The resolvers of the admin page.
  */
-export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "sendTest" | "clearTokenCache" | "listTransitions" | "searchGroups" | "listPersonFields" | "previewComment" | "getDeliveries" | "report";
+export type AdminAction = "getSettings" | "saveSettings" | "testCredentials" | "sendTest" | "clearTokenCache" | "listTransitions" | "searchGroups" | "listPersonFields" | "previewComment" | "getDeliveries" | "report" | "gateRule";
 
 /**
  * What the resolver hands over: the action, the page's payload, the clock, and (for the
@@ -356,6 +356,24 @@ export type GateConfigCheck = {
 config?: GateConfig, errors: Array<FieldError>, };
 
 /**
+ * One field of the configuration page, in page order.
+ */
+export type GateField = { 
+/**
+ * The configuration's key the field saves to.
+ */
+field: string, kind: GateFieldKind, label: string, help: string, min?: number, max?: number, 
+/**
+ * What the page says when the value is outside the range (the gate's own message).
+ */
+message?: string, };
+
+/**
+ * How a field is entered.
+ */
+export type GateFieldKind = "minutes" | "toggle";
+
+/**
  * What Jira's transition event carries, with the executor's clock.
  */
 export type GateInput = { nowMs: number, 
@@ -375,6 +393,22 @@ configuration: unknown,
  * The status the transition leads to (`event.transition.to.id`): names the decision.
  */
 toStatus: string, };
+
+export type GateRuleAnswer = { rules: GateRules, 
+/**
+ * The saved configuration (`payload.configuration`, absent on the create page) as the gate
+ * reads it.
+ */
+check: GateConfigCheck, 
+/**
+ * The summary of the checked configuration; absent when it has errors.
+ */
+summary?: string, };
+
+/**
+ * `GateRules`: everything the configuration page needs to draw and check the form.
+ */
+export type GateRules = { fields: Array<GateField>, defaults: GateConfig, };
 
 /**
  * Jira's answer to a validator: `{ result: true }` or `{ result: false, errorMessage }`.

@@ -119,6 +119,8 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<GateVerdict>();
     v.visit::<GateConfig>();
     v.visit::<GateConfigCheck>();
+    v.visit::<crate::gate::page::GateRules>();
+    v.visit::<crate::admin::gate_rule::GateRuleAnswer>();
     v.visit::<PortalInput>();
     v.visit::<PortalView>();
     v.visit::<DeliveryRequest>();

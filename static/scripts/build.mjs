@@ -1,11 +1,16 @@
-// Builds the three Custom UI pages, each into its own dist/ with relative asset paths (Forge
+// Builds the Custom UI pages, each into its own dist/ with relative asset paths (Forge
 // serves every resource folder on its own). `node scripts/build.mjs [page...]` builds a subset.
 // A page whose sources did not change since its last build is skipped (stamps in build/ui/).
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
 import path from 'node:path';
 import { isFresh, writeStamp } from '../../dev/build-stamp.mjs';
 
-export const PAGES = ['issue-panel', 'admin-page', 'portal-panel'];
+export const PAGES = ['issue-panel', 'admin-page', 'portal-panel', 'gate-config'];
+
+// A page drawn by several resources of its module (the workflow rule's create, edit and view):
+// one folder each under dist/, the same page marked `<html data-entry="...">` so it knows which.
+export const ENTRIES = { 'gate-config': ['create', 'edit', 'view'] };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const staticDir = path.resolve(here, '..');
@@ -35,13 +40,27 @@ export async function pageConfig(page) {
     logLevel: 'warn',
     plugins: [react()],
     build: {
-      outDir: path.join(root, 'dist'),
+      outDir: ENTRIES[page] ? path.join(root, 'dist', ENTRIES[page][0]) : path.join(root, 'dist'),
       emptyOutDir: true,
       // Atlaskit and React together are large; one page is one chunk plus theme chunks.
       chunkSizeWarningLimit: 2000,
       sourcemap: false,
     },
   };
+}
+
+/** The other entries' folders: copies of the first, each marked with its entry. */
+function copyEntries(page) {
+  const [first, ...others] = ENTRIES[page] ?? [];
+  const dist = path.join(staticDir, page, 'dist');
+  for (const entry of others) {
+    fs.cpSync(path.join(dist, first), path.join(dist, entry), { recursive: true });
+    const html = path.join(dist, entry, 'index.html');
+    const text = fs.readFileSync(html, 'utf8');
+    const marked = text.replace(`data-entry="${first}"`, `data-entry="${entry}"`);
+    if (marked === text) throw new Error(`${page}/index.html carries no data-entry="${first}"`);
+    fs.writeFileSync(html, marked);
+  }
 }
 
 async function main() {
@@ -59,7 +78,9 @@ async function main() {
     }
     const started = Date.now();
     const { build } = await import('vite');
+    if (ENTRIES[page]) fs.rmSync(path.join(staticDir, page, 'dist'), { recursive: true, force: true });
     await build(await pageConfig(page));
+    copyEntries(page);
     writeStamp(staticDir, stampOf(page), pageSpec(page));
     console.log(`built ${page}/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

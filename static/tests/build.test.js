@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const staticDir = path.resolve(__dirname, '..');
 const repoDir = path.resolve(staticDir, '..');
-const PAGES = ['issue-panel', 'admin-page', 'portal-panel'];
+// The folders Forge serves: one per page, one per entry of the workflow rule's page.
+const DISTS = ['issue-panel/dist', 'admin-page/dist', 'portal-panel/dist', 'gate-config/dist/create', 'gate-config/dist/edit', 'gate-config/dist/view'];
 
 beforeAll(() => {
   const run = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: staticDir, encoding: 'utf8' });
@@ -18,12 +19,12 @@ describe('the built pages', () => {
   it('are the resource folders the manifest names', () => {
     const manifest = readFileSync(path.join(repoDir, 'manifest.yml'), 'utf8');
     const resources = [...manifest.matchAll(/^\s*path:\s*(static\/\S+)\s*$/gm)].map((m) => m[1]);
-    expect(resources.sort()).toEqual(PAGES.map((p) => `static/${p}/dist`).sort());
+    expect(resources.sort()).toEqual(DISTS.map((d) => `static/${d}`).sort());
     for (const r of resources) expect(existsSync(path.join(repoDir, r, 'index.html'))).toBe(true);
   });
 
-  it.each(PAGES)('%s loads its scripts and styles by relative path', (page) => {
-    const dist = path.join(staticDir, page, 'dist');
+  it.each(DISTS)('%s loads its scripts and styles by relative path', (folder) => {
+    const dist = path.join(staticDir, folder);
     const html = readFileSync(path.join(dist, 'index.html'), 'utf8');
     const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
     expect(refs.length).toBeGreaterThanOrEqual(2);
@@ -34,13 +35,20 @@ describe('the built pages', () => {
     expect(html).toContain('<div id="root"></div>');
   });
 
-  it.each(PAGES)('%s bundles the production build of React', (page) => {
-    const assets = path.join(staticDir, page, 'dist', 'assets');
+  it.each(DISTS)('%s bundles the production build of React', (folder) => {
+    const assets = path.join(staticDir, folder, 'assets');
     const main = readdirSync(assets).filter((f) => /^index-.*\.js$/.test(f));
     expect(main).toHaveLength(1);
     const text = readFileSync(path.join(assets, main[0]), 'utf8');
     expect(text).toContain('Minified React error');
     expect(text).not.toContain('in strict mode is not recommended');
+  });
+
+  it('marks each entry of the workflow rule page with its entry', () => {
+    for (const entry of ['create', 'edit', 'view']) {
+      const html = readFileSync(path.join(staticDir, 'gate-config', 'dist', entry, 'index.html'), 'utf8');
+      expect(html).toContain(`data-entry="${entry}"`);
+    }
   });
 
   it('ships the issue panel icon the manifest refers to', () => {

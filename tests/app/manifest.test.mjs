@@ -77,6 +77,7 @@ test('every function handler is exported by the bundled entry (as Forge bundles 
     'admin-resolver',
     'audit-retention',
     'gate',
+    'gate-rule-resolver',
     'panel-resolver',
     'portal-resolver',
     'privacy-report',
@@ -96,6 +97,7 @@ test('every function handler is exported by the bundled entry (as Forge bundles 
     'webhook-token': ['console'],
     'privacy-report': ['console'],
     gate: ['console'],
+    'gate-rule-resolver': ['console'],
     'audit-retention': ['console'],
   });
   const raw = YAML.parse(manifestText);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adminRules } from '../../src/console.js';
+import { adminRules, gateRules } from '../../src/console.js';
 import { ALL_STATES, isActive } from '../../static/shared/status.js';
 import { OUTCOMES, VARIABLE_DESCRIPTIONS } from '../../static/admin-page/logic.js';
 
@@ -47,6 +47,8 @@ function coreValues() {
     /** @type {any} */ (auth.hmac).header,
     /** @type {any} */ (auth.sharedSecret).header,
     /** @type {any} */ (auth.oauth).clientId,
+    // The workflow rule's page: its labels, help and range message come from the gate's rules.
+    ...gateRules().fields.flatMap((f) => [f.label, f.help, f.message].filter(Boolean)),
   ];
 }
 
@@ -66,7 +68,7 @@ function copiesIn(file, source, values) {
 /** The Custom UI's own sources (its tests aside). */
 function uiSources() {
   const files = [];
-  for (const dir of ['shared', 'admin-page', 'issue-panel', 'portal-panel']) {
+  for (const dir of ['shared', 'admin-page', 'issue-panel', 'portal-panel', 'gate-config']) {
     const walk = (at) => {
       for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
         const full = path.join(at, entry.name);
@@ -82,6 +84,7 @@ function uiSources() {
 test('no value of the core is copied into the UI', () => {
   const values = coreValues();
   assert.ok(values.includes('Pending review') && values.includes('MANUAL_REVIEW_APPROVED'), 'the core names them');
+  assert.ok(values.includes('One transition per verification'), 'the gate names its fields');
   const copies = uiSources().flatMap((file) => copiesIn(path.relative(root, file), fs.readFileSync(file, 'utf8'), values));
   assert.deepEqual(copies, [], 'read these from the core instead');
 });

@@ -8,7 +8,7 @@ use super::credentials::{self, TestState};
 use super::page::{self, WebhookUrls};
 use super::save::{self, SaveState};
 use super::send_test::{self, SendState};
-use super::{deliveries, lookups, preview};
+use super::{deliveries, gate_rule, lookups, preview};
 use crate::actions::agent::get;
 use crate::actions::{caller_of, jira_json, CallerContext, Refusal};
 use crate::effects::Effect;
@@ -32,6 +32,8 @@ pub enum AdminAction {
     PreviewComment,
     GetDeliveries,
     Report,
+    /// The "Identity verified" rule's configuration pages (create, edit, view).
+    GateRule,
 }
 
 /// What the resolver hands over: the action, the page's payload, the clock, and (for the
@@ -132,6 +134,7 @@ fn begin(input: AdminInput) -> AdminStep {
             asked(input.action),
         ),
         AdminAction::GetDeliveries => wrap(deliveries::start(), asked(input.action)),
+        AdminAction::GateRule => wrap(gate_rule::describe(&input.payload), asked(input.action)),
         AdminAction::Report => wrap(
             super::report::start(&input.payload, input.now_ms),
             AdminState::Report,

@@ -9,6 +9,7 @@ pub mod checklist;
 pub mod config;
 pub mod credentials;
 pub mod deliveries;
+pub mod gate_rule;
 pub mod lookups;
 pub mod page;
 pub mod preview;

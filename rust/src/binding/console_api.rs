@@ -377,3 +377,9 @@ pub fn gate_config_check(
     let configuration: serde_json::Value = from_js("gate configuration", configuration)?;
     to_js(&gate::config::check(&configuration))
 }
+
+/// What the gate rule's configuration pages draw (`GateRules`): fields, ranges, defaults.
+#[wasm_bindgen(js_name = gateRules, unchecked_return_type = "GateRules")]
+pub fn gate_rules() -> JsResult {
+    to_js(&gate::page::rules())
+}

@@ -85,9 +85,7 @@ pub fn check(value: &Value) -> GateConfigCheck {
             _ => errors.push(FieldError::new(
                 "withinMinutes",
                 "out_of_range",
-                format!(
-                    "Enter a whole number of minutes from {WITHIN_MINUTES_MIN} to {WITHIN_MINUTES_MAX}."
-                ),
+                super::page::minutes_message(),
             )),
         }
     }

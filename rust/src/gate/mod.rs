@@ -11,6 +11,7 @@
 //! (with their "used" markers); the pass's transaction.
 
 pub mod config;
+pub mod page;
 mod reason;
 
 use serde::{Deserialize, Serialize};

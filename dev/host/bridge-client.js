@@ -10,6 +10,8 @@
   var frame = scriptUrl ? scriptUrl.searchParams.get('frame') : null;
   // A page drawn in a modal (opened with @forge/bridge Modal) may close it; other pages may not.
   var inModal = scriptUrl ? scriptUrl.searchParams.get('modal') === '1' : false;
+  // A workflow rule's create or edit page (@forge/jira-bridge workflowRules.onConfigure).
+  var configures = scriptUrl ? scriptUrl.searchParams.get('configure') === '1' : false;
   var shellOrigin = location.origin;
 
   function bridgeError(message, code) {
@@ -205,9 +207,45 @@
   // says when it closed, with the payload its page closed it with.
   var modalClosers = {};
   var modalSeq = 0;
+  // The rule page's onConfigure callback. The workflow editor's Add / Update button asks for the
+  // configuration; the callback answers JSON text, or undefined to keep the dialog open.
+  var ruleCallback = null;
+  function setRuleCallback(payload) {
+    var fn = payload && payload.data && payload.data.onConfigure;
+    if (!configures) return Promise.reject(bridgeError('Only a workflow rule\'s create or edit page can register onConfigure'));
+    if (typeof fn !== 'function') return Promise.reject(bridgeError('onConfigure needs a function'));
+    ruleCallback = fn;
+    toShell('workflowRuleConfigurable', {});
+    return Promise.resolve(true);
+  }
+  function configureRule(requestId) {
+    var answer = function (data) {
+      data.requestId = requestId;
+      toShell('workflowRuleConfiguration', data);
+    };
+    if (!ruleCallback) return answer({ error: 'The page registered no onConfigure callback' });
+    Promise.resolve()
+      .then(function () {
+        return ruleCallback();
+      })
+      .then(
+        function (value) {
+          if (value === undefined) answer({ blocked: true });
+          else if (typeof value !== 'string') answer({ error: 'onConfigure answered a ' + typeof value + ', not the configuration as JSON text' });
+          else answer({ configuration: value });
+        },
+        function (error) {
+          answer({ error: 'onConfigure failed: ' + ((error && error.message) || String(error)) });
+        },
+      );
+  }
   window.addEventListener('message', function (event) {
     var message = event.data;
     if (event.source !== window.parent || event.origin !== shellOrigin) return;
+    if (message && message.source === 'forge-host-shell' && message.type === 'configureWorkflowRule' && configures) {
+      configureRule(message.requestId);
+      return;
+    }
     if (!message || message.source !== 'forge-host-shell' || message.type !== 'modalClosed') return;
     var onClose = modalClosers[message.modalId];
     delete modalClosers[message.modalId];
@@ -337,6 +375,7 @@
     onPublic: function (p) {
       return listen(p.event, p.callback, true);
     },
+    setWorkflowRuleConfigurationCallback: setRuleCallback,
     emitFrontendCustomMetric: function () {
       return Promise.resolve();
     },

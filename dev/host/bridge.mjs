@@ -102,6 +102,7 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
   function issueFrame({ accountId, moduleKey, extension = {}, theme = 'light', locale, timezone }) {
     const mod = manifest.uiModules.get(moduleKey);
     if (!mod) throw new HttpProblem(404, 'UNKNOWN_MODULE', `No Custom UI module ${moduleKey} in the manifest`);
+    if (mod.pages) throw new HttpProblem(400, 'RULE_PAGE', `Module ${moduleKey} is a workflow rule: its pages open in the workflow editor only`);
     if (accountId !== undefined && accountId !== null && !lookupUser(accountId)) {
       throw new HttpProblem(404, 'UNKNOWN_USER', `No user ${accountId} on the site`);
     }
@@ -123,6 +124,35 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
   }
 
   /**
+   * A workflow rule's create, edit or view page as Jira's workflow editor draws it, for an admin:
+   * the saved configuration (edit, view) in `extension.validatorConfig`, as Forge gives it. The
+   * frame remembers the rule it configures (`target`), which only the host reads back.
+   */
+  function ruleFrame({ accountId, moduleKey, entryPoint, validatorConfig, target, theme = 'light' }) {
+    const mod = manifest.uiModules.get(moduleKey);
+    const resource = mod?.pages?.[entryPoint];
+    if (!resource) throw new HttpProblem(404, 'UNKNOWN_PAGE', `Workflow rule ${moduleKey} has no ${entryPoint} page`);
+    if (!lookupUser(accountId)) throw new HttpProblem(404, 'UNKNOWN_USER', `No user ${accountId} on the site`);
+    if (theme !== 'light' && theme !== 'dark') throw new HttpProblem(400, 'BAD_THEME', 'theme must be light or dark');
+    const token = crypto.randomBytes(24).toString('base64url');
+    const user = lookupUser(accountId);
+    const configKey = mod.type === 'jira:workflowCondition' ? 'conditionConfig' : 'validatorConfig';
+    frames.set(token, {
+      accountId,
+      moduleKey,
+      moduleType: mod.type,
+      resource,
+      extension: { type: mod.type, ...(entryPoint === 'create' ? {} : { [configKey]: validatorConfig }) },
+      theme,
+      locale: user?.locale ?? 'en_US',
+      timezone: user?.timeZone ?? 'UTC',
+      rule: { entryPoint, target },
+    });
+    while (frames.size > MAX_FRAMES) frames.delete(frames.keys().next().value);
+    return { token, src: `/app/${encodeURIComponent(resource)}/?frame=${encodeURIComponent(token)}` };
+  }
+
+  /**
    * The frame of a modal opened by the page in `opener` (`@forge/bridge` Modal): the opener's user,
    * module, issue and theme, with the modal's `context` in `extension.modal`, as Forge gives it.
    * `resource` defaults to the opener's own; it must be a resource of the manifest.
@@ -138,6 +168,7 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
       resource: key,
       extension: { ...opener.extension, modal: context === undefined ? {} : context },
       modal: true,
+      rule: undefined,
     });
     while (frames.size > MAX_FRAMES) frames.delete(frames.keys().next().value);
     return { token, src: `/app/${encodeURIComponent(key)}/?frame=${encodeURIComponent(token)}` };
@@ -203,7 +234,9 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
   }
 
   function injectBridge(html, frame, token) {
-    const client = `<script src="/__bridge/client.js?frame=${encodeURIComponent(token)}${frame.modal ? '&modal=1' : ''}"></script>`;
+    // A rule's create and edit pages may register the onConfigure callback; no other page may.
+    const configures = frame.rule && frame.rule.entryPoint !== 'view' ? '&configure=1' : '';
+    const client = `<script src="/__bridge/client.js?frame=${encodeURIComponent(token)}${frame.modal ? '&modal=1' : ''}${configures}"></script>`;
     let out = html;
     const firstScript = out.search(/<script\b/i);
     if (firstScript >= 0) out = `${out.slice(0, firstScript)}${client}${out.slice(firstScript)}`;
@@ -457,6 +490,17 @@ export function createBridge({ manifest, ids, baseUrl, invokeResolver, realtime,
   return {
     handle,
     issueFrame,
+    ruleFrame,
+    /** The rule a create or edit frame configures, for `accountId` only; null otherwise. */
+    ruleTarget(token, accountId) {
+      const frame = typeof token === 'string' ? frames.get(token) : undefined;
+      if (!frame?.rule || frame.rule.entryPoint === 'view' || frame.accountId !== accountId) return null;
+      return { entryPoint: frame.rule.entryPoint, moduleKey: frame.moduleKey, moduleType: frame.moduleType, ...frame.rule.target };
+    },
+    /** A create or edit frame saves once, as Jira closes its dialog when it saved. */
+    closeRuleFrame(token) {
+      frames.delete(token);
+    },
     frameContext: (token) => (frames.has(token) ? contextOf(frames.get(token)) : undefined),
     cspViolations,
     recordCspReport(report) {

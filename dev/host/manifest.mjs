@@ -81,6 +81,25 @@ export function readManifest(appDir) {
       uiModules.set(mod.key, { key: mod.key, type, resource: mod.resource, resolverFunction, title: mod.title ?? mod.key });
     }
   }
+  // A workflow rule's Custom UI: its create, edit and view pages, each a resource, which Jira's
+  // workflow editor draws (never a page of its own).
+  for (const type of ['jira:workflowValidator', 'jira:workflowCondition']) {
+    for (const mod of modules[type] ?? []) {
+      const pages = {};
+      for (const entry of ['create', 'edit', 'view']) {
+        if (mod[entry] === undefined) continue;
+        const resource = mod[entry]?.resource;
+        if (!resources.has(resource)) throw new Error(`${file}: ${type} ${mod.key} ${entry} names unknown resource ${resource}`);
+        pages[entry] = resource;
+      }
+      if (!Object.keys(pages).length) continue;
+      const resolverFunction = mod.resolver?.function ?? null;
+      if (resolverFunction && !functions.has(resolverFunction)) {
+        throw new Error(`${file}: ${type} ${mod.key} names unknown resolver function ${resolverFunction}`);
+      }
+      uiModules.set(mod.key, { key: mod.key, type, resource: null, pages, resolverFunction, title: mod.name ?? mod.key });
+    }
+  }
 
   const backend = raw.permissions?.external?.fetch?.backend ?? [];
   const egress = backend.map((entry) => (typeof entry === 'string' ? entry : entry.address)).filter(Boolean);

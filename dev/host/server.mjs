@@ -286,7 +286,8 @@ export async function startHost({
         disabled: rule.configuration.disabled,
       });
       return sendJson(res, 200, {
-        modules: workflows.modules().map(({ key, type, name }) => ({ key, type, name })),
+        // The entries of a module's Custom UI (create, edit, view) the editor opens.
+        modules: workflows.modules().map(({ key, type, name }) => ({ key, type, name, pages: Object.keys(manifest.uiModules.get(key)?.pages ?? {}) })),
         workflows: jira.snapshot().workflows.map((w) => ({
           name: w.name,
           transitions: w.transitions
@@ -301,7 +302,22 @@ export async function startHost({
     }
     if (req.method !== 'POST') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     const body = await readJson(req);
+    if (url.pathname === '/__host/workflow-rules/frame') return sendJson(res, 200, ruleFrameFor(body, user));
     try {
+      if (url.pathname.endsWith('/configure')) {
+        // The configuration the page's onConfigure answered, for the rule its frame was opened on.
+        const target = bridge.ruleTarget(body.frame, user.accountId);
+        if (!target) throw new HttpProblem(403, 'NOT_A_RULE_FRAME', 'Save from a create or edit page the workflow editor opened for you');
+        const type = target.moduleType === 'jira:workflowCondition' ? 'condition' : 'validator';
+        const common = { workflow: target.workflow, transition: target.transition, configurationText: body.configuration, by: user.accountId };
+        const rule =
+          target.entryPoint === 'create'
+            ? workflows.addRule({ ...common, type, moduleKey: target.moduleKey })
+            : workflows.updateRule({ ...common, id: target.id });
+        bridge.closeRuleFrame(body.frame);
+        scheduleSave();
+        return sendJson(res, target.entryPoint === 'create' ? 201 : 200, rule);
+      }
       if (url.pathname.endsWith('/remove')) {
         workflows.removeRule({ workflow: body.workflow, transition: body.transition, id: body.id, by: user.accountId });
         scheduleSave();
@@ -311,8 +327,37 @@ export async function startHost({
       scheduleSave();
       return sendJson(res, 201, rule);
     } catch (error) {
+      if (error instanceof HttpProblem) throw error;
       throw new HttpProblem(400, 'BAD_RULE', error.message);
     }
+  }
+
+  /** A rule page frame: create on a transition, or edit / view of one of its rules. */
+  function ruleFrameFor(body, user) {
+    const entryPoint = body.entryPoint;
+    if (!['create', 'edit', 'view'].includes(entryPoint)) throw new HttpProblem(400, 'BAD_ENTRY', 'entryPoint is create, edit or view');
+    let rules;
+    try {
+      rules = jira.workflows.rules(body.workflow, body.transition);
+    } catch (error) {
+      throw new HttpProblem(404, 'UNKNOWN_TRANSITION', error.message);
+    }
+    let moduleKey = body.moduleKey;
+    let validatorConfig;
+    if (entryPoint !== 'create') {
+      const rule = [...rules.conditions, ...rules.validators].find((r) => r.id === body.id);
+      if (!rule) throw new HttpProblem(404, 'UNKNOWN_RULE', `No rule ${body.id} on this transition`);
+      moduleKey = rule.key.split('/').pop();
+      validatorConfig = rule.configuration.value;
+    }
+    return bridge.ruleFrame({
+      accountId: user.accountId,
+      moduleKey,
+      entryPoint,
+      validatorConfig,
+      target: { workflow: body.workflow, transition: body.transition, id: body.id },
+      theme: body.theme ?? 'light',
+    });
   }
 
   async function hostApi(req, res, url) {
@@ -405,7 +450,7 @@ export async function startHost({
       }
       throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     }
-    if (url.pathname === '/__host/workflow-rules' || url.pathname === '/__host/workflow-rules/remove') {
+    if (url.pathname === '/__host/workflow-rules' || url.pathname.startsWith('/__host/workflow-rules/')) {
       return workflowRules(req, res, url, as);
     }
     if (route === 'POST /__host/frames') {

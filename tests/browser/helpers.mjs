@@ -17,7 +17,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
 export const SCREENSHOT_DIR = path.join(REPO, 'tests/artifacts/screenshots/browser');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PAGES = ['issue-panel', 'admin-page', 'portal-panel'];
+const PAGES = ['issue-panel', 'admin-page', 'portal-panel', 'gate-config'];
+// Where a page's build writes its entry (the workflow rule's page has one folder per entry).
+const BUILT = { 'gate-config': 'dist/create/index.html' };
 
 // ---------------------------------------------------------------------------------------------
 // what the tests need built
@@ -42,7 +44,7 @@ function newestMtime(dir) {
 export function staleUiPages() {
   const shared = Math.max(newestMtime(path.join(REPO, 'static/shared')), fs.statSync(path.join(REPO, 'static/package-lock.json')).mtimeMs);
   return PAGES.filter((page) => {
-    const built = path.join(REPO, 'static', page, 'dist', 'index.html');
+    const built = path.join(REPO, 'static', page, BUILT[page] ?? 'dist/index.html');
     if (!fs.existsSync(built)) return true;
     return Math.max(shared, newestMtime(path.join(REPO, 'static', page))) > fs.statSync(built).mtimeMs;
   });

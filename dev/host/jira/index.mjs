@@ -405,6 +405,7 @@ export function createJiraSite({
     },
     workflows: {
       addRule: rules.addRule,
+      updateRule: rules.updateRule,
       removeRule: rules.removeRule,
       rules: rules.rules,
       attachRunner: rules.attachRunner,

@@ -59,13 +59,28 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
     if (!model().can(principal, 'ADMINISTER')) throw new Error('Configuring workflow rules needs the Administer Jira global permission');
   }
 
+  /**
+   * The configuration as Jira stores it: JSON text. `text` is what a configuration page's
+   * onConfigure callback answered (kept as it is), else `configuration` is written as JSON.
+   */
+  function storedValue(configuration, text) {
+    const value = text === undefined ? JSON.stringify(configuration) : text;
+    if (typeof value !== 'string') throw new Error('A rule configuration is JSON text (onConfigure must answer a string)');
+    try {
+      JSON.parse(value);
+    } catch {
+      throw new Error('A rule configuration is JSON text: onConfigure answered text that is not JSON');
+    }
+    if (value.length > 32_768) throw new Error('A rule configuration is JSON of at most 32 KB');
+    return value;
+  }
+
   /** Adds a rule as an admin in the workflow editor would; returns the stored rule. */
-  function addRule({ workflow: workflowName, transition: transitionRef, type, moduleKey, configuration = {}, by }) {
+  function addRule({ workflow: workflowName, transition: transitionRef, type, moduleKey, configuration = {}, configurationText, by }) {
     mustAdminister(by);
     const module = modules.get(moduleKey);
     if (!module || module.type !== type) throw new Error(`The app declares no jira:workflow${type === 'condition' ? 'Condition' : 'Validator'} ${moduleKey}`);
-    const value = JSON.stringify(configuration);
-    if (value === undefined || value.length > 32_768) throw new Error('A rule configuration is JSON of at most 32 KB');
+    const value = storedValue(configuration, configurationText);
     const { workflow, transition } = transitionOf(workflowName, transitionRef);
     const rule = {
       id: randomUUID(),
@@ -74,6 +89,19 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
     };
     transition.rules ??= { conditions: [], validators: [] };
     transition.rules[type === 'condition' ? 'conditions' : 'validators'].push(rule);
+    workflow.updated = Date.now();
+    return structuredClone(rule);
+  }
+
+  /** Replaces a rule's configuration (the edit page's Update); returns the stored rule. */
+  function updateRule({ workflow: workflowName, transition: transitionRef, id, configurationText, by }) {
+    mustAdminister(by);
+    const { workflow, transition } = transitionOf(workflowName, transitionRef);
+    const rule = Object.values(transition.rules ?? {})
+      .flat()
+      .find((r) => r.id === id);
+    if (!rule) throw new Error(`No rule ${id} on ${transition.name}`);
+    rule.configuration.value = storedValue(undefined, configurationText);
     workflow.updated = Date.now();
     return structuredClone(rule);
   }
@@ -239,6 +267,7 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
     modules,
     routes: { 'GET /rest/api/3/workflow/rule/config': getRuleConfigs },
     addRule,
+    updateRule,
     removeRule,
     rules(workflowName, transitionRef) {
       const { transition } = transitionOf(workflowName, transitionRef);

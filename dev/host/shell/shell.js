@@ -199,6 +199,14 @@ window.addEventListener('message', (event) => {
       else location.assign(url.href);
       break;
     }
+    case 'workflowRuleConfigurable':
+      if (fromModal && state.modal.rule) state.modal.rule.save.disabled = false;
+      break;
+    case 'workflowRuleConfiguration': {
+      const pending = fromModal ? state.modal.rule?.pending : null;
+      if (pending && message.data?.requestId === pending.requestId) pending.resolve(message.data);
+      break;
+    }
     case 'showFlag':
       showFlag(message.data);
       break;
@@ -717,15 +725,111 @@ async function runScheduled(key) {
   }
 }
 
-/** A rule's configuration as the editor shows it. */
-function ruleItem(workflow, transition, rule, moduleName) {
-  return el(
-    'li',
-    {},
-    el('strong', {}, moduleName(rule.moduleKey)),
-    ' ',
-    el('code', {}, JSON.stringify(rule.configuration)),
-    ' ',
+/** A rule page frame (create, edit or view) the host opens for the signed-in admin. */
+async function ruleFrame(body) {
+  return api(`/__host/workflow-rules/frame?as=${encodeURIComponent(state.user.accountId)}`, {
+    method: 'POST',
+    body: JSON.stringify({ ...body, theme: state.theme }),
+  });
+}
+
+/**
+ * The workflow editor's dialog around a rule's create or edit page: its Add / Update button asks
+ * the page's onConfigure callback for the configuration (through the bridge) and saves the JSON
+ * text it answers; undefined keeps the dialog open, as Jira does.
+ */
+async function openRuleDialog({ title, action, frameBody }) {
+  if (state.modal) return;
+  let frame;
+  try {
+    frame = await ruleFrame(frameBody);
+  } catch (error) {
+    showFlag({ id: 'workflow-rule', title: 'Could not open the rule', description: error.message, type: 'error' });
+    return;
+  }
+  const iframe = el('iframe', { src: frame.src, title, class: 'modal-frame' });
+  const status = el('span', { role: 'status', class: 'rule-dialog-status' });
+  const save = el('button', { type: 'button', class: 'primary', disabled: true, 'data-testid': 'rule-dialog-save' }, action);
+  const cancel = el('button', { type: 'button', 'data-testid': 'rule-dialog-cancel', onclick: () => closeModal(undefined) }, 'Cancel');
+  const container = el(
+    'div',
+    { class: 'forge-modal rule-dialog', role: 'dialog', 'aria-label': title, 'data-testid': 'rule-dialog' },
+    el('h2', { class: 'rule-dialog-title' }, title),
+    iframe,
+    el('div', { class: 'row rule-dialog-actions' }, status, save, cancel),
+  );
+  container.style.width = `min(${MODAL_WIDTHS.medium}, calc(100vw - 32px))`;
+  const blanket = el('div', { class: 'forge-modal-blanket' }, container);
+  const inerted = [...document.body.children].filter((node) => !node.inert);
+  for (const node of inerted) node.inert = true;
+  document.body.append(blanket);
+  state.modal = { opener: iframe, iframe, blanket, inerted, closeOnEscape: true, rule: { save, status, pending: null } };
+  state.frames.add(iframe);
+  save.addEventListener('click', async () => {
+    const requestId = `configure-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    save.disabled = true;
+    status.textContent = '';
+    const answer = await new Promise((resolve) => {
+      state.modal.rule.pending = { requestId, resolve };
+      iframe.contentWindow.postMessage({ source: 'forge-host-shell', type: 'configureWorkflowRule', requestId }, location.origin);
+    });
+    if (!state.modal?.rule) return;
+    state.modal.rule.pending = null;
+    save.disabled = false;
+    if (answer.blocked) return;
+    if (answer.error) {
+      status.textContent = answer.error;
+      return;
+    }
+    try {
+      await api(`/__host/workflow-rules/configure?as=${encodeURIComponent(state.user.accountId)}`, {
+        method: 'POST',
+        body: JSON.stringify({ frame: frame.token, configuration: answer.configuration }),
+      });
+    } catch (error) {
+      status.textContent = error.message;
+      return;
+    }
+    closeModal(undefined);
+    await renderWorkflow();
+  });
+}
+
+/** A rule as the editor shows it: its view page when it has one, else its configuration JSON. */
+function ruleItem(workflow, transition, rule, module) {
+  const item = el('li', { class: 'rule', 'data-rule-id': rule.id }, el('strong', {}, module?.name ?? rule.moduleKey), ' ');
+  if (module?.pages.includes('view')) {
+    const holder = el('div', { class: 'rule-view' });
+    item.append(holder);
+    ruleFrame({ workflow: workflow.name, transition: transition.id, entryPoint: 'view', id: rule.id })
+      .then((frame) => {
+        const iframe = el('iframe', { src: frame.src, title: `${module.name} on ${transition.name}`, 'data-testid': 'rule-view-frame' });
+        holder.append(iframe);
+        state.frames.add(iframe);
+      })
+      .catch((error) => holder.append(el('span', { class: 'error' }, error.message)));
+  } else {
+    item.append(el('code', {}, JSON.stringify(rule.configuration)), ' ');
+  }
+  if (module?.pages.includes('edit')) {
+    item.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          onclick: () =>
+            openRuleDialog({
+              title: `Edit ${module.name} on ${transition.name}`,
+              action: 'Update',
+              frameBody: { workflow: workflow.name, transition: transition.id, entryPoint: 'edit', id: rule.id },
+            }),
+        },
+        'Edit',
+      ),
+      ' ',
+    );
+  }
+  item.append(
     el(
       'button',
       {
@@ -745,14 +849,18 @@ function ruleItem(workflow, transition, rule, moduleName) {
       'Remove',
     ),
   );
+  return item;
 }
 
-/** The form that adds one of the app's rules to a transition, with its configuration JSON. */
+/**
+ * The form that adds one of the app's rules to a transition: a rule with a create page opens it
+ * in the editor's dialog; one without takes its configuration as JSON.
+ */
 function ruleForm(data) {
   const transition = el(
     'select',
     { id: 'rule-transition' },
-    data.workflows.flatMap((w) => w.transitions.map((t) => el('option', { value: JSON.stringify([w.name, t.id]) }, `${w.name} — ${t.name}`))),
+    data.workflows.flatMap((w) => w.transitions.map((t) => el('option', { value: JSON.stringify([w.name, t.id, t.name]) }, `${w.name} — ${t.name}`))),
   );
   const module = el(
     'select',
@@ -760,6 +868,15 @@ function ruleForm(data) {
     data.modules.map((m) => el('option', { value: m.key }, `${m.type === 'condition' ? 'Condition' : 'Validator'}: ${m.name}`)),
   );
   const configuration = el('textarea', { id: 'rule-configuration', spellcheck: 'false' }, '{}');
+  const configurationLabel = el('label', { for: 'rule-configuration' }, 'Configuration (JSON, as the rule stores it)');
+  const chosen = () => data.modules.find((m) => m.key === module.value);
+  const showConfiguration = () => {
+    const paged = chosen()?.pages.includes('create');
+    configuration.hidden = paged;
+    configurationLabel.hidden = paged;
+  };
+  module.addEventListener('change', showConfiguration);
+  showConfiguration();
   const status = el('span', { role: 'status' });
   return el(
     'form',
@@ -767,6 +884,16 @@ function ruleForm(data) {
       class: 'comment-form',
       onsubmit: async (event) => {
         event.preventDefault();
+        const [workflow, transitionId, transitionName] = JSON.parse(transition.value);
+        const rule = chosen();
+        if (rule.pages.includes('create')) {
+          await openRuleDialog({
+            title: `Add ${rule.name} to ${transitionName}`,
+            action: 'Add',
+            frameBody: { workflow, transition: transitionId, entryPoint: 'create', moduleKey: rule.key },
+          });
+          return;
+        }
         let parsed;
         try {
           parsed = JSON.parse(configuration.value || '{}');
@@ -774,12 +901,10 @@ function ruleForm(data) {
           status.textContent = 'The configuration must be JSON.';
           return;
         }
-        const [workflow, transitionId] = JSON.parse(transition.value);
-        const chosen = data.modules.find((m) => m.key === module.value);
         try {
           await api(`/__host/workflow-rules?as=${encodeURIComponent(state.user.accountId)}`, {
             method: 'POST',
-            body: JSON.stringify({ workflow, transition: transitionId, type: chosen.type, moduleKey: chosen.key, configuration: parsed }),
+            body: JSON.stringify({ workflow, transition: transitionId, type: rule.type, moduleKey: rule.key, configuration: parsed }),
           });
           await renderWorkflow();
         } catch (error) {
@@ -791,7 +916,7 @@ function ruleForm(data) {
     transition,
     el('label', { for: 'rule-module' }, 'Rule'),
     module,
-    el('label', { for: 'rule-configuration' }, 'Configuration (JSON, as the rule stores it)'),
+    configurationLabel,
     configuration,
     el('div', { class: 'row' }, el('button', { type: 'submit' }, 'Add rule'), status),
   );
@@ -821,13 +946,13 @@ async function renderWorkflow() {
     view.replaceChildren(el('div', { class: 'notice error', role: 'alert' }, error.message));
     return;
   }
-  const moduleName = (key) => data.modules.find((m) => m.key === key)?.name ?? key;
+  const moduleOf = (key) => data.modules.find((m) => m.key === key);
   const list = (workflow, transition, rules) =>
     rules.length
       ? el(
           'ul',
           { class: 'rules' },
-          rules.map((rule) => ruleItem(workflow, transition, rule, moduleName)),
+          rules.map((rule) => ruleItem(workflow, transition, rule, moduleOf(rule.moduleKey))),
         )
       : '—';
   view.replaceChildren(

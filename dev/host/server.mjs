@@ -457,6 +457,7 @@ export async function startHost({
       const body = await readJson(req);
       const mod = manifest.uiModules.get(body.moduleKey);
       if (!mod) throw new HttpProblem(404, 'UNKNOWN_MODULE', `No module ${body.moduleKey}`);
+      if (mod.pages) throw new HttpProblem(400, 'RULE_PAGE', `Module ${mod.key} is a workflow rule: its pages open in the workflow editor only`);
       const needsIssue = mod.type !== 'jira:adminPage' && mod.type !== 'jira:globalPage';
       if (needsIssue && !body.issueKey) throw new HttpProblem(400, 'ISSUE_REQUIRED', `Module ${mod.key} renders on an issue: pass issueKey`);
       const extension = needsIssue ? issueExtension(body.issueKey, mod.type) : {};

@@ -212,7 +212,7 @@
   var ruleCallback = null;
   function setRuleCallback(payload) {
     var fn = payload && payload.data && payload.data.onConfigure;
-    if (!configures) return Promise.reject(bridgeError('Only a workflow rule\'s create or edit page can register onConfigure'));
+    if (!configures) return Promise.reject(bridgeError("Only a workflow rule's create or edit page can register onConfigure"));
     if (typeof fn !== 'function') return Promise.reject(bridgeError('onConfigure needs a function'));
     ruleCallback = fn;
     toShell('workflowRuleConfigurable', {});

@@ -84,9 +84,7 @@ function RuleForm({ data, entry }) {
     <form className="page gate-config stack" data-entry={entry} onSubmit={(e) => e.preventDefault()} noValidate>
       {check.errors.length ? (
         <SectionMessage appearance="warning" title="The saved configuration was not valid">
-          <p>
-            {check.errors.map((e) => e.message).join(' ')} The form shows the defaults; save to replace the configuration.
-          </p>
+          <p>{check.errors.map((e) => e.message).join(' ')} The form shows the defaults; save to replace the configuration.</p>
         </SectionMessage>
       ) : null}
       {bridgeError ? (

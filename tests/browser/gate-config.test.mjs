@@ -132,6 +132,21 @@ test('an admin adds "Identity verified" to Resolve through its create page; a ba
   await page.context().close();
 });
 
+test('the rule pages follow the dark theme', async () => {
+  const page = await openShell(browser, host, { user: ACCOUNTS.alex, hash: '#/workflow', theme: 'dark' });
+  const row = page.locator('.rules-table tr', { hasText: 'Resolve' }).first();
+  await row.locator('button', { hasText: 'Edit' }).click();
+  const edit = await dialogFrame(page, 'gate-edit');
+  assert.equal(await edit.evaluate(() => document.documentElement.dataset.colorMode), 'dark');
+  await edit.locator('#field-withinMinutes').fill('0');
+  await edit.locator('#field-withinMinutes-error').waitFor();
+  await shoot(page.locator('[data-testid="rule-dialog"]'), 'gate-config--edit-invalid--dark');
+  await page.locator('[data-testid="rule-dialog-cancel"]').click();
+  assert.equal(JSON.parse(validators()[0].configuration.value).withinMinutes, 10, 'cancel keeps the saved value');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('only a Jira admin opens the workflow editor and its rule pages', async () => {
   const page = await openShell(browser, host, { user: ACCOUNTS.avery, hash: '#/workflow' });
   await page.locator('[role="alert"]', { hasText: "You don't have permission" }).waitFor();

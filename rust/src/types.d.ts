@@ -45,7 +45,12 @@ export type AdminInput = { action: AdminAction,
 /**
  * Who is calling, from the invocation context Forge signs.
  */
-caller: CallerContext, payload: unknown, nowMs: number, urls?: WebhookUrls, };
+caller: CallerContext, payload: unknown, nowMs: number, urls?: WebhookUrls, 
+/**
+ * This invocation's id, drawn by the executor: names a change in the audit trail beside
+ * its time or revision, so two at once keep an entry each.
+ */
+invocation?: string, };
 
 /**
  * `AdminRules` in `api.d.ts`.
@@ -374,7 +379,12 @@ configuration: unknown,
 /**
  * The status the transition leads to (`event.transition.to.id`): names the decision.
  */
-toStatus: string, };
+toStatus: string, 
+/**
+ * This invocation's id, drawn by the executor: with the time it names the decision, so two
+ * attempts in the same millisecond keep an audit entry each.
+ */
+invocation: string, };
 
 /**
  * Jira's answer to a validator: `{ result: true }` or `{ result: false, errorMessage }`.

@@ -344,6 +344,7 @@ fn call(trail: &mut Trail, payload: Value) -> Value {
         payload,
         now_ms: NOW,
         urls: None,
+        invocation: String::new(),
     });
     // The caller holds Administer Jira.
     let admitted = Results {

@@ -469,7 +469,11 @@ export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 /**
  * What a query found, or why it failed.
  */
-export type Listed = { entries: Array<Entry>, failed?: string, };
+export type Listed = { entries: Array<Entry>, 
+/**
+ * Where to go on when the query stopped at its limit with more to read.
+ */
+cursor?: string, failed?: string, };
 
 /**
  * The budget for logging deliveries that failed authentication, in thousandths of an entry
@@ -612,7 +616,11 @@ export type PublishToken = { token: string, expiresAtMs: number, };
 /**
  * The values whose keys begin with `prefix`, in key order: all of them, or the first `limit`.
  */
-export type Query = { prefix: string, limit?: number, };
+export type Query = { prefix: string, limit?: number, 
+/**
+ * Where an earlier query with a limit stopped (`Listed.cursor`).
+ */
+cursor?: string, };
 
 /**
  * A stored value to read: from the KVS, or from its secret store.
@@ -930,6 +938,33 @@ passRatePermille: number | null, passRate: string,
  * The median time from send to result, in seconds (none: no result).
  */
 medianSeconds: number | null, median: string, };
+
+export type SweepInput = { 
+/**
+ * The lock owner the run writes as (drawn by the executor).
+ */
+owner: string, nowMs: number, };
+
+/**
+ * What a run did.
+ */
+export type Swept = { 
+/**
+ * Links saved as expired.
+ */
+expired: number, 
+/**
+ * Entries removed (their link moved on, or its record is gone).
+ */
+removed: number, 
+/**
+ * Records of earlier releases indexed.
+ */
+indexed: number, 
+/**
+ * Nothing left for now (false: the budget ran out, the next run goes on).
+ */
+done: boolean, };
 
 /** Literal text, a variable, or an `{{#if}}` / `{{#unless}}` block. */
 export type TemplateNode = string | { var: string } | { if: string, then: Array<TemplateNode>, else: Array<TemplateNode> } | { unless: string, then: Array<TemplateNode>, else: Array<TemplateNode> };

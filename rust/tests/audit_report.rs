@@ -134,6 +134,7 @@ impl Trail {
                 .map(|_| Listed {
                     entries: self.plain.clone(),
                     failed: None,
+                    cursor: None,
                 })
                 .collect(),
             entity_pages: pages,

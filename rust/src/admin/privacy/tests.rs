@@ -40,6 +40,7 @@ fn listed() -> Results {
                 ),
             ],
             failed: None,
+            cursor: None,
         }],
         ..Results::default()
     }

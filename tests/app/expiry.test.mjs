@@ -70,7 +70,13 @@ test('a link nobody looked at is recorded as expired within the hour, once; a re
   assert.equal(expiredEntries(host, sid).length, 1);
 
   // Incode's clock let the employee in after all: the result arrives after the run.
-  const event = { eventType: 'SESSION_SUCCEEDED', interviewId: session.id, loginHint: 'casey@example.test', identityId: 'late-identity', timestamp: new Date(clock()).toISOString() };
+  const event = {
+    eventType: 'SESSION_SUCCEEDED',
+    interviewId: session.id,
+    loginHint: 'casey@example.test',
+    identityId: 'late-identity',
+    timestamp: new Date(clock()).toISOString(),
+  };
   const body = JSON.stringify(event);
   const delivered = await fetch(host.webtriggerUrl('incode-webhook'), {
     method: 'POST',

@@ -1,6 +1,7 @@
 // The settings page: every resolver runs the action's plan (rust/src/admin/), which first
 // refuses anyone who is not a Jira admin. Secrets go in, never out: the page sees only whether
 // each one is set.
+import { randomUUID } from 'node:crypto';
 import { webTrigger } from '@forge/api';
 import Resolver from '@forge/resolver';
 import * as wasm from './console.js';
@@ -23,7 +24,7 @@ async function webhookUrls() {
  */
 function adminAction(action, urls) {
   return guarded(`admin.${action}`, async ({ payload, context }) => {
-    const input = { action, caller: callerContext(context), payload, nowMs: Date.now(), urls: await urls?.() };
+    const input = { action, caller: callerContext(context), payload, nowMs: Date.now(), urls: await urls?.(), invocation: randomUUID() };
     const reply = await run(wasm, wasm.adminStart(input), wasm.adminNext);
     if (!reply.ok) {
       const error = reply.error ?? { code: 'internal', message: 'The action ended without an answer.' };

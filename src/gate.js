@@ -2,6 +2,7 @@
 // transition an admin added it to. The core decides from the app's own records
 // (rust/src/gate/); this module hands in the event and the clock, and answers Jira's
 // `{ result, errorMessage }`. Anything that breaks refuses the transition.
+import { randomUUID } from 'node:crypto';
 import * as wasm from './console.js';
 import { logEvent } from './log.js';
 import { errorCode } from './envelope.js';
@@ -18,6 +19,8 @@ export async function identityVerified(event, context) {
     accountId: String(context?.principal?.accountId ?? ''),
     configuration: event?.configuration ?? null,
     toStatus: String(event?.transition?.to?.id ?? ''),
+    // Names this decision in the audit trail (two attempts in the same millisecond are two).
+    invocation: randomUUID(),
   };
   try {
     return await run(wasm, wasm.gateStart(input), wasm.gateNext);

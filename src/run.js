@@ -89,14 +89,17 @@ async function read(r) {
   }
 }
 
-/** The values under a prefix, page by page, up to the limit. @param {Query} q @returns {Promise<Listed>} */
+/**
+ * The values under a prefix, page by page, up to the limit (from the cursor an earlier query
+ * answered); the cursor to go on from when it stopped at the limit. @param {Query} q @returns {Promise<Listed>}
+ */
 async function query(q) {
   /** @type {{ key: string, value: unknown }[]} */
   const entries = [];
   const limit = q.limit ?? Infinity;
   try {
     /** @type {string | undefined} */
-    let cursor;
+    let cursor = /** @type {{ cursor?: string }} */ (q).cursor;
     do {
       let page = kvs
         .query()
@@ -107,7 +110,7 @@ async function query(q) {
       for (const r of answer.results) entries.push({ key: r.key, value: r.value });
       cursor = answer.nextCursor;
     } while (cursor && entries.length < limit);
-    return { entries };
+    return cursor ? { entries, cursor } : { entries };
   } catch (error) {
     return { entries: [], failed: errorCode(error) || 'storage_error' };
   }

@@ -220,6 +220,14 @@ pub struct Query {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub limit: Option<u32>,
+    /// Where an earlier query with a limit stopped (`Listed.cursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", not(feature = "console")),
+        serde(skip_serializing)
+    )]
+    pub cursor: Option<String>,
 }
 
 // The core module (the webhook's) never plans or reads a custom entity's index: built for it
@@ -285,6 +293,14 @@ pub struct Entry {
 pub struct Listed {
     #[serde(default)]
     pub entries: Vec<Entry>,
+    /// Where to go on when the query stopped at its limit with more to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", not(feature = "console")),
+        serde(skip_deserializing)
+    )]
+    pub cursor: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub failed: Option<String>,

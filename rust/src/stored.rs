@@ -47,6 +47,8 @@ pub enum Kind {
     Lock,
     /// `delivery:{invertedTime}:{rand}`
     Delivery,
+    /// `sweep:backfill`
+    Backfill,
 }
 
 impl Kind {
@@ -65,6 +67,7 @@ impl Kind {
             "testSession" => Kind::TestSession,
             "lock" => Kind::Lock,
             "delivery" => Kind::Delivery,
+            "backfill" => Kind::Backfill,
             _ => return None,
         })
     }
@@ -84,6 +87,7 @@ impl Kind {
             _ if key.starts_with("test:") => Kind::TestSession,
             _ if key.starts_with("lock:") => Kind::Lock,
             _ if key.starts_with("delivery:") => Kind::Delivery,
+            "sweep:backfill" => Kind::Backfill,
             _ => return None,
         })
     }
@@ -115,6 +119,7 @@ pub fn current(kind: Kind, value: Value) -> Result<Value, CoreError> {
             Ok(out)
         }
         Kind::Delivery => migrate::<DeliveryEntry>(value),
+        Kind::Backfill => migrate::<BackfillMarker>(value),
     }
 }
 
@@ -525,6 +530,29 @@ pub struct DeliveryEntry {
     pub http_status: u16,
 }
 
+/// `sweep:backfill`: how far the hourly expiry run has indexed the records of releases that
+/// wrote no `open-verification` entry (absent: not started; `cursor`: the issue index's next page).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BackfillMarker {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub done: bool,
+    pub cursor: Option<String>,
+}
+
+/// An entry of the custom entity `open-verification` (key: the session): a link not known to be
+/// over, indexed by its expiry (a `float`: Forge's integers are 32-bit).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OpenVerification {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub session_id: String,
+    pub issue_id: String,
+    pub expires_at_ms: f64,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Locks
 
@@ -690,6 +718,8 @@ versioned!(
     AccountEntry,
     TestSessionMarker,
     DeliveryEntry,
+    BackfillMarker,
+    OpenVerification,
     StoredVerification
 );
 

@@ -45,7 +45,12 @@ export type AdminInput = { action: AdminAction,
 /**
  * Who is calling, from the invocation context Forge signs.
  */
-caller: CallerContext, payload: unknown, nowMs: number, urls?: WebhookUrls, };
+caller: CallerContext, payload: unknown, nowMs: number, urls?: WebhookUrls, 
+/**
+ * This invocation's id, drawn by the executor: names a change in the audit trail beside
+ * its time or revision, so two at once keep an entry each.
+ */
+invocation?: string, };
 
 /**
  * `AdminRules` in `api.d.ts`.
@@ -392,7 +397,12 @@ configuration: unknown,
 /**
  * The status the transition leads to (`event.transition.to.id`): names the decision.
  */
-toStatus: string, };
+toStatus: string, 
+/**
+ * This invocation's id, drawn by the executor: with the time it names the decision, so two
+ * attempts in the same millisecond keep an audit entry each.
+ */
+invocation: string, };
 
 export type GateRuleAnswer = { rules: GateRules, 
 /**
@@ -493,7 +503,11 @@ export type Limits = { perTicketPerHour: number, perAgentPerHour: number, };
 /**
  * What a query found, or why it failed.
  */
-export type Listed = { entries: Array<Entry>, failed?: string, };
+export type Listed = { entries: Array<Entry>, 
+/**
+ * Where to go on when the query stopped at its limit with more to read.
+ */
+cursor?: string, failed?: string, };
 
 /**
  * The budget for logging deliveries that failed authentication, in thousandths of an entry
@@ -636,7 +650,11 @@ export type PublishToken = { token: string, expiresAtMs: number, };
 /**
  * The values whose keys begin with `prefix`, in key order: all of them, or the first `limit`.
  */
-export type Query = { prefix: string, limit?: number, };
+export type Query = { prefix: string, limit?: number, 
+/**
+ * Where an earlier query with a limit stopped (`Listed.cursor`).
+ */
+cursor?: string, };
 
 /**
  * A stored value to read: from the KVS, or from its secret store.
@@ -954,6 +972,33 @@ passRatePermille: number | null, passRate: string,
  * The median time from send to result, in seconds (none: no result).
  */
 medianSeconds: number | null, median: string, };
+
+export type SweepInput = { 
+/**
+ * The lock owner the run writes as (drawn by the executor).
+ */
+owner: string, nowMs: number, };
+
+/**
+ * What a run did.
+ */
+export type Swept = { 
+/**
+ * Links saved as expired.
+ */
+expired: number, 
+/**
+ * Entries removed (their link moved on, or its record is gone).
+ */
+removed: number, 
+/**
+ * Records of earlier releases indexed.
+ */
+indexed: number, 
+/**
+ * Nothing left for now (false: the budget ran out, the next run goes on).
+ */
+done: boolean, };
 
 /** Literal text, a variable, or an `{{#if}}` / `{{#unless}}` block. */
 export type TemplateNode = string | { var: string } | { if: string, then: Array<TemplateNode>, else: Array<TemplateNode> } | { unless: string, then: Array<TemplateNode>, else: Array<TemplateNode> };

@@ -104,6 +104,8 @@ fn visit_roots(v: &mut Declarations) {
     v.visit::<Reply>();
     v.visit::<crate::admin::privacy::PrivacyInput>();
     v.visit::<crate::admin::retention::RetentionInput>();
+    v.visit::<crate::actions::sweep::SweepInput>();
+    v.visit::<crate::actions::sweep::Swept>();
     v.visit::<crate::admin::report::ReportRequest>();
     v.visit::<crate::admin::report::ReportAnswer>();
     v.visit::<crate::audit::Entry>();

@@ -14,7 +14,7 @@
 #[path = "common/subset.rs"]
 mod common;
 
-use incode_verify_core::actions::{cancel, open, portal, send};
+use incode_verify_core::actions::{cancel, open, portal, send, sweep};
 use incode_verify_core::gate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -36,6 +36,7 @@ fn start(planner: &str, input: &Value) -> Value {
         "cancel" => json(&cancel::start(typed(input, "cancel input"))),
         "portal" => json(&portal::start(typed(input, "portal input"))),
         "gate" => json(&gate::start(typed(input, "gate input"))),
+        "sweep" => json(&sweep::start(typed(input, "sweep input"))),
         other => panic!("no planner {other}"),
     }
 }
@@ -48,6 +49,7 @@ fn next(planner: &str, state: &Value, results: &Value) -> Value {
         "cancel" => json(&cancel::next(typed(state, "cancel state"), results)),
         "portal" => json(&portal::next(typed(state, "portal state"), results)),
         "gate" => json(&gate::next(typed(state, "gate state"), results)),
+        "sweep" => json(&sweep::next(typed(state, "sweep state"), &results)),
         other => panic!("no planner {other}"),
     }
 }

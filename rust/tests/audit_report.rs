@@ -134,6 +134,7 @@ impl Trail {
                 .map(|_| Listed {
                     entries: self.plain.clone(),
                     failed: None,
+                    cursor: None,
                 })
                 .collect(),
             entity_pages: pages,
@@ -344,6 +345,7 @@ fn call(trail: &mut Trail, payload: Value) -> Value {
         payload,
         now_ms: NOW,
         urls: None,
+        invocation: String::new(),
     });
     // The caller holds Administer Jira.
     let admitted = Results {

@@ -82,6 +82,13 @@ test('sends, results, cancels, settings changes and credential tests each write 
   assert.ok(tests.length >= 2 && tests.every((e) => e.actorAccountId === ACCOUNTS.alex && e.outcome === 'connected'));
   const saves = entries().filter((e) => e.action === 'settingsChanged');
   assert.ok(saves.length >= 1 && saves[0].detail.includes('webhookSecret'), saves[0]?.detail);
+  // Named as the admin page names people (Jira's `myself`, asked with the permission check).
+  assert.ok(
+    [...tests, ...saves].every((e) => e.actorName === 'Alex Admin'),
+    JSON.stringify([...tests, ...saves].map((e) => e.actorName)),
+  );
+  const csv = (await collect(ACCOUNTS.alex, { ...year(), actorAccountId: ACCOUNTS.alex }, 'csv')).map((a) => a.csv).join('');
+  assert.match(csv, /\r\n[^\r\n]*,settingsChanged,[^\r\n]*,Alex Admin,/, 'the export names the admin');
   assert.ok(!JSON.stringify(entries()).includes(WEBHOOK_SECRET), 'no secret in the trail');
   assert.ok(entries().length > before);
 });

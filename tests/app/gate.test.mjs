@@ -38,6 +38,12 @@ const removeRules = () => {
   }
 };
 const audit = (key) => host.kvs.getEntity('audit', key);
+/** The entries whose key begins with `prefix` (a decision's key ends with its invocation's id). */
+const audited = (prefix) =>
+  host.kvs
+    .entityKeys('audit')
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => host.kvs.getEntity('audit', k));
 const issueId = (key) => host.jira.issues.get(key).id;
 
 async function jql(query, as = ACCOUNTS.avery) {
@@ -93,8 +99,9 @@ test('the gate refuses without a passed verification, passes after one, and refu
     message: 'No passed identity verification of Casey Customer in the last 30 minutes: send one from the Identity verification panel.',
   });
   assert.equal(host.jira.issues.get(key).status, 'Open');
-  const refusal = audit(`gate:refused:${issueId(key)}:5:${clock()}`);
+  const [refusal, ...more] = audited(`gate:refused:${issueId(key)}:5:${clock()}:`);
   assert.equal(refusal?.action, 'gateRefused');
+  assert.equal(more.length, 0, 'one entry per decision');
   assert.equal(refusal.actorAccountId, ACCOUNTS.avery);
   assert.equal(refusal.personAccountId, ACCOUNTS.casey);
   assert.match(refusal.detail, /^No passed identity verification of Casey Customer/);
@@ -105,7 +112,7 @@ test('the gate refuses without a passed verification, passes after one, and refu
   clock.advance(29 * 60_000);
   await resolve(key);
   assert.equal(host.jira.issues.get(key).status, 'Resolved');
-  const passEntry = audit(`gate:passed:${issueId(key)}:5:${session.id}:${clock()}`);
+  const [passEntry] = audited(`gate:passed:${issueId(key)}:5:${session.id}:${clock()}:`);
   assert.equal(passEntry?.action, 'gatePassed');
   assert.equal(passEntry.identityId, session.identityId);
 
@@ -114,7 +121,7 @@ test('the gate refuses without a passed verification, passes after one, and refu
   await assert.rejects(resolve(key), {
     message: /^No passed identity verification of Casey Customer in the last 30 minutes \(the last one passed at 2026-12-06 \d\d:\d\d:\d\d UTC\): send one/,
   });
-  assert.equal(audit(`gate:refused:${issueId(key)}:5:${clock()}`)?.action, 'gateRefused');
+  assert.equal(audited(`gate:refused:${issueId(key)}:5:${clock()}:`)[0]?.action, 'gateRefused');
 });
 
 test('a verification of another person, a written property or field, and a storage outage never open the gate', async () => {
@@ -147,6 +154,22 @@ test('a verification of another person, a written property or field, and a stora
     outage.remove();
   }
   await resolve(fresh);
+});
+
+test('two refusals of the same transition in the same millisecond keep an audit entry each', async () => {
+  removeRules();
+  gate();
+  const key = newRequest('Password reset: two at once');
+  // Two agents take the transition at the same moment (the manual clock does not move).
+  const both = await Promise.allSettled([resolve(key, ACCOUNTS.avery), resolve(key, ACCOUNTS.blake)]);
+  assert.deepEqual(
+    both.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
+  const refusals = audited(`gate:refused:${issueId(key)}:5:${clock()}:`);
+  assert.equal(refusals.length, 2, 'one entry per decision');
+  assert.deepEqual(refusals.map((e) => e.actorAccountId).sort(), [ACCOUNTS.avery, ACCOUNTS.blake].sort());
+  removeRules();
 });
 
 test('"once": one verification opens one gated transition, even two at the same moment', async () => {

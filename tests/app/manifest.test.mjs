@@ -76,6 +76,7 @@ test('every function handler is exported by the bundled entry (as Forge bundles 
   assert.deepEqual([...handlers.keys()].sort(), [
     'admin-resolver',
     'audit-retention',
+    'expiry-sweep',
     'gate',
     'gate-rule-resolver',
     'panel-resolver',
@@ -99,11 +100,13 @@ test('every function handler is exported by the bundled entry (as Forge bundles 
     gate: ['console'],
     'gate-rule-resolver': ['console'],
     'audit-retention': ['console'],
+    'expiry-sweep': ['console'],
   });
   const raw = YAML.parse(manifestText);
   assert.deepEqual(raw.modules.scheduledTrigger, [
     { key: 'incode-privacy-report', function: 'privacy-report', interval: 'week' },
     { key: 'incode-audit-retention', function: 'audit-retention', interval: 'day' },
+    { key: 'incode-expiry-sweep', function: 'expiry-sweep', interval: 'hour' },
   ]);
   assert.ok(
     raw.modules.webtrigger.every((w) => w.response?.type === 'dynamic'),

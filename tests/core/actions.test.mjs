@@ -45,7 +45,7 @@ const files = fs
   .sort();
 
 test('every planner has vectors', () => {
-  assert.deepEqual(files, ['cancel.json', 'gate.json', 'open.json', 'portal.json', 'send.json']);
+  assert.deepEqual(files, ['cancel.json', 'gate.json', 'open.json', 'portal.json', 'send.json', 'sweep.json']);
 });
 
 for (const file of files) {

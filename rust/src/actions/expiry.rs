@@ -7,7 +7,9 @@ use crate::audit::{Action, Entry};
 use serde_json::Value;
 
 use super::{consistent, record_side, record_with, release_at, rev_of, take_lock, verification_of};
+use crate::effects::Effect;
 use crate::lock::{self, Found as LockFound, Taken};
+use crate::model::VerificationStatus;
 use crate::plan::{Found, Read, Write};
 use crate::state::expire_if_due;
 
@@ -111,6 +113,31 @@ pub fn settle(
         }
     }
     out
+}
+
+/// The issues' status field and property once links were saved as expired (`held`: the locks
+/// of the saved ones; `current(i)`: whether `records[i]` is its issue's current link, since an
+/// older link expiring changes nothing the ticket shows). The panel and the hourly run share it.
+pub fn status_effects(
+    records: &[Value],
+    held: &[Taken],
+    current: impl Fn(usize) -> bool,
+) -> Vec<Effect> {
+    let saved = |id: &str| held.iter().any(|t| t.key == super::keys::lock(id));
+    records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| current(*i))
+        .filter_map(|(_, r)| verification_of(r))
+        .filter(|v| saved(&v.session_id) && v.status == VerificationStatus::Expired)
+        .flat_map(|v| {
+            let shown = v.shown();
+            [
+                Effect::record_status(&shown),
+                Effect::index_status(&v.issue_key, &shown),
+            ]
+        })
+        .collect()
 }
 
 /// The transaction failed: the locks it would have released are released (the records are

@@ -9,6 +9,7 @@ pub mod expiry;
 pub mod open;
 pub mod portal;
 pub mod send;
+pub mod sweep;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

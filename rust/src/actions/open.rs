@@ -280,24 +280,17 @@ pub fn next(mut st: OpenState, results: Results) -> OpenStep {
     }
 }
 
-/// The issue's status field once its current verification was saved as expired (an older one
-/// expiring changes nothing the ticket shows).
+/// The issue's status field once its current verification was saved as expired (`expiry.rs`).
 fn expired_status(st: &OpenState) -> Vec<Effect> {
     let current = st.index.as_ref().and_then(|i| i.current.clone());
-    let saved = |id: &str| st.held.iter().any(|t| t.key == keys::lock(id));
-    st.records
-        .iter()
-        .filter_map(verification_of)
-        .filter(|v| current.as_deref() == Some(v.session_id.as_str()) && saved(&v.session_id))
-        .filter(|v| v.status == crate::model::VerificationStatus::Expired)
-        .flat_map(|v| {
-            let shown = v.shown();
-            [
-                Effect::record_status(&shown),
-                Effect::index_status(&st.issue.key, &shown),
-            ]
-        })
-        .collect()
+    expiry::status_effects(&st.records, &st.held, |i| {
+        let id = st
+            .records
+            .get(i)
+            .and_then(|r| r.get("sessionId"))
+            .and_then(Value::as_str);
+        current.is_some() && id == current.as_deref()
+    })
 }
 
 /// The caller's access, then the issue's records (and a person field other than the reporter).

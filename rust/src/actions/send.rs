@@ -1162,6 +1162,8 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     let mut writes = vec![
         trail,
         write(keys::record(&sid), record, ttl),
+        // Found by the hourly expiry run once the link's time is over (`sweep.rs`).
+        super::sweep::open_entry(&sid, &issue.id, verification.expires_at_ms),
         write(
             keys::issue(&issue.id),
             object(vec![

@@ -52,6 +52,32 @@ pub struct AdminInput {
     #[serde(default)]
     #[cfg_attr(test, ts(optional))]
     pub urls: Option<WebhookUrls>,
+    /// This invocation's id, drawn by the executor: names a change in the audit trail beside
+    /// its time or revision, so two at once keep an entry each.
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<String>", optional))]
+    pub invocation: String,
+}
+
+/// The admin who acts, for the audit trail: their account, the name Jira shows for them (asked
+/// beside the permission check), and the invocation's id.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Actor {
+    pub account_id: String,
+    pub name: String,
+    pub invocation: String,
+}
+
+impl Actor {
+    /// An audit key: `base` (the change's time or revision) and this invocation.
+    pub fn key(&self, base: String) -> String {
+        if self.invocation.is_empty() {
+            base
+        } else {
+            format!("{base}:{}", self.invocation)
+        }
+    }
 }
 
 /// Where an action stands between two steps (opaque to the executor).
@@ -79,18 +105,38 @@ fn wrap<S>(step: Step<S, Reply>, state: impl FnOnce(S) -> AdminState) -> AdminSt
 }
 
 /// Every admin action starts by asking Jira, as the caller, whether they hold the global
-/// Administer Jira permission: nothing is read or done for a caller who does not.
+/// Administer Jira permission: nothing is read or done for a caller who does not. Who they are
+/// (`myself`: the name the audit trail shows) is asked in the same round trip.
 pub fn start(input: AdminInput) -> AdminStep {
     if let Err(refusal) = caller_of(&input.caller) {
         return Step::reply(Reply::refused(refusal));
     }
     Step {
-        effects: vec![Effect::AskJira {
-            request: get("/rest/api/3/mypermissions?permissions=ADMINISTER".to_owned()),
-            as_user: true,
-        }],
+        effects: vec![
+            Effect::AskJira {
+                request: get("/rest/api/3/mypermissions?permissions=ADMINISTER".to_owned()),
+                as_user: true,
+            },
+            Effect::AskJira {
+                request: get("/rest/api/3/myself".to_owned()),
+                as_user: true,
+            },
+        ],
         ..Step::then(AdminState::Admitting(Box::new(input)))
     }
+}
+
+/// The caller's display name from `myself` (empty when Jira did not say: the permission alone
+/// admits, the name is only shown).
+fn name_of(results: &Results) -> String {
+    jira_json(results.effects.get(1), None)
+        .ok()
+        .and_then(|me| {
+            me.get("displayName")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }
 
 /// Whether the permission answer admits the caller.
@@ -105,16 +151,20 @@ fn admitted(results: &Results) -> Result<(), Refusal> {
     }
 }
 
-/// The admitted caller's action.
-fn begin(input: AdminInput) -> AdminStep {
+/// The admitted caller's action (`name`: theirs, as Jira shows it).
+fn begin(input: AdminInput, name: String) -> AdminStep {
     let asked = |action| move |()| AdminState::Asked(action);
     // The admitted caller, for the audit trail.
-    let actor = input
-        .caller
-        .account_id
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let actor = Actor {
+        account_id: input
+            .caller
+            .account_id
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        name,
+        invocation: input.invocation.clone(),
+    };
     match input.action {
         AdminAction::GetSettings => wrap(
             page::start(input.urls.unwrap_or_default()),
@@ -146,7 +196,7 @@ pub fn next(state: AdminState, results: &Results) -> AdminStep {
     let asked = |action| move |()| AdminState::Asked(action);
     match state {
         AdminState::Admitting(input) => match admitted(results) {
-            Ok(()) => begin(*input),
+            Ok(()) => begin(*input, name_of(results)),
             Err(refusal) => Step::reply(Reply::refused(refusal)),
         },
         AdminState::Page(urls) => wrap(page::next(urls, results), AdminState::Page),
@@ -168,5 +218,22 @@ pub fn next(state: AdminState, results: &Results) -> AdminStep {
             };
             wrap(step, asked(action))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Actor;
+
+    #[test]
+    fn an_actor_names_its_invocation_in_the_audit_key() {
+        let mut actor = Actor {
+            account_id: "a".into(),
+            name: "Avery".into(),
+            invocation: "inv-1".into(),
+        };
+        assert_eq!(actor.key("settings:4".into()), "settings:4:inv-1");
+        actor.invocation.clear();
+        assert_eq!(actor.key("settings:4".into()), "settings:4", "as before");
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::action::Actor;
 use super::answer::{found, incode_answer, landed, Refusal, Reply};
 use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_read, settings_read, token_write, TOKEN_KEY};
@@ -18,13 +19,13 @@ pub enum TestState {
     /// `actor`: the admin testing, for the audit trail.
     Reading {
         #[serde(default)]
-        actor: String,
+        actor: Actor,
     },
     /// Incode is asked for a token; `checklist`: the stored checklist.
     Asking {
         checklist: Value,
         #[serde(default)]
-        actor: String,
+        actor: Actor,
     },
     /// The token and the tick are landing.
     Landing { checked_at: i64 },
@@ -39,7 +40,7 @@ struct Connected {
 
 type TestStep = Step<TestState, Reply>;
 
-pub fn start_test(actor: String) -> TestStep {
+pub fn start_test(actor: Actor) -> TestStep {
     Step {
         reads: vec![settings_read(), secrets_read(), checklist_read()],
         ..Step::then(TestState::Reading { actor })
@@ -55,12 +56,16 @@ pub fn next_test(state: TestState, results: &Results) -> TestStep {
                 Entry {
                     action: Action::CredentialsTested,
                     at_ms: results.now_ms as f64,
-                    actor_account_id: actor.clone(),
+                    actor_account_id: actor.account_id.clone(),
+                    actor_name: actor.name.clone(),
                     outcome: outcome.to_owned(),
                     detail: detail.to_owned(),
                     ..Entry::default()
                 }
-                .write(format!("credentials:{}:{}", results.now_ms, actor))
+                .write(actor.key(format!(
+                    "credentials:{}:{}",
+                    results.now_ms, actor.account_id
+                )))
             };
             match tested(&checklist, results) {
                 Ok(mut step) => {
@@ -84,7 +89,7 @@ pub fn next_test(state: TestState, results: &Results) -> TestStep {
     step.unwrap_or_else(|refusal| Step::reply(Reply::refused(refusal)))
 }
 
-fn ask(results: &Results, actor: String) -> Result<TestStep, Refusal> {
+fn ask(results: &Results, actor: Actor) -> Result<TestStep, Refusal> {
     let config = read_config(results.reads.first(), results.reads.get(1), false)?;
     let checklist = found(results.reads.get(2))?.clone();
     if config.secrets.client_secret.is_empty() || config.settings.client_id.is_empty() {

@@ -36,6 +36,7 @@ pub fn start() -> Step<(), Reply> {
         queries: vec![Query {
             prefix: DELIVERY_PREFIX.to_owned(),
             limit: Some(DELIVERY_PAGE),
+            cursor: None,
         }],
         ..Step::then(())
     }
@@ -77,6 +78,7 @@ mod tests {
                     },
                 ],
                 failed: None,
+                cursor: None,
             }],
             ..Results::default()
         };

@@ -103,6 +103,7 @@ pub fn start(input: PrivacyInput) -> PrivacyStep {
         queries: vec![Query {
             prefix: ACCOUNT_PREFIX.to_owned(),
             limit: None,
+            cursor: None,
         }],
         ..Step::then(PrivacyState::Listing { owner: input.owner })
     }

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::action::Actor;
 use super::answer::{found, internal, jira_json, landed, Refusal, Reply};
 use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_of, secrets_read, secrets_write, settings_read};
@@ -36,7 +37,7 @@ pub enum SaveState {
     Reading {
         payload: Value,
         #[serde(default)]
-        actor: String,
+        actor: Actor,
     },
     /// The site is being asked about the names the settings use; the secrets are read again.
     Checking {
@@ -46,7 +47,7 @@ pub enum SaveState {
         rest: Map<String, Value>,
         groups_asked: usize,
         #[serde(default)]
-        actor: String,
+        actor: Actor,
     },
     /// The secrets are landing; the settings follow.
     Secrets { then: Landing },
@@ -67,7 +68,7 @@ pub struct Landing {
 
 type SaveStep = Step<SaveState, Reply>;
 
-pub fn start(payload: Value, actor: String) -> SaveStep {
+pub fn start(payload: Value, actor: Actor) -> SaveStep {
     if !payload.is_object() {
         return Step::reply(Reply::refused(
             Refusal::new("validation", "Nothing to save.").with_fields(Vec::new()),
@@ -147,7 +148,7 @@ fn group_names(payload: &Value, stored: &[String]) -> Vec<String> {
     wanted
 }
 
-fn check_site(payload: Value, actor: String, results: &Results) -> Result<SaveStep, Refusal> {
+fn check_site(payload: Value, actor: Actor, results: &Results) -> Result<SaveStep, Refusal> {
     // Over settings no release wrote, the defaults: saving is how the admin repairs them.
     let Config {
         revision,
@@ -187,7 +188,7 @@ struct Asked<'a> {
     current: &'a Settings,
     rest: &'a Map<String, Value>,
     groups_asked: usize,
-    actor: String,
+    actor: Actor,
 }
 
 fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep, Refusal> {
@@ -253,7 +254,8 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
     let trail = Entry {
         action: Action::SettingsChanged,
         at_ms: results.now_ms as f64,
-        actor_account_id: actor,
+        actor_account_id: actor.account_id.clone(),
+        actor_name: actor.name.clone(),
         detail: if changed.is_empty() {
             "saved unchanged".to_owned()
         } else {
@@ -263,7 +265,7 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
     };
     let mut writes = vec![
         settings_write(revision + 1, &settings, secrets_set, rest)?,
-        trail.write(format!("settings:{}", revision + 1)),
+        trail.write(actor.key(format!("settings:{}", revision + 1))),
     ];
     let mut deletes = Vec::new();
     if credentials_changed {

@@ -295,6 +295,26 @@ pub fn retention_next(
     to_js(&crossing(admin::retention::next(state, &results)))
 }
 
+/// The first step of the hourly expiry run (`rust/src/actions/sweep.rs`).
+#[wasm_bindgen(js_name = sweepStart, unchecked_return_type = "Step<unknown, Answer<Swept>>")]
+pub fn sweep_start(
+    #[wasm_bindgen(unchecked_param_type = "SweepInput")] input: JsValue,
+) -> JsResult {
+    let input: actions::sweep::SweepInput = from_js("sweep input", input)?;
+    to_js(&crossing(actions::sweep::start(input)))
+}
+
+/// The expiry run's next step.
+#[wasm_bindgen(js_name = sweepNext, unchecked_return_type = "Step<unknown, Answer<Swept>>")]
+pub fn sweep_next(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Results")] results: JsValue,
+) -> JsResult {
+    let state: actions::sweep::SweepState = from_js("sweep state", state)?;
+    let results: Results = from_js("results", results)?;
+    to_js(&crossing(actions::sweep::next(state, &results)))
+}
+
 // The agent panel's actions, as planners (`rust/src/actions/`): `src/run.js` performs each step
 // and hands the results to the `…Next` function until a step carries the answer.
 

@@ -40,6 +40,9 @@ pub struct GateInput {
     pub configuration: Value,
     /// The status the transition leads to (`event.transition.to.id`): names the decision.
     pub to_status: String,
+    /// This invocation's id, drawn by the executor: with the time it names the decision, so two
+    /// attempts in the same millisecond keep an audit entry each.
+    pub invocation: String,
 }
 
 /// Jira's answer to a validator: `{ result: true }` or `{ result: false, errorMessage }`.
@@ -323,8 +326,12 @@ fn claim(mut st: GateState, v: &Verification) -> GateStep {
         (key.clone(), vec![key], Some(marker))
     } else {
         let key = format!(
-            "gate:passed:{}:{}:{}:{}",
-            st.issue_id, st.input.to_status, v.session_id, st.input.now_ms
+            "gate:passed:{}:{}:{}:{}{}",
+            st.issue_id,
+            st.input.to_status,
+            v.session_id,
+            st.input.now_ms,
+            decision(&st.input)
         );
         (key, Vec::new(), None)
     };
@@ -367,8 +374,10 @@ fn refuse(st: &GateState, reason: Reason) -> GateStep {
         &st.issue_id
     };
     let key = format!(
-        "gate:refused:{issue}:{}:{}",
-        st.input.to_status, st.input.now_ms
+        "gate:refused:{issue}:{}:{}{}",
+        st.input.to_status,
+        st.input.now_ms,
+        decision(&st.input)
     );
     Step {
         writes: vec![entry.write(key)],
@@ -383,6 +392,16 @@ fn refuse(st: &GateState, reason: Reason) -> GateStep {
             result: false,
             error_message: Some(message),
         })
+    }
+}
+
+/// What names one decision beside its time: the invocation's id (none: an executor that draws
+/// none, keyed by the time alone as before).
+fn decision(input: &GateInput) -> String {
+    if input.invocation.is_empty() {
+        String::new()
+    } else {
+        format!(":{}", input.invocation)
     }
 }
 

@@ -11,6 +11,7 @@ fn input(configuration: Value) -> GateInput {
         account_id: "avery".into(),
         configuration,
         to_status: "5".into(),
+        invocation: "i1".into(),
     }
 }
 
@@ -131,4 +132,69 @@ fn a_used_or_stale_or_foreign_pass_refuses() {
             .map(|d| d.contains("someone else")),
         Some(true)
     );
+}
+
+#[test]
+fn two_decisions_in_the_same_millisecond_keep_an_audit_entry_each() {
+    // Two attempts of the same transition at once: same issue, status and time, two invocations.
+    let decide = |invocation: &str, configuration: Value, stored: Value| {
+        let mut first = input(configuration);
+        first.invocation = invocation.into();
+        let step = start(first);
+        let results = Results {
+            now_ms: NOW,
+            reads: vec![found(Value::Null)],
+            ..Results::default()
+        };
+        let step = next(step.state.unwrap_or_else(|| unreachable!()), results);
+        let issue = json!({ "id": "10001", "fields": { "project": { "key": "HELP" },
+            "reporter": { "accountId": "casey", "displayName": "Casey Customer", "emailAddress": "casey@example.test" } } });
+        let step = next(
+            step.state.unwrap_or_else(|| unreachable!()),
+            Results {
+                now_ms: NOW,
+                effects: vec![answered(issue)],
+                ..Results::default()
+            },
+        );
+        let step = next(
+            step.state.unwrap_or_else(|| unreachable!()),
+            Results {
+                now_ms: NOW,
+                reads: vec![found(json!({ "current": "s1", "sessions": ["s1"] }))],
+                ..Results::default()
+            },
+        );
+        let step = next(
+            step.state.unwrap_or_else(|| unreachable!()),
+            Results {
+                now_ms: NOW,
+                reads: vec![found(stored)],
+                ..Results::default()
+            },
+        );
+        step.writes
+            .first()
+            .map(|w| w.key.clone())
+            .unwrap_or_default()
+    };
+    let stale = record("s1", "casey@example.test", NOW - 31 * 60_000);
+    let refused = [
+        decide("i1", json!({}), stale.clone()),
+        decide("i2", json!({}), stale.clone()),
+    ];
+    assert!(refused[0].starts_with("gate:refused:"), "{refused:?}");
+    assert_ne!(refused[0], refused[1]);
+    assert_eq!(
+        refused[0],
+        decide("i1", json!({}), stale),
+        "the same decision, the same key"
+    );
+    let fresh = record("s1", "casey@example.test", NOW - 60_000);
+    let passed = [
+        decide("i1", json!({}), fresh.clone()),
+        decide("i2", json!({}), fresh),
+    ];
+    assert!(passed[0].starts_with("gate:passed:"), "{passed:?}");
+    assert_ne!(passed[0], passed[1]);
 }

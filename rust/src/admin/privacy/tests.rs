@@ -40,6 +40,7 @@ fn listed() -> Results {
                 ),
             ],
             failed: None,
+            cursor: None,
         }],
         ..Results::default()
     }
@@ -287,4 +288,39 @@ fn a_closed_accounts_audit_entries_keep_the_fact_and_lose_the_person() {
         done.reply.and_then(|r| r.data),
         Some(json!({ "closed": 0 }))
     );
+}
+
+#[test]
+fn a_closed_admins_settings_and_credentials_entries_lose_their_name() {
+    let first = start(PrivacyInput { owner: "me".into() });
+    let report = next(state(&first), &listed());
+    let answer = json!([{ "accountId": "robin", "status": "closed" }]);
+    let trail = next(state(&report), &reported(answer));
+    let entries = [
+        ("settings:4:inv-1", "settingsChanged"),
+        ("credentials:5:robin:inv-2", "credentialsTested"),
+    ]
+    .map(|(key, action)| Entry {
+        key: key.into(),
+        value: json!({ "action": action, "atMs": 5.0, "actorAccountId": "robin",
+            "actorName": "Robin Admin", "detail": "changed: linkExpiryMinutes" }),
+    });
+    let found = Results {
+        now_ms: NOW,
+        entity_pages: vec![
+            EntityPage::default(),
+            EntityPage {
+                entries: entries.to_vec(),
+                ..EntityPage::default()
+            },
+        ],
+        ..Results::default()
+    };
+    let rewrite = next(state(&trail), &found);
+    assert_eq!(rewrite.writes.len(), 2);
+    for w in &rewrite.writes {
+        assert_eq!(w.value["actorAccountId"], "", "{}", w.key);
+        assert_eq!(w.value["actorName"], "Former user", "{}", w.key);
+        assert_eq!(w.value["erased"], true);
+    }
 }

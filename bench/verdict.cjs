@@ -1,14 +1,32 @@
 // What a webhook delivery came to, in words both sides can be held to: the HTTP status, the
 // result the reply names, and the outcome whose comment is posted (if any). The core's side is
-// its planner's reply and effects (bench/entries/core.js); the baseline's, its receipt and
+// its planner's reply and its effects' first calls (bench/entries/core.js); the baseline's, its receipt and
 // decision (bench/entries/baseline.js), answered as the webhook function answers them.
 'use strict';
+
+/** The comment property the effects adapter adds to the planned comment (its idempotency key). */
+const EVENT_PROPERTY = 'incode-verification-event';
+
+/**
+ * The outcome comment's request among the first calls of a plan's effects (`effectBegin`), if one
+ * posts it (a comment looked for first, a retry's check, begins with a GET instead), as the
+ * planner wrote it: without the event property the adapter adds.
+ * @param {object[]} begun @returns {{ method: string, path: string, body: string } | undefined}
+ */
+function postedComment(begun) {
+  const post = begun.find(
+    (p) => p.next === 'call' && p.call.via === 'jiraAsApp' && p.call.request.method === 'POST' && /\/comment$/.test(p.call.request.path),
+  );
+  if (!post) return undefined;
+  const body = JSON.parse(post.call.request.body);
+  body.properties = body.properties.filter((p) => p.key !== EVENT_PROPERTY);
+  return { ...post.call.request, body: JSON.stringify(body) };
+}
 
 /** @param {{ response: { statusCode: number, body: string }, effects: object[] }} planned */
 function planVerdict({ response, effects }) {
   const { result, status } = JSON.parse(response.body);
-  // A comment looked for first is a retry's check, not the outcome's comment.
-  const posted = effects.some((e) => e.postOutcomeComment && !e.postOutcomeComment.lookFirst);
+  const posted = postedComment(effects) !== undefined;
   return `${response.statusCode} ${result}${posted ? ` comment:${status}` : ''}`;
 }
 
@@ -34,4 +52,4 @@ function verdictOf(answer) {
   return answer.response ? planVerdict(answer) : baselineVerdict(answer);
 }
 
-module.exports = { verdictOf, planVerdict, baselineVerdict };
+module.exports = { verdictOf, planVerdict, baselineVerdict, postedComment };

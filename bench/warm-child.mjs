@@ -8,7 +8,7 @@ import verdicts from './verdict.cjs';
 
 const [coreBundle, baselineBundle, roundsArg, consoleBundle] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-const { verdictOf } = verdicts;
+const { verdictOf, postedComment } = verdicts;
 /** A comment request's path and body (the document and its visibility). */
 const commentOf = (request) => ({ method: request.method, path: request.path, body: JSON.parse(request.body) });
 const impls = { core: require(coreBundle), baseline: require(baselineBundle) };
@@ -27,8 +27,8 @@ for (const [i, args] of calls.entries()) {
   const baseline = impls.baseline.decide(...args);
   const label = corpus.cases[i].label;
   assert.equal(verdictOf(core), verdictOf(baseline), label);
-  const posted = core.effects.find((e) => e.postOutcomeComment && !e.postOutcomeComment.lookFirst);
-  if (posted) assert.deepStrictEqual(commentOf(posted.postOutcomeComment.request), commentOf(baseline.decision.actions.comment), label);
+  const posted = postedComment(core.effects);
+  if (posted) assert.deepStrictEqual(commentOf(posted), commentOf(baseline.decision.actions.comment), label);
 }
 
 // The corpus's clock starts again each round: the core's instance too (see `newInstance`).

@@ -37,7 +37,8 @@ export type Step<S, R> = {
   /** Entity keys the transaction may only create (a conditional write). */
   claims?: string[];
   queries: Query[];
-  effects: Effect[];
+  /** What each effect is: not carried by the core module's (the webhook's) steps, whose executor runs them by handle. */
+  effects?: Effect[];
   /** Beside each effect, the handle it is kept under in the module (`effectBegin` runs it). */
   running: number[];
   logs: LogLine[];

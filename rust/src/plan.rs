@@ -134,7 +134,15 @@ pub struct Step<S, R> {
         serde(skip_serializing)
     )]
     pub entity_queries: Vec<EntityQuery>,
+    /// What the effects are. The executor runs each by its handle (`running`, added by the
+    /// binding), so the core module keeps them out of the step: they are never read in
+    /// JavaScript there, and were a third of a commit step's text (bench/README.md).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<Effect>>", optional))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", not(feature = "console")),
+        serde(skip_serializing)
+    )]
     pub effects: Vec<Effect>,
     /// Log lines (event name, fields) the executor writes with `logEvent`.
     #[serde(default)]

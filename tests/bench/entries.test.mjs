@@ -11,7 +11,7 @@ import { bundleForge } from '../../dev/forge-bundle.mjs';
 import { buildCorpus } from '../../bench/corpus.mjs';
 
 const require = createRequire(import.meta.url);
-const { verdictOf } = require('../../bench/verdict.cjs');
+const { verdictOf, postedComment } = require('../../bench/verdict.cjs');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 let bundles;
@@ -31,7 +31,6 @@ function corpus() {
   return { ...built, args: (c) => [settings[c.settings], built.secret, c.input, c.verification, c.input.nowMs] };
 }
 
-const posted = (answer) => answer.effects.find((e) => e.postOutcomeComment && !e.postOutcomeComment.lookFirst)?.postOutcomeComment;
 
 test('on the whole corpus the planner comes to the baseline’s outcome, and posts the same comment', () => {
   const { cases, args } = corpus();
@@ -42,11 +41,11 @@ test('on the whole corpus the planner comes to the baseline’s outcome, and pos
     const verdict = verdictOf(planned);
     assert.equal(verdict, verdictOf(decided), c.label);
     verdicts.add(verdict);
-    const comment = posted(planned);
+    const comment = postedComment(planned.effects);
     if (comment) {
       const expected = decided.decision.actions.comment;
-      assert.equal(comment.request.path, expected.path, c.label);
-      assert.deepStrictEqual(JSON.parse(comment.request.body), JSON.parse(expected.body), c.label);
+      assert.equal(comment.path, expected.path, c.label);
+      assert.deepStrictEqual(JSON.parse(comment.body), JSON.parse(expected.body), c.label);
     }
   }
   for (const verdict of [
@@ -94,8 +93,8 @@ test('rounds over the corpus, each as a new instance, come to the same outcomes 
   for (let r = 1; r < 12; r += 1) assert.deepEqual(round(), first, `round ${r}`);
 });
 
-test('the core’s entry calls only the planner of the core module', () => {
+test('the core’s entry calls only the planner and the effects adapter of the core module', () => {
   const source = fs.readFileSync(path.join(root, 'bench/entries/core.js'), 'utf8');
   const imports = [...source.matchAll(/^import .*$/gm)].map((m) => m[0]);
-  assert.deepEqual(imports, ["import { deliveryNext, deliveryStart } from '../../src/core.js';"]);
+  assert.deepEqual(imports, ["import { deliveryNext, deliveryStart, effectBegin } from '../../src/core.js';"]);
 });

@@ -4,7 +4,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { bundleForge } from '../../dev/forge-bundle.mjs';
 import { bundledCore } from '../support/bundled-core.mjs';
 import { buildCorpus } from '../../bench/corpus.mjs';
 
@@ -98,6 +100,38 @@ test("a step's effects stay in the module: the executor runs each by its handle,
     () => core.effectAdvance(first.running, { status: 201, body: '{}' }),
     (error) => error.code === 'bad_input',
     'an answer is handed back once',
+  );
+});
+
+test("the core module's delivery steps name their effects by handle only", async () => {
+  // The webhook's module: its executor begins each effect by handle, so a step carries no
+  // description of them (bench/README.md: a third of a commit step's text).
+  const out = await bundleForge({ appDir: root, entries: { webhookCore: 'src/core.js' }, outDir: path.join(root, 'build/test-bundles/binding-core') });
+  const webhookCore = createRequire(import.meta.url)(out.webhookCore);
+  const corpus = buildCorpus({ seed: 3, perType: 1, compileTemplates: core.compileTemplates });
+  const c = corpus.cases.find((x) => x.type === 'succeeded' && !x.forged);
+  const stored = {
+    settings: { revision: 1, settings: corpus.settings.find((s) => s.id === c.settings).value, secretsSet: {} },
+    secrets: { webhookSecret: corpus.secret },
+    [`v:${c.verification.sessionId}`]: c.verification,
+  };
+  let step = webhookCore.deliveryStart(c.input.body, 'installation-handles', {
+    method: 'POST',
+    headers: c.input.headers,
+    nowMs: c.input.nowMs,
+    owner: 'o-1',
+    nonce: 'n-1',
+  });
+  while (step.state !== undefined && step.running.length === 0) {
+    const reads = step.reads.map((r) => ({ value: stored[r.key] ?? null }));
+    step = webhookCore.deliveryNext(step.state, { nowMs: c.input.nowMs, reads, swaps: step.swaps.map(() => ({ value: null })), effects: [], queries: [] });
+  }
+  assert.ok(step.running.length > 0, 'the commit step has effects');
+  assert.equal(step.effects, undefined);
+  const calls = step.running.map((handle) => webhookCore.effectBegin(handle, c.input.nowMs));
+  assert.ok(
+    calls.some((p) => p.next === 'call' && p.call.request?.method === 'POST' && p.call.request.path.endsWith('/comment')),
+    'the outcome comment is among them, begun by its handle',
   );
 });
 

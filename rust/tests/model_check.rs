@@ -141,6 +141,7 @@ fn put(kvs: &mut Kvs, key: &str, value: Value, secret: bool) {
         ttl: None,
         secret,
         entity: None,
+        only_if: None,
     };
     kvs.set(&w, T0);
 }
@@ -612,6 +613,16 @@ fn an_expiry_against_a_delivery() {
 }
 
 #[test]
+fn a_review_and_its_approval() {
+    keeps_every_rule("review");
+}
+
+#[test]
+fn a_cancel_during_a_review() {
+    keeps_every_rule("cancel during review");
+}
+
+#[test]
 fn forged_and_unknown_deliveries() {
     keeps_every_rule("untrusted");
 }
@@ -627,6 +638,7 @@ fn a_claimed_key_fails_the_whole_transaction() {
         ttl: None,
         secret: false,
         entity: Some("audit".into()),
+        only_if: None,
     };
     let mut kvs = Kvs::default();
     kvs.set(&entry("gate:1"), T0);
@@ -831,6 +843,34 @@ fn an_outcome_without_its_audit_entry_is_caught() {
         ..REAL
     };
     caught("duplicates", planners, AUDITED);
+}
+
+/// Every give-back as a blind set (no `only_if`): the hidden lease of counterexample 2
+/// (tests/vectors/model/counterexamples.json) gives the lock two holders.
+#[test]
+fn a_blind_put_back_is_caught() {
+    use incode_verify_core::actions::cancel::{self, CancelState, CancelStep};
+    fn blind(puts: &mut [Write]) {
+        for w in puts {
+            w.only_if = None;
+        }
+    }
+    fn delivery_blind(state: DeliveryState, results: Results) -> delivery::Planned {
+        let mut step = delivery::next(state, results);
+        blind(&mut step.puts);
+        step
+    }
+    fn cancel_blind(state: CancelState, results: Results) -> CancelStep {
+        let mut step = cancel::next(state, results);
+        blind(&mut step.puts);
+        step
+    }
+    let planners = Planners {
+        delivery_next: delivery_blind,
+        cancel_next: cancel_blind,
+        ..REAL
+    };
+    caught("cancel during review", planners, rules::RULES[2].1);
 }
 
 /// An action as the checker prints it (`Step(0, Transaction(Lost))`, `Retry(1)`, `Tick`).

@@ -13,9 +13,9 @@ use super::answer::{internal, Refusal, Reply};
 use crate::audit;
 use crate::effects::{AccountReport, Effect, Ended};
 use crate::jira::iso_utc;
-use crate::lock::{self, Found as LockFound, Leave, Side};
+use crate::lock::{self, Found as LockFound, Leave};
 use crate::plan::{Entry, LogLine, Query, Read, Results, Step, Ttl, Write};
-use crate::stored::{self, AccountEntry, IssueIndex, Kind, StoredVerification, SCHEMA_VERSION};
+use crate::stored::{self, AccountEntry, IssueIndex, Kind, SCHEMA_VERSION};
 
 const ACCOUNT_PREFIX: &str = "account:";
 /// Audit entries read per index and rewritten per transaction (two indexes: at most 24 writes).
@@ -274,6 +274,11 @@ fn advance(
             secret: false,
         });
     }
+    // The lock as the previous release kept it (lock.rs), read last.
+    reads.push(Read {
+        key: format!("lock:{}", part.session_id),
+        secret: false,
+    });
     let swap = lock::take(
         &format!("lock:{}", part.session_id),
         &erasure.owner,
@@ -376,12 +381,9 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         _ => return give_up(erasure, "storage_unavailable", now_ms, Vec::new()),
     };
     let lock_key = format!("lock:{}", part.session_id);
-    let mut taken = lock::found(&lock_key, &erasure.owner, swapped, now_ms);
+    let legacy = results.reads.last().map_or(&Value::Null, |l| &l.value);
+    let taken = lock::found(&lock_key, &erasure.owner, swapped, legacy, now_ms);
     let record = results.reads.first().filter(|f| f.failed.is_none());
-    if taken.found == LockFound::Busy {
-        let side = record.map(|r| side_of(&r.value)).unwrap_or_default();
-        taken = lock::settle(taken, &side, now_ms);
-    }
     if taken.found == LockFound::Busy {
         let back = lock::put_back(&taken).into_iter().collect();
         return give_up(erasure, "busy", now_ms, back);
@@ -410,23 +412,6 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         writes,
         deletes,
         ..Step::then(PrivacyState::Erasing(erasure))
-    }
-}
-
-/// What the record read beside the swap says of its writer (`lock::settle`).
-fn side_of(record: &Value) -> Side {
-    if record.is_null() {
-        return Side {
-            rev: -1,
-            ..Side::default()
-        };
-    }
-    let stored: StoredVerification = serde_json::from_value(record.clone()).unwrap_or_default();
-    Side {
-        by: stored.by.value().cloned(),
-        rev: stored.rev.value().copied().unwrap_or(0),
-        careful: stored.careful.value().copied().unwrap_or(false),
-        last_key: stored.last.value().map(|l| l.key.clone()),
     }
 }
 
@@ -462,6 +447,7 @@ fn erase_person(part: &Part, record: &Value, index: &Value) -> Result<Planned, R
                 ttl: None,
                 secret: false,
                 entity: None,
+                only_if: None,
             });
         }
     }
@@ -494,6 +480,7 @@ fn erase_agent(part: &Part, account_id: &str, record: &Value) -> Result<Planned,
             ttl: Some(RECORD_TTL),
             secret: false,
             entity: None,
+            only_if: None,
         });
     }
     Ok((writes, vec![plain(part.key.clone())]))

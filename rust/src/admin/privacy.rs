@@ -381,7 +381,8 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         _ => return give_up(erasure, "storage_unavailable", now_ms, Vec::new()),
     };
     let lock_key = format!("lock:{}", part.session_id);
-    let legacy = results.reads.last().map_or(&Value::Null, |l| &l.value);
+    let at = if part.entry.role == "person" { 2 } else { 1 };
+    let legacy = results.reads.get(at).map_or(&Value::Null, |l| &l.value);
     let taken = lock::found(&lock_key, &erasure.owner, swapped, legacy, now_ms);
     let record = results.reads.first().filter(|f| f.failed.is_none());
     if taken.found == LockFound::Busy {

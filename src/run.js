@@ -143,10 +143,11 @@ async function entityQuery(q) {
 /** A set that returns the value it replaced (how a lock is taken). @param {Write} w @returns {Promise<Found>} */
 async function swap(w) {
   try {
-    /** @type {{ keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ttl?: import('./generated/core.js').Ttl }} */
-    const options = { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...(w.ttl ? { ttl: w.ttl } : {}) };
+    const ttl = w.ttl ? { ttl: w.ttl } : {};
     /** @type {{ value?: unknown } | undefined} */
-    const result = w.entity ? await kvs.entity(w.entity).set(w.key, w.value, options) : await kvs.set(w.key, w.value, options);
+    const result = w.entity
+      ? await kvs.entity(w.entity).set(w.key, w.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...ttl })
+      : await kvs.set(w.key, w.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...ttl });
     return { value: result?.value ?? null };
   } catch (error) {
     return failedWith(error);
@@ -163,7 +164,11 @@ function conditionOf(w) {
 /** A best-effort set on its own; under a condition, a transaction of that one set. @param {Write} w */
 async function put(w) {
   try {
-    if (w.onlyIf) await kvs.transact().set(w.key, w.value, { entityName: w.entity ?? '', conditions: conditionOf(w) }, w.ttl ? { ttl: w.ttl } : undefined).execute();
+    if (w.onlyIf)
+      await kvs
+        .transact()
+        .set(w.key, w.value, { entityName: w.entity ?? '', conditions: conditionOf(w) }, w.ttl ? { ttl: w.ttl } : undefined)
+        .execute();
     else if (w.entity) await kvs.entity(w.entity).set(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
     else if (w.secret) await kvs.setSecret(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
     else await kvs.set(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);

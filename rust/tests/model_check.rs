@@ -873,6 +873,31 @@ fn a_blind_put_back_is_caught() {
     caught("cancel during review", planners, rules::RULES[2].1);
 }
 
+/// A planner that carries out an effect for a delivery it refused (a forged signature, 401):
+/// the status field written for someone who does not hold the secret.
+#[test]
+fn an_effect_for_a_forged_delivery_is_caught() {
+    fn credulous(state: DeliveryState, results: Results) -> delivery::Planned {
+        let mut step = delivery::next(state, results);
+        let refused = step
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.response.status_code == 401);
+        if refused {
+            step.effects.push(Effect::RecordStatus {
+                issue_id: ISSUE_ID.into(),
+                text: "Success".into(),
+            });
+        }
+        step
+    }
+    let planners = Planners {
+        delivery_next: credulous,
+        ..REAL
+    };
+    caught("untrusted", planners, rules::RULES[3].1);
+}
+
 /// An action as the checker prints it (`Step(0, Transaction(Lost))`, `Retry(1)`, `Tick`).
 fn action_of(text: &str) -> Action {
     let call = |f: &str| match f {

@@ -108,7 +108,8 @@ impl Kvs {
         self.space(secret).remove(key);
     }
 
-    /// The stored value of `entity` under `key`, if any (entities have no TTL).
+    /// The stored value of `entity` under `key`, if any, whatever its TTL (the audit trail's
+    /// entries have none).
     pub fn entity(&self, entity: &str, key: &str) -> Option<Value> {
         self.entities
             .get(&format!("{entity}/{key}"))

@@ -501,6 +501,47 @@ fn configurations(planners: Planners) -> Vec<Config> {
             }),
         },
         Config {
+            name: "review, two faults",
+            roles: vec![
+                delivery("SESSION_PENDING_REVIEW"),
+                delivery("MANUAL_REVIEW_APPROVED"),
+            ],
+            attempts: 2,
+            faults: 2,
+            ticks: 0,
+            expires_at: FAR,
+            planners,
+            reach: ("a review is approved with its effects", |w| {
+                record(&w.kvs, w.now)["status"] == "passed"
+                    && w.jira.comments.len() == 2
+                    && rules::effects_present(w)
+            }),
+        },
+        Config {
+            name: "cancel during review, two faults",
+            roles: vec![
+                delivery("SESSION_PENDING_REVIEW"),
+                delivery("MANUAL_REVIEW_APPROVED"),
+                Role::Cancel,
+            ],
+            attempts: 1,
+            faults: 2,
+            ticks: 0,
+            expires_at: FAR,
+            planners,
+            reach: ("an approval after the cancel is kept as late", late_kept),
+        },
+        Config {
+            name: "cancel, two faults",
+            roles: vec![delivery("SESSION_SUCCEEDED"), Role::Cancel],
+            attempts: 3,
+            faults: 2,
+            ticks: 1,
+            expires_at: FAR,
+            planners,
+            reach: ("a result after the cancel is kept as late", late_kept),
+        },
+        Config {
             name: "cancel during review",
             roles: vec![
                 delivery("SESSION_PENDING_REVIEW"),
@@ -620,6 +661,19 @@ fn a_review_and_its_approval() {
 #[test]
 fn a_cancel_during_a_review() {
     keeps_every_rule("cancel during review");
+}
+
+/// Two faults in one run (a lost answer and a crash, two failed calls, ...), on the lock's
+/// busiest configurations.
+#[test]
+fn two_faults_on_a_review() {
+    keeps_every_rule("review, two faults");
+    keeps_every_rule("cancel during review, two faults");
+}
+
+#[test]
+fn two_faults_on_a_cancel() {
+    keeps_every_rule("cancel, two faults");
 }
 
 #[test]

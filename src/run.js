@@ -146,18 +146,33 @@ async function entityQuery(q) {
 /** A set that returns the value it replaced (how a lock is taken). @param {Write} w @returns {Promise<Found>} */
 async function swap(w) {
   try {
+    const ttl = w.ttl ? { ttl: w.ttl } : {};
     /** @type {{ value?: unknown } | undefined} */
-    const result = await kvs.set(w.key, w.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...(w.ttl ? { ttl: w.ttl } : {}) });
+    const result = w.entity
+      ? await kvs.entity(w.entity).set(w.key, w.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...ttl })
+      : await kvs.set(w.key, w.value, { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ...ttl });
     return { value: result?.value ?? null };
   } catch (error) {
     return failedWith(error);
   }
 }
 
-/** A best-effort set on its own. @param {Write} w */
+/** The condition a write names, as the KVS takes it (custom entities only). @param {Write} w */
+function conditionOf(w) {
+  /** @type {any} */
+  const filter = new Filter();
+  return w.onlyIf ? filter.and(w.onlyIf.property, FilterConditions.equalTo(w.onlyIf.value)) : undefined;
+}
+
+/** A best-effort set on its own; under a condition, a transaction of that one set. @param {Write} w */
 async function put(w) {
   try {
-    if (w.entity) await kvs.entity(w.entity).set(w.key, w.value);
+    if (w.onlyIf)
+      await kvs
+        .transact()
+        .set(w.key, w.value, { entityName: w.entity ?? '', conditions: conditionOf(w) }, w.ttl ? { ttl: w.ttl } : undefined)
+        .execute();
+    else if (w.entity) await kvs.entity(w.entity).set(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
     else if (w.secret) await kvs.setSecret(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
     else await kvs.set(w.key, w.value, w.ttl ? { ttl: w.ttl } : undefined);
   } catch (error) {
@@ -180,7 +195,7 @@ async function transact(writes, deletes, claims, entityDeletes) {
       for (const w of plain) {
         // Typed loosely: the filter is over the entity's attributes, the value stays `unknown` here.
         /** @type {any} */
-        const conditions = claims.includes(w.key) ? new Filter().and('schemaVersion', FilterConditions.notExists()) : undefined;
+        const conditions = claims.includes(w.key) ? new Filter().and('schemaVersion', FilterConditions.notExists()) : conditionOf(w);
         tx.set(w.key, w.value, w.entity ? { entityName: w.entity, conditions } : undefined, w.ttl ? { ttl: w.ttl } : undefined);
       }
       for (const d of plainDeletes) tx.delete(d.key);

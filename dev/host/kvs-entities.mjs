@@ -136,13 +136,24 @@ export function createEntityStore({ declarations, kit }) {
     const value = kit.validateValue(body.value);
     checkValue(entity, value);
     const options = body.options ?? {};
+    const ttlMs = kit.ttlToMs(options.ttl);
+    // The same options as a plain set (@forge/kvs's KvsEntity.set): a swap with returnValue.
+    const keyPolicy = options.keyPolicy ?? 'OVERRIDE';
+    if (keyPolicy !== 'OVERRIDE' && keyPolicy !== 'FAIL_IF_EXISTS') throw kit.badRequest('BAD_REQUEST', 'keyPolicy must be OVERRIDE or FAIL_IF_EXISTS');
+    const returnValue = options.returnValue;
+    if (returnValue !== undefined && (keyPolicy !== 'OVERRIDE' || !['PREVIOUS', 'LATEST'].includes(returnValue))) {
+      throw kit.badRequest('BAD_REQUEST', 'returnValue (PREVIOUS or LATEST) is only allowed with keyPolicy OVERRIDE');
+    }
+    const returnFields = kit.validateMetadataFields(options.returnMetadataFields, 'returnMetadataFields');
     const table = tables.get(entity.name);
-    if (options.keyPolicy === 'FAIL_IF_EXISTS' && kit.live(table, body.key)) {
+    if (keyPolicy === 'FAIL_IF_EXISTS' && kit.live(table, body.key)) {
       throw kit.failure(409, 'KEY_CONFLICT', 'The key already exists and keyPolicy is FAIL_IF_EXISTS');
     }
-    kit.write(table, body.key, value, kit.ttlToMs(options.ttl));
+    const { previous, record } = kit.write(table, body.key, value, ttlMs);
     kit.persist();
-    return { status: 204 };
+    const shown = returnValue === 'PREVIOUS' ? previous : returnValue === 'LATEST' ? record : undefined;
+    if (!shown) return { status: 204 };
+    return { status: 200, json: kit.describe(body.key, shown, returnFields) };
   }
 
   function remove(body) {
@@ -295,6 +306,8 @@ export function createEntityStore({ declarations, kit }) {
       }
       const list = item.conditions[operators[0]];
       for (const c of list) checkCondition(entity, c?.property, c, FILTER_CONDITIONS, 'condition');
+      // No value under the key reads as a value without attributes: equalTo (and every
+      // comparison) fails on it, exists fails and notExists holds (DynamoDB's semantics, inferred).
       const current = kit.live(table, item.key)?.value ?? {};
       const results = list.map((c) => matches(c.condition, c.values, current[c.property]));
       const holds = operators[0] === 'and' ? results.every(Boolean) : results.some(Boolean);

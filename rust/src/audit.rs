@@ -188,6 +188,7 @@ impl Entry {
             ttl: None,
             secret: false,
             entity: Some(ENTITY.to_owned()),
+            only_if: None,
         }
     }
 }

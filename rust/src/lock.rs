@@ -1,17 +1,22 @@
 //! The locks: `lock:{sessionId}` (one writer per verification: a webhook, a cancel, an expiry,
-//! an erasure) and `lock:issue.{issueId}` (one send per issue at a time).
+//! an erasure) and `lock:issue.{issueId}` (one send per issue at a time), values of the custom
+//! entity `lock` (conditional sets exist only for custom entities).
 //!
 //! A lock is taken with ONE atomic swap (a set returning the value it replaced), so it costs one
 //! round trip and is issued together with the reads it protects. What it replaced says:
 //! - nothing, or a release marker: ours. A marker repeats the `rev` of the record (or issue
 //!   index) its holder wrote, so a read made beside the swap is checked against it: a holder may
 //!   have committed between that read and the swap (then it is read again).
-//! - another owner's live lease: busy. The swap replaced it, so it is put back. That put-back may
-//!   land just after the holder released, hiding its marker; a record read beside the swap that
-//!   names the lease's owner as its writer (`by`) shows the owner committed: ours after all.
+//! - another owner's live lease: busy. The swap replaced it, so it is given back, but only while
+//!   our own lease is still what is stored (`only_if` owner): a holder that released, or a newer
+//!   holder, wrote over it, and their value stays. A value given back never hides a newer one.
 //! - an expired lease, or a marker with `careful`: ours, but an earlier holder may have carried
 //!   out part of its effects without recording them: careful from now on (look before posting,
 //!   look the transition up). An expired lease carries no `rev`: the record is read again.
+//!
+//! The previous release kept locks under plain keys of the same names: while the entity holds
+//! nothing, the plain key read beside the swap answers instead (a live lease there is busy, an
+//! expired lease or a careful marker careful), until those values run out.
 //!
 //! The lease outlives every invocation (webtrigger 55 s, resolver 25 s), so a live lease is never
 //! taken over from a running holder and a holder releases without checking it still owns it.
@@ -21,7 +26,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::plan::{Ttl, Write};
+use crate::plan::{Equals, Ttl, Write};
 use crate::stored::SCHEMA_VERSION;
 
 /// A lease: longer than any invocation may run.
@@ -32,6 +37,8 @@ pub const EFFECTS_WINDOW_MS: i64 = 60_000;
 /// died; a clean marker only has to outlive a concurrent read.
 pub const TTL: Ttl = Ttl::days(7);
 pub const RELEASED_TTL: Ttl = Ttl::hours(1);
+/// The custom entity the locks are values of (manifest.yml `app.storage.entities`).
+pub const ENTITY: &str = "lock";
 
 /// An event whose effects may still be landing, until `untilMs`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -43,7 +50,8 @@ pub struct Inflight {
 }
 
 /// The stored lock value. Live: `owner` set, `untilMs` ahead. Released (a marker): `owner`
-/// empty, `by` the owner that released it, `rev` what it committed (null: unknown, read again).
+/// empty, `rev` what it committed (absent: unknown, read again). `by`: the holder that wrote the
+/// value (its lease or its marker), what a conditional give-back or signal checks.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
@@ -52,6 +60,8 @@ pub struct LockValue {
     pub owner: String,
     pub until_ms: i64,
     pub event_key: String,
+    // Left out when unknown: an entity's integer attribute takes no null.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rev: Option<i64>,
     pub careful: bool,
     pub inflight: Vec<Inflight>,
@@ -85,21 +95,10 @@ pub struct Taken {
     pub careful: bool,
     pub rev: Option<i64>,
     pub inflight: Vec<Inflight>,
-    /// The value the swap replaced (a busy taker puts it back).
+    /// The value the swap replaced, or the legacy plain key's when the entity held none (a busy
+    /// taker gives it back).
     #[cfg_attr(test, ts(type = "unknown"))]
     pub previous: Value,
-}
-
-/// What is read beside the swap: the record's (or the index's) writer, `rev`, `careful`, and the
-/// key of its latest event.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct Side {
-    pub by: Option<String>,
-    pub rev: i64,
-    pub careful: bool,
-    pub last_key: Option<String>,
 }
 
 /// What a holder leaves on release.
@@ -139,17 +138,21 @@ pub fn take(key: &str, owner: &str, event_key: &str, now_ms: i64) -> Write {
         owner: owner.to_owned(),
         until_ms: now_ms + LEASE_MS,
         event_key: event_key.to_owned(),
+        by: Some(owner.to_owned()),
         ..LockValue::default()
     };
     write(key, &value, TTL)
 }
 
-/// Reads what the swap replaced. A value no release wrote reads as free.
-pub fn found(key: &str, owner: &str, previous: Value, now_ms: i64) -> Taken {
-    let lock: Option<LockValue> = match &previous {
-        Value::Object(_) => LockValue::deserialize(&previous).ok(),
-        _ => None,
+/// Reads what the swap replaced (`previous`), or when the entity held nothing what the plain key
+/// of the previous release holds (`legacy`, read beside the swap). A value no release wrote
+/// reads as free.
+pub fn found(key: &str, owner: &str, previous: Value, legacy: &Value, now_ms: i64) -> Taken {
+    let previous = match previous {
+        Value::Object(_) => previous,
+        _ => legacy.clone(),
     };
+    let lock = value_of(&previous);
     let mut taken = Taken {
         key: key.to_owned(),
         owner: owner.to_owned(),
@@ -185,48 +188,32 @@ pub fn found(key: &str, owner: &str, previous: Value, now_ms: i64) -> Taken {
     taken
 }
 
-/// A busy answer whose live owner already committed what was read beside the swap (a busy
-/// taker put its lease back over its marker): released after all, its event's effects window
-/// still open. Any other answer is returned as it is.
-pub fn settle(taken: Taken, side: &Side, now_ms: i64) -> Taken {
-    if taken.found != Found::Busy {
-        return taken;
-    }
-    let owner = taken.previous.get("owner").and_then(Value::as_str);
-    if side.by.is_none() || owner != side.by.as_deref() {
-        return taken;
-    }
-    let until_ms = taken
-        .previous
-        .get("untilMs")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let window = until_ms - LEASE_MS + EFFECTS_WINDOW_MS;
-    let inflight = match &side.last_key {
-        Some(key) if window > now_ms => vec![Inflight {
-            key: key.clone(),
-            until_ms: window,
-        }],
-        _ => Vec::new(),
-    };
-    Taken {
-        found: Found::Released,
-        rev: Some(side.rev),
-        careful: side.careful,
-        inflight,
-        ..taken
+fn value_of(value: &Value) -> Option<LockValue> {
+    match value {
+        Value::Object(_) => LockValue::deserialize(value).ok(),
+        _ => None,
     }
 }
 
-/// The put-back of the lease a busy swap replaced.
+/// `value` set back under `key` only while the stored value's `property` is `is` (a conditional
+/// set: over anyone else's newer value it lands nothing).
+fn give_back(key: &str, value: &LockValue, property: &str, is: &str) -> Write {
+    Write {
+        only_if: Some(Equals {
+            property: property.to_owned(),
+            value: Value::from(is),
+        }),
+        ..write(key, value, TTL)
+    }
+}
+
+/// The lease a busy swap replaced, given back while our own lease is still the stored value.
 pub fn put_back(taken: &Taken) -> Option<Write> {
-    (taken.found == Found::Busy).then(|| Write {
-        key: taken.key.clone(),
-        value: taken.previous.clone(),
-        ttl: Some(TTL),
-        secret: false,
-        entity: None,
-    })
+    if taken.found != Found::Busy {
+        return None;
+    }
+    let theirs = value_of(&taken.previous)?;
+    Some(give_back(&taken.key, &theirs, "by", &taken.owner))
 }
 
 /// The write that releases the lock (in a transaction, or alone).
@@ -246,56 +233,17 @@ pub fn release(taken: &Taken, leave: &Leave) -> Write {
 }
 
 /// A holder's last word after a failure, when it may already have released (its transaction
-/// failed, or landed while an effect failed): `release` is swapped in, and this answers what to
-/// put back when another holder took the lock meanwhile (its lease, or its marker without our
-/// effects window `closed`). Best effort: without it the lease or the window simply runs out.
-pub fn after_signal(
-    taken: &Taken,
-    leave: &Leave,
-    closed: &str,
-    previous: Value,
-    now_ms: i64,
-) -> Option<Write> {
-    let owner = previous.get("owner").and_then(Value::as_str)?;
-    let by = previous.get("by").and_then(Value::as_str);
-    if owner == taken.owner || by == Some(taken.owner.as_str()) {
-        return None;
-    }
-    let theirs = found(&taken.key, &taken.owner, previous.clone(), now_ms);
-    match theirs.found {
-        Found::Busy => Some(Write {
-            key: taken.key.clone(),
-            value: previous,
-            ttl: Some(TTL),
-            secret: false,
-            entity: None,
+/// failed, or landed while an effect failed): its release, landing only over its own lease or
+/// marker (`by` it). A newer holder's value stays: the lock is never seen free while it holds.
+/// Best effort: without it the lease or the effects window simply runs out.
+pub fn signal(taken: &Taken, leave: &Leave) -> Write {
+    let released = release(taken, leave);
+    Write {
+        only_if: Some(Equals {
+            property: "by".to_owned(),
+            value: Value::from(taken.owner.as_str()),
         }),
-        Found::Released => {
-            let mut value = previous;
-            let inflight: Vec<Inflight> = theirs
-                .inflight
-                .into_iter()
-                .filter(|i| i.key != closed)
-                .collect();
-            if let Some(object) = value.as_object_mut() {
-                object.insert(
-                    "inflight".into(),
-                    serde_json::to_value(inflight).unwrap_or_default(),
-                );
-                object.insert(
-                    "careful".into(),
-                    Value::Bool(theirs.careful || leave.careful),
-                );
-            }
-            Some(Write {
-                key: taken.key.clone(),
-                value,
-                ttl: Some(TTL),
-                secret: false,
-                entity: None,
-            })
-        }
-        Found::Free | Found::Expired => None,
+        ..released
     }
 }
 
@@ -313,7 +261,8 @@ fn write(key: &str, value: &LockValue, ttl: Ttl) -> Write {
         value,
         ttl: Some(ttl),
         secret: false,
-        entity: None,
+        entity: Some(ENTITY.to_owned()),
+        only_if: None,
     }
 }
 
@@ -325,7 +274,7 @@ mod tests {
     const NOW: i64 = 1_000_000;
 
     fn taken(previous: Value) -> Taken {
-        found("lock:s1", "me", previous, NOW)
+        found("lock:s1", "me", previous, &Value::Null, NOW)
     }
 
     #[test]
@@ -380,29 +329,52 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_lock_released_by_its_owner_is_ours_after_all() {
-        let start = NOW - 1_000;
-        let live = json!({ "owner": "other", "untilMs": start + LEASE_MS });
-        let side = Side {
-            by: Some("other".into()),
-            rev: 3,
-            careful: false,
-            last_key: Some("e".into()),
-        };
-        let settled = settle(taken(live.clone()), &side, NOW);
-        assert_eq!((settled.found, settled.rev), (Found::Released, Some(3)));
+    fn a_busy_lease_is_given_back_only_over_our_own() {
+        let live = json!({ "owner": "other", "untilMs": NOW + 1, "eventKey": "e" });
+        let back = put_back(&taken(live)).unwrap_or_else(|| take("x", "", "", 0));
+        assert_eq!(back.value["owner"], json!("other"));
+        assert_eq!(back.entity.as_deref(), Some(ENTITY));
         assert_eq!(
-            settled.inflight,
-            vec![Inflight {
-                key: "e".into(),
-                until_ms: start + EFFECTS_WINDOW_MS
-            }]
+            back.only_if,
+            Some(Equals {
+                property: "by".into(),
+                value: json!("me")
+            })
         );
-        let stranger = Side {
-            by: Some("someone".into()),
-            ..side
-        };
-        assert_eq!(settle(taken(live), &stranger, NOW).found, Found::Busy);
+        assert_eq!(put_back(&taken(Value::Null)), None);
+    }
+
+    #[test]
+    fn the_previous_release_plain_key_answers_while_the_entity_holds_nothing() {
+        let legacy = |value: Value| found("lock:s1", "me", Value::Null, &value, NOW);
+        let live = json!({ "owner": "old", "untilMs": NOW + 1, "rev": null });
+        let busy = legacy(live);
+        assert_eq!(busy.found, Found::Busy);
+        let back = put_back(&busy).map(|w| w.value).unwrap_or_default();
+        assert_eq!(back["owner"], json!("old"));
+        assert!(
+            back.get("rev").is_none(),
+            "no null for the entity's integer"
+        );
+        let careful = legacy(json!({ "owner": "", "by": "old", "rev": 3, "careful": true }));
+        assert_eq!(
+            (careful.found, careful.careful, careful.rev),
+            (Found::Released, true, Some(3))
+        );
+        let dead = legacy(json!({ "owner": "old", "untilMs": NOW - 1 }));
+        assert_eq!((dead.found, dead.careful), (Found::Expired, true));
+        let ours = json!({ "owner": "", "by": "new", "rev": 4 });
+        let entity_first = found(
+            "lock:s1",
+            "me",
+            ours,
+            &json!({ "owner": "old", "untilMs": NOW + 1 }),
+            NOW,
+        );
+        assert_eq!(
+            (entity_first.found, entity_first.rev),
+            (Found::Released, Some(4))
+        );
     }
 
     #[test]
@@ -423,37 +395,30 @@ mod tests {
     }
 
     #[test]
-    fn a_signal_gives_a_newer_holder_its_value_back() {
+    fn a_signal_lands_only_over_its_own_lease_or_marker() {
         let t = taken(Value::Null);
-        let leave = Leave::unknown(&t);
-        assert_eq!(
-            after_signal(&t, &leave, "e", json!({ "owner": "me" }), NOW),
-            None
-        );
-        assert_eq!(
-            after_signal(&t, &leave, "e", json!({ "owner": "", "by": "me" }), NOW),
-            None
-        );
-        let theirs = json!({ "owner": "other", "untilMs": NOW + 5 });
-        assert_eq!(
-            after_signal(&t, &leave, "e", theirs.clone(), NOW).map(|w| w.value),
-            Some(theirs)
-        );
-        let marker = json!({ "owner": "", "by": "other", "rev": 2, "inflight": [{ "key": "e", "untilMs": NOW + 5 }] });
-        let back = after_signal(
+        let lease = take("lock:s1", "me", "e", NOW);
+        assert_eq!(lease.value["by"], json!("me"), "a lease names its writer");
+        let signal = signal(
             &t,
             &Leave {
                 careful: true,
-                ..leave
+                ..Leave::unknown(&t)
             },
-            "e",
-            marker,
-            NOW,
         );
-        let value = back.map(|w| w.value).unwrap_or_default();
         assert_eq!(
-            (value["careful"].clone(), value["inflight"].clone()),
-            (json!(true), json!([]))
+            (
+                signal.value["owner"].clone(),
+                signal.value["careful"].clone()
+            ),
+            (json!(""), json!(true))
+        );
+        assert_eq!(
+            signal.only_if,
+            Some(Equals {
+                property: "by".into(),
+                value: json!("me")
+            })
         );
     }
 }

@@ -85,6 +85,12 @@ pub struct Write {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub entity: Option<String>,
+    /// A condition on the value stored under the key (custom entities only): the set lands only
+    /// while the stored value's `property` equals `value`, else nothing lands (an absent value
+    /// fails it too). In `puts`: a value given back only while no one wrote over it since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub only_if: Option<Equals>,
 }
 
 /// One step of an action. `state` goes back to the planner with the results; a step with a
@@ -104,7 +110,8 @@ pub struct Step<S, R> {
     /// One transaction: all land, or none.
     #[serde(default)]
     pub writes: Vec<Write>,
-    /// Sets outside the transaction, each on its own (best effort: put a lock value back).
+    /// Sets outside the transaction, each on its own (best effort: a lock's release after a
+    /// failure, or a value given back under its `only_if`).
     #[serde(default)]
     pub puts: Vec<Write>,
     #[serde(default)]

@@ -1168,4 +1168,10 @@ export type Write = { key: string, value: unknown, ttl?: Ttl, secret?: boolean,
 /**
  * The custom entity (`app.storage.entities`) the value belongs to; none: a plain key.
  */
-entity?: string, };
+entity?: string, 
+/**
+ * A condition on the value stored under the key (custom entities only): the set lands only
+ * while the stored value's `property` equals `value`, else nothing lands (an absent value
+ * fails it too). In `puts`: a value given back only while no one wrote over it since.
+ */
+onlyIf?: Equals, };

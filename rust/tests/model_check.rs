@@ -141,6 +141,7 @@ fn put(kvs: &mut Kvs, key: &str, value: Value, secret: bool) {
         ttl: None,
         secret,
         entity: None,
+        only_if: None,
     };
     kvs.set(&w, T0);
 }
@@ -500,6 +501,47 @@ fn configurations(planners: Planners) -> Vec<Config> {
             }),
         },
         Config {
+            name: "review, two faults",
+            roles: vec![
+                delivery("SESSION_PENDING_REVIEW"),
+                delivery("MANUAL_REVIEW_APPROVED"),
+            ],
+            attempts: 2,
+            faults: 2,
+            ticks: 0,
+            expires_at: FAR,
+            planners,
+            reach: ("a review is approved with its effects", |w| {
+                record(&w.kvs, w.now)["status"] == "passed"
+                    && w.jira.comments.len() == 2
+                    && rules::effects_present(w)
+            }),
+        },
+        Config {
+            name: "cancel during review, two faults",
+            roles: vec![
+                delivery("SESSION_PENDING_REVIEW"),
+                delivery("MANUAL_REVIEW_APPROVED"),
+                Role::Cancel,
+            ],
+            attempts: 1,
+            faults: 2,
+            ticks: 0,
+            expires_at: FAR,
+            planners,
+            reach: ("an approval after the cancel is kept as late", late_kept),
+        },
+        Config {
+            name: "cancel, two faults",
+            roles: vec![delivery("SESSION_SUCCEEDED"), Role::Cancel],
+            attempts: 3,
+            faults: 2,
+            ticks: 1,
+            expires_at: FAR,
+            planners,
+            reach: ("a result after the cancel is kept as late", late_kept),
+        },
+        Config {
             name: "cancel during review",
             roles: vec![
                 delivery("SESSION_PENDING_REVIEW"),
@@ -612,6 +654,29 @@ fn an_expiry_against_a_delivery() {
 }
 
 #[test]
+fn a_review_and_its_approval() {
+    keeps_every_rule("review");
+}
+
+#[test]
+fn a_cancel_during_a_review() {
+    keeps_every_rule("cancel during review");
+}
+
+/// Two faults in one run (a lost answer and a crash, two failed calls, ...), on the lock's
+/// busiest configurations.
+#[test]
+fn two_faults_on_a_review() {
+    keeps_every_rule("review, two faults");
+    keeps_every_rule("cancel during review, two faults");
+}
+
+#[test]
+fn two_faults_on_a_cancel() {
+    keeps_every_rule("cancel, two faults");
+}
+
+#[test]
 fn forged_and_unknown_deliveries() {
     keeps_every_rule("untrusted");
 }
@@ -627,6 +692,7 @@ fn a_claimed_key_fails_the_whole_transaction() {
         ttl: None,
         secret: false,
         entity: Some("audit".into()),
+        only_if: None,
     };
     let mut kvs = Kvs::default();
     kvs.set(&entry("gate:1"), T0);
@@ -831,6 +897,59 @@ fn an_outcome_without_its_audit_entry_is_caught() {
         ..REAL
     };
     caught("duplicates", planners, AUDITED);
+}
+
+/// Every give-back as a blind set (no `only_if`): the hidden lease of counterexample 2
+/// (tests/vectors/model/counterexamples.json) gives the lock two holders.
+#[test]
+fn a_blind_put_back_is_caught() {
+    use incode_verify_core::actions::cancel::{self, CancelState, CancelStep};
+    fn blind(puts: &mut [Write]) {
+        for w in puts {
+            w.only_if = None;
+        }
+    }
+    fn delivery_blind(state: DeliveryState, results: Results) -> delivery::Planned {
+        let mut step = delivery::next(state, results);
+        blind(&mut step.puts);
+        step
+    }
+    fn cancel_blind(state: CancelState, results: Results) -> CancelStep {
+        let mut step = cancel::next(state, results);
+        blind(&mut step.puts);
+        step
+    }
+    let planners = Planners {
+        delivery_next: delivery_blind,
+        cancel_next: cancel_blind,
+        ..REAL
+    };
+    caught("cancel during review", planners, rules::RULES[2].1);
+}
+
+/// A planner that carries out an effect for a delivery it refused (a forged signature, 401):
+/// the status field written for someone who does not hold the secret.
+#[test]
+fn an_effect_for_a_forged_delivery_is_caught() {
+    fn credulous(state: DeliveryState, results: Results) -> delivery::Planned {
+        let mut step = delivery::next(state, results);
+        let refused = step
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.response.status_code == 401);
+        if refused {
+            step.effects.push(Effect::RecordStatus {
+                issue_id: ISSUE_ID.into(),
+                text: "Success".into(),
+            });
+        }
+        step
+    }
+    let planners = Planners {
+        delivery_next: credulous,
+        ..REAL
+    };
+    caught("untrusted", planners, rules::RULES[3].1);
 }
 
 /// An action as the checker prints it (`Step(0, Transaction(Lost))`, `Retry(1)`, `Tick`).

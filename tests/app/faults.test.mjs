@@ -115,7 +115,7 @@ test('the KVS fails after the comment was posted: the retry finds it and does no
 test('the KVS fails before anything happened (taking the lock): nothing half-done, the retry applies it', async () => {
   const run = await passWithFault('Lock failure', ({ session }) => ({
     target: 'kvs',
-    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"returnValue":"PREVIOUS"'),
+    match: (r) => r.path === '/api/v1/entity/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"returnValue":"PREVIOUS"'),
     status: 503,
   }));
   assertCompletedOnce(run);

@@ -48,6 +48,13 @@ async function deliver(sessionId, eventType, extra = {}, secret = WEBHOOK_SECRET
 }
 
 /** Jira requests made since `mark` (an index into the site's request log). */
+// The locks are values of the custom entity `lock` (rust/src/lock.rs).
+const lockOf = (h, id) => h.kvs.getEntity('lock', `lock:${id}`);
+/** Stores a lock value as the app writes one (an entity attribute takes no null). */
+const setLock = (h, id, value) => h.kvs.seedEntity('lock', [[`lock:${id}`, Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))]]);
+/** The failure path's signal: a one-set transaction on the lock, apart from the record's. */
+const isSignal = (r, id) =>
+  r.path === '/api/v1/transaction' && r.body.includes(`"lock:${id}"`) && r.body.includes('"owner":""') && !r.body.includes(`"v:${id}"`);
 const jiraSince = (mark) => host.jira.requests.slice(mark).map((r) => `${r.method} ${r.path.replace(/\/issue\/[^/]+/, '/issue/…')} ${r.status}`);
 
 function taken(key, name) {
@@ -112,8 +119,9 @@ test('a warm instance keeps the settings: 2 round trips; a rotated secret applie
   const warm = await deliver(session.id, 'SESSION_SUCCEEDED', { identityId: 'id-kept' });
   assert.equal(warm.status, 200);
   assert.equal(warm.invocation.waves, KEPT_WAVES, 'the lock with the record, then the transaction with the effects');
-  // The lock, the record and the settings' revision (in the same round trip), the transaction.
-  assert.equal(warm.invocation.calls.kvs, 4, 'no secrets or checklist read');
+  // The lock, the record, the lock as the previous release kept it (its plain key) and the
+  // settings' revision (in the same round trip), the transaction.
+  assert.equal(warm.invocation.calls.kvs, 5, 'no secrets or checklist read');
   assert.equal(appComments(host, key).length, 1);
   assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed');
 
@@ -137,7 +145,9 @@ test('a warm instance keeps the settings: 2 round trips; a rotated secret applie
 
 test('careful mode after a crash between taking the lock and the last round trip', async () => {
   const { key, session } = await started('Crash after the lock');
-  // What a holder that died right after taking the lock leaves: a lease that has run out.
+  // What a holder that died right after taking the lock leaves: a lease that has run out, here
+  // under the plain key of the previous release (read while the entity holds nothing).
+  host.kvs.handle('/api/v1/entity/delete', JSON.stringify({ entityName: 'lock', key: `lock:${session.id}` }));
   host.kvs.set(`lock:${session.id}`, { owner: 'dead-holder', untilMs: Date.now() - 1, eventKey: 'succeeded', rev: null, careful: false, inflight: [] });
   const mark = host.jira.requests.length;
   const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
@@ -149,7 +159,7 @@ test('careful mode after a crash between taking the lock and the last round trip
   assert.equal(appComments(host, key).length, 1);
   assert.equal(taken(key, 'Start progress'), 1);
   assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed');
-  assert.equal(host.kvs.get(`lock:${session.id}`).careful, true, 'the verification stays careful');
+  assert.equal(lockOf(host, session.id).careful, true, 'the verification stays careful');
 });
 
 test('a real crash between taking the lock and the last round trip (the invocation times out): careful mode completes it', async () => {
@@ -177,11 +187,11 @@ test('a real crash between taking the lock and the last round trip (the invocati
     await new Promise((r) => setTimeout(r, 900));
     assert.ok(crashing.stats.lateCalls.length > 0, 'what it tried after dying never reached the platform');
     assert.equal(appComments(crashing, key).length, 0);
-    const lock = crashing.kvs.get(`lock:${session.id}`);
+    const lock = lockOf(crashing, session.id);
     assert.ok(lock.owner !== '' && lock.untilMs > Date.now(), "the dead holder's lease is live");
     assert.deepEqual((await post('SESSION_SUCCEEDED')).json.reason, 'busy', 'busy while the lease runs');
     // The lease runs out.
-    crashing.kvs.set(`lock:${session.id}`, { ...crashing.kvs.get(`lock:${session.id}`), untilMs: Date.now() - 1 });
+    setLock(crashing, session.id, { ...lockOf(crashing, session.id), untilMs: Date.now() - 1 });
     const mark = crashing.jira.requests.length;
     const retry = await post('SESSION_SUCCEEDED');
     assert.deepEqual([retry.status, retry.json.result], [200, 'accepted']);
@@ -203,7 +213,7 @@ test('a crash after the effects landed but before the transaction: the retry fin
   const tx = host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${session.id}"`), status: 500 });
   const signal = host.faults.add({
     target: 'kvs',
-    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${session.id}"`) && r.body.includes('"owner":""'),
+    match: (r) => isSignal(r, session.id),
     status: 500,
   });
   const first = await deliver(session.id, 'SESSION_SUCCEEDED');
@@ -216,8 +226,8 @@ test('a crash after the effects landed but before the transaction: the retry fin
   const busy = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([busy.status, busy.json.reason], [503, 'busy']);
   // The lease runs out.
-  const lock = host.kvs.get(`lock:${session.id}`);
-  host.kvs.set(`lock:${session.id}`, { ...lock, untilMs: Date.now() - 1 });
+  const lock = lockOf(host, session.id);
+  setLock(host, session.id, { ...lock, untilMs: Date.now() - 1 });
   const retry = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(retry.status, 200);
   assert.equal(retry.json.result, 'accepted');
@@ -231,7 +241,7 @@ test('the transaction fails while the effects land: the lock is marked careful a
   host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${session.id}"`), status: 503 });
   const first = await deliver(session.id, 'SESSION_FAILED');
   assert.equal(first.status, 503);
-  const lock = host.kvs.get(`lock:${session.id}`);
+  const lock = lockOf(host, session.id);
   assert.equal(lock.owner, '', 'released by the failure path');
   assert.equal(lock.careful, true, 'marked careful');
   assert.equal(appComments(host, key).length, 1);
@@ -250,7 +260,7 @@ test('an effect fails after the transaction landed: the retry (a duplicate) fini
   assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed', 'the event is recorded');
   assert.equal(appComments(host, key).length, 0);
   assert.deepEqual(
-    host.kvs.get(`lock:${session.id}`).inflight.filter((i) => i.key.endsWith(':succeeded')),
+    lockOf(host, session.id).inflight.filter((i) => i.key.endsWith(':succeeded')),
     [],
     'the failure path ended its effects window',
   );
@@ -270,7 +280,7 @@ test('a duplicate arriving while the first delivery may still be landing its eff
   const first = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(first.status, 200);
   assert.ok(
-    host.kvs.get(`lock:${session.id}`).inflight.some((i) => i.key.endsWith(':succeeded')),
+    lockOf(host, session.id).inflight.some((i) => i.key.endsWith(':succeeded')),
     'the marker lists the event',
   );
   const mark = host.jira.requests.length;
@@ -285,15 +295,15 @@ test('a duplicate arriving while the first delivery may still be landing its eff
   host.faults.add({ target: 'jira', match: (r) => r.method === 'POST' && r.path === `/rest/api/3/issue/${other.key}/comment`, status: 500 });
   host.faults.add({
     target: 'kvs',
-    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${other.session.id}"`) && r.body.includes('"owner":""'),
+    match: (r) => isSignal(r, other.session.id),
     status: 500,
   });
   assert.equal((await deliver(other.session.id, 'SESSION_SUCCEEDED')).status, 503);
   const early = await deliver(other.session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([early.status, early.json.reason], [503, 'busy']);
   assert.equal(appComments(host, other.key).length, 0, 'not posted while the first may still be posting');
-  const lock = host.kvs.get(`lock:${other.session.id}`);
-  host.kvs.set(`lock:${other.session.id}`, { ...lock, inflight: [] });
+  const lock = lockOf(host, other.session.id);
+  setLock(host, other.session.id, { ...lock, inflight: [] });
   const later = await deliver(other.session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([later.status, later.json.result], [200, 'duplicate']);
   assert.equal(appComments(host, other.key).length, 1);
@@ -404,35 +414,47 @@ test('deliveries of one event and of another event of the session, all at once: 
   assert.equal(record.status, 'passed');
   assert.equal(record.identityId, 'id-burst');
   assert.equal(host.jira.issues.get(key).properties['incode-verification'].status, 'passed');
-  assert.equal(host.kvs.get(`lock:${session.id}`).owner, '', 'the lock is released');
+  assert.equal(lockOf(host, session.id).owner, '', 'the lock is released');
 });
 
 test('a read made beside the swap is checked against the release marker, and read again when stale', async () => {
   const { key, session } = await started('Stale read');
-  const lock = host.kvs.get(`lock:${session.id}`);
+  const lock = lockOf(host, session.id);
   const record = host.kvs.get(`v:${session.id}`);
   assert.equal(lock.rev, record.rev, 'the marker repeats the rev of the record its holder wrote');
   // As if a holder had committed between this delivery's read and its swap.
-  host.kvs.set(`lock:${session.id}`, { ...lock, rev: record.rev + 1 });
+  setLock(host, session.id, { ...lock, rev: record.rev + 1 });
   const answer = await deliver(session.id, 'SESSION_SUCCEEDED');
   assert.equal(answer.status, 200);
   assert.equal(answer.invocation.waves, KEPT_WAVES + 1, 'one more round trip than a warm delivery: the record read again');
   assert.equal(appComments(host, key).length, 1);
 
-  // A busy taker's put-back hid a release: the live lease's owner is the record's writer.
-  const other = await started('Hidden release');
-  const written = host.kvs.get(`v:${other.session.id}`);
-  host.kvs.set(`lock:${other.session.id}`, { owner: written.by, untilMs: Date.now() + 60_000, eventKey: 'started', rev: null, careful: false, inflight: [] });
-  const through = await deliver(other.session.id, 'SESSION_SUCCEEDED');
-  assert.deepEqual([through.status, through.json.result], [200, 'accepted'], 'not busy: its owner had committed');
-  assert.ok(through.invocation.waves <= MAX_WAVES);
+  // A live lease the previous release left under the plain key, the entity holding nothing: busy.
+  const other = await started('Lease of the previous release');
+  host.kvs.handle('/api/v1/entity/delete', JSON.stringify({ entityName: 'lock', key: `lock:${other.session.id}` }));
+  host.kvs.set(`lock:${other.session.id}`, {
+    owner: 'old-release',
+    untilMs: Date.now() + 60_000,
+    eventKey: 'started',
+    rev: null,
+    careful: false,
+    inflight: [],
+  });
+  const held = await deliver(other.session.id, 'SESSION_SUCCEEDED');
+  assert.deepEqual([held.status, held.json.reason], [503, 'busy'], 'the old holder is respected');
+  assert.equal(lockOf(host, other.session.id).owner, 'old-release', 'its lease given back into the entity');
+  assert.equal(appComments(host, other.key).length, 0);
   // A live lease of anyone else is busy, and is put back.
   const third = await started('Really busy');
   const live = { owner: 'someone-else', untilMs: Date.now() + 60_000, eventKey: 'started', rev: null, careful: false, inflight: [] };
-  host.kvs.set(`lock:${third.session.id}`, live);
+  setLock(host, third.session.id, live);
   const busy = await deliver(third.session.id, 'SESSION_SUCCEEDED');
   assert.deepEqual([busy.status, busy.json.reason], [503, 'busy']);
-  assert.deepEqual(host.kvs.get(`lock:${third.session.id}`), live, "the holder's lease was put back");
+  assert.deepEqual(
+    [lockOf(host, third.session.id).owner, lockOf(host, third.session.id).untilMs],
+    [live.owner, live.untilMs],
+    "the holder's lease was put back",
+  );
   assert.equal(appComments(host, third.key).length, 0);
 });
 

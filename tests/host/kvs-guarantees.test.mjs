@@ -25,6 +25,17 @@
 //    key yet) cancels the whole transaction, its entity deletes included; when it holds they all
 //    land: documented by Atlassian (conditional operations in transactions,
 //    https://developer.atlassian.com/platform/forge/storage-reference/transactions/).
+// 8. A custom entity's set with keyPolicy OVERRIDE and returnValue PREVIOUS swaps atomically, as
+//    a plain key's (3): inferred. @forge/kvs's entity API takes the same options
+//    (KvsEntity.set with OverrideAndReturnSetOptions, node_modules/@forge/kvs/out/interfaces);
+//    no Atlassian page says more.
+// 9. A transaction's entity set under conditions (`Filter().and(attr, equalTo(x))`) lands only
+//    while the stored value meets them; otherwise nothing lands and the newer value stays:
+//    documented by Atlassian (conditional operations,
+//    https://developer.atlassian.com/platform/forge/storage-reference/transactions-entities).
+//    That equalTo fails on a key holding no value, and on a value without the attribute, is
+//    inferred (not documented; a condition expression over a missing item or attribute is false
+//    in the DynamoDB store behind it): the local host does so and the lock relies on no more.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
@@ -229,5 +240,61 @@ describe('Forge KVS guarantees the exactly-once protocol relies on', () => {
     assert.equal(store.getEntity(EVENTS, 'claim:2')?.outcome, 'claimed');
     assert.deepEqual(store.get('record:1'), { rev: 2 });
     assert.equal(store.getEntity(EVENTS, 'old:1'), undefined, 'the entity delete landed with it');
+  });
+
+  it('8. an entity set OVERRIDE with returnValue PREVIOUS swaps atomically: no lost update', async () => {
+    const { run, kvs: store } = barePlatform({ latencyMs: 3 });
+    const value = (outcome) => ({ issueKey: 'HELP-1', at: 1, outcome });
+    await run(() => kvs.entity(EVENTS).set('swap', value('original')));
+    const swappers = 16;
+    const seen = await Promise.all(
+      Array.from({ length: swappers }, (_, i) =>
+        run(async () => {
+          const options = { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS', ttl: { value: 1, unit: 'HOURS' } };
+          const previous = await kvs.entity(EVENTS).set('swap', value(`by-${i}`), options);
+          return [`by-${i}`, previous?.value?.outcome];
+        }),
+      ),
+    );
+    const previousValues = seen.map(([, previous]) => previous);
+    assert.equal(new Set(previousValues).size, swappers, `every swap saw a distinct previous value: ${previousValues}`);
+    const replacedBy = new Map(seen.map(([mine, previous]) => [previous, mine]));
+    let current = 'original';
+    for (let step = 0; step < swappers; step += 1) {
+      assert.ok(replacedBy.has(current), `${current} was replaced by no swap`);
+      current = replacedBy.get(current);
+    }
+    assert.equal(store.getEntity(EVENTS, 'swap')?.outcome, current, 'the last swap of the chain is what the store holds');
+    const first = await run(() => kvs.entity(EVENTS).set('swap:new', value('x'), { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS' }));
+    assert.equal(first, undefined, 'a swap onto no value replaces nothing');
+  });
+
+  it('9. a conditional entity set lands only while its condition holds, else nothing lands', async () => {
+    const { run, kvs: store } = barePlatform();
+    const value = (outcome, issueKey = 'HELP-1') => ({ issueKey, at: 1, outcome });
+    const giveBack = (key, outcome, whileIs) => () =>
+      kvs
+        .transact()
+        .set(key, value(outcome), { entityName: EVENTS, conditions: new Filter().and('issueKey', FilterConditions.equalTo(whileIs)) })
+        .execute();
+    await run(() => kvs.entity(EVENTS).set('lease', value('mine', 'me')));
+
+    // Someone else wrote over our value: the give-back lands nothing, their value stays.
+    await run(() => kvs.entity(EVENTS).set('lease', value('newer', 'them')));
+    const refused = await rejection(() => run(giveBack('lease', 'old', 'me')));
+    assert.equal(refused.responseDetails.status, 409);
+    assert.equal(store.getEntity(EVENTS, 'lease')?.outcome, 'newer');
+
+    // No value under the key (and a value without the attribute): equalTo fails, nothing lands.
+    await rejection(() => run(giveBack('absent', 'old', 'me')));
+    assert.equal(store.getEntity(EVENTS, 'absent'), undefined, 'equalTo on an absent value fails');
+    await run(() => kvs.entity(EVENTS).set('bare', { at: 2, outcome: 'bare' }));
+    await rejection(() => run(giveBack('bare', 'old', 'me')));
+    assert.equal(store.getEntity(EVENTS, 'bare')?.outcome, 'bare', 'equalTo on a missing attribute fails');
+
+    // Still ours: it lands.
+    await run(() => kvs.entity(EVENTS).set('lease', value('mine', 'me')));
+    await run(giveBack('lease', 'old', 'me'));
+    assert.equal(store.getEntity(EVENTS, 'lease')?.outcome, 'old');
   });
 });

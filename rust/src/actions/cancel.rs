@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::agent;
 use super::{
-    consistent, keys, log, read, record_side, record_with, refuse, release_at, rev_of, stamp_lock,
-    take_lock, value_of, verification_of, view_of, Answer, CallerContext, IssueRef, Refusal,
-    LOCK_SPIN_MS, LOCK_WAIT_MS,
+    consistent, keys, log, read, record_with, refuse, release_at, rev_of, stamp_lock, take_lock,
+    value_of, verification_of, view_of, Answer, CallerContext, IssueRef, Refusal, LOCK_SPIN_MS,
+    LOCK_WAIT_MS,
 };
 use crate::effects::{Effect, PublishToken};
 use crate::lock::{self, Found as LockFound, Taken};
@@ -170,8 +170,8 @@ pub fn next(mut st: CancelState, results: Results) -> CancelStep {
                 return refuse(Refusal::storage(), Vec::new());
             }
             let key = keys::lock(&st.session_id);
-            let taken = lock::found(&key, &st.owner, swap.value.clone(), now);
-            let taken = lock::settle(taken, &record_side(&fresh.value), now);
+            let legacy = results.reads.get(1).map_or(&Value::Null, |r| &r.value);
+            let taken = lock::found(&key, &st.owner, swap.value.clone(), legacy, now);
             if taken.found == LockFound::Busy {
                 let puts: Vec<_> = lock::put_back(&taken).map(stamp_lock).into_iter().collect();
                 if now + i64::from(LOCK_SPIN_MS) > st.deadline_ms {
@@ -263,7 +263,11 @@ fn take(mut st: CancelState, now: i64) -> CancelStep {
     st.phase = Phase::Lock;
     Step {
         swaps: vec![take_lock(&keys::lock(&st.session_id), &st.owner, now)],
-        reads: vec![read(keys::record(&st.session_id))],
+        // The record, and the lock as the previous release kept it (lock.rs).
+        reads: vec![
+            read(keys::record(&st.session_id)),
+            read(keys::lock(&st.session_id)),
+        ],
         ..Step::then(st)
     }
 }

@@ -6,7 +6,7 @@
 use crate::audit::{Action, Entry};
 use serde_json::Value;
 
-use super::{consistent, record_side, record_with, release_at, rev_of, take_lock, verification_of};
+use super::{consistent, record_with, release_at, rev_of, take_lock, verification_of};
 use crate::effects::Effect;
 use crate::lock::{self, Found as LockFound, Taken};
 use crate::model::VerificationStatus;
@@ -26,17 +26,23 @@ pub fn shown(record: &Value, now_ms: i64) -> Value {
     }
 }
 
-/// The swaps that take the due records' locks and the reads beside them.
+/// The swaps that take the due records' locks and the reads beside them: each record, then its
+/// lock as the previous release kept it (lock.rs).
 pub fn attempt(session_ids: &[String], owner: &str, now_ms: i64) -> (Vec<Write>, Vec<Read>) {
-    session_ids
+    let swaps = session_ids
         .iter()
-        .map(|id| {
-            (
-                take_lock(&super::keys::lock(id), owner, now_ms),
+        .map(|id| take_lock(&super::keys::lock(id), owner, now_ms))
+        .collect();
+    let reads = session_ids
+        .iter()
+        .flat_map(|id| {
+            [
                 super::read(super::keys::record(id)),
-            )
+                super::read(super::keys::lock(id)),
+            ]
         })
-        .unzip()
+        .collect();
+    (swaps, reads)
 }
 
 /// What the attempt decided: the records to save with their locks' releases (one
@@ -62,7 +68,7 @@ pub fn settle(
     for (i, first) in due.iter().enumerate() {
         let id = first.get("sessionId").and_then(Value::as_str).unwrap_or("");
         let key = super::keys::lock(id);
-        let (Some(swap), Some(fresh)) = (swaps.get(i), reads.get(i)) else {
+        let (Some(swap), Some(fresh)) = (swaps.get(i), reads.get(2 * i)) else {
             out.records.push(shown(first, now_ms));
             continue;
         };
@@ -70,8 +76,8 @@ pub fn settle(
             out.records.push(shown(first, now_ms));
             continue;
         }
-        let taken = lock::found(&key, owner, swap.value.clone(), now_ms);
-        let taken = lock::settle(taken, &record_side(&fresh.value), now_ms);
+        let legacy = reads.get(2 * i + 1).map_or(&Value::Null, |r| &r.value);
+        let taken = lock::found(&key, owner, swap.value.clone(), legacy, now_ms);
         if taken.found == LockFound::Busy {
             out.puts
                 .extend(lock::put_back(&taken).map(super::stamp_lock));

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::effects::{EffectResult, Ended};
-use crate::lock::{self, Found as LockFound, Side, Taken};
+use crate::lock::{self, Found as LockFound, Taken};
 use crate::model::{CoreError, FieldError, True, Verification};
 use crate::plan::{Found, LogLine, Read, Step, Ttl, Write};
 use crate::stored::SCHEMA_VERSION;
@@ -317,6 +317,7 @@ pub fn write(key: impl Into<String>, value: Value, ttl: Option<Ttl>) -> Write {
         ttl,
         secret: false,
         entity: None,
+        only_if: None,
     }
 }
 
@@ -347,6 +348,7 @@ pub fn token_cache(token: &crate::incode::IncodeToken, now_ms: i64) -> Option<Wr
         )),
         secret: true,
         entity: None,
+        only_if: None,
     })
 }
 
@@ -385,23 +387,6 @@ pub fn record_with(record: &Value, v: &Verification, rev: i64, by: Option<&str>)
         fields.insert("by".into(), Value::from(by));
     }
     stamped(Value::Object(fields))
-}
-
-/// What a lock's side read says of a record: its writer, `rev`, `careful` and latest event.
-pub fn record_side(record: &Value) -> Side {
-    Side {
-        by: record.get("by").and_then(Value::as_str).map(str::to_owned),
-        rev: rev_of(record),
-        careful: record
-            .get("careful")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        last_key: record
-            .get("last")
-            .and_then(|l| l.get("key"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    }
 }
 
 /// Whether a read made beside the swap is what the lock protects now.

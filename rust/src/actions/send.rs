@@ -22,13 +22,13 @@ use sha2::{Digest, Sha256};
 
 use super::agent::{self, Person, PersonLook};
 use super::{
-    consistent, keys, log, read, record_side, record_with, refuse, release_at, rev_of, secret_read,
-    stamp_lock, take_lock, utc_clock, value_of, verification_of, view_of, write, Answer,
-    CallerContext, IssueRef, Refusal, LOCK_SPIN_MS, LOCK_WAIT_MS,
+    consistent, keys, log, read, record_with, refuse, release_at, rev_of, secret_read, stamp_lock,
+    take_lock, utc_clock, value_of, verification_of, view_of, write, Answer, CallerContext,
+    IssueRef, Refusal, LOCK_SPIN_MS, LOCK_WAIT_MS,
 };
 use crate::effects::{Effect, EffectResult, Ended, PublishToken};
 use crate::incode::{self, IncodeToken, StartVerificationInput, StartedSession};
-use crate::lock::{self, Found as LockFound, Side, Taken};
+use crate::lock::{self, Found as LockFound, Taken};
 use crate::model::{Delivery, FieldError, Outcome, SecretFlags, Secrets, Settings};
 use crate::panel::AgentAccess;
 use crate::plan::{Found, Results, Step, Write};
@@ -318,6 +318,8 @@ pub fn start(input: SendInput) -> SendStep {
             read(keys::issue(&issue.id)),
             read(keys::CHECKLIST),
             secret_read(keys::TOKEN),
+            // The issue lock as the previous release kept it (lock.rs).
+            read(keys::issue_lock(&issue.id)),
         ],
         swaps: vec![take_lock(&keys::issue_lock(&issue.id), &input.owner, now)],
         effects: vec![
@@ -369,13 +371,17 @@ pub fn next(mut st: SendState, results: Results) -> SendStep {
             st.phase = Phase::TakeIssue;
             Step {
                 swaps: vec![take_lock(&keys::issue_lock(&st.issue.id), &st.owner, now)],
-                reads: vec![read(keys::issue(&st.issue.id))],
+                reads: vec![
+                    read(keys::issue(&st.issue.id)),
+                    read(keys::issue_lock(&st.issue.id)),
+                ],
                 ..Step::then(st)
             }
         }
         Phase::TakeIssue => {
             let index = value_of(results.reads.first()).ok().cloned();
-            take_issue(&mut st, results.swaps.first(), index.as_ref(), now);
+            let legacy = results.reads.get(1).map(|r| r.value.clone());
+            take_issue(&mut st, results.swaps.first(), index.as_ref(), legacy, now);
             // Another send committed meanwhile: the counters and the index are read again.
             st.fresh = false;
             proceed(st, now)
@@ -499,7 +505,8 @@ fn read_all(mut st: SendState, results: &Results) -> SendStep {
     let reads = &results.reads;
     // The caller first: nothing is answered or used for a refused one.
     let index = value_of(reads.get(4)).ok().cloned();
-    take_issue(&mut st, results.swaps.first(), index.as_ref(), now);
+    let legacy = reads.get(7).map(|r| r.value.clone());
+    take_issue(&mut st, results.swaps.first(), index.as_ref(), legacy, now);
     if let Err(refusal) = agent::permitted(effects.first()) {
         return refuse_early(&st, refusal);
     }
@@ -557,9 +564,15 @@ fn read_all(mut st: SendState, results: &Results) -> SendStep {
     step
 }
 
-/// Reads the issue lock's swap: held (free, released, expired, or busy but released by its
-/// owner), or busy (put back: the send waits).
-fn take_issue(st: &mut SendState, swap: Option<&Found>, index: Option<&Value>, now: i64) {
+/// Reads the issue lock's swap (`legacy`: the plain key of the previous release): held (free,
+/// released, expired), or busy (given back: the send waits).
+fn take_issue(
+    st: &mut SendState,
+    swap: Option<&Found>,
+    index: Option<&Value>,
+    legacy: Option<Value>,
+    now: i64,
+) {
     st.issue_lock = None;
     st.issue_put_back = None;
     let Some(Found {
@@ -571,17 +584,10 @@ fn take_issue(st: &mut SendState, swap: Option<&Found>, index: Option<&Value>, n
         return;
     };
     let key = keys::issue_lock(&st.issue.id);
-    let mut taken = lock::found(&key, &st.owner, value.clone(), now);
+    let legacy = legacy.unwrap_or_default();
+    let taken = lock::found(&key, &st.owner, value.clone(), &legacy, now);
     if let Some(index) = index {
-        let read = index_of(index);
-        let side = Side {
-            by: read.by.clone(),
-            rev: read.rev,
-            careful: false,
-            last_key: None,
-        };
-        taken = lock::settle(taken, &side, now);
-        st.index = read;
+        st.index = index_of(index);
         st.index_ok = true;
     } else {
         st.index_ok = false;
@@ -926,6 +932,7 @@ fn start_step(
             step.swaps
                 .push(take_lock(&keys::lock(&previous_id), &st.owner, now));
             step.reads.push(read(keys::record(&previous_id)));
+            step.reads.push(read(keys::lock(&previous_id)));
             st.asked.swap = true;
             st.asked.read = true;
         }
@@ -982,9 +989,9 @@ fn started(mut st: SendState, results: &Results) -> SendStep {
                 }),
                 Some(r),
             ) => {
-                let taken = lock::found(&keys::lock(&previous_id), &st.owner, value.clone(), now);
-                let side = record_side(&r.value);
-                let taken = lock::settle(taken, &side, now);
+                let legacy = results.reads.get(1).map_or(&Value::Null, |l| &l.value);
+                let key = keys::lock(&previous_id);
+                let taken = lock::found(&key, &st.owner, value.clone(), legacy, now);
                 if taken.found == LockFound::Busy {
                     puts.extend(lock::put_back(&taken).map(stamp_lock));
                     st.previous = if now + i64::from(LOCK_SPIN_MS) > st.previous_deadline_ms {

@@ -126,6 +126,7 @@ pub fn open_entry(session_id: &str, issue_id: &str, expires_at_ms: i64) -> Write
         ttl: None,
         secret: false,
         entity: Some(OPEN_ENTITY.to_owned()),
+        only_if: None,
     }
 }
 

@@ -44,6 +44,7 @@ pub fn checklist_write(
         ttl: None,
         secret: false,
         entity: None,
+        only_if: None,
     })
 }
 

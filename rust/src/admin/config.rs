@@ -154,6 +154,7 @@ pub fn settings_write(
         ttl: None,
         secret: false,
         entity: None,
+        only_if: None,
     })
 }
 
@@ -170,6 +171,7 @@ pub fn secrets_write(secrets: &Secrets) -> Result<Write, Refusal> {
         ttl: None,
         secret: true,
         entity: None,
+        only_if: None,
     })
 }
 
@@ -192,6 +194,7 @@ pub fn token_write(access_token: &str, refresh_at_ms: i64, now_ms: i64) -> Optio
         )),
         secret: true,
         entity: None,
+        only_if: None,
     })
 }
 

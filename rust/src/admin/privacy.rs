@@ -13,9 +13,9 @@ use super::answer::{internal, Refusal, Reply};
 use crate::audit;
 use crate::effects::{AccountReport, Effect, Ended};
 use crate::jira::iso_utc;
-use crate::lock::{self, Found as LockFound, Leave, Side};
+use crate::lock::{self, Found as LockFound, Leave};
 use crate::plan::{Entry, LogLine, Query, Read, Results, Step, Ttl, Write};
-use crate::stored::{self, AccountEntry, IssueIndex, Kind, StoredVerification, SCHEMA_VERSION};
+use crate::stored::{self, AccountEntry, IssueIndex, Kind, SCHEMA_VERSION};
 
 const ACCOUNT_PREFIX: &str = "account:";
 /// Audit entries read per index and rewritten per transaction (two indexes: at most 24 writes).
@@ -275,6 +275,11 @@ fn advance(
             secret: false,
         });
     }
+    // The lock as the previous release kept it (lock.rs), read last.
+    reads.push(Read {
+        key: format!("lock:{}", part.session_id),
+        secret: false,
+    });
     let swap = lock::take(
         &format!("lock:{}", part.session_id),
         &erasure.owner,
@@ -377,12 +382,10 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         _ => return give_up(erasure, "storage_unavailable", now_ms, Vec::new()),
     };
     let lock_key = format!("lock:{}", part.session_id);
-    let mut taken = lock::found(&lock_key, &erasure.owner, swapped, now_ms);
+    let at = if part.entry.role == "person" { 2 } else { 1 };
+    let legacy = results.reads.get(at).map_or(&Value::Null, |l| &l.value);
+    let taken = lock::found(&lock_key, &erasure.owner, swapped, legacy, now_ms);
     let record = results.reads.first().filter(|f| f.failed.is_none());
-    if taken.found == LockFound::Busy {
-        let side = record.map(|r| side_of(&r.value)).unwrap_or_default();
-        taken = lock::settle(taken, &side, now_ms);
-    }
     if taken.found == LockFound::Busy {
         let back = lock::put_back(&taken).into_iter().collect();
         return give_up(erasure, "busy", now_ms, back);
@@ -411,23 +414,6 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         writes,
         deletes,
         ..Step::then(PrivacyState::Erasing(erasure))
-    }
-}
-
-/// What the record read beside the swap says of its writer (`lock::settle`).
-fn side_of(record: &Value) -> Side {
-    if record.is_null() {
-        return Side {
-            rev: -1,
-            ..Side::default()
-        };
-    }
-    let stored: StoredVerification = serde_json::from_value(record.clone()).unwrap_or_default();
-    Side {
-        by: stored.by.value().cloned(),
-        rev: stored.rev.value().copied().unwrap_or(0),
-        careful: stored.careful.value().copied().unwrap_or(false),
-        last_key: stored.last.value().map(|l| l.key.clone()),
     }
 }
 
@@ -463,6 +449,7 @@ fn erase_person(part: &Part, record: &Value, index: &Value) -> Result<Planned, R
                 ttl: None,
                 secret: false,
                 entity: None,
+                only_if: None,
             });
         }
     }
@@ -495,6 +482,7 @@ fn erase_agent(part: &Part, account_id: &str, record: &Value) -> Result<Planned,
             ttl: Some(RECORD_TTL),
             secret: false,
             entity: None,
+            only_if: None,
         });
     }
     Ok((writes, vec![plain(part.key.clone())]))

@@ -207,6 +207,7 @@ fn started(send: Sending, retried: bool, results: &Results) -> Result<SendStep, 
             ttl: Some(TEST_SESSION_TTL),
             secret: false,
             entity: None,
+            only_if: None,
         }],
         logs: vec![LogLine {
             event: "admin.test_sent".into(),

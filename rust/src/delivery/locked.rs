@@ -13,7 +13,7 @@ use super::{
 };
 use crate::audit::{self, Action};
 use crate::effects::{Effect, EffectResult, Ended, PublishToken};
-use crate::lock::{self, Found as LockFound, Inflight, Leave, Side, Taken, EFFECTS_WINDOW_MS};
+use crate::lock::{self, Found as LockFound, Inflight, Leave, Taken, EFFECTS_WINDOW_MS};
 use crate::model::{EventRecord, IncodeEvent, IncodeEventType, Shown};
 use crate::plan::{Found, Results, Step, Ttl, Write};
 use crate::state::{decide_event, EventChange, IgnoreReason};
@@ -53,7 +53,6 @@ pub(super) enum Stage {
         unchanged: i64,
         careful: bool,
         key: String,
-        probing: bool,
         did: Vec<Did>,
         log: DeliveryEntry,
     },
@@ -66,14 +65,6 @@ pub(super) enum Stage {
         key: String,
         did: Vec<Did>,
         log: DeliveryEntry,
-    },
-    /// A failing holder's last word was swapped in: give a newer holder its value back.
-    Signalling {
-        taken: Taken,
-        leave: Leave,
-        closed: String,
-        status: u16,
-        reason: String,
     },
 }
 
@@ -139,22 +130,9 @@ pub(super) fn lock_taken(
     }
     let mut reads = results.reads.into_iter();
     let record = reads.next().unwrap_or_default();
+    let legacy = reads.next().unwrap_or_default();
     let key = format!("lock:{session_id}");
-    let taken = lock::found(&key, &ctx.owner, swapped.value, ctx.now_ms);
-    let side = match (&record.failed, &record.value) {
-        (None, value) => Side {
-            by: value.get("by").and_then(Value::as_str).map(str::to_owned),
-            rev: rev_of(value),
-            careful: value.get("careful") == Some(&Value::Bool(true)),
-            last_key: value
-                .get("last")
-                .and_then(|l| l.get("key"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        },
-        _ => Side::default(),
-    };
-    let taken = lock::settle(taken, &side, ctx.now_ms);
+    let taken = lock::found(&key, &ctx.owner, swapped.value, &legacy.value, ctx.now_ms);
     if taken.found == LockFound::Busy {
         let put_back = lock::put_back(&taken);
         let mut step = reply::answer(ctx, 503, "error", "busy", Vec::new(), None);
@@ -362,7 +340,6 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
             unchanged,
             careful,
             key,
-            probing,
             did,
             log,
         } => {
@@ -386,8 +363,7 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
                 inflight: taken.inflight.clone(),
                 event_key: key.clone(),
             };
-            let closed = if probing { String::new() } else { key };
-            let mut step = signal(ctx, taken, leave, closed, &log, reason);
+            let mut step = signal(ctx, taken, leave, &log, reason);
             step.logs.splice(0..0, logs);
             step
         }
@@ -428,28 +404,9 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
                 };
                 (leave, "effects_pending")
             };
-            let mut step = signal(ctx, taken, leave, key, &log, reason);
+            let mut step = signal(ctx, taken, leave, &log, reason);
             step.logs.splice(0..0, logs);
             step
-        }
-        Stage::Signalling {
-            taken,
-            leave,
-            closed,
-            status,
-            reason,
-        } => {
-            let previous = results.swaps.into_iter().next().unwrap_or_default();
-            let puts = match previous.failed {
-                None => lock::after_signal(&taken, &leave, &closed, previous.value, results.now_ms)
-                    .into_iter()
-                    .collect(),
-                Some(_) => Vec::new(),
-            };
-            Step {
-                puts,
-                ..Step::reply(finish(ctx, status, "error", &reason))
-            }
         }
     }
 }
@@ -461,26 +418,12 @@ fn unsure(ctx: Context, taken: Taken) -> Planned {
         ..Leave::unknown(&taken)
     };
     let log = entry(&ctx, 503, "error", "storage_unavailable");
-    signal(
-        ctx,
-        taken,
-        leave,
-        String::new(),
-        &log,
-        "storage_unavailable",
-    )
+    signal(ctx, taken, leave, &log, "storage_unavailable")
 }
 
-/// The failure path after the last transaction: says so on the lock (ending the event's effects
-/// window `closed`) and rewrites the delivery's log entry with the answer actually given.
-fn signal(
-    ctx: Context,
-    taken: Taken,
-    leave: Leave,
-    closed: String,
-    log: &DeliveryEntry,
-    reason: &str,
-) -> Planned {
+/// The failure path after the last transaction: says so on the lock (`lock::signal`, ending the
+/// event's effects window) and rewrites the delivery's log entry with the answer actually given.
+fn signal(ctx: Context, taken: Taken, leave: Leave, log: &DeliveryEntry, reason: &str) -> Planned {
     let now = DeliveryEntry {
         verdict: "error".to_owned(),
         reason: reason.to_owned(),
@@ -488,19 +431,10 @@ fn signal(
         ..log.clone()
     };
     Step {
-        swaps: vec![lock::release(&taken, &leave)],
+        puts: vec![lock::signal(&taken, &leave)],
         writes: vec![delivery_write(&ctx, &now)],
         logs: vec![delivery_line(&now)],
-        ..Step::then(locked(
-            ctx,
-            Stage::Signalling {
-                taken,
-                leave,
-                closed,
-                status: 503,
-                reason: reason.to_owned(),
-            },
-        ))
+        ..Step::reply(finish(ctx, 503, "error", reason))
     }
 }
 
@@ -819,6 +753,7 @@ fn record_write(
         ttl: Some(RECORD_TTL),
         secret: false,
         entity: None,
+        only_if: None,
     }
 }
 
@@ -947,7 +882,6 @@ fn duplicate(
                 unchanged,
                 careful,
                 key,
-                probing,
                 did,
                 log: done,
             },

@@ -417,6 +417,7 @@ fn tick(value: Value, now_ms: i64) -> Write {
         ttl: None,
         secret: false,
         entity: None,
+        only_if: None,
     }
 }
 
@@ -470,7 +471,11 @@ fn received(mut ctx: Context, receipt: WebhookReceipt, delivery: Option<Delivery
         &reply::name_of(&event.kind),
         ctx.now_ms,
     );
-    let mut reads = vec![plain(&record_key(&event.session_id))];
+    // The record, and the lock as the previous release kept it (lock.rs).
+    let mut reads = vec![
+        plain(&record_key(&event.session_id)),
+        plain(&lock_key(&event.session_id)),
+    ];
     if delivery.is_some() {
         reads.push(plain(SETTINGS_KEY));
     }

@@ -196,6 +196,7 @@ pub(super) fn delivery_write(ctx: &Context, entry: &DeliveryEntry) -> Write {
         ttl: Some(DELIVERY_TTL),
         secret: false,
         entity: None,
+        only_if: None,
     }
 }
 
@@ -284,5 +285,6 @@ pub(crate) fn throttle_marker(until_ms: i64, now_ms: i64) -> Write {
         ttl: Some(Ttl::seconds(u32::try_from(seconds.max(1)).unwrap_or(1))),
         secret: false,
         entity: None,
+        only_if: None,
     }
 }

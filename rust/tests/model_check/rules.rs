@@ -133,7 +133,7 @@ pub fn check_step(
             .writes
             .iter()
             .chain(&ops.puts)
-            .any(|w| w.entity.is_some())
+            .any(|w| w.entity.as_deref() == Some("audit"))
         {
             let text = "a forged delivery wrote an audit entry".to_owned();
             world.violations.push((Rule::Effect, text));
@@ -329,8 +329,11 @@ pub fn audit_violation(w: &World) -> Option<String> {
         }
     }
     for (key, stored) in &w.kvs.entities {
+        // The locks are entity values too: only the trail's entries are checked here.
+        let Some(key) = key.strip_prefix("audit/") else {
+            continue;
+        };
         let entry: Value = serde_json::from_str(&stored.json).unwrap_or_default();
-        let key = key.strip_prefix("audit/").unwrap_or(key);
         if entry["action"] == "outcome" && !applied.iter().any(|a| a == key) {
             return Some(format!(
                 "an outcome audit entry {key} of no applied outcome"

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 /// What the model assumes of Forge KVS and the platform, each held to the local host's KVS by
 /// the numbered test of tests/host/kvs-guarantees.test.mjs (D: documented by Atlassian, I:
 /// inferred; where from). Not assumed: conditional writes on plain keys (only custom entities
-/// have them, 7) and consistency across keys (every decision reads under its lock).
+/// have them, 7, 9) and consistency across keys (every decision reads under its lock).
 pub const GUARANTEES: &[&str] = &[
     "I (1): a get after a set or delete that returned answers its value (single-key read-your-writes); Atlassian documents last-write-wins only (rest/v1/api-group-key-value-store)",
     "D (2): a transaction's sets and deletes land together or not at all (storage-reference/transactions)",
@@ -22,6 +22,8 @@ pub const GUARANTEES: &[&str] = &[
     "I (5): a call that times out may or may not have landed, and lands (if at all) before its caller sees the timeout",
     "D (6): a custom entity's set in a transaction lands with its other sets or not at all, in the entity's own key space (storage-reference/transactions, storage-api-custom-entities)",
     "D (7): a transaction whose conditional entity set finds a value under its key lands nothing; its entity deletes land with its sets (storage-reference/transactions)",
+    "I (8): a custom entity's set with keyPolicy OVERRIDE and returnValue PREVIOUS replaces and returns the value it replaced, atomically, as a plain key's (3); the options are in @forge/kvs's entity API (KvsEntity.set, OverrideAndReturnSetOptions), their atomicity is not documented",
+    "D+I (9): a transaction's entity set with conditions lands only while the stored value meets them, else nothing lands (documented: storage-reference/transactions-entities); equalTo on an attribute the stored value lacks, or on a key with no value, fails (inferred: undocumented; the local host and this model do so)",
     "D: an invocation is stopped at its time limit (a webtrigger at 55 s, a resolver at 25 s), before a 70 s lease runs out (platform limits)",
 ];
 
@@ -61,12 +63,23 @@ impl Kvs {
 
     pub fn get(&self, key: &str, secret: bool, now: i64) -> Value {
         let space = if secret { &self.secret } else { &self.plain };
-        match space.get(key) {
-            Some(s) if s.expires_at.is_none_or(|at| at > now) => {
-                serde_json::from_str(&s.json).unwrap_or(Value::Null)
-            }
-            _ => Value::Null,
+        live(space.get(key), now)
+    }
+
+    /// What a write's key holds now, in the write's key space.
+    pub fn current(&self, w: &Write, now: i64) -> Value {
+        match &w.entity {
+            Some(entity) => live(self.entities.get(&format!("{entity}/{}", w.key)), now),
+            None => self.get(&w.key, w.secret, now),
         }
+    }
+
+    /// Whether `w`'s condition holds on what its key holds now (9): `property` equal to `value`;
+    /// an absent value or attribute fails it. A write without a condition always lands.
+    pub fn meets(&self, w: &Write, now: i64) -> bool {
+        w.only_if
+            .as_ref()
+            .is_none_or(|c| self.current(w, now).get(&c.property) == Some(&c.value))
     }
 
     pub fn set(&mut self, w: &Write, now: i64) {
@@ -95,11 +108,21 @@ impl Kvs {
         self.space(secret).remove(key);
     }
 
-    /// The stored value of `entity` under `key`, if any (entities have no TTL).
+    /// The stored value of `entity` under `key`, if any, whatever its TTL (the audit trail's
+    /// entries have none).
     pub fn entity(&self, entity: &str, key: &str) -> Option<Value> {
         self.entities
             .get(&format!("{entity}/{key}"))
             .and_then(|s| serde_json::from_str(&s.json).ok())
+    }
+}
+
+fn live(stored: Option<&Stored>, now: i64) -> Value {
+    match stored {
+        Some(s) if s.expires_at.is_none_or(|at| at > now) => {
+            serde_json::from_str(&s.json).unwrap_or(Value::Null)
+        }
+        _ => Value::Null,
     }
 }
 
@@ -340,7 +363,7 @@ pub fn perform<S, R>(
                 StepFault::Swap(f) => f,
                 _ => CallFault::None,
             };
-            let previous = kvs.get(&w.key, w.secret, now);
+            let previous = kvs.current(w, now);
             if f != CallFault::Failed {
                 kvs.set(w, now);
             }
@@ -363,12 +386,14 @@ pub fn perform<S, R>(
     let mut write_failed = None;
     let mut landed = false;
     if !step.writes.is_empty() || !step.deletes.is_empty() || !step.entity_deletes.is_empty() {
-        // A claimed entity key already holding a value fails the whole transaction.
+        // A claimed entity key already holding a value, or a condition that does not hold,
+        // fails the whole transaction.
         let claimed = step.writes.iter().any(|w| {
-            step.claims.contains(&w.key)
+            let taken = step.claims.contains(&w.key)
                 && w.entity
                     .as_deref()
-                    .is_some_and(|e| kvs.entity(e, &w.key).is_some())
+                    .is_some_and(|e| kvs.entity(e, &w.key).is_some());
+            taken || !kvs.meets(w, now)
         });
         if claimed && tx != CallFault::Failed {
             write_failed = Some("CONDITIONAL_CHECK_FAILED".to_owned());
@@ -390,8 +415,11 @@ pub fn perform<S, R>(
             }
         }
     }
+    // Each put on its own: a conditional one lands only while its condition holds (9).
     for w in &step.puts {
-        kvs.set(w, now);
+        if kvs.meets(w, now) {
+            kvs.set(w, now);
+        }
     }
     let effects = step
         .effects

@@ -134,7 +134,7 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
             .iter()
             .map(|r| r.key.as_str())
             .collect::<Vec<_>>(),
-        ["v:s1", "issue:10"]
+        ["v:s1", "issue:10", "lock:s1"]
     );
 
     // The person: record, contact details, index entries; the lock released in the same write.
@@ -191,7 +191,15 @@ fn a_busy_verification_or_a_failed_write_leaves_the_account_for_next_week() {
             vec![json!({ "sessionId": "s1" }), Value::Null],
         ),
     );
-    assert_eq!(busy.puts[0].value, lease, "the holder's lease is put back");
+    assert_eq!(
+        busy.puts[0].value["owner"], lease["owner"],
+        "the holder's lease is put back"
+    );
+    assert_eq!(
+        busy.puts[0].only_if.as_ref().map(|c| c.value.clone()),
+        Some(json!("me")),
+        "while our own lease is still there"
+    );
     assert_eq!(busy.logs[0].fields["code"], "busy");
     let busy = past_trail(&busy);
     assert_eq!(busy.swaps[0].key, "lock:s2", "on to the next account");

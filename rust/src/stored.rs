@@ -18,7 +18,7 @@ use crate::settings::{default_settings, default_webhook_auth, AuthMode};
 use crate::state::RealtimeMessage;
 
 /// The schema version this release writes, for every kind.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The kinds of stored values, named by their key (ARCHITECTURE.md "Storage").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

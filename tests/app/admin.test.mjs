@@ -113,12 +113,12 @@ test('saving: secrets are stored once, shown only as "set", and kept when left b
   assert.deepEqual(saved.warnings, []);
   // Both stamped with the schema version this release writes (rust/src/stored.rs).
   assert.deepEqual(host.kvs.getSecret('secrets'), {
-    schemaVersion: 2,
+    schemaVersion: 3,
     apiKey: SANDBOX_CREDENTIALS.apiKey,
     clientSecret: SANDBOX_CREDENTIALS.clientSecret,
     webhookSecret: WEBHOOK_SECRET,
   });
-  assert.equal(host.kvs.get('settings').schemaVersion, 2);
+  assert.equal(host.kvs.get('settings').schemaVersion, 3);
   const revision = host.kvs.get('settings').revision;
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 15, apiKey: '', clientSecret: '' }));
   assert.equal(host.kvs.get('settings').revision, revision + 1);

@@ -39,6 +39,7 @@ const deliver = async (body, headers) => {
   return { status: answer.status, json: await answer.json() };
 };
 const status = (sessionId) => host.kvs.get(`v:${sessionId}`)?.status;
+const lockOf = (sessionId) => host.kvs.getEntity('lock', `lock:${sessionId}`);
 
 /** Copies the data directory as it is now (the host writes kvs.json on every write). */
 function snapshot(name, what) {
@@ -109,24 +110,36 @@ try {
   });
   await host.incode.complete(run.session.id, 'pass');
   assert.equal(appComments(host, run.key).length, 1);
-  assert.equal(host.kvs.get(`lock:${run.session.id}`).careful, true);
+  assert.equal(lockOf(run.session.id).careful, true);
   sessions.careful = run.session.id;
 
   // A live lease: a holder whose transaction and whose last word both fail (as a holder that
   // died mid-delivery); Incode's retries meanwhile find the lock busy.
   run = await send('Holder died');
   await host.incode.complete(run.session.id, 'open');
-  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"v:${run.session.id}"`), status: 500 });
-  host.faults.add({
-    target: 'kvs',
-    nth: 2,
-    match: (r) => r.path === '/api/v1/set' && r.body.includes(`"lock:${run.session.id}"`) && r.body.includes('"returnValue":"PREVIOUS"'),
-    status: 500,
-  });
+  // Every transaction naming the session fails: the record's, and the lock's conditional sets
+  // (the holder's last word, a busy taker's put-back).
+  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`:${run.session.id}"`), status: 500 });
   await host.incode.complete(run.session.id, 'fail');
-  const lease = host.kvs.get(`lock:${run.session.id}`);
+  const lease = lockOf(run.session.id);
   assert.ok(lease.owner !== '' && lease.untilMs > Date.now(), `a live lease: ${JSON.stringify(lease)}`);
   sessions.liveLease = run.session.id;
+
+  // A gated transition: "Identity verified" on Resolve with one transition per verification,
+  // passed once by the passed verification (its claim and the gate's audit entries).
+  host.jira.workflows.addRule({
+    workflow: 'IT Help Desk workflow',
+    transition: 'Resolve',
+    type: 'validator',
+    moduleKey: 'identity-verified',
+    configuration: { withinMinutes: 1440, samePerson: true, once: true },
+    by: ACCOUNTS.alex,
+  });
+  run = await send('Gated resolve');
+  await host.incode.complete(run.session.id, 'pass');
+  await host.jira.issues.transitionAsUser(run.key, 'Resolve', { by: ACCOUNTS.avery });
+  assert.ok(host.kvs.entityKeys('audit').some((k) => k.startsWith('gate:')), 'the gate audited its pass');
+  sessions.gated = run.session.id;
 
   // Delivery log verdicts besides accepted and error: duplicate, ignored, rejected, invalid.
   const replay = host.incode.deliveries.find((d) => d.sessionId === sessions.passed && d.eventType === 'SESSION_SUCCEEDED');
@@ -164,6 +177,7 @@ try {
       cancelled: 'cancelled',
       careful: 'passed',
       liveLease: 'inProgress',
+      gated: 'passed',
       testSession: undefined,
     }[state];
     assert.equal(status(sessionId), expected, `${state}: ${sessionId}`);
@@ -172,7 +186,8 @@ try {
   snapshot(
     'hmac',
     'HMAC webhooks (hex, no timestamp header), custom templates (compiled), portal enabled; ' +
-      'verifications in every status (the expired link: its expiry moved into the past, then marked by the panel); a live lease, released and careful lock markers, issue locks; ' +
+      'verifications in every status (the expired link: its expiry moved into the past, then marked by the panel); a live lease, released and careful lock markers, issue locks (custom entity `lock`); ' +
+      'the audit trail (entity `audit`), open links (entity `open-verification`), a gated transition with its claim; ' +
       'delivery log entries of every verdict; checklist, rate counters, issue/person/account indexes, ' +
       'a test-session marker, the cached Incode token; secrets set.',
   );

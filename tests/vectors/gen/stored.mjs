@@ -119,10 +119,16 @@ try {
   await host.incode.complete(run.session.id, 'open');
   // Every transaction naming the session fails: the record's, and the lock's conditional sets
   // (the holder's last word, a busy taker's put-back).
-  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`:${run.session.id}"`), status: 500 });
+  const died = host.faults.add({
+    target: 'kvs',
+    times: Infinity,
+    match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`:${run.session.id}"`),
+    status: 500,
+  });
   await host.incode.complete(run.session.id, 'fail');
   const lease = lockOf(run.session.id);
   assert.ok(lease.owner !== '' && lease.untilMs > Date.now(), `a live lease: ${JSON.stringify(lease)}`);
+  died.remove();
   sessions.liveLease = run.session.id;
 
   // A gated transition: "Identity verified" on Resolve with one transition per verification,

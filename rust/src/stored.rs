@@ -49,6 +49,12 @@ pub enum Kind {
     Delivery,
     /// `sweep:backfill`
     Backfill,
+    /// `gate:used:{sessionId}`
+    GateUse,
+    /// An entry of the custom entity `audit`
+    AuditEntry,
+    /// An entry of the custom entity `open-verification`
+    OpenLink,
 }
 
 impl Kind {
@@ -68,6 +74,9 @@ impl Kind {
             "lock" => Kind::Lock,
             "delivery" => Kind::Delivery,
             "backfill" => Kind::Backfill,
+            "gateUse" => Kind::GateUse,
+            "auditEntry" => Kind::AuditEntry,
+            "openLink" => Kind::OpenLink,
             _ => return None,
         })
     }
@@ -88,6 +97,17 @@ impl Kind {
             _ if key.starts_with("lock:") => Kind::Lock,
             _ if key.starts_with("delivery:") => Kind::Delivery,
             "sweep:backfill" => Kind::Backfill,
+            _ if key.starts_with("gate:used:") => Kind::GateUse,
+            _ => return None,
+        })
+    }
+
+    /// The kind of a custom entity's values (manifest.yml `app.storage.entities`).
+    pub fn of_entity(entity: &str) -> Option<Kind> {
+        Some(match entity {
+            "lock" => Kind::Lock,
+            "audit" => Kind::AuditEntry,
+            "open-verification" => Kind::OpenLink,
             _ => return None,
         })
     }
@@ -120,6 +140,9 @@ pub fn current(kind: Kind, value: Value) -> Result<Value, CoreError> {
         }
         Kind::Delivery => migrate::<DeliveryEntry>(value),
         Kind::Backfill => migrate::<BackfillMarker>(value),
+        Kind::GateUse => migrate::<GateUse>(value),
+        Kind::AuditEntry => migrate::<crate::audit::Entry>(value),
+        Kind::OpenLink => migrate::<OpenVerification>(value),
     }
 }
 
@@ -541,6 +564,18 @@ pub struct BackfillMarker {
     pub cursor: Option<String>,
 }
 
+/// `gate:used:{sessionId}`: the verification opened a gated transition whose rule allows one
+/// transition per verification (written with the gate's claim of its audit entry).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GateUse {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub issue_id: String,
+    pub to_status: String,
+    pub at_ms: i64,
+}
+
 /// An entry of the custom entity `open-verification` (key: the session): a link not known to be
 /// over, indexed by its expiry (a `float`: Forge's integers are 32-bit).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
@@ -719,6 +754,8 @@ versioned!(
     TestSessionMarker,
     DeliveryEntry,
     BackfillMarker,
+    GateUse,
+    crate::audit::Entry,
     OpenVerification,
     StoredVerification
 );

@@ -53,6 +53,21 @@ fn entries(file: &Path) -> Vec<(String, Value)> {
     out
 }
 
+/// The custom entities' values of a store (from the third release): (entity, key, value).
+fn entity_entries(file: &Path) -> Vec<(String, String, Value)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let store: Value = serde_json::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for table in store["entities"].as_array().into_iter().flatten() {
+        let entity = table[0].as_str().unwrap().to_owned();
+        for entry in table[1].as_array().unwrap() {
+            let key = entry[0].as_str().unwrap().to_owned();
+            out.push((entity.clone(), key, entry[1]["value"].clone()));
+        }
+    }
+    out
+}
+
 fn without_version(value: &Value) -> Value {
     let mut value = value.clone();
     if let Value::Object(fields) = &mut value {
@@ -71,6 +86,8 @@ fn keeps(now: &Value, was: &Value) -> bool {
         (Value::Array(now), Value::Array(was)) => {
             now.len() == was.len() && now.iter().zip(was).all(|(n, w)| keeps(n, w))
         }
+        // JSON has one number type (the store is JavaScript's): 1.0 and 1 are the same value.
+        (Value::Number(now), Value::Number(was)) => now.as_f64() == was.as_f64(),
         _ => now == was,
     }
 }
@@ -226,5 +243,30 @@ fn stored_settings_and_records_are_what_the_core_works_with() {
     assert_eq!(
         modes.into_iter().collect::<Vec<_>>(),
         ["hmac", "oauth", "sharedSecret"]
+    );
+}
+
+#[test]
+fn every_custom_entity_value_reads_in_the_current_version_and_loses_nothing() {
+    let mut entities = std::collections::BTreeSet::new();
+    for file in stores() {
+        for (entity, key, value) in entity_entries(&file) {
+            let kind = Kind::of_entity(&entity)
+                .unwrap_or_else(|| panic!("{entity}/{key}: an entity of no known kind"));
+            entities.insert(entity.clone());
+            let now = current(kind, value.clone())
+                .unwrap_or_else(|e| panic!("{}: {entity}/{key}: {e:?}", file.display()));
+            assert_eq!(now["schemaVersion"], SCHEMA_VERSION, "{entity}/{key}");
+            assert!(
+                keeps(&without_version(&now), &without_version(&value)),
+                "{}: {entity}/{key}\n now: {now}\n was: {value}",
+                file.display()
+            );
+        }
+    }
+    assert_eq!(
+        entities.into_iter().collect::<Vec<_>>(),
+        ["audit", "lock", "open-verification"],
+        "every entity the stores hold"
     );
 }

@@ -46,7 +46,9 @@ function copyStore(dir) {
   for (const file of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, file), path.join(target, file));
   const file = path.join(target, 'kvs.json');
   const store = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const records = [...store.data, ...store.secrets].map(([, r]) => r);
+  // From the third release the store also holds custom entities: [[entity, [[key, record]]]].
+  const entities = (store.entities ?? []).flatMap(([, rows]) => rows);
+  const records = [...store.data, ...store.secrets, ...entities].map(([, r]) => r);
   const shift = Date.now() - Math.max(...records.map((r) => r.updatedAt));
   for (const r of records) {
     r.createdAt += shift;
@@ -100,9 +102,9 @@ function pick(value, like) {
   return Object.fromEntries(Object.keys(like).map((k) => [k, pick(value[k], like[k])]));
 }
 
-test('the stores of the first release and of this one (v2: stamped settings, secrets, checklist, test markers) are all here', () => {
+test('the stores of every release are all here (v2: stamped settings, secrets, checklist, test markers; v3: locks, the audit trail and open links as custom entities)', () => {
   const held = fixtureStores().map(([release, name]) => `${release}/${name}`);
-  for (const release of ['v1', 'v2']) {
+  for (const release of ['v1', 'v2', 'v3']) {
     for (const name of ['hmac', 'oauth', 'shared-secret']) assert.ok(held.includes(`${release}/${name}`), `${release}/${name}: ${held}`);
   }
 });

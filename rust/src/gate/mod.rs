@@ -315,12 +315,13 @@ fn claim(mut st: GateState, v: &Verification) -> GateStep {
         let key = format!("gate:used:{}", v.session_id);
         let marker = write(
             used_key(&v.session_id),
-            serde_json::json!({
-                "schemaVersion": crate::stored::SCHEMA_VERSION,
-                "issueId": st.issue_id,
-                "toStatus": st.input.to_status,
-                "atMs": st.input.now_ms,
-            }),
+            serde_json::to_value(crate::stored::GateUse {
+                schema_version: crate::stored::SCHEMA_VERSION,
+                issue_id: st.issue_id.clone(),
+                to_status: st.input.to_status.clone(),
+                at_ms: st.input.now_ms,
+            })
+            .unwrap_or_default(),
             Some(crate::actions::RECORD_TTL),
         );
         (key.clone(), vec![key], Some(marker))

@@ -144,7 +144,10 @@ try {
   run = await send('Gated resolve');
   await host.incode.complete(run.session.id, 'pass');
   await host.jira.issues.transitionAsUser(run.key, 'Resolve', { by: ACCOUNTS.avery });
-  assert.ok(host.kvs.entityKeys('audit').some((k) => k.startsWith('gate:')), 'the gate audited its pass');
+  assert.ok(
+    host.kvs.entityKeys('audit').some((k) => k.startsWith('gate:')),
+    'the gate audited its pass',
+  );
   sessions.gated = run.session.id;
 
   // Delivery log verdicts besides accepted and error: duplicate, ignored, rejected, invalid.
@@ -242,7 +245,7 @@ const readme = [
   '',
   `Captured by \`node tests/vectors/gen/stored.mjs ${release}\` from the app at commit \`${commit}\`, on the local`,
   "host: each directory is the host's data directory (`kvs.json`: the KVS in the host's persisted",
-  'format `{ version: 1, data: [[key, { value, createdAt, updatedAt, expiresAt }]], secrets: [...] }`,',
+  'format `{ version: 1, data: [[key, { value, createdAt, updatedAt, expiresAt }]], secrets: [...], entities: [[name, [[key, {...}]]]] }`,',
   'times in ms; `jira.json`, `incode.json`, `host.json`: the site, the sandbox and the installation).',
   'Secrets are the sandbox\'s (README "Sandbox credentials"). Never edited: a later release adds its own.',
   '',

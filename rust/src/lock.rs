@@ -146,8 +146,10 @@ pub fn take(key: &str, owner: &str, event_key: &str, now_ms: i64) -> Write {
 
 /// Reads what the swap replaced (`previous`), or when the entity held nothing what the plain key
 /// of the previous release holds (`legacy`, read beside the swap). A value no release wrote
-/// reads as free.
+/// reads as free. A live lease on the plain key is busy whatever the entity holds: an instance
+/// of the previous release, still running during a deploy, holds the lock through it.
 pub fn found(key: &str, owner: &str, previous: Value, legacy: &Value, now_ms: i64) -> Taken {
+    let legacy_live = value_of(legacy).is_some_and(|l| !l.owner.is_empty() && l.until_ms > now_ms);
     let previous = match previous {
         Value::Object(_) => previous,
         _ => legacy.clone(),
@@ -170,7 +172,7 @@ pub fn found(key: &str, owner: &str, previous: Value, legacy: &Value, now_ms: i6
         .into_iter()
         .filter(|i| i.until_ms > now_ms)
         .collect();
-    if !lock.owner.is_empty() && lock.until_ms > now_ms {
+    if legacy_live || (!lock.owner.is_empty() && lock.until_ms > now_ms) {
         taken.found = Found::Busy;
         taken.careful = lock.careful;
         taken.inflight = inflight;
@@ -345,7 +347,8 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_release_plain_key_answers_while_the_entity_holds_nothing() {
+    fn the_previous_release_plain_key_answers_while_the_entity_holds_nothing_and_its_live_lease_always(
+    ) {
         let legacy = |value: Value| found("lock:s1", "me", Value::Null, &value, NOW);
         let live = json!({ "owner": "old", "untilMs": NOW + 1, "rev": null });
         let busy = legacy(live);
@@ -372,9 +375,24 @@ mod tests {
             NOW,
         );
         assert_eq!(
-            (entity_first.found, entity_first.rev),
-            (Found::Released, Some(4))
+            entity_first.found,
+            Found::Busy,
+            "a running instance of the previous release holds it through the plain key"
         );
+        let back = put_back(&entity_first).map(|w| w.value).unwrap_or_default();
+        assert_eq!(
+            (back["by"].clone(), back["rev"].clone()),
+            (json!("new"), json!(4)),
+            "the entity's own value is what a busy taker gives back"
+        );
+        let stale = found(
+            "lock:s1",
+            "me",
+            json!({ "owner": "", "by": "new", "rev": 4 }),
+            &json!({ "owner": "old", "untilMs": NOW - 1 }),
+            NOW,
+        );
+        assert_eq!((stale.found, stale.rev), (Found::Released, Some(4)));
     }
 
     #[test]

@@ -14,9 +14,7 @@ const EVENT_PROPERTY = 'incode-verification-event';
  * @param {object[]} begun @returns {{ method: string, path: string, body: string } | undefined}
  */
 function postedComment(begun) {
-  const post = begun.find(
-    (p) => p.next === 'call' && p.call.via === 'jiraAsApp' && p.call.request.method === 'POST' && /\/comment$/.test(p.call.request.path),
-  );
+  const post = begun.find((p) => p.next === 'call' && p.call.via === 'jiraAsApp' && p.call.request.method === 'POST' && /\/comment$/.test(p.call.request.path));
   if (!post) return undefined;
   const body = JSON.parse(post.call.request.body);
   body.properties = body.properties.filter((p) => p.key !== EVENT_PROPERTY);

@@ -31,7 +31,6 @@ function corpus() {
   return { ...built, args: (c) => [settings[c.settings], built.secret, c.input, c.verification, c.input.nowMs] };
 }
 
-
 test('on the whole corpus the planner comes to the baseline’s outcome, and posts the same comment', () => {
   const { cases, args } = corpus();
   const verdicts = new Set();

@@ -5,12 +5,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createManualClock } from '../../dev/host/clock.mjs';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import { ACCOUNTS, WEBHOOK_SECRET, captureConsole, configure, sendLink, startApp } from './helpers.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, captureConsole, configure, fixtureStore, sendLink, startApp } from './helpers.mjs';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors/stored');
 const clock = createManualClock(Date.UTC(2026, 11, 6, 10, 0, 0));
@@ -104,22 +103,11 @@ test('a link that ended before its expiry leaves nothing to do: its entry is rem
   assert.equal(expiredEntries(host, verification.sessionId).length, 0);
 });
 
-/** A fixture store as a host's data directory, its KVS expiries moved to now (as upgrade.test.mjs). */
+/** A fixture store as a host's data directory (`fixtureStore`), removed after the tests. */
 function copyStore(dir) {
-  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'incode-expiry-'));
-  dirs.push(target);
-  for (const file of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, file), path.join(target, file));
-  const file = path.join(target, 'kvs.json');
-  const store = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const records = [...store.data, ...store.secrets].map(([, r]) => r);
-  const shift = Date.now() - Math.max(...records.map((r) => r.updatedAt));
-  for (const r of records) {
-    r.createdAt += shift;
-    r.updatedAt += shift;
-    if (r.expiresAt !== null) r.expiresAt += shift;
-  }
-  fs.writeFileSync(file, JSON.stringify(store));
-  return target;
+  const { dataDir } = fixtureStore(dir);
+  dirs.push(dataDir);
+  return dataDir;
 }
 
 for (const release of ['v1', 'v2']) {

@@ -2,6 +2,9 @@
 // Forge host (Jira site, KVS, realtime, Incode sandbox), driven the way the Custom UI pages and
 // Incode drive them. Nothing of the app is mocked.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startHost } from '../../dev/host/server.mjs';
 import { ACCOUNTS } from '../../dev/host/jira/index.mjs';
 import { SANDBOX_CREDENTIALS, sandboxAdminSettings } from '../../dev/host/incode/seed.mjs';
@@ -137,4 +140,29 @@ export async function sendLink(host, as, issueKey, payload) {
   const session = host.incode.sessions.get(data.verification.sessionId);
   assert.ok(session, 'the sandbox knows the session the app recorded');
   return { verification: data.verification, session };
+}
+
+/**
+ * A copy of a stored-values fixture (`tests/vectors/stored/<release>/<store>/`) as the data
+ * directory of a host; the caller removes `dataDir`. The KVS keeps each key's expiry as a time:
+ * they are moved by the time since the capture, so the store is as that release left it just now
+ * (the values themselves keep their times: leases and links have run out).
+ * @param {string} dir @returns {{ dataDir: string, store: any }}
+ */
+export function fixtureStore(dir) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'incode-fixture-'));
+  for (const file of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, file), path.join(dataDir, file));
+  const file = path.join(dataDir, 'kvs.json');
+  const store = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // From the third release the store also holds custom entities: [[entity, [[key, record]]]].
+  const entities = (store.entities ?? []).flatMap(([, rows]) => rows);
+  const records = [...store.data, ...store.secrets, ...entities].map(([, r]) => r);
+  const shift = Date.now() - Math.max(...records.map((r) => r.updatedAt));
+  for (const r of records) {
+    r.createdAt += shift;
+    r.updatedAt += shift;
+    if (r.expiresAt !== null) r.expiresAt += shift;
+  }
+  fs.writeFileSync(file, JSON.stringify(store));
+  return { dataDir, store };
 }

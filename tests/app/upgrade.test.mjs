@@ -7,11 +7,23 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, captureConsole, configure, ok, panel, sandboxSettings, sendLink, startApp } from './helpers.mjs';
+import {
+  ACCOUNTS,
+  WEBHOOK_SECRET,
+  admin,
+  appComments,
+  captureConsole,
+  configure,
+  fixtureStore,
+  ok,
+  panel,
+  sandboxSettings,
+  sendLink,
+  startApp,
+} from './helpers.mjs';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors/stored');
 const STATUS_TEXT = (word) => new RegExp(`^${word} - \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC$`);
@@ -35,28 +47,11 @@ function fixtureStores() {
   return out;
 }
 
-/**
- * A copy of a fixture store as the data directory of a host. The KVS keeps each key's expiry as
- * a time; they are moved by the time since the capture, so the store is as the previous release
- * left it just now (the values themselves keep their times: leases and links have run out).
- */
+/** A fixture store as a host's data directory (`fixtureStore`), removed after the tests. */
 function copyStore(dir) {
-  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'incode-upgrade-'));
-  dirs.push(target);
-  for (const file of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, file), path.join(target, file));
-  const file = path.join(target, 'kvs.json');
-  const store = JSON.parse(fs.readFileSync(file, 'utf8'));
-  // From the third release the store also holds custom entities: [[entity, [[key, record]]]].
-  const entities = (store.entities ?? []).flatMap(([, rows]) => rows);
-  const records = [...store.data, ...store.secrets, ...entities].map(([, r]) => r);
-  const shift = Date.now() - Math.max(...records.map((r) => r.updatedAt));
-  for (const r of records) {
-    r.createdAt += shift;
-    r.updatedAt += shift;
-    if (r.expiresAt !== null) r.expiresAt += shift;
-  }
-  fs.writeFileSync(file, JSON.stringify(store));
-  return { dataDir: target, store };
+  const copy = fixtureStore(dir);
+  dirs.push(copy.dataDir);
+  return copy;
 }
 
 /** The sandbox's dashboard pointed at this host's webtriggers (the port changed). */

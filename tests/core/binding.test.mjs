@@ -51,9 +51,12 @@ test("a plan's state stays in the module: the executor holds a handle, good for 
   );
 });
 
-test("a step's effects stay in the module: the executor runs each by its handle, once", () => {
-  // A passed session delivered as the webhook function would (the benchmark's corpus: settings,
-  // signed request and stored record), up to the step that commits with the event's effects.
+/**
+ * A passed session delivered through `module`'s planner as the webhook function would (the
+ * benchmark's corpus: settings, signed request and stored record), up to the step that commits
+ * with the event's effects.
+ */
+function commitStep(module, installation) {
   const corpus = buildCorpus({ seed: 3, perType: 1, compileTemplates: core.compileTemplates });
   const c = corpus.cases.find((x) => x.type === 'succeeded' && !x.forged);
   const stored = {
@@ -61,17 +64,16 @@ test("a step's effects stay in the module: the executor runs each by its handle,
     secrets: { webhookSecret: corpus.secret },
     [`v:${c.verification.sessionId}`]: c.verification,
   };
-  let step = core.deliveryStart(c.input.body, 'installation-effects', {
-    method: 'POST',
-    headers: c.input.headers,
-    nowMs: c.input.nowMs,
-    owner: 'o-1',
-    nonce: 'n-1',
-  });
-  while (step.state !== undefined && step.effects.length === 0) {
+  let step = module.deliveryStart(c.input.body, installation, { method: 'POST', headers: c.input.headers, nowMs: c.input.nowMs, owner: 'o-1', nonce: 'n-1' });
+  while (step.state !== undefined && step.running.length === 0) {
     const reads = step.reads.map((r) => ({ value: stored[r.key] ?? null }));
-    step = core.deliveryNext(step.state, { nowMs: c.input.nowMs, reads, swaps: step.swaps.map(() => ({ value: null })), effects: [], queries: [] });
+    step = module.deliveryNext(step.state, { nowMs: c.input.nowMs, reads, swaps: step.swaps.map(() => ({ value: null })), effects: [], queries: [] });
   }
+  return { c, step };
+}
+
+test("a step's effects stay in the module: the executor runs each by its handle, once", () => {
+  const { c, step } = commitStep(core, 'installation-effects');
   assert.ok(
     step.effects.some((e) => e.postOutcomeComment),
     'the outcome comment is among the effects',
@@ -108,24 +110,7 @@ test("the core module's delivery steps name their effects by handle only", async
   // description of them (bench/README.md: a third of a commit step's text).
   const out = await bundleForge({ appDir: root, entries: { webhookCore: 'src/core.js' }, outDir: path.join(root, 'build/test-bundles/binding-core') });
   const webhookCore = createRequire(import.meta.url)(out.webhookCore);
-  const corpus = buildCorpus({ seed: 3, perType: 1, compileTemplates: core.compileTemplates });
-  const c = corpus.cases.find((x) => x.type === 'succeeded' && !x.forged);
-  const stored = {
-    settings: { revision: 1, settings: corpus.settings.find((s) => s.id === c.settings).value, secretsSet: {} },
-    secrets: { webhookSecret: corpus.secret },
-    [`v:${c.verification.sessionId}`]: c.verification,
-  };
-  let step = webhookCore.deliveryStart(c.input.body, 'installation-handles', {
-    method: 'POST',
-    headers: c.input.headers,
-    nowMs: c.input.nowMs,
-    owner: 'o-1',
-    nonce: 'n-1',
-  });
-  while (step.state !== undefined && step.running.length === 0) {
-    const reads = step.reads.map((r) => ({ value: stored[r.key] ?? null }));
-    step = webhookCore.deliveryNext(step.state, { nowMs: c.input.nowMs, reads, swaps: step.swaps.map(() => ({ value: null })), effects: [], queries: [] });
-  }
+  const { c, step } = commitStep(webhookCore, 'installation-handles');
   assert.ok(step.running.length > 0, 'the commit step has effects');
   assert.equal(step.effects, undefined);
   const calls = step.running.map((handle) => webhookCore.effectBegin(handle, c.input.nowMs));

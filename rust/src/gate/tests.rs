@@ -45,7 +45,12 @@ fn record(session: &str, email: &str, passed_at: i64) -> Value {
 
 /// Runs the gate to the records' round trip with one stored verification.
 fn to_records(configuration: Value, stored: Value, used: Option<Value>) -> GateStep {
-    let step = start(input(configuration));
+    to_records_of(input(configuration), stored, used)
+}
+
+/// The same, for a given input (another invocation, say).
+fn to_records_of(first: GateInput, stored: Value, used: Option<Value>) -> GateStep {
+    let step = start(first);
     let results = Results {
         now_ms: NOW,
         reads: vec![found(Value::Null)],
@@ -140,39 +145,7 @@ fn two_decisions_in_the_same_millisecond_keep_an_audit_entry_each() {
     let decide = |invocation: &str, configuration: Value, stored: Value| {
         let mut first = input(configuration);
         first.invocation = invocation.into();
-        let step = start(first);
-        let results = Results {
-            now_ms: NOW,
-            reads: vec![found(Value::Null)],
-            ..Results::default()
-        };
-        let step = next(step.state.unwrap_or_else(|| unreachable!()), results);
-        let issue = json!({ "id": "10001", "fields": { "project": { "key": "HELP" },
-            "reporter": { "accountId": "casey", "displayName": "Casey Customer", "emailAddress": "casey@example.test" } } });
-        let step = next(
-            step.state.unwrap_or_else(|| unreachable!()),
-            Results {
-                now_ms: NOW,
-                effects: vec![answered(issue)],
-                ..Results::default()
-            },
-        );
-        let step = next(
-            step.state.unwrap_or_else(|| unreachable!()),
-            Results {
-                now_ms: NOW,
-                reads: vec![found(json!({ "current": "s1", "sessions": ["s1"] }))],
-                ..Results::default()
-            },
-        );
-        let step = next(
-            step.state.unwrap_or_else(|| unreachable!()),
-            Results {
-                now_ms: NOW,
-                reads: vec![found(stored)],
-                ..Results::default()
-            },
-        );
+        let step = to_records_of(first, stored, None);
         step.writes
             .first()
             .map(|w| w.key.clone())

@@ -472,6 +472,17 @@ mod tests {
     }
 
     /// Runs from a done backfill to the due page.
+    /// A page naming `s1`, its record `due` and its issue index read: the step taking its lock.
+    fn to_attempt(due: &Value) -> SweepStep {
+        let records = next(state(&to_page()), &page(vec![("s1", 1_000)]));
+        let read = Results {
+            now_ms: NOW,
+            reads: vec![found(due.clone()), found(json!({ "current": "s1" }))],
+            ..Results::default()
+        };
+        next(state(&records), &read)
+    }
+
     fn to_page() -> SweepStep {
         let first = start(SweepInput {
             owner: "run".into(),
@@ -499,12 +510,7 @@ mod tests {
         let keys: Vec<_> = records.reads.iter().map(|r| r.key.as_str()).collect();
         assert_eq!(keys, ["v:s1", "issue:10001"]);
         let due = record("s1", "requested", 1_000);
-        let read = Results {
-            now_ms: NOW,
-            reads: vec![found(due.clone()), found(json!({ "current": "s1" }))],
-            ..Results::default()
-        };
-        let attempt = next(state(&records), &read);
+        let attempt = to_attempt(&due);
         assert_eq!(attempt.swaps[0].key, "lock:s1");
         assert_eq!(attempt.reads[0].key, "v:s1");
         let locked = Results {
@@ -566,15 +572,8 @@ mod tests {
 
     #[test]
     fn a_link_a_webhook_holds_stays_indexed_for_the_next_run() {
-        let asked = to_page();
-        let records = next(state(&asked), &page(vec![("s1", 1_000)]));
         let due = record("s1", "requested", 1_000);
-        let read = Results {
-            now_ms: NOW,
-            reads: vec![found(due.clone()), found(json!({ "current": "s1" }))],
-            ..Results::default()
-        };
-        let attempt = next(state(&records), &read);
+        let attempt = to_attempt(&due);
         let busy = Results {
             now_ms: NOW,
             swaps: vec![found(

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod admin;
 pub mod audit;
+pub mod caseless;
 pub mod delivery;
 pub mod effects;
 pub mod gate;

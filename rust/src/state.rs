@@ -309,7 +309,7 @@ fn result_of(kind: IncodeEventType) -> Option<Outcome> {
 /// emails compared trimmed and ignoring case.
 fn same_person(login_hint: &str, email: &str) -> bool {
     let hint = login_hint.trim();
-    hint.is_empty() || hint.to_lowercase() == email.trim().to_lowercase()
+    hint.is_empty() || crate::caseless::eq(hint, email.trim())
 }
 
 /// What an applied event changes on its record; every other field stays as it was.

@@ -106,7 +106,7 @@ pub fn choose_named(
 
 fn same_name(candidate: &str, configured: &str) -> bool {
     let candidate = candidate.trim();
-    !candidate.is_empty() && candidate.to_lowercase() == configured.to_lowercase()
+    !candidate.is_empty() && crate::caseless::eq(candidate, configured)
 }
 
 fn not_available_message(issue_key: &str, configured: &str, offered: &[Offered]) -> String {

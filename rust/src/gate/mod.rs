@@ -253,7 +253,7 @@ fn records_read(st: GateState, results: &Results) -> GateStep {
     let email = st
         .person
         .as_ref()
-        .map(|p| p.email.trim().to_lowercase())
+        .map(|p| p.email.trim().to_owned())
         .unwrap_or_default();
     let mut seen = Seen::default();
     for (i, found) in results.reads.iter().take(count).enumerate() {
@@ -263,7 +263,7 @@ fn records_read(st: GateState, results: &Results) -> GateStep {
         if v.status != VerificationStatus::Passed || v.issue_id != st.issue_id {
             continue;
         }
-        if st.config.same_person && v.email.trim().to_lowercase() != email {
+        if st.config.same_person && !crate::caseless::eq(v.email.trim(), &email) {
             seen.other_person = true;
             continue;
         }

@@ -475,7 +475,8 @@ fn post_comment(effect: Effect) -> Progress {
         }
     }
     let request = HttpRequest {
-        body: Some(body.to_string()),
+        // `to_string`, not `Value`'s `Display`, which also carries a pretty printer.
+        body: serde_json::to_string(&body).ok(),
         ..request.clone()
     };
     call(effect, Stage::Posting, Call::JiraAsApp { request })

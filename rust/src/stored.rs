@@ -8,14 +8,12 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 use crate::model::{
     CoreError, Delivery, EventRecord, HistoryEntry, HttpRequest, LateResult, Outcome, SecretFlags,
     Settings, VerificationStatus,
 };
 use crate::settings::{default_settings, default_webhook_auth, AuthMode};
-use crate::state::RealtimeMessage;
 
 /// The schema version this release writes, for every kind.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -658,19 +656,6 @@ pub struct OutcomeEffects {
     pub at_ms: i64,
 }
 
-/// Effects an earlier release left unconfirmed on a record.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PendingEffects {
-    pub key: String,
-    pub outcome: Option<Outcome>,
-    pub issue_key: String,
-    pub comment: Option<HttpRequest>,
-    pub transition: Option<String>,
-    pub property: Option<HttpRequest>,
-    pub realtime: Option<RealtimeMessage>,
-}
-
 /// The transition id chosen at send time for an outcome, and the configured name it was for.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(default)]
@@ -689,6 +674,8 @@ pub struct PublishToken {
 
 /// `v:{sessionId}`: a verification (`model::Verification`) with the shim's bookkeeping
 /// (store.js `StoredVerification`).
+/// `pending`, the effects the first releases left unconfirmed (read by none since), stays as
+/// stored, like every field this type does not name.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct StoredVerification {
@@ -719,8 +706,6 @@ pub struct StoredVerification {
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub late_results: Field<Vec<LateResult>>,
     #[serde(skip_serializing_if = "Field::is_absent")]
-    pub pending: Field<PendingEffects>,
-    #[serde(skip_serializing_if = "Field::is_absent")]
     pub rev: Field<i64>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub by: Field<String>,
@@ -730,10 +715,21 @@ pub struct StoredVerification {
     pub last: Field<LastEvent>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub outcomes: Field<Vec<OutcomeEffects>>,
+    /// By outcome name, a `KnownTransition` each, kept as stored: one is read only when its
+    /// outcome is applied (`known_transition`), and one a release cannot read is looked up in
+    /// Jira again rather than making the whole record unreadable.
     #[serde(skip_serializing_if = "Field::is_absent")]
-    pub transitions: Field<BTreeMap<String, KnownTransition>>,
+    pub transitions: Field<Map<String, Value>>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub publish: Field<PublishToken>,
+}
+
+impl StoredVerification {
+    /// The transition chosen at send time for `outcome` (its serde name), when one was.
+    pub fn known_transition(&self, outcome: &str) -> Option<KnownTransition> {
+        let known = self.transitions.value()?.get(outcome)?;
+        KnownTransition::deserialize(known).ok()
+    }
 }
 
 fn email_delivery() -> String {
@@ -830,6 +826,36 @@ mod tests {
             Some(&json!({ "a": 1 })),
             "unknown fields are kept"
         );
+    }
+
+    #[test]
+    fn a_first_release_pending_effect_is_kept_as_stored() {
+        let pending = json!({ "key": "s:succeeded", "outcome": "passed", "comment": { "x": [1] } });
+        let record = json!({ "sessionId": "s", "pending": pending, "rev": 2 });
+        let read = read_as::<StoredVerification>(&record).unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(to_store(&read, record).get("pending"), Some(&pending));
+    }
+
+    #[test]
+    fn a_known_transition_is_read_when_its_outcome_asks_for_it() {
+        let record = json!({
+            "sessionId": "s",
+            "transitions": { "passed": { "name": "Done", "id": "31" }, "failed": "garbage" }
+        });
+        let read = read_as::<StoredVerification>(&record).unwrap_or_else(|e| unreachable!("{e:?}"));
+        let passed = KnownTransition {
+            name: "Done".into(),
+            id: "31".into(),
+        };
+        assert_eq!(read.known_transition("passed"), Some(passed));
+        assert_eq!(
+            read.known_transition("failed"),
+            None,
+            "unreadable: looked up in Jira"
+        );
+        assert_eq!(read.known_transition("manualReview"), None);
+        let kept = to_store(&read, record.clone());
+        assert_eq!(kept.get("transitions"), record.get("transitions"));
     }
 
     #[test]

@@ -643,11 +643,9 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
             if let (Some(outcome), Some(name)) = (actions.outcome, actions.transition_name) {
                 // The id chosen at send time, for the name configured now; careful: looked up.
                 let known_id = next
-                    .transitions
-                    .value()
-                    .and_then(|t| t.get(&name_of(&outcome)))
+                    .known_transition(&name_of(&outcome))
                     .filter(|known| !careful && known.name == name && !known.id.is_empty())
-                    .map(|known| known.id.clone());
+                    .map(|known| known.id);
                 did.push(Did::Transition);
                 effects.push(Effect::TakeOutcomeTransition {
                     issue_key: issue_key.clone(),

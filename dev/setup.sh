@@ -18,7 +18,7 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
-for component in clippy rustfmt; do
+for component in clippy rustfmt rust-src; do
   rustup component list --installed | grep -q "^$component" || rustup component add "$component"
 done
 

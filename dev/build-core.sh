@@ -17,8 +17,9 @@ mkdir -p src/generated
 # The standard library is built with the modules, for size (bench/README.md): a panic traps at
 # once (`immediate-abort`: no message formatting, which on this target printed nowhere anyway),
 # without the source locations it would have named, and std picks its smaller algorithms
-# (`optimize_for_size`). These are unstable options of the toolchain rust-toolchain.toml pins,
-# hence RUSTC_BOOTSTRAP; the native builds and tests use none of them.
+# (`optimize_for_size`), from the toolchain's rust-src (dev/setup.sh adds it). These are unstable
+# options of the stable toolchain (1.95), hence RUSTC_BOOTSTRAP; the native builds and tests use
+# none of them.
 wasm_build() {
   RUSTC_BOOTSTRAP=1 cargo build --release --target wasm32-unknown-unknown --lib --quiet \
     -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
@@ -77,7 +78,7 @@ export default bytes;
 # Skipped while the Rust sources, the cargo configuration, this script and the toolchain are what
 # the last build saw and the generated files are untouched (dev/build-stamp.mjs compares contents).
 stamp=(build/core.stamp
-  --in rust Cargo.toml Cargo.lock .cargo rust-toolchain.toml dev/build-core.sh node_modules/binaryen/package.json
+  --in rust Cargo.toml Cargo.lock .cargo dev/build-core.sh node_modules/binaryen/package.json
   --out src/generated/{core,console}{.js,.d.ts,-bytes.js} src/generated/package.json build/{core,console}-pkg
   --extra "$(rustc -V 2>/dev/null || echo no rustc)" --extra "$(wasm-bindgen --version 2>/dev/null || echo no wasm-bindgen)"
   --extra "RUSTFLAGS=${RUSTFLAGS:-}")

@@ -9,7 +9,7 @@ say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 want_browser=0
 [ "${1:-}" = "--browser" ] && want_browser=1
 
-# Rust with the wasm target.
+# Rust with the wasm target, and the standard library's source (dev/build-core.sh builds it).
 if ! command -v cargo >/dev/null 2>&1; then
   [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 fi

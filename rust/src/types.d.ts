@@ -753,7 +753,11 @@ at: string,
 /**
  * What happened and the status after it, in the words the app uses everywhere.
  */
-actionName: string, outcomeName: string, entry: AuditEntry, };
+actionName: string, outcomeName: string, 
+/**
+ * The entry's detail in words (an outcome's event, why a result was not applied).
+ */
+detailText: string, entry: AuditEntry, };
 
 /**
  * A request refused before anything is read or authenticated.

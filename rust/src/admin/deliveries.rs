@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::answer::{storage_unavailable, Refusal, Reply};
+use super::words;
 use crate::model::VerificationStatus;
 use crate::panel::status_name;
 use crate::plan::{Query, Results, Step};
@@ -18,15 +19,19 @@ struct Deliveries {
 }
 
 /// A delivery as the page shows it: with the core's name of its status (`stateName`, "" without
-/// a status), so that the page keeps no copy of the names; without the storage's bookkeeping.
+/// a status) and its reason in words (`reasonText`), so that the page keeps no copy of either;
+/// without the storage's bookkeeping.
 fn named(mut delivery: Value) -> Value {
     let name = delivery
         .get("status")
         .and_then(|s| serde_json::from_value::<VerificationStatus>(s.clone()).ok())
         .map_or("", status_name);
+    let text = |field: &str| delivery.get(field).and_then(Value::as_str).unwrap_or("");
+    let reason = words::delivery_reason(text("verdict"), text("reason"));
     if let Value::Object(fields) = &mut delivery {
         fields.remove("schemaVersion");
         fields.insert("stateName".to_owned(), name.into());
+        fields.insert("reasonText".to_owned(), reason.into());
     }
     delivery
 }
@@ -64,17 +69,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn each_delivery_carries_the_name_of_its_status() {
+    fn each_delivery_carries_the_name_of_its_status_and_its_reason_in_words() {
         let results = Results {
             queries: vec![Listed {
                 entries: vec![
                     Entry {
                         key: "delivery:1".into(),
-                        value: json!({ "status": "manualReview", "verdict": "accepted", "schemaVersion": 2 }),
+                        value: json!({ "status": "manualReview", "verdict": "accepted", "reason": "pendingReview", "schemaVersion": 2 }),
                     },
                     Entry {
                         key: "delivery:2".into(),
-                        value: json!({ "status": "", "verdict": "rejected" }),
+                        value: json!({ "status": "", "verdict": "rejected", "reason": "bad_signature" }),
                     },
                 ],
                 failed: None,
@@ -90,5 +95,10 @@ mod tests {
         assert_eq!(data["deliveries"][0].get("schemaVersion"), None);
         assert_eq!(data["deliveries"][1]["stateName"], "");
         assert_eq!(data["deliveries"][1]["verdict"], "rejected");
+        assert_eq!(data["deliveries"][0]["reasonText"], "Sent to manual review");
+        assert_eq!(
+            data["deliveries"][1]["reasonText"],
+            "The signature does not match the webhook secret"
+        );
     }
 }

@@ -18,6 +18,7 @@ pub mod report;
 pub mod retention;
 pub mod save;
 pub mod send_test;
+pub mod words;
 pub mod workflows;
 
 pub use action::{next, start, AdminInput, AdminState, AdminStep};

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::answer::{Refusal, Reply};
+use super::words;
 use crate::audit::{self, Action, Entry};
 use crate::jira::iso_utc;
 use crate::plan::{EntityPage, EntityQuery, Equals, Results, Step};
@@ -126,6 +127,8 @@ pub struct ReportRow {
     /// What happened and the status after it, in the words the app uses everywhere.
     pub action_name: &'static str,
     pub outcome_name: String,
+    /// The entry's detail in words (an outcome's event, why a result was not applied).
+    pub detail_text: String,
     pub entry: Entry,
 }
 
@@ -334,6 +337,7 @@ fn answer(state: ReportState, cursor: Option<String>) -> ReportAnswer {
                     at: iso_utc(entry.at_ms as i64),
                     action_name: entry.action.name(),
                     outcome_name: outcome_name(&entry.outcome),
+                    detail_text: words::audit_detail(entry.action, &entry.detail),
                     entry,
                 })
                 .collect();
@@ -525,7 +529,7 @@ pub fn csv_line(entry: &Entry) -> String {
         entry.session_id.clone(),
         entry.identity_id.clone(),
         seconds,
-        entry.detail.clone(),
+        words::audit_detail(entry.action, &entry.detail),
         if entry.erased { "yes" } else { "" }.to_owned(),
     ];
     let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
@@ -557,6 +561,19 @@ mod tests {
         assert_eq!(outcome_name("requested"), "Link sent");
         assert_eq!(outcome_name("connected"), "connected");
         assert_eq!(Action::GateRefused.name(), "Gated transition refused");
+    }
+
+    #[test]
+    fn the_csv_detail_is_in_words_and_the_action_its_code() {
+        let entry = Entry {
+            action: Action::Outcome,
+            outcome: "manualReview".into(),
+            detail: "pendingReview".into(),
+            ..Entry::default()
+        };
+        let line = csv_line(&entry);
+        assert!(line.starts_with("1970-01-01T00:00:00Z,outcome,manualReview,"), "{line}");
+        assert!(line.ends_with(",Sent to manual review,\r\n"), "{line}");
     }
 
     #[test]

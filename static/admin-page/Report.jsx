@@ -67,7 +67,7 @@ function cellsOf(row) {
       { key: 'agent', content: e.actorName || e.actorAccountId || '—' },
       { key: 'person', content: e.erased ? <em className="muted">erased</em> : e.personName || e.personEmail || '—' },
       { key: 'channel', content: e.channel || '—' },
-      { key: 'detail', content: <span className="small">{e.detail || '—'}</span> },
+      { key: 'detail', content: <span className="small">{row.detailText || '—'}</span> },
     ],
   };
 }

@@ -101,6 +101,11 @@ test('an admin filters the report, pages through it and exports exactly what it 
   await settled(page, frame, 300);
   const shown = await report.locator('tbody tr').allInnerTexts();
   assert.ok(shown.length > 0 && shown.every((r) => r.includes('IT-') && r.includes('Pending review')), shown.join('\n'));
+  // The detail in words (the entries store Incode's event, `pendingReview`).
+  assert.ok(
+    shown.every((r) => r.includes('Sent to manual review') && !r.includes('pendingReview')),
+    shown.join('\n'),
+  );
 
   const [download] = await Promise.all([frame.page().waitForEvent('download'), frame.getByTestId('report-export').click()]);
   const file = await download.path();
@@ -108,7 +113,7 @@ test('an admin filters the report, pages through it and exports exactly what it 
   const lines = csv.split('\r\n').filter(Boolean);
   assert.equal(lines.length - 1, shown.length, 'the export holds exactly the rows the filter shows');
   assert.ok(
-    lines.slice(1).every((l) => l.includes(',manualReview,IT-')),
+    lines.slice(1).every((l) => l.includes(',manualReview,IT-') && l.includes(',Sent to manual review,')),
     csv,
   );
 

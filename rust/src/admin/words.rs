@@ -180,26 +180,24 @@ mod tests {
 
     #[test]
     fn audit_details_of_results_are_words_and_others_as_stored() {
-        assert_eq!(
-            audit_detail(Action::Outcome, "succeeded"),
-            "Verification passed"
-        );
-        assert_eq!(
-            audit_detail(Action::LateResult, "afterCancel"),
-            "A result arrived after the agent cancelled. Kept on the verification, not applied."
-        );
-        assert_eq!(
-            audit_detail(Action::IgnoredResult, "loginHintMismatch"),
-            "Refused: the event names another person than the verification. Nothing was applied."
-        );
-        assert_eq!(
-            audit_detail(Action::GateRefused, "Resolve: not verified"),
-            "Resolve: not verified"
-        );
-        assert_eq!(
-            audit_detail(Action::Outcome, "somethingNew"),
-            "somethingNew"
-        );
+        let cases = [
+            (Action::Outcome, "succeeded", "Verification passed"),
+            (
+                Action::LateResult,
+                "afterCancel",
+                "A result arrived after the agent cancelled. Kept on the verification, not applied.",
+            ),
+            (
+                Action::IgnoredResult,
+                "loginHintMismatch",
+                "Refused: the event names another person than the verification. Nothing was applied.",
+            ),
+            (Action::GateRefused, "Resolve: not verified", "Resolve: not verified"),
+            (Action::Outcome, "somethingNew", "somethingNew"),
+        ];
+        for (action, detail, words) in cases {
+            assert_eq!(audit_detail(action, detail), words, "{detail}");
+        }
     }
 
     #[test]

@@ -572,7 +572,10 @@ mod tests {
             ..Entry::default()
         };
         let line = csv_line(&entry);
-        assert!(line.starts_with("1970-01-01T00:00:00Z,outcome,manualReview,"), "{line}");
+        assert!(
+            line.starts_with("1970-01-01T00:00:00Z,outcome,manualReview,"),
+            "{line}"
+        );
         assert!(line.ends_with(",Sent to manual review,\r\n"), "{line}");
     }
 

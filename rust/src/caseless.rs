@@ -1,5 +1,6 @@
 //! Names and emails compared ignoring case, by Unicode's default lowercase mapping (a transition
-//! named by an admin, an event's login hint against the verification's email).
+//! or group named by an admin, an event's login hint or the ticket's person against the
+//! verification's email).
 //!
 //! In the wasm modules the engine's `String.prototype.toLowerCase` maps the text: the same
 //! Unicode mapping as `str::to_lowercase`, whose tables would be about 18 KB of the webhook's

@@ -605,10 +605,7 @@ fn read_groups(check: &mut Check, value: &Value) -> Option<Vec<String>> {
             );
             return None;
         }
-        if !groups
-            .iter()
-            .any(|g| g.to_lowercase() == name.to_lowercase())
-        {
+        if !groups.iter().any(|g| crate::caseless::eq(g, name)) {
             groups.push(name.to_owned());
         }
     }

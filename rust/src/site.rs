@@ -102,7 +102,7 @@ pub fn check_groups(groups: &[String], site: &[SiteGroup]) -> Result<Vec<String>
         .iter()
         .map(|name| {
             site.iter()
-                .find(|g| g.name.to_lowercase() == name.trim().to_lowercase())
+                .find(|g| crate::caseless::eq(&g.name, name.trim()))
                 .map(|g| g.name.clone())
                 .ok_or_else(|| {
                     FieldError::new(

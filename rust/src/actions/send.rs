@@ -1102,7 +1102,7 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     let same_person = st
         .person
         .as_ref()
-        .filter(|p| !p.email.is_empty() && p.email.to_lowercase() == input.email.to_lowercase())
+        .filter(|p| !p.email.is_empty() && crate::caseless::eq(&p.email, &input.email))
         .cloned();
     let name = st
         .known_name

@@ -471,7 +471,6 @@ mod tests {
         }
     }
 
-    /// Runs from a done backfill to the due page.
     /// A page naming `s1`, its record `due` and its issue index read: the step taking its lock.
     fn to_attempt(due: &Value) -> SweepStep {
         let records = next(state(&to_page()), &page(vec![("s1", 1_000)]));
@@ -483,6 +482,7 @@ mod tests {
         next(state(&records), &read)
     }
 
+    /// Runs from a done backfill to the due page.
     fn to_page() -> SweepStep {
         let first = start(SweepInput {
             owner: "run".into(),

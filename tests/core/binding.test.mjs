@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { bundleForge } from '../../dev/forge-bundle.mjs';
@@ -71,6 +72,40 @@ function commitStep(module, installation) {
   }
   return { c, step };
 }
+
+/**
+ * The first step after the settings are read, for a corpus delivery whose body has non-ASCII text
+ * added and is signed over `signed(body)` (hmac, hex, with a timestamp).
+ */
+function afterSettings(installation, signed) {
+  const corpus = buildCorpus({ seed: 5, perType: 1, compileTemplates: core.compileTemplates });
+  const c = corpus.cases.find((x) => x.settings === 'hmac-hex-timestamp' && x.type === 'succeeded' && !x.forged);
+  const settings = corpus.settings.find((s) => s.id === c.settings).value;
+  const body = JSON.stringify({ ...JSON.parse(c.input.body), note: 'Zoë Ørsted – 東京 🚀' });
+  const [ts] = c.input.headers['x-incode-timestamp'];
+  const signature = createHmac('sha256', corpus.secret).update(signed(`${ts}.${body}`)).digest('hex');
+  const headers = { ...c.input.headers, 'x-incode-signature': [`sha256=${signature}`] };
+  const first = core.deliveryStart(body, installation, { method: 'POST', headers, nowMs: c.input.nowMs, owner: 'o-1', nonce: 'n-1' });
+  const stored = { settings: { revision: 1, settings, secretsSet: {} }, secrets: { webhookSecret: corpus.secret } };
+  const reads = first.reads.map((r) => ({ value: stored[r.key] ?? null }));
+  return core.deliveryNext(first.state, { nowMs: c.input.nowMs, reads, swaps: [], effects: [], queries: [] });
+}
+
+test("the raw body crosses as the sender's UTF-8: a signature over it is accepted, one over other bytes refused", () => {
+  const accepted = afterSettings('installation-utf8', (text) => Buffer.from(text, 'utf8'));
+  assert.equal(accepted.reply, undefined, 'authenticated: the delivery goes on');
+  assert.deepEqual(
+    accepted.swaps.map((s) => s.key.split(':')[0]),
+    ['lock'],
+    'it takes the session lock',
+  );
+  const refused = afterSettings('installation-latin1', (text) => Buffer.from(text, 'latin1'));
+  assert.equal(refused.reply?.statusCode, 401, 'signed over other bytes of the same text: refused');
+  assert.throws(
+    () => core.deliveryStart(undefined, 'installation-nobody', { method: 'POST', headers: {}, nowMs: 1, owner: 'o', nonce: 'n' }),
+    (error) => error.code === 'bad_input' && /body/.test(error.message),
+  );
+});
 
 test("a step's effects stay in the module: the executor runs each by its handle, once", () => {
   const { c, step } = commitStep(core, 'installation-effects');

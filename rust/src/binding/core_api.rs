@@ -139,6 +139,15 @@ pub(super) fn rust_string(text: &js_sys::JsString) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// A request's raw body as UTF-8, written by the engine's encoder straight into wasm memory
+/// (wasm-bindgen's own string copy walks an ASCII body one character at a time in JavaScript).
+pub(super) fn body_text(body: &js_sys::JsString) -> Result<String, JsValue> {
+    if !JsValue::from(body).is_string() {
+        return Err(wrong_shape("body", "expected a string"));
+    }
+    Ok(rust_string(body))
+}
+
 /// `JSON.stringify` writes an unpaired UTF-16 surrogate as a `\uDXXX` escape, which serde_json
 /// (rightly) refuses. A JS string handed over directly has each one replaced by U+FFFD, so the
 /// same is done to the escapes: one invalid character in a stored name must not make a record
@@ -398,7 +407,7 @@ fn delivery_step(installation: String, step: delivery::Planned) -> JsResult {
 /// on its own, copied once as a string rather than escaped into the input's JSON text.
 #[wasm_bindgen(js_name = deliveryStart, unchecked_return_type = "Step<number, WebtriggerResponse>")]
 pub fn delivery_start(
-    body: String,
+    #[wasm_bindgen(unchecked_param_type = "string")] body: js_sys::JsString,
     installation: String,
     #[wasm_bindgen(unchecked_param_type = "Omit<DeliveryRequest, \"body\" | \"memory\">")]
     input: JsValue,
@@ -407,7 +416,7 @@ pub fn delivery_start(
     let memory = MEMORIES.with(|m| m.borrow_mut().recall(&installation));
     let input = delivery::DeliveryRequest {
         method: args.method,
-        body,
+        body: body_text(&body)?,
         headers: args.headers,
         now_ms: args.now_ms,
         owner: args.owner,

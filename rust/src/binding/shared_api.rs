@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::core_api::{
-    crossing, from_js_text, json_text, rust_string, to_js_text, wrong_shape, Held, Memories,
-    PLANS_KEPT,
+    body_text, crossing, from_js_text, json_text, rust_string, to_js_text, wrong_shape, Held,
+    Memories, PLANS_KEPT,
 };
 use super::JsResult;
 use crate::model::{
@@ -270,7 +270,7 @@ fn token_step(installation: String, step: delivery::token::Planned) -> JsResult 
 /// The first step of a request to the token webtrigger (`src/token.js`).
 #[wasm_bindgen(js_name = tokenStart, unchecked_return_type = "Step<number, WebtriggerResponse>")]
 pub fn token_start(
-    body: String,
+    #[wasm_bindgen(unchecked_param_type = "string")] body: js_sys::JsString,
     installation: String,
     #[wasm_bindgen(unchecked_param_type = "Omit<TokenInput, \"body\" | \"memory\">")]
     input: JsValue,
@@ -279,7 +279,7 @@ pub fn token_start(
     let memory = TOKEN_MEMORIES.with(|m| m.borrow_mut().recall(&installation));
     let input = delivery::token::TokenInput {
         method: args.method,
-        body,
+        body: body_text(&body)?,
         headers: args.headers,
         now_ms: args.now_ms,
         memory,

@@ -14,9 +14,9 @@ use super::{
 use crate::audit::{self, Action};
 use crate::effects::{Effect, EffectResult, Ended, PublishToken};
 use crate::lock::{self, Found as LockFound, Inflight, Leave, Taken, EFFECTS_WINDOW_MS};
-use crate::model::{EventRecord, IncodeEvent, IncodeEventType, Shown};
+use crate::model::{EventRecord, IncodeEvent, IncodeEventType, LateResult, Shown};
 use crate::plan::{Found, Results, Step, Ttl, Write};
-use crate::state::{decide_event, EventChange, IgnoreReason};
+use crate::state::{decide_event, EventActions, EventChange, IgnoreReason, RecordChange};
 use crate::stored::{self, DeliveryEntry, Field, LastEvent, OutcomeEffects, StoredVerification};
 use crate::template::CompiledTemplates;
 use crate::webhook::WebhookReceipt;
@@ -511,203 +511,274 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
     let templates =
         CompiledTemplates::saved(&config.settings.templates, &config.settings.template_code);
     let change = decide_event(&er, &event, &config.settings, &templates, ctx.now_ms);
-    let at_rev = |rev: i64| Leave {
-        rev: Some(rev),
+    let held = OnRecord {
+        taken,
+        rec,
+        value,
         careful,
-        ..Leave::unknown(&taken)
+        unchanged,
     };
     match change {
-        EventChange::Refused { reason } => {
-            // Answered 200 so that Incode does not retry an event that will never be applied.
-            let reason = name_of(&reason);
-            let kind = name_of(&event.kind);
-            let release = vec![
-                lock::release(&taken, &at_rev(unchanged)),
-                audit_write(&ctx, Action::IgnoredResult, &value, &kind, &reason),
-            ];
-            reply::answer(ctx, 200, "rejected", &reason, release, Some(taken))
-        }
+        EventChange::Refused { reason } => refused(ctx, &event, held, &name_of(&reason)),
         EventChange::Ignored {
             reason: IgnoreReason::Duplicate,
-        } => duplicate(ctx, &event, taken, &rec, &er, careful, &config.settings),
-        EventChange::Ignored { reason } => {
-            let reason = name_of(&reason);
-            let mut release = vec![lock::release(&taken, &at_rev(unchanged))];
-            if is_result(event.kind) {
-                let kind = name_of(&event.kind);
-                release.push(audit_write(
-                    &ctx,
-                    Action::IgnoredResult,
-                    &value,
-                    &kind,
-                    &reason,
-                ));
-            }
-            reply::answer(ctx, 200, "ignored", &reason, release, Some(taken))
-        }
+        } => duplicate(
+            ctx,
+            &event,
+            held.taken,
+            &held.rec,
+            &er,
+            careful,
+            &config.settings,
+        ),
+        EventChange::Ignored { reason } => ignored(ctx, &event, held, &name_of(&reason)),
         EventChange::Late {
             idempotency_key,
             late,
             late_results_dropped,
             applied_events_dropped,
         } => {
-            // Kept on the record (the panel shows it), nothing else: no comment, transition or
-            // status.
-            let reason = name_of(&late.reason);
-            let rev = unchanged + 1;
-            let mut kept = rec;
-            let mut results = kept.late_results.value().cloned().unwrap_or_default();
-            results.drain(..late_results_dropped.min(results.len()));
-            results.push(late);
-            kept.late_results = Field::Set(results);
-            let applied = &mut kept.applied_events;
-            applied.drain(..applied_events_dropped.min(applied.len()));
-            applied.push(idempotency_key);
-            let kind = name_of(&event.kind);
-            let trail = audit_write(&ctx, Action::LateResult, &value, &kind, &reason);
-            let record = record_write(&ctx, &taken, kept, careful, rev, value);
-            let done = entry(&ctx, 200, "ignored", &reason);
-            let mut writes = vec![record, lock::release(&taken, &at_rev(rev)), trail];
-            writes.extend(ctx.extra.iter().cloned());
-            writes.push(delivery_write(&ctx, &done));
-            Step {
-                writes,
-                logs: vec![delivery_line(&done)],
-                ..Step::then(locked(ctx, Stage::Late { taken, reason }))
-            }
+            let dropped = (late_results_dropped, applied_events_dropped);
+            kept_late(ctx, &event, held, idempotency_key, late, dropped)
         }
         EventChange::Applied {
             idempotency_key,
             change,
             actions,
-        } => {
-            let key = idempotency_key;
-            let rev = unchanged + 1;
-            let kind = name_of(&event.kind);
-            let status = name_of(&change.status);
-            let trail = actions.outcome.map(|_| {
-                let mut outcome = audit::Entry::of_record(Action::Outcome, &value, ctx.now_ms);
-                outcome.outcome.clone_from(&status);
-                outcome.identity_id.clone_from(&change.identity_id);
-                outcome
-                    .because(kind.as_str())
-                    .write(format!("outcome:{key}"))
-            });
-            let mut next = rec;
-            next.status = name_of(&change.status);
-            next.status_text = change.status_text;
-            next.updated_at_ms = change.updated_at_ms;
-            next.identity_id = change.identity_id;
-            next.history.push(change.history_entry);
-            let applied = &mut next.applied_events;
-            applied.drain(..change.applied_events_dropped.min(applied.len()));
-            applied.push(key.clone());
-            next.last = Field::Set(LastEvent {
-                key: key.clone(),
-                kind: kind.clone(),
-            });
-            let mut outcomes = next.outcomes.value().cloned().unwrap_or_default();
-            if let Some(outcome) = actions.outcome {
-                outcomes.retain(|o| o.key != key);
-                outcomes.push(OutcomeEffects {
-                    key: key.clone(),
-                    kind: kind.clone(),
-                    outcome,
-                    comment: actions.comment.clone(),
-                    transition: actions.transition_name.clone(),
-                    at_ms: ctx.now_ms,
-                });
-                let over = outcomes.len().saturating_sub(OUTCOMES_KEPT);
-                outcomes.drain(..over);
-            }
-            next.outcomes = Field::Set(outcomes);
-            let transitions = next.transitions.value().cloned().unwrap_or_default();
-            next.transitions = Field::Set(transitions);
-            if next.publish.is_absent() {
-                next.publish = Field::Null;
-            }
-            ctx.entry.status.clone_from(&next.status);
-            let issue_key = next.issue_key.clone();
-            let mut did = Vec::new();
-            let mut effects = Vec::new();
-            let risky = actions.comment.is_some() || actions.transition_name.is_some();
-            if let Some(request) = actions.comment {
-                did.push(Did::Comment);
-                effects.push(Effect::PostOutcomeComment {
-                    issue_key: issue_key.clone(),
-                    event_key: key.clone(),
-                    request,
-                    look_first: careful,
-                });
-            }
-            if let (Some(outcome), Some(name)) = (actions.outcome, actions.transition_name) {
-                // The id chosen at send time, for the name configured now; careful: looked up.
-                let known_id = next
-                    .known_transition(&name_of(&outcome))
-                    .filter(|known| !careful && known.name == name && !known.id.is_empty())
-                    .map(|known| known.id);
-                did.push(Did::Transition);
-                effects.push(Effect::TakeOutcomeTransition {
-                    issue_key: issue_key.clone(),
-                    outcome,
-                    name,
-                    known_id,
-                });
-            }
-            did.push(Did::Property);
-            effects.push(Effect::RecordStatus {
-                issue_id: next.issue_id.clone(),
-                text: next.status_text.clone(),
-            });
-            did.push(Did::Panel);
-            effects.push(Effect::TellPanel {
-                issue_id: next.issue_id.clone(),
-                channel: actions.realtime.channel,
-                payload: actions.realtime.payload,
-                token: next.publish.value().map(|p| PublishToken {
-                    token: p.token.clone(),
-                    expires_at_ms: p.expires_at_ms,
-                }),
-            });
-            did.push(Did::Property);
-            effects.push(Effect::IndexStatus {
-                request: actions.property,
-            });
-            let done = entry(&ctx, 200, "accepted", &kind);
-            let mut inflight = taken.inflight.clone();
-            inflight.push(Inflight {
-                key: key.clone(),
-                until_ms: ctx.now_ms + EFFECTS_WINDOW_MS,
-            });
-            let release = Leave {
-                rev: Some(rev),
-                careful,
-                inflight,
-                event_key: key.clone(),
-            };
-            let record = record_write(&ctx, &taken, next, careful, rev, value);
-            let mut writes = vec![record, lock::release(&taken, &release)];
-            writes.extend(trail);
-            writes.push(delivery_write(&ctx, &done));
-            writes.extend(ctx.extra.iter().cloned());
-            Step {
-                writes,
-                effects,
-                logs: vec![delivery_line(&done)],
-                ..Step::then(locked(
-                    ctx,
-                    Stage::Applying {
-                        taken,
-                        rev,
-                        careful,
-                        risky,
-                        key,
-                        did,
-                        log: done,
-                    },
-                ))
-            }
+        } => applied(ctx, &event, held, idempotency_key, change, actions),
+    }
+}
+
+/// What each way of deciding an event works from: the lock, the record (as its type and as
+/// stored), whether the session is handled carefully, and the record's `rev` as read.
+struct OnRecord {
+    taken: Taken,
+    rec: StoredVerification,
+    value: Value,
+    careful: bool,
+    unchanged: i64,
+}
+
+impl OnRecord {
+    /// The lock's release with the record at `rev`.
+    fn at_rev(&self, rev: i64) -> Leave {
+        Leave {
+            rev: Some(rev),
+            careful: self.careful,
+            ..Leave::unknown(&self.taken)
         }
+    }
+}
+
+/// A result refused for the verification's safety: answered 200 so that Incode does not retry an
+/// event that will never be applied.
+fn refused(ctx: Context, event: &IncodeEvent, held: OnRecord, reason: &str) -> Planned {
+    let kind = name_of(&event.kind);
+    let release = vec![
+        lock::release(&held.taken, &held.at_rev(held.unchanged)),
+        audit_write(&ctx, Action::IgnoredResult, &held.value, &kind, reason),
+    ];
+    reply::answer(ctx, 200, "rejected", reason, release, Some(held.taken))
+}
+
+/// An event that changes nothing; a result among them leaves an audit entry.
+fn ignored(ctx: Context, event: &IncodeEvent, held: OnRecord, reason: &str) -> Planned {
+    let mut release = vec![lock::release(&held.taken, &held.at_rev(held.unchanged))];
+    if is_result(event.kind) {
+        let kind = name_of(&event.kind);
+        release.push(audit_write(
+            &ctx,
+            Action::IgnoredResult,
+            &held.value,
+            &kind,
+            reason,
+        ));
+    }
+    reply::answer(ctx, 200, "ignored", reason, release, Some(held.taken))
+}
+
+/// A late result, kept on the record (the panel shows it), nothing else: no comment, transition
+/// or status. `dropped`: how many of the oldest late results and applied events drop off.
+fn kept_late(
+    ctx: Context,
+    event: &IncodeEvent,
+    held: OnRecord,
+    idempotency_key: String,
+    late: LateResult,
+    dropped: (usize, usize),
+) -> Planned {
+    let reason = name_of(&late.reason);
+    let rev = held.unchanged + 1;
+    let release = lock::release(&held.taken, &held.at_rev(rev));
+    let OnRecord {
+        taken,
+        rec: mut kept,
+        value,
+        careful,
+        ..
+    } = held;
+    let mut results = kept.late_results.value().cloned().unwrap_or_default();
+    results.drain(..dropped.0.min(results.len()));
+    results.push(late);
+    kept.late_results = Field::Set(results);
+    let applied = &mut kept.applied_events;
+    applied.drain(..dropped.1.min(applied.len()));
+    applied.push(idempotency_key);
+    let kind = name_of(&event.kind);
+    let trail = audit_write(&ctx, Action::LateResult, &value, &kind, &reason);
+    let record = record_write(&ctx, &taken, kept, careful, rev, value);
+    let done = entry(&ctx, 200, "ignored", &reason);
+    let mut writes = vec![record, release, trail];
+    writes.extend(ctx.extra.iter().cloned());
+    writes.push(delivery_write(&ctx, &done));
+    Step {
+        writes,
+        logs: vec![delivery_line(&done)],
+        ..Step::then(locked(ctx, Stage::Late { taken, reason }))
+    }
+}
+
+/// An applied event: the new record, the lock's release naming the event in flight, the audit
+/// entry of an outcome and the delivery log in one transaction, beside the event's effects.
+fn applied(
+    mut ctx: Context,
+    event: &IncodeEvent,
+    held: OnRecord,
+    key: String,
+    change: RecordChange,
+    actions: EventActions,
+) -> Planned {
+    let OnRecord {
+        taken,
+        rec,
+        value,
+        careful,
+        unchanged,
+    } = held;
+    let rev = unchanged + 1;
+    let kind = name_of(&event.kind);
+    let status = name_of(&change.status);
+    let trail = actions.outcome.map(|_| {
+        let mut outcome = audit::Entry::of_record(Action::Outcome, &value, ctx.now_ms);
+        outcome.outcome.clone_from(&status);
+        outcome.identity_id.clone_from(&change.identity_id);
+        outcome
+            .because(kind.as_str())
+            .write(format!("outcome:{key}"))
+    });
+    let mut next = rec;
+    next.status = name_of(&change.status);
+    next.status_text = change.status_text;
+    next.updated_at_ms = change.updated_at_ms;
+    next.identity_id = change.identity_id;
+    next.history.push(change.history_entry);
+    let applied = &mut next.applied_events;
+    applied.drain(..change.applied_events_dropped.min(applied.len()));
+    applied.push(key.clone());
+    next.last = Field::Set(LastEvent {
+        key: key.clone(),
+        kind: kind.clone(),
+    });
+    let mut outcomes = next.outcomes.value().cloned().unwrap_or_default();
+    if let Some(outcome) = actions.outcome {
+        outcomes.retain(|o| o.key != key);
+        outcomes.push(OutcomeEffects {
+            key: key.clone(),
+            kind: kind.clone(),
+            outcome,
+            comment: actions.comment.clone(),
+            transition: actions.transition_name.clone(),
+            at_ms: ctx.now_ms,
+        });
+        let over = outcomes.len().saturating_sub(OUTCOMES_KEPT);
+        outcomes.drain(..over);
+    }
+    next.outcomes = Field::Set(outcomes);
+    let transitions = next.transitions.value().cloned().unwrap_or_default();
+    next.transitions = Field::Set(transitions);
+    if next.publish.is_absent() {
+        next.publish = Field::Null;
+    }
+    ctx.entry.status.clone_from(&next.status);
+    let issue_key = next.issue_key.clone();
+    let mut did = Vec::new();
+    let mut effects = Vec::new();
+    let risky = actions.comment.is_some() || actions.transition_name.is_some();
+    if let Some(request) = actions.comment {
+        did.push(Did::Comment);
+        effects.push(Effect::PostOutcomeComment {
+            issue_key: issue_key.clone(),
+            event_key: key.clone(),
+            request,
+            look_first: careful,
+        });
+    }
+    if let (Some(outcome), Some(name)) = (actions.outcome, actions.transition_name) {
+        // The id chosen at send time, for the name configured now; careful: looked up.
+        let known_id = next
+            .known_transition(&name_of(&outcome))
+            .filter(|known| !careful && known.name == name && !known.id.is_empty())
+            .map(|known| known.id);
+        did.push(Did::Transition);
+        effects.push(Effect::TakeOutcomeTransition {
+            issue_key: issue_key.clone(),
+            outcome,
+            name,
+            known_id,
+        });
+    }
+    did.push(Did::Property);
+    effects.push(Effect::RecordStatus {
+        issue_id: next.issue_id.clone(),
+        text: next.status_text.clone(),
+    });
+    did.push(Did::Panel);
+    effects.push(Effect::TellPanel {
+        issue_id: next.issue_id.clone(),
+        channel: actions.realtime.channel,
+        payload: actions.realtime.payload,
+        token: next.publish.value().map(|p| PublishToken {
+            token: p.token.clone(),
+            expires_at_ms: p.expires_at_ms,
+        }),
+    });
+    did.push(Did::Property);
+    effects.push(Effect::IndexStatus {
+        request: actions.property,
+    });
+    let done = entry(&ctx, 200, "accepted", &kind);
+    let mut inflight = taken.inflight.clone();
+    inflight.push(Inflight {
+        key: key.clone(),
+        until_ms: ctx.now_ms + EFFECTS_WINDOW_MS,
+    });
+    let release = Leave {
+        rev: Some(rev),
+        careful,
+        inflight,
+        event_key: key.clone(),
+    };
+    let record = record_write(&ctx, &taken, next, careful, rev, value);
+    let mut writes = vec![record, lock::release(&taken, &release)];
+    writes.extend(trail);
+    writes.push(delivery_write(&ctx, &done));
+    writes.extend(ctx.extra.iter().cloned());
+    Step {
+        writes,
+        effects,
+        logs: vec![delivery_line(&done)],
+        ..Step::then(locked(
+            ctx,
+            Stage::Applying {
+                taken,
+                rev,
+                careful,
+                risky,
+                key,
+                did,
+                log: done,
+            },
+        ))
     }
 }
 

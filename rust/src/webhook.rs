@@ -358,14 +358,19 @@ pub fn read_headers(
     json: &str,
     auth: &WebhookAuth,
 ) -> Result<BTreeMap<String, HeaderValue>, serde_json::Error> {
-    let names = auth_header_names(auth);
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let headers = serde::de::DeserializeSeed::deserialize(
-        headers::Wanted { names: &names },
-        &mut deserializer,
-    )?;
+    let headers = wanted_headers(&mut deserializer, auth)?;
     deserializer.end()?;
     Ok(headers)
+}
+
+/// The same, from headers already read (a `serde_json::Value`, as the delivery's input holds them).
+pub fn wanted_headers<'de, D: serde::Deserializer<'de>>(
+    headers: D,
+    auth: &WebhookAuth,
+) -> Result<BTreeMap<String, HeaderValue>, D::Error> {
+    let names = auth_header_names(auth);
+    serde::de::DeserializeSeed::deserialize(headers::Wanted { names: &names }, headers)
 }
 
 mod headers {
@@ -2806,6 +2811,15 @@ mod tests {
             "null",
         ] {
             assert!(read_headers(bad, &auth).is_err(), "{bad}");
+            let value: Value = serde_json::from_str(bad).unwrap();
+            assert!(wanted_headers(&value, &auth).is_err(), "{bad}");
         }
+        // Read from a value (the delivery's input), the same headers as from its text.
+        let text = r#"{"x-secret":["a"],"X-SECRET ":"b","host":["h"]}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            wanted_headers(&value, &auth).unwrap(),
+            read_headers(text, &auth).unwrap()
+        );
     }
 }

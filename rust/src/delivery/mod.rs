@@ -424,10 +424,7 @@ fn tick(value: Value, now_ms: i64) -> Write {
 fn authenticate(config: &Config, delivery: &Delivery, now_ms: i64) -> WebhookReceipt {
     let auth = &config.settings.webhook_auth;
     // Headers of another shape than Forge's read as none: the delivery is then not authenticated.
-    let headers = serde_json::to_string(&delivery.headers)
-        .ok()
-        .and_then(|text| webhook::read_headers(&text, auth).ok())
-        .unwrap_or_default();
+    let headers = webhook::wanted_headers(&delivery.headers, auth).unwrap_or_default();
     webhook::receive_webhook(&WebhookInput {
         auth: auth.clone(),
         secret: config.secrets.webhook_secret.clone(),

@@ -19,8 +19,8 @@ struct Deliveries {
 }
 
 /// A delivery as the page shows it: with the core's name of its status (`stateName`, "" without
-/// a status) and its reason in words (`reasonText`), so that the page keeps no copy of either;
-/// without the storage's bookkeeping.
+/// a status), its verdict and its reason in words (`verdictText`, `reasonText`), so that the page
+/// keeps no copy of them; without the storage's bookkeeping.
 fn named(mut delivery: Value) -> Value {
     let name = delivery
         .get("status")
@@ -28,9 +28,11 @@ fn named(mut delivery: Value) -> Value {
         .map_or("", status_name);
     let text = |field: &str| delivery.get(field).and_then(Value::as_str).unwrap_or("");
     let reason = words::delivery_reason(text("verdict"), text("reason"));
+    let verdict = words::delivery_verdict(text("verdict"), text("reason"));
     if let Value::Object(fields) = &mut delivery {
         fields.remove("schemaVersion");
         fields.insert("stateName".to_owned(), name.into());
+        fields.insert("verdictText".to_owned(), verdict.into());
         fields.insert("reasonText".to_owned(), reason.into());
     }
     delivery
@@ -95,6 +97,8 @@ mod tests {
         assert_eq!(data["deliveries"][0].get("schemaVersion"), None);
         assert_eq!(data["deliveries"][1]["stateName"], "");
         assert_eq!(data["deliveries"][1]["verdict"], "rejected");
+        assert_eq!(data["deliveries"][0]["verdictText"], "Accepted");
+        assert_eq!(data["deliveries"][1]["verdictText"], "Rejected");
         assert_eq!(data["deliveries"][0]["reasonText"], "Sent to manual review");
         assert_eq!(
             data["deliveries"][1]["reasonText"],

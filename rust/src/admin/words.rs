@@ -64,6 +64,16 @@ const REASONS: [(&str, &str); 37] = [
     ("internal_error", "The app failed to handle it; Incode will retry"),
 ];
 
+/// What became of a delivery (`DeliveryEntry.verdict`).
+const VERDICTS: [(&str, &str); 6] = [
+    ("accepted", "Accepted"),
+    ("duplicate", "Repeat"),
+    ("ignored", "Ignored"),
+    ("rejected", "Rejected"),
+    ("invalid", "Unreadable"),
+    ("error", "Failed"),
+];
+
 fn find(table: &[(&str, &'static str)], code: &str) -> Option<&'static str> {
     table
         .iter()
@@ -106,6 +116,19 @@ pub fn delivery_reason(verdict: &str, reason: &str) -> String {
         &REASONS
     };
     find(table, reason).map_or_else(|| spelled(reason), str::to_owned)
+}
+
+/// A delivery log entry's verdict in a word: "Test" for an admin's test verification.
+pub fn delivery_verdict(verdict: &str, reason: &str) -> String {
+    if verdict == "ignored" && reason == "test_session" {
+        return "Test".to_owned();
+    }
+    let code = if verdict.trim().is_empty() {
+        "unknown"
+    } else {
+        verdict
+    };
+    find(&VERDICTS, code).map_or_else(|| spelled(code), str::to_owned)
 }
 
 /// An audit entry's detail in words: an outcome's event, why a result was not applied; other
@@ -161,6 +184,28 @@ mod tests {
                 delivery_reason(verdict, reason),
                 words,
                 "{verdict} {reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_verdict_has_a_word() {
+        let cases = [
+            ("accepted", "started", "Accepted"),
+            ("duplicate", "duplicate", "Repeat"),
+            ("ignored", "afterFinal", "Ignored"),
+            ("ignored", "test_session", "Test"),
+            ("rejected", "bad_signature", "Rejected"),
+            ("invalid", "malformed_json", "Unreadable"),
+            ("error", "storage_unavailable", "Failed"),
+            ("someNewVerdict", "x", "Some new verdict"),
+            ("", "x", "Unknown"),
+        ];
+        for (verdict, reason, word) in cases {
+            assert_eq!(
+                delivery_verdict(verdict, reason),
+                word,
+                "{verdict}/{reason}"
             );
         }
     }

@@ -83,7 +83,9 @@ function afterSettings(installation, signed) {
   const settings = corpus.settings.find((s) => s.id === c.settings).value;
   const body = JSON.stringify({ ...JSON.parse(c.input.body), note: 'Zoë Ørsted – 東京 🚀' });
   const [ts] = c.input.headers['x-incode-timestamp'];
-  const signature = createHmac('sha256', corpus.secret).update(signed(`${ts}.${body}`)).digest('hex');
+  const signature = createHmac('sha256', corpus.secret)
+    .update(signed(`${ts}.${body}`))
+    .digest('hex');
   const headers = { ...c.input.headers, 'x-incode-signature': [`sha256=${signature}`] };
   const first = core.deliveryStart(body, installation, { method: 'POST', headers, nowMs: c.input.nowMs, owner: 'o-1', nonce: 'n-1' });
   const stored = { settings: { revision: 1, settings, secretsSet: {} }, secrets: { webhookSecret: corpus.secret } };

@@ -34,9 +34,12 @@ build_module() {
   wasm-bindgen --target web --out-dir "$pkg" --out-name "$name" target/wasm32-unknown-unknown/release/incode_verify_core.wasm
 
   # Size optimisation with binaryen from npm (Debian's wasm-opt 108 breaks wasm-bindgen output).
+  # A function over 1000 bytes with one caller stays a function of its own: V8 compiles each
+  # function whole on its first call, so a rare branch inlined into a hot function would be
+  # compiled by every cold start (bench/README.md). Smaller ones are inlined as -Oz does.
   local opt=node_modules/.bin/wasm-opt
   if [ -x "$opt" ]; then
-    "$opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    "$opt" --one-caller-inline-max-function-size=1000 -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
       --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
       "$pkg/${name}_bg.wasm" -o "$pkg/${name}_bg.opt.wasm"
     mv "$pkg/${name}_bg.opt.wasm" "$pkg/${name}_bg.wasm"

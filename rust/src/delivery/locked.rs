@@ -522,15 +522,7 @@ fn decide(mut ctx: Context, event: IncodeEvent, taken: Taken, value: Value) -> P
         EventChange::Refused { reason } => refused(ctx, &event, held, &name_of(&reason)),
         EventChange::Ignored {
             reason: IgnoreReason::Duplicate,
-        } => duplicate(
-            ctx,
-            &event,
-            held.taken,
-            &held.rec,
-            &er,
-            careful,
-            &config.settings,
-        ),
+        } => duplicate(ctx, &event, held, &er, &config.settings),
         EventChange::Ignored { reason } => ignored(ctx, &event, held, &name_of(&reason)),
         EventChange::Late {
             idempotency_key,
@@ -833,14 +825,19 @@ fn record_write(
 fn duplicate(
     ctx: Context,
     event: &IncodeEvent,
-    taken: Taken,
-    rec: &StoredVerification,
+    held: OnRecord,
     er: &EventRecord,
-    careful: bool,
     settings: &crate::model::Settings,
 ) -> Planned {
+    let leave = held.at_rev(held.unchanged);
+    let OnRecord {
+        taken,
+        rec,
+        careful,
+        unchanged,
+        ..
+    } = held;
     let kind = name_of(&event.kind);
-    let unchanged = rec.rev.value().copied().unwrap_or(0);
     let outcomes: &[OutcomeEffects] = rec.outcomes.value().map_or(&[], Vec::as_slice);
     let applied = outcomes.iter().position(|o| o.kind == kind);
     let applied = applied.and_then(|i| outcomes.get(i).map(|o| (i, o)));
@@ -917,11 +914,6 @@ fn duplicate(
         did.push(Did::Property);
         effects.push(Effect::index_status(&issue_key, &shown));
     }
-    let leave = Leave {
-        rev: Some(unchanged),
-        careful,
-        ..Leave::unknown(&taken)
-    };
     let Some(key) = key.filter(|_| !effects.is_empty()) else {
         let release = vec![lock::release(&taken, &leave)];
         return reply::answer(ctx, 200, "duplicate", "duplicate", release, Some(taken));

@@ -1,11 +1,12 @@
-// How the deliveries table draws each webhook delivery: the lozenge's look for its verdict. The
-// words (`verdictText`, `reasonText`) are the core's: the log stores the codes the webhook
-// answered with.
+// How the deliveries table draws each webhook delivery: the lozenge's look for its verdict as the
+// core shows it (`shownVerdict`: "test" for a test verification). The words (`verdictText`,
+// `reasonText`) are the core's: the log stores the codes the webhook answered with.
 
 /** @typedef {import('../shared/status.js').StateDisplay['lozenge']} LozengeLook */
 
 /** @type {Record<string, LozengeLook>} */
 const LOOKS = {
+  test: 'success',
   accepted: 'success',
   rejected: 'removed',
   invalid: 'moved',
@@ -14,13 +15,12 @@ const LOOKS = {
 
 /**
  * The lozenge and the sentence for one delivery.
- * @param {{ verdict: string, reason: string, verdictText?: string, reasonText?: string }} delivery
+ * @param {{ shownVerdict?: string, verdictText?: string, reasonText?: string }} delivery
  * @returns {{ appearance: LozengeLook, verdict: string, reason: string }}
  */
-export function describeDelivery({ verdict, reason, verdictText, reasonText }) {
-  const test = verdict === 'ignored' && reason === 'test_session';
+export function describeDelivery({ shownVerdict, verdictText, reasonText }) {
   return {
-    appearance: test ? 'success' : (LOOKS[verdict] ?? 'default'),
+    appearance: typeof shownVerdict === 'string' && Object.hasOwn(LOOKS, shownVerdict) ? LOOKS[shownVerdict] : 'default',
     verdict: typeof verdictText === 'string' ? verdictText : '',
     reason: typeof reasonText === 'string' ? reasonText : '',
   };

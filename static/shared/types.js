@@ -38,9 +38,10 @@
 
 /**
  * One webhook delivery as the admin page lists it (rust/src/admin/deliveries.rs), with the core's
- * name of its status (`stateName`, "" without one) and its reason in words (`reasonText`).
+ * name of its status (`stateName`, "" without one), its verdict as shown (`shownVerdict`: "test"
+ * for a test verification) and in a word (`verdictText`), and its reason in words (`reasonText`).
  * @typedef {{ atMs: number, verdict: string, reason: string, eventType: string, sessionId: string, issueKey: string, status: string,
- *   stateName: string, reasonText: string, httpStatus: number }} DeliveryEntry
+ *   stateName: string, shownVerdict: string, verdictText: string, reasonText: string, httpStatus: number }} DeliveryEntry
  */
 
 /** What a page knows of where it runs (shared/bridge.js `startPage`). @typedef {{ locale?: string, timeZone?: string, context?: any }} PageEnv */

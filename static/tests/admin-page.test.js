@@ -210,7 +210,7 @@ describe('the rules come from the core', () => {
 describe('describeDelivery', () => {
   it('marks a test verification and shows what the core says of it', () => {
     const reasonText = 'Test verification received ✓ (no ticket is changed)';
-    expect(describeDelivery({ verdict: 'ignored', reason: 'test_session', verdictText: 'Test', reasonText })).toEqual({
+    expect(describeDelivery({ shownVerdict: 'test', verdictText: 'Test', reasonText })).toEqual({
       appearance: 'success',
       verdict: 'Test',
       reason: reasonText,
@@ -226,14 +226,15 @@ describe('describeDelivery', () => {
       ['invalid', 'moved'],
       ['error', 'removed'],
       ['someNewVerdict', 'default'],
+      ['toString', 'default'],
     ];
-    for (const [verdict, appearance] of cases) {
-      expect(describeDelivery({ verdict, reason: 'x', verdictText: 'Word', reasonText: 'In words.' })).toEqual({
+    for (const [shownVerdict, appearance] of cases) {
+      expect(describeDelivery({ shownVerdict, verdictText: 'Word', reasonText: 'In words.' })).toEqual({
         appearance,
         verdict: 'Word',
         reason: 'In words.',
       });
     }
-    expect(describeDelivery({ verdict: 'accepted', reason: 'started' })).toEqual({ appearance: 'success', verdict: '', reason: '' });
+    expect(describeDelivery({ shownVerdict: 'accepted' })).toEqual({ appearance: 'success', verdict: '', reason: '' });
   });
 });

@@ -19,8 +19,9 @@ struct Deliveries {
 }
 
 /// A delivery as the page shows it: with the core's name of its status (`stateName`, "" without
-/// a status), its verdict and its reason in words (`verdictText`, `reasonText`), so that the page
-/// keeps no copy of them; without the storage's bookkeeping.
+/// a status), its verdict as shown (`shownVerdict`: "test" for a test verification) and in a word
+/// (`verdictText`), and its reason in words (`reasonText`), so that the page keeps no copy of
+/// them; without the storage's bookkeeping.
 fn named(mut delivery: Value) -> Value {
     let name = delivery
         .get("status")
@@ -28,10 +29,12 @@ fn named(mut delivery: Value) -> Value {
         .map_or("", status_name);
     let text = |field: &str| delivery.get(field).and_then(Value::as_str).unwrap_or("");
     let reason = words::delivery_reason(text("verdict"), text("reason"));
-    let verdict = words::delivery_verdict(text("verdict"), text("reason"));
+    let shown = words::shown_verdict(text("verdict"), text("reason")).to_owned();
+    let verdict = words::delivery_verdict(&shown);
     if let Value::Object(fields) = &mut delivery {
         fields.remove("schemaVersion");
         fields.insert("stateName".to_owned(), name.into());
+        fields.insert("shownVerdict".to_owned(), shown.into());
         fields.insert("verdictText".to_owned(), verdict.into());
         fields.insert("reasonText".to_owned(), reason.into());
     }
@@ -83,6 +86,10 @@ mod tests {
                         key: "delivery:2".into(),
                         value: json!({ "status": "", "verdict": "rejected", "reason": "bad_signature" }),
                     },
+                    Entry {
+                        key: "delivery:3".into(),
+                        value: json!({ "verdict": "ignored", "reason": "test_session" }),
+                    },
                 ],
                 failed: None,
                 cursor: None,
@@ -97,8 +104,11 @@ mod tests {
         assert_eq!(data["deliveries"][0].get("schemaVersion"), None);
         assert_eq!(data["deliveries"][1]["stateName"], "");
         assert_eq!(data["deliveries"][1]["verdict"], "rejected");
+        assert_eq!(data["deliveries"][0]["shownVerdict"], "accepted");
         assert_eq!(data["deliveries"][0]["verdictText"], "Accepted");
         assert_eq!(data["deliveries"][1]["verdictText"], "Rejected");
+        assert_eq!(data["deliveries"][2]["shownVerdict"], "test");
+        assert_eq!(data["deliveries"][2]["verdictText"], "Test");
         assert_eq!(data["deliveries"][0]["reasonText"], "Sent to manual review");
         assert_eq!(
             data["deliveries"][1]["reasonText"],

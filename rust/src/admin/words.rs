@@ -64,8 +64,9 @@ const REASONS: [(&str, &str); 37] = [
     ("internal_error", "The app failed to handle it; Incode will retry"),
 ];
 
-/// What became of a delivery (`DeliveryEntry.verdict`).
-const VERDICTS: [(&str, &str); 6] = [
+/// What became of a delivery (`DeliveryEntry.verdict`; "test": see `shown_verdict`).
+const VERDICTS: [(&str, &str); 7] = [
+    ("test", "Test"),
     ("accepted", "Accepted"),
     ("duplicate", "Repeat"),
     ("ignored", "Ignored"),
@@ -79,6 +80,11 @@ fn find(table: &[(&str, &'static str)], code: &str) -> Option<&'static str> {
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, words)| *words)
+}
+
+/// A code's words from `table`, or the code spelled out.
+fn in_words(table: &[(&str, &'static str)], code: &str) -> String {
+    find(table, code).map_or_else(|| spelled(code), str::to_owned)
 }
 
 /// "some_code" or "someCode" as "Some code", for a code a later release wrote.
@@ -115,20 +121,22 @@ pub fn delivery_reason(verdict: &str, reason: &str) -> String {
     } else {
         &REASONS
     };
-    find(table, reason).map_or_else(|| spelled(reason), str::to_owned)
+    in_words(table, reason)
 }
 
-/// A delivery log entry's verdict in a word: "Test" for an admin's test verification.
-pub fn delivery_verdict(verdict: &str, reason: &str) -> String {
-    if verdict == "ignored" && reason == "test_session" {
-        return "Test".to_owned();
+/// A delivery log entry's verdict as the page shows it: "test" for an admin's test verification
+/// (stored as ignored), "unknown" for none, else as stored.
+pub fn shown_verdict<'a>(verdict: &'a str, reason: &str) -> &'a str {
+    match verdict {
+        "ignored" if reason == "test_session" => "test",
+        v if v.trim().is_empty() => "unknown",
+        v => v,
     }
-    let code = if verdict.trim().is_empty() {
-        "unknown"
-    } else {
-        verdict
-    };
-    find(&VERDICTS, code).map_or_else(|| spelled(code), str::to_owned)
+}
+
+/// A shown verdict (`shown_verdict`) in a word.
+pub fn delivery_verdict(shown: &str) -> String {
+    in_words(&VERDICTS, shown)
 }
 
 /// An audit entry's detail in words: an outcome's event, why a result was not applied; other
@@ -203,11 +211,14 @@ mod tests {
         ];
         for (verdict, reason, word) in cases {
             assert_eq!(
-                delivery_verdict(verdict, reason),
+                delivery_verdict(shown_verdict(verdict, reason)),
                 word,
                 "{verdict}/{reason}"
             );
         }
+        assert_eq!(shown_verdict("ignored", "test_session"), "test");
+        assert_eq!(shown_verdict("ignored", "afterFinal"), "ignored");
+        assert_eq!(shown_verdict(" ", "x"), "unknown");
     }
 
     #[test]

@@ -20,10 +20,14 @@ mkdir -p src/generated
 # (`optimize_for_size`), from the toolchain's rust-src (dev/setup.sh adds it). These are unstable
 # options of the stable toolchain (1.95), hence RUSTC_BOOTSTRAP; the native builds and tests use
 # none of them.
+# Level "z" inlines almost nothing, so the allocator's and serde's small helpers stay calls on
+# every value a delivery reads and writes. Inlining small functions (MIR inlining, and LLVM's
+# limit raised from 5 to 25) makes a warm delivery about a fifth faster and the first one
+# shorter, for 0.8 KiB gzipped (bench/README.md).
 wasm_build() {
   RUSTC_BOOTSTRAP=1 cargo build --release --target wasm32-unknown-unknown --lib --quiet \
     -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
-    --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options", "-Cpanic=immediate-abort", "-Zlocation-detail=none"]' "$@"
+    --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options", "-Cpanic=immediate-abort", "-Zlocation-detail=none", "-Zinline-mir=yes", "-Cllvm-args=-inline-threshold=25"]' "$@"
 }
 
 build_module() {

@@ -1024,7 +1024,15 @@ pub struct CompiledTemplates {
     /// A template that is not usable (it does not compile, or it was saved without its compiled
     /// form) is kept as its error, so the caller can fall back to a plain comment instead of
     /// losing the event; the other outcomes still render.
-    nodes: PerOutcome<Result<Vec<Node>, CoreError>>,
+    nodes: PerOutcome<Result<Usable, CoreError>>,
+}
+
+/// An outcome's template, ready to render. A default one is built when it renders: a delivery
+/// renders one outcome at most, and building all three defaults cost every delivery.
+#[derive(Clone, Debug)]
+enum Usable {
+    Default,
+    Custom(Vec<Node>),
 }
 
 impl CompiledTemplates {
@@ -1034,10 +1042,10 @@ impl CompiledTemplates {
         let compile_one = |outcome: Outcome| {
             let source = templates.get(outcome);
             if is_default(source, outcome) {
-                return Ok(default_compiled(outcome));
+                return Ok(Usable::Default);
             }
             compile(source)
-                .map(|template| compiled::from_template(&template))
+                .map(|template| Usable::Custom(compiled::from_template(&template)))
                 .map_err(|error| {
                     CoreError::new(
                         "template_invalid",
@@ -1059,10 +1067,12 @@ impl CompiledTemplates {
         let take = |outcome: Outcome| {
             let source = templates.get(outcome);
             if is_default(source, outcome) {
-                return Ok(default_compiled(outcome));
+                return Ok(Usable::Default);
             }
             match code.get(outcome) {
-                Some(stored) if stored.of == fingerprint(source) => Ok(stored.nodes.clone()),
+                Some(stored) if stored.of == fingerprint(source) => {
+                    Ok(Usable::Custom(stored.nodes.clone()))
+                }
                 _ => Err(CoreError::new(
                     "template_invalid",
                     format!(
@@ -1081,11 +1091,11 @@ impl CompiledTemplates {
     /// The comment for an outcome, as ADF; a `template_invalid` error naming the outcome and the
     /// problem when its template is not usable.
     pub fn render(&self, outcome: Outcome, vars: &TemplateVars) -> Result<AdfDoc, CoreError> {
-        let nodes = self.nodes.get(outcome).as_ref().map_err(Clone::clone)?;
-        Ok(to_adf(
-            &render_text(nodes, &vars.prepared()),
-            fallback_line(Some(outcome)),
-        ))
+        let text = match self.nodes.get(outcome).as_ref().map_err(Clone::clone)? {
+            Usable::Default => render_text(&default_compiled(outcome), &vars.prepared()),
+            Usable::Custom(nodes) => render_text(nodes, &vars.prepared()),
+        };
+        Ok(to_adf(&text, fallback_line(Some(outcome))))
     }
 }
 

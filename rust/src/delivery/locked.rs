@@ -753,24 +753,33 @@ fn applied(
     let record = record_write(&ctx, &taken, next, careful, rev, value);
     let mut writes = vec![record, lock::release(&taken, &release)];
     writes.extend(trail);
+    effects_under_lock(ctx, writes, effects, done, |log| Stage::Applying {
+        taken,
+        rev,
+        careful,
+        risky,
+        key,
+        did,
+        log,
+    })
+}
+
+/// The step that commits `writes` (the lock's release among them) with the delivery's entry and
+/// runs `effects` under the lock; the next stage, given the entry, waits on them.
+fn effects_under_lock(
+    ctx: Context,
+    mut writes: Vec<Write>,
+    effects: Vec<Effect>,
+    done: DeliveryEntry,
+    next: impl FnOnce(DeliveryEntry) -> Stage,
+) -> Planned {
     writes.push(delivery_write(&ctx, &done));
     writes.extend(ctx.extra.iter().cloned());
     Step {
         writes,
         effects,
         logs: vec![delivery_line(&done)],
-        ..Step::then(locked(
-            ctx,
-            Stage::Applying {
-                taken,
-                rev,
-                careful,
-                risky,
-                key,
-                did,
-                log: done,
-            },
-        ))
+        ..Step::then(locked(ctx, next(done)))
     }
 }
 
@@ -930,22 +939,13 @@ fn duplicate(
         inflight: window,
         ..leave
     };
-    let mut writes = vec![lock::release(&taken, &release), delivery_write(&ctx, &done)];
-    writes.extend(ctx.extra.iter().cloned());
-    Step {
-        writes,
-        effects,
-        logs: vec![delivery_line(&done)],
-        ..Step::then(locked(
-            ctx,
-            Stage::Checking {
-                taken,
-                unchanged,
-                careful,
-                key,
-                did,
-                log: done,
-            },
-        ))
-    }
+    let writes = vec![lock::release(&taken, &release)];
+    effects_under_lock(ctx, writes, effects, done, |log| Stage::Checking {
+        taken,
+        unchanged,
+        careful,
+        key,
+        did,
+        log,
+    })
 }

@@ -387,22 +387,16 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
             // Not committed: the record may not have landed while effects did, so the retry
             // applies the event carefully. Committed: the retry is a duplicate, which checks
             // and finishes the effects.
-            let (leave, reason) = if failed {
-                let leave = Leave {
-                    rev: None,
-                    careful: careful || risky,
-                    inflight: taken.inflight.clone(),
-                    event_key: key.clone(),
-                };
-                (leave, "storage_unavailable")
+            let (rev, careful, reason) = if failed {
+                (None, careful || risky, "storage_unavailable")
             } else {
-                let leave = Leave {
-                    rev: Some(rev),
-                    careful,
-                    inflight: taken.inflight.clone(),
-                    event_key: key.clone(),
-                };
-                (leave, "effects_pending")
+                (Some(rev), careful, "effects_pending")
+            };
+            let leave = Leave {
+                rev,
+                careful,
+                inflight: taken.inflight.clone(),
+                event_key: key.clone(),
             };
             let mut step = signal(ctx, taken, leave, &log, reason);
             step.logs.splice(0..0, logs);

@@ -23,6 +23,8 @@ before(async () => {
   const outcomes = ['passed', 'passed', 'passed', 'failed', 'manualReview', 'passed'];
   /** The Incode event each outcome came from (what a delivery records as the detail). */
   const EVENTS = { passed: 'succeeded', failed: 'failed', manualReview: 'pendingReview' };
+  /** The gate's message when no passed verification of the person is recent enough. */
+  const refusal = (person) => `No passed identity verification of Employee ${person} in the last 30 minutes: send one from the Identity verification panel.`;
   const seeded = [];
   for (let i = 0; i < 120; i++) {
     const at = now - (i + 1) * 4 * 3_600_000;
@@ -53,7 +55,8 @@ before(async () => {
     if (i % 25 === 0) {
       seeded.push([
         `gate:sess-${i}`,
-        { ...common, action: 'gateRefused', atMs: at + 1_000, outcome: 'requested', durationMs: 0, detail: 'Resolve: not verified' },
+        // As the gate writes a refusal: no outcome, and the message Jira showed the agent.
+        { ...common, action: 'gateRefused', atMs: at + 1_000, outcome: '', durationMs: 0, detail: refusal(i % 17) },
       ]);
     }
   }
@@ -83,6 +86,10 @@ test('an admin filters the report, pages through it and exports exactly what it 
   await frame.locator('[data-testid="report-verifications"]', { hasText: '120' }).waitFor();
   assert.match(await frame.getByTestId('report-pass-rate').innerText(), /80\.0%/, 'passed of passed and failed: 80 of 100');
   assert.match(await frame.getByTestId('report-gate-refused').innerText(), /5/);
+  // A refusal reads as the agent was told, with no verification outcome of its own.
+  const refused = report.locator('tbody tr', { hasText: 'Gated transition refused' }).first();
+  assert.match(await refused.innerText(), /No passed identity verification of Employee 0 in the last 30 minutes/);
+  assert.doesNotMatch(await refused.innerText(), /Link sent|Passed/);
 
   // Paging: 50 rows, the next page, back.
   const rows = () => report.locator('tbody tr').count();

@@ -357,12 +357,7 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
             } else {
                 "busy"
             };
-            let leave = Leave {
-                rev: (!failed).then_some(unchanged),
-                careful,
-                inflight: taken.inflight.clone(),
-                event_key: key.clone(),
-            };
+            let leave = after_effects(&taken, (!failed).then_some(unchanged), careful, key);
             let mut step = signal(ctx, taken, leave, &log, reason);
             step.logs.splice(0..0, logs);
             step
@@ -392,16 +387,22 @@ pub(super) fn next(ctx: Context, stage: Stage, results: Results) -> Planned {
             } else {
                 (Some(rev), careful, "effects_pending")
             };
-            let leave = Leave {
-                rev,
-                careful,
-                inflight: taken.inflight.clone(),
-                event_key: key.clone(),
-            };
+            let leave = after_effects(&taken, rev, careful, key);
             let mut step = signal(ctx, taken, leave, &log, reason);
             step.logs.splice(0..0, logs);
             step
         }
+    }
+}
+
+/// The lock left when a step's effects for the event `key` did not all finish: at `rev` when the
+/// record committed, with what was in flight and the event they were for.
+fn after_effects(taken: &Taken, rev: Option<i64>, careful: bool, key: String) -> Leave {
+    Leave {
+        rev,
+        careful,
+        inflight: taken.inflight.clone(),
+        event_key: key,
     }
 }
 

@@ -1,31 +1,15 @@
 // The JavaScript-facing types that no Rust type declares: values the core reads loosely (as
-// JSON, reporting each bad field itself) and the tuple the binding assembles. Each is written
+// JSON, reporting each bad field itself) and the shapes the binding assembles. Each is written
 // with the types `types.d.ts` generates from the Rust boundary types; `binding.rs` emits both
 // files into each module's `.d.ts`.
 
 /** What the admin page submits: any settings field, plus secrets ("" or absent = keep). */
 export type SettingsInput = Partial<Settings> & Partial<Secrets>;
 
-/** A delivery for `Core#receiveWebhook`, which authenticates with its own settings. */
-export type DeliveryInput = Omit<WebhookInput, "auth">;
-
 /** Jira's `GET /rest/api/3/issue/{key}/transitions` answer, as received. */
 export interface TransitionsAnswer {
   transitions?: { id: string; name: string; to?: { name?: string } }[];
 }
-
-/**
- * `Core#decideEvent`'s answer: the decision, then the JSON texts taken out of it (the comment's
- * request body, null without a comment; the property's request body; the live update's payload).
- */
-export type DecidedEvent = DecidedIgnored | DecidedApplied;
-export type DecidedIgnored = [decision: Exclude<EventChange, { kind: "applied" }>, commentBody: null, propertyBody: null, payload: null];
-export type DecidedApplied = [
-  decision: Extract<EventChange, { kind: "applied" }>,
-  commentBody: string | null,
-  propertyBody: string,
-  payload: string,
-];
 
 /** One step of an action's plan (`rust/src/plan.rs`), performed by `src/run.js`. */
 export type Step<S, R> = {

@@ -7,9 +7,10 @@
 //! - the **core** module (default features, `core_api`): what a webhook needs, and what the
 //!   functions share with it. Its values cross as JSON text. It has no template parser: custom
 //!   comment templates reach it compiled, in the settings saved by the console module.
-//! - the **console** module (`--features console`, `console_api`): what the agent's panel and
-//!   the admin page call besides (settings validation, the template parser and previews, the
-//!   Incode client). Its values cross with serde-wasm-bindgen.
+//! - the **console** module (`--features console`, `console_api`, `shared_api`): all of the core
+//!   module and the planners of every other function (the panel, the portal, the admin page,
+//!   the token webtrigger, the gate, the scheduled runs), with the template parser they need.
+//!   Its values cross with serde-wasm-bindgen, the portal's and the token's as JSON text.
 //!
 //! A function loads only the modules it imports, so the webhook never loads the console's code.
 

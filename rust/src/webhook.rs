@@ -336,35 +336,10 @@ fn auth_header_names(auth: &WebhookAuth) -> Vec<&str> {
     }
 }
 
-/// The names of the headers the configured authentication reads, trimmed and in ASCII lowercase
-/// (a header matches when its trimmed name equals one ignoring ASCII case): what the shims may
-/// pass of a delivery's headers, the core filtering them again.
-pub fn wanted_header_names(auth: &WebhookAuth) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(2);
-    for name in auth_header_names(auth) {
-        let name = name.trim().to_ascii_lowercase();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
-/// A delivery's headers read from their JSON text (an object whose values are strings or arrays
-/// of strings), keeping only those the configured authentication reads: the others (a Forge
-/// delivery carries a dozen) are checked for shape and dropped without being stored. The receipt
-/// is the same as with every header kept.
-pub fn read_headers(
-    json: &str,
-    auth: &WebhookAuth,
-) -> Result<BTreeMap<String, HeaderValue>, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    let headers = wanted_headers(&mut deserializer, auth)?;
-    deserializer.end()?;
-    Ok(headers)
-}
-
-/// The same, from headers already read (a `serde_json::Value`, as the delivery's input holds them).
+/// A delivery's headers (an object whose values are strings or arrays of strings), keeping only
+/// those the configured authentication reads: the others (a Forge delivery carries a dozen) are
+/// checked for shape and dropped without being stored. The receipt is the same as with every
+/// header kept.
 pub fn wanted_headers<'de, D: serde::Deserializer<'de>>(
     headers: D,
     auth: &WebhookAuth,
@@ -374,7 +349,7 @@ pub fn wanted_headers<'de, D: serde::Deserializer<'de>>(
 }
 
 mod headers {
-    //! The visitors of [`read_headers`](super::read_headers).
+    //! The visitors of [`wanted_headers`](super::wanted_headers).
 
     use super::HeaderValue;
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -2748,8 +2723,7 @@ mod tests {
             }
             for case in group["cases"].as_array().unwrap() {
                 let full: WebhookInput = serde_json::from_value(case["args"][0].clone()).unwrap();
-                let headers_json = serde_json::to_string(&case["args"][0]["headers"]).unwrap();
-                let kept = read_headers(&headers_json, &full.auth).unwrap();
+                let kept = wanted_headers(&case["args"][0]["headers"], &full.auth).unwrap();
                 assert!(kept.len() <= full.headers.len());
                 let filtered = WebhookInput {
                     headers: kept,
@@ -2769,38 +2743,14 @@ mod tests {
         let auth = WebhookAuth::SharedSecret {
             header: " X-Secret ".into(),
         };
-        let kept = read_headers(
-            r#"{"x-secret":["a"],"X-SECRET ":"b","x-secrets":"c","host":["h"]}"#,
+        let kept = wanted_headers(
+            &json!({"x-secret":["a"],"X-SECRET ":"b","x-secrets":"c","host":["h"]}),
             &auth,
         )
         .unwrap();
         assert_eq!(
             kept.keys().collect::<Vec<_>>(),
             vec!["X-SECRET ", "x-secret"]
-        );
-        // The names a shim filters by keep the same headers.
-        let wanted = wanted_header_names(&auth);
-        assert_eq!(wanted, vec!["x-secret"]);
-        let by_shim: Vec<&str> = ["x-secret", "X-SECRET ", "x-secrets", "host"]
-            .into_iter()
-            .filter(|name| wanted.contains(&name.trim().to_ascii_lowercase()))
-            .collect();
-        assert_eq!(by_shim, vec!["x-secret", "X-SECRET "]);
-        assert_eq!(
-            wanted_header_names(&WebhookAuth::Hmac {
-                header: "X-Incode-Signature".into(),
-                encoding: SignatureEncoding::Hex,
-                timestamp_header: " X-Incode-Timestamp".into(),
-                tolerance_seconds: 300,
-            }),
-            vec!["x-incode-signature", "x-incode-timestamp"]
-        );
-        assert_eq!(
-            wanted_header_names(&WebhookAuth::OAuth {
-                client_id: "c".into(),
-                token_ttl_seconds: 60,
-            }),
-            vec!["authorization"]
         );
         // Headers that are not read must still be strings or arrays of strings.
         for bad in [
@@ -2810,16 +2760,8 @@ mod tests {
             "[]",
             "null",
         ] {
-            assert!(read_headers(bad, &auth).is_err(), "{bad}");
             let value: Value = serde_json::from_str(bad).unwrap();
             assert!(wanted_headers(&value, &auth).is_err(), "{bad}");
         }
-        // Read from a value (the delivery's input), the same headers as from its text.
-        let text = r#"{"x-secret":["a"],"X-SECRET ":"b","host":["h"]}"#;
-        let value: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(
-            wanted_headers(&value, &auth).unwrap(),
-            read_headers(text, &auth).unwrap()
-        );
     }
 }

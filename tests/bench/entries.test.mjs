@@ -33,6 +33,10 @@ function corpus() {
 
 test('on the whole corpus the planner comes to the baseline’s outcome, and posts the same comment', () => {
   const { cases, args } = corpus();
+  const types = new Set(cases.map((c) => c.label.split('/')[1]));
+  for (const type of ['started', 'progress', 'succeeded', 'failed', 'pendingReview', 'identityEnrolled', 'reviewApproved', 'reviewRejected']) {
+    assert.ok(types.has(type), `the corpus has ${type} events`);
+  }
   const verdicts = new Set();
   for (const c of cases) {
     const planned = bundles.core.decide(...args(c));

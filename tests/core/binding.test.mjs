@@ -1,5 +1,6 @@
 // The binding's own promises: values of the wrong shape cross as JS Errors with a stable `code`
-// and the path of the problem; the Core keeps compiled settings; the package's types are real.
+// and the path of the problem; a plan's state and effects stay in the module; comments render
+// from the templates as saved; the package's types are real.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,12 +21,12 @@ before(async () => {
 
 test('a value of the wrong shape throws an Error with code bad_input', () => {
   assert.throws(
-    () => core.publicSettings({ environment: 'moon' }, {}),
-    (error) => error instanceof Error && error.code === 'bad_input' && /settings/.test(error.message),
+    () => core.openStart(42),
+    (error) => error instanceof Error && error.code === 'bad_input' && /open input/.test(error.message),
   );
   assert.throws(
-    () => core.receiveWebhook(42),
-    (error) => error.code === 'bad_input',
+    () => core.deliveryStart('{}', 'installation-shape', 42),
+    (error) => error instanceof Error && error.code === 'bad_input' && /delivery input/.test(error.message),
   );
 });
 
@@ -53,15 +54,15 @@ test("a plan's state stays in the module: the executor holds a handle, good for 
 });
 
 /**
- * A passed session delivered through `module`'s planner as the webhook function would (the
- * benchmark's corpus: settings, signed request and stored record), up to the step that commits
- * with the event's effects.
+ * A session's event (`type`, passed by default) delivered through `module`'s planner as the
+ * webhook function would (the benchmark's corpus: settings, signed request and stored record),
+ * up to the step that commits with the event's effects. `settingsOf` changes the stored settings.
  */
-function commitStep(module, installation) {
+function commitStep(module, installation, { type = 'succeeded', settingsOf = (settings) => settings } = {}) {
   const corpus = buildCorpus({ seed: 3, perType: 1, compileTemplates: core.compileTemplates });
-  const c = corpus.cases.find((x) => x.type === 'succeeded' && !x.forged);
+  const c = corpus.cases.find((x) => x.type === type && !x.forged);
   const stored = {
-    settings: { revision: 1, settings: corpus.settings.find((s) => s.id === c.settings).value, secretsSet: {} },
+    settings: { revision: 1, settings: settingsOf(corpus.settings.find((s) => s.id === c.settings).value), secretsSet: {} },
     secrets: { webhookSecret: corpus.secret },
     [`v:${c.verification.sessionId}`]: c.verification,
   };
@@ -157,66 +158,48 @@ test("the core module's delivery steps name their effects by handle only", async
   );
 });
 
-test('expected failures are values, not exceptions', () => {
-  const answer = core.parseStart({ status: 503, body: 'upstream down' });
-  assert.equal(answer.ok, false);
-  assert.equal(answer.error.retryable, true);
-  assert.equal(typeof answer.error.code, 'string');
+test('expected failures are values, not exceptions: a storage outage is answered 503 with Retry-After', () => {
+  const step = core.deliveryStart('{}', 'installation-outage', { method: 'POST', headers: {}, nowMs: 1_000, owner: 'o-1', nonce: 'n-1' });
+  const results = { nowMs: 1_010, reads: step.reads.map(() => ({ value: null, failed: 'STORAGE_TIMEOUT' })), swaps: [], effects: [] };
+  const last = core.deliveryNext(step.state, results);
+  assert.equal(last.reply.statusCode, 503);
+  assert.ok(Number(last.reply.headers['Retry-After']?.[0]) > 0, JSON.stringify(last.reply.headers));
 });
 
-/** The comment a Core posts for an outcome event on a fresh verification, as ADF text. */
-function commentFor(instance, type) {
-  const nowMs = Date.UTC(2026, 10, 22, 10, 0, 0);
-  const record = {
-    id: 'v-1',
-    sessionId: 's-1',
-    issueKey: 'HELP-1',
-    issueId: '10001',
-    email: 'casey@example.test',
-    name: 'Casey',
-    delivery: 'EMAIL',
-    requestedByName: 'Avery',
-    status: 'requested',
-    statusText: 'Requested - 2026-11-22 09:59:00 UTC',
-    identityId: '',
-    appliedEvents: [],
-    expiresAtMs: nowMs + 600_000,
-    lateResults: [],
-  };
-  const event = { type, sessionId: 's-1', identityId: 'id-1', loginHint: 'casey@example.test', rawType: type, occurredAtMs: 0 };
-  const [decided, commentBody] = instance.decideEvent(record, event, nowMs);
-  assert.equal(decided.kind, 'applied', type);
-  return JSON.parse(commentBody).body;
+/** The outcome comment a commit step posts, as ADF: its effects begun by handle, as the executor does. */
+function postedComment(module, c, step) {
+  for (const handle of step.running) {
+    const first = module.effectBegin(handle, c.input.nowMs);
+    if (first.next === 'call' && first.call.request.method === 'POST' && first.call.request.path.endsWith('/comment')) {
+      return JSON.parse(first.call.request.body).body;
+    }
+  }
+  return undefined;
 }
 
-test('a Core built from settings renders every outcome to ADF', () => {
-  const instance = new core.Core(core.defaultSettings());
+test('the planner renders every outcome comment to ADF', () => {
   for (const type of ['succeeded', 'failed', 'pendingReview']) {
-    const adf = commentFor(instance, type);
-    assert.equal(adf.type, 'doc');
-    assert.match(JSON.stringify(adf), /s-1/);
+    const { c, step } = commitStep(core, `installation-render-${type}`, { type });
+    const adf = postedComment(core, c, step);
+    assert.equal(adf?.type, 'doc', type);
+    assert.ok(JSON.stringify(adf).includes(c.verification.sessionId), type);
   }
-  instance.free();
 });
 
-test('a Core renders a custom template from its compiled form, and without it still posts the verdict', () => {
-  const custom = { ...core.defaultSettings(), templates: { passed: 'Checked {{name}}', failed: '', manualReview: '' } };
-  const compiled = core.compileTemplates(custom);
+test('a custom template renders from its compiled form, and without it the comment still gives the verdict', () => {
+  const custom = ({ templateCode: _compiled, ...settings }) => ({ ...settings, templates: { passed: 'Checked {{name}}', failed: '', manualReview: '' } });
+  const compiled = core.compileTemplates(custom({}));
   assert.equal(typeof compiled.templateCode.passed.of, 'string');
   assert.equal(compiled.templateCode.failed, null);
-  const saved = new core.Core(compiled);
-  assert.match(JSON.stringify(commentFor(saved, 'succeeded')), /"text":"Checked Casey"/);
-  saved.free();
+  const saved = commitStep(core, 'installation-custom', { settingsOf: (settings) => core.compileTemplates(custom(settings)) });
+  assert.ok(JSON.stringify(postedComment(core, saved.c, saved.step)).includes(`"text":"Checked ${saved.c.verification.name}"`));
   // Settings that carry a custom template without its compiled form (the core module has no
-  // parser) cannot render it: a webhook falls back to the plain verdict.
-  const bare = new core.Core(custom);
-  const fallback = JSON.stringify(commentFor(bare, 'succeeded'));
-  assert.doesNotMatch(fallback, /Checked Casey/);
-  assert.match(fallback, /verification passed.*Session ID: s-1/);
-  assert.match(JSON.stringify(commentFor(bare, 'failed')), /s-1/);
-  bare.free();
-  // The browser never sees the compiled form.
-  assert.equal('templateCode' in core.publicSettings(compiled, {}).settings, false);
+  // parser) cannot render it: the webhook falls back to the plain verdict.
+  const bare = commitStep(core, 'installation-bare', { settingsOf: custom });
+  const fallback = JSON.stringify(postedComment(core, bare.c, bare.step));
+  assert.doesNotMatch(fallback, /Checked/);
+  assert.match(fallback, /verification passed/i);
+  assert.ok(fallback.includes(`Session ID: ${bare.c.verification.sessionId}`));
 });
 
 test("the core module holds the webhook's planner and the effects adapter only; the console module adds everything else", async () => {
@@ -227,19 +210,23 @@ test("the core module holds the webhook's planner and the effects adapter only; 
   assert.deepEqual(exported(coreApi).sort(), ['deliveryNext', 'deliveryStart', 'effectAdvance', 'effectBegin']);
   for (const name of exported(coreApi)) assert.equal(typeof consoleApi[name], 'function', `the console module adds to the core module: ${name}`);
   for (const name of [
-    'Core',
-    'receiveWebhook',
     'tokenStart',
     'portalStart',
     'openStart',
     'sendStart',
+    'cancelStart',
     'adminStart',
     'privacyStart',
-    'validateTemplate',
+    'gateStart',
+    'sweepStart',
     'compileTemplates',
   ]) {
     assert.equal(coreApi[name], undefined, `core module: ${name}`);
     assert.equal(typeof consoleApi[name], 'function', `console module: ${name}`);
+  }
+  // The event decision on its own and the planners' parts are not exported: no function calls them.
+  for (const name of ['Core', 'receiveWebhook', 'validateTemplate', 'renderTemplate', 'publicSettings', 'parseStart', 'tokenRequest']) {
+    assert.equal(consoleApi[name], undefined, `console module: ${name}`);
   }
 });
 
@@ -250,6 +237,6 @@ test('the generated .d.ts carries the contract types and precise signatures', ()
   }
   assert.match(dts, /export function deliveryNext\(handle: number, results: Results\): Step<number, WebtriggerResponse>;/);
   const consoleDts = fs.readFileSync(path.join(root, 'src/generated/console.d.ts'), 'utf8');
-  assert.match(consoleDts, /export function receiveWebhook\(input: WebhookInput\): WebhookReceipt;/);
-  assert.match(consoleDts, /decideEvent\(record: EventRecord, event: IncodeEvent, now_ms: number\): DecidedEvent;/);
+  assert.match(consoleDts, /export function openStart\(input: OpenInput\): Step<unknown, Answer<PanelState>>;/);
+  assert.match(consoleDts, /export function tokenNext\(handle: number, results: Results\): Step<number, WebtriggerResponse>;/);
 });

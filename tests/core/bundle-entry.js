@@ -1,5 +1,3 @@
 // What the Forge functions import of the core, bundled by the tests the way Forge bundles it: the
-// console module (src/console.js), which holds all of the core module (src/core.js) too, and the
-// event decision's shims the tests hold it to (decision.mjs).
+// console module (src/console.js), which holds all of the core module (src/core.js) too.
 export * from '../../src/console.js';
-export { applyEvent, receiveDelivery } from './decision.mjs';

@@ -38,23 +38,9 @@ function plan([start, next], [input, ...results]) {
   return steps;
 }
 
+/** A vector group's function, run as the functions call it: a planner, or an admin action's step. */
 function call(name, args) {
   if (PLANS[name]) return plan(PLANS[name], args);
-  if (name.startsWith('Core#')) {
-    // A Core reads settings as saving them leaves them: custom templates compiled (the core
-    // module has no template parser).
-    const [settings, ...rest] = args;
-    const instance = new core.Core(core.compileTemplates(settings));
-    const method = name.slice(5);
-    try {
-      // `applyEvent` is the Core's method as the shims call it: `src/core.js` puts it together
-      // from `Core#decideEvent`.
-      return method === 'applyEvent' ? core.applyEvent(instance, ...rest) : instance[method](...rest);
-    } finally {
-      instance.free();
-    }
-  }
-  assert.equal(typeof core[name], 'function', `the package exports ${name}`);
   return core[name](...args);
 }
 
@@ -69,16 +55,26 @@ test('there are vectors for every module', () => {
   }
 });
 
-// What no Forge function calls is not exported (the webhook's core module keeps within its size
-// budget): its vectors run natively only (`cargo test`, rust/tests/core_vectors.rs and
-// webhook_vectors.rs). The token webtrigger runs in its planner (`token` in delivery.json).
-const NATIVE_ONLY = new Set(['Core#renderComment', 'issueWebhookToken']);
+// What no Forge function calls is not exported: the planners' parts (parsing, requests, the
+// event decision, templates, settings validation) are held to their vectors natively only
+// (`cargo test`: rust/tests/core_vectors.rs and webhook_vectors.rs), and through the planners
+// here. A group runs in the bundle when the functions call its function.
+const EXPORTED = new Set([...Object.keys(PLANS), 'adminStart', 'adminNext', 'privacyStart']);
+const nativeOnly = (/** @type {string} */ name) => !EXPORTED.has(name);
 
 test('the functions whose vectors run natively only are not in the bundle', () => {
-  for (const name of NATIVE_ONLY) {
-    const exported = name.startsWith('Core#') ? core.Core.prototype[name.slice('Core#'.length)] : core[name];
+  const names = new Set(
+    files.flatMap((file) => JSON.parse(fs.readFileSync(path.join(vectorDir, file), 'utf8')).groups.map((g) => g.function)).filter(nativeOnly),
+  );
+  assert.ok(names.size >= 20, `the vectors name the core's parts (${[...names].join(', ')})`);
+  for (const name of names) {
+    const exported = name.startsWith('Core#') ? core.Core : core[name];
     assert.equal(exported, undefined, name);
   }
+  for (const name of EXPORTED) {
+    if (!PLANS[name]) assert.equal(typeof core[name], 'function', name);
+  }
+  for (const [start, next] of Object.values(PLANS)) assert.deepEqual([typeof core[start], typeof core[next]], ['function', 'function']);
 });
 
 // A webtrigger's memory stays in the module between invocations (rust/src/binding/core_api.rs):
@@ -90,7 +86,7 @@ const responsesOf = (/** @type {any} */ steps) =>
 
 for (const file of files) {
   const { groups } = JSON.parse(fs.readFileSync(path.join(vectorDir, file), 'utf8'));
-  for (const group of groups.filter((g) => !NATIVE_ONLY.has(g.function))) {
+  for (const group of groups.filter((g) => !nativeOnly(g.function))) {
     test(`${file}: ${group.function}`, () => {
       assert.ok(group.cases.length > 0);
       for (const c of group.cases.filter((c) => !keepsMemory(group.function, c))) {

@@ -4,7 +4,9 @@
 //   node bench/run.mjs
 //
 // 1. cold start: fresh Node processes loading each bundled function and deciding one webhook
-//    (the core: the webhook function's whole plan, W1 to W3, its steps answered in memory)
+//    (the core: the webhook function's whole plan, W1 to W3, its steps answered in memory); and
+//    the console module's, which every other function loads: loading it and planning the first
+//    step of opening the agent's panel
 // 2. warm cost per webhook delivery (the core: the plan with the memory a warm instance keeps;
 //    the baseline: authenticate, parse, state, render, actions): median, p99
 // 3. the wasm package's size, raw and gzipped: the core module, which the webhook loads, and the
@@ -127,6 +129,17 @@ function coldStart(node, bundles, coldCaseFile) {
   return { ...cold, ratio: cold.core.coldMs / cold.baseline.coldMs, cpuRatio: cold.core.cpuMs / cold.baseline.cpuMs };
 }
 
+/** The console module's cold start on `node`: fresh processes, the first discarded (file cache). */
+function consoleCold(node, bundle) {
+  const runs = [];
+  for (let i = 0; i <= COLD_RUNS; i += 1) {
+    const result = runChild(node, [path.join(HERE, 'console-cold-child.cjs'), bundle]);
+    if (i > 0) runs.push(result);
+  }
+  const of = (key) => median(runs.map((r) => r[key]));
+  return { coldMs: of('coldMs'), loadMs: of('loadMs'), firstStepMs: of('firstStepMs') };
+}
+
 function printCold(cold, label) {
   for (const name of ['core', 'baseline']) {
     const s = cold[name];
@@ -204,6 +217,10 @@ async function main() {
   log(`1. cold start (median of ${COLD_RUNS} fresh processes each, alternating)`);
   const cold = coldStart(process.execPath, bundles, firstWebhook.file);
   printCold(cold, firstWebhook.label);
+  const consoleStart = consoleCold(process.execPath, bundles.console);
+  log(
+    `   console module (every other function): load+first panel step ${fmt(consoleStart.coldMs)} ms (load ${fmt(consoleStart.loadMs)}, first step ${fmt(consoleStart.firstStepMs)})`,
+  );
 
   log('');
   log(`2. warm cost per webhook decision (${ROUNDS} rounds over the corpus, same answers checked first)`);
@@ -219,6 +236,7 @@ async function main() {
     wasm_gzip_kb: fmt(size.gzip / 1024, 1),
     wasm_raw_kb: fmt(size.raw / 1024, 1),
     console_wasm_gzip_kb: fmt(consoleSize.gzip / 1024, 1),
+    console_cold_ms: fmt(consoleStart.coldMs, 1),
   };
 
   if (machineNode) {

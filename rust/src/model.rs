@@ -532,8 +532,7 @@ pub struct Verification {
 
 /// What an event decision reads of a record: what its effects show and the keys of the events
 /// already applied. A whole `Verification` reads as one (the other fields are skipped); the
-/// webhook passes just these (`applyEvent` in `src/core.js`), which is less JSON to write and
-/// read on every delivery.
+/// delivery planner takes it from the stored record (`stored::event_record`).
 #[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]

@@ -344,10 +344,8 @@ impl RecordChange {
     }
 }
 
-/// The decision on one event as the core module hands it to the webhook: the change to the
-/// record rather than the whole new record, which the shim already holds the rest of
-/// (`applyEvent` in `src/core.js` puts them together). Crossing the record back cost a third
-/// of the decision's size.
+/// The decision on one event: the change to the record rather than the whole new record, which
+/// the delivery planner applies to the record it read (`delivery/locked.rs`).
 #[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]

@@ -290,10 +290,8 @@ transitionName: string | null,
 property: HttpRequest, realtime: RealtimeMessage, };
 
 /**
- * The decision on one event as the core module hands it to the webhook: the change to the
- * record rather than the whole new record, which the shim already holds the rest of
- * (`applyEvent` in `src/core.js` puts them together). Crossing the record back cost a third
- * of the decision's size.
+ * The decision on one event: the change to the record rather than the whole new record, which
+ * the delivery planner applies to the record it read (`delivery/locked.rs`).
  */
 export type EventChange = { "kind": "ignored", reason: IgnoreReason, } | { "kind": "refused", reason: RefuseReason, } | { "kind": "late", idempotencyKey: string, late: LateResult, lateResultsDropped: number, appliedEventsDropped: number, } | { "kind": "applied", idempotencyKey: string, change: RecordChange, actions: EventActions, };
 
@@ -305,8 +303,7 @@ export type EventDecision = { "kind": "ignored", reason: IgnoreReason, verificat
 /**
  * What an event decision reads of a record: what its effects show and the keys of the events
  * already applied. A whole `Verification` reads as one (the other fields are skipped); the
- * webhook passes just these (`applyEvent` in `src/core.js`), which is less JSON to write and
- * read on every delivery.
+ * delivery planner takes it from the stored record (`stored::event_record`).
  */
 export type EventRecord = { id: string, sessionId: string, issueKey: string, issueId: string, email: string, name: string, delivery: Delivery, requestedByName: string, status: VerificationStatus, statusText: string, identityId: string, appliedEvents: Array<string>, 
 /**

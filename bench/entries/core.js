@@ -19,7 +19,8 @@ const CHECKLIST = {
 const DONE = { ended: 'done', status: 200 };
 
 /**
- * One installation per settings object: its id and its stored settings record and secrets.
+ * One installation per settings object: its id and its stored settings record (with its revision
+ * key) and secrets.
  * @type {WeakMap<object, { id: string, store: Map<string, unknown> }>}
  */
 const installations = new WeakMap();
@@ -30,8 +31,10 @@ let generation = 0;
 function installation(settings, secret) {
   let site = installations.get(settings);
   if (!site) {
+    // As the admin page's save stores them: the record, and its revision beside it.
     const store = new Map([
       ['settings', { revision: 1, settings, secretsSet: SECRETS_SET }],
+      ['settings:revision', { schemaVersion: 3, revision: 1 }],
       ['secrets', { apiKey: 'bench-api-key', clientSecret: 'bench-client-secret', webhookSecret: secret }],
       ['checklist', CHECKLIST],
     ]);

@@ -23,6 +23,8 @@ pub const SCHEMA_VERSION: u32 = 3;
 pub enum Kind {
     /// `settings`
     Settings,
+    /// `settings:revision`
+    SettingsRevision,
     /// `secrets` (a secret)
     Secrets,
     /// `token:incode` (a secret)
@@ -60,6 +62,7 @@ impl Kind {
     pub fn named(name: &str) -> Option<Kind> {
         Some(match name {
             "settings" => Kind::Settings,
+            "settingsRevision" => Kind::SettingsRevision,
             "secrets" => Kind::Secrets,
             "token" => Kind::Token,
             "checklist" => Kind::Checklist,
@@ -83,6 +86,7 @@ impl Kind {
     pub fn of_key(key: &str) -> Option<Kind> {
         Some(match key {
             "settings" => Kind::Settings,
+            "settings:revision" => Kind::SettingsRevision,
             "secrets" => Kind::Secrets,
             "token:incode" => Kind::Token,
             "checklist" => Kind::Checklist,
@@ -121,6 +125,7 @@ pub fn current(kind: Kind, value: Value) -> Result<Value, CoreError> {
             keep_unknown(&mut out, r.rest, &[]);
             Ok(out)
         }),
+        Kind::SettingsRevision => migrate::<SettingsRevision>(value),
         Kind::Secrets => migrate::<StoredSecrets>(value),
         Kind::Token => migrate::<StoredToken>(value),
         Kind::Checklist => migrate::<Checklist>(value),
@@ -415,6 +420,17 @@ fn lay_over(base: &mut Value, top: Value) {
         }
         (slot, top) => *slot = top,
     }
+}
+
+/// `settings:revision`: the settings record's revision alone, written in the same transaction
+/// as the record, so that a warm webhook confirms the settings it kept by reading a few bytes
+/// instead of the whole record. A store no release of it wrote has none.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsRevision {
+    #[serde(default = "version_one")]
+    pub schema_version: u32,
+    pub revision: u64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -741,6 +757,7 @@ fn requested() -> String {
 }
 
 versioned!(
+    SettingsRevision,
     StoredSecrets,
     StoredToken,
     Checklist,
@@ -915,6 +932,25 @@ mod tests {
             readable, 3,
             "the full record, without expiresAtMs, with late results"
         );
+    }
+
+    #[test]
+    fn the_settings_revision_key_is_its_own_kind_and_needs_its_revision() {
+        assert_eq!(
+            Kind::of_key("settings:revision"),
+            Some(Kind::SettingsRevision)
+        );
+        assert_eq!(Kind::of_key("settings"), Some(Kind::Settings));
+        assert_eq!(
+            current(
+                Kind::SettingsRevision,
+                json!({ "revision": 3, "later": true })
+            )
+            .ok(),
+            Some(json!({ "schemaVersion": SCHEMA_VERSION, "revision": 3, "later": true }))
+        );
+        assert!(current(Kind::SettingsRevision, json!({ "schemaVersion": 3 })).is_err());
+        assert!(current(Kind::SettingsRevision, json!(3)).is_err());
     }
 
     #[test]

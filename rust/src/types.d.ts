@@ -478,7 +478,12 @@ export type IncodeToken = { accessToken: string,
  */
 refreshAtMs: number, };
 
-export type Kept = { config: Config, readAtMs: number, };
+export type Kept = { config: Config, readAtMs: number, 
+/**
+ * The settings' revision key held their revision when they were read: a warm delivery
+ * confirms them by reading it (else, a store an earlier release wrote, the whole record).
+ */
+revisionKey: boolean, };
 
 /**
  * Why a result was kept beside a verification instead of applied to it.

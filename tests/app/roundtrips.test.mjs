@@ -129,6 +129,8 @@ test('a warm instance keeps the settings: 2 round trips; a rotated secret applie
   const next = await started('Rotated secret');
   const rotated = 'whsec-rotated-7b2e91c4d0a35f86';
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: rotated }));
+  // The save wrote the revision beside the record: a warm instance confirms its settings by it.
+  assert.equal(host.kvs.get('settings:revision').revision, host.kvs.get('settings').revision);
   // Refused by the kept settings, read again at once, accepted: one round trip more, this once.
   const first = await deliver(next.session.id, 'SESSION_FAILED', {}, rotated);
   assert.equal(first.status, 200, JSON.stringify(first.json));

@@ -211,7 +211,7 @@ test("a flood of forged webhooks is refused without spending the installation's 
   assert.deepEqual([log[0].verdict, log[0].sessionId], ['accepted', session.id]);
 });
 
-test('while an instance keeps the settings, a forged delivery only reads the settings, secrets and throttle marker again', async () => {
+test('while an instance keeps the settings, a forged delivery only reads the settings (with their revision key), secrets and throttle marker again', async () => {
   const key = host.jira.issues.add({ project: 'HELP', summary: 'Kept settings', reporter: ACCOUNTS.casey });
   const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
   // The checklist records a received webhook: from this delivery on, the instance keeps the settings.
@@ -223,10 +223,11 @@ test('while an instance keeps the settings, a forged delivery only reads the set
     const answer = await deliver(body, signed(body, `kept-guess-${i}`));
     assert.equal(answer.status, 401);
     const { calls } = host.stats.find((s) => s.name === 'incode-webhook').at(-1);
-    // Three reads (the settings and secrets again, so that a rotated secret applies at once, and
-    // the throttle's marker; not the checklist), and one write when the log budget allows an entry.
+    // Four reads (the settings, their revision key and the secrets again, so that a rotated secret
+    // applies at once, and the throttle's marker; not the checklist), and one write when the log
+    // budget allows an entry.
     const wrote = host.kvs.keys('delivery:').length - logged;
-    assert.equal(calls.kvs, 3 + wrote, `${calls.kvs} KVS calls for a forged delivery`);
+    assert.equal(calls.kvs, 4 + wrote, `${calls.kvs} KVS calls for a forged delivery`);
   }
   assert.equal(host.kvs.get(`v:${session.id}`).status, 'inProgress', 'the record did not change');
   assert.equal(appComments(host, key).length, 0);

@@ -10,6 +10,7 @@ use crate::settings::default_settings;
 use crate::stored::{self, SettingsRecord, StoredSecrets, StoredToken, SCHEMA_VERSION};
 
 pub const SETTINGS_KEY: &str = "settings";
+pub const SETTINGS_REVISION_KEY: &str = "settings:revision";
 pub const SECRETS_KEY: &str = "secrets";
 pub const TOKEN_KEY: &str = "token:incode";
 /// A cached token lives at most a day, whatever Incode says.
@@ -151,6 +152,22 @@ pub fn settings_write(
     Ok(Write {
         key: SETTINGS_KEY.to_owned(),
         value,
+        ttl: None,
+        secret: false,
+        entity: None,
+        only_if: None,
+    })
+}
+
+/// The settings' revision alone, written beside the record (`stored::SettingsRevision`).
+pub fn revision_write(revision: u64) -> Result<Write, Refusal> {
+    let stored = stored::SettingsRevision {
+        schema_version: SCHEMA_VERSION,
+        revision,
+    };
+    Ok(Write {
+        key: SETTINGS_REVISION_KEY.to_owned(),
+        value: serde_json::to_value(&stored).map_err(|_| internal())?,
         ttl: None,
         secret: false,
         entity: None,

@@ -12,7 +12,7 @@ use super::action::Actor;
 use super::answer::{found, internal, jira_json, landed, Refusal, Reply};
 use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_of, secrets_read, secrets_write, settings_read};
-use super::config::{settings_write, Config, TOKEN_KEY};
+use super::config::{revision_write, settings_write, Config, TOKEN_KEY};
 use super::lookups::{fields_request, groups_request};
 use crate::audit::{Action, Entry};
 use crate::effects::Effect;
@@ -265,6 +265,7 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
     };
     let mut writes = vec![
         settings_write(revision + 1, &settings, secrets_set, rest)?,
+        revision_write(revision + 1)?,
         trail.write(actor.key(format!("settings:{}", revision + 1))),
     ];
     let mut deletes = Vec::new();

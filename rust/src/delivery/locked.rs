@@ -144,11 +144,11 @@ pub(super) fn lock_taken(
             Some(Found {
                 failed: Some(code), ..
             }) => Err(super::ConfigFailure::Unavailable(code)),
-            Some(Found { value, .. }) => super::revision_of(&value),
-            None => Ok(0),
+            Some(Found { value, .. }) => super::confirmed_revision(&ctx.memory, &value),
+            None => Ok(Some(0)),
         };
         let kept = config_in_use(&ctx).map(|c| c.revision);
-        if revision.as_ref().ok() != kept.as_ref() {
+        if revision.as_ref().ok().copied().flatten() != kept {
             // Saved since this instance kept the settings: authenticate again with what is
             // stored now (one more round trip, only after a save).
             ctx.memory.kept = None;
@@ -159,8 +159,7 @@ pub(super) fn lock_taken(
                     reply::answer(ctx, 503, "error", failure.reason(), release, Some(taken))
                 }
                 Ok(_) => {
-                    let mut reads = super::config_reads();
-                    reads.push(plain(super::CHECKLIST_KEY));
+                    let reads = super::delivery_config_reads();
                     Step {
                         reads,
                         ..Step::then(DeliveryState {
@@ -205,12 +204,13 @@ pub(super) fn refreshed(
     };
     let done = results
         .reads
-        .get(3)
+        .get(super::CHECKLIST_READ)
         .and_then(|r| r.value.get("webhookReceivedAtMs"))
         .is_some_and(|at| !at.is_null());
     let receipt = authenticate(&config, &delivery, ctx.now_ms);
     if done {
         ctx.memory.kept = Some(Kept {
+            revision_key: super::revision_key_holds(&results.reads, &config),
             config,
             read_at_ms: ctx.now_ms,
         });

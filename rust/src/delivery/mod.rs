@@ -35,10 +35,12 @@ const UNTRUSTED_LOG_BURST: i64 = 10;
 /// ...refilled at this many a minute (the others reach the function log only).
 const UNTRUSTED_LOG_PER_MINUTE: i64 = 10;
 
-pub(crate) const SETTINGS_KEY: &str = "settings";
-pub(crate) const SECRETS_KEY: &str = "secrets";
+pub(crate) use crate::admin::config::{SECRETS_KEY, SETTINGS_KEY, SETTINGS_REVISION_KEY};
 pub(crate) const THROTTLE_KEY: &str = "throttle:auth";
 const CHECKLIST_KEY: &str = "checklist";
+/// Where the revision key and the checklist are in the reads of `delivery_config_reads`.
+const REVISION_READ: usize = 3;
+const CHECKLIST_READ: usize = 4;
 
 /// One delivery to the webhook webtrigger, with what the executor draws and keeps.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -84,6 +86,10 @@ pub struct Memory {
 pub struct Kept {
     pub config: Config,
     pub read_at_ms: i64,
+    /// The settings' revision key held their revision when they were read: a warm delivery
+    /// confirms them by reading it (else, a store an earlier release wrote, the whole record).
+    #[serde(default)]
+    pub revision_key: bool,
 }
 
 /// The settings (with their revision) and the secrets a delivery is authenticated and applied with.
@@ -226,9 +232,9 @@ pub fn next(state: DeliveryState, results: Results) -> Planned {
 
 /// W1: the settings, the secrets and the throttle's marker (and the checklist).
 fn read_config(ctx: Context, delivery: Delivery, checklist: bool) -> Planned {
-    let mut reads = config_reads();
-    if checklist {
-        reads.push(plain(CHECKLIST_KEY));
+    let mut reads = delivery_config_reads();
+    if !checklist {
+        reads.truncate(CHECKLIST_READ);
     }
     Step {
         reads,
@@ -259,6 +265,49 @@ pub(crate) fn config_reads() -> Vec<Read> {
         },
         plain(THROTTLE_KEY),
     ]
+}
+
+/// A delivery's `config_reads`, then the settings' revision key and the checklist.
+pub(crate) fn delivery_config_reads() -> Vec<Read> {
+    let mut reads = config_reads();
+    reads.push(plain(SETTINGS_REVISION_KEY));
+    reads.push(plain(CHECKLIST_KEY));
+    reads
+}
+
+/// Whether the revision key read with the settings (`delivery_config_reads`) holds their
+/// revision, so that later deliveries may confirm them by it.
+pub(crate) fn revision_key_holds(reads: &[Found], config: &Config) -> bool {
+    reads.get(REVISION_READ).is_some_and(|found| {
+        found.failed.is_none() && key_revision(&found.value) == Some(config.revision)
+    })
+}
+
+/// The revision the revision key holds (none: absent, or no release's).
+fn key_revision(stored: &Value) -> Option<u64> {
+    stored::read_as::<stored::SettingsRevision>(stored)
+        .ok()
+        .map(|key| key.revision)
+}
+
+/// What W2 reads to confirm the kept settings: their revision key, or the whole record.
+fn confirming_read(memory: &Memory) -> Read {
+    match memory.kept.as_ref().is_some_and(|k| k.revision_key) {
+        true => plain(SETTINGS_REVISION_KEY),
+        false => plain(SETTINGS_KEY),
+    }
+}
+
+/// The revision stored now, from what `confirming_read` read (none: the key is gone or no
+/// release's, so the record is read again and judged).
+pub(crate) fn confirmed_revision(
+    memory: &Memory,
+    stored: &Value,
+) -> Result<Option<u64>, ConfigFailure> {
+    match memory.kept.as_ref().is_some_and(|k| k.revision_key) {
+        true => Ok(key_revision(stored)),
+        false => revision_of(stored).map(Some),
+    }
 }
 
 /// The configuration from the reads of `config_reads`: Err names why it cannot be used (a
@@ -348,7 +397,7 @@ fn config_read(mut ctx: Context, delivery: Delivery, checklist: bool, results: R
         }
     };
     let checklist_value = if checklist {
-        match results.reads.get(3) {
+        match results.reads.get(CHECKLIST_READ) {
             Some(Found {
                 failed: Some(code), ..
             }) => {
@@ -374,6 +423,7 @@ fn config_read(mut ctx: Context, delivery: Delivery, checklist: bool, results: R
         ctx.memory.kept = Some(Kept {
             config: config.clone(),
             read_at_ms: now_ms,
+            revision_key: revision_key_holds(&results.reads, &config),
         });
     } else {
         ctx.config = Some(config.clone());
@@ -474,7 +524,7 @@ fn received(mut ctx: Context, receipt: WebhookReceipt, delivery: Option<Delivery
         plain(&lock_key(&event.session_id)),
     ];
     if delivery.is_some() {
-        reads.push(plain(SETTINGS_KEY));
+        reads.push(confirming_read(&ctx.memory));
     }
     Step {
         swaps: vec![swap],

@@ -152,6 +152,9 @@ fn seeded(expires_at: i64) -> Kvs {
     let flags = json!({ "apiKey": true, "clientSecret": true, "webhookSecret": true, "weakWebhookSecret": false });
     let stored = json!({ "revision": 1, "settings": settings(), "secretsSet": flags });
     put(&mut kvs, "settings", stored, false);
+    // As a save of this release leaves them: the revision beside the record.
+    let revision = json!({ "schemaVersion": 3, "revision": 1 });
+    put(&mut kvs, "settings:revision", revision, false);
     let secrets = Secrets {
         api_key: "k".into(),
         client_secret: "c".into(),

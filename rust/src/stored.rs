@@ -424,7 +424,7 @@ fn lay_over(base: &mut Value, top: Value) {
 
 /// `settings:revision`: the settings record's revision alone, written in the same transaction
 /// as the record, so that a warm webhook confirms the settings it kept by reading a few bytes
-/// instead of the whole record. A store no release of it wrote has none.
+/// instead of the whole record. A store saved only by earlier releases has none.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsRevision {

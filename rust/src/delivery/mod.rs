@@ -290,11 +290,17 @@ fn key_revision(stored: &Value) -> Option<u64> {
         .map(|key| key.revision)
 }
 
+/// Whether the kept settings are confirmed by their revision key (else by the whole record).
+fn confirmed_by_key(memory: &Memory) -> bool {
+    memory.kept.as_ref().is_some_and(|k| k.revision_key)
+}
+
 /// What W2 reads to confirm the kept settings: their revision key, or the whole record.
 fn confirming_read(memory: &Memory) -> Read {
-    match memory.kept.as_ref().is_some_and(|k| k.revision_key) {
-        true => plain(SETTINGS_REVISION_KEY),
-        false => plain(SETTINGS_KEY),
+    if confirmed_by_key(memory) {
+        plain(SETTINGS_REVISION_KEY)
+    } else {
+        plain(SETTINGS_KEY)
     }
 }
 
@@ -304,9 +310,10 @@ pub(crate) fn confirmed_revision(
     memory: &Memory,
     stored: &Value,
 ) -> Result<Option<u64>, ConfigFailure> {
-    match memory.kept.as_ref().is_some_and(|k| k.revision_key) {
-        true => Ok(key_revision(stored)),
-        false => revision_of(stored).map(Some),
+    if confirmed_by_key(memory) {
+        Ok(key_revision(stored))
+    } else {
+        revision_of(stored).map(Some)
     }
 }
 

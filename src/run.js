@@ -22,10 +22,10 @@ import { logEvent } from './log.js';
 /** @typedef {import('./generated/core.js').EffectProgress} EffectProgress */
 /** @template S, R @typedef {import('./generated/core.js').Step<S, R>} Step */
 
-/** A call that gets no answer within this long counts as failed (status 0). */
 /** The KVS answers a query at most this many values a page. */
 const QUERY_PAGE = 20;
 
+/** A call that gets no answer within this long counts as failed (status 0). */
 const CALL_TIMEOUT_MS = 10_000;
 
 /**

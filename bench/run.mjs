@@ -153,7 +153,12 @@ function printCold(cold, label) {
 /** Measurement 2 on `node`, in one fresh process. */
 function warmCost(node, bundles) {
   const warm = runChild(node, [path.join(HERE, 'warm-child.mjs'), bundles.core, bundles.baseline, String(ROUNDS), bundles.console]);
-  return { ...warm, ratio: warm.core.medianUs / warm.baseline.medianUs, p99Ratio: warm.core.p99Us / warm.baseline.p99Us };
+  return {
+    ...warm,
+    ratio: warm.core.medianUs / warm.baseline.medianUs,
+    p99Ratio: warm.core.p99Us / warm.baseline.p99Us,
+    floorRatio: warm.floor.medianUs / warm.baseline.medianUs,
+  };
 }
 
 function printWarm(warm, bySize) {
@@ -172,6 +177,11 @@ function printWarm(warm, bySize) {
   }
   log(`   ratio core/baseline: median ${fmt(warm.ratio)}, p99 ${fmt(warm.p99Ratio)}`);
   log(`   the core's deliveries that read the settings (W1, kept settings stale): ${fmt(100 * warm.core.settingsReadShare, 1)}%`);
+  const { floor } = warm;
+  log(
+    `   the crossing's floor (the engine's JSON work on what crosses the boundary, no wasm run; ${floor.bytesIn} B in, ${floor.bytesOut} B out): ` +
+      `median ${fmt(floor.medianUs, 1)} us, ${fmt(warm.floorRatio)} of the baseline's median`,
+  );
 }
 
 function machine() {
@@ -233,6 +243,7 @@ async function main() {
     cold_cpu_ratio: fmt(cold.cpuRatio),
     warm_ratio: fmt(warm.ratio),
     warm_p99_ratio: fmt(warm.p99Ratio),
+    warm_floor_ratio: fmt(warm.floorRatio),
     wasm_gzip_kb: fmt(size.gzip / 1024, 1),
     wasm_raw_kb: fmt(size.raw / 1024, 1),
     console_wasm_gzip_kb: fmt(consoleSize.gzip / 1024, 1),

@@ -72,6 +72,52 @@ for (let r = 0; r < rounds; r += 1) {
   }
 }
 
+/**
+ * The crossing's floor: the engine's own work on what crosses the core module's boundary in each
+ * delivery, with no WebAssembly run: the body and each input handed in (the start's input, each
+ * step's results) written as JSON and copied as UTF-8, as the glue copies them into the module's
+ * memory; each step handed out decoded from UTF-8 and parsed, as the glue reads it back. Any build
+ * of this planner pays at least this. What crosses is collected from a fresh instance's pass over
+ * the corpus, as each timed round begins; then timed, per delivery, as many rounds.
+ */
+function crossingFloor(rounds) {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const memory = new Uint8Array(1 << 16);
+  impls.core.newInstance();
+  const crossings = calls.map((args) => {
+    const crossed = { inputs: [], steps: [] };
+    impls.core.decide(...args, crossed);
+    return { body: args[2].body, inputs: crossed.inputs, out: crossed.steps.map((step) => encoder.encode(JSON.stringify(step))) };
+  });
+  const cross = ({ body, inputs, out }) => {
+    encoder.encodeInto(body, memory);
+    for (const input of inputs) encoder.encodeInto(JSON.stringify(input), memory);
+    for (const bytes of out) JSON.parse(decoder.decode(bytes));
+  };
+  for (let r = 0; r < WARMUP_ROUNDS; r += 1) crossings.forEach(cross);
+  const times = [];
+  for (let r = 0; r < rounds; r += 1) {
+    for (const crossing of crossings) {
+      const t0 = now();
+      cross(crossing);
+      times.push(Number(now() - t0));
+    }
+  }
+  const bytes = (values) => values.reduce((sum, text) => sum + text.length, 0);
+  return {
+    ...summary(times),
+    bytesIn: quantile(
+      crossings.map((c) => c.body.length + bytes(c.inputs.map((input) => JSON.stringify(input)))),
+      0.5,
+    ),
+    bytesOut: quantile(
+      crossings.map((c) => bytes(c.out)),
+      0.5,
+    ),
+  };
+}
+
 const quantile = (values, q) => {
   const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -90,6 +136,7 @@ for (const name of ['core', 'baseline']) {
   };
 }
 out.core.settingsReadShare = settingsReads / samples.core.length;
+out.floor = crossingFloor(rounds);
 out.cases = calls.length;
 out.rounds = rounds;
 process.stdout.write(`${JSON.stringify(out)}\n`);

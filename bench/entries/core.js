@@ -78,17 +78,17 @@ function performed(step, store, recordKey, record, nowMs) {
  * @param {string} secret the webhook secret
  * @param {{ headers: Record<string, string[]>, body: string }} request
  * @param {object} verification the stored record of the session @param {number} nowMs
+ * @param {{ inputs: unknown[], steps: unknown[] }} [crossed] when given, collects what crossed
+ *   the module's boundary besides the body: the start's input and each step's results handed in,
+ *   each step handed out (for the crossing's floor, `bench/warm-child.mjs`)
  */
-export function decide(settings, secret, request, verification, nowMs) {
+export function decide(settings, secret, request, verification, nowMs, crossed) {
   const site = installation(settings, secret);
   const recordKey = `v:${verification.sessionId}`;
-  let step = deliveryStart(request.body, `${site.id}/${generation}`, {
-    method: 'POST',
-    headers: request.headers,
-    nowMs,
-    owner: 'bench-owner-0001',
-    nonce: 'n0001',
-  });
+  const input = { method: 'POST', headers: request.headers, nowMs, owner: 'bench-owner-0001', nonce: 'n0001' };
+  let step = deliveryStart(request.body, `${site.id}/${generation}`, input);
+  crossed?.inputs.push(input);
+  crossed?.steps.push(step);
   /** The handles of the plan's effects, kept in the module (the steps carry no more of them). */
   const running = [];
   let steps = 0;
@@ -98,7 +98,10 @@ export function decide(settings, secret, request, verification, nowMs) {
     // W1 is the step that reads the secrets (with kept settings, W2 reads only their revision).
     if (!readSettings && step.reads?.some((r) => r.secret)) readSettings = true;
     running.push(...(step.running ?? []));
-    step = deliveryNext(step.state, performed(step, site.store, recordKey, verification, nowMs));
+    const results = performed(step, site.store, recordKey, verification, nowMs);
+    step = deliveryNext(step.state, results);
+    crossed?.inputs.push(results);
+    crossed?.steps.push(step);
   }
   // The last step is performed too (its puts and effects), but no one waits on its results.
   running.push(...(step.running ?? []));

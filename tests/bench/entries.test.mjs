@@ -73,6 +73,25 @@ test('an installation’s first delivery reads the settings (W1, three steps); t
   assert.deepEqual([b.steps, b.readSettings, b.response.statusCode], [2, false, 200]);
 });
 
+test('what crossed is collected for the crossing’s floor: each input handed in, each step handed out', () => {
+  const { cases, args } = corpus();
+  const c = cases.find((x) => x.settings === 'hmac-hex-timestamp' && !x.forged);
+  const crossed = { inputs: [], steps: [] };
+  const answer = bundles.core.decide(...args(c), crossed);
+  // The start's input and each step's results went in; the start and each next step came out.
+  assert.equal(crossed.inputs.length, answer.steps + 1);
+  assert.equal(crossed.steps.length, answer.steps + 1);
+  assert.equal(crossed.inputs[0].headers, c.input.headers);
+  assert.ok(crossed.steps.slice(0, -1).every((step) => typeof step.state === 'number'));
+  const last = crossed.steps.at(-1);
+  assert.equal(last.state ?? null, null);
+  assert.deepEqual(last.reply, answer.response);
+  // Each step's results answer its reads: W1's hold the stored settings, W2's the record.
+  const [w1, w2] = crossed.inputs.slice(1);
+  assert.equal(w1.reads.length, crossed.steps[0].reads.length);
+  assert.equal(w2.reads[0].value, c.verification);
+});
+
 test('a forged delivery refused with kept settings reads them again before it is refused', () => {
   const { cases, args } = corpus();
   const forged = cases.find((c) => c.forged);

@@ -615,4 +615,20 @@ impl Verification {
             updated_at_ms: self.updated_at_ms,
         }
     }
+
+    /// When the person completed the check, as the app learned it: the first history entry that
+    /// left the verification passed or in manual review. What comes later (an identity enrolled
+    /// after the pass, a reviewer's approval hours after the capture) does not make the check any
+    /// newer. `None` when the history records no completed check.
+    pub fn checked_at_ms(&self) -> Option<i64> {
+        self.history
+            .iter()
+            .find(|h| {
+                matches!(
+                    h.status,
+                    VerificationStatus::Passed | VerificationStatus::ManualReview
+                )
+            })
+            .map(|h| h.at_ms)
+    }
 }

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualClock } from '../../dev/host/clock.mjs';
-import { ACCOUNTS, captureConsole, configure, panel, ok, sendLink, startApp } from './helpers.mjs';
+import { sign } from '../../dev/host/incode/webhooks.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, captureConsole, configure, panel, ok, sendLink, startApp } from './helpers.mjs';
 
 const WORKFLOW = 'IT Help Desk workflow';
 const STATUS = /^(Requested|In Progress|Success|Failed|Pending Review|Cancelled) - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/;
@@ -107,7 +108,11 @@ test('the gate refuses without a passed verification, passes after one, and refu
   assert.match(refusal.detail, /^No passed identity verification of Casey Customer/);
 
   const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
-  await assert.rejects(resolve(key), /No passed identity verification of Casey Customer/, 'a link sent is not a pass');
+  await assert.rejects(
+    resolve(key),
+    /^Error: The newest identity verification of Casey Customer on this request is still open, and only the newest one can count: wait for its result/,
+    'a link sent is not a pass',
+  );
   await host.incode.complete(session.id, 'pass');
   clock.advance(29 * 60_000);
   await resolve(key);
@@ -119,7 +124,8 @@ test('the gate refuses without a passed verification, passes after one, and refu
   host.jira.issues.transition(key, 'Reopen', { by: ACCOUNTS.alex });
   clock.advance(2 * 60_000);
   await assert.rejects(resolve(key), {
-    message: /^No passed identity verification of Casey Customer in the last 30 minutes \(the last one passed at 2026-12-06 \d\d:\d\d:\d\d UTC\): send one/,
+    message:
+      /^No passed identity verification of Casey Customer in the last 30 minutes \(the last check was completed at 2026-12-06 \d\d:\d\d:\d\d UTC\): send one/,
   });
   assert.equal(audited(`gate:refused:${issueId(key)}:5:${clock()}:`)[0]?.action, 'gateRefused');
 });
@@ -154,6 +160,71 @@ test('a verification of another person, a written property or field, and a stora
     outage.remove();
   }
   await resolve(fresh);
+});
+
+/** Posts one signed Incode event for `sessionId`, as Incode does. */
+async function deliver(sessionId, eventType, extra = {}) {
+  const body = JSON.stringify({ eventType, interviewId: sessionId, loginHint: 'casey@example.test', ...extra });
+  const answer = await fetch(host.webtriggerUrl('incode-webhook'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-incode-signature': sign(WEBHOOK_SECRET, body, 'hex') },
+    body,
+  });
+  return answer.status;
+}
+
+test('freshness counts from the completed check: an identity enrolled or a review approved hours later opens nothing', async () => {
+  removeRules();
+  gate();
+  // Incode's success came without an identity; the enrolment arrives five hours later.
+  const key = newRequest('Password reset: late enrolment');
+  const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  assert.equal(await deliver(session.id, 'SESSION_SUCCEEDED'), 200);
+  const passedAt = clock();
+  clock.advance(5 * 60 * 60_000);
+  assert.equal(await deliver(session.id, 'IDENTITY_ENROLLED', { identityId: 'id-late' }), 200);
+  const record = host.kvs.get(`v:${session.id}`);
+  assert.equal(record.status, 'passed');
+  assert.equal(record.updatedAtMs, clock(), 'the enrolment updated the record');
+  const at = new Date(passedAt).toISOString().slice(0, 19).replace('T', ' ');
+  await assert.rejects(resolve(key), { message: new RegExp(`\\(the last check was completed at ${at} UTC\\)`) });
+  assert.equal(host.jira.issues.get(key).status, 'Open');
+
+  // Captured, sent to manual review, approved 20 hours later.
+  const reviewed = newRequest('Password reset: late approval');
+  const sent = await sendLink(host, ACCOUNTS.avery, reviewed, { email: 'casey@example.test', delivery: 'EMAIL' });
+  await host.incode.complete(sent.session.id, 'review');
+  clock.advance(20 * 60 * 60_000);
+  await host.incode.complete(sent.session.id, 'approve');
+  assert.equal(host.kvs.get(`v:${sent.session.id}`).status, 'passed');
+  await assert.rejects(resolve(reviewed), /in the last 30 minutes \(the last check was completed at/);
+  assert.equal(host.jira.issues.get(reviewed).status, 'Open');
+  removeRules();
+});
+
+test('a newer check of the person that failed withdraws an earlier pass', async () => {
+  removeRules();
+  gate();
+  const key = newRequest('Password reset: a second caller');
+  const first = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  await host.incode.complete(first.session.id, 'pass');
+  clock.advance(5 * 60_000);
+  const second = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  await host.incode.complete(second.session.id, 'fail');
+  clock.advance(60_000);
+  await assert.rejects(resolve(key), {
+    message:
+      'The newest identity verification of Casey Customer on this request failed, and only the newest one can count: send one from the Identity verification panel.',
+  });
+  assert.equal(host.jira.issues.get(key).status, 'Open');
+  const [refusal] = audited(`gate:refused:${issueId(key)}:5:${clock()}:`);
+  assert.equal(refusal?.action, 'gateRefused');
+  // A new pass of the person opens it again.
+  const third = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  await host.incode.complete(third.session.id, 'pass');
+  await resolve(key);
+  assert.equal(host.jira.issues.get(key).status, 'Resolved');
+  removeRules();
 });
 
 test('two refusals of the same transition in the same millisecond keep an audit entry each', async () => {

@@ -170,7 +170,7 @@ test('the saved configuration governs the gate: 10 minutes, one transition per v
   clock.advance(11 * 60_000);
   assert.equal(
     await pressTransition(page, 'Resolve', 'Resolved'),
-    `No passed identity verification of Casey Customer in the last 10 minutes (the last one passed at ${utc(passedAt)} UTC): send one from the Identity verification panel.`,
+    `No passed identity verification of Casey Customer in the last 10 minutes (the last check was completed at ${utc(passedAt)} UTC): send one from the Identity verification panel.`,
   );
   assert.equal(await jiraStatus(host, key), 'Open');
 

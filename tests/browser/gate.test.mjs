@@ -111,7 +111,7 @@ test('resolving a password reset: refused without a pass, allowed after one, ref
   const stale = await pressTransition(page, 'Resolve', 'Resolved');
   assert.equal(
     stale,
-    `No passed identity verification of Casey Customer in the last 30 minutes (the last one passed at ${utc(clock() - 31 * 60_000)} UTC): send one from the Identity verification panel.`,
+    `No passed identity verification of Casey Customer in the last 30 minutes (the last check was completed at ${utc(clock() - 31 * 60_000)} UTC): send one from the Identity verification panel.`,
   );
   assert.deepEqual(page.problems, []);
   await page.context().close();

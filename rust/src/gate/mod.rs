@@ -1,8 +1,9 @@
 //! The workflow gate "Identity verified" (`jira:workflowValidator`): Jira asks it on every
 //! transition an admin added it to, and it lets the transition through only when the app's OWN
-//! records (the `issue:{issueId}` index and the `v:{sessionId}` records) hold a passed
-//! verification recent enough, of the person on the ticket when the rule says so, not used by
-//! another gated transition when the rule says so. Nothing people can edit (the status field, the
+//! records (the `issue:{issueId}` index and the `v:{sessionId}` records) say that the newest
+//! verification (of the person on the ticket, when the rule says so) passed, with its check
+//! completed recently enough (not merely updated since), not used by another gated transition
+//! when the rule says so. Nothing people can edit (the status field, the
 //! issue property) is read. Every decision is written to the audit trail; anything the gate
 //! cannot read refuses the transition (fail closed).
 //!
@@ -243,6 +244,11 @@ fn used_key(session_id: &str) -> String {
     format!("gate:used:{session_id}")
 }
 
+/// The newest verification of the person on the request decides (the index lists the newest
+/// first): it must have passed, its check must have been completed within the window, and with
+/// `once` it must not have opened another gated transition. A newer check that failed, is still
+/// open or was abandoned withdraws every earlier pass; verifications of someone else are passed
+/// over (when the rule wants the person on the ticket).
 fn records_read(st: GateState, results: &Results) -> GateStep {
     let count = st.sessions.len();
     if results.reads.len() < count || results.reads.iter().any(|r| r.failed.is_some()) {
@@ -255,21 +261,28 @@ fn records_read(st: GateState, results: &Results) -> GateStep {
         .as_ref()
         .map(|p| p.email.trim().to_owned())
         .unwrap_or_default();
-    let mut seen = Seen::default();
+    let mut other_person = false;
     for (i, found) in results.reads.iter().take(count).enumerate() {
         let Some(v) = verification_of(&found.value) else {
             continue;
         };
-        if v.status != VerificationStatus::Passed || v.issue_id != st.issue_id {
+        if v.issue_id != st.issue_id {
             continue;
         }
         if st.config.same_person && !crate::caseless::eq(v.email.trim(), &email) {
-            seen.other_person = true;
+            other_person |= v.status == VerificationStatus::Passed;
             continue;
         }
-        if v.updated_at_ms < now - window_ms {
-            seen.older_at_ms = seen.older_at_ms.max(Some(v.updated_at_ms));
-            continue;
+        if v.status != VerificationStatus::Passed {
+            return refuse(&st, Reason::NotPassed(v.status));
+        }
+        // A record whose history holds no completed check (no release writes one) never counts.
+        let checked_at_ms = v.checked_at_ms();
+        if checked_at_ms.is_none_or(|at| at < now - window_ms) {
+            return refuse(
+                &st,
+                Reason::TooOld(checked_at_ms.unwrap_or(v.updated_at_ms)),
+            );
         }
         let used = st.config.once
             && results
@@ -277,28 +290,18 @@ fn records_read(st: GateState, results: &Results) -> GateStep {
                 .get(count + i)
                 .is_some_and(|r| !r.value.is_null());
         if used {
-            seen.used = true;
-            continue;
+            return refuse(&st, Reason::Used);
         }
         return claim(st, &v);
     }
-    let reason = if seen.used {
-        Reason::Used
-    } else if let Some(at_ms) = seen.older_at_ms {
-        Reason::TooOld(at_ms)
-    } else if seen.other_person {
-        Reason::OtherPerson
-    } else {
-        Reason::NonePassed
-    };
-    refuse(&st, reason)
-}
-
-#[derive(Default)]
-struct Seen {
-    other_person: bool,
-    older_at_ms: Option<i64>,
-    used: bool,
+    refuse(
+        &st,
+        if other_person {
+            Reason::OtherPerson
+        } else {
+            Reason::NonePassed
+        },
+    )
 }
 
 /// The pass's transaction: its audit entry, and with `once` the claim of the verification.

@@ -5,6 +5,7 @@ use super::config::minutes_words;
 use super::GateConfig;
 use crate::actions::agent::Person;
 use crate::jira::format_utc;
+use crate::model::VerificationStatus;
 
 const SEND_ONE: &str = "send one from the Identity verification panel";
 
@@ -24,9 +25,13 @@ pub enum Reason {
     NonePassed,
     /// Passed verifications exist, but of someone else.
     OtherPerson,
-    /// The newest passed verification of the person passed at this time, too long ago.
+    /// The newest verification of the person has not passed (its status): a newer check that
+    /// failed, is still open or was abandoned withdraws every earlier pass.
+    NotPassed(VerificationStatus),
+    /// The newest verification of the person passed, but its check was completed at this time,
+    /// too long ago.
     TooOld(i64),
-    /// Every recent passed verification already opened a gated transition.
+    /// The newest verification of the person already opened a gated transition.
     Used,
     /// Another transition claimed the same verification at the same time.
     UsedMeanwhile,
@@ -43,6 +48,7 @@ impl Reason {
             Reason::PersonEmail => "person_email_unknown",
             Reason::NonePassed => "none_passed",
             Reason::OtherPerson => "other_person",
+            Reason::NotPassed(_) => "newest_not_passed",
             Reason::TooOld(_) => "too_old",
             Reason::Used => "used",
             Reason::UsedMeanwhile => "used_meanwhile",
@@ -74,8 +80,24 @@ impl Reason {
             Reason::OtherPerson => format!(
                 "No passed identity verification of {who} in the last {window} (the verification that passed on this request was of someone else): {SEND_ONE} to {who}."
             ),
+            Reason::NotPassed(status) => {
+                let (what, then) = match status {
+                    VerificationStatus::Failed => ("failed", SEND_ONE),
+                    VerificationStatus::Requested | VerificationStatus::InProgress => {
+                        ("is still open", "wait for its result, or send a new one from the Identity verification panel")
+                    }
+                    VerificationStatus::ManualReview => ("is waiting for a manual review", "wait for the reviewer's decision"),
+                    VerificationStatus::Expired => ("expired before it was completed", SEND_ONE),
+                    VerificationStatus::Cancelled => ("was cancelled", SEND_ONE),
+                    VerificationStatus::Passed => ("passed", SEND_ONE),
+                };
+                let of = if config.same_person { format!(" of {who}") } else { String::new() };
+                format!(
+                    "The newest identity verification{of} on this request {what}, and only the newest one can count: {then}."
+                )
+            }
             Reason::TooOld(at_ms) => format!(
-                "No passed identity verification of {who} in the last {window} (the last one passed at {} UTC): {SEND_ONE}.",
+                "No passed identity verification of {who} in the last {window} (the last check was completed at {} UTC): {SEND_ONE}.",
                 format_utc(*at_ms)
             ),
             Reason::Used => format!(

@@ -40,7 +40,10 @@ fn record(session: &str, email: &str, passed_at: i64) -> Value {
         "requestedBy": "avery", "requestedByName": "Avery", "requestedAtMs": passed_at - 60_000,
         "expiresAtMs": passed_at + 540_000, "status": "passed",
         "statusText": "Success", "updatedAtMs": passed_at, "identityId": "id-1",
-        "history": [], "appliedEvents": [] })
+        "history": [
+            { "status": "requested", "atMs": passed_at - 60_000, "cause": "sent" },
+            { "status": "passed", "atMs": passed_at, "cause": "SESSION_SUCCEEDED" }
+        ], "appliedEvents": [] })
 }
 
 /// Runs the gate to the records' round trip with one stored verification.
@@ -170,4 +173,142 @@ fn two_decisions_in_the_same_millisecond_keep_an_audit_entry_each() {
     ];
     assert!(passed[0].starts_with("gate:passed:"), "{passed:?}");
     assert_ne!(passed[0], passed[1]);
+}
+
+/// A verification of `email` in `status`, with its history (status, time) after the send.
+fn with_history(session: &str, email: &str, status: &str, history: &[(&str, i64)]) -> Value {
+    let mut v = record(session, email, history.last().map_or(NOW, |h| h.1));
+    v["status"] = json!(status);
+    let mut entries =
+        vec![json!({ "status": "requested", "atMs": NOW - 3_600_000, "cause": "sent" })];
+    entries.extend(
+        history
+            .iter()
+            .map(|(status, at)| json!({ "status": status, "atMs": at, "cause": "event" })),
+    );
+    v["history"] = Value::Array(entries);
+    v
+}
+
+/// Runs the gate over several stored verifications of the issue, newest first (not `once`).
+fn decide_over(records: Vec<Value>) -> (String, Option<String>) {
+    let step = start(input(json!({})));
+    let settings = Results {
+        now_ms: NOW,
+        reads: vec![found(Value::Null)],
+        ..Results::default()
+    };
+    let step = next(step.state.unwrap_or_else(|| unreachable!()), settings);
+    let issue = json!({ "id": "10001", "fields": { "project": { "key": "HELP" },
+        "reporter": { "accountId": "casey", "displayName": "Casey Customer", "emailAddress": "casey@example.test" } } });
+    let asked = Results {
+        now_ms: NOW,
+        effects: vec![answered(issue)],
+        ..Results::default()
+    };
+    let step = next(step.state.unwrap_or_else(|| unreachable!()), asked);
+    // A record gone from storage still has its session in the index.
+    let sessions: Vec<Value> = records
+        .iter()
+        .map(|r| r.get("sessionId").cloned().unwrap_or(json!("gone")))
+        .collect();
+    let index = Results {
+        now_ms: NOW,
+        reads: vec![found(json!({ "sessions": sessions }))],
+        ..Results::default()
+    };
+    let step = next(step.state.unwrap_or_else(|| unreachable!()), index);
+    let read = Results {
+        now_ms: NOW,
+        reads: records.into_iter().map(found).collect(),
+        ..Results::default()
+    };
+    let step = next(step.state.unwrap_or_else(|| unreachable!()), read);
+    // A pass claims the verification in a transaction first (its audit entry); a refusal answers.
+    let code = match step.logs.first() {
+        Some(line) => line.fields["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        None if step.writes.first().map(|w| &w.value["action"]) == Some(&json!("gatePassed")) => {
+            "passed".to_owned()
+        }
+        None => String::new(),
+    };
+    (code, step.reply.and_then(|r| r.error_message))
+}
+
+#[test]
+fn freshness_counts_from_the_completed_check_not_from_a_later_event() {
+    let casey = "casey@example.test";
+    // Passed 40 minutes ago; its identity enrolled a minute ago (a second passed entry).
+    let enrolled_late = with_history(
+        "s1",
+        casey,
+        "passed",
+        &[("passed", NOW - 40 * 60_000), ("passed", NOW - 60_000)],
+    );
+    let (code, message) = decide_over(vec![enrolled_late]);
+    assert_eq!(code, "too_old");
+    let at = crate::jira::format_utc(NOW - 40 * 60_000);
+    assert!(message.is_some_and(|m| m.contains(&format!("completed at {at} UTC"))));
+    // Captured 40 minutes ago, approved by a reviewer a minute ago.
+    let approved_late = with_history(
+        "s1",
+        casey,
+        "passed",
+        &[
+            ("manualReview", NOW - 40 * 60_000),
+            ("passed", NOW - 60_000),
+        ],
+    );
+    assert_eq!(decide_over(vec![approved_late]).0, "too_old");
+    // Captured 5 minutes ago, approved a minute ago: fresh.
+    let approved = with_history(
+        "s1",
+        casey,
+        "passed",
+        &[("manualReview", NOW - 5 * 60_000), ("passed", NOW - 60_000)],
+    );
+    assert_eq!(decide_over(vec![approved]).0, "passed");
+    // No completed check in the history (no release writes such a record): never fresh.
+    let bare = with_history("s1", casey, "passed", &[]);
+    assert_eq!(decide_over(vec![bare]).0, "too_old");
+}
+
+#[test]
+fn the_newest_verification_of_the_person_decides() {
+    let casey = "casey@example.test";
+    let pass = with_history("s1", casey, "passed", &[("passed", NOW - 5 * 60_000)]);
+    let refused = |status: &str, history: &[(&str, i64)]| {
+        decide_over(vec![
+            with_history("s2", casey, status, history),
+            pass.clone(),
+        ])
+    };
+    let (code, message) = refused("failed", &[("failed", NOW - 60_000)]);
+    assert_eq!(code, "newest_not_passed");
+    assert_eq!(
+        message.as_deref(),
+        Some("The newest identity verification of Casey Customer on this request failed, and only the newest one can count: send one from the Identity verification panel.")
+    );
+    for (status, history) in [
+        ("requested", vec![]),
+        ("inProgress", vec![("inProgress", NOW - 60_000)]),
+        ("manualReview", vec![("manualReview", NOW - 60_000)]),
+        ("expired", vec![("expired", NOW - 60_000)]),
+        ("cancelled", vec![("cancelled", NOW - 60_000)]),
+    ] {
+        assert_eq!(refused(status, &history).0, "newest_not_passed", "{status}");
+    }
+    // A newer verification of someone else does not withdraw the person's pass.
+    let other = with_history(
+        "s2",
+        "dana@example.test",
+        "failed",
+        &[("failed", NOW - 60_000)],
+    );
+    assert_eq!(decide_over(vec![other, pass.clone()]).0, "passed");
+    // Nor does a record gone from storage.
+    assert_eq!(decide_over(vec![Value::Null, pass]).0, "passed");
 }

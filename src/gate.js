@@ -19,6 +19,8 @@ export async function identityVerified(event, context) {
     accountId: String(context?.principal?.accountId ?? ''),
     configuration: event?.configuration ?? null,
     toStatus: String(event?.transition?.to?.id ?? ''),
+    // What the transition's screen changes (Jira hands it to apps with read:jira-work).
+    modifiedFields: event?.modifiedFields ?? event?.transition?.modifiedFields ?? null,
     // Names this decision in the audit trail (two attempts in the same millisecond are two).
     invocation: randomUUID(),
   };

@@ -399,7 +399,13 @@ toStatus: string,
  * This invocation's id, drawn by the executor: with the time it names the decision, so two
  * attempts in the same millisecond keep an audit entry each.
  */
-invocation: string, };
+invocation: string, 
+/**
+ * The fields the transition's screen changes, by field id (`event.modifiedFields`; null
+ * when the transition has no screen). The gate runs before they are saved, so the issue it
+ * reads still holds their old values.
+ */
+modifiedFields: unknown, };
 
 export type GateRuleAnswer = { rules: GateRules, 
 /**

@@ -227,6 +227,30 @@ test('a newer check of the person that failed withdraws an earlier pass', async 
   removeRules();
 });
 
+test('a transition whose screen changes the person is refused, whoever passed before', async () => {
+  removeRules();
+  gate();
+  host.jira.workflows.setScreen({ workflow: WORKFLOW, transition: 'Resolve', fields: ['reporter', 'resolution'], by: ACCOUNTS.alex });
+  try {
+    const key = newRequest('Password reset: the person swapped on the way');
+    const { session } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+    await host.incode.complete(session.id, 'pass');
+    // Casey passed; the screen names Drew as the person while resolving.
+    await assert.rejects(host.jira.issues.transitionAsUser(key, 'Resolve', { by: ACCOUNTS.avery, fields: { reporter: { accountId: ACCOUNTS.drew } } }), {
+      message: /^This transition changes the person on the request \(or its project\), so no identity verification can count for it/,
+    });
+    assert.equal(host.jira.issues.get(key).status, 'Open');
+    // Refused before the issue is read: the entry is named by the issue's key.
+    assert.equal(audited(`gate:refused:${key}:5:${clock()}:`)[0]?.detail.startsWith('This transition changes the person'), true);
+    // The screen's other fields change nothing: Casey's pass opens it.
+    await host.jira.issues.transitionAsUser(key, 'Resolve', { by: ACCOUNTS.avery, fields: { resolution: { name: 'Done' } } });
+    assert.equal(host.jira.issues.get(key).status, 'Resolved');
+  } finally {
+    host.jira.workflows.setScreen({ workflow: WORKFLOW, transition: 'Resolve', fields: [], by: ACCOUNTS.alex });
+    removeRules();
+  }
+});
+
 test('two refusals of the same transition in the same millisecond keep an audit entry each', async () => {
   removeRules();
   gate();

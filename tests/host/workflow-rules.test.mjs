@@ -314,3 +314,28 @@ describe('manifest checks for workflow rules', () => {
     }
   });
 });
+
+describe("a transition's screen", () => {
+  let host;
+  before(async () => {
+    host = await startFixtureHost();
+  });
+  after(() => host.stop());
+
+  it('takes only its own fields, saves the reporter with the move, and is given by a Jira admin only', async () => {
+    const offScreen = await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-2/transitions', {
+      transition: { id: '11' },
+      fields: { reporter: { accountId: ACCOUNTS.drew } },
+    });
+    assert.equal(offScreen.status, 400);
+    assert.match(offScreen.json.errors.reporter, /not on the appropriate screen/);
+    assert.throws(() => host.jira.workflows.setScreen({ workflow: WORKFLOW, transition: '11', fields: ['reporter'], by: ACCOUNTS.avery }), /Administer Jira/);
+    host.jira.workflows.setScreen({ workflow: WORKFLOW, transition: '11', fields: ['reporter'], by: ACCOUNTS.alex });
+    const moved = await rest(host, ACCOUNTS.avery, 'POST', '/rest/api/3/issue/HELP-2/transitions', {
+      transition: { id: '11' },
+      fields: { reporter: { accountId: ACCOUNTS.drew } },
+    });
+    assert.equal(moved.status, 204);
+    assert.equal(host.jira.issues.get('HELP-2').reporter, ACCOUNTS.drew);
+  });
+});

@@ -327,10 +327,11 @@ export function createJiraSite({
   }
 
   /**
-   * Moves an issue as `by` through the REST API, so conditions and the app's validators run;
-   * resolves with the issue, or rejects with Jira's messages.
+   * Moves an issue as `by` through the REST API, so conditions and the app's validators run
+   * (`fields`: what the transition's screen changes, handed to them); resolves with the issue,
+   * or rejects with Jira's messages.
    */
-  async function transitionAsUser(keyOrId, transition, { by = ACCOUNTS.alex } = {}) {
+  async function transitionAsUser(keyOrId, transition, { by = ACCOUNTS.alex, fields } = {}) {
     const issue = mustIssue(keyOrId);
     const workflow = model.workflowOf(model.projectOf(issue));
     const found = workflow.transitions.find(
@@ -340,7 +341,7 @@ export function createJiraSite({
       method: 'POST',
       path: `/rest/api/3/issue/${issue.key}/transitions`,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ transition: { id: found ? found.id : String(transition) } }),
+      body: JSON.stringify({ transition: { id: found ? found.id : String(transition) }, ...(fields ? { fields } : {}) }),
       as: { kind: 'user', accountId: by },
     });
     if (answer.status !== 204) {
@@ -407,6 +408,7 @@ export function createJiraSite({
       addRule: rules.addRule,
       updateRule: rules.updateRule,
       removeRule: rules.removeRule,
+      setScreen: rules.setScreen,
       rules: rules.rules,
       attachRunner: rules.attachRunner,
       modules: () => [...rules.modules.values()].map((m) => ({ ...m })),

@@ -213,24 +213,33 @@ function doTransition({ site, principal, params, body, now }) {
   }
   const id = body.transition?.id;
   if (id === undefined || id === null || id === '') return jiraError(400, ["Missing 'transition' identifier"]);
-  // No transition in this site's workflows has a screen, so no field may be set on the way.
+  // Only the fields of the transition's screen may be set on the way (the seeded workflows have
+  // none; `workflows.setScreen` gives one). They reach the validators as `modifiedFields`, and
+  // are saved with the move (this site saves the reporter; other fields it only accepts).
+  const transition = transitionOf(site, issue, id);
+  const screen = new Set(transition?.screen ?? []);
   const onScreen = { ...(body.fields ?? {}), ...(body.update ?? {}) };
-  const fieldErrors = Object.fromEntries(Object.keys(onScreen).map((f) => [f, `Field '${f}' cannot be set. It is not on the appropriate screen, or unknown.`]));
+  const fieldErrors = Object.fromEntries(
+    Object.keys(onScreen)
+      .filter((f) => !screen.has(f) || (body.update ?? {})[f] !== undefined)
+      .map((f) => [f, `Field '${f}' cannot be set. It is not on the appropriate screen, or unknown.`]),
+  );
   if (Object.keys(fieldErrors).length) return jiraError(400, [], fieldErrors);
+  const modifiedFields = body.fields ?? {};
   const finish = () => {
     const failed = performTransition(site, issue, id, principal, now);
     if (failed) return failed;
+    if (modifiedFields.reporter?.accountId) issue.reporter = modifiedFields.reporter.accountId;
     for (const property of body.properties ?? []) {
       if (property.key && property.value !== undefined) issue.properties[property.key] = property.value;
     }
     return noContent();
   };
-  const transition = transitionOf(site, issue, id);
   const validators = (transition?.rules?.validators ?? []).filter((r) => !r.configuration.disabled);
   if (!validators.length || !availableTransitions(site, issue, principal).includes(transition)) return finish();
   // The app's validators run before the move, each may refuse it with its message; the answer
   // is then asynchronous (see `handle` in index.mjs).
-  return site.rules.validate(site, issue, transition, principal).then((message) => (message ? jiraError(400, [message]) : finish()));
+  return site.rules.validate(site, issue, transition, principal, modifiedFields).then((message) => (message ? jiraError(400, [message]) : finish()));
 }
 
 // ---- issue properties --------------------------------------------------------------------------

@@ -93,6 +93,14 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
     return structuredClone(rule);
   }
 
+  /** Gives a transition a screen with these fields (ids), as an admin would in Jira. */
+  function setScreen({ workflow: workflowName, transition: transitionRef, fields, by }) {
+    mustAdminister(by);
+    const { workflow, transition } = transitionOf(workflowName, transitionRef);
+    transition.screen = [...fields];
+    workflow.updated = Date.now();
+  }
+
   /** Replaces a rule's configuration (the edit page's Update); returns the stored rule. */
   function updateRule({ workflow: workflowName, transition: transitionRef, id, configurationText, by }) {
     mustAdminister(by);
@@ -189,7 +197,7 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
   const defaultMessage = (module) => module?.errorMessage ?? `The transition was refused by the workflow validator "${module?.name ?? 'unknown'}".`;
 
   /** Runs the validators of `transition`; resolves with null (pass) or the message that refuses it. */
-  async function validate(site, issue, transition, principal) {
+  async function validate(site, issue, transition, principal, modifiedFields = {}) {
     for (const rule of transition.rules?.validators ?? []) {
       if (rule.configuration.disabled) continue;
       const module = moduleOf(rule);
@@ -203,9 +211,9 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
       const event = {
         issue: { key: issue.key },
         configuration: parseConfig(rule) ?? {},
-        // No transition of this site has a screen, so nothing is modified on the way; Jira
-        // attaches modifiedFields only to apps that hold read:jira-work.
-        transition: { from: { id: issue.statusId }, to: { id: transition.to }, ...(attachesModifiedFields() ? { modifiedFields: {} } : {}) },
+        // What the transition's screen changes; Jira attaches modifiedFields only to apps that
+        // hold read:jira-work.
+        transition: { from: { id: issue.statusId }, to: { id: transition.to }, ...(attachesModifiedFields() ? { modifiedFields } : {}) },
       };
       let answer;
       try {
@@ -267,6 +275,7 @@ export function createWorkflowRules({ model, modules, appId, attachesModifiedFie
     modules,
     routes: { 'GET /rest/api/3/workflow/rule/config': getRuleConfigs },
     addRule,
+    setScreen,
     updateRule,
     removeRule,
     rules(workflowName, transitionRef) {

@@ -3,9 +3,10 @@
 //! records (the `issue:{issueId}` index and the `v:{sessionId}` records) say that the newest
 //! verification (of the person on the ticket, when the rule says so) passed, with its check
 //! completed recently enough (not merely updated since), not used by another gated transition
-//! when the rule says so. Nothing people can edit (the status field, the
-//! issue property) is read. Every decision is written to the audit trail; anything the gate
-//! cannot read refuses the transition (fail closed).
+//! when the rule says so; a transition whose screen changes the person (or the project) is
+//! refused. Nothing people can edit (the status field, the issue property) is read. Every
+//! decision is written to the audit trail; anything the gate cannot read refuses the transition
+//! (fail closed).
 //!
 //! Round trips: the settings (which field names the person); the issue (its id, project and
 //! person); the person's email when Jira did not embed it, with the issue's index; the records
@@ -44,6 +45,11 @@ pub struct GateInput {
     /// This invocation's id, drawn by the executor: with the time it names the decision, so two
     /// attempts in the same millisecond keep an audit entry each.
     pub invocation: String,
+    /// The fields the transition's screen changes, by field id (`event.modifiedFields`; null
+    /// when the transition has no screen). The gate runs before they are saved, so the issue it
+    /// reads still holds their old values.
+    #[cfg_attr(test, ts(type = "unknown"))]
+    pub modified_fields: Value,
 }
 
 /// Jira's answer to a validator: `{ result: true }` or `{ result: false, errorMessage }`.
@@ -137,6 +143,12 @@ pub fn next(mut st: GateState, results: Results) -> GateStep {
             Err(_) => refuse(&st, Reason::Storage),
             Ok((settings, _)) => {
                 st.field = agent::person_field(&settings).to_owned();
+                // The person checked must be the one the request names after the transition: a
+                // screen that changes the person (or the project) is refused, never read past.
+                if st.config.same_person && changes_the_person(&st.input.modified_fields, &st.field)
+                {
+                    return refuse(&st, Reason::PersonChanging);
+                }
                 let ask = agent::issue_field(&st.input.issue_key, &format!("project,{}", st.field));
                 st.stage = Stage::Issue;
                 Step {
@@ -155,6 +167,17 @@ pub fn next(mut st: GateState, results: Results) -> GateStep {
             }
             Some(_) => refuse(&st, Reason::Storage),
         },
+    }
+}
+
+/// Whether the transition's screen changes the person field or the project (whose person field
+/// may be another). What Jira hands over that is not a map of fields cannot be read: it counts
+/// as a change.
+fn changes_the_person(modified: &Value, field: &str) -> bool {
+    match modified {
+        Value::Null => false,
+        Value::Object(fields) => fields.contains_key(field) || fields.contains_key("project"),
+        _ => true,
     }
 }
 

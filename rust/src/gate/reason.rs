@@ -21,6 +21,9 @@ pub enum Reason {
     NoPerson,
     /// The person's email cannot be read, so no verification can be matched to them.
     PersonEmail,
+    /// The transition's screen changes the person on the request (or its project): a
+    /// verification of the person it named before cannot count for the one it names after.
+    PersonChanging,
     /// No passed verification at all (of the person, when the rule says so).
     NonePassed,
     /// Passed verifications exist, but of someone else.
@@ -46,6 +49,7 @@ impl Reason {
             Reason::Jira => "jira_unavailable",
             Reason::NoPerson => "no_person",
             Reason::PersonEmail => "person_email_unknown",
+            Reason::PersonChanging => "person_changing",
             Reason::NonePassed => "none_passed",
             Reason::OtherPerson => "other_person",
             Reason::NotPassed(_) => "newest_not_passed",
@@ -74,6 +78,7 @@ impl Reason {
             Reason::PersonEmail => format!(
                 "The identity verification of {who} cannot be checked: Jira does not show the app their email address. Ask your Jira admin to check the app's access to user emails."
             ),
+            Reason::PersonChanging => "This transition changes the person on the request (or its project), so no identity verification can count for it: change the person first, verify them from the Identity verification panel, then take the transition without changing them.".to_owned(),
             Reason::NonePassed => format!(
                 "No passed identity verification of {who} in the last {window}: {SEND_ONE}."
             ),

@@ -12,6 +12,7 @@ fn input(configuration: Value) -> GateInput {
         configuration,
         to_status: "5".into(),
         invocation: "i1".into(),
+        modified_fields: Value::Null,
     }
 }
 
@@ -311,4 +312,45 @@ fn the_newest_verification_of_the_person_decides() {
     assert_eq!(decide_over(vec![other, pass.clone()]).0, "passed");
     // Nor does a record gone from storage.
     assert_eq!(decide_over(vec![Value::Null, pass]).0, "passed");
+}
+
+#[test]
+fn a_screen_that_changes_the_person_refuses_before_anything_is_read() {
+    let settings = || Results {
+        now_ms: NOW,
+        reads: vec![found(Value::Null)],
+        ..Results::default()
+    };
+    let decide = |configuration: Value, modified: Value| {
+        let mut first = input(configuration);
+        first.modified_fields = modified;
+        let step = start(first);
+        next(step.state.unwrap_or_else(|| unreachable!()), settings())
+    };
+    for modified in [
+        json!({ "reporter": { "accountId": "dana" } }),
+        json!({ "project": { "key": "IT" } }),
+        json!("unreadable"),
+    ] {
+        let step = decide(json!({}), modified.clone());
+        assert_eq!(
+            step.logs[0].fields["reason"], "person_changing",
+            "{modified}"
+        );
+        assert!(step.effects.is_empty(), "nothing asked of Jira");
+        assert_eq!(step.reply.map(|r| r.result), Some(false));
+    }
+    // Other fields on the screen, or no screen: the gate goes on to read the issue.
+    for modified in [
+        Value::Null,
+        json!({}),
+        json!({ "resolution": { "name": "Done" } }),
+    ] {
+        let step = decide(json!({}), modified);
+        assert_eq!(step.effects.len(), 1, "the issue is asked for");
+        assert!(step.reply.is_none());
+    }
+    // A rule that counts anyone's verification does not care who the person is.
+    let anyone = decide(json!({ "samePerson": false }), json!({ "reporter": {} }));
+    assert!(anyone.reply.is_none());
 }

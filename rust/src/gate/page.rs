@@ -63,7 +63,7 @@ pub fn rules() -> GateRules {
                 kind: GateFieldKind::Minutes,
                 label: "Verification passed within (minutes)",
                 help: format!(
-                    "How recently the person must have completed the check of the newest verification, which must have passed, from {WITHIN_MINUTES_MIN} to {WITHIN_MINUTES_MAX} minutes (a day). Default: {WITHIN_MINUTES_DEFAULT}."
+                    "The newest verification must have passed, its check completed at most this many minutes ago: {WITHIN_MINUTES_MIN} to {WITHIN_MINUTES_MAX} (a day). Default: {WITHIN_MINUTES_DEFAULT}."
                 ),
                 min: Some(WITHIN_MINUTES_MIN),
                 max: Some(WITHIN_MINUTES_MAX),

@@ -140,7 +140,7 @@ export function App({ env }) {
     opener.current = document.activeElement;
     let answer;
     try {
-      answer = await openPlatformModal(confirmationOf(next, state?.defaults?.linkExpiryMinutes));
+      answer = await openPlatformModal(confirmationOf(next, state?.defaults?.linkExpiryMinutes, state?.person));
     } catch {
       const error = { code: 'modal_unavailable', message: 'Could not open the confirmation. Reload the page and try again.' };
       if (next.kind === 'send') setSendError(error);

@@ -47,6 +47,12 @@ export function ConfirmPage({ env }) {
       </header>
       <div className="confirm-body">
         <p>{ask.text ?? ''}</p>
+        {typeof ask.warning === 'string' ? (
+          <p className="confirm-warning" data-testid={`${testId}-warning`}>
+            <StatusWarningIcon label="Warning" color={/** @type {any} */ ('var(--ds-icon-warning, #e56910)')} />
+            <span>{ask.warning}</span>
+          </p>
+        ) : null}
       </div>
       <footer className="confirm-footer">
         <Button ref={cancelRef} appearance="subtle" onClick={() => modalAnswer.close()} testId={`${testId}-cancel`}>

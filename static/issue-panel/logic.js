@@ -206,8 +206,22 @@ export function trapTab(event, root) {
   }
 }
 
+/**
+ * The warning before a link goes to another address than the person on the ticket's email (a
+ * caller may talk an agent into it): whoever completes it is verified, not the person, and the
+ * gate "Identity verified" will not count it. Null when they match or the person's email is not
+ * known. Emails compare ignoring case.
+ */
+export function otherPersonWarning(email, person) {
+  const theirs = String(person?.email ?? '').trim();
+  const given = String(email ?? '').trim();
+  if (theirs === '' || given === '' || theirs.toLowerCase() === given.toLowerCase()) return null;
+  const who = person?.name ? `${person.name}, the person on this ticket,` : 'The person on this ticket';
+  return `${who} has the email ${theirs}. A pass of this link verifies whoever uses ${given}, not them, and a transition gated on the person’s verification will not count it.`;
+}
+
 /** What the confirmation modal asks before an action (`extension.modal` of the modal page). */
-export function confirmationOf(dialog, linkExpiryMinutes) {
+export function confirmationOf(dialog, linkExpiryMinutes, person = null) {
   if (dialog.kind === 'cancel') {
     return {
       kind: 'cancel',
@@ -221,14 +235,17 @@ export function confirmationOf(dialog, linkExpiryMinutes) {
     };
   }
   const resend = dialog.kind === 'resend';
+  const warning = otherPersonWarning(resend ? dialog.verification?.email : dialog.payload?.email, person);
   return {
     kind: dialog.kind,
     title: resend ? 'Send a new verification link?' : 'Send verification link?',
     text: resend ? resendConfirmation(dialog.verification, linkExpiryMinutes) : sendConfirmation(dialog.payload, linkExpiryMinutes),
+    ...(warning ? { warning } : {}),
     confirmLabel: 'Send',
     cancelLabel: 'Cancel',
     appearance: 'primary',
-    focus: 'confirm',
+    // Sending to someone else is a choice to make twice: Enter alone does not send it.
+    focus: warning ? 'cancel' : 'confirm',
     testId: 'send-dialog',
   };
 }

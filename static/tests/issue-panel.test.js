@@ -7,6 +7,7 @@ import {
   mergeVerification,
   confirmationOf,
   newVerificationForm,
+  otherPersonWarning,
   resendConfirmation,
   sendConfirmation,
   sendErrorPlacement,
@@ -253,8 +254,28 @@ describe('the confirmation modal', () => {
     const send = confirmationOf({ kind: 'send', payload: { email: 'a@acme.example', delivery: 'EMAIL', phone: '', alternateEmail: '' } }, 10);
     expect(send).toMatchObject({ title: 'Send verification link?', confirmLabel: 'Send', focus: 'confirm', testId: 'send-dialog' });
     expect(send.text).toBe('Send an Incode verification link to a@acme.example by email? The link expires in 10 minutes.');
+    expect(send.warning).toBeUndefined();
     const cancel = confirmationOf({ kind: 'cancel', verification: { email: 'a@acme.example' } }, 10);
     expect(cancel).toMatchObject({ appearance: 'danger', focus: 'cancel', cancelLabel: 'Keep it', testId: 'cancel-dialog' });
+  });
+
+  it('warns before a link goes to another address than the person on the ticket’s, and keeps focus off Send', () => {
+    const casey = { name: 'Casey Customer', email: 'casey@example.test' };
+    const payload = { email: 'drew@example.test', delivery: 'EMAIL', phone: '', alternateEmail: '' };
+    const send = confirmationOf({ kind: 'send', payload }, 10, casey);
+    expect(send.warning).toBe(
+      'Casey Customer, the person on this ticket, has the email casey@example.test. A pass of this link verifies whoever uses drew@example.test, not them, and a transition gated on the person’s verification will not count it.',
+    );
+    expect(send.focus).toBe('cancel');
+    const resend = confirmationOf({ kind: 'resend', verification: { email: 'drew@example.test', delivery: 'EMAIL' } }, 10, casey);
+    expect(resend.warning).toMatch(/^Casey Customer, the person on this ticket/);
+    // The same address in another case, an unknown person or a hidden email: no warning.
+    for (const person of [{ ...casey, email: 'CASEY@Example.test' }, null, { name: 'Casey Customer', email: '' }]) {
+      const same = confirmationOf({ kind: 'send', payload: { ...payload, email: 'casey@example.test' } }, 10, person);
+      expect(same.warning).toBeUndefined();
+      expect(same.focus).toBe('confirm');
+    }
+    expect(otherPersonWarning('drew@example.test', { email: 'casey@example.test' })).toMatch(/^The person on this ticket has the email/);
   });
 
   it('keeps Tab inside the dialog', () => {

@@ -83,6 +83,37 @@ test('the confirmation is the platform modal over the whole page; the panel keep
   await page.context().close();
 });
 
+test('a link to another address than the person on the ticket’s is confirmed with a warning, Cancel focused', async () => {
+  const key = newRequest(host, 'The caller gives another address');
+  const { page, frame } = await openIssue(browser, host, key);
+  await frame.getByTestId('send-form').waitFor();
+  await frame.getByRole('textbox', { name: /^Corporate email/ }).fill('drew@example.test');
+  await frame.getByTestId('send-button').click();
+  const modal = await modalFrame(page);
+  const warning = modal.getByTestId('send-dialog-warning');
+  await warning.waitFor();
+  assert.equal(
+    await warning.innerText(),
+    'Casey Customer, the person on this ticket, has the email casey@example.test. A pass of this link verifies whoever uses drew@example.test, not them, and a transition gated on the person’s verification will not count it.',
+  );
+  await modal.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'send-dialog-cancel');
+  assert.equal(await modal.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'the warning fits the dialog');
+  await page.waitForTimeout(300);
+  await shoot(page, 'shell--send-dialog-other-person--light');
+  // Enter on the focused Cancel sends nothing.
+  await page.keyboard.press('Enter');
+  await modalClosed(page);
+  assert.equal(host.incode.outbox.filter((m) => m.to === 'drew@example.test').length, 0);
+  // The person's own address, in another case: no warning.
+  await frame.getByRole('textbox', { name: /^Corporate email/ }).fill('Casey@Example.test');
+  await frame.getByTestId('send-button').click();
+  await (await modalFrame(page)).getByTestId('send-dialog').waitFor();
+  assert.equal(await (await modalFrame(page)).getByTestId('send-dialog-warning').count(), 0);
+  await page.keyboard.press('Escape');
+  await modalClosed(page);
+  await page.context().close();
+});
+
 test('an agent outside the agent groups sees the verification and its history, read-only', async () => {
   const key = newRequest(host, 'Outside the agent groups');
   const { page, frame } = await openIssue(browser, host, key);

@@ -780,6 +780,11 @@ fn verify_token(secret: &str, client_id: &str, token: &str, now_ms: i64) -> Toke
 pub struct TokenAnswer {
     pub status: u16,
     pub body: String,
+    /// Why issuance is off, for the log only: the caller, not yet authenticated, is told no
+    /// more than that its client authentication failed.
+    #[serde(skip)]
+    #[cfg_attr(test, ts(skip))]
+    pub off: &'static str,
 }
 
 fn token_error(status: u16, error: &str, description: &str) -> TokenAnswer {
@@ -794,6 +799,16 @@ fn token_error(status: u16, error: &str, description: &str) -> TokenAnswer {
             error,
             error_description: description,
         }),
+        off: "",
+    }
+}
+
+/// Issuance is off (`reason`, logged): answered as a failed client authentication, so the
+/// configuration is told to no one who has not authenticated.
+fn token_off(reason: &'static str) -> TokenAnswer {
+    TokenAnswer {
+        off: reason,
+        ..token_error(401, "invalid_client", "Client authentication failed.")
     }
 }
 
@@ -818,27 +833,13 @@ pub fn issue_webhook_token(
         token_ttl_seconds,
     } = auth
     else {
-        return token_error(
-            400,
-            "unsupported",
-            "Token issuance is off: the webhook authentication mode is not OAuth.",
-        );
+        return token_off("not_oauth");
     };
     if secret.is_empty() || client_id.trim().is_empty() {
-        return token_error(
-            400,
-            "unsupported",
-            "Token issuance is off: the OAuth client id or secret is not configured.",
-        );
+        return token_off("not_configured");
     }
-
     if !is_strong_secret(secret) {
-        return token_error(
-            400,
-            "unsupported",
-            "Token issuance is off: the stored webhook secret is too weak. Set a new one on the \
-             app's settings page.",
-        );
+        return token_off("weak_secret");
     }
 
     let params = match parse_token_params(body) {
@@ -929,6 +930,7 @@ pub fn issue_webhook_token(
             token_type: "Bearer",
             expires_in: ttl,
         }),
+        off: "",
     }
 }
 
@@ -2249,14 +2251,19 @@ mod tests {
             )),
             (401, "invalid_client".into())
         );
-        assert_eq!(
-            error(issue_webhook_token(&auth, "", "", &form_ok, 0)),
-            (400, "unsupported".into())
-        );
+        // Issuance off: told as a failed client authentication, the reason kept for the log.
+        let unset = issue_webhook_token(&auth, "", "", &form_ok, 0);
+        assert_eq!(unset.off, "not_configured");
+        assert_eq!(error(unset), (401, "invalid_client".into()));
         let hmac = hmac_auth(SignatureEncoding::Hex, "");
+        let not_oauth = issue_webhook_token(&hmac, SECRET, "", &form_ok, 0);
+        assert_eq!(not_oauth.off, "not_oauth");
+        assert_eq!(error(not_oauth), (401, "invalid_client".into()));
+        let weak = issue_webhook_token(&auth, "short", "", &form_ok, 0);
+        assert_eq!(weak.off, "weak_secret");
         assert_eq!(
-            error(issue_webhook_token(&hmac, SECRET, "", &form_ok, 0)),
-            (400, "unsupported".into())
+            weak.body,
+            r#"{"error":"invalid_client","error_description":"Client authentication failed."}"#
         );
         // Form encoding of the credentials inside Basic (RFC 6749 section 2.3.1).
         let encoded =

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from '../../dev/host/incode/webhooks.mjs';
-import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, configure, fails, ok, panel, sendLink, startApp } from './helpers.mjs';
+import { ACCOUNTS, WEBHOOK_SECRET, admin, appComments, captureConsole, configure, fails, ok, panel, sendLink, startApp } from './helpers.mjs';
 
 let host;
 
@@ -263,6 +263,36 @@ test('the webtriggers take POST only and cap the body', async () => {
 });
 
 // Last: it locks authentication for this host's installation.
+test('the token endpoint tells no one unauthenticated how it is configured, and counts no guess while it is off', async () => {
+  // This host's settings authenticate webhooks by HMAC: token issuance is off.
+  const logs = captureConsole();
+  const writesBefore = host.kvs.writes;
+  const answers = [];
+  try {
+    for (let i = 0; i < 40; i += 1) {
+      const basic = `Basic ${Buffer.from(`incode-webhooks:${WEBHOOK_SECRET}`).toString('base64')}`;
+      answers.push(
+        await post('grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, { trigger: TOKEN }),
+      );
+    }
+  } finally {
+    logs.restore();
+  }
+  for (const answer of answers) {
+    assert.equal(answer.status, 401);
+    assert.deepEqual(answer.json, { error: 'invalid_client', error_description: 'Client authentication failed.' });
+  }
+  assert.equal(host.kvs.writes, writesBefore, 'no throttle marker: nothing was guessed');
+  // The reason is in the function's log, for the admin.
+  assert.ok(
+    logs.lines.some((line) => /token\.answered/.test(line) && /not_oauth/.test(line)),
+    logs.lines.filter((line) => /token/.test(line)).join('\n'),
+  );
+  // The webhook is not locked out by them.
+  const text = JSON.stringify({ eventType: 'SESSION_STARTED', interviewId: 'no-such-session' });
+  assert.notEqual((await post(text, { 'x-incode-signature': sign(WEBHOOK_SECRET, text, 'hex') })).status, 429);
+});
+
 test('wrong secrets are throttled per installation, on the webhook and the token endpoint, without a write per guess', async () => {
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookAuth: { mode: 'oauth', clientId: 'incode-webhooks', tokenTtlSeconds: 3600 } }));
   const writesBefore = host.kvs.writes;

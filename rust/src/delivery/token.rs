@@ -147,8 +147,9 @@ pub fn next(state: TokenState, results: Results) -> Planned {
         now_ms,
     );
     let mut puts = Vec::new();
-    // A wrong client id or secret (invalid_client) counts toward the throttle.
-    if answer.status == 401 {
+    // A wrong client id or secret (invalid_client) counts toward the throttle; issuance being
+    // off does not (no guess was checked, and the webhook shares the throttle).
+    if answer.status == 401 && answer.off.is_empty() {
         let noted = throttle::note_failure(&memory.failures, now_ms);
         memory.failures = noted.failures;
         puts.extend(
@@ -171,10 +172,13 @@ pub fn next(state: TokenState, results: Results) -> Planned {
     };
     Step {
         puts,
-        logs: vec![line(
-            "token.answered",
-            vec![("status", answer.status.into())],
-        )],
+        logs: vec![line("token.answered", {
+            let mut fields = vec![("status", answer.status.into())];
+            if !answer.off.is_empty() {
+                fields.push(("reason", answer.off.into()));
+            }
+            fields
+        })],
         ..ended(memory, response)
     }
 }

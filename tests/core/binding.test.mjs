@@ -40,7 +40,9 @@ test("a plan's state stays in the module: the executor holds a handle, good for 
   const results = { nowMs: 1_010, reads: [{ value: null }, { value: null }, { value: null }], swaps: [], effects: [] };
   const last = core.tokenNext(step.state, results);
   assert.equal(last.state, undefined);
-  assert.equal(last.reply.statusCode, 400, 'no OAuth settings: token issuance is off (the memory stays in the module)');
+  // No OAuth settings: token issuance is off, told as a failed client authentication.
+  assert.equal(last.reply.statusCode, 401, 'the memory stays in the module');
+  assert.equal(JSON.parse(last.reply.body).error, 'invalid_client');
   assert.throws(
     () => core.tokenNext(step.state, results),
     (error) => error.code === 'bad_input',

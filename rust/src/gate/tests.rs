@@ -52,8 +52,8 @@ fn to_records(configuration: Value, stored: Value, used: Option<Value>) -> GateS
     to_records_of(input(configuration), stored, used)
 }
 
-/// The same, for a given input (another invocation, say).
-fn to_records_of(first: GateInput, stored: Value, used: Option<Value>) -> GateStep {
+/// Runs the gate to the index's read: default settings, HELP-1 reported by Casey.
+fn to_index(first: GateInput) -> GateStep {
     let step = start(first);
     let results = Results {
         now_ms: NOW,
@@ -68,7 +68,12 @@ fn to_records_of(first: GateInput, stored: Value, used: Option<Value>) -> GateSt
         effects: vec![answered(issue)],
         ..Results::default()
     };
-    let step = next(step.state.unwrap_or_else(|| unreachable!()), results);
+    next(step.state.unwrap_or_else(|| unreachable!()), results)
+}
+
+/// The same, for a given input (another invocation, say).
+fn to_records_of(first: GateInput, stored: Value, used: Option<Value>) -> GateStep {
+    let step = to_index(first);
     let results = Results {
         now_ms: NOW,
         reads: vec![found(json!({ "current": "s1", "sessions": ["s1"] }))],
@@ -193,21 +198,7 @@ fn with_history(session: &str, email: &str, status: &str, history: &[(&str, i64)
 
 /// Runs the gate over several stored verifications of the issue, newest first (not `once`).
 fn decide_over(records: Vec<Value>) -> (String, Option<String>) {
-    let step = start(input(json!({})));
-    let settings = Results {
-        now_ms: NOW,
-        reads: vec![found(Value::Null)],
-        ..Results::default()
-    };
-    let step = next(step.state.unwrap_or_else(|| unreachable!()), settings);
-    let issue = json!({ "id": "10001", "fields": { "project": { "key": "HELP" },
-        "reporter": { "accountId": "casey", "displayName": "Casey Customer", "emailAddress": "casey@example.test" } } });
-    let asked = Results {
-        now_ms: NOW,
-        effects: vec![answered(issue)],
-        ..Results::default()
-    };
-    let step = next(step.state.unwrap_or_else(|| unreachable!()), asked);
+    let step = to_index(input(json!({})));
     // A record gone from storage still has its session in the index.
     let sessions: Vec<Value> = records
         .iter()

@@ -149,14 +149,7 @@ pub fn settings_write(
             }
         }
     }
-    Ok(Write {
-        key: SETTINGS_KEY.to_owned(),
-        value,
-        ttl: None,
-        secret: false,
-        entity: None,
-        only_if: None,
-    })
+    Ok(crate::actions::write(SETTINGS_KEY, value, None))
 }
 
 /// The settings' revision alone, written beside the record (`stored::SettingsRevision`).
@@ -165,14 +158,8 @@ pub fn revision_write(revision: u64) -> Result<Write, Refusal> {
         schema_version: SCHEMA_VERSION,
         revision,
     };
-    Ok(Write {
-        key: SETTINGS_REVISION_KEY.to_owned(),
-        value: serde_json::to_value(&stored).map_err(|_| internal())?,
-        ttl: None,
-        secret: false,
-        entity: None,
-        only_if: None,
-    })
+    let value = serde_json::to_value(&stored).map_err(|_| internal())?;
+    Ok(crate::actions::write(SETTINGS_REVISION_KEY, value, None))
 }
 
 pub fn secrets_write(secrets: &Secrets) -> Result<Write, Refusal> {

@@ -847,7 +847,11 @@ resend: boolean, };
 /**
  * The send's answer.
  */
-export type Sent = { verification: VerificationView, };
+export type Sent = { verification: VerificationView, 
+/**
+ * What the agent must know of the link this one replaced, when it could not be cancelled.
+ */
+notice?: string, };
 
 /**
  * The admin settings without secrets. A missing field takes its default (a stored value from a

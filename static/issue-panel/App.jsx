@@ -32,6 +32,8 @@ export function App({ env }) {
   const [formErrors, setFormErrors] = useState(/** @type {Record<string, any[]>} */ ({}));
   const [sendError, setSendError] = useState(/** @type {ResolverError | null} */ (null));
   const [actionError, setActionError] = useState(/** @type {ResolverError | null} */ (null));
+  // What the last send or resend said beside its link (the earlier link left open), until the next action.
+  const [sendNotice, setSendNotice] = useState(/** @type {string | null} */ (null));
   const [showForm, setShowForm] = useState(false);
   // The spinner's words while an action runs, or false.
   const [busy, setBusy] = useState(/** @type {string | false} */ (false));
@@ -161,6 +163,7 @@ export function App({ env }) {
     else if (action.kind === 'resend') answer = await call('panel.resend', { verificationId: action.verification.id });
     else answer = await call('panel.cancel', { verificationId: action.verification.id });
     setBusy(false);
+    setSendNotice(answer.ok && typeof answer.data?.notice === 'string' ? answer.data.notice : null);
     if (answer.ok && answer.data?.verification) {
       focusSoon('status');
       setSendError(null);
@@ -250,6 +253,14 @@ export function App({ env }) {
         <p className="muted small" role="status">
           Could not refresh just now; showing the last known state. The panel keeps trying.
         </p>
+      ) : null}
+
+      {sendNotice ? (
+        <div data-testid="send-notice">
+          <SectionMessage appearance="warning" title="The earlier link is still open">
+            <p>{sendNotice}</p>
+          </SectionMessage>
+        </div>
       ) : null}
 
       {current ? (

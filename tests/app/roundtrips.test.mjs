@@ -460,6 +460,43 @@ test('a read made beside the swap is checked against the release marker, and rea
   assert.equal(appComments(host, third.key).length, 0);
 });
 
+test('a resend while a webhook holds the open link past the wait leaves that link open, and tells the agent', async () => {
+  // Blake sends: this file's other sends use up Avery's hourly limit.
+  const key = newRequest('Held past the wait');
+  const { verification, session } = await sendLink(host, ACCOUNTS.blake, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  assert.equal(lockOf(host, session.id), undefined, "no event has taken the new link's lock yet");
+  // A webhook of the open link holds its lock for longer than a send waits (4 s).
+  const live = { owner: 'a-webhook', untilMs: Date.now() + 60_000, eventKey: 'started', rev: null, careful: false, inflight: [] };
+  setLock(host, session.id, live);
+  const asked = Date.now();
+  const resent = ok(await panel(host, ACCOUNTS.blake, key, 'panel.resend', { verificationId: verification.id }));
+  assert.ok(Date.now() - asked >= 3_500, `the send waited about 4 s for the lock (${Date.now() - asked} ms)`);
+  assert.notEqual(resent.verification.sessionId, session.id, 'the new link was sent');
+  assert.match(
+    resent.notice,
+    /^The link sent before this one could not be cancelled: Incode was reporting on it at that moment\. It stays open until \d{1,2}:\d{2} UTC, and a result from it is still recorded on this ticket\.$/,
+  );
+  assert.deepEqual([lockOf(host, session.id).owner, lockOf(host, session.id).untilMs], [live.owner, live.untilMs], "the webhook's lease was put back");
+  const state = ok(await panel(host, ACCOUNTS.blake, key, 'panel.getState'));
+  assert.equal(state.current.sessionId, resent.verification.sessionId);
+  assert.deepEqual(
+    state.history.map((v) => [v.id, v.status]),
+    [[verification.id, 'requested']],
+    'the earlier link is still open, as the notice says',
+  );
+
+  // Once the webhook is done, a result of the earlier link is recorded on the ticket, as the notice says.
+  host.kvs.handle('/api/v1/entity/delete', JSON.stringify({ entityName: 'lock', key: `lock:${session.id}` }));
+  await host.incode.complete(session.id, 'pass');
+  assert.equal(host.kvs.get(`v:${session.id}`).status, 'passed');
+  assert.equal(appComments(host, key).length, 1);
+
+  // A resend that cancels the link it replaces says nothing more.
+  const again = ok(await panel(host, ACCOUNTS.blake, key, 'panel.resend', { verificationId: resent.verification.id }));
+  assert.equal(again.notice, undefined);
+  assert.equal(host.kvs.get(`v:${resent.verification.sessionId}`).status, 'cancelled');
+});
+
 test('no fault was left unused, and Jira saw only valid requests', () => {
   assert.deepEqual(host.faults.pending(), []);
   assert.deepEqual(host.jira.violations, []);

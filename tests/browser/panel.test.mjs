@@ -172,6 +172,39 @@ test('replaced links say so, an ended link offers one way to verify again', asyn
   await page.context().close();
 });
 
+test('a resend that could not cancel the earlier link, held by an Incode event, says so above the new link', async () => {
+  const key = newRequest(host, 'Resent while Incode reports');
+  const { page, frame } = await openIssue(browser, host, key);
+  await sendFromPanel(frame, { delivery: 'EMAIL' });
+  await waitForStatus(frame, 'requested');
+  const earlier = latestSession(host, key);
+  // A webhook of the earlier link holds its lock for longer than a send waits (4 s).
+  host.kvs.seedEntity('lock', [
+    [`lock:${earlier.id}`, { owner: 'a-webhook', untilMs: Date.now() + 60_000, eventKey: 'started', careful: false, inflight: [] }],
+  ]);
+  await frame.getByTestId('resend-button').click();
+  await confirm(page, 'send-dialog');
+  const notice = frame.getByTestId('send-notice');
+  await notice.waitFor({ timeout: 15_000 });
+  assert.match(
+    await notice.innerText(),
+    /^The earlier link is still open\s+The link sent before this one could not be cancelled: Incode was reporting on it at that moment\. It stays open until \d{1,2}:\d{2} UTC, and a result from it is still recorded on this ticket\.$/,
+  );
+  await waitForStatus(frame, 'requested');
+  assert.notEqual(latestSession(host, key).id, earlier.id, 'the new link is the current one');
+  const row = frame.getByTestId('verification-history').locator('tbody tr').first();
+  assert.doesNotMatch(await row.innerText(), /Replaced by a new link/, 'the earlier link is not shown as replaced');
+  await settled(page, frame);
+  await shoot(page, 'shell--send-notice--light');
+
+  // The next action clears it.
+  await frame.getByTestId('cancel-button').click();
+  await confirm(page, 'cancel-dialog');
+  await waitForStatus(frame, 'cancelled');
+  assert.equal(await frame.getByTestId('send-notice').count(), 0);
+  await page.context().close();
+});
+
 test('one name per state in the panel and the issue view, times in the viewer’s zone; a reviewer’s rejection is said', async () => {
   const key = newRequest(host, 'Pending a reviewer');
   const { page, frame } = await openIssue(browser, host, key);

@@ -229,6 +229,7 @@ pub fn next(mut st: CancelState, results: Results) -> CancelStep {
                 effects: std::mem::take(&mut st.effects),
                 ..Step::reply(Answer::data(super::send::Sent {
                     verification: std::mem::take(&mut st.view),
+                    notice: None,
                 }))
             }
         }

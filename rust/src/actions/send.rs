@@ -60,6 +60,10 @@ pub struct SendInput {
 pub struct Sent {
     #[cfg_attr(test, ts(type = "VerificationView"))]
     pub verification: Value,
+    /// What the agent must know of the link this one replaced, when it could not be cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub notice: Option<String>,
 }
 
 pub type SendStep = Step<SendState, Answer<Sent>>;
@@ -236,8 +240,11 @@ pub enum Previous {
         taken: Taken,
         record: Value,
     },
-    /// A webhook held it past the wait: it finishes on its own.
-    GaveUp,
+    /// A webhook held it past the wait: it finishes on its own, and the agent is told.
+    GaveUp {
+        /// When that link expires, if its record said.
+        expires_at_ms: Option<i64>,
+    },
 }
 
 /// The send's state between round trips (it stays in the function: never in an answer).
@@ -944,7 +951,7 @@ fn start_step(
             step.reads.push(read(keys::record(&previous_id)));
             st.asked.read = true;
         }
-        Previous::None | Previous::Held { .. } | Previous::GaveUp => {}
+        Previous::None | Previous::Held { .. } | Previous::GaveUp { .. } => {}
     }
     if !st.asked.incode && !st.asked.wait && !st.asked.swap && !st.asked.read {
         return write_step(st, step.puts);
@@ -995,7 +1002,9 @@ fn started(mut st: SendState, results: &Results) -> SendStep {
                 if taken.found == LockFound::Busy {
                     puts.extend(lock::put_back(&taken).map(stamp_lock));
                     st.previous = if now + i64::from(LOCK_SPIN_MS) > st.previous_deadline_ms {
-                        Previous::GaveUp
+                        Previous::GaveUp {
+                            expires_at_ms: r.value.get("expiresAtMs").and_then(Value::as_i64),
+                        }
                     } else {
                         Previous::Waiting
                     };
@@ -1287,7 +1296,7 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
 }
 
 fn sent(mut st: SendState) -> SendStep {
-    let logs = vec![log(
+    let mut logs = vec![log(
         "send.sent",
         &[
             ("sessionId", Value::from(st.session_id.clone())),
@@ -1295,12 +1304,38 @@ fn sent(mut st: SendState) -> SendStep {
             ("verificationId", Value::from(st.new_id.clone())),
         ],
     )];
+    let notice = match st.previous {
+        Previous::GaveUp { expires_at_ms } => {
+            logs.push(log(
+                "send.previous_open",
+                &[
+                    ("sessionId", Value::from(st.previous_id.clone())),
+                    ("issueKey", Value::from(st.issue.key.clone())),
+                ],
+            ));
+            Some(previous_open(expires_at_ms))
+        }
+        _ => None,
+    };
     Step {
         logs,
         ..Step::reply(Answer::data(Sent {
             verification: std::mem::take(&mut st.view),
+            notice,
         }))
     }
+}
+
+/// The agent's notice when the link a new one replaces could not be cancelled: an Incode event
+/// was being recorded on it for longer than the send waits.
+fn previous_open(expires_at_ms: Option<i64>) -> String {
+    let until = expires_at_ms.map_or_else(
+        || "until it expires".to_owned(),
+        |ms| format!("until {} UTC", utc_clock(ms)),
+    );
+    format!(
+        "The link sent before this one could not be cancelled: Incode was reporting on it at that moment. It stays open {until}, and a result from it is still recorded on this ticket."
+    )
 }
 
 /// The new record read back after a failed transaction: there, it landed; absent, nothing did

@@ -103,6 +103,30 @@ test('a link that ended before its expiry leaves nothing to do: its entry is rem
   assert.equal(expiredEntries(host, verification.sessionId).length, 0);
 });
 
+test('a save of the expiry that failed is made by a later run: the lock it left without a rev is kept and the record read again', async () => {
+  const key = host.jira.issues.add({ project: 'HELP', summary: 'Password reset: the expiry save failed', reporter: ACCOUNTS.casey });
+  const { verification } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  const sid = verification.sessionId;
+  clock.advance(11 * 60_000);
+  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/transaction' && r.body.includes(`"expired:${sid}"`), status: 500, times: 1 });
+  const failed = await sweep(host);
+  assert.equal(failed.expired, 0, JSON.stringify(failed));
+  assert.equal(host.kvs.get(`v:${sid}`).status, 'requested', 'not saved');
+  assert.equal(host.kvs.getEntity('lock', `lock:${sid}`).rev, undefined, 'the lock was given back without a rev');
+  assert.ok(host.kvs.getEntity('open-verification', sid), 'the entry stays for the next run');
+
+  clock.advance(60 * 60_000);
+  const next = await sweep(host);
+  assert.equal(next.expired, 1, JSON.stringify(next));
+  assert.equal(host.kvs.get(`v:${sid}`).status, 'expired');
+  const expiry = new Date(verification.expiresAtMs).toISOString().replace('T', ' ').slice(0, 19);
+  assert.equal(field(host, key).value, `Expired - ${expiry} UTC`, 'the field says so');
+  assert.equal(expiredEntries(host, sid).length, 1, 'audited once');
+  assert.equal(host.kvs.getEntity('open-verification', sid), undefined, 'the entry goes with the expiry');
+  assert.equal(host.kvs.getEntity('lock', `lock:${sid}`).rev, host.kvs.get(`v:${sid}`).rev, 'released at the rev saved');
+  assert.deepEqual(host.faults.pending(), []);
+});
+
 /** A fixture store as a host's data directory (`fixtureStore`), removed after the tests. */
 function copyStore(dir) {
   const { dataDir } = fixtureStore(dir);

@@ -1,9 +1,11 @@
 //! Links past their expiry, saved as expired when an agent opens the panel (no webhook tells the
 //! app; the portal only stops showing them as pending, `portal.rs`). Each is saved under its session lock, checked again on the copy read
 //! beside the lock (a webhook may just have finished it). One attempt, no waiting: a record whose
-//! lock is held is shown expired and saved another time.
+//! lock is held is shown expired and saved another time. A lock whose last holder left no `rev`
+//! (a failed save, a lease run out) is kept and its record read once more under it.
 
 use crate::audit::{Action, Entry};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{consistent, record_with, release_at, rev_of, take_lock, verification_of};
@@ -46,14 +48,91 @@ pub fn attempt(session_ids: &[String], owner: &str, now_ms: i64) -> (Vec<Write>,
 }
 
 /// What the attempt decided: the records to save with their locks' releases (one
-/// transaction), the put-backs and releases of locks not used, each record as shown now, and
-/// the locks the transaction releases (released again if it fails).
-#[derive(Debug, Default, PartialEq)]
+/// transaction), the put-backs and releases of locks not used, each record as shown now, the
+/// locks the transaction releases (released again if it fails), and the locks kept to read their
+/// records again.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Settled {
     pub writes: Vec<Write>,
     pub puts: Vec<Write>,
     pub records: Vec<Value>,
     pub held: Vec<Taken>,
+    pub reread: Vec<Reread>,
+}
+
+/// A lock the attempt took whose record, read beside the swap, cannot be trusted: its last holder
+/// left no `rev` (a failed save) or its lease ran out, so a save may have landed after that read.
+/// Kept, and the record read again under it; `index` is the record's place in `records`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Reread {
+    pub index: usize,
+    pub taken: Taken,
+}
+
+impl Settled {
+    /// The records to read again under the kept locks, in `reread`'s order.
+    pub fn reread_reads(&self) -> Vec<Read> {
+        self.reread
+            .iter()
+            .map(|r| super::read(super::keys::record(r.taken.key.trim_start_matches("lock:"))))
+            .collect()
+    }
+
+    /// The records read again under the kept locks (`reads`, in `reread`'s order), settled as a
+    /// consistent read beside the swap is. A read that fails gives its lock back unknown.
+    pub fn settle_reread(mut self, reads: &[Found], owner: &str, now_ms: i64) -> Settled {
+        for (reread, fresh) in std::mem::take(&mut self.reread)
+            .into_iter()
+            .zip(reads.iter().map(Some).chain(std::iter::repeat(None)))
+        {
+            match fresh.filter(|f| f.failed.is_none() && f.value.is_object()) {
+                Some(fresh) => {
+                    let shown = self.decide(reread.taken, &fresh.value, owner, now_ms);
+                    if let Some(slot) = self.records.get_mut(reread.index) {
+                        *slot = shown;
+                    }
+                }
+                None => self.puts.push(release_at(&reread.taken, None)),
+            }
+        }
+        self
+    }
+
+    /// A record read while its lock is held: saved expired when due (the record, the lock's
+    /// release at the new `rev`, the audit entry), else its lock given back at its `rev`.
+    /// Answers the record as shown now.
+    fn decide(&mut self, taken: Taken, record: &Value, owner: &str, now_ms: i64) -> Value {
+        let id = record
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        match verification_of(record).and_then(|v| expire_if_due(&v, now_ms)) {
+            Some(next) => {
+                let rev = rev_of(record) + 1;
+                let saved = record_with(record, &next, rev, Some(owner));
+                self.writes.push(super::write(
+                    super::keys::record(id),
+                    saved.clone(),
+                    Some(super::RECORD_TTL),
+                ));
+                self.writes.push(release_at(&taken, Some(rev)));
+                // Whoever noticed the expiry (a panel, the portal, a webhook), it is the link's.
+                self.writes.push(
+                    Entry::of_record(Action::Expired, &saved, now_ms)
+                        .because("link expired")
+                        .write(format!("expired:{id}")),
+                );
+                self.held.push(taken);
+                saved
+            }
+            None => {
+                self.puts.push(release_at(&taken, Some(rev_of(record))));
+                record.clone()
+            }
+        }
+    }
 }
 
 /// Settles the attempt on `due` (the records first read), from its swaps and reads in order.
@@ -84,38 +163,19 @@ pub fn settle(
             out.records.push(shown(first, now_ms));
             continue;
         }
-        let usable = fresh.failed.is_none()
-            && fresh.value.is_object()
-            && consistent(&taken, rev_of(&fresh.value));
-        if !usable {
+        let readable = fresh.failed.is_none() && fresh.value.is_object();
+        if readable && consistent(&taken, rev_of(&fresh.value)) {
+            let shown = out.decide(taken, &fresh.value, owner, now_ms);
+            out.records.push(shown);
+        } else if readable {
+            out.reread.push(Reread {
+                index: out.records.len(),
+                taken,
+            });
+            out.records.push(shown(first, now_ms));
+        } else {
             out.puts.push(release_at(&taken, None));
             out.records.push(shown(first, now_ms));
-            continue;
-        }
-        let record = &fresh.value;
-        match verification_of(record).and_then(|v| expire_if_due(&v, now_ms)) {
-            Some(next) => {
-                let rev = rev_of(record) + 1;
-                let saved = record_with(record, &next, rev, Some(owner));
-                out.writes.push(super::write(
-                    super::keys::record(id),
-                    saved.clone(),
-                    Some(super::RECORD_TTL),
-                ));
-                out.writes.push(release_at(&taken, Some(rev)));
-                // Whoever noticed the expiry (a panel, the portal, a webhook), it is the link's.
-                out.writes.push(
-                    Entry::of_record(Action::Expired, &saved, now_ms)
-                        .because("link expired")
-                        .write(format!("expired:{id}")),
-                );
-                out.held.push(taken);
-                out.records.push(saved);
-            }
-            None => {
-                out.puts.push(release_at(&taken, Some(rev_of(record))));
-                out.records.push(record.clone());
-            }
         }
     }
     out
@@ -235,5 +295,77 @@ mod tests {
         assert!(done.writes.is_empty());
         assert_eq!(done.records[0]["status"], json!("passed"));
         assert_eq!(done.puts[0].value["rev"], json!(3));
+    }
+
+    #[test]
+    fn a_lock_left_without_a_rev_is_kept_and_its_record_read_again_under_it() {
+        let first = record("requested", 2);
+        // A failed save gave the lock back without a `rev`: the read beside the swap may be older
+        // than a save that landed after all.
+        let unknown = json!({ "owner": "", "by": "webhook", "untilMs": 0 });
+        let settled = settle(
+            std::slice::from_ref(&first),
+            &[found(unknown)],
+            &[found(first.clone())],
+            "me",
+            NOW,
+        );
+        assert!(
+            settled.writes.is_empty() && settled.puts.is_empty(),
+            "the lock is kept"
+        );
+        assert_eq!(settled.reread.len(), 1);
+        assert_eq!(
+            settled.records[0]["status"],
+            json!("expired"),
+            "shown expired meanwhile"
+        );
+        let reads = settled.reread_reads();
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].key, "v:s1");
+
+        // Still due when read under the lock: saved, as a consistent read is.
+        let saved = settled
+            .clone()
+            .settle_reread(&[found(record("requested", 4))], "me", NOW);
+        assert_eq!(saved.writes.len(), 3);
+        assert_eq!(saved.writes[0].value["rev"], json!(5));
+        assert_eq!(
+            saved.writes[1].value["rev"],
+            json!(5),
+            "released at the new rev"
+        );
+        assert_eq!(saved.held.len(), 1);
+        assert_eq!(saved.records[0]["status"], json!("expired"));
+
+        // A webhook had finished it: nothing saved, the lock given back at the record's rev.
+        let finished = settled
+            .clone()
+            .settle_reread(&[found(record("passed", 4))], "me", NOW);
+        assert!(finished.writes.is_empty());
+        assert_eq!(finished.puts[0].value["rev"], json!(4));
+        assert_eq!(finished.records[0]["status"], json!("passed"));
+
+        // The read fails: the lock is given back unknown, for the next attempt to read again.
+        let failed = settled.settle_reread(
+            &[Found {
+                value: Value::Null,
+                failed: Some("KVS_ERROR".into()),
+            }],
+            "me",
+            NOW,
+        );
+        assert!(failed.writes.is_empty());
+        assert_eq!(failed.puts.len(), 1);
+        assert!(failed.puts[0].value.get("rev").is_none_or(Value::is_null));
+    }
+
+    #[test]
+    fn a_lease_that_ran_out_is_kept_too() {
+        let first = record("requested", 2);
+        let dead = json!({ "owner": "crashed", "untilMs": NOW - 1 });
+        let settled = settle(&[first.clone()], &[found(dead)], &[found(first)], "me", NOW);
+        assert_eq!(settled.reread.len(), 1);
+        assert!(settled.puts.is_empty());
     }
 }

@@ -79,6 +79,8 @@ pub enum Phase {
     Groups,
     Records,
     Expire,
+    /// Records read again under locks the attempt kept (`expiry::Reread`).
+    Reread,
     Saved,
 }
 
@@ -102,6 +104,8 @@ pub struct OpenState {
     pub realtime: Option<RealtimeGrant>,
     pub records: Vec<Value>,
     pub due: Vec<Value>,
+    /// The attempt's settlement while records are read again under its kept locks.
+    pub settled: Option<expiry::Settled>,
     pub held: Vec<Taken>,
     pub person_failure: Option<String>,
 }
@@ -243,27 +247,33 @@ pub fn next(mut st: OpenState, results: Results) -> OpenStep {
                 }
             }
             let due = std::mem::take(&mut st.due);
-            let settled = expiry::settle(
+            let mut settled = expiry::settle(
                 &due,
                 &results.swaps,
                 &results.reads,
                 &st.owner,
                 results.now_ms,
             );
-            st.records.extend(settled.records);
-            if settled.writes.is_empty() {
-                return Step {
-                    puts: settled.puts,
-                    ..answer(st, Vec::new())
-                };
+            if settled.reread.is_empty() {
+                return save_expired(st, settled);
             }
-            st.held = settled.held;
-            st.phase = Phase::Saved;
+            let reads = settled.reread_reads();
+            let puts = std::mem::take(&mut settled.puts);
+            st.settled = Some(settled);
+            st.phase = Phase::Reread;
             Step {
-                writes: settled.writes,
-                puts: settled.puts,
+                reads,
+                puts,
                 ..Step::then(st)
             }
+        }
+        Phase::Reread => {
+            let settled = st.settled.take().unwrap_or_default().settle_reread(
+                &results.reads,
+                &st.owner,
+                results.now_ms,
+            );
+            save_expired(st, settled)
         }
         Phase::Saved => {
             // Not saved: shown expired all the same, saved another time.
@@ -277,6 +287,24 @@ pub fn next(mut st: OpenState, results: Results) -> OpenStep {
             step.effects.extend(effects);
             step
         }
+    }
+}
+
+/// The settled expiries: saved in one transaction when any is due, else the answer.
+fn save_expired(mut st: OpenState, settled: expiry::Settled) -> OpenStep {
+    st.records.extend(settled.records);
+    if settled.writes.is_empty() {
+        return Step {
+            puts: settled.puts,
+            ..answer(st, Vec::new())
+        };
+    }
+    st.held = settled.held;
+    st.phase = Phase::Saved;
+    Step {
+        writes: settled.writes,
+        puts: settled.puts,
+        ..Step::then(st)
     }
 }
 

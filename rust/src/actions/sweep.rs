@@ -77,6 +77,11 @@ pub enum Phase {
     },
     /// The due records' locks are taken, beside the records.
     Attempt { due: Vec<Value>, current: Vec<bool> },
+    /// Records read again under locks the attempt kept (`expiry::Reread`).
+    Reread {
+        settled: expiry::Settled,
+        current: Vec<bool>,
+    },
     /// The expiries are landing.
     Saved {
         records: Vec<Value>,
@@ -335,30 +340,22 @@ pub fn next(mut st: SweepState, results: &Results) -> SweepStep {
             }
         }
         Phase::Attempt { due, current } => {
-            let settled = expiry::settle(&due, &results.swaps, &results.reads, &st.owner, now);
-            if settled.writes.is_empty() {
-                let mut step = go_on(st, now, spent);
-                step.puts = settled.puts;
-                return step;
+            let mut settled = expiry::settle(&due, &results.swaps, &results.reads, &st.owner, now);
+            if settled.reread.is_empty() {
+                return save_expired(st, settled, current, now, spent);
             }
-            // The saved links' entries go with their expiry; the others stay for the next run.
-            let removals: Vec<EntityKey> = settled
-                .held
-                .iter()
-                .filter_map(|t| t.key.strip_prefix("lock:"))
-                .map(removal)
-                .collect();
-            st.phase = Phase::Saved {
-                records: settled.records,
-                held: settled.held,
-                current,
-            };
+            let reads = settled.reread_reads();
+            let puts = std::mem::take(&mut settled.puts);
+            st.phase = Phase::Reread { settled, current };
             Step {
-                writes: settled.writes,
-                puts: settled.puts,
-                entity_deletes: removals,
+                reads,
+                puts,
                 ..Step::then(st)
             }
+        }
+        Phase::Reread { settled, current } => {
+            let settled = settled.settle_reread(&results.reads, &st.owner, now);
+            save_expired(st, settled, current, now, spent)
         }
         Phase::Saved {
             records,
@@ -378,6 +375,39 @@ pub fn next(mut st: SweepState, results: &Results) -> SweepStep {
             step.effects = effects;
             step
         }
+    }
+}
+
+/// The settled expiries saved in one transaction, their entries going with them; the others
+/// stay for the next run.
+fn save_expired(
+    mut st: SweepState,
+    settled: expiry::Settled,
+    current: Vec<bool>,
+    now: i64,
+    spent: bool,
+) -> SweepStep {
+    if settled.writes.is_empty() {
+        let mut step = go_on(st, now, spent);
+        step.puts = settled.puts;
+        return step;
+    }
+    let removals: Vec<EntityKey> = settled
+        .held
+        .iter()
+        .filter_map(|t| t.key.strip_prefix("lock:"))
+        .map(removal)
+        .collect();
+    st.phase = Phase::Saved {
+        records: settled.records,
+        held: settled.held,
+        current,
+    };
+    Step {
+        writes: settled.writes,
+        puts: settled.puts,
+        entity_deletes: removals,
+        ..Step::then(st)
     }
 }
 

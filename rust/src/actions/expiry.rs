@@ -364,7 +364,13 @@ mod tests {
     fn a_lease_that_ran_out_is_kept_too() {
         let first = record("requested", 2);
         let dead = json!({ "owner": "crashed", "untilMs": NOW - 1 });
-        let settled = settle(&[first.clone()], &[found(dead)], &[found(first)], "me", NOW);
+        let settled = settle(
+            std::slice::from_ref(&first),
+            &[found(dead)],
+            &[found(first.clone())],
+            "me",
+            NOW,
+        );
         assert_eq!(settled.reread.len(), 1);
         assert!(settled.puts.is_empty());
     }

@@ -35,7 +35,7 @@ build_module() {
   wasm_build "$@"
   local pkg=build/$name-pkg
   rm -rf "$pkg" && mkdir -p "$pkg"
-  wasm-bindgen --target web --out-dir "$pkg" --out-name "$name" target/wasm32-unknown-unknown/release/incode_verify_core.wasm
+  wasm-bindgen --target web --out-dir "$pkg" --out-name "$name" "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/incode_verify_core.wasm"
 
   # Size optimisation with binaryen from npm (Debian's wasm-opt 108 breaks wasm-bindgen output).
   # A function over 1000 bytes with one caller stays a function of its own: V8 compiles each

@@ -80,6 +80,9 @@ function cellsOf(row) {
 export function Report({ env: _env, rules }) {
   const outcomes = outcomeChoices(rules);
   const [form, setForm] = useState(/** @type {ReportForm} */ (defaultForm(Date.now())));
+  // The filter last applied: what the totals and the list show, so what paging and export use,
+  // whatever has been edited in the form since.
+  const [shown, setShown] = useState(/** @type {ReportForm} */ (form));
   const [summary, setSummary] = useState(/** @type {Summary | null} */ (null));
   const [choices, setChoices] = useState(/** @type {{ agents: Record<string, string>, projects: string[] }} */ ({ agents: {}, projects: [] }));
   const [rows, setRows] = useState(/** @type {ReportRow[]} */ ([]));
@@ -112,6 +115,7 @@ export function Report({ env: _env, rules }) {
       }
       setBusy('loading');
       setError(null);
+      setShown(f);
       setPages([undefined]);
       await loadPage(f, undefined);
       const totals = await collect(ask, filter, 'totals', (a, calls) => setProgress(`Counting… ${calls} part${calls === 1 ? '' : 's'} read`));
@@ -137,7 +141,7 @@ export function Report({ env: _env, rules }) {
   }, [apply]);
 
   const exportCsv = async () => {
-    const filter = filterOf(form);
+    const filter = filterOf(shown);
     if (!filter) return;
     setBusy('exporting');
     const done = await collect(ask, filter, 'csv', (_a, calls) => setProgress(`Exporting… ${calls} part${calls === 1 ? '' : 's'} written`));
@@ -151,7 +155,7 @@ export function Report({ env: _env, rules }) {
     const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
     const link = document.createElement('a');
     link.href = url;
-    link.download = csvFileName(form);
+    link.download = csvFileName(shown);
     link.dataset.testid = 'report-download';
     document.body.appendChild(link);
     link.click();
@@ -245,7 +249,7 @@ export function Report({ env: _env, rules }) {
             onClick={async () => {
               const previous = pages.slice(0, -1);
               setPages(previous);
-              await loadPage(form, previous[previous.length - 1]);
+              await loadPage(shown, previous[previous.length - 1]);
             }}
             testId="report-previous"
           >
@@ -255,7 +259,7 @@ export function Report({ env: _env, rules }) {
             isDisabled={!next || busy !== ''}
             onClick={async () => {
               setPages([...pages, next]);
-              await loadPage(form, next);
+              await loadPage(shown, next);
             }}
             testId="report-next"
           >

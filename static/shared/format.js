@@ -87,7 +87,8 @@ export function formatPreciseTime(ms, { locale, timeZone } = {}) {
 }
 
 /**
- * "10:45" (today) or "22 Nov 2026, 10:45" (another day), in the viewer's time zone.
+ * "10:45 GMT" (today) or "22 Nov 2026, 10:45 GMT" (another day), in the viewer's time zone and
+ * naming it: the reader may be in another zone than whoever acts on the time.
  * @param {number} ms @param {{ locale?: string, timeZone?: string, nowMs?: number }} [viewer]
  */
 export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {}) {
@@ -96,10 +97,11 @@ export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {
   const zone = tz ? { timeZone: tz } : {};
   try {
     const day = new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const time = { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
     if (day.format(new Date(ms)) === day.format(new Date(nowMs))) {
-      return new Intl.DateTimeFormat(locale || undefined, { ...zone, timeStyle: 'short' }).format(new Date(ms));
+      return new Intl.DateTimeFormat(locale || undefined, { ...zone, ...time }).format(new Date(ms));
     }
-    return new Intl.DateTimeFormat(locale || undefined, { ...zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+    return new Intl.DateTimeFormat(locale || undefined, { ...zone, day: 'numeric', month: 'short', year: 'numeric', ...time }).format(new Date(ms));
   } catch {
     return new Date(ms).toISOString();
   }

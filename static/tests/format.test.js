@@ -55,14 +55,14 @@ describe('formatDateTime', () => {
 describe('formatClockTime', () => {
   const now = Date.UTC(2026, 10, 22, 10, 0, 0);
   it('gives only the time for today', () => {
-    expect(formatClockTime(now + 9 * 60_000, { locale: 'en-GB', timeZone: 'UTC', nowMs: now })).toBe('10:09');
+    expect(formatClockTime(now + 9 * 60_000, { locale: 'en-GB', timeZone: 'UTC', nowMs: now })).toBe('10:09 UTC');
   });
 
   it('adds the date for another day in the viewer’s zone', () => {
     // 23:55 UTC on the 22nd is already the 23rd in Tokyo.
     const later = Date.UTC(2026, 10, 22, 23, 55);
-    expect(formatClockTime(later, { locale: 'en-GB', timeZone: 'UTC', nowMs: now })).toBe('23:55');
-    expect(formatClockTime(later, { locale: 'en-GB', timeZone: 'Asia/Tokyo', nowMs: now })).toBe('23 Nov 2026, 08:55');
+    expect(formatClockTime(later, { locale: 'en-GB', timeZone: 'UTC', nowMs: now })).toBe('23:55 UTC');
+    expect(formatClockTime(later, { locale: 'en-GB', timeZone: 'Asia/Tokyo', nowMs: now })).toBe('23 Nov 2026, 08:55 GMT+9');
   });
 });
 

@@ -27,10 +27,10 @@ describe('visiblePending', () => {
 describe('portalMessage', () => {
   it('tells the requester how the link came and when it expires', () => {
     expect(portalMessage({ expiresAtMs: now + 9 * 60_000, delivery: 'SMS' }, { locale: 'en-GB', timeZone: 'UTC', nowMs: now })).toBe(
-      'A help-desk agent sent you an identity verification link by SMS. Open it on your phone to complete the check; it expires at 10:09.',
+      'A help-desk agent sent you an identity verification link by SMS. Open it on your phone to complete the check; it expires at 10:09 UTC.',
     );
     expect(portalMessage({ expiresAtMs: now + 60_000, delivery: 'EMAIL' }, { locale: 'en-GB', timeZone: 'Europe/Berlin', nowMs: now })).toBe(
-      'A help-desk agent sent you an identity verification link by email. Open it on your phone to complete the check; it expires at 11:01.',
+      'A help-desk agent sent you an identity verification link by email. Open it on your phone to complete the check; it expires at 11:01 CET.',
     );
   });
 });

@@ -71,7 +71,7 @@ test('the admin turns the portal on; the requester sees the pending link, withou
   const text = await pending.innerText();
   assert.match(text, /Identity verification pending/);
   assert.match(text, /sent you an identity verification link by SMS/);
-  assert.match(text, /it expires at \d{1,2}:\d{2}/);
+  assert.match(text, /it expires at \d{1,2}:\d{2}( [AP]M)? \S+\./, 'the time and its zone');
   assert.ok(!text.includes(session.id) && !text.includes('/incode/session/'), 'the link itself is never shown');
   // The shell follows the frame's content a few times a second: the panel opens up for it.
   await page.locator('section.app-panel[data-module="incode-portal-panel"]').waitFor({ state: 'visible', timeout: 2_000 });

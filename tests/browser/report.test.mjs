@@ -114,9 +114,12 @@ test('an admin filters the report, pages through it and exports exactly what it 
     shown.join('\n'),
   );
 
+  // An edit not yet applied changes neither the list nor the export.
+  await choose(frame, 'report-outcome', 'Any outcome');
   const [download] = await Promise.all([frame.page().waitForEvent('download'), frame.getByTestId('report-export').click()]);
   const file = await download.path();
   const csv = fs.readFileSync(file, 'utf8');
+  assert.ok(csv.startsWith('\uFEFFTime (UTC),'), 'a byte order mark, so spreadsheets read UTF-8');
   const lines = csv.split('\r\n').filter(Boolean);
   assert.equal(lines.length - 1, shown.length, 'the export holds exactly the rows the filter shows');
   assert.ok(

@@ -484,9 +484,11 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "Erased",
 ];
 
+/// The export's first line, after a UTF-8 byte order mark: without it, Excel reads the file in
+/// the machine's legacy code page and garbles every accented name.
 fn csv_header() -> String {
     let cells: Vec<String> = CSV_COLUMNS.iter().map(|c| csv_cell(c)).collect();
-    format!("{}\r\n", cells.join(","))
+    format!("\u{feff}{}\r\n", cells.join(","))
 }
 
 /// A verification status by the name of its state (`panel::ShownState`), or as it is stored.

@@ -97,6 +97,7 @@ export function formatClockTime(ms, { locale, timeZone, nowMs = Date.now() } = {
   const zone = tz ? { timeZone: tz } : {};
   try {
     const day = new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    /** @type {Intl.DateTimeFormatOptions} */
     const time = { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
     if (day.format(new Date(ms)) === day.format(new Date(nowMs))) {
       return new Intl.DateTimeFormat(locale || undefined, { ...zone, ...time }).format(new Date(ms));

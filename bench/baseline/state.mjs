@@ -243,7 +243,7 @@ export function expireIfDue(v, nowMsInput) {
   const next = copyVerification(v);
   next.status = 'expired';
   next.statusText = statusText('expired', v.expiresAtMs);
-  next.updatedAtMs = nowMs;
+  next.updatedAtMs = Math.max(v.updatedAtMs, v.expiresAtMs);
   next.history.push({ status: 'expired', atMs: v.expiresAtMs, cause: 'link expired' });
   return next;
 }

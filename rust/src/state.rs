@@ -666,9 +666,10 @@ pub fn expire_if_due(v: &Verification, now_ms: i64) -> Option<Verification> {
     let status = VerificationStatus::Expired;
     let mut next = v.clone();
     next.status = status;
-    // The link expired at its expiry time, whenever that was noticed.
+    // The link expired at its expiry time, whenever that was noticed: what the status says, and
+    // what the panel shows beside it, is that time.
     next.status_text = status_text(status, v.expires_at_ms);
-    next.updated_at_ms = now_ms;
+    next.updated_at_ms = v.updated_at_ms.max(v.expires_at_ms);
     next.history.push(HistoryEntry {
         status,
         at_ms: v.expires_at_ms,
@@ -1070,7 +1071,10 @@ mod tests {
         let expired = expire_if_due(&v, T0 + 900_000).unwrap();
         assert_eq!(expired.status, VerificationStatus::Expired);
         assert_eq!(expired.status_text, "Expired - 2025-11-22 08:36:40 UTC");
-        assert_eq!(expired.updated_at_ms, T0 + 900_000);
+        assert_eq!(
+            expired.updated_at_ms, v.expires_at_ms,
+            "changed at its expiry, not when that was noticed"
+        );
         assert_eq!(expired.history.last().unwrap().cause, "link expired");
         assert_eq!(expire_if_due(&expired, T0 + 999_999), None);
         // After the expiry nothing opens: a step is ignored, a result is kept beside the record.

@@ -62,6 +62,8 @@ test('a link nobody looked at is recorded as expired within the hour, once; a re
   const entries = expiredEntries(host, sid);
   assert.equal(entries.length, 1, 'audited once');
   assert.equal(entries[0].actorAccountId, ACCOUNTS.avery, "the link's agent, as when the panel notices it");
+  assert.equal(entries[0].atMs, verification.expiresAtMs, "at the link's expiry, as the field says, not the run's time");
+  assert.equal(host.kvs.get(`v:${sid}`).updatedAtMs, verification.expiresAtMs, 'what the panel shows beside "Expired"');
   assert.equal(host.kvs.getEntity('open-verification', sid), undefined, 'the entry goes with the expiry');
 
   clock.advance(60 * 60_000);

@@ -111,6 +111,7 @@ impl Settled {
         match verification_of(record).and_then(|v| expire_if_due(&v, now_ms)) {
             Some(next) => {
                 let rev = rev_of(record) + 1;
+                let expired_at_ms = next.updated_at_ms;
                 let saved = record_with(record, &next, rev, Some(owner));
                 self.writes.push(super::write(
                     super::keys::record(id),
@@ -118,9 +119,10 @@ impl Settled {
                     Some(super::RECORD_TTL),
                 ));
                 self.writes.push(release_at(&taken, Some(rev)));
-                // Whoever noticed the expiry (a panel, the portal, a webhook), it is the link's.
+                // Whoever noticed the expiry (a panel, the portal, a webhook), and whenever, it is
+                // the link's: at its expiry time, as its status says.
                 self.writes.push(
-                    Entry::of_record(Action::Expired, &saved, now_ms)
+                    Entry::of_record(Action::Expired, &saved, expired_at_ms)
                         .because("link expired")
                         .write(format!("expired:{id}")),
                 );

@@ -126,6 +126,33 @@ test('saving: secrets are stored once, shown only as "set", and kept when left b
   assert.deepEqual(host.kvs.getSecret('secrets').apiKey, SANDBOX_CREDENTIALS.apiKey, 'a blank secret keeps the stored one');
 });
 
+test('a save whose settings do not land puts back the secrets it replaced: nothing changed, as it says', async () => {
+  const before = host.kvs.getSecret('secrets');
+  const revision = host.kvs.get('settings').revision;
+  const settingsTransaction = (r) => r.path === '/api/v1/transaction' && r.body.includes('"settings:revision"');
+  host.faults.add({ target: 'kvs', match: settingsTransaction, status: 500, times: 1 });
+  const failed = await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: 'whsec-rotated-5d2c8e1f7a9b3c4d' });
+  fails(failed, 'storage_unavailable', 'the settings did not land');
+  assert.match(failed.error.message, /Nothing was lost/);
+  assert.deepEqual(host.kvs.getSecret('secrets'), before, 'the secrets it wrote first are put back');
+  assert.equal(host.kvs.get('settings').revision, revision);
+
+  // When the old secrets cannot be put back either, the answer says the new ones are in use.
+  let secretWrites = 0;
+  host.faults.add({ target: 'kvs', match: settingsTransaction, status: 500, times: 1 });
+  host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/secret/set' && (secretWrites += 1) === 2, status: 500, times: 1 });
+  const stuck = await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: 'whsec-rotated-5d2c8e1f7a9b3c4d' });
+  fails(stuck, 'storage_unavailable');
+  assert.match(stuck.error.message, /The new secrets you entered are already in use, but the other settings were not saved: save again to finish\./);
+  assert.equal(host.kvs.getSecret('secrets').webhookSecret, 'whsec-rotated-5d2c8e1f7a9b3c4d');
+  assert.deepEqual(host.faults.pending(), []);
+
+  // Saving again finishes it; the test's secret is restored for the tests after.
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: before.webhookSecret }));
+  assert.deepEqual(host.kvs.getSecret('secrets'), before);
+  assert.equal(host.kvs.get('settings').revision, revision + 1);
+});
+
 test('test credentials: connected with good ones, bad_credentials with a wrong secret', async () => {
   const result = ok(await admin(host, ACCOUNTS.alex, 'admin.testCredentials'));
   assert.equal(result.connected, true);

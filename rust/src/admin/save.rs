@@ -3,13 +3,15 @@
 //! first, so that settings claiming a secret is set never land before it; then the settings
 //! with the next revision (a webhook with kept settings sees it and reads the secrets again, so
 //! an old secret fails once the save has returned); then, when the credentials changed, the
-//! token of the old ones goes, with the mark that they were tested.
+//! token of the old ones goes, with the mark that they were tested. When the settings do not
+//! land after new secrets did, the secrets they replaced are written back, so a failed save
+//! changes nothing, as its answer says.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::action::Actor;
-use super::answer::{found, internal, jira_json, landed, Refusal, Reply};
+use super::answer::{found, internal, jira_json, landed, storage_unavailable, Refusal, Reply};
 use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_of, secrets_read, secrets_write, settings_read};
 use super::config::{revision_write, settings_write, Config, TOKEN_KEY};
@@ -49,10 +51,18 @@ pub enum SaveState {
         #[serde(default)]
         actor: Actor,
     },
-    /// The secrets are landing; the settings follow.
-    Secrets { then: Landing },
-    /// The settings (and what goes with them) are landing.
-    Settings { saved: Value, revision: u64 },
+    /// The secrets are landing; the settings follow (`previous`: the secrets they replace).
+    Secrets { then: Landing, previous: Secrets },
+    /// The settings (and what goes with them) are landing; `previous`: the secrets to write back
+    /// if they do not, when this save changed them.
+    Settings {
+        saved: Value,
+        revision: u64,
+        #[serde(default)]
+        previous: Option<Secrets>,
+    },
+    /// The settings did not land: the secrets they came with are being put back.
+    Restoring,
 }
 
 /// The writes of the last step and its answer.
@@ -100,8 +110,23 @@ pub fn next(state: SaveState, results: &Results) -> SaveStep {
             };
             save(&payload, asked, results)
         }
-        SaveState::Secrets { then } => landed(&results.write_failed).map(|()| land_settings(then)),
-        SaveState::Settings { saved, revision } => landed(&results.write_failed).map(|()| {
+        SaveState::Secrets { then, previous } => {
+            landed(&results.write_failed).map(|()| land_settings(then, Some(previous)))
+        }
+        SaveState::Settings {
+            previous: Some(previous),
+            ..
+        } if results.write_failed.is_some() => secrets_write(&previous).map(|restore| Step {
+            writes: vec![restore],
+            ..Step::then(SaveState::Restoring)
+        }),
+        SaveState::Restoring => Err(match results.write_failed {
+            None => storage_unavailable(),
+            Some(_) => secrets_in_use(),
+        }),
+        SaveState::Settings {
+            saved, revision, ..
+        } => landed(&results.write_failed).map(|()| {
             let mut fields = Map::new();
             fields.insert("count".into(), revision.into());
             Step {
@@ -288,12 +313,23 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
         || updates.client_secret.is_some()
         || updates.webhook_secret.is_some();
     if !changes_secrets {
-        return Ok(land_settings(then));
+        return Ok(land_settings(then, None));
     }
     Ok(Step {
         writes: vec![secrets_write(&secrets)?],
-        ..Step::then(SaveState::Secrets { then })
+        ..Step::then(SaveState::Secrets {
+            then,
+            previous: stored,
+        })
     })
+}
+
+/// The settings did not land after new secrets did, and the old secrets could not be put back.
+fn secrets_in_use() -> Refusal {
+    Refusal::retryable(
+        "storage_unavailable",
+        "The app could not reach its storage while saving. The new secrets you entered are already in use, but the other settings were not saved: save again to finish.",
+    )
 }
 
 /// The names of the settings a save changes (never their values: a template may say anything).
@@ -312,13 +348,14 @@ fn changed_fields(before: &Settings, after: &Settings) -> Vec<String> {
 
 /// The settings record, the checklist and the token's removal; the token (a secret) goes once
 /// the transaction has landed.
-fn land_settings(then: Landing) -> SaveStep {
+fn land_settings(then: Landing, previous: Option<Secrets>) -> SaveStep {
     Step {
         writes: then.writes,
         deletes: then.deletes,
         ..Step::then(SaveState::Settings {
             saved: then.saved,
             revision: then.revision,
+            previous,
         })
     }
 }

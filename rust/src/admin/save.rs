@@ -52,7 +52,11 @@ pub enum SaveState {
         actor: Actor,
     },
     /// The secrets are landing; the settings follow (`previous`: the secrets they replace).
-    Secrets { then: Landing, previous: Secrets },
+    Secrets {
+        then: Landing,
+        #[serde(default)]
+        previous: Option<Secrets>,
+    },
     /// The settings (and what goes with them) are landing; `previous`: the secrets to write back
     /// if they do not, when this save changed them.
     Settings {
@@ -111,7 +115,7 @@ pub fn next(state: SaveState, results: &Results) -> SaveStep {
             save(&payload, asked, results)
         }
         SaveState::Secrets { then, previous } => {
-            landed(&results.write_failed).map(|()| land_settings(then, Some(previous)))
+            landed(&results.write_failed).map(|()| land_settings(then, previous))
         }
         SaveState::Settings {
             previous: Some(previous),
@@ -319,7 +323,7 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
         writes: vec![secrets_write(&secrets)?],
         ..Step::then(SaveState::Secrets {
             then,
-            previous: stored,
+            previous: Some(stored),
         })
     })
 }

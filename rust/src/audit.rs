@@ -156,8 +156,15 @@ impl Entry {
     /// The same entry with what it held of a closed account removed: as the person verified,
     /// their account id, email, name and Incode identity; as the actor, their account id and
     /// name. The fact stays (action, time, outcome, ticket, channel).
+    /// What the entry's detail repeats of them (a refusal names the person, a cancel its agent)
+    /// goes too.
     pub fn erased(mut self, account_id: &str) -> Entry {
         if !account_id.is_empty() && self.person_account_id == account_id {
+            scrub(
+                &mut self.detail,
+                &[&self.person_email, &self.person_name],
+                "the person",
+            );
             self.person_account_id.clear();
             self.person_email.clear();
             self.person_name.clear();
@@ -165,6 +172,7 @@ impl Entry {
             self.erased = true;
         }
         if !account_id.is_empty() && self.actor_account_id == account_id {
+            scrub(&mut self.detail, &[&self.actor_name], FORMER_USER);
             self.actor_account_id.clear();
             self.actor_name = FORMER_USER.to_owned();
             self.erased = true;
@@ -190,6 +198,19 @@ impl Entry {
             entity: Some(ENTITY.to_owned()),
             only_if: None,
         }
+    }
+}
+
+/// `text` with every mention of `said` (longest first, blanks skipped) replaced by `instead`.
+fn scrub(text: &mut String, said: &[&String], instead: &str) {
+    let mut said: Vec<&str> = said
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    said.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for s in said {
+        *text = text.replace(s, instead);
     }
 }
 
@@ -219,5 +240,40 @@ mod tests {
         assert_eq!(w.value["schemaVersion"], SCHEMA_VERSION);
         assert_eq!(w.value["issueKey"], "HD-1");
         assert_eq!(w.value["personEmail"], "");
+    }
+
+    #[test]
+    fn an_erased_account_leaves_no_mention_in_the_detail() {
+        let refusal = Entry {
+            action: Action::GateRefused,
+            actor_account_id: "kim".into(),
+            actor_name: "Kim Canceller".into(),
+            person_account_id: "robin".into(),
+            person_name: "Robin Leaver".into(),
+            person_email: "robin@example.test".into(),
+            detail: "No passed identity verification of Robin Leaver (robin@example.test) in the last 30 minutes".into(),
+            ..Entry::default()
+        };
+        let person = refusal.clone().erased("robin");
+        assert_eq!(
+            person.detail,
+            "No passed identity verification of the person (the person) in the last 30 minutes"
+        );
+        assert_eq!((person.person_name.as_str(), person.erased), ("", true));
+        assert_eq!(
+            person.actor_name, "Kim Canceller",
+            "the actor's account is open"
+        );
+        let cancel = Entry {
+            action: Action::Cancelled,
+            detail: "Kim Canceller".into(),
+            ..refusal
+        }
+        .erased("kim");
+        assert_eq!(
+            (cancel.detail.as_str(), cancel.actor_name.as_str()),
+            ("Former user", "Former user")
+        );
+        assert_eq!(cancel.person_name, "Robin Leaver");
     }
 }

@@ -519,12 +519,38 @@ pub struct PersonEntry {
 pub struct AccountEntry {
     #[serde(default = "version_one")]
     pub schema_version: u32,
-    /// "person" or "agent".
+    /// "person", "agent" (sent or cancelled the session's link) or "actor" (named by the audit
+    /// trail alone: a gated transition, an admin's change; no session).
     pub role: String,
     pub session_id: String,
     pub issue_id: String,
     pub email_hash: String,
     pub at_ms: i64,
+    /// An agent's name as the session's history names them (a cancel), to erase it there.
+    pub name: String,
+}
+
+/// `account:{accountId}:actor`: an account the audit trail names as the one who acted, with no
+/// session to erase it from (a gated transition, an admin's save or test), so the privacy report
+/// names it and its erasure reaches the trail. Written again with each such entry.
+pub fn actor_account(account_id: &str, at_ms: i64) -> Option<crate::plan::Write> {
+    if account_id.is_empty() {
+        return None;
+    }
+    let entry = AccountEntry {
+        schema_version: SCHEMA_VERSION,
+        role: "actor".to_owned(),
+        at_ms,
+        ..AccountEntry::default()
+    };
+    Some(crate::plan::Write {
+        key: format!("account:{account_id}:actor"),
+        value: serde_json::to_value(&entry).ok()?,
+        ttl: None,
+        secret: false,
+        entity: None,
+        only_if: None,
+    })
 }
 
 /// `test:{sessionId}`: a session started from the admin page.

@@ -3,7 +3,7 @@
 // name and id of an agent on the records they sent. Accounts still open are left alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACCOUNTS, configure, ok, panel, sendLink, startApp } from './helpers.mjs';
+import { ACCOUNTS, admin, configure, ok, panel, sendLink, startApp } from './helpers.mjs';
 
 let host;
 
@@ -65,5 +65,43 @@ test('closed accounts are erased, open ones are kept', async () => {
 
   // Agents who are still here keep their data.
   assert.ok(host.kvs.keys(`account:${ACCOUNTS.avery}:`).length >= 1);
+  assert.deepEqual(host.stats.lateCalls, []);
+});
+
+test('an agent who only cancelled and an admin who only saved are reported and erased: neither the trail nor the history names them', async () => {
+  const kim = host.jira.users.add({
+    displayName: 'Kim Canceller',
+    emailAddress: 'kim@example.test',
+    groups: ['jira-servicemanagement-users-local', 'helpdesk-agents'],
+  });
+  const quinn = host.jira.users.add({ displayName: 'Quinn Admin', emailAddress: 'quinn@example.test', groups: ['jira-admins-local'] });
+  const key = host.jira.issues.add({ project: 'HELP', summary: 'Cancelled by a temp', reporter: ACCOUNTS.casey });
+  const { verification } = await sendLink(host, ACCOUNTS.avery, key, { email: 'casey@example.test', delivery: 'EMAIL' });
+  ok(await panel(host, kim, key, 'panel.cancel', { verificationId: verification.id }));
+  ok(await admin(host, quinn, 'admin.saveSettings', { linkExpiryMinutes: 12 }));
+  assert.deepEqual(host.kvs.keys(`account:${kim}:`), [`account:${kim}:${verification.sessionId}`], 'the canceller is indexed');
+  assert.deepEqual(host.kvs.keys(`account:${quinn}:`), [`account:${quinn}:actor`], 'the admin is indexed');
+  const trail = () => JSON.stringify(host.kvs.entityKeys('audit').map((k) => host.kvs.getEntity('audit', k)));
+  assert.ok(trail().includes('Kim Canceller') && trail().includes('Quinn Admin'));
+
+  host.jira.users.setActive(kim, false);
+  host.jira.users.setActive(quinn, false);
+  const answer = await runReport();
+  assert.equal(answer.statusCode, 200);
+  assert.deepEqual(JSON.parse(answer.body), { closed: 2 });
+  for (const [name, id] of [
+    ['Kim Canceller', kim],
+    ['Quinn Admin', quinn],
+  ]) {
+    assert.ok(!trail().includes(name) && !trail().includes(id), `the trail no longer names ${name}, not even in a detail`);
+    assert.deepEqual(host.kvs.keys(`account:${id}:`), []);
+  }
+  const record = host.kvs.get(`v:${verification.sessionId}`);
+  assert.deepEqual(
+    record.history.map((h) => h.cause),
+    ['sent', 'cancelled by Former user'],
+    'the history the panel shows no longer names the canceller',
+  );
+  assert.equal(record.requestedByName, 'Avery Agent', "the sender's name stays: their account is open");
   assert.deepEqual(host.stats.lateCalls, []);
 });

@@ -315,10 +315,26 @@ fn decide(mut st: CancelState, taken: Taken, record: &Value, now: i64) -> Cancel
     let mut trail = Entry::of_record(Action::Cancelled, &saved, now).because(by);
     trail.actor_account_id.clone_from(&st.account_id);
     trail.actor_name.clone_from(&st.agent_name);
+    // The canceller is named in the record's history and the trail: indexed for the privacy
+    // report, by the name the history gives them.
+    let canceller = crate::stored::AccountEntry {
+        schema_version: crate::stored::SCHEMA_VERSION,
+        role: "agent".to_owned(),
+        session_id: st.session_id.clone(),
+        issue_id: st.issue.id.clone(),
+        at_ms: now,
+        name: st.agent_name.clone(),
+        ..Default::default()
+    };
     let writes = vec![
         trail.write(format!("cancelled:{}", st.session_id)),
         super::write(keys::record(&st.session_id), saved, Some(super::RECORD_TTL)),
         release_at(&taken, Some(rev)),
+        super::write(
+            keys::account(&st.account_id, &st.session_id),
+            serde_json::to_value(&canceller).unwrap_or_default(),
+            Some(super::RECORD_TTL),
+        ),
     ];
     st.taken = Some(taken);
     st.phase = Phase::Saved;

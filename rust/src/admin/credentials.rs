@@ -67,14 +67,17 @@ pub fn next_test(state: TestState, results: &Results) -> TestStep {
                     results.now_ms, actor.account_id
                 )))
             };
+            let indexed = crate::stored::actor_account(&actor.account_id, results.now_ms);
             match tested(&checklist, results) {
                 Ok(mut step) => {
                     step.writes.push(trail("connected", ""));
+                    step.writes.extend(indexed);
                     return step;
                 }
                 Err(refusal) => {
                     let mut step = Step::reply(Reply::refused(refusal.clone()));
                     step.puts.push(trail("failed", &refusal.code));
+                    step.puts.extend(indexed);
                     return step;
                 }
             }

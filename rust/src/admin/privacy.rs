@@ -1,6 +1,7 @@
 //! The weekly personal-data report (scheduled trigger, `src/privacy.js`). The app stores
 //! Atlassian account ids in its account index (`account:{accountId}:{sessionId}`: the agent who
-//! sent a link, the person verified when they are a Jira user). Atlassian answers which accounts
+//! sent or cancelled a link, the person verified when they are a Jira user;
+//! `account:{accountId}:actor`: anyone else the audit trail names as acting). Atlassian answers which accounts
 //! were closed; their data is erased, one verification at a time under its lock: a verified
 //! person's record, contact details and index entries, and an agent's name and id on the records
 //! they sent. An account whose erasure fails (a verification busy, storage down) is left for the
@@ -58,8 +59,9 @@ pub struct Account {
 pub enum Stage {
     /// The verification's lock is being taken, its record (and issue index) read beside it.
     Taking,
-    /// The erasure's transaction (with the lock's release) is landing.
-    Landing { release: Write },
+    /// The erasure's transaction (with the lock's release, when a verification was locked) is
+    /// landing.
+    Landing { release: Option<Write> },
     /// A page of the audit entries naming the account is being read.
     Trail,
     /// Those entries, rewritten without the account's data, are landing.
@@ -265,6 +267,16 @@ fn advance(
             }))
         };
     };
+    if part.entry.role == "actor" {
+        // Named by the trail alone (erased above): only its index entry goes.
+        erasure.stage = Stage::Landing { release: None };
+        return Step {
+            deletes: vec![plain(part.key.clone())],
+            puts,
+            logs,
+            ..Step::then(PrivacyState::Erasing(erasure))
+        };
+    }
     let mut reads = vec![Read {
         key: format!("v:{}", part.session_id),
         secret: false,
@@ -311,7 +323,12 @@ fn erasing(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         Stage::Landing { release } => {
             if results.write_failed.is_some() {
                 // The release went with the failed transaction: put it on its own.
-                return give_up(erasure, "storage_unavailable", now_ms, vec![release]);
+                return give_up(
+                    erasure,
+                    "storage_unavailable",
+                    now_ms,
+                    release.into_iter().collect(),
+                );
             }
             if let Some(account) = erasure.queue.first_mut() {
                 if !account.parts.is_empty() {
@@ -409,7 +426,9 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         Err(_) => return give_up(erasure, "stored_unreadable", now_ms, vec![release]),
     };
     writes.push(release.clone());
-    erasure.stage = Stage::Landing { release };
+    erasure.stage = Stage::Landing {
+        release: Some(release),
+    };
     Step {
         writes,
         deletes,
@@ -470,11 +489,33 @@ fn erase_person(part: &Part, record: &Value, index: &Value) -> Result<Planned, R
 fn erase_agent(part: &Part, account_id: &str, record: &Value) -> Result<Planned, Refusal> {
     let mut writes = Vec::new();
     let sent_by_them = record.get("requestedBy").and_then(Value::as_str) == Some(account_id);
-    if sent_by_them {
+    let name = part.entry.name.trim();
+    let cancelled_by = format!("cancelled by {name}");
+    let cancelled_by_them = !name.is_empty()
+        && record
+            .get("history")
+            .and_then(Value::as_array)
+            .is_some_and(|h| {
+                h.iter()
+                    .any(|e| e.get("cause").and_then(Value::as_str) == Some(&cancelled_by))
+            });
+    if sent_by_them || cancelled_by_them {
         let mut value = stored::current(Kind::Verification, record.clone())?;
         if let Value::Object(fields) = &mut value {
-            fields.insert("requestedBy".into(), "".into());
-            fields.insert("requestedByName".into(), FORMER_USER.into());
+            if sent_by_them {
+                fields.insert("requestedBy".into(), "".into());
+                fields.insert("requestedByName".into(), FORMER_USER.into());
+            }
+            for entry in fields
+                .get_mut("history")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if entry.get("cause").and_then(Value::as_str) == Some(&cancelled_by) {
+                    entry["cause"] = format!("cancelled by {FORMER_USER}").into();
+                }
+            }
         }
         writes.push(Write {
             key: format!("v:{}", part.session_id),

@@ -297,6 +297,10 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
         revision_write(revision + 1)?,
         trail.write(actor.key(format!("settings:{}", revision + 1))),
     ];
+    writes.extend(crate::stored::actor_account(
+        &actor.account_id,
+        results.now_ms,
+    ));
     let mut deletes = Vec::new();
     if credentials_changed {
         writes.push(checklist_write(checklist, |c| {

@@ -24,6 +24,7 @@ use crate::actions::{jira_json, keys, log, read, value_of, verification_of, writ
 use crate::audit::{Action, Entry};
 use crate::model::{Verification, VerificationStatus};
 use crate::plan::{Results, Step};
+use crate::stored::actor_account;
 pub use config::{GateConfig, GateConfigCheck};
 pub use reason::Reason;
 
@@ -364,6 +365,7 @@ fn claim(mut st: GateState, v: &Verification) -> GateStep {
     };
     let mut writes = vec![entry.write(key)];
     writes.extend(marker);
+    writes.extend(actor_account(&st.input.account_id, st.input.now_ms));
     Step {
         writes,
         claims,
@@ -406,8 +408,10 @@ fn refuse(st: &GateState, reason: Reason) -> GateStep {
         st.input.now_ms,
         decision(&st.input)
     );
+    let mut writes = vec![entry.write(key)];
+    writes.extend(actor_account(&st.input.account_id, st.input.now_ms));
     Step {
-        writes: vec![entry.write(key)],
+        writes,
         logs: vec![log(
             "gate.refused",
             &[

@@ -99,7 +99,11 @@ fn a_recent_pass_of_the_person_is_claimed_once_in_one_transaction_with_its_audit
     );
     assert_eq!(step.claims, ["gate:used:s1"]);
     let keys: Vec<_> = step.writes.iter().map(|w| w.key.as_str()).collect();
-    assert_eq!(keys, ["gate:used:s1", "gate:used:s1"]);
+    assert_eq!(
+        keys,
+        ["gate:used:s1", "gate:used:s1", "account:avery:actor"],
+        "the entry, the claim, and the actor indexed for the privacy report"
+    );
     assert_eq!(step.writes[0].entity.as_deref(), Some("audit"));
     assert_eq!(step.writes[0].value["action"], "gatePassed");
     assert_eq!(step.writes[1].entity, None);

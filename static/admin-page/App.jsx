@@ -126,12 +126,13 @@ export function App({ env }) {
       return;
     }
     setSave({ state: 'saving' });
-    const answer = await call('admin.saveSettings', built.input);
+    // The revision this page shows: a save landed since is not silently undone (`conflict`).
+    const answer = await call('admin.saveSettings', { ...built.input, expectedRevision: data.revision });
     if (answer.ok && answer.data?.settings?.settings) {
       const fresh = formFromSettings(answer.data.settings.settings, data.rules);
       setForm(fresh);
       setSavedForm(fresh);
-      setData((d) => ({ ...d, settings: answer.data.settings }));
+      setData((d) => ({ ...d, settings: answer.data.settings, revision: answer.data.revision }));
       setErrors({ byField: {}, unplaced: [], count: 0 });
       setSave({ state: 'saved' });
       announce('Configuration saved.');

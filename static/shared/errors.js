@@ -114,6 +114,13 @@ const ADVICE = {
     message: 'The app could not reach its storage. Nothing was lost; try again in a moment.',
     next: 'retry',
   },
+  saved_in_part: {
+    title: 'Saved in part',
+    message: 'Only part of this was saved. Save again to finish.',
+    next: 'retry',
+    // The resolver says which part: its message replaces this one.
+    preferRaw: true,
+  },
   jira_unavailable: {
     title: 'Jira is not responding',
     message: 'Jira did not answer. Try again in a moment.',
@@ -165,6 +172,12 @@ const ADMIN_ADVICE = {
   limit_reached: {
     message: 'The hourly limit of verification links has been reached. Wait, or raise the limits below.',
     next: 'wait',
+  },
+  conflict: {
+    message: 'Someone else saved these settings after this page was loaded. Reload the page to see their changes.',
+    next: 'none',
+    // The resolver says what to do: its message replaces this one.
+    preferRaw: true,
   },
 };
 

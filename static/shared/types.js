@@ -33,7 +33,7 @@
 
 /**
  * `admin.getSettings`'s answer (src/admin.js).
- * @typedef {{ settings: PublicSettings, settingsUnreadable: boolean, webhook: WebhookInfo, checklist: ChecklistItem[], rules: AdminRules }} AdminSettings
+ * @typedef {{ settings: PublicSettings, revision: number, settingsUnreadable: boolean, webhook: WebhookInfo, checklist: ChecklistItem[], rules: AdminRules }} AdminSettings
  */
 
 /**

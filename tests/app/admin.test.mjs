@@ -126,6 +126,23 @@ test('saving: secrets are stored once, shown only as "set", and kept when left b
   assert.deepEqual(host.kvs.getSecret('secrets').apiKey, SANDBOX_CREDENTIALS.apiKey, 'a blank secret keeps the stored one');
 });
 
+test('a save from a page loaded before another save landed is refused, not silently undoing it', async () => {
+  const page = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
+  assert.equal(page.revision, host.kvs.get('settings').revision, 'the page names the revision it shows');
+  // Two tabs loaded at the same revision: the first save lands and names the next revision.
+  const first = ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 20, expectedRevision: page.revision }));
+  assert.equal(first.revision, page.revision + 1);
+  const second = await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 25, expectedRevision: page.revision });
+  fails(second, 'conflict', 'the second tab');
+  assert.match(second.error.message, /saved by someone else after this page was loaded/);
+  assert.equal(host.kvs.get('settings').settings.linkExpiryMinutes, 20, "the first save's change stays");
+  assert.equal(host.kvs.get('settings').revision, page.revision + 1);
+  // Reloaded, it saves.
+  const reloaded = ok(await admin(host, ACCOUNTS.alex, 'admin.getSettings'));
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 15, expectedRevision: reloaded.revision }));
+  assert.equal(host.kvs.get('settings').settings.linkExpiryMinutes, 15);
+});
+
 test('a save whose settings do not land puts back the secrets it replaced: nothing changed, as it says', async () => {
   const before = host.kvs.getSecret('secrets');
   const revision = host.kvs.get('settings').revision;
@@ -142,7 +159,7 @@ test('a save whose settings do not land puts back the secrets it replaced: nothi
   host.faults.add({ target: 'kvs', match: settingsTransaction, status: 500, times: 1 });
   host.faults.add({ target: 'kvs', match: (r) => r.path === '/api/v1/secret/set' && (secretWrites += 1) === 2, status: 500, times: 1 });
   const stuck = await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { webhookSecret: 'whsec-rotated-5d2c8e1f7a9b3c4d' });
-  fails(stuck, 'storage_unavailable');
+  fails(stuck, 'saved_in_part');
   assert.match(stuck.error.message, /The new secrets you entered are already in use, but the other settings were not saved: save again to finish\./);
   assert.equal(host.kvs.getSecret('secrets').webhookSecret, 'whsec-rotated-5d2c8e1f7a9b3c4d');
   assert.deepEqual(host.faults.pending(), []);

@@ -39,6 +39,9 @@ pub struct WebhookInfo {
 #[serde(rename_all = "camelCase")]
 pub struct SettingsPage {
     pub settings: PublicSettings,
+    /// The stored settings' revision: a save sends it back, and is refused when another save
+    /// landed since (`conflict`).
+    pub revision: u64,
     /// Stored settings no release wrote: shown as the defaults, for the admin to save over.
     pub settings_unreadable: bool,
     pub webhook: WebhookInfo,
@@ -64,6 +67,7 @@ fn page(urls: &WebhookUrls, results: &Results) -> Result<SettingsPage, Refusal> 
     let flags = config.flags();
     Ok(SettingsPage {
         settings: public_settings(&config.settings, flags),
+        revision: config.revision,
         settings_unreadable: config.unreadable,
         webhook: webhook_info(&config.settings.webhook_auth, urls),
         checklist: items(&config.settings, &checklist, flags),

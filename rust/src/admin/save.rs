@@ -152,10 +152,12 @@ pub fn next(state: SaveState, results: &Results) -> SaveStep {
 #[derive(Serialize)]
 struct Saved {
     settings: PublicSettings,
+    /// The revision saved: what the page's next save expects.
+    revision: u64,
 }
 
-fn saved(settings: PublicSettings) -> Result<Value, Refusal> {
-    serde_json::to_value(Saved { settings }).map_err(|_| internal())
+fn saved(settings: PublicSettings, revision: u64) -> Result<Value, Refusal> {
+    serde_json::to_value(Saved { settings, revision }).map_err(|_| internal())
 }
 
 /// The agent groups being saved (the submitted ones, else the stored ones), trimmed, once each.
@@ -185,6 +187,16 @@ fn check_site(payload: Value, actor: Actor, results: &Results) -> Result<SaveSte
         rest,
         ..
     } = read_config(results.reads.first(), Some(&Found::default()), true)?;
+    // Saved from a page loaded before another save landed: refused, or it would silently undo
+    // that save's changes (the page sends every field).
+    if let Some(expected) = payload.get("expectedRevision") {
+        if expected.as_u64() != Some(revision) {
+            return Err(Refusal::new(
+                "conflict",
+                "These settings were saved by someone else after this page was loaded. Reload the page to see their changes, then make yours again.",
+            ));
+        }
+    }
     let names = group_names(&payload, &settings.agent_groups);
     let mut effects: Vec<Effect> = names
         .iter()
@@ -314,7 +326,7 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
     let then = Landing {
         writes,
         deletes,
-        saved: saved(public_settings(&settings, secrets_set))?,
+        saved: saved(public_settings(&settings, secrets_set), revision + 1)?,
         revision: revision + 1,
     };
     let changes_secrets = updates.api_key.is_some()
@@ -335,7 +347,7 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
 /// The settings did not land after new secrets did, and the old secrets could not be put back.
 fn secrets_in_use() -> Refusal {
     Refusal::retryable(
-        "storage_unavailable",
+        "saved_in_part",
         "The app could not reach its storage while saving. The new secrets you entered are already in use, but the other settings were not saved: save again to finish.",
     )
 }

@@ -59,6 +59,8 @@ pub enum Action {
     GateRefused,
     CredentialsTested,
     SettingsChanged,
+    /// An admin sent a test verification link from the settings page.
+    TestSent,
 }
 
 /// One entry. Empty strings stand for "not known" (custom entity indexes skip absent values, and
@@ -111,6 +113,7 @@ impl Action {
             Action::GateRefused => "Gated transition refused",
             Action::CredentialsTested => "Credentials tested",
             Action::SettingsChanged => "Settings changed",
+            Action::TestSent => "Test link sent",
         }
     }
 }

@@ -10,7 +10,7 @@ export type AccountReport = { accountId: string, updatedAt: string, };
 /**
  * What an entry records.
  */
-export type Action = "sent" | "resent" | "cancelled" | "expired" | "outcome" | "lateResult" | "ignoredResult" | "gatePassed" | "gateRefused" | "credentialsTested" | "settingsChanged";
+export type Action = "sent" | "resent" | "cancelled" | "expired" | "outcome" | "lateResult" | "ignoredResult" | "gatePassed" | "gateRefused" | "credentialsTested" | "settingsChanged" | "testSent";
 
 /**
  * An ADF document (`{ type: "doc", version: 1, content }`).

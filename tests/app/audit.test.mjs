@@ -87,7 +87,16 @@ test('sends, results, cancels, settings changes and credential tests each write 
     [...tests, ...saves].every((e) => e.actorName === 'Alex Admin'),
     JSON.stringify([...tests, ...saves].map((e) => e.actorName)),
   );
+  // A test link from the settings page: who sent it, how and to whom.
+  const test = ok(await admin(host, ACCOUNTS.alex, 'admin.sendTest', { email: 'casey@example.test', delivery: 'EMAIL' }));
+  const sentTest = host.kvs.getEntity('audit', `testSent:${test.sessionId}`);
+  assert.deepEqual(
+    [sentTest?.action, sentTest?.actorAccountId, sentTest?.actorName, sentTest?.channel, sentTest?.personEmail, sentTest?.detail],
+    ['testSent', ACCOUNTS.alex, 'Alex Admin', 'EMAIL', '', 'test link from the settings page for c•••@example.test'],
+    'no address in full: no account stands behind it for an erasure to find',
+  );
   const csv = (await collect(ACCOUNTS.alex, { ...year(), actorAccountId: ACCOUNTS.alex }, 'csv')).map((a) => a.csv).join('');
+  assert.match(csv, /\r\n[^\r\n]*,testSent,[^\r\n]*,Alex Admin,/, 'the export lists the test link');
   assert.match(csv, /\r\n[^\r\n]*,settingsChanged,[^\r\n]*,Alex Admin,/, 'the export names the admin');
   assert.ok(!JSON.stringify(entries()).includes(WEBHOOK_SECRET), 'no secret in the trail');
   assert.ok(entries().length > before);

@@ -172,7 +172,7 @@ fn begin(input: AdminInput, name: String) -> AdminStep {
         ),
         AdminAction::SaveSettings => wrap(save::start(input.payload, actor), AdminState::Save),
         AdminAction::TestCredentials => wrap(credentials::start_test(actor), AdminState::Test),
-        AdminAction::SendTest => wrap(send_test::start(input.payload), AdminState::Send),
+        AdminAction::SendTest => wrap(send_test::start(input.payload, actor), AdminState::Send),
         AdminAction::ClearTokenCache => wrap(credentials::start_clear(), asked(input.action)),
         AdminAction::ListTransitions => wrap(super::workflows::start(), AdminState::Workflows),
         AdminAction::SearchGroups => {

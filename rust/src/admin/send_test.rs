@@ -1,14 +1,17 @@
 //! `admin.sendTest`: a verification link sent from the settings page, to check the whole setup.
-//! The session is marked as a test (`test:{sessionId}`), so its webhooks are recognised. The
+//! The session is marked as a test (`test:{sessionId}`), so its webhooks are recognised, and the
+//! audit trail records who sent it, how and to whom (`testSent:{sessionId}`). The
 //! cached Incode token is used while fresh; a 401 (a revoked or expired token) drops it, gets a
 //! fresh one and tries once more.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::action::Actor;
 use super::answer::{found, incode_answer, internal, landed, Refusal, Reply};
 use super::config::{cached_token, read_config, secrets_read, settings_read, token_read};
 use super::config::{token_write, TOKEN_KEY};
+use crate::audit::{Action, Entry};
 use crate::effects::Effect;
 use crate::incode::{parse_start, parse_token, start_request, token_request};
 use crate::incode::{StartVerificationInput, StartedSession};
@@ -25,21 +28,15 @@ const TEST_SESSION_TTL: Ttl = Ttl::days(7);
 pub enum SendState {
     Reading {
         payload: Value,
+        #[serde(default)]
+        actor: Actor,
     },
     /// A token is being fetched (`retried`: after a 401 with the previous one).
-    Token {
-        send: Sending,
-        retried: bool,
-    },
+    Token { send: Sending, retried: bool },
     /// The session is being started (`retried`: after a 401 with the previous token).
-    Starting {
-        send: Sending,
-        retried: bool,
-    },
+    Starting { send: Sending, retried: bool },
     /// The test marker is landing.
-    Marking {
-        session_id: String,
-    },
+    Marking { session_id: String },
 }
 
 /// What a send needs from the stored configuration. Kept only between the steps of one call.
@@ -49,20 +46,22 @@ pub struct Sending {
     settings: Settings,
     secrets: Secrets,
     input: StartVerificationInput,
+    #[serde(default)]
+    actor: Actor,
 }
 
 type SendStep = Step<SendState, Reply>;
 
-pub fn start(payload: Value) -> SendStep {
+pub fn start(payload: Value, actor: Actor) -> SendStep {
     Step {
         reads: vec![settings_read(), secrets_read(), token_read()],
-        ..Step::then(SendState::Reading { payload })
+        ..Step::then(SendState::Reading { payload, actor })
     }
 }
 
 pub fn next(state: SendState, results: &Results) -> SendStep {
     let step = match state {
-        SendState::Reading { payload } => first_call(&payload, results),
+        SendState::Reading { payload, actor } => first_call(&payload, actor, results),
         SendState::Token { send, retried } => with_token(send, retried, results),
         SendState::Starting { send, retried } => started(send, retried, results),
         SendState::Marking { session_id } => {
@@ -76,6 +75,18 @@ pub fn next(state: SendState, results: &Results) -> SendStep {
 #[serde(rename_all = "camelCase")]
 struct Sent {
     session_id: String,
+}
+
+/// `c•••@example.test`: the first character and the domain, enough for an auditor to tell which
+/// organisation a test went to.
+fn masked_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".to_owned(),
+    }
 }
 
 /// KVS keys allow only a few characters: a session id outside them cannot be part of one.
@@ -111,7 +122,7 @@ fn text_of(payload: &Value, field: &str) -> String {
         .unwrap_or_default()
 }
 
-fn first_call(payload: &Value, results: &Results) -> Result<SendStep, Refusal> {
+fn first_call(payload: &Value, actor: Actor, results: &Results) -> Result<SendStep, Refusal> {
     let config = read_config(results.reads.first(), results.reads.get(1), false)?;
     let token = found(results.reads.get(2))?;
     let public = public_settings(&config.settings, config.flags());
@@ -134,6 +145,7 @@ fn first_call(payload: &Value, results: &Results) -> Result<SendStep, Refusal> {
         settings: config.settings,
         secrets: config.secrets,
         input,
+        actor,
     };
     match cached_token(token, results.now_ms) {
         Some(token) => start_session(send, &token.access_token, false, Vec::new()),
@@ -200,15 +212,41 @@ fn started(send: Sending, retried: bool, results: &Results) -> Result<SendStep, 
     };
     let mut fields = Map::new();
     fields.insert("sessionId".into(), session_id.clone().into());
-    Ok(Step {
-        writes: vec![Write {
+    let channel = match send.input.delivery {
+        Delivery::Sms => "SMS",
+        Delivery::Email => "EMAIL",
+    };
+    let trail = Entry {
+        action: Action::TestSent,
+        at_ms: results.now_ms as f64,
+        actor_account_id: send.actor.account_id.clone(),
+        actor_name: send.actor.name.clone(),
+        channel: channel.to_owned(),
+        session_id: session_id.clone(),
+        // No account stands behind a test address, so no erasure could find it: masked.
+        detail: format!(
+            "test link from the settings page for {}",
+            masked_email(&send.input.email)
+        ),
+        ..Entry::default()
+    };
+    let mut writes = vec![
+        Write {
             key: format!("test:{session_id}"),
             value: serde_json::to_value(&marker).map_err(|_| internal())?,
             ttl: Some(TEST_SESSION_TTL),
             secret: false,
             entity: None,
             only_if: None,
-        }],
+        },
+        trail.write(format!("testSent:{session_id}")),
+    ];
+    writes.extend(crate::stored::actor_account(
+        &send.actor.account_id,
+        results.now_ms,
+    ));
+    Ok(Step {
+        writes,
         logs: vec![LogLine {
             event: "admin.test_sent".into(),
             fields,

@@ -3,7 +3,7 @@ import Button from '@atlaskit/button/default/button';
 import { CopyValue, ErrorNotice, StatusIcon, StatusLozenge } from '../shared/components.jsx';
 import { describeDuration, describeSent, formatCountdown, formatDateTime } from '../shared/format.js';
 import { stateDisplay } from '../shared/status.js';
-import { lateResultNotice } from './logic.js';
+import { lateResultNotice, openedPastExpiry } from './logic.js';
 
 /**
  * The verification the ticket is about now: status, what it means, ids, and the actions.
@@ -36,7 +36,11 @@ export function CurrentVerification({ verification: v, now, env, actions, action
         <StatusLozenge verification={v} />
       </div>
 
-      {d.active ? (
+      {d.active && openedPastExpiry(v, now) ? (
+        <p className="status-sent" data-testid="verification-countdown">
+          {openedPastExpiry(v, now)}
+        </p>
+      ) : d.active ? (
         <p className="status-sent" data-testid="verification-countdown">
           {d.state === 'inProgress' ? 'The employee opened the link. ' : ''}
           {describeSent(v)}, expires in{' '}

@@ -1,6 +1,6 @@
 // The issue panel's form rules and wording, kept apart from React so they can be tested alone.
 import { FIELD_OF_CODE } from '../shared/errors.js';
-import { deliveryWord } from '../shared/format.js';
+import { deliveryWord, describeSent } from '../shared/format.js';
 import { isValidEmail, normalizePhone, placeFieldErrors } from '../shared/fields.js';
 
 /** The form's fields, in display order (also the paths server field errors are placed on). */
@@ -109,6 +109,17 @@ export function cancelConfirmation(verification) {
 }
 
 const LATE_OUTCOMES = { passed: 'passed', failed: 'failed', manualReview: 'needs a manual review' };
+
+/**
+ * The line under an open verification's headline once an opened link's time is over: Incode
+ * decides when it ends, so there is no countdown left to show. Null while the countdown runs.
+ * @param {{ status: string, expiresAtMs: number, delivery: string, destination?: string }} verification
+ * @param {number} nowMs
+ */
+export function openedPastExpiry(verification, nowMs) {
+  if (verification.status !== 'inProgress' || nowMs < verification.expiresAtMs) return null;
+  return `The employee opened the link before it expired. ${describeSent(verification)}; waiting for Incode’s result.`;
+}
 
 /**
  * One line about results Incode reported after this verification was cancelled or its link

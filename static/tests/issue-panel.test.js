@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  openedPastExpiry,
   adoptVerification,
   cancelConfirmation,
   initialSendForm,
@@ -321,5 +322,18 @@ describe('lateResultNotice', () => {
   it('is null without late results', () => {
     expect(lateResultNotice({})).toBeNull();
     expect(lateResultNotice({ lateResults: [] })).toBeNull();
+  });
+});
+
+describe('openedPastExpiry', () => {
+  const v = { status: 'inProgress', expiresAtMs: 1_000, delivery: 'EMAIL', destination: 'casey@example.test' };
+  it('says Incode decides once an opened link is past its expiry, instead of a countdown at 0:00', () => {
+    expect(openedPastExpiry(v, 1_000)).toBe(
+      'The employee opened the link before it expired. Link sent by email to casey@example.test; waiting for Incode’s result.',
+    );
+  });
+  it('leaves the countdown while it runs, and an unopened link to expire', () => {
+    expect(openedPastExpiry(v, 999)).toBeNull();
+    expect(openedPastExpiry({ ...v, status: 'requested' }, 5_000)).toBeNull();
   });
 });

@@ -297,6 +297,11 @@ test('the portal shows the requester a pending link, and nothing to anyone else'
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { portalEnabled: false }));
   assert.deepEqual(ok(await portal(host, ACCOUNTS.casey, key, 'portal.getState')), { enabled: false, pending: null });
   ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { portalEnabled: true }));
+
+  // A link the agent sent to another address than the requester's is not theirs to hear about.
+  const other = newRequest('Portal: a link to someone else');
+  await sendLink(host, ACCOUNTS.avery, other, { email: 'drew@example.test', delivery: 'SMS' });
+  assert.deepEqual(ok(await portal(host, ACCOUNTS.casey, other, 'portal.getState')), { enabled: true, pending: null });
 });
 
 test('no secret reached a log line, and every platform call was awaited', () => {

@@ -189,7 +189,11 @@ pub fn next(mut st: PortalState, results: Results) -> PortalStep {
                 Ok(record) => record,
                 Err(refusal) => return refuse(refusal, Vec::new()),
             };
-            let mine = record.get("issueId").and_then(Value::as_str) == Some(st.issue_id.as_str());
+            let mine = record.get("issueId").and_then(Value::as_str) == Some(st.issue_id.as_str())
+                // Only a link sent to the requester: one that went to another address, or to
+                // another person named on the request, is not theirs to hear about.
+                && record.get("personAccountId").and_then(Value::as_str)
+                    == Some(st.account_id.as_str());
             view(mine.then_some(record), now)
         }
     }

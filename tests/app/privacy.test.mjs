@@ -29,7 +29,15 @@ test('closed accounts are erased, open ones are kept', async () => {
 
   const robinsKey = host.jira.issues.add({ project: 'HELP', summary: 'Robin locked out', reporter: robin });
   const robinsIssue = host.jira.issues.get(robinsKey);
-  const { verification: robins } = await sendLink(host, ACCOUNTS.avery, robinsKey, { email: 'robin@example.test', delivery: 'SMS', phone: '+12025550188' });
+  const { verification: robins, session: robinsSession } = await sendLink(host, ACCOUNTS.avery, robinsKey, {
+    email: 'robin@example.test',
+    delivery: 'SMS',
+    phone: '+12025550188',
+  });
+  await host.incode.complete(robinsSession.id, 'pass');
+  await host.incode.idle();
+  const property = () => host.jira.issues.get(robinsKey).properties['incode-verification'];
+  assert.ok(property().identityId && property().sessionId, 'the issue property names the Incode ids');
   const caseysKey = host.jira.issues.add({ project: 'HELP', summary: 'Casey, sent by a temp', reporter: ACCOUNTS.casey });
   const { verification: byPat } = await sendLink(host, pat, caseysKey, { email: 'casey@example.test', delivery: 'EMAIL' });
   assert.ok(host.kvs.keys(`account:${robin}:`).length === 1, 'the verified person is indexed by account');
@@ -55,6 +63,11 @@ test('closed accounts are erased, open ones are kept', async () => {
   assert.equal(state.current, null);
   assert.deepEqual(state.history, []);
   assert.ok(!JSON.stringify(host.kvs.keys('').map((k) => host.kvs.get(k))).includes('+12025550188'), 'no stored value keeps the phone');
+  assert.deepEqual(
+    [property().status, property().identityId, property().sessionId],
+    ['passed', '', ''],
+    'the issue property keeps the status for searches, not the Incode ids',
+  );
 
   // The agent: their verification stays (it is Casey's), without their name or id.
   const kept = host.kvs.get(`v:${byPat.sessionId}`);

@@ -426,12 +426,27 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         Err(_) => return give_up(erasure, "stored_unreadable", now_ms, vec![release]),
     };
     writes.push(release.clone());
+    // The ticket's current verification was the person's: its issue property (which anyone who
+    // sees the ticket can read) keeps the status for searches, without the Incode ids.
+    let current = index
+        .and_then(|i| i.value.get("current"))
+        .and_then(Value::as_str)
+        == Some(part.session_id.as_str());
+    let effects = match crate::actions::verification_of(&record.value) {
+        Some(mut v) if part.entry.role == "person" && current => {
+            v.identity_id.clear();
+            v.session_id.clear();
+            vec![Effect::index_status(&v.issue_key, &v.shown())]
+        }
+        _ => Vec::new(),
+    };
     erasure.stage = Stage::Landing {
         release: Some(release),
     };
     Step {
         writes,
         deletes,
+        effects,
         ..Step::then(PrivacyState::Erasing(erasure))
     }
 }

@@ -191,6 +191,17 @@ export function App({ env }) {
         <p className="muted">Connect Jira Service Management to Incode so agents can verify a caller’s identity from the ticket.</p>
       </header>
 
+      {data.settingsUnreadable ? (
+        <div data-testid="settings-unreadable">
+          <SectionMessage appearance="warning" title="The stored settings could not be read">
+            <p>
+              They were damaged, or saved by a release this one cannot read. The form shows the defaults instead, and saving replaces the stored settings with
+              what it shows: check every section first, the agent groups and the credentials above all.
+            </p>
+          </SectionMessage>
+        </div>
+      ) : null}
+
       <Checklist items={data.checklist} ready={publicSettings.ready} missing={publicSettings.missing} warnings={warnings} env={env} rules={rules} />
 
       <form

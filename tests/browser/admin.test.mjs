@@ -348,3 +348,19 @@ test("the agent's panel is ready to send", async () => {
   assert.equal(await panel.getByRole('textbox', { name: /^Corporate email/ }).inputValue(), 'casey@example.test');
   await agent.context().close();
 });
+
+test('stored settings this release cannot read are said before the form, which shows the defaults', async () => {
+  const stored = host.kvs.get('settings');
+  host.kvs.set('settings', { ...stored, settings: { ...stored.settings, linkExpiryMinutes: 'ten' } });
+  try {
+    const admin = await openShell(browser, host, { user: ACCOUNTS.alex, hash: '#/module/incode-settings' });
+    const frame = await adminFrame(admin);
+    const banner = frame.getByTestId('settings-unreadable');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /The stored settings could not be read[\s\S]*saving replaces the stored settings with what it shows/);
+    await shoot(admin, 'admin--settings-unreadable--light');
+    await admin.context().close();
+  } finally {
+    host.kvs.set('settings', stored);
+  }
+});

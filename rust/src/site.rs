@@ -44,8 +44,10 @@ pub struct SiteFacts {
 
 /// The groups picker's answer (`FoundGroups`) as a list; anything unreadable is left out.
 pub fn found_groups(answer: &Value) -> Vec<SiteGroup> {
+    // The picker answers `groups`, `group/bulk` a page of `values`.
     answer
         .get("groups")
+        .or_else(|| answer.get("values"))
         .and_then(Value::as_array)
         .map(|groups| {
             groups

@@ -364,6 +364,19 @@ test("agent groups are the site's: picked from the groups picker, a misspelt one
   fails(await admin(host, ACCOUNTS.avery, 'admin.searchGroups', { query: 'help' }), 'forbidden');
 });
 
+test('an agent group still saves when more groups contain its name than the picker answers', async () => {
+  host.jira.groups.addMember('support', ACCOUNTS.avery);
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['support'] }));
+  for (let i = 0; i < 50; i += 1) host.jira.groups.addMember(`apac-support-${String(i).padStart(2, '0')}`, ACCOUNTS.blake);
+  const picked = ok(await admin(host, ACCOUNTS.alex, 'admin.searchGroups', { query: 'support' }));
+  assert.ok(JSON.stringify(picked).includes('apac-support-00'), 'the picker is full of others');
+  // An unrelated save checks the stored groups again: it must not be refused.
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { linkExpiryMinutes: 14 }), 'a save that keeps the group');
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: ['support', 'apac-support-49'] }), 'and naming it again');
+  assert.deepEqual(host.kvs.get('settings').settings.agentGroups, ['support', 'apac-support-49']);
+  ok(await admin(host, ACCOUNTS.alex, 'admin.saveSettings', { agentGroups: [] }));
+});
+
 test("the person to verify is the reporter or one of the site's user-picker fields, by name", async () => {
   const { fields } = ok(await admin(host, ACCOUNTS.alex, 'admin.listPersonFields'));
   assert.deepEqual(fields, [

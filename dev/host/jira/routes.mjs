@@ -388,6 +388,21 @@ function pickGroups({ site, principal, query }) {
   });
 }
 
+/**
+ * `GET /rest/api/3/group/bulk`: the groups of exactly these names (`groupName`) or ids (`groupId`),
+ * a page of them, sorted. Needs "Browse users and groups".
+ */
+function bulkGroups({ site, principal, query }) {
+  if (!site.can(principal, 'USER_PICKER')) return jiraError(403, ['You do not have permission to browse users and groups.']);
+  const names = new Set(query.getAll('groupName'));
+  const ids = new Set(query.getAll('groupId'));
+  const matching = site.db.groups.filter((g) => names.has(g.name) || ids.has(g.groupId)).sort((a, b) => a.name.localeCompare(b.name));
+  const startAt = intParam(query, 'startAt', 0);
+  const maxResults = intParam(query, 'maxResults', 50, 1000);
+  const values = matching.slice(startAt, startAt + maxResults).map((g) => ({ name: g.name, groupId: g.groupId }));
+  return ok({ maxResults, startAt, total: matching.length, isLast: startAt + values.length >= matching.length, values });
+}
+
 const SYSTEM_FIELDS = [
   { id: 'summary', name: 'Summary', schema: { type: 'string', system: 'summary' } },
   { id: 'reporter', name: 'Reporter', schema: { type: 'user', system: 'reporter' } },
@@ -830,6 +845,7 @@ export const PLATFORM_ROUTES = {
   'GET /rest/api/3/user': getUser,
   'GET /rest/api/3/user/groups': getUserGroups,
   'GET /rest/api/3/groups/picker': pickGroups,
+  'GET /rest/api/3/group/bulk': bulkGroups,
   'GET /rest/api/3/field': listFields,
   'GET /rest/api/3/project/search': searchProjects,
   'GET /rest/api/3/project/{projectIdOrKey}/statuses': projectStatuses,

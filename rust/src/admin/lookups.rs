@@ -56,6 +56,20 @@ pub fn groups_request(query: &str, max_results: u32) -> HttpRequest {
     ))
 }
 
+/// The groups of exactly these names (`group/bulk`): a name the picker's page leaves out (more
+/// than a page of groups contain it) is still found.
+pub fn groups_named_request(names: &[String]) -> HttpRequest {
+    let named: Vec<String> = names
+        .iter()
+        .map(|name| format!("groupName={}", query_value(name)))
+        .collect();
+    jira_get(format!(
+        "/rest/api/3/group/bulk?{}&maxResults={}",
+        named.join("&"),
+        names.len().max(1)
+    ))
+}
+
 /// The site's fields.
 pub fn fields_request() -> HttpRequest {
     jira_get("/rest/api/3/field".to_owned())

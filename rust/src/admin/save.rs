@@ -15,7 +15,7 @@ use super::answer::{found, internal, jira_json, landed, storage_unavailable, Ref
 use super::checklist::{checklist_read, checklist_write};
 use super::config::{read_config, secrets_of, secrets_read, secrets_write, settings_read};
 use super::config::{revision_write, settings_write, Config, TOKEN_KEY};
-use super::lookups::{fields_request, groups_request};
+use super::lookups::{fields_request, groups_named_request, groups_request};
 use crate::audit::{Action, Entry};
 use crate::effects::Effect;
 use crate::model::{Secrets, Settings};
@@ -198,6 +198,8 @@ fn check_site(payload: Value, actor: Actor, results: &Results) -> Result<SaveSte
         }
     }
     let names = group_names(&payload, &settings.agent_groups);
+    // Each name exactly (the site's groups of those names), and through the picker, which also
+    // matches another case of a name.
     let mut effects: Vec<Effect> = names
         .iter()
         .map(|name| Effect::AskJira {
@@ -205,6 +207,13 @@ fn check_site(payload: Value, actor: Actor, results: &Results) -> Result<SaveSte
             as_user: true,
         })
         .collect();
+    if !names.is_empty() {
+        effects.push(Effect::AskJira {
+            request: groups_named_request(&names),
+            as_user: true,
+        });
+    }
+    let groups_asked = effects.len();
     effects.push(Effect::AskJira {
         request: fields_request(),
         as_user: true,
@@ -217,7 +226,7 @@ fn check_site(payload: Value, actor: Actor, results: &Results) -> Result<SaveSte
             revision,
             settings,
             rest,
-            groups_asked: names.len(),
+            groups_asked,
             actor,
         })
     })

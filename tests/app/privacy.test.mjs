@@ -118,3 +118,30 @@ test('an agent who only cancelled and an admin who only saved are reported and e
   assert.equal(record.requestedByName, 'Avery Agent', "the sender's name stays: their account is open");
   assert.deepEqual(host.stats.lateCalls, []);
 });
+
+test('a result that lands while a person is erased leaves no entry naming them: the trail is rewritten after their verifications', async () => {
+  const robin = host.jira.users.add({ displayName: 'Rene Racer', emailAddress: 'rene@example.test', accountType: 'customer' });
+  host.incode.directory.push({ name: 'Rene Racer', email: 'rene@example.test', phone: '+12025550199' });
+  const links = [];
+  for (const summary of ['first', 'second']) {
+    const key = host.jira.issues.add({ project: 'HELP', summary: `Rene ${summary}`, reporter: robin });
+    links.push(await sendLink(host, ACCOUNTS.avery, key, { email: 'rene@example.test', delivery: 'EMAIL' }));
+  }
+  links.sort((a, b) => (a.verification.sessionId < b.verification.sessionId ? -1 : 1));
+  // The run's swap of the first record's lock is slow; Rene finishes the second link meanwhile.
+  host.faults.add({ target: 'kvs', match: (r) => (r.body ?? '').includes(`lock:${links[0].verification.sessionId}`), delayMs: 1500, times: 1 });
+  host.jira.users.setActive(robin, false);
+  const run = runReport();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await host.incode.complete(links[1].session.id, 'pass');
+  await host.incode.idle();
+  const answer = await run;
+  assert.equal(answer.statusCode, 200, answer.body);
+  const naming = host.kvs
+    .entityKeys('audit')
+    .map((k) => host.kvs.getEntity('audit', k))
+    .filter((e) => /rene/i.test(JSON.stringify(e)));
+  assert.deepEqual(naming, [], 'no audit entry names the person');
+  assert.deepEqual(host.kvs.keys(`account:${robin}:`), [], 'and their index entries went last');
+  assert.deepEqual(host.faults.pending(), []);
+});

@@ -4,8 +4,9 @@
 //! `account:{accountId}:actor`: anyone else the audit trail names as acting). Atlassian answers which accounts
 //! were closed; their data is erased, one verification at a time under its lock: a verified
 //! person's record, contact details and index entries, and an agent's name and id on the records
-//! they sent. An account whose erasure fails (a verification busy, storage down) is left for the
-//! next week's report, which names it again.
+//! they sent; then the audit entries naming them; their account index entries last. An account
+//! whose erasure fails (a verification busy, storage down) is left for the next week's report,
+//! which names it again.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -23,6 +24,8 @@ const ACCOUNT_PREFIX: &str = "account:";
 const TRAIL_PAGE: u32 = 12;
 /// How long a verification record lives (as when it was sent).
 const RECORD_TTL: Ttl = Ttl::days(400);
+/// Account index entries deleted per transaction (a transaction holds at most 25 operations).
+const FORGET_BATCH: usize = 20;
 /// What an agent's records say once their account is closed.
 const FORMER_USER: &str = "Former user";
 
@@ -48,10 +51,14 @@ pub struct Part {
 pub struct Account {
     account_id: String,
     parts: Vec<Part>,
-    /// The audit trail's entries naming the account are rewritten (first, so that a failure
-    /// leaves the account in the index for next week's report).
+    /// The audit trail's entries naming the account are rewritten (after its verifications, so
+    /// that no result applied meanwhile writes an entry naming it that no later pass would see).
     #[serde(default)]
     trail_erased: bool,
+    /// Its account index entries, deleted last: until then a failure leaves the account in the
+    /// index for next week's report.
+    #[serde(default)]
+    keys: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -62,6 +69,8 @@ pub enum Stage {
     /// The erasure's transaction (with the lock's release, when a verification was locked) is
     /// landing.
     Landing { release: Option<Write> },
+    /// A batch of the account's index entries is being deleted, once everything else is erased.
+    Forgetting,
     /// A page of the audit entries naming the account is being read.
     Trail,
     /// Those entries, rewritten without the account's data, are landing.
@@ -158,11 +167,15 @@ fn by_account(entries: &[Entry]) -> Vec<Account> {
             entry,
         };
         match accounts.iter_mut().find(|a| a.account_id == account_id) {
-            Some(account) => account.parts.push(part),
+            Some(account) => {
+                account.keys.push(key.clone());
+                account.parts.push(part);
+            }
             None => accounts.push(Account {
                 trail_erased: false,
                 account_id: account_id.to_owned(),
                 parts: vec![part],
+                keys: vec![key.clone()],
             }),
         }
     }
@@ -234,24 +247,27 @@ fn closed_accounts(owner: String, accounts: Vec<Account>, results: &Results) -> 
     advance(erasure, results.now_ms, Vec::new(), Vec::new())
 }
 
-/// Takes the lock of the next part to erase (with its record and index read beside), or ends.
+/// Takes the lock of the next part to erase (with its record and index read beside); once the
+/// account's verifications are erased, rewrites its audit entries, then deletes its index
+/// entries; or ends.
 fn advance(
     mut erasure: Erasure,
     now_ms: i64,
     puts: Vec<Write>,
     mut logs: Vec<LogLine>,
 ) -> PrivacyStep {
-    if let Some(account) = erasure.queue.first().filter(|a| !a.trail_erased) {
-        let entity_queries = audit::naming(&account.account_id, TRAIL_PAGE);
-        erasure.stage = Stage::Trail;
-        return Step {
-            entity_queries,
-            puts,
-            logs,
-            ..Step::then(PrivacyState::Erasing(erasure))
-        };
+    // Named by the trail alone: no verification to erase.
+    while let Some(account) = erasure.queue.first_mut() {
+        if account
+            .parts
+            .first()
+            .is_none_or(|p| p.entry.role != "actor")
+        {
+            break;
+        }
+        account.parts.remove(0);
     }
-    let Some(part) = erasure.queue.first().and_then(|a| a.parts.first()) else {
+    let Some(account) = erasure.queue.first_mut() else {
         logs.push(log(
             "privacy.reported",
             &[
@@ -267,16 +283,27 @@ fn advance(
             }))
         };
     };
-    if part.entry.role == "actor" {
-        // Named by the trail alone (erased above): only its index entry goes.
-        erasure.stage = Stage::Landing { release: None };
+    let Some(part) = account.parts.first().cloned() else {
+        if !account.trail_erased {
+            let entity_queries = audit::naming(&account.account_id, TRAIL_PAGE);
+            erasure.stage = Stage::Trail;
+            return Step {
+                entity_queries,
+                puts,
+                logs,
+                ..Step::then(PrivacyState::Erasing(erasure))
+            };
+        }
+        let batch = account.keys.len().min(FORGET_BATCH);
+        let deletes = account.keys.drain(..batch).map(plain).collect();
+        erasure.stage = Stage::Forgetting;
         return Step {
-            deletes: vec![plain(part.key.clone())],
+            deletes,
             puts,
             logs,
             ..Step::then(PrivacyState::Erasing(erasure))
         };
-    }
+    };
     let mut reads = vec![Read {
         key: format!("v:{}", part.session_id),
         secret: false,
@@ -334,10 +361,16 @@ fn erasing(mut erasure: Erasure, results: &Results) -> PrivacyStep {
                 if !account.parts.is_empty() {
                     account.parts.remove(0);
                 }
-                if account.parts.is_empty() {
-                    erasure.queue.remove(0);
-                    erasure.closed += 1;
-                }
+            }
+            advance(erasure, now_ms, Vec::new(), Vec::new())
+        }
+        Stage::Forgetting => {
+            if results.write_failed.is_some() {
+                return give_up(erasure, "storage_unavailable", now_ms, Vec::new());
+            }
+            if erasure.queue.first().is_some_and(|a| a.keys.is_empty()) {
+                erasure.queue.remove(0);
+                erasure.closed += 1;
             }
             advance(erasure, now_ms, Vec::new(), Vec::new())
         }
@@ -487,13 +520,10 @@ fn erase_person(part: &Part, record: &Value, index: &Value) -> Result<Planned, R
             });
         }
     }
-    let mut deletes = vec![
-        plain(part.key.clone()),
-        plain(format!(
-            "person:{}:{}",
-            part.entry.email_hash, part.session_id
-        )),
-    ];
+    let mut deletes = vec![plain(format!(
+        "person:{}:{}",
+        part.entry.email_hash, part.session_id
+    ))];
     if !record.is_null() {
         deletes.push(plain(format!("v:{}", part.session_id)));
     }
@@ -541,7 +571,7 @@ fn erase_agent(part: &Part, account_id: &str, record: &Value) -> Result<Planned,
             only_if: None,
         });
     }
-    Ok((writes, vec![plain(part.key.clone())]))
+    Ok((writes, Vec::new()))
 }
 
 #[cfg(test)]

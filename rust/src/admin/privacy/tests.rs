@@ -97,6 +97,21 @@ fn past_trail(step: &PrivacyStep) -> PrivacyStep {
     next(state(step), &no_trail())
 }
 
+/// Robin closed and their one verification erased: the step that reads the trail naming them.
+fn robin_trail(report: &PrivacyStep) -> PrivacyStep {
+    let answer = json!([{ "accountId": "robin", "status": "closed" }]);
+    let take = next(state(report), &reported(answer));
+    assert_eq!(take.swaps[0].key, "lock:s1", "the verifications first");
+    let record = json!({ "sessionId": "s1", "requestedBy": "avery" });
+    let erase = next(
+        state(&take),
+        &swapped(Value::Null, vec![record, Value::Null]),
+    );
+    let trail = next(state(&erase), &landed());
+    assert_eq!(trail.entity_queries.len(), 2, "then the trail: {trail:?}");
+    trail
+}
+
 fn state(step: &PrivacyStep) -> PrivacyState {
     step.state
         .clone()
@@ -125,9 +140,8 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
     );
 
     let answer = json!([{ "accountId": "robin", "status": "closed" }, { "accountId": "pat", "status": "closed" }, { "accountId": "avery", "status": "updated" }]);
-    let trail = next(state(&report), &reported(answer));
-    assert_eq!(trail.entity_queries[0].partition, ["robin"]);
-    let take = past_trail(&trail);
+    // The verifications first, under their locks; the trail after them; the index entries last.
+    let take = next(state(&report), &reported(answer));
     assert_eq!(take.swaps[0].key, "lock:s1");
     assert_eq!(
         take.reads
@@ -142,7 +156,7 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
     let index = json!({ "current": "s1", "sessions": ["s0", "s1"], "rev": 3, "by": "x" });
     let erase = next(state(&take), &swapped(Value::Null, vec![record, index]));
     let keys: Vec<&str> = erase.deletes.iter().map(|d| d.key.as_str()).collect();
-    assert_eq!(keys, ["account:robin:s1", "person:h1:s1", "v:s1"]);
+    assert_eq!(keys, ["person:h1:s1", "v:s1"]);
     assert_eq!(erase.writes[0].key, "issue:10");
     assert_eq!(
         erase.writes[0].value,
@@ -150,9 +164,12 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
     );
     assert_eq!(erase.writes[1].key, "lock:s1");
     assert_eq!(erase.writes[1].value["by"], "me");
+    let forget = past_trail(&next(state(&erase), &landed()));
+    let keys: Vec<&str> = forget.deletes.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["account:robin:s1"], "the index entries last");
 
     // The agent: their name and id leave the record they sent; another's record stays as it is.
-    let take = past_trail(&next(state(&erase), &landed()));
+    let take = next(state(&forget), &landed());
     assert_eq!(take.swaps[0].key, "lock:s2");
     let sent = json!({ "sessionId": "s2", "requestedBy": "pat", "requestedByName": "Pat", "email": "c@x" });
     let erase = next(state(&take), &swapped(Value::Null, vec![sent]));
@@ -163,14 +180,20 @@ fn closed_accounts_are_erased_under_each_verifications_lock() {
         erase.writes[0].value["schemaVersion"],
         json!(SCHEMA_VERSION)
     );
-    assert_eq!(erase.deletes[0].key, "account:pat:s2");
+    assert!(
+        erase.deletes.is_empty(),
+        "the index entry stays until the end"
+    );
     let take = next(state(&erase), &landed());
     let erase = next(
         state(&take),
         &swapped(Value::Null, vec![json!({ "requestedBy": "someone" })]),
     );
     assert_eq!(erase.writes.len(), 1, "only the lock's release");
-    let done = next(state(&erase), &landed());
+    let forget = past_trail(&next(state(&erase), &landed()));
+    let keys: Vec<&str> = forget.deletes.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["account:pat:s2", "account:pat:s3"]);
+    let done = next(state(&forget), &landed());
     let reply = done.reply.clone().and_then(|r| r.data);
     assert_eq!(reply, Some(json!({ "closed": 2 })));
     assert_eq!(done.logs[0].event, "privacy.reported");
@@ -182,7 +205,7 @@ fn a_busy_verification_or_a_failed_write_leaves_the_account_for_next_week() {
     let first = start(PrivacyInput { owner: "me".into() });
     let report = next(state(&first), &listed());
     let answer = json!([{ "accountId": "robin", "status": "closed" }, { "accountId": "pat", "status": "closed" }]);
-    let take = past_trail(&next(state(&report), &reported(answer)));
+    let take = next(state(&report), &reported(answer));
     let lease = json!({ "owner": "webhook", "untilMs": NOW + 10_000 });
     let busy = next(
         state(&take),
@@ -201,7 +224,6 @@ fn a_busy_verification_or_a_failed_write_leaves_the_account_for_next_week() {
         "while our own lease is still there"
     );
     assert_eq!(busy.logs[0].fields["code"], "busy");
-    let busy = past_trail(&busy);
     assert_eq!(busy.swaps[0].key, "lock:s2", "on to the next account");
     let erase = next(
         state(&busy),
@@ -242,8 +264,7 @@ fn a_report_the_platform_refused_fails_the_run() {
 fn a_closed_accounts_audit_entries_keep_the_fact_and_lose_the_person() {
     let first = start(PrivacyInput { owner: "me".into() });
     let report = next(state(&first), &listed());
-    let answer = json!([{ "accountId": "robin", "status": "closed" }]);
-    let trail = next(state(&report), &reported(answer));
+    let trail = robin_trail(&report);
     let entry = json!({ "action": "outcome", "atMs": 5.0, "actorAccountId": "avery", "actorName": "Avery",
         "issueKey": "HD-1", "projectKey": "HD", "personAccountId": "robin", "personEmail": "robin@x",
         "personName": "Robin", "identityId": "id-1", "outcome": "passed", "sessionId": "s1" });
@@ -280,11 +301,11 @@ fn a_closed_accounts_audit_entries_keep_the_fact_and_lose_the_person() {
         assert_eq!(w.value[gone], "", "{gone}");
     }
     assert_eq!(w.value["erased"], true);
-    // Read again once the rewrite landed: nothing names the account any more, on to its records.
+    // Read again once the rewrite landed: nothing names the account any more, its index entries go.
     let again = next(state(&rewrite), &landed());
     assert_eq!(again.entity_queries.len(), 2);
-    let take = next(state(&again), &no_trail());
-    assert_eq!(take.swaps[0].key, "lock:s1");
+    let forget = next(state(&again), &no_trail());
+    assert_eq!(forget.deletes[0].key, "account:robin:s1");
     // A failed rewrite leaves the account (and its index entries) for next week's report.
     let failed = Results {
         write_failed: Some("KVS".into()),
@@ -302,8 +323,7 @@ fn a_closed_accounts_audit_entries_keep_the_fact_and_lose_the_person() {
 fn a_closed_admins_settings_and_credentials_entries_lose_their_name() {
     let first = start(PrivacyInput { owner: "me".into() });
     let report = next(state(&first), &listed());
-    let answer = json!([{ "accountId": "robin", "status": "closed" }]);
-    let trail = next(state(&report), &reported(answer));
+    let trail = robin_trail(&report);
     let entries = [
         ("settings:4:inv-1", "settingsChanged"),
         ("credentials:5:robin:inv-2", "credentialsTested"),

@@ -527,7 +527,34 @@ pub struct AccountEntry {
     pub email_hash: String,
     pub at_ms: i64,
     /// An agent's name as the session's history names them (a cancel), to erase it there.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
+}
+
+impl AccountEntry {
+    /// An account's part in a session, as this release writes it.
+    pub fn part(
+        role: &str,
+        session_id: &str,
+        issue_id: &str,
+        email_hash: &str,
+        at_ms: i64,
+    ) -> Self {
+        AccountEntry {
+            schema_version: SCHEMA_VERSION,
+            role: role.to_owned(),
+            session_id: session_id.to_owned(),
+            issue_id: issue_id.to_owned(),
+            email_hash: email_hash.to_owned(),
+            at_ms,
+            name: String::new(),
+        }
+    }
+
+    /// The stored value.
+    pub fn value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
 }
 
 /// `account:{accountId}:actor`: an account the audit trail names as the one who acted, with no
@@ -537,15 +564,9 @@ pub fn actor_account(account_id: &str, at_ms: i64) -> Option<crate::plan::Write>
     if account_id.is_empty() {
         return None;
     }
-    let entry = AccountEntry {
-        schema_version: SCHEMA_VERSION,
-        role: "actor".to_owned(),
-        at_ms,
-        ..AccountEntry::default()
-    };
     Some(crate::plan::Write {
         key: format!("account:{account_id}:actor"),
-        value: serde_json::to_value(&entry).ok()?,
+        value: AccountEntry::part("actor", "", "", "", at_ms).value(),
         ttl: None,
         secret: false,
         entity: None,

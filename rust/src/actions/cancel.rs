@@ -318,13 +318,8 @@ fn decide(mut st: CancelState, taken: Taken, record: &Value, now: i64) -> Cancel
     // The canceller is named in the record's history and the trail: indexed for the privacy
     // report, by the name the history gives them.
     let canceller = crate::stored::AccountEntry {
-        schema_version: crate::stored::SCHEMA_VERSION,
-        role: "agent".to_owned(),
-        session_id: st.session_id.clone(),
-        issue_id: st.issue.id.clone(),
-        at_ms: now,
         name: st.agent_name.clone(),
-        ..Default::default()
+        ..crate::stored::AccountEntry::part("agent", &st.session_id, &st.issue.id, "", now)
     };
     let writes = vec![
         trail.write(format!("cancelled:{}", st.session_id)),
@@ -332,7 +327,7 @@ fn decide(mut st: CancelState, taken: Taken, record: &Value, now: i64) -> Cancel
         release_at(&taken, Some(rev)),
         super::write(
             keys::account(&st.account_id, &st.session_id),
-            serde_json::to_value(&canceller).unwrap_or_default(),
+            canceller.value(),
             Some(super::RECORD_TTL),
         ),
     ];

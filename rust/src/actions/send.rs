@@ -16,6 +16,7 @@
 //! contact, a lock held by someone else (waited for, up to 4 s), a read to repeat.
 
 use crate::audit::{Action, Entry};
+use crate::stored::AccountEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -1202,7 +1203,7 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
         ),
         write(
             keys::account(&account, &sid),
-            entry("agent", &sid, &issue.id, &hash, at_ms),
+            AccountEntry::part("agent", &sid, &issue.id, &hash, at_ms).value(),
             ttl,
         ),
         write(
@@ -1220,7 +1221,7 @@ fn write_step(mut st: SendState, puts: Vec<Write>) -> SendStep {
     if same_person.is_some() && person_account != account {
         writes.push(write(
             keys::account(&person_account, &sid),
-            entry("person", &sid, &issue.id, &hash, at_ms),
+            AccountEntry::part("person", &sid, &issue.id, &hash, at_ms).value(),
             ttl,
         ));
     }
@@ -1365,16 +1366,6 @@ fn landed(mut st: SendState, results: &Results) -> SendStep {
             }
         }
     }
-}
-
-fn entry(role: &str, sid: &str, issue_id: &str, hash: &str, at_ms: i64) -> Value {
-    let mut fields = Map::new();
-    fields.insert("role".into(), Value::from(role));
-    fields.insert("sessionId".into(), Value::from(sid));
-    fields.insert("issueId".into(), Value::from(issue_id));
-    fields.insert("emailHash".into(), Value::from(hash));
-    fields.insert("atMs".into(), Value::from(at_ms));
-    Value::Object(fields)
 }
 
 /// The transaction landed, or is written once more; after a second failure the link went out

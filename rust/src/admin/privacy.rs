@@ -41,7 +41,6 @@ pub struct PrivacyInput {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Part {
-    key: String,
     session_id: String,
     entry: AccountEntry,
 }
@@ -59,6 +58,9 @@ pub struct Account {
     /// index for next week's report.
     #[serde(default)]
     keys: Vec<String>,
+    /// When the app last stored data about the account (the latest of its index entries).
+    #[serde(default)]
+    updated_at_ms: i64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -66,9 +68,8 @@ pub struct Account {
 pub enum Stage {
     /// The verification's lock is being taken, its record (and issue index) read beside it.
     Taking,
-    /// The erasure's transaction (with the lock's release, when a verification was locked) is
-    /// landing.
-    Landing { release: Option<Write> },
+    /// The erasure's transaction (with the lock's release) is landing.
+    Landing { release: Write },
     /// A batch of the account's index entries is being deleted, once everything else is erased.
     Forgetting,
     /// A page of the audit entries naming the account is being read.
@@ -161,22 +162,26 @@ fn by_account(entries: &[Entry]) -> Vec<Account> {
             continue;
         };
         let entry: AccountEntry = serde_json::from_value(value.clone()).unwrap_or_default();
-        let part = Part {
-            key: key.clone(),
-            session_id: session_id.to_owned(),
-            entry,
-        };
-        match accounts.iter_mut().find(|a| a.account_id == account_id) {
-            Some(account) => {
-                account.keys.push(key.clone());
-                account.parts.push(part);
-            }
-            None => accounts.push(Account {
-                trail_erased: false,
+        if !accounts.iter().any(|a| a.account_id == account_id) {
+            accounts.push(Account {
                 account_id: account_id.to_owned(),
-                parts: vec![part],
-                keys: vec![key.clone()],
-            }),
+                parts: Vec::new(),
+                trail_erased: false,
+                keys: Vec::new(),
+                updated_at_ms: 0,
+            });
+        }
+        let Some(account) = accounts.iter_mut().find(|a| a.account_id == account_id) else {
+            continue;
+        };
+        account.keys.push(key.clone());
+        account.updated_at_ms = account.updated_at_ms.max(entry.at_ms);
+        // Named by the trail alone ("actor"): no verification to erase.
+        if entry.role != "actor" {
+            account.parts.push(Part {
+                session_id: session_id.to_owned(),
+                entry,
+            });
         }
     }
     accounts
@@ -199,7 +204,7 @@ fn report(owner: String, results: &Results) -> PrivacyStep {
         .iter()
         .map(|a| AccountReport {
             account_id: a.account_id.clone(),
-            updated_at: iso_ms(a.parts.iter().map(|p| p.entry.at_ms).max().unwrap_or(0)),
+            updated_at: iso_ms(a.updated_at_ms),
         })
         .collect();
     Step {
@@ -256,17 +261,6 @@ fn advance(
     puts: Vec<Write>,
     mut logs: Vec<LogLine>,
 ) -> PrivacyStep {
-    // Named by the trail alone: no verification to erase.
-    while let Some(account) = erasure.queue.first_mut() {
-        if account
-            .parts
-            .first()
-            .is_none_or(|p| p.entry.role != "actor")
-        {
-            break;
-        }
-        account.parts.remove(0);
-    }
     let Some(account) = erasure.queue.first_mut() else {
         logs.push(log(
             "privacy.reported",
@@ -350,12 +344,7 @@ fn erasing(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         Stage::Landing { release } => {
             if results.write_failed.is_some() {
                 // The release went with the failed transaction: put it on its own.
-                return give_up(
-                    erasure,
-                    "storage_unavailable",
-                    now_ms,
-                    release.into_iter().collect(),
-                );
+                return give_up(erasure, "storage_unavailable", now_ms, vec![release]);
             }
             if let Some(account) = erasure.queue.first_mut() {
                 if !account.parts.is_empty() {
@@ -473,9 +462,7 @@ fn taken(mut erasure: Erasure, results: &Results) -> PrivacyStep {
         }
         _ => Vec::new(),
     };
-    erasure.stage = Stage::Landing {
-        release: Some(release),
-    };
+    erasure.stage = Stage::Landing { release };
     Step {
         writes,
         deletes,

@@ -126,7 +126,7 @@ pub fn next(state: SaveState, results: &Results) -> SaveStep {
         }),
         SaveState::Restoring => Err(match results.write_failed {
             None => storage_unavailable(),
-            Some(_) => secrets_in_use(),
+            Some(_) => saved_in_part(),
         }),
         SaveState::Settings {
             saved, revision, ..
@@ -354,7 +354,7 @@ fn save(payload: &Value, asked: Asked<'_>, results: &Results) -> Result<SaveStep
 }
 
 /// The settings did not land after new secrets did, and the old secrets could not be put back.
-fn secrets_in_use() -> Refusal {
+fn saved_in_part() -> Refusal {
     Refusal::retryable(
         "saved_in_part",
         "The app could not reach its storage while saving. The new secrets you entered are already in use, but the other settings were not saved: save again to finish.",

@@ -212,16 +212,14 @@ fn started(send: Sending, retried: bool, results: &Results) -> Result<SendStep, 
     };
     let mut fields = Map::new();
     fields.insert("sessionId".into(), session_id.clone().into());
-    let channel = match send.input.delivery {
-        Delivery::Sms => "SMS",
-        Delivery::Email => "EMAIL",
-    };
+    // The channel as records store it (`Delivery`'s serialised name), as the other entries say it.
+    let channel = serde_json::to_value(send.input.delivery).unwrap_or_default();
     let trail = Entry {
         action: Action::TestSent,
         at_ms: results.now_ms as f64,
         actor_account_id: send.actor.account_id.clone(),
         actor_name: send.actor.name.clone(),
-        channel: channel.to_owned(),
+        channel: channel.as_str().unwrap_or_default().to_owned(),
         session_id: session_id.clone(),
         // No account stands behind a test address, so no erasure could find it: masked.
         detail: format!(

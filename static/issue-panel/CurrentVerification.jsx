@@ -14,6 +14,7 @@ import { lateResultNotice, openedPastExpiry } from './logic.js';
 export function CurrentVerification({ verification: v, now, env, actions, actionError, formShown, onResend, onCancel, onNew, onCopied }) {
   const d = stateDisplay(v);
   const remaining = v.expiresAtMs - now;
+  const opened = d.active ? openedPastExpiry(v, now) : null;
   const fmt = { locale: env.locale, timeZone: env.timeZone };
   return (
     <section
@@ -36,9 +37,9 @@ export function CurrentVerification({ verification: v, now, env, actions, action
         <StatusLozenge verification={v} />
       </div>
 
-      {d.active && openedPastExpiry(v, now) ? (
+      {opened ? (
         <p className="status-sent" data-testid="verification-countdown">
-          {openedPastExpiry(v, now)}
+          {opened}
         </p>
       ) : d.active ? (
         <p className="status-sent" data-testid="verification-countdown">
